@@ -1,0 +1,208 @@
+//! Queues callbacks and makes their delivery attempts.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tracing::{Instrument, info_span};
+use uuid::Uuid;
+
+use super::signing::{SIGNATURE_HEADER, sign};
+use super::{Attempt, Delivery, DeliveryState, ResourceRef};
+use crate::clock::{Clock, IdGen};
+use crate::scheduler::{Job, Scheduler};
+use crate::store::Store;
+
+const USER_AGENT: &str = concat!("k2-sandbox/", env!("CARGO_PKG_VERSION"), " (callbacks)");
+
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub attempts: u32,
+    pub timeout: Duration,
+    /// Wait before the first retry; doubled after each further failure.
+    pub backoff: Duration,
+}
+
+impl RetryPolicy {
+    /// The wait after failed attempt `n` (1-based): backoff, 2×backoff, 4×backoff, ...
+    pub fn delay_after(&self, n: u32) -> Duration {
+        self.backoff
+            .saturating_mul(1u32 << n.saturating_sub(1).min(20))
+    }
+}
+
+#[derive(Clone)]
+pub struct Dispatcher {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: reqwest::Client,
+    store: Store,
+    scheduler: Scheduler,
+    clock: Clock,
+    ids: IdGen,
+    policy: RetryPolicy,
+    sequence: AtomicU64,
+}
+
+impl Dispatcher {
+    pub fn new(
+        store: Store,
+        scheduler: Scheduler,
+        clock: Clock,
+        ids: IdGen,
+        policy: RetryPolicy,
+    ) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .timeout(policy.timeout)
+            // Callback receivers are usually on this machine: never route them via a proxy
+            // taken from the environment.
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                client,
+                store,
+                scheduler,
+                clock,
+                ids,
+                policy,
+                sequence: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    /// Serialises, signs and records a callback, and schedules its first attempt now.
+    pub fn enqueue(
+        &self,
+        owner: &str,
+        api_key: &str,
+        resource: ResourceRef,
+        target: &str,
+        payload: &impl Serialize,
+    ) -> Uuid {
+        // Compact: a receiver that re-serialises the parsed JSON gets these bytes back.
+        let body = serde_json::to_string(payload).expect("wire types always serialise");
+        let delivery = Delivery {
+            id: self.inner.ids.uuid(),
+            sequence: self.inner.sequence.fetch_add(1, Ordering::Relaxed),
+            owner: owner.to_string(),
+            resource,
+            target: target.to_string(),
+            signature: sign(api_key, body.as_bytes()),
+            body,
+            created_at_ms: self.inner.clock.now_ms(),
+            attempts: Vec::new(),
+            state: DeliveryState::Pending,
+        };
+        let id = delivery.id;
+        self.inner.store.insert_delivery(delivery);
+        self.inner
+            .scheduler
+            .schedule(Job::Deliver(id), Duration::ZERO);
+        id
+    }
+
+    /// Makes the next attempt of a pending delivery and records it.
+    pub async fn attempt(&self, id: Uuid) {
+        let Some(delivery) = self.inner.store.delivery(id) else {
+            return; // forgotten by a reset
+        };
+        if delivery.state != DeliveryState::Pending {
+            return;
+        }
+        let number = delivery.attempts.len() as u32 + 1;
+        let span = info_span!(
+            "callback_attempt",
+            delivery = %id,
+            resource = %delivery.resource.id,
+            attempt = number,
+            target = %delivery.target,
+        );
+        async {
+            let at_ms = self.inner.clock.now_ms();
+            let started = Instant::now();
+            let result = self
+                .inner
+                .client
+                .post(&delivery.target)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header(SIGNATURE_HEADER, &delivery.signature)
+                .body(delivery.body.clone())
+                .send()
+                .await;
+            let latency_ms = started.elapsed().as_millis() as u64;
+            let (status, error) = match result {
+                Ok(response) => (Some(response.status().as_u16()), None),
+                Err(e) => (None, Some(describe(e))),
+            };
+            let succeeded = status.is_some_and(|s| (200..300).contains(&s));
+            let attempt = Attempt {
+                number,
+                at_ms,
+                status,
+                error,
+                latency_ms,
+            };
+            let policy = self.inner.policy;
+            let state = self.inner.store.update_delivery(id, |d| {
+                d.attempts.push(attempt);
+                d.state = if succeeded {
+                    DeliveryState::Delivered
+                } else if number >= policy.attempts {
+                    DeliveryState::Exhausted
+                } else {
+                    DeliveryState::Pending
+                };
+                d.state
+            });
+            match state {
+                Some(DeliveryState::Delivered) => tracing::info!(?status, latency_ms, "delivered"),
+                Some(DeliveryState::Exhausted) => {
+                    tracing::warn!(?status, latency_ms, "callback exhausted its attempts");
+                }
+                Some(DeliveryState::Pending) => {
+                    let wait = policy.delay_after(number);
+                    tracing::info!(?status, latency_ms, retry_in_ms = wait.as_millis() as u64, "attempt failed");
+                    self.inner.scheduler.schedule(Job::Deliver(id), wait);
+                }
+                None => {}
+            }
+        }
+        .instrument(span)
+        .await;
+    }
+}
+
+/// A short reason for a failed attempt, without the URL (the log already has it).
+fn describe(e: reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timed out".into()
+    } else if e.is_connect() {
+        "connection failed".into()
+    } else if e.is_request() {
+        "request failed".into()
+    } else {
+        e.without_url().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles() {
+        let p = RetryPolicy {
+            attempts: 5,
+            timeout: Duration::from_secs(1),
+            backoff: Duration::from_millis(100),
+        };
+        let waits: Vec<u128> = (1..=4).map(|n| p.delay_after(n).as_millis()).collect();
+        assert_eq!(waits, vec![100, 200, 400, 800]);
+    }
+}

@@ -1,0 +1,60 @@
+//! Signed asynchronous callbacks: every result the sandbox POSTs to a client's URL goes
+//! through here, whatever resource it belongs to.
+//!
+//! A callback is serialised once, compactly, signed once (HMAC-SHA256 of those exact bytes
+//! with the application's API key) and recorded as a [`Delivery`]; the scheduler then makes
+//! attempts off the request path, retrying with exponential backoff until a 2xx or until the
+//! attempts run out. Every attempt is recorded, so each delivery visibly ends `delivered` or
+//! `exhausted`.
+
+mod dispatcher;
+pub mod signing;
+
+pub use dispatcher::{Dispatcher, RetryPolicy};
+
+use serde::Serialize;
+use uuid::Uuid;
+
+/// What a callback reports on.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResourceRef {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub id: Uuid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    Pending,
+    Delivered,
+    Exhausted,
+}
+
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub number: u32,
+    pub at_ms: i64,
+    /// The receiver's HTTP status, when it answered.
+    pub status: Option<u16>,
+    /// Why the attempt failed without a status (refused, timed out, ...).
+    pub error: Option<String>,
+    pub latency_ms: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub id: Uuid,
+    /// Creation order, for listing.
+    pub sequence: u64,
+    /// Client id of the application the callback belongs to.
+    pub owner: String,
+    pub resource: ResourceRef,
+    pub target: String,
+    /// The exact bytes sent, every attempt.
+    pub body: String,
+    pub signature: String,
+    pub created_at_ms: i64,
+    pub attempts: Vec<Attempt>,
+    pub state: DeliveryState,
+}

@@ -1,0 +1,221 @@
+//! Command line and environment: one clap declaration gives the flags, their `K2_SANDBOX_*`
+//! env twins, their defaults and `--help`. Nothing here touches the network or the store.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use url::Url;
+
+pub const DEFAULT_CLIENT_ID: &str = "sandbox-client-id";
+pub const DEFAULT_CLIENT_SECRET: &str = "sandbox-client-secret";
+pub const DEFAULT_API_KEY: &str = "sandbox-api-key";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "k2-sandbox",
+    version,
+    about = "A local emulator of the Kopo Kopo K2 Connect payments API",
+    long_about = "A local emulator of the Kopo Kopo K2 Connect payments API: OAuth, STK push \
+                  (incoming payments) and signed asynchronous callbacks, offline and in \
+                  milliseconds. Without a subcommand it runs `serve`."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Flags of `serve`, accepted without the subcommand too.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the emulator (the default).
+    Serve(ServeArgs),
+}
+
+impl Cli {
+    /// The serve flags, whether given before or after the (optional) `serve` subcommand.
+    pub fn into_serve_args(self) -> ServeArgs {
+        match self.command {
+            Some(Command::Serve(args)) => args,
+            None => self.serve,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to bind. The Docker image sets 0.0.0.0.
+    #[arg(long, env = "K2_SANDBOX_HOST", default_value = "127.0.0.1")]
+    pub host: IpAddr,
+
+    /// Port to bind; 0 picks a free one. The bound address is printed on start-up as
+    /// `k2-sandbox listening on http://HOST:PORT`.
+    #[arg(long, env = "K2_SANDBOX_PORT", default_value_t = 8080)]
+    pub port: u16,
+
+    /// Base URL used in `Location` headers and `_links`. Default: the request's `Host` header,
+    /// falling back to http://HOST:PORT.
+    #[arg(long, env = "K2_SANDBOX_PUBLIC_URL")]
+    pub public_url: Option<Url>,
+
+    /// OAuth client id of the configured application.
+    #[arg(long, env = "K2_SANDBOX_CLIENT_ID", default_value = DEFAULT_CLIENT_ID)]
+    pub client_id: String,
+
+    /// OAuth client secret of the configured application.
+    #[arg(long, env = "K2_SANDBOX_CLIENT_SECRET", default_value = DEFAULT_CLIENT_SECRET, hide_env_values = true)]
+    pub client_secret: String,
+
+    /// API key of the configured application: the HMAC-SHA256 key of every callback signature.
+    #[arg(long, env = "K2_SANDBOX_API_KEY", default_value = DEFAULT_API_KEY, hide_env_values = true)]
+    pub api_key: String,
+
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long, env = "K2_SANDBOX_TOKEN_TTL", default_value_t = 3600)]
+    pub token_ttl: u64,
+
+    /// Seed for ids, references and tokens: the same seed and requests give the same values.
+    #[arg(long, env = "K2_SANDBOX_SEED")]
+    pub seed: Option<u64>,
+
+    /// Start a virtual clock frozen at this RFC 3339 instant (e.g. 2026-05-01T10:00:00+03:00);
+    /// it moves only when advanced through /_sandbox/clock/advance. Default: real time.
+    #[arg(long, env = "K2_SANDBOX_CLOCK", value_parser = parse_instant)]
+    pub clock: Option<DateTime<Utc>>,
+
+    /// Milliseconds after a request that its result is decided and its callback queued.
+    #[arg(long, env = "K2_SANDBOX_CALLBACK_DELAY_MS", default_value_t = 1000)]
+    pub callback_delay_ms: u64,
+
+    /// Delivery attempts per callback before it is marked exhausted.
+    #[arg(long, env = "K2_SANDBOX_CALLBACK_ATTEMPTS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub callback_attempts: u32,
+
+    /// Timeout of one delivery attempt, in milliseconds.
+    #[arg(long, env = "K2_SANDBOX_CALLBACK_TIMEOUT_MS", default_value_t = 5000)]
+    pub callback_timeout_ms: u64,
+
+    /// Wait before the first retry, in milliseconds; doubled after each failed attempt.
+    #[arg(long, env = "K2_SANDBOX_CALLBACK_BACKOFF_MS", default_value_t = 1000)]
+    pub callback_backoff_ms: u64,
+
+    /// Largest request body accepted, in bytes; larger bodies get 413.
+    #[arg(long, env = "K2_SANDBOX_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// On SIGINT/SIGTERM, how long queued callbacks may still be delivered, in milliseconds.
+    #[arg(long, env = "K2_SANDBOX_SHUTDOWN_GRACE_MS", default_value_t = 5000)]
+    pub shutdown_grace_ms: u64,
+
+    /// Log output format (logs go to stderr; filter with RUST_LOG, default info).
+    #[arg(long, env = "K2_SANDBOX_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+}
+
+fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("expected an RFC 3339 instant like 2026-05-01T10:00:00+03:00: {e}"))
+}
+
+impl Default for ServeArgs {
+    /// The documented defaults, independent of the process environment (tests rely on that).
+    fn default() -> Self {
+        Self {
+            host: IpAddr::from([127, 0, 0, 1]),
+            port: 8080,
+            public_url: None,
+            client_id: DEFAULT_CLIENT_ID.into(),
+            client_secret: DEFAULT_CLIENT_SECRET.into(),
+            api_key: DEFAULT_API_KEY.into(),
+            token_ttl: 3600,
+            seed: None,
+            clock: None,
+            callback_delay_ms: 1000,
+            callback_attempts: 5,
+            callback_timeout_ms: 5000,
+            callback_backoff_ms: 1000,
+            max_body_bytes: 1024 * 1024,
+            shutdown_grace_ms: 5000,
+            log_format: LogFormat::Pretty,
+        }
+    }
+}
+
+impl ServeArgs {
+    pub fn token_ttl(&self) -> Duration {
+        Duration::from_secs(self.token_ttl)
+    }
+
+    /// The effective configuration for the start-up log, secrets masked.
+    pub fn masked_summary(&self) -> String {
+        format!(
+            "host={} port={} public_url={} client_id={} client_secret={} api_key={} \
+             token_ttl={}s seed={} clock={} callback_delay_ms={} callback_attempts={} \
+             callback_timeout_ms={} callback_backoff_ms={} max_body_bytes={} shutdown_grace_ms={}",
+            self.host,
+            self.port,
+            self.public_url
+                .as_ref()
+                .map_or("(from Host header)".to_string(), Url::to_string),
+            self.client_id,
+            mask(&self.client_secret),
+            mask(&self.api_key),
+            self.token_ttl,
+            self.seed.map_or("(random)".to_string(), |s| s.to_string()),
+            self.clock.map_or("real".to_string(), |c| c.to_rfc3339()),
+            self.callback_delay_ms,
+            self.callback_attempts,
+            self.callback_timeout_ms,
+            self.callback_backoff_ms,
+            self.max_body_bytes,
+            self.shutdown_grace_ms,
+        )
+    }
+}
+
+/// Shows the first two characters of a secret, so a wrong one can be spotted but not read.
+fn mask(secret: &str) -> String {
+    let head: String = secret.chars().take(2).collect();
+    format!("{head}***")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_declaration_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults_match_the_clap_defaults() {
+        let parsed = Cli::try_parse_from(["k2-sandbox"])
+            .expect("no flags parse")
+            .into_serve_args();
+        let default = ServeArgs::default();
+        // Env twins may be set by whoever runs the tests; compare only what they cannot reach.
+        if std::env::vars().all(|(k, _)| !k.starts_with("K2_SANDBOX_")) {
+            assert_eq!(parsed.masked_summary(), default.masked_summary());
+        }
+    }
+
+    #[test]
+    fn secrets_are_masked() {
+        let summary = ServeArgs::default().masked_summary();
+        assert!(!summary.contains(DEFAULT_CLIENT_SECRET));
+        assert!(!summary.contains(DEFAULT_API_KEY));
+    }
+}

@@ -1,0 +1,100 @@
+//! An STK push ("incoming payment request"): what was asked, and the state it moves through.
+//! Pending until its result is decided, then Success (the customer paid) or Failed.
+
+use uuid::Uuid;
+
+use super::metadata::Metadata;
+use super::money::{Amount, Currency};
+use super::phone::PhoneNumber;
+
+/// A validated STK push request.
+#[derive(Debug, Clone)]
+pub struct NewIncomingPayment {
+    pub payment_channel: String,
+    pub till_number: String,
+    pub subscriber: Subscriber,
+    pub amount: Amount,
+    pub currency: Currency,
+    pub metadata: Option<Metadata>,
+    /// A validated absolute http(s) URL, as the client wrote it.
+    pub callback_url: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Subscriber {
+    pub first_name: Option<String>,
+    pub middle_name: Option<String>,
+    pub last_name: Option<String>,
+    pub phone_number: PhoneNumber,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct IncomingPayment {
+    pub id: Uuid,
+    /// The OAuth application (client id) that created it; no other application can see it.
+    pub owner: String,
+    pub request: NewIncomingPayment,
+    pub initiated_at_ms: i64,
+    /// Absolute URL of this resource, fixed at creation (`Location`, `_links.self`).
+    pub self_url: String,
+    /// Ids of the transaction a success creates, drawn at creation so that a seeded run gives
+    /// the same values whatever order results are decided in.
+    pub planned: PlannedTransaction,
+    pub state: PaymentState,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlannedTransaction {
+    pub resource_id: Uuid,
+    pub reference: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum PaymentState {
+    Pending,
+    /// The customer paid: a Buygoods transaction now exists.
+    Success { originated_at_ms: i64 },
+    /// The push did not end in a payment; each entry is an error text of the reference's.
+    Failed { errors: Vec<String> },
+}
+
+impl PaymentState {
+    pub fn status(&self) -> &'static str {
+        match self {
+            Self::Pending => "Pending",
+            Self::Success { .. } => "Success",
+            Self::Failed { .. } => "Failed",
+        }
+    }
+
+    pub fn is_pending(&self) -> bool {
+        matches!(self, Self::Pending)
+    }
+}
+
+/// How a pending push ends. For now every customer pays; the handset simulation decides more.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Paid,
+    Failed(String),
+}
+
+impl IncomingPayment {
+    /// Applies an outcome at `now_ms`. Returns false when the payment had already settled:
+    /// a result is decided once.
+    pub fn settle(&mut self, outcome: Outcome, now_ms: i64) -> bool {
+        if !self.state.is_pending() {
+            return false;
+        }
+        self.state = match outcome {
+            Outcome::Paid => PaymentState::Success {
+                originated_at_ms: now_ms,
+            },
+            Outcome::Failed(error) => PaymentState::Failed {
+                errors: vec![error],
+            },
+        };
+        true
+    }
+}

@@ -1,0 +1,116 @@
+//! The optional `metadata` object a client attaches to a request and gets back in its result.
+//!
+//! It is stored in the form JavaScript would print it, because the Node SDK verifies a
+//! callback's signature over `JSON.stringify(JSON.parse(body))`: integer-like keys come
+//! first in ascending order (JavaScript's property order), and integral floats such as `5.0`
+//! become integers (`JSON.stringify(5.0)` is `5`). Other keys keep the client's order.
+
+use serde_json::{Map, Number, Value};
+
+use super::Invalid;
+
+pub const MAX_ENTRIES: usize = 5;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metadata(Map<String, Value>);
+
+impl Metadata {
+    /// `None` for an absent, null or empty-string metadata (older Python SDK modules send `""`).
+    pub fn parse(value: Option<&Value>) -> Result<Option<Self>, Invalid> {
+        let map = match value {
+            None | Some(Value::Null) => return Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => return Ok(None),
+            Some(Value::Object(map)) => map,
+            Some(_) => return Err(Invalid("Metadata must be a JSON object".into())),
+        };
+        if map.len() > MAX_ENTRIES {
+            return Err(Invalid(format!(
+                "Metadata can't have more than {MAX_ENTRIES} key-value pairs"
+            )));
+        }
+        let mut entries = Vec::with_capacity(map.len());
+        for (key, value) in map {
+            let value = match value {
+                Value::Number(n) => Value::Number(js_number(n)),
+                Value::Null | Value::Bool(_) | Value::String(_) => value.clone(),
+                Value::Array(_) | Value::Object(_) => {
+                    return Err(Invalid(format!(
+                        "Metadata value of {key} must be a string, number, boolean or null"
+                    )));
+                }
+            };
+            entries.push((key.clone(), value));
+        }
+        // Stable sort: array-index keys first by value, the rest in insertion order.
+        entries.sort_by_key(|(k, _)| array_index(k).map_or((1, 0), |i| (0, i)));
+        Ok(Some(Self(entries.into_iter().collect())))
+    }
+
+    pub fn to_value(&self) -> Value {
+        Value::Object(self.0.clone())
+    }
+}
+
+/// JavaScript's "array index" property keys: canonical decimal integers below 2^32 - 1.
+fn array_index(key: &str) -> Option<u32> {
+    if key.is_empty() || (key.len() > 1 && key.starts_with('0')) {
+        return None;
+    }
+    if !key.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    key.parse::<u32>().ok().filter(|&i| i != u32::MAX)
+}
+
+/// An integral float within JavaScript's safe-integer range prints as an integer there.
+fn js_number(n: &Number) -> Number {
+    const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+    match n.as_f64() {
+        Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() <= MAX_SAFE => {
+            Number::from(f as i64)
+        }
+        _ => n.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(v: Value) -> Result<Option<String>, Invalid> {
+        Metadata::parse(Some(&v)).map(|m| m.map(|m| m.to_value().to_string()))
+    }
+
+    #[test]
+    fn keys_are_in_javascript_order() {
+        let body = r#"{"b":1,"10":2,"a":3,"2":4,"01":5}"#;
+        let v: Value = serde_json::from_str(body).expect("json");
+        assert_eq!(
+            parse(v).expect("valid").as_deref(),
+            Some(r#"{"2":4,"10":2,"b":1,"a":3,"01":5}"#)
+        );
+    }
+
+    #[test]
+    fn integral_floats_become_integers() {
+        assert_eq!(
+            parse(json!({"n": 5.0, "f": 1.5})).expect("valid").as_deref(),
+            Some(r#"{"n":5,"f":1.5}"#)
+        );
+    }
+
+    #[test]
+    fn absent_null_and_empty_string_mean_none() {
+        assert_eq!(Metadata::parse(None), Ok(None));
+        assert_eq!(parse(json!(null)), Ok(None));
+        assert_eq!(parse(json!("")), Ok(None));
+    }
+
+    #[test]
+    fn more_than_five_entries_or_nested_values_are_rejected() {
+        assert!(parse(json!({"a":1,"b":2,"c":3,"d":4,"e":5,"f":6})).is_err());
+        assert!(parse(json!({"a": {"b": 1}})).is_err());
+        assert!(parse(json!([1])).is_err());
+    }
+}

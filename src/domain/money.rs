@@ -1,0 +1,114 @@
+//! Money: exact decimals (never binary floating point), parsed from a JSON number or a
+//! numeric string, since the SDKs send both.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use super::Invalid;
+
+/// A positive amount with at most two decimal places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Amount(Decimal);
+
+impl Amount {
+    /// Parses `amount.value`; `field` names it in the error ("Amount").
+    pub fn parse(value: Option<&Value>, field: &str) -> Result<Self, Invalid> {
+        let text = match value {
+            None | Some(Value::Null) => return Err(Invalid::blank(field)),
+            Some(Value::String(s)) if s.trim().is_empty() => return Err(Invalid::blank(field)),
+            Some(Value::String(s)) => s.trim().to_string(),
+            // serde_json keeps the literal digits of integers; floats print shortest round-trip.
+            Some(Value::Number(n)) => n.to_string(),
+            Some(_) => return Err(Invalid::invalid(field)),
+        };
+        let decimal = Decimal::from_str(&text)
+            .or_else(|_| Decimal::from_scientific(&text))
+            .map_err(|_| Invalid::invalid(field))?
+            .normalize();
+        if decimal <= Decimal::ZERO {
+            return Err(Invalid(format!("{field} must be greater than 0")));
+        }
+        if decimal.scale() > 2 {
+            return Err(Invalid(format!(
+                "{field} must have at most 2 decimal places"
+            )));
+        }
+        Ok(Self(decimal))
+    }
+
+    pub fn decimal(self) -> Decimal {
+        self.0
+    }
+}
+
+/// The reference's rendering: a string with at least one decimal place, `"100.0"`, `"10.5"`.
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.0.normalize();
+        if d.scale() == 0 {
+            write!(f, "{d}.0")
+        } else {
+            write!(f, "{d}")
+        }
+    }
+}
+
+/// ISO 4217 currency; the API is Kenyan shillings only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Currency {
+    Kes,
+}
+
+impl Currency {
+    pub fn parse(value: Option<&str>) -> Result<Self, Invalid> {
+        match value.map(str::trim) {
+            None | Some("") => Err(Invalid::blank("Currency")),
+            Some(c) if c.eq_ignore_ascii_case("KES") => Ok(Self::Kes),
+            Some(_) => Err(Invalid(
+                "Currency is not supported, only KES is accepted".into(),
+            )),
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Kes => "KES",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn amount(v: Value) -> Result<String, Invalid> {
+        Amount::parse(Some(&v), "Amount").map(|a| a.to_string())
+    }
+
+    #[test]
+    fn renders_like_the_reference() {
+        assert_eq!(amount(json!(100)).as_deref(), Ok("100.0"));
+        assert_eq!(amount(json!("20000")).as_deref(), Ok("20000.0"));
+        assert_eq!(amount(json!("10.50")).as_deref(), Ok("10.5"));
+        assert_eq!(amount(json!(0.1)).as_deref(), Ok("0.1"));
+        assert_eq!(amount(json!(1e3)).as_deref(), Ok("1000.0"));
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_positive_amount() {
+        assert_eq!(amount(json!("")), Err(Invalid::blank("Amount")));
+        assert_eq!(amount(json!("abc")), Err(Invalid::invalid("Amount")));
+        assert_eq!(amount(json!(true)), Err(Invalid::invalid("Amount")));
+        assert!(amount(json!(0)).is_err());
+        assert!(amount(json!("-5")).is_err());
+        assert!(amount(json!("1.005")).is_err());
+        assert_eq!(
+            Amount::parse(None, "Amount"),
+            Err(Invalid::blank("Amount"))
+        );
+    }
+}

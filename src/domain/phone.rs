@@ -1,0 +1,79 @@
+//! Kenyan mobile numbers. Accepted as `+254712345678`, `254712345678`, `0712345678` or
+//! `712345678` (the SDKs' examples use all of these); held and rendered as `+254712345678`,
+//! the form the reference's results show.
+
+use std::fmt;
+
+use super::Invalid;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PhoneNumber(String);
+
+impl PhoneNumber {
+    pub fn parse(value: Option<&str>) -> Result<Self, Invalid> {
+        let raw: String = match value.map(str::trim) {
+            None | Some("") => return Err(Invalid::blank("Phone number")),
+            Some(v) => v.chars().filter(|c| !matches!(c, ' ' | '-')).collect(),
+        };
+        let digits = raw.strip_prefix('+').unwrap_or(&raw);
+        if !digits.chars().all(|c| c.is_ascii_digit()) {
+            return Err(Invalid::invalid("Phone number"));
+        }
+        let subscriber = match digits.len() {
+            12 if digits.starts_with("254") => &digits[3..],
+            10 if digits.starts_with('0') => &digits[1..],
+            9 if !raw.starts_with('+') => digits,
+            _ => return Err(Invalid::invalid("Phone number")),
+        };
+        // Any nine subscriber digits: the reference's own examples use +254999999999.
+        Ok(Self(format!("+254{subscriber}")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_documented_form_normalises_to_plus_254() {
+        for input in [
+            "+254712345678",
+            "254712345678",
+            "0712345678",
+            "712345678",
+            "+254 712 345 678",
+        ] {
+            assert_eq!(
+                PhoneNumber::parse(Some(input)).map(|p| p.to_string()),
+                Ok("+254712345678".to_string()),
+                "{input}"
+            );
+        }
+        assert_eq!(
+            PhoneNumber::parse(Some("+254999999999")).map(|p| p.to_string()),
+            Ok("+254999999999".to_string())
+        );
+    }
+
+    #[test]
+    fn rejects_blank_and_malformed_numbers() {
+        assert_eq!(PhoneNumber::parse(None), Err(Invalid::blank("Phone number")));
+        for bad in ["abc", "+25471234567", "12345", "+1 555 0100"] {
+            assert_eq!(
+                PhoneNumber::parse(Some(bad)),
+                Err(Invalid::invalid("Phone number")),
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! Every error the API returns, rendered as the reference's JSON:
+//! `{"error_code": 400, "error_message": "..."}` with the matching status.
+//! OAuth endpoints use RFC 6749's `{"error", "error_description"}` instead ([`OAuthError`]).
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::domain::Invalid;
+use crate::wire::ErrorBody;
+use crate::wire::oauth::OAuthErrorBody;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("Method not allowed")]
+    MethodNotAllowed,
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("Request body is too large: the limit is {0} bytes")]
+    PayloadTooLarge(usize),
+    /// Our fault. The detail goes to the log (see [`InternalDetail`]), never to the client.
+    #[error("Internal server error")]
+    Internal(String),
+}
+
+/// Detail of a 500, carried to the logging middleware in the response's extensions.
+#[derive(Debug, Clone)]
+pub struct InternalDetail(pub String);
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<Invalid> for ApiError {
+    fn from(e: Invalid) -> Self {
+        Self::BadRequest(e.0)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = ErrorBody {
+            error_code: status.as_u16(),
+            error_message: self.to_string(),
+        };
+        let mut response = (status, Json(body)).into_response();
+        match self {
+            Self::Unauthorized(message) => {
+                let challenge = format!(
+                    "Bearer realm=\"k2-sandbox\", error=\"invalid_token\", error_description=\"{}\"",
+                    message.replace('"', "'")
+                );
+                if let Ok(v) = HeaderValue::from_str(&challenge) {
+                    response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+                }
+            }
+            Self::Internal(detail) => {
+                response.extensions_mut().insert(InternalDetail(detail));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+/// An OAuth endpoint's error, RFC 6749 section 5.2.
+#[derive(Debug)]
+pub struct OAuthError {
+    pub status: StatusCode,
+    pub error: &'static str,
+    pub description: String,
+}
+
+impl OAuthError {
+    pub fn invalid_client() -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            error: "invalid_client",
+            description: "Client authentication failed due to unknown client, no client \
+                          authentication included, or unsupported authentication method."
+                .into(),
+        }
+    }
+
+    pub fn invalid_request(missing: &str) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            error: "invalid_request",
+            description: format!("Missing required parameter: {missing}."),
+        }
+    }
+
+    pub fn unsupported_grant_type() -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            error: "unsupported_grant_type",
+            description: "The authorization grant type is not supported by the authorization \
+                          server. Use grant_type=client_credentials."
+                .into(),
+        }
+    }
+
+    pub fn invalid_token(description: &str) -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            error: "invalid_token",
+            description: description.into(),
+        }
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let body = OAuthErrorBody {
+            error: self.error,
+            error_description: self.description,
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// A body-reading failure on an OAuth endpoint (413, 415, malformed) keeps its status and
+/// takes the OAuth error shape, like every other answer of those endpoints.
+impl From<ApiError> for OAuthError {
+    fn from(e: ApiError) -> Self {
+        Self {
+            status: e.status(),
+            error: "invalid_request",
+            description: e.to_string(),
+        }
+    }
+}

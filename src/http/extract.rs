@@ -1,0 +1,334 @@
+//! Extractors that turn every malformed input into an [`ApiError`] in the reference's shape:
+//! JSON bodies, OAuth parameters, bearer authentication and the base URL for links.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+
+use super::error::{ApiError, OAuthError};
+use crate::AppState;
+use crate::store::TokenRecord;
+
+/// The media type of a request without parameters, lower-cased; `None` when absent.
+fn media_type(headers: &axum::http::HeaderMap) -> Option<String> {
+    let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    Some(
+        value
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase(),
+    )
+}
+
+/// `application/json` and any `application/*+json`, e.g. the Python SDK's
+/// `application/vnd.kopokopo.v4.hal+json`.
+fn is_json(media_type: &str) -> bool {
+    media_type == "application/json"
+        || (media_type.starts_with("application/") && media_type.ends_with("+json"))
+}
+
+async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(state.settings.max_body_bytes)
+        } else {
+            ApiError::BadRequest(format!("Could not read the request body: {rejection}"))
+        }
+    })
+}
+
+/// A JSON body: a JSON content type (or none), at most the body limit, parsed into `T`.
+/// Parse errors name the field and position.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        match media_type(req.headers()) {
+            Some(mt) if !is_json(&mt) => {
+                return Err(ApiError::UnsupportedMediaType(format!(
+                    "Unsupported content type {mt}: send application/json"
+                )));
+            }
+            _ => {}
+        }
+        let body = read_body(req, state).await?;
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::BadRequest(
+                "Request body can't be blank: send a JSON object".into(),
+            ));
+        }
+        let de = &mut serde_json::Deserializer::from_slice(&body);
+        serde_path_to_error::deserialize(de)
+            .map(ApiJson)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let inner = e.into_inner();
+                if inner.is_data() && path != "." {
+                    ApiError::BadRequest(format!("Invalid value for {path}: {inner}"))
+                } else {
+                    ApiError::BadRequest(format!("Invalid JSON in request body: {inner}"))
+                }
+            })
+    }
+}
+
+/// OAuth parameters from wherever a client put them: the query string, a form-encoded,
+/// multipart (`curl -F`) or JSON body, and HTTP Basic client authentication. Body values win
+/// over query values; an empty body with a JSON content type is fine.
+pub struct OAuthParams(pub HashMap<String, String>);
+
+impl OAuthParams {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .get(key)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+impl FromRequest<AppState> for OAuthParams {
+    type Rejection = OAuthError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, OAuthError> {
+        oauth_params(req, state)
+            .await
+            .map(Self)
+            .map_err(OAuthError::from)
+    }
+}
+
+async fn oauth_params(req: Request, state: &AppState) -> Result<HashMap<String, String>, ApiError> {
+    {
+        let mut params: HashMap<String, String> = req
+            .uri()
+            .query()
+            .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .unwrap_or_default();
+        if let Some((id, secret)) = basic_credentials(req.headers()) {
+            params.entry("client_id".into()).or_insert(id);
+            params.entry("client_secret".into()).or_insert(secret);
+        }
+        let media_type = media_type(req.headers());
+        if media_type.as_deref() == Some("multipart/form-data") {
+            let mut multipart = Multipart::from_request(req, state)
+                .await
+                .map_err(|e| ApiError::BadRequest(format!("Invalid multipart body: {e}")))?;
+            while let Some(field) = multipart.next_field().await.map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge(state.settings.max_body_bytes)
+                } else {
+                    ApiError::BadRequest(format!("Invalid multipart body: {e}"))
+                }
+            })? {
+                let Some(name) = field.name().map(str::to_string) else {
+                    continue;
+                };
+                let value = field
+                    .text()
+                    .await
+                    .map_err(|e| ApiError::BadRequest(format!("Invalid multipart body: {e}")))?;
+                params.insert(name, value);
+            }
+            return Ok(params);
+        }
+        let body = read_body(req, state).await?;
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(params);
+        }
+        match media_type.as_deref() {
+            Some(mt) if is_json(mt) => {
+                let object: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_slice(&body).map_err(|e| {
+                        ApiError::BadRequest(format!("Invalid JSON in request body: {e}"))
+                    })?;
+                for (k, v) in object {
+                    match v {
+                        serde_json::Value::String(s) => {
+                            params.insert(k, s);
+                        }
+                        serde_json::Value::Null => {}
+                        other => {
+                            params.insert(k, other.to_string());
+                        }
+                    }
+                }
+            }
+            None | Some("application/x-www-form-urlencoded") => {
+                params.extend(url::form_urlencoded::parse(&body).into_owned());
+            }
+            Some(mt) => {
+                return Err(ApiError::UnsupportedMediaType(format!(
+                    "Unsupported content type {mt}: send application/x-www-form-urlencoded, \
+                     multipart/form-data or application/json"
+                )));
+            }
+        }
+        Ok(params)
+    }
+}
+
+fn basic_credentials(headers: &axum::http::HeaderMap) -> Option<(String, String)> {
+    use base64::Engine as _;
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    let decode = |s: &str| {
+        url::form_urlencoded::parse(format!("v={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    Some((decode(id), decode(secret)))
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+pub enum BearerToken {
+    Missing,
+    Malformed,
+    Present(String),
+}
+
+impl BearerToken {
+    pub fn from_headers(headers: &axum::http::HeaderMap) -> Self {
+        let Some(value) = headers.get(header::AUTHORIZATION) else {
+            return Self::Missing;
+        };
+        let Ok(value) = value.to_str() else {
+            return Self::Malformed;
+        };
+        match value.trim().split_once(' ') {
+            Some((scheme, token))
+                if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+            {
+                Self::Present(token.trim().to_string())
+            }
+            _ => Self::Malformed,
+        }
+    }
+}
+
+/// Why a presented token does not authenticate; the message is what the client is told.
+pub enum TokenProblem {
+    Unknown,
+    Expired,
+    Revoked,
+}
+
+impl TokenProblem {
+    pub fn message(&self) -> &'static str {
+        match self {
+            Self::Unknown => "The access token is invalid",
+            Self::Expired => "The access token expired",
+            Self::Revoked => "The access token was revoked",
+        }
+    }
+}
+
+/// Looks a token up and checks it is usable now.
+pub fn check_token(state: &AppState, token: &str) -> Result<TokenRecord, TokenProblem> {
+    let record = state.store.token(token).ok_or(TokenProblem::Unknown)?;
+    if record.revoked {
+        return Err(TokenProblem::Revoked);
+    }
+    if !record.is_active(state.clock.now_ms()) {
+        return Err(TokenProblem::Expired);
+    }
+    Ok(record)
+}
+
+/// The application behind a valid bearer token; every `/api/...` handler takes one.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub client_id: String,
+}
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match BearerToken::from_headers(&parts.headers) {
+            BearerToken::Missing => Err(ApiError::Unauthorized(
+                "Authorization header is missing: send Authorization: Bearer <access_token>"
+                    .into(),
+            )),
+            BearerToken::Malformed => Err(ApiError::Unauthorized(
+                "Authorization header is malformed: expected Bearer <access_token>".into(),
+            )),
+            BearerToken::Present(token) => check_token(state, &token)
+                .map(|record| Self {
+                    client_id: record.client_id,
+                })
+                .map_err(|p| ApiError::Unauthorized(p.message().into())),
+        }
+    }
+}
+
+/// The base of absolute URLs in `Location` and `_links`: `--public-url` when set, else the
+/// request's `Host` (so a client reaching us as `http://k2:8080` can follow them), else the
+/// bound address.
+pub struct BaseUrl(pub String);
+
+impl FromRequestParts<AppState> for BaseUrl {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let settings = &state.settings;
+        if let Some(public) = &settings.public_url {
+            return Ok(Self(public.as_str().trim_end_matches('/').to_string()));
+        }
+        let host = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| !h.is_empty() && h.parse::<axum::http::uri::Authority>().is_ok())
+            .map(str::to_string)
+            .unwrap_or_else(|| settings.local_addr.to_string());
+        Ok(Self(format!("http://{host}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_media_types_include_vendor_types() {
+        assert!(is_json("application/json"));
+        assert!(is_json("application/vnd.kopokopo.v4.hal+json"));
+        assert!(!is_json("text/plain"));
+        assert!(!is_json("application/x-www-form-urlencoded"));
+    }
+
+    #[test]
+    fn basic_credentials_are_decoded() {
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(
+            header::AUTHORIZATION,
+            "Basic c2FuZGJveC1jbGllbnQtaWQ6c2FuZGJveC1jbGllbnQtc2VjcmV0"
+                .parse()
+                .expect("header"),
+        );
+        assert_eq!(
+            basic_credentials(&headers),
+            Some((
+                "sandbox-client-id".to_string(),
+                "sandbox-client-secret".to_string()
+            ))
+        );
+    }
+}

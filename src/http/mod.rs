@@ -1,0 +1,77 @@
+//! The HTTP surface: one router per API area, merged here with the layers every request goes
+//! through (body limit, panic catcher, tracing, error logging, version header) and JSON
+//! fallbacks for unknown routes (404) and wrong methods (405).
+
+mod admin;
+pub mod error;
+mod extract;
+mod incoming_payments;
+mod oauth;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use self::error::{ApiError, InternalDetail};
+use crate::AppState;
+
+pub const VERSION_HEADER: &str = "x-k2-sandbox-version";
+
+/// Builds the whole application router; tests may drive it without a socket.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.settings.max_body_bytes;
+    Router::new()
+        .merge(oauth::router())
+        .merge(incoming_payments::router())
+        .merge(admin::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn(log_outcome))
+        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
+            ApiError::Internal("a handler panicked".into()).into_response()
+        }))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                let route = req
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map_or("(unmatched)", MatchedPath::as_str);
+                tracing::info_span!("request", method = %req.method(), route, path = %req.uri().path())
+            }),
+        )
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static(VERSION_HEADER),
+            HeaderValue::from_static(env!("CARGO_PKG_VERSION")),
+        ))
+        .with_state(state)
+}
+
+async fn not_found(req: Request) -> ApiError {
+    ApiError::NotFound(format!("No route for {} {}", req.method(), req.uri().path()))
+}
+
+async fn method_not_allowed(req: Request) -> ApiError {
+    tracing::debug!(method = %req.method(), path = %req.uri().path(), "method not allowed");
+    ApiError::MethodNotAllowed
+}
+
+/// The one place errors reach the log: a server fault at error level with its detail, a
+/// client's mistake at debug.
+async fn log_outcome(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let response = next.run(req).await;
+    let status = response.status();
+    if let Some(InternalDetail(detail)) = response.extensions().get::<InternalDetail>() {
+        tracing::error!(%method, %path, %status, detail, "request failed");
+    } else if status.is_client_error() {
+        tracing::debug!(%method, %path, %status, "client error");
+    }
+    response
+}

@@ -1,0 +1,182 @@
+//! k2-sandbox: a local emulator of the Kopo Kopo K2 Connect API.
+//!
+//! Module map:
+//! - [`config`]: CLI flags and their `K2_SANDBOX_*` env twins.
+//! - [`http`]: the routers (OAuth, incoming payments, the `/_sandbox/` control plane), the
+//!   error type and the extractors.
+//! - [`wire`]: serde types shaped like Kopo Kopo's JSON; [`domain`]: validated values and
+//!   resource state machines.
+//! - [`store`]: the sharded in-memory state.
+//! - [`scheduler`]: the timeline of due work; [`lifecycle`]: what runs when it falls due;
+//!   [`callbacks`]: signing, queueing and delivering callbacks.
+//! - [`clock`]: real or virtual time, and the (optionally seeded) id generator.
+//!
+//! [`Sandbox::build`] binds and wires everything; [`Sandbox::run_until`] serves until a
+//! future resolves, then drains. Split so tests can bind port 0 and learn the port.
+
+pub mod callbacks;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod lifecycle;
+pub mod scheduler;
+pub mod store;
+pub mod telemetry;
+pub mod wire;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use url::Url;
+
+use crate::callbacks::{Dispatcher, RetryPolicy};
+use crate::clock::{Clock, IdGen};
+use crate::config::ServeArgs;
+use crate::scheduler::Scheduler;
+use crate::store::{Application, Store};
+
+/// Settings the handlers read, fixed at start-up.
+#[derive(Debug)]
+pub struct Settings {
+    pub public_url: Option<Url>,
+    pub local_addr: SocketAddr,
+    pub token_ttl: Duration,
+    pub callback_delay: Duration,
+    pub max_body_bytes: usize,
+}
+
+/// The application state: cheap to clone, every part `Arc`-backed.
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub store: Store,
+    pub clock: Clock,
+    pub ids: IdGen,
+    pub scheduler: Scheduler,
+    pub dispatcher: Dispatcher,
+}
+
+pub struct Sandbox {
+    listener: TcpListener,
+    state: AppState,
+    shutdown_grace: Duration,
+}
+
+impl Sandbox {
+    /// Binds the listener and builds the state; serves nothing yet.
+    pub async fn build(args: ServeArgs) -> anyhow::Result<Self> {
+        let addr = SocketAddr::new(args.host, args.port);
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding {addr}"))?;
+        let local_addr = listener.local_addr()?;
+
+        let clock = args.clock.map_or_else(Clock::real, Clock::frozen_at);
+        let ids = IdGen::new(args.seed);
+        let store = Store::new();
+        store.add_application(Application {
+            client_id: args.client_id.clone(),
+            client_secret: args.client_secret.clone(),
+            api_key: args.api_key.clone(),
+        });
+        let scheduler = Scheduler::new(clock.clone());
+        let dispatcher = Dispatcher::new(
+            store.clone(),
+            scheduler.clone(),
+            clock.clone(),
+            ids.clone(),
+            RetryPolicy {
+                attempts: args.callback_attempts,
+                timeout: Duration::from_millis(args.callback_timeout_ms),
+                backoff: Duration::from_millis(args.callback_backoff_ms),
+            },
+        )
+        .context("building the callback HTTP client")?;
+        let state = AppState {
+            settings: Arc::new(Settings {
+                public_url: args.public_url.clone(),
+                local_addr,
+                token_ttl: args.token_ttl(),
+                callback_delay: Duration::from_millis(args.callback_delay_ms),
+                max_body_bytes: args.max_body_bytes,
+            }),
+            store,
+            clock,
+            ids,
+            scheduler,
+            dispatcher,
+        };
+        Ok(Self {
+            listener,
+            state,
+            shutdown_grace: Duration::from_millis(args.shutdown_grace_ms),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.state.settings.local_addr
+    }
+
+    /// A handle on the state, for in-process tests and benchmarks.
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` resolves; then stops accepting, finishes in-flight requests,
+    /// gives queued callbacks up to the grace period, and returns.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let Self {
+            listener,
+            state,
+            shutdown_grace,
+        } = self;
+        let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
+        let exec_state = state.clone();
+        let worker = tokio::spawn(state.scheduler.clone().run(
+            move |job| lifecycle::execute(exec_state.clone(), job),
+            async move {
+                let _ = worker_stopped.await;
+            },
+        ));
+
+        let app = http::router(state.clone());
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serving HTTP")?;
+        tracing::info!("stopped accepting requests; in-flight requests finished");
+
+        drain(&state, shutdown_grace).await;
+        let _ = stop_worker.send(());
+        worker.await.context("callback worker")?;
+        tracing::info!("callback worker stopped");
+        Ok(())
+    }
+}
+
+/// Lets queued results and callbacks run for up to `grace`, then reports what is left.
+async fn drain(state: &AppState, grace: Duration) {
+    let deadline = tokio::time::Instant::now() + grace;
+    loop {
+        let left = state.scheduler.pending();
+        let now = tokio::time::Instant::now();
+        // A virtual clock will not move on its own: once nothing is due, nothing more will be.
+        let settled = state.clock.is_virtual() && state.scheduler.wait_idle(Duration::ZERO).await;
+        if left == 0 || settled || now >= deadline {
+            if left > 0 {
+                tracing::warn!(jobs = left, "shutting down with results or callbacks still queued");
+            }
+            return;
+        }
+        state
+            .scheduler
+            .wait_idle((deadline - now).min(Duration::from_millis(50)))
+            .await;
+        tokio::time::sleep_until((now + Duration::from_millis(10)).min(deadline)).await;
+    }
+}

@@ -1,0 +1,54 @@
+//! The `k2-sandbox` binary: parse the CLI, set up logging, build, serve until a signal.
+
+use std::io::Write as _;
+
+use anyhow::Context as _;
+use clap::Parser as _;
+use k2_sandbox::Sandbox;
+use k2_sandbox::config::Cli;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Cli::parse().into_serve_args();
+    k2_sandbox::telemetry::init(args.log_format, std::io::stderr);
+    tracing::info!(config = %args.masked_summary(), "starting k2-sandbox {}", env!("CARGO_PKG_VERSION"));
+
+    let sandbox = Sandbox::build(args).await?;
+    // One line on stdout a script can parse for the bound address.
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "k2-sandbox listening on http://{}", sandbox.local_addr())
+        .and_then(|()| stdout.flush())
+        .context("writing the start-up line")?;
+
+    sandbox.run_until(shutdown_signal()).await?;
+    tracing::info!("k2-sandbox stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (docker stop).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("received SIGINT, shutting down"),
+        () = terminate => tracing::info!("received SIGTERM, shutting down"),
+    }
+}

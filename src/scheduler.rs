@@ -1,0 +1,269 @@
+//! The timeline of background work: results that become due and callback attempts, ordered by
+//! due time on the sandbox clock. Nothing here runs on the request path: handlers only push.
+//!
+//! One worker task pops due jobs and spawns each, so a slow callback receiver never holds up
+//! another. With a virtual clock nothing becomes due until the clock is advanced; the advance
+//! then waits, through [`Scheduler::wait_idle`], until everything due has run.
+//!
+//! Locking rule: `queue` is a synchronous mutex held only to push, pop or inspect; never across
+//! `.await`. Jobs are executed after it is released.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use crate::clock::Clock;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Job {
+    /// Decide the result of a pending STK push.
+    SettleIncomingPayment(Uuid),
+    /// Make the next delivery attempt of a callback.
+    Deliver(Uuid),
+}
+
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Entry {
+    due_ms: i64,
+    /// Ties on `due_ms` run in the order they were scheduled.
+    seq: u64,
+    job: Job,
+}
+
+#[derive(Default)]
+struct Queue {
+    heap: BinaryHeap<Reverse<Entry>>,
+    next_seq: u64,
+    /// Jobs popped and not yet finished.
+    in_flight: usize,
+}
+
+#[derive(Clone)]
+pub struct Scheduler {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    clock: Clock,
+    queue: Mutex<Queue>,
+    /// Wakes the worker: a job was pushed or the clock moved.
+    wake: Notify,
+    /// Wakes `wait_idle` callers: a job finished or the worker found nothing due.
+    progress: Notify,
+}
+
+impl Scheduler {
+    pub fn new(clock: Clock) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                clock,
+                queue: Mutex::new(Queue::default()),
+                wake: Notify::new(),
+                progress: Notify::new(),
+            }),
+        }
+    }
+
+    fn queue(&self) -> MutexGuard<'_, Queue> {
+        // A panic while holding this lock cannot leave the heap half-updated (push and pop are
+        // single calls), so a poisoned lock is still consistent.
+        self.inner
+            .queue
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Schedules `job` to run `after` from now on the sandbox clock.
+    pub fn schedule(&self, job: Job, after: Duration) {
+        let due_ms = self.inner.clock.now_ms() + after.as_millis() as i64;
+        {
+            let mut q = self.queue();
+            let seq = q.next_seq;
+            q.next_seq += 1;
+            q.heap.push(Reverse(Entry { due_ms, seq, job }));
+        }
+        self.inner.wake.notify_one();
+    }
+
+    /// Tells the worker the clock moved.
+    pub fn clock_moved(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    /// Drops every queued job (a reset); jobs already running finish.
+    pub fn clear(&self) {
+        self.queue().heap.clear();
+    }
+
+    /// Number of jobs queued or running.
+    pub fn pending(&self) -> usize {
+        let q = self.queue();
+        q.heap.len() + q.in_flight
+    }
+
+    fn pop_due(&self, now_ms: i64) -> Vec<Job> {
+        let mut q = self.queue();
+        let mut due = Vec::new();
+        while q.heap.peek().is_some_and(|e| e.0.due_ms <= now_ms) {
+            if let Some(Reverse(entry)) = q.heap.pop() {
+                due.push(entry.job);
+            }
+        }
+        q.in_flight += due.len();
+        due
+    }
+
+    fn next_due_ms(&self) -> Option<i64> {
+        self.queue().heap.peek().map(|e| e.0.due_ms)
+    }
+
+    fn finish(&self) {
+        self.queue().in_flight -= 1;
+        self.inner.progress.notify_waiters();
+        // A finished job may have scheduled a follow-up that is already due.
+        self.inner.wake.notify_one();
+    }
+
+    fn is_idle(&self, now_ms: i64) -> bool {
+        let q = self.queue();
+        q.in_flight == 0 && q.heap.peek().is_none_or(|e| e.0.due_ms > now_ms)
+    }
+
+    /// Resolves once nothing is due and nothing runs, or after `limit`. Returns whether idle.
+    /// This is how tests and clock advances wait for results and callbacks without sleeping.
+    pub async fn wait_idle(&self, limit: Duration) -> bool {
+        let wait = async {
+            loop {
+                let progressed = self.inner.progress.notified();
+                tokio::pin!(progressed);
+                progressed.as_mut().enable();
+                if self.is_idle(self.inner.clock.now_ms()) {
+                    return;
+                }
+                self.inner.wake.notify_one();
+                progressed.await;
+            }
+        };
+        tokio::time::timeout(limit, wait).await.is_ok()
+    }
+
+    /// The worker loop: runs `execute` for each due job until `shutdown` resolves.
+    pub async fn run<F, Fut>(self, execute: F, shutdown: impl Future<Output = ()>)
+    where
+        F: Fn(Job) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        tokio::pin!(shutdown);
+        loop {
+            let woken = self.inner.wake.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+
+            let now = self.inner.clock.now_ms();
+            for job in self.pop_due(now) {
+                let fut = execute(job);
+                let this = self.clone();
+                tokio::spawn(async move {
+                    fut.await;
+                    this.finish();
+                });
+            }
+            self.inner.progress.notify_waiters();
+
+            // On real time, sleep until the next job is due; a virtual clock only moves when
+            // advanced, which wakes us.
+            let sleep_for = match self.next_due_ms() {
+                Some(due) if !self.inner.clock.is_virtual() => {
+                    Duration::from_millis((due - now).max(0) as u64)
+                }
+                _ => Duration::from_secs(3600),
+            };
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = &mut woken => {}
+                () = tokio::time::sleep(sleep_for) => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test]
+    async fn virtual_jobs_run_in_due_order_only_once_the_clock_reaches_them() {
+        let clock = Clock::frozen_at(chrono::Utc::now());
+        let scheduler = Scheduler::new(clock.clone());
+        let ran = Arc::new(Mutex::new(Vec::new()));
+        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        scheduler.schedule(Job::Deliver(b), Duration::from_secs(2));
+        scheduler.schedule(Job::Deliver(a), Duration::from_secs(1));
+
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let log = ran.clone();
+        let worker = tokio::spawn(scheduler.clone().run(
+            move |job| {
+                let log = log.clone();
+                async move { log.lock().expect("lock").push(job) }
+            },
+            async move {
+                let _ = stop_rx.await;
+            },
+        ));
+
+        assert!(scheduler.wait_idle(Duration::from_secs(5)).await);
+        assert!(ran.lock().expect("lock").is_empty());
+
+        clock.advance(1_000);
+        scheduler.clock_moved();
+        assert!(scheduler.wait_idle(Duration::from_secs(5)).await);
+        assert_eq!(*ran.lock().expect("lock"), vec![Job::Deliver(a)]);
+
+        clock.advance(5_000);
+        scheduler.clock_moved();
+        assert!(scheduler.wait_idle(Duration::from_secs(5)).await);
+        assert_eq!(
+            *ran.lock().expect("lock"),
+            vec![Job::Deliver(a), Job::Deliver(b)]
+        );
+        assert_eq!(scheduler.pending(), 0);
+
+        let _ = stop_tx.send(());
+        worker.await.expect("worker ends");
+    }
+
+    #[tokio::test]
+    async fn real_time_jobs_run_when_due() {
+        let scheduler = Scheduler::new(Clock::real());
+        let count = Arc::new(AtomicUsize::new(0));
+        scheduler.schedule(Job::Deliver(Uuid::nil()), Duration::from_millis(20));
+        let c = count.clone();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let worker = tokio::spawn(scheduler.clone().run(
+            move |_| {
+                let c = c.clone();
+                async move {
+                    c.fetch_add(1, Ordering::SeqCst);
+                }
+            },
+            async move {
+                let _ = stop_rx.await;
+            },
+        ));
+        // Not idle until the job is due and has run.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while count.load(Ordering::SeqCst) == 0 && tokio::time::Instant::now() < deadline {
+            scheduler.wait_idle(Duration::from_millis(50)).await;
+        }
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+        let _ = stop_tx.send(());
+        worker.await.expect("worker ends");
+    }
+}

@@ -1,0 +1,178 @@
+//! In-memory state: a cloneable handle over one concurrent map per collection.
+//!
+//! Locking rule: the maps are sharded (`DashMap`), so requests touching different resources
+//! never contend. A map guard (`Ref`/`RefMut`) is a synchronous lock on its shard: never hold
+//! one across `.await` — copy what you need out, or mutate inside a closure.
+
+use std::sync::Arc;
+
+use dashmap::DashMap;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use uuid::Uuid;
+
+use crate::callbacks::Delivery;
+use crate::domain::incoming_payment::IncomingPayment;
+
+/// An OAuth application: one set of credentials and the API key its callbacks are signed with.
+#[derive(Debug, Clone)]
+pub struct Application {
+    pub client_id: String,
+    pub client_secret: String,
+    pub api_key: String,
+}
+
+impl Application {
+    /// Constant-time check of a presented secret.
+    pub fn secret_matches(&self, presented: &str) -> bool {
+        self.client_secret.as_bytes().ct_eq(presented.as_bytes()).into()
+    }
+}
+
+/// An issued access token. The token itself is not stored, only its SHA-256.
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    pub client_id: String,
+    pub issued_at_ms: i64,
+    pub expires_at_ms: i64,
+    /// Revoked tokens are kept, so a client is told "revoked" rather than "invalid".
+    pub revoked: bool,
+}
+
+impl TokenRecord {
+    pub fn is_active(&self, now_ms: i64) -> bool {
+        !self.revoked && now_ms < self.expires_at_ms
+    }
+}
+
+type TokenDigest = [u8; 32];
+
+fn digest(token: &str) -> TokenDigest {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+#[derive(Clone, Default)]
+pub struct Store {
+    inner: Arc<Collections>,
+}
+
+#[derive(Default)]
+struct Collections {
+    applications: DashMap<String, Application>,
+    /// Keyed by the token's SHA-256: a lookup by digest reveals nothing about the token.
+    tokens: DashMap<TokenDigest, TokenRecord>,
+    incoming_payments: DashMap<Uuid, IncomingPayment>,
+    deliveries: DashMap<Uuid, Delivery>,
+}
+
+impl Store {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    // --- applications -------------------------------------------------------------------
+
+    pub fn add_application(&self, app: Application) {
+        self.inner
+            .applications
+            .insert(app.client_id.clone(), app);
+    }
+
+    pub fn application(&self, client_id: &str) -> Option<Application> {
+        self.inner
+            .applications
+            .get(client_id)
+            .map(|a| a.value().clone())
+    }
+
+    /// The application whose credentials these are, if they are right.
+    pub fn authenticate_client(&self, client_id: &str, secret: &str) -> Option<Application> {
+        self.application(client_id)
+            .filter(|app| app.secret_matches(secret))
+    }
+
+    // --- tokens -------------------------------------------------------------------------
+
+    pub fn insert_token(&self, token: &str, record: TokenRecord) {
+        self.inner.tokens.insert(digest(token), record);
+    }
+
+    /// The record of a token, active or not. The final comparison is constant-time.
+    pub fn token(&self, token: &str) -> Option<TokenRecord> {
+        let wanted = digest(token);
+        let entry = self.inner.tokens.get(&wanted)?;
+        bool::from(entry.key().ct_eq(&wanted)).then(|| entry.value().clone())
+    }
+
+    /// Revokes a token if it belongs to `client_id`; returns whether it did.
+    pub fn revoke_token(&self, token: &str, client_id: &str) -> bool {
+        self.inner
+            .tokens
+            .get_mut(&digest(token))
+            .filter(|r| r.client_id == client_id)
+            .map(|mut r| r.revoked = true)
+            .is_some()
+    }
+
+    // --- incoming payments --------------------------------------------------------------
+
+    pub fn insert_incoming_payment(&self, payment: IncomingPayment) {
+        self.inner.incoming_payments.insert(payment.id, payment);
+    }
+
+    /// A copy of the payment, if it exists and belongs to `owner`.
+    pub fn incoming_payment(&self, id: Uuid, owner: &str) -> Option<IncomingPayment> {
+        self.inner
+            .incoming_payments
+            .get(&id)
+            .filter(|p| p.owner == owner)
+            .map(|p| p.value().clone())
+    }
+
+    /// Runs `f` on the payment under its shard lock; `f` must not block.
+    pub fn update_incoming_payment<R>(
+        &self,
+        id: Uuid,
+        f: impl FnOnce(&mut IncomingPayment) -> R,
+    ) -> Option<R> {
+        self.inner
+            .incoming_payments
+            .get_mut(&id)
+            .map(|mut p| f(&mut p))
+    }
+
+    // --- callback deliveries ------------------------------------------------------------
+
+    pub fn insert_delivery(&self, delivery: Delivery) {
+        self.inner.deliveries.insert(delivery.id, delivery);
+    }
+
+    pub fn delivery(&self, id: Uuid) -> Option<Delivery> {
+        self.inner.deliveries.get(&id).map(|d| d.value().clone())
+    }
+
+    pub fn update_delivery<R>(&self, id: Uuid, f: impl FnOnce(&mut Delivery) -> R) -> Option<R> {
+        self.inner.deliveries.get_mut(&id).map(|mut d| f(&mut d))
+    }
+
+    /// Every delivery, oldest first.
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        let mut all: Vec<Delivery> = self
+            .inner
+            .deliveries
+            .iter()
+            .map(|d| d.value().clone())
+            .collect();
+        all.sort_by_key(|d| d.sequence);
+        all
+    }
+
+    // --- control plane ------------------------------------------------------------------
+
+    /// Forgets every resource and delivery. Applications and their tokens stay, so a client
+    /// holding a token can go on after a reset.
+    pub fn reset(&self) {
+        self.inner.incoming_payments.clear();
+        self.inner.deliveries.clear();
+    }
+}

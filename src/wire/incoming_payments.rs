@@ -1,0 +1,204 @@
+//! `POST /api/v2/incoming_payments` and the incoming payment document returned by `GET` and
+//! posted as the result callback (reference, "Receive M-PESA payments").
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use url::Url;
+use uuid::Uuid;
+
+use super::lenient_string;
+use crate::clock::{format_millis, format_seconds, to_eat};
+use crate::domain::incoming_payment::{
+    IncomingPayment, NewIncomingPayment, PaymentState, Subscriber,
+};
+use crate::domain::metadata::Metadata;
+use crate::domain::money::{Amount, Currency};
+use crate::domain::phone::PhoneNumber;
+use crate::domain::{Invalid, optional_text, required_text};
+
+#[derive(Debug, Deserialize)]
+pub struct IncomingPaymentRequest {
+    pub payment_channel: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub till_number: Option<String>,
+    pub subscriber: Option<SubscriberRequest>,
+    pub amount: Option<AmountRequest>,
+    pub metadata: Option<Value>,
+    #[serde(rename = "_links")]
+    pub links: Option<LinksRequest>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SubscriberRequest {
+    pub first_name: Option<String>,
+    pub middle_name: Option<String>,
+    pub last_name: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub phone_number: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AmountRequest {
+    pub currency: Option<String>,
+    pub value: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LinksRequest {
+    pub callback_url: Option<String>,
+}
+
+impl TryFrom<IncomingPaymentRequest> for NewIncomingPayment {
+    type Error = Invalid;
+
+    /// Validates in the order of the reference's parameter table; the first failure wins.
+    fn try_from(req: IncomingPaymentRequest) -> Result<Self, Invalid> {
+        let payment_channel = required_text(req.payment_channel.as_deref(), "Payment channel")?;
+        let till_number = required_text(req.till_number.as_deref(), "Till number")?;
+        let subscriber = req.subscriber.ok_or_else(|| Invalid::blank("Subscriber"))?;
+        let phone_number = PhoneNumber::parse(subscriber.phone_number.as_deref())?;
+        let email = optional_text(subscriber.email.as_deref());
+        if email
+            .as_deref()
+            .is_some_and(|e| !e.contains('@') || e.starts_with('@') || e.ends_with('@'))
+        {
+            return Err(Invalid::invalid("Email"));
+        }
+        let amount = req.amount.ok_or_else(|| Invalid::blank("Amount"))?;
+        let value = Amount::parse(amount.value.as_ref(), "Amount")?;
+        let currency = Currency::parse(amount.currency.as_deref())?;
+        let metadata = Metadata::parse(req.metadata.as_ref())?;
+        let callback_url = callback_url(req.links.and_then(|l| l.callback_url).as_deref())?;
+        Ok(Self {
+            payment_channel,
+            till_number,
+            subscriber: Subscriber {
+                first_name: optional_text(subscriber.first_name.as_deref()),
+                middle_name: optional_text(subscriber.middle_name.as_deref()),
+                last_name: optional_text(subscriber.last_name.as_deref()),
+                phone_number,
+                email,
+            },
+            amount: value,
+            currency,
+            metadata,
+            callback_url,
+        })
+    }
+}
+
+/// An absolute http(s) URL with a host, kept as the client wrote it (it is echoed back in
+/// `_links.callback_url`). Plain http is accepted: sandbox receivers are usually local.
+pub fn callback_url(value: Option<&str>) -> Result<String, Invalid> {
+    let text = required_text(value, "Callback url")?;
+    Url::parse(&text)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        .map(|_| text)
+        .ok_or_else(|| Invalid::invalid("Callback url"))
+}
+
+// --- the document -------------------------------------------------------------------------
+
+#[derive(Debug, Serialize)]
+pub struct IncomingPaymentDocument {
+    pub data: Data,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Data {
+    pub id: Uuid,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub attributes: Attributes,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Attributes {
+    pub initiation_time: String,
+    pub status: &'static str,
+    pub event: Event,
+    pub metadata: Option<Value>,
+    #[serde(rename = "_links")]
+    pub links: Links,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Event {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub resource: Option<BuygoodsResource>,
+    pub errors: Option<Vec<String>>,
+}
+
+/// The Buygoods transaction a successful push created.
+#[derive(Debug, Serialize)]
+pub struct BuygoodsResource {
+    pub id: Uuid,
+    pub reference: String,
+    pub origination_time: String,
+    pub sender_phone_number: String,
+    pub amount: String,
+    pub currency: &'static str,
+    pub till_number: String,
+    pub system: &'static str,
+    pub status: &'static str,
+    pub sender_first_name: Option<String>,
+    pub sender_middle_name: Option<String>,
+    pub sender_last_name: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Links {
+    pub callback_url: String,
+    #[serde(rename = "self")]
+    pub self_url: String,
+}
+
+impl From<&IncomingPayment> for IncomingPaymentDocument {
+    fn from(p: &IncomingPayment) -> Self {
+        let req = &p.request;
+        let (resource, errors) = match &p.state {
+            PaymentState::Pending => (None, None),
+            PaymentState::Success { originated_at_ms } => (
+                Some(BuygoodsResource {
+                    id: p.planned.resource_id,
+                    reference: p.planned.reference.clone(),
+                    origination_time: format_seconds(to_eat(*originated_at_ms)),
+                    sender_phone_number: req.subscriber.phone_number.to_string(),
+                    amount: req.amount.to_string(),
+                    currency: req.currency.code(),
+                    till_number: req.till_number.clone(),
+                    system: "Lipa Na M-PESA",
+                    status: "Received",
+                    sender_first_name: req.subscriber.first_name.clone(),
+                    sender_middle_name: req.subscriber.middle_name.clone(),
+                    sender_last_name: req.subscriber.last_name.clone(),
+                }),
+                None,
+            ),
+            PaymentState::Failed { errors } => (None, Some(errors.clone())),
+        };
+        Self {
+            data: Data {
+                id: p.id,
+                kind: "incoming_payment",
+                attributes: Attributes {
+                    initiation_time: format_millis(to_eat(p.initiated_at_ms)),
+                    status: p.state.status(),
+                    event: Event {
+                        kind: "Incoming Payment Request",
+                        resource,
+                        errors,
+                    },
+                    metadata: req.metadata.as_ref().map(Metadata::to_value),
+                    links: Links {
+                        callback_url: req.callback_url.clone(),
+                        self_url: p.self_url.clone(),
+                    },
+                },
+            },
+        }
+    }
+}
