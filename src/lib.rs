@@ -129,7 +129,10 @@ impl Sandbox {
 
     /// Serves until `shutdown` resolves; then stops accepting, finishes in-flight requests,
     /// gives queued callbacks up to the grace period, and returns.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let Self {
             listener,
             state,
@@ -169,7 +172,10 @@ async fn drain(state: &AppState, grace: Duration) {
         let settled = state.clock.is_virtual() && state.scheduler.wait_idle(Duration::ZERO).await;
         if left == 0 || settled || now >= deadline {
             if left > 0 {
-                tracing::warn!(jobs = left, "shutting down with results or callbacks still queued");
+                tracing::warn!(
+                    jobs = left,
+                    "shutting down with results or callbacks still queued"
+                );
             }
             return;
         }

@@ -16,9 +16,13 @@ async fn main() -> anyhow::Result<()> {
     let sandbox = Sandbox::build(args).await?;
     // One line on stdout a script can parse for the bound address.
     let mut stdout = std::io::stdout();
-    writeln!(stdout, "k2-sandbox listening on http://{}", sandbox.local_addr())
-        .and_then(|()| stdout.flush())
-        .context("writing the start-up line")?;
+    writeln!(
+        stdout,
+        "k2-sandbox listening on http://{}",
+        sandbox.local_addr()
+    )
+    .and_then(|()| stdout.flush())
+    .context("writing the start-up line")?;
 
     sandbox.run_until(shutdown_signal()).await?;
     tracing::info!("k2-sandbox stopped");

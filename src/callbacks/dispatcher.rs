@@ -167,7 +167,12 @@ impl Dispatcher {
                 }
                 Some(DeliveryState::Pending) => {
                     let wait = policy.delay_after(number);
-                    tracing::info!(?status, latency_ms, retry_in_ms = wait.as_millis() as u64, "attempt failed");
+                    tracing::info!(
+                        ?status,
+                        latency_ms,
+                        retry_in_ms = wait.as_millis() as u64,
+                        "attempt failed"
+                    );
                     self.inner.scheduler.schedule(Job::Deliver(id), wait);
                 }
                 None => {}

@@ -54,9 +54,13 @@ pub struct PlannedTransaction {
 pub enum PaymentState {
     Pending,
     /// The customer paid: a Buygoods transaction now exists.
-    Success { originated_at_ms: i64 },
+    Success {
+        originated_at_ms: i64,
+    },
     /// The push did not end in a payment; each entry is an error text of the reference's.
-    Failed { errors: Vec<String> },
+    Failed {
+        errors: Vec<String>,
+    },
 }
 
 impl PaymentState {

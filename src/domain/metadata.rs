@@ -66,9 +66,7 @@ fn array_index(key: &str) -> Option<u32> {
 fn js_number(n: &Number) -> Number {
     const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
     match n.as_f64() {
-        Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() <= MAX_SAFE => {
-            Number::from(f as i64)
-        }
+        Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() <= MAX_SAFE => Number::from(f as i64),
         _ => n.clone(),
     }
 }
@@ -95,7 +93,9 @@ mod tests {
     #[test]
     fn integral_floats_become_integers() {
         assert_eq!(
-            parse(json!({"n": 5.0, "f": 1.5})).expect("valid").as_deref(),
+            parse(json!({"n": 5.0, "f": 1.5}))
+                .expect("valid")
+                .as_deref(),
             Some(r#"{"n":5,"f":1.5}"#)
         );
     }

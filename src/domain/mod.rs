@@ -16,7 +16,7 @@ impl Invalid {
         Self(format!("{field} can't be blank"))
     }
 
-    pub fn invalid(field: &str) -> Self {
+    pub fn malformed(field: &str) -> Self {
         Self(format!("{field} is invalid"))
     }
 }

@@ -22,11 +22,11 @@ impl Amount {
             Some(Value::String(s)) => s.trim().to_string(),
             // serde_json keeps the literal digits of integers; floats print shortest round-trip.
             Some(Value::Number(n)) => n.to_string(),
-            Some(_) => return Err(Invalid::invalid(field)),
+            Some(_) => return Err(Invalid::malformed(field)),
         };
         let decimal = Decimal::from_str(&text)
             .or_else(|_| Decimal::from_scientific(&text))
-            .map_err(|_| Invalid::invalid(field))?
+            .map_err(|_| Invalid::malformed(field))?
             .normalize();
         if decimal <= Decimal::ZERO {
             return Err(Invalid(format!("{field} must be greater than 0")));
@@ -101,14 +101,11 @@ mod tests {
     #[test]
     fn rejects_what_is_not_a_positive_amount() {
         assert_eq!(amount(json!("")), Err(Invalid::blank("Amount")));
-        assert_eq!(amount(json!("abc")), Err(Invalid::invalid("Amount")));
-        assert_eq!(amount(json!(true)), Err(Invalid::invalid("Amount")));
+        assert_eq!(amount(json!("abc")), Err(Invalid::malformed("Amount")));
+        assert_eq!(amount(json!(true)), Err(Invalid::malformed("Amount")));
         assert!(amount(json!(0)).is_err());
         assert!(amount(json!("-5")).is_err());
         assert!(amount(json!("1.005")).is_err());
-        assert_eq!(
-            Amount::parse(None, "Amount"),
-            Err(Invalid::blank("Amount"))
-        );
+        assert_eq!(Amount::parse(None, "Amount"), Err(Invalid::blank("Amount")));
     }
 }

@@ -17,13 +17,13 @@ impl PhoneNumber {
         };
         let digits = raw.strip_prefix('+').unwrap_or(&raw);
         if !digits.chars().all(|c| c.is_ascii_digit()) {
-            return Err(Invalid::invalid("Phone number"));
+            return Err(Invalid::malformed("Phone number"));
         }
         let subscriber = match digits.len() {
             12 if digits.starts_with("254") => &digits[3..],
             10 if digits.starts_with('0') => &digits[1..],
             9 if !raw.starts_with('+') => digits,
-            _ => return Err(Invalid::invalid("Phone number")),
+            _ => return Err(Invalid::malformed("Phone number")),
         };
         // Any nine subscriber digits: the reference's own examples use +254999999999.
         Ok(Self(format!("+254{subscriber}")))
@@ -67,11 +67,14 @@ mod tests {
 
     #[test]
     fn rejects_blank_and_malformed_numbers() {
-        assert_eq!(PhoneNumber::parse(None), Err(Invalid::blank("Phone number")));
+        assert_eq!(
+            PhoneNumber::parse(None),
+            Err(Invalid::blank("Phone number"))
+        );
         for bad in ["abc", "+25471234567", "12345", "+1 555 0100"] {
             assert_eq!(
                 PhoneNumber::parse(Some(bad)),
-                Err(Invalid::invalid("Phone number")),
+                Err(Invalid::malformed("Phone number")),
                 "{bad}"
             );
         }

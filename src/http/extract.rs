@@ -87,10 +87,7 @@ pub struct OAuthParams(pub HashMap<String, String>);
 
 impl OAuthParams {
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .get(key)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
+        self.0.get(key).map(|v| v.trim()).filter(|v| !v.is_empty())
     }
 }
 
@@ -110,7 +107,11 @@ async fn oauth_params(req: Request, state: &AppState) -> Result<HashMap<String, 
         let mut params: HashMap<String, String> = req
             .uri()
             .query()
-            .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .map(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .into_owned()
+                    .collect()
+            })
             .unwrap_or_default();
         if let Some((id, secret)) = basic_credentials(req.headers()) {
             params.entry("client_id".into()).or_insert(id);
@@ -263,8 +264,7 @@ impl FromRequestParts<AppState> for Authenticated {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         match BearerToken::from_headers(&parts.headers) {
             BearerToken::Missing => Err(ApiError::Unauthorized(
-                "Authorization header is missing: send Authorization: Bearer <access_token>"
-                    .into(),
+                "Authorization header is missing: send Authorization: Bearer <access_token>".into(),
             )),
             BearerToken::Malformed => Err(ApiError::Unauthorized(
                 "Authorization header is malformed: expected Bearer <access_token>".into(),

@@ -33,18 +33,18 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(log_outcome))
-        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
-            ApiError::Internal("a handler panicked".into()).into_response()
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                ApiError::Internal("a handler panicked".into()).into_response()
+            },
+        ))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let route = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or("(unmatched)", MatchedPath::as_str);
+            tracing::info_span!("request", method = %req.method(), route, path = %req.uri().path())
         }))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                let route = req
-                    .extensions()
-                    .get::<MatchedPath>()
-                    .map_or("(unmatched)", MatchedPath::as_str);
-                tracing::info_span!("request", method = %req.method(), route, path = %req.uri().path())
-            }),
-        )
         .layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static(VERSION_HEADER),
             HeaderValue::from_static(env!("CARGO_PKG_VERSION")),
@@ -53,7 +53,11 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn not_found(req: Request) -> ApiError {
-    ApiError::NotFound(format!("No route for {} {}", req.method(), req.uri().path()))
+    ApiError::NotFound(format!(
+        "No route for {} {}",
+        req.method(),
+        req.uri().path()
+    ))
 }
 
 async fn method_not_allowed(req: Request) -> ApiError {

@@ -93,9 +93,11 @@ async fn introspect(
         client(&state, &params)?.client_id
     } else {
         match BearerToken::from_headers(&headers) {
-            BearerToken::Present(t) => check_token(&state, &t)
-                .map_err(|_| OAuthError::invalid_client())?
-                .client_id,
+            BearerToken::Present(t) => {
+                check_token(&state, &t)
+                    .map_err(|_| OAuthError::invalid_client())?
+                    .client_id
+            }
             _ => return Err(OAuthError::invalid_client()),
         }
     };

@@ -25,7 +25,10 @@ pub struct Application {
 impl Application {
     /// Constant-time check of a presented secret.
     pub fn secret_matches(&self, presented: &str) -> bool {
-        self.client_secret.as_bytes().ct_eq(presented.as_bytes()).into()
+        self.client_secret
+            .as_bytes()
+            .ct_eq(presented.as_bytes())
+            .into()
     }
 }
 
@@ -73,9 +76,7 @@ impl Store {
     // --- applications -------------------------------------------------------------------
 
     pub fn add_application(&self, app: Application) {
-        self.inner
-            .applications
-            .insert(app.client_id.clone(), app);
+        self.inner.applications.insert(app.client_id.clone(), app);
     }
 
     pub fn application(&self, client_id: &str) -> Option<Application> {

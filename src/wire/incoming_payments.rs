@@ -63,7 +63,7 @@ impl TryFrom<IncomingPaymentRequest> for NewIncomingPayment {
             .as_deref()
             .is_some_and(|e| !e.contains('@') || e.starts_with('@') || e.ends_with('@'))
         {
-            return Err(Invalid::invalid("Email"));
+            return Err(Invalid::malformed("Email"));
         }
         let amount = req.amount.ok_or_else(|| Invalid::blank("Amount"))?;
         let value = Amount::parse(amount.value.as_ref(), "Amount")?;
@@ -96,7 +96,7 @@ pub fn callback_url(value: Option<&str>) -> Result<String, Invalid> {
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
         .map(|_| text)
-        .ok_or_else(|| Invalid::invalid("Callback url"))
+        .ok_or_else(|| Invalid::malformed("Callback url"))
 }
 
 // --- the document -------------------------------------------------------------------------

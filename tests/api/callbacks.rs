@@ -1,0 +1,112 @@
+use serde_json::Value;
+
+use crate::helpers::*;
+
+fn attempts(delivery: &Value) -> Vec<Value> {
+    delivery["attempts"].as_array().expect("attempts").clone()
+}
+
+#[tokio::test]
+async fn a_callback_is_delivered_on_real_time_without_any_clock_control() {
+    let app = spawn_app().await;
+    let receiver = CallbackReceiver::start(Behaviour::Accept).await;
+    let token = app.token().await;
+    app.stk_push(&token, &receiver.url).await;
+
+    let received = receiver.wait_for(1).await;
+
+    assert!(received[0].signature_verifies(API_KEY));
+    assert!(!received[0].signature_verifies("another-api-key"));
+}
+
+#[tokio::test]
+async fn a_receiver_that_fails_twice_is_retried_with_backoff_until_it_accepts() {
+    let app = spawn_virtual_app().await;
+    let receiver = CallbackReceiver::start(Behaviour::FailFirst(2)).await;
+    let token = app.token().await;
+    app.stk_push(&token, &receiver.url).await;
+
+    app.advance("1s").await; // result decided, attempt 1 fails
+    assert_eq!(receiver.received().len(), 1);
+    app.advance("999ms").await; // the first retry is due after 1 s
+    assert_eq!(receiver.received().len(), 1);
+    app.advance("1ms").await; // attempt 2 fails
+    assert_eq!(receiver.received().len(), 2);
+    app.advance("2s").await; // backoff doubled: attempt 3 succeeds
+    let received = receiver.received();
+    assert_eq!(received.len(), 3);
+
+    // Every attempt carried the same bytes and signature.
+    assert!(
+        received
+            .iter()
+            .all(|r| r.body == received[0].body && r.signature_verifies(API_KEY))
+    );
+    let deliveries = app.deliveries().await;
+    assert_eq!(deliveries.len(), 1);
+    let delivery = &deliveries[0];
+    assert_eq!(delivery["state"], "delivered");
+    let statuses: Vec<Value> = attempts(delivery)
+        .iter()
+        .map(|a| a["status"].clone())
+        .collect();
+    assert_eq!(statuses, [500, 500, 200]);
+    let times: Vec<Value> = attempts(delivery).iter().map(|a| a["at"].clone()).collect();
+    assert_eq!(
+        times,
+        [
+            "2026-05-01T10:00:01.000+03:00",
+            "2026-05-01T10:00:02.000+03:00",
+            "2026-05-01T10:00:04.000+03:00"
+        ]
+    );
+    assert_eq!(delivery["target"], receiver.url);
+    assert_eq!(delivery["resource"]["type"], "incoming_payment");
+}
+
+#[tokio::test]
+async fn a_receiver_that_never_answers_exhausts_the_attempts_visibly() {
+    let app = spawn_app_with(|args| {
+        args.clock = Some(FIXED_CLOCK.parse().expect("clock"));
+        args.callback_attempts = 2;
+        args.callback_timeout_ms = 200;
+    })
+    .await;
+    let receiver = CallbackReceiver::start(Behaviour::Hang).await;
+    let token = app.token().await;
+    app.stk_push(&token, &receiver.url).await;
+
+    app.advance("0s").await;
+    app.advance("1s").await;
+
+    assert_eq!(receiver.received().len(), 2);
+    let delivery = &app.deliveries().await[0];
+    assert_eq!(delivery["state"], "exhausted");
+    let attempts = attempts(delivery);
+    assert_eq!(attempts.len(), 2);
+    for attempt in &attempts {
+        assert_eq!(attempt["status"], Value::Null);
+        assert_eq!(attempt["error"], "timed out");
+        assert!(attempt["latency_ms"].as_u64().expect("latency") >= 200);
+    }
+    // Nothing more is queued: the delivery ended.
+    assert_eq!(app.advance("1h").await["pending_jobs"], 0);
+    assert_eq!(receiver.received().len(), 2);
+}
+
+#[tokio::test]
+async fn an_unreachable_receiver_is_recorded_as_a_connection_failure() {
+    let app = spawn_app_with(|args| {
+        args.clock = Some(FIXED_CLOCK.parse().expect("clock"));
+        args.callback_attempts = 1;
+    })
+    .await;
+    let token = app.token().await;
+    // Port 9 (discard) is closed on test machines.
+    app.stk_push(&token, "http://127.0.0.1:9/cb").await;
+    app.advance("0s").await;
+
+    let delivery = &app.deliveries().await[0];
+    assert_eq!(delivery["state"], "exhausted");
+    assert_eq!(attempts(delivery)[0]["error"], "connection failed");
+}

@@ -1,0 +1,164 @@
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+async fn error_of(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("application/json"),
+        "errors are JSON"
+    );
+    (status, response.json().await.expect("json"))
+}
+
+#[tokio::test]
+async fn unknown_routes_are_404_json() {
+    let app = spawn_app().await;
+    let (status, body) = error_of(
+        app.client
+            .get(app.url("/api/v2/nothing"))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        body,
+        json!({"error_code": 404, "error_message": "No route for GET /api/v2/nothing"})
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_method_is_405_json() {
+    let app = spawn_app().await;
+    let (status, body) = error_of(
+        app.client
+            .delete(app.url("/api/v2/incoming_payments"))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        body,
+        json!({"error_code": 405, "error_message": "Method not allowed"})
+    );
+}
+
+#[tokio::test]
+async fn malformed_json_is_400() {
+    let app = spawn_app().await;
+    let token = app.token().await;
+    let response = app
+        .client
+        .post(app.url("/api/v2/incoming_payments"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(r#"{"payment_channel": "#)
+        .send()
+        .await
+        .expect("send");
+    let (status, body) = error_of(response).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let message = body["error_message"].as_str().expect("message");
+    assert!(
+        message.starts_with("Invalid JSON in request body: EOF while parsing"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_or_non_object_body_is_400() {
+    let app = spawn_app().await;
+    let token = app.token().await;
+    for body in ["", "[]", "42"] {
+        let response = app
+            .client
+            .post(app.url("/api/v2/incoming_payments"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("send");
+        let (status, json) = error_of(response).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body:?}");
+        assert_eq!(json["error_code"], 400);
+    }
+}
+
+#[tokio::test]
+async fn a_non_json_content_type_is_415() {
+    let app = spawn_app().await;
+    let token = app.token().await;
+    let response = app
+        .client
+        .post(app.url("/api/v2/incoming_payments"))
+        .bearer_auth(&token)
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .expect("send");
+    let (status, body) = error_of(response).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(
+        body,
+        json!({"error_code": 415, "error_message": "Unsupported content type text/plain: send application/json"})
+    );
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_413() {
+    let app = spawn_app_with(|args| args.max_body_bytes = 1024).await;
+    let token = app.token().await;
+    let mut request = stk_request("http://127.0.0.1:9/cb");
+    request["metadata"] = json!({"notes": "x".repeat(2048)});
+    let (status, body) = error_of(app.create_incoming_payment(&token, &request).await).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        body,
+        json!({"error_code": 413, "error_message": "Request body is too large: the limit is 1024 bytes"})
+    );
+
+    // The OAuth endpoints keep the status, in OAuth's error shape.
+    let big = "x".repeat(2048);
+    let response = app
+        .request_token_with(&[("client_id", CLIENT_ID), ("client_secret", big.as_str())])
+        .await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["error"], "invalid_request");
+}
+
+#[tokio::test]
+async fn an_oauth_body_of_an_unknown_type_is_415() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url("/oauth/token"))
+        .header("content-type", "text/xml")
+        .body("<creds/>")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+}
+
+#[tokio::test]
+async fn every_response_carries_the_version_header() {
+    let app = spawn_app().await;
+    for path in ["/_sandbox/health", "/nowhere"] {
+        let response = app.client.get(app.url(path)).send().await.expect("send");
+        assert_eq!(
+            response.headers()["x-k2-sandbox-version"],
+            env!("CARGO_PKG_VERSION")
+        );
+    }
+}

@@ -1,0 +1,389 @@
+//! Test harness: a real sandbox on 127.0.0.1:0 per test, a client with a method per endpoint,
+//! and a real callback receiver. Logs stay quiet unless `TEST_LOG` is set.
+
+use std::sync::{Arc, Mutex, Once};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode};
+use k2_sandbox::Sandbox;
+use k2_sandbox::config::ServeArgs;
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+pub const CLIENT_ID: &str = "sandbox-client-id";
+pub const CLIENT_SECRET: &str = "sandbox-client-secret";
+pub const API_KEY: &str = "sandbox-api-key";
+
+/// The instant and seed every snapshot runs with.
+pub const FIXED_CLOCK: &str = "2026-05-01T10:00:00+03:00";
+pub const FIXED_SEED: u64 = 42;
+pub const FIXED_PUBLIC_URL: &str = "http://k2-sandbox.test";
+/// Results fall due this long after the request on virtual-clock sandboxes.
+pub const RESULT_DELAY_MS: u64 = 1000;
+
+static TRACING: Once = Once::new();
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// A sandbox on real time with the documented defaults, except that results are decided at
+/// once.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// A sandbox on a virtual clock with the default 1 s callback delay: nothing becomes due
+/// until the test advances the clock.
+pub async fn spawn_virtual_app() -> TestApp {
+    spawn_app_with(|args| {
+        args.clock = Some(FIXED_CLOCK.parse().expect("fixed clock"));
+        args.callback_delay_ms = RESULT_DELAY_MS;
+    })
+    .await
+}
+
+/// A sandbox with fixed seed, clock and public URL: byte-for-byte reproducible payloads.
+pub async fn spawn_snapshot_app() -> TestApp {
+    spawn_app_with(|args| {
+        args.seed = Some(FIXED_SEED);
+        args.clock = Some(FIXED_CLOCK.parse().expect("fixed clock"));
+        args.public_url = Some(FIXED_PUBLIC_URL.parse().expect("url"));
+        args.callback_delay_ms = RESULT_DELAY_MS;
+    })
+    .await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeArgs)) -> TestApp {
+    TRACING.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            k2_sandbox::telemetry::init(k2_sandbox::config::LogFormat::Pretty, std::io::stderr);
+        }
+    });
+    let mut args = ServeArgs {
+        port: 0,
+        callback_delay_ms: 0,
+        callback_backoff_ms: 1000,
+        callback_timeout_ms: 2000,
+        shutdown_grace_ms: 1000,
+        ..ServeArgs::default()
+    };
+    configure(&mut args);
+    let sandbox = Sandbox::build(args).await.expect("sandbox builds");
+    let base = format!("http://{}", sandbox.local_addr());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(sandbox.run_until(async move {
+        let _ = rx.await;
+    }));
+    TestApp {
+        base,
+        client: http_client(),
+        shutdown: Some(tx),
+        server: Some(server),
+    }
+}
+
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client builds")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Stops the sandbox the way a signal does and returns how `run_until` ended.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.server
+            .take()
+            .expect("server running")
+            .await
+            .expect("server task")
+    }
+
+    pub async fn request_token_with(&self, params: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url("/oauth/token"))
+            .form(params)
+            .send()
+            .await
+            .expect("token request")
+    }
+
+    /// A fresh access token of the default application.
+    pub async fn token(&self) -> String {
+        let response = self
+            .request_token_with(&[
+                ("client_id", CLIENT_ID),
+                ("client_secret", CLIENT_SECRET),
+                ("grant_type", "client_credentials"),
+            ])
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.expect("token json");
+        body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_string()
+    }
+
+    pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn get_with_token(&self, url: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    pub async fn create_incoming_payment(&self, token: &str, body: &Value) -> reqwest::Response {
+        self.post_json("/api/v2/incoming_payments", token, body)
+            .await
+    }
+
+    /// Creates an STK push and returns its `Location`.
+    pub async fn stk_push(&self, token: &str, callback_url: &str) -> String {
+        let response = self
+            .create_incoming_payment(token, &stk_request(callback_url))
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        location(&response)
+    }
+
+    pub async fn get_json(&self, url: &str, token: &str) -> Value {
+        let response = self.get_with_token(url, token).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {url}");
+        response.json().await.expect("json")
+    }
+
+    pub async fn deliveries(&self) -> Vec<Value> {
+        let body: Value = self
+            .client
+            .get(self.url("/_sandbox/callbacks"))
+            .send()
+            .await
+            .expect("delivery log")
+            .json()
+            .await
+            .expect("json");
+        body["deliveries"].as_array().expect("deliveries").clone()
+    }
+
+    /// Advances the clock and waits, through the control plane, for what fell due.
+    pub async fn advance(&self, by: &str) -> Value {
+        let response = self
+            .client
+            .post(self.url("/_sandbox/clock/advance"))
+            .json(&json!({ "by": by }))
+            .send()
+            .await
+            .expect("advance");
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.expect("json")
+    }
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .expect("Location header")
+        .to_str()
+        .expect("ascii")
+        .to_string()
+}
+
+/// The reference's STK push request, calling back to `callback_url`.
+pub fn stk_request(callback_url: &str) -> Value {
+    json!({
+        "payment_channel": "M-PESA STK Push",
+        "till_number": "K000000",
+        "subscriber": {
+            "first_name": "Joe",
+            "last_name": "Buyer",
+            "phone_number": "+254999999999",
+            "email": "jbuyer@mail.net"
+        },
+        "amount": { "currency": "KES", "value": 20000 },
+        "metadata": {
+            "customer_id": "123456789",
+            "reference": "123456",
+            "notes": "Payment for invoice 12345"
+        },
+        "_links": { "callback_url": callback_url }
+    })
+}
+
+pub fn hmac_hex(key: &str, body: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).expect("key");
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+// --- the callback receiver -------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug)]
+pub enum Behaviour {
+    /// Answer 200 to everything.
+    Accept,
+    /// Answer 500 to the first n requests, then 200.
+    FailFirst(usize),
+    /// Never answer.
+    Hang,
+}
+
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Received {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("callback body is JSON")
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} header"))
+            .to_str()
+            .expect("ascii header")
+    }
+
+    /// Whether the signature header is the HMAC of the exact body with `api_key`.
+    pub fn signature_verifies(&self, api_key: &str) -> bool {
+        self.header("x-kopokopo-signature") == hmac_hex(api_key, &self.body)
+    }
+}
+
+/// A real HTTP server that records every callback it receives.
+pub struct CallbackReceiver {
+    pub url: String,
+    received: Arc<Mutex<Vec<Received>>>,
+    arrived: Arc<Notify>,
+}
+
+impl CallbackReceiver {
+    pub async fn start(behaviour: Behaviour) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("receiver binds");
+        let url = format!(
+            "http://{}/k2/callback",
+            listener.local_addr().expect("addr")
+        );
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let arrived = Arc::new(Notify::new());
+        let (rec, arr) = (received.clone(), arrived.clone());
+        let handler = move |headers: HeaderMap, body: Bytes| {
+            let (rec, arr) = (rec.clone(), arr.clone());
+            async move {
+                let n = {
+                    let mut all = rec.lock().expect("lock");
+                    all.push(Received { headers, body });
+                    all.len()
+                };
+                arr.notify_waiters();
+                match behaviour {
+                    Behaviour::Accept => StatusCode::OK,
+                    Behaviour::FailFirst(k) if n <= k => StatusCode::INTERNAL_SERVER_ERROR,
+                    Behaviour::FailFirst(_) => StatusCode::OK,
+                    Behaviour::Hang => std::future::pending().await,
+                }
+            }
+        };
+        let app = axum::Router::new().route("/k2/callback", axum::routing::post(handler));
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self {
+            url,
+            received,
+            arrived,
+        }
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().expect("lock").clone()
+    }
+
+    /// Waits until at least `n` callbacks arrived, failing after a generous timeout.
+    pub async fn wait_for(&self, n: usize) -> Vec<Received> {
+        let wait = async {
+            loop {
+                let arrived = self.arrived.notified();
+                tokio::pin!(arrived);
+                arrived.as_mut().enable();
+                let all = self.received();
+                if all.len() >= n {
+                    return all;
+                }
+                arrived.await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), wait)
+            .await
+            .unwrap_or_else(|_| panic!("expected {n} callbacks, got {}", self.received().len()))
+    }
+}
+
+// --- fidelity to the reference ----------------------------------------------------------------
+
+/// A JSON example from the reference, kept under `fixtures/`.
+pub fn fixture(name: &str) -> Value {
+    let path = format!("{}/fixtures/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Asserts `ours` has the reference example's shape: the same keys in the same order at every
+/// level, and the same JSON type wherever the example's value is not null.
+pub fn assert_same_shape(ours: &Value, reference: &Value) {
+    fn walk(ours: &Value, reference: &Value, path: &str) {
+        match (ours, reference) {
+            (Value::Object(a), Value::Object(b)) => {
+                let ka: Vec<&String> = a.keys().collect();
+                let kb: Vec<&String> = b.keys().collect();
+                assert_eq!(ka, kb, "keys at {path}");
+                for (k, v) in b {
+                    walk(&a[k], v, &format!("{path}.{k}"));
+                }
+            }
+            (Value::Array(a), Value::Array(b)) => {
+                if let (Some(x), Some(y)) = (a.first(), b.first()) {
+                    walk(x, y, &format!("{path}[0]"));
+                }
+            }
+            (_, Value::Null) | (Value::Null, _) => {}
+            (a, b) => assert_eq!(
+                std::mem::discriminant(a),
+                std::mem::discriminant(b),
+                "type at {path}: ours {a}, reference {b}"
+            ),
+        }
+    }
+    walk(ours, reference, "$");
+}
