@@ -11,6 +11,7 @@ use url::Url;
 pub const DEFAULT_CLIENT_ID: &str = "sandbox-client-id";
 pub const DEFAULT_CLIENT_SECRET: &str = "sandbox-client-secret";
 pub const DEFAULT_API_KEY: &str = "sandbox-api-key";
+pub const DEFAULT_INITIAL_BALANCE: &str = "1000000";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -109,6 +110,10 @@ pub struct ServeArgs {
     #[arg(long, env = "K2_SANDBOX_CALLBACK_BACKOFF_MS", default_value_t = 1000)]
     pub callback_backoff_ms: u64,
 
+    /// Balance every account (the company's and each till's) starts with, in KES.
+    #[arg(long, env = "K2_SANDBOX_INITIAL_BALANCE", default_value = DEFAULT_INITIAL_BALANCE)]
+    pub initial_balance: rust_decimal::Decimal,
+
     /// Largest request body accepted, in bytes; larger bodies get 413.
     #[arg(long, env = "K2_SANDBOX_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -145,6 +150,7 @@ impl Default for ServeArgs {
             callback_attempts: 5,
             callback_timeout_ms: 5000,
             callback_backoff_ms: 1000,
+            initial_balance: DEFAULT_INITIAL_BALANCE.parse().expect("a decimal"),
             max_body_bytes: 1024 * 1024,
             shutdown_grace_ms: 5000,
             log_format: LogFormat::Pretty,
@@ -162,7 +168,8 @@ impl ServeArgs {
         format!(
             "host={} port={} public_url={} client_id={} client_secret={} api_key={} \
              token_ttl={}s seed={} clock={} callback_delay_ms={} callback_attempts={} \
-             callback_timeout_ms={} callback_backoff_ms={} max_body_bytes={} shutdown_grace_ms={}",
+             callback_timeout_ms={} callback_backoff_ms={} initial_balance={} max_body_bytes={} \
+             shutdown_grace_ms={}",
             self.host,
             self.port,
             self.public_url
@@ -178,6 +185,7 @@ impl ServeArgs {
             self.callback_attempts,
             self.callback_timeout_ms,
             self.callback_backoff_ms,
+            self.initial_balance,
             self.max_body_bytes,
             self.shutdown_grace_ms,
         )

@@ -78,7 +78,7 @@ impl Sandbox {
 
         let clock = args.clock.map_or_else(Clock::real, Clock::frozen_at);
         let ids = IdGen::new(args.seed);
-        let store = Store::new();
+        let store = Store::new(args.initial_balance);
         store.add_application(Application {
             client_id: args.client_id.clone(),
             client_secret: args.client_secret.clone(),

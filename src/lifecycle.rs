@@ -1,53 +1,378 @@
-//! Moves pending resources to their results when they fall due, and hands each result to the
-//! callback dispatcher. Runs on the scheduler's worker, never on the request path.
+//! What happens when work falls due, and the side effects shared by several resources:
+//! settling pending resources, recording received transactions in the ledger, and emitting
+//! webhook events. Runs on the scheduler's worker (and the payment-link page), never inside a
+//! store lock held across an await.
 
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::AppState;
 use crate::callbacks::ResourceRef;
 use crate::domain::incoming_payment::Outcome;
-use crate::scheduler::Job;
-use crate::wire::incoming_payments::IncomingPaymentDocument;
+use crate::domain::ledger::{Account, Payer, Transaction, TransactionKind, TransactionStatus};
+use crate::domain::payment_link::LinkState;
+use crate::domain::polling::PollingState;
+use crate::domain::reversal::ReversalState;
+use crate::domain::sms_notification::SmsState;
+use crate::domain::webhooks::{EventType, WebhookEvent};
+use crate::domain::{Envelope, incoming_payment::PaymentState};
+use crate::scheduler::{Job, Settle};
+use crate::store::Insufficient;
+use crate::wire::Document;
+use crate::wire::webhooks::{EventFrame, daraja_payload, transaction_payload};
 
 /// Runs one due job.
 pub async fn execute(state: AppState, job: Job) {
     match job {
-        Job::SettleIncomingPayment(id) => settle_incoming_payment(&state, id),
         Job::Deliver(id) => state.dispatcher.attempt(id).await,
+        Job::Settle(kind, id) => match kind {
+            Settle::IncomingPayment => settle_incoming_payment(&state, id),
+            Settle::SendMoney => settle_send_money(&state, id),
+            Settle::Polling => settle_polling(&state, id),
+            Settle::SmsNotification => settle_sms_notification(&state, id),
+            Settle::Reversal => settle_reversal(&state, id),
+            Settle::PaymentLinkExpiry => expire_payment_link(&state, id),
+        },
     }
 }
 
-/// Decides a pending STK push: the customer pays. The GET document and the callback body are
-/// rendered from the same state at the same instant, so they never disagree.
-fn settle_incoming_payment(state: &AppState, id: Uuid) {
-    let now_ms = state.clock.now_ms();
-    let settled = state
-        .store
-        .update_incoming_payment(id, |payment| {
-            payment.settle(Outcome::Paid, now_ms).then(|| {
-                (
-                    payment.owner.clone(),
-                    payment.request.callback_url.clone(),
-                    IncomingPaymentDocument::from(&*payment),
-                )
-            })
-        })
-        .flatten();
-    let Some((owner, callback_url, document)) = settled else {
-        return; // reset meanwhile, or already settled
-    };
-    let Some(app) = state.store.application(&owner) else {
+/// The scheme, host and port of an absolute resource URL: where webhook `_links` point.
+pub fn base_of(self_url: &str) -> &str {
+    self_url.split("/api/").next().unwrap_or(self_url)
+}
+
+/// Queues a result callback signed with the owner's API key.
+pub fn call_back(
+    state: &AppState,
+    owner: &str,
+    kind: &'static str,
+    id: Uuid,
+    url: &str,
+    document: &impl Serialize,
+) {
+    let Some(app) = state.store.application(owner) else {
         return;
     };
-    tracing::info!(%id, status = document.data.attributes.status, "incoming payment settled");
-    state.dispatcher.enqueue(
-        &owner,
-        &app.api_key,
-        ResourceRef {
-            kind: "incoming_payment",
-            id,
+    state
+        .dispatcher
+        .enqueue(owner, &app.api_key, ResourceRef { kind, id }, url, document);
+}
+
+/// Applies `settle` to a resource under its lock; when it changed state, calls back with the
+/// document rendered at that moment, so GET and the callback never disagree.
+fn settle_and_call_back<T, D>(
+    state: &AppState,
+    collection: &crate::store::Collection<T>,
+    kind: &'static str,
+    id: Uuid,
+    settle: impl FnOnce(&mut T) -> bool,
+    callback_url: impl FnOnce(&T) -> String,
+    owner: impl FnOnce(&T) -> String,
+) where
+    T: crate::store::Owned + Clone,
+    D: for<'a> From<&'a T> + Serialize,
+{
+    let settled = collection
+        .update(id, |resource| {
+            settle(resource).then(|| (owner(resource), callback_url(resource), D::from(resource)))
+        })
+        .flatten();
+    if let Some((owner, url, document)) = settled {
+        tracing::info!(%id, kind, "settled");
+        call_back(state, &owner, kind, id, &url, &document);
+    }
+}
+
+fn settle_incoming_payment(state: &AppState, id: Uuid) {
+    let now_ms = state.clock.now_ms();
+    let mut paid: Option<(Transaction, String)> = None;
+    settle_and_call_back::<_, Document<crate::wire::incoming_payments::Attributes>>(
+        state,
+        &state.store.incoming_payments,
+        "incoming_payment",
+        id,
+        |p| {
+            let changed = p.settle(Outcome::Paid, now_ms);
+            if changed && matches!(p.state, PaymentState::Success { .. }) {
+                let s = &p.request.subscriber;
+                paid = Some((
+                    Transaction {
+                        id: p.planned.resource_id,
+                        owner: p.owner.clone(),
+                        reference: p.planned.reference.clone(),
+                        till_number: p.request.till_number.clone(),
+                        amount: p.request.amount,
+                        currency: p.request.currency,
+                        originated_at_ms: now_ms,
+                        kind: TransactionKind::Buygoods(Payer {
+                            phone_number: s.phone_number.clone(),
+                            first_name: s.first_name.clone(),
+                            middle_name: s.middle_name.clone(),
+                            last_name: s.last_name.clone(),
+                        }),
+                        status: TransactionStatus::Received,
+                    },
+                    base_of(&p.self_url).to_string(),
+                ));
+            }
+            changed
         },
-        &callback_url,
-        &document,
+        |p| p.request.callback_url.clone(),
+        |p| p.owner.clone(),
     );
+    if let Some((tx, base)) = paid {
+        receive_transaction(state, tx, &base);
+    }
+}
+
+/// Money received into a till: credits it, records the transaction (polling, reversals) and
+/// sends its `*_transaction_received` webhook event.
+pub fn receive_transaction(state: &AppState, tx: Transaction, base_url: &str) {
+    state.store.ledger.credit(
+        &tx.owner,
+        &Account::Till(tx.till_number.clone()),
+        tx.amount.decimal(),
+    );
+    state.store.transactions.insert(tx.clone());
+    emit_transaction_event(state, &tx, None, base_url);
+}
+
+/// Sends the webhook event of a transaction received (`reversed_at_ms: None`) or reversed to
+/// every matching subscription, and records it. Returns the event id.
+pub fn emit_transaction_event(
+    state: &AppState,
+    tx: &Transaction,
+    reversed_at_ms: Option<i64>,
+    base_url: &str,
+) -> Uuid {
+    let id = state.ids.uuid();
+    let now_ms = state.clock.now_ms();
+    let frame = EventFrame {
+        id,
+        created_at_ms: now_ms,
+        base_url,
+    };
+    let (topic, payload) = transaction_payload(&frame, tx, reversed_at_ms);
+    let daraja = reversed_at_ms.is_none().then(|| daraja_payload(tx));
+    emit(
+        state,
+        WebhookEvent {
+            meta: Envelope {
+                id,
+                owner: tx.owner.clone(),
+                created_at_ms: now_ms,
+                self_url: format!("{base_url}/webhook_events/{id}"),
+            },
+            topic,
+            till_number: Some(tx.till_number.clone()),
+            payload,
+            daraja_payload: daraja,
+        },
+    );
+    id
+}
+
+/// Records an event and queues a signed delivery to each subscription it matches, in the
+/// shape the subscription chose.
+pub fn emit(state: &AppState, event: WebhookEvent) {
+    let owner = event.meta.owner.clone();
+    let subscriptions = state.store.webhook_subscriptions.filter(&owner, |s| {
+        s.matches(event.topic, event.till_number.as_deref())
+    });
+    if let Some(app) = state.store.application(&owner) {
+        for s in subscriptions {
+            let body = match (&event.daraja_payload, s.enable_daraja_payload) {
+                (Some(daraja), true) => daraja,
+                _ => &event.payload,
+            };
+            state.dispatcher.enqueue(
+                &owner,
+                &app.api_key,
+                ResourceRef {
+                    kind: "webhook_event",
+                    id: event.meta.id,
+                },
+                &s.url,
+                body,
+            );
+        }
+    }
+    tracing::info!(id = %event.meta.id, topic = event.topic.as_str(), "webhook event");
+    state.store.webhook_events.insert(event);
+}
+
+fn settle_send_money(state: &AppState, id: Uuid) {
+    let now_ms = state.clock.now_ms();
+    settle_and_call_back::<_, Document<crate::wire::send_money::SendMoneyAttributes>>(
+        state,
+        &state.store.send_money,
+        "send_money",
+        id,
+        |s| s.settle(now_ms),
+        |s| s.callback_url.clone(),
+        |s| s.meta.owner.clone(),
+    );
+}
+
+fn settle_polling(state: &AppState, id: Uuid) {
+    // Read the window first: the transactions map is not touched under the polling's lock.
+    let Some((owner, scope, from, to)) = state.store.pollings.update(id, |p| {
+        (
+            p.meta.owner.clone(),
+            p.scope.clone(),
+            p.from_time.1.timestamp_millis(),
+            p.to_time.1.timestamp_millis(),
+        )
+    }) else {
+        return;
+    };
+    let mut transactions = state.store.transactions.filter(&owner, |tx| {
+        scope.covers(&tx.till_number) && (from..=to).contains(&tx.originated_at_ms)
+    });
+    transactions.sort_by_key(|tx| (tx.originated_at_ms, tx.reference.clone()));
+    settle_and_call_back::<_, Document<crate::wire::polling::PollingAttributes>>(
+        state,
+        &state.store.pollings,
+        "polling",
+        id,
+        |p| {
+            if !matches!(p.state, PollingState::Pending) {
+                return false;
+            }
+            p.state = PollingState::Success { transactions };
+            true
+        },
+        |p| p.callback_url.clone(),
+        |p| p.meta.owner.clone(),
+    );
+}
+
+fn settle_sms_notification(state: &AppState, id: Uuid) {
+    let Some((owner, reference)) = state.store.sms_notifications.update(id, |n| {
+        (n.meta.owner.clone(), n.webhook_event_reference.clone())
+    }) else {
+        return;
+    };
+    // The reference must name a buygoods_transaction_received event this sandbox sent.
+    let phone = state
+        .store
+        .webhook_events
+        .find(&reference, &owner)
+        .filter(|e| e.topic == EventType::BuygoodsTransactionReceived)
+        .and_then(|e| {
+            e.payload["event"]["resource"]["sender_phone_number"]
+                .as_str()
+                .map(str::to_string)
+        });
+    settle_and_call_back::<_, Document<crate::wire::sms_notifications::SmsAttributes>>(
+        state,
+        &state.store.sms_notifications,
+        "transaction_sms_notification",
+        id,
+        |n| {
+            if !matches!(n.state, SmsState::Pending) {
+                return false;
+            }
+            n.state = match phone {
+                Some(phone_number) => SmsState::Success { phone_number },
+                None => SmsState::Failed {
+                    errors: vec![
+                        "Webhook event reference does not name a buygoods_transaction_received \
+                         webhook event"
+                            .into(),
+                    ],
+                },
+            };
+            true
+        },
+        |n| n.callback_url.clone(),
+        |n| n.meta.owner.clone(),
+    );
+}
+
+fn settle_reversal(state: &AppState, id: Uuid) {
+    let now_ms = state.clock.now_ms();
+    let mut outcome: Option<(Uuid, bool, String)> = None;
+    settle_and_call_back::<_, Document<crate::wire::reversals::ReversalAttributes>>(
+        state,
+        &state.store.reversals,
+        "reversals",
+        id,
+        |r| {
+            if !matches!(r.state, ReversalState::Scheduled) {
+                return false;
+            }
+            r.state = if r.funded {
+                ReversalState::Processed { at_ms: now_ms }
+            } else {
+                ReversalState::Cancelled {
+                    at_ms: now_ms,
+                    errors: vec![Insufficient.to_string()],
+                }
+            };
+            outcome = Some((
+                r.transaction_id,
+                r.funded,
+                base_of(&r.meta.self_url).to_string(),
+            ));
+            true
+        },
+        |r| r.callback_url.clone(),
+        |r| r.meta.owner.clone(),
+    );
+    let Some((tx_id, reversed, base)) = outcome else {
+        return;
+    };
+    let tx = state.store.transactions.update(tx_id, |tx| {
+        tx.status = if reversed {
+            TransactionStatus::Reversed
+        } else {
+            TransactionStatus::Received
+        };
+        tx.clone()
+    });
+    if let (Some(tx), true) = (tx, reversed) {
+        emit_transaction_event(state, &tx, Some(now_ms), &base);
+    }
+}
+
+fn expire_payment_link(state: &AppState, id: Uuid) {
+    settle_and_call_back::<_, Document<crate::wire::payment_links::PaymentLinkAttributes>>(
+        state,
+        &state.store.payment_links,
+        "payment_link",
+        id,
+        |l| {
+            if !matches!(l.state, LinkState::Active) {
+                return false;
+            }
+            l.state = LinkState::Expired;
+            true
+        },
+        |l| l.callback_url.clone(),
+        |l| l.meta.owner.clone(),
+    );
+}
+
+/// Ends an active payment link as `to` (Cancelled or Paid) and calls back. Returns false when
+/// the link was not active.
+pub fn finish_payment_link(state: &AppState, id: Uuid, to: LinkState) -> bool {
+    let mut changed = false;
+    settle_and_call_back::<_, Document<crate::wire::payment_links::PaymentLinkAttributes>>(
+        state,
+        &state.store.payment_links,
+        "payment_link",
+        id,
+        |l| {
+            if !matches!(l.state, LinkState::Active) {
+                return false;
+            }
+            l.state = to;
+            changed = true;
+            true
+        },
+        |l| l.callback_url.clone(),
+        |l| l.meta.owner.clone(),
+    );
+    changed
 }

@@ -21,10 +21,22 @@ use crate::clock::Clock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Job {
-    /// Decide the result of a pending STK push.
-    SettleIncomingPayment(Uuid),
+    /// Decide the result of a pending resource.
+    Settle(Settle, Uuid),
     /// Make the next delivery attempt of a callback.
     Deliver(Uuid),
+}
+
+/// What falls due for a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Settle {
+    IncomingPayment,
+    SendMoney,
+    Polling,
+    SmsNotification,
+    Reversal,
+    /// A payment link still active seven days after creation expires.
+    PaymentLinkExpiry,
 }
 
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]

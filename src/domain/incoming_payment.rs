@@ -102,3 +102,12 @@ impl IncomingPayment {
         true
     }
 }
+
+impl crate::store::Owned for IncomingPayment {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn owner(&self) -> &str {
+        &self.owner
+    }
+}

@@ -51,6 +51,24 @@ impl Metadata {
     }
 }
 
+/// Any JSON value in the form `JSON.stringify` would print it (see the module docs): used for
+/// request fields echoed back in results, such as send money destinations.
+pub fn js_canonical(value: &Value) -> Value {
+    match value {
+        Value::Number(n) => Value::Number(js_number(n)),
+        Value::Array(items) => Value::Array(items.iter().map(js_canonical).collect()),
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map
+                .iter()
+                .map(|(k, v)| (k.clone(), js_canonical(v)))
+                .collect();
+            entries.sort_by_key(|(k, _)| array_index(k).map_or((1, 0), |i| (0, i)));
+            Value::Object(entries.into_iter().collect())
+        }
+        other => other.clone(),
+    }
+}
+
 /// JavaScript's "array index" property keys: canonical decimal integers below 2^32 - 1.
 fn array_index(key: &str) -> Option<u32> {
     if key.is_empty() || (key.len() > 1 && key.starts_with('0')) {

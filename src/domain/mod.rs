@@ -2,9 +2,17 @@
 //! state machines of resources. Nothing here knows about HTTP or the wire JSON.
 
 pub mod incoming_payment;
+pub mod ledger;
 pub mod metadata;
 pub mod money;
+pub mod payment_link;
 pub mod phone;
+pub mod polling;
+pub mod recipients;
+pub mod reversal;
+pub mod send_money;
+pub mod sms_notification;
+pub mod webhooks;
 
 /// A validation failure, worded like the reference's messages ("Till number can't be blank").
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,4 +43,91 @@ pub fn optional_text(value: Option<&str>) -> Option<String> {
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .map(str::to_string)
+}
+
+/// Company-wide, or one till: the scope of webhook subscriptions and polling requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    Company,
+    Till(String),
+}
+
+impl Scope {
+    /// Parses `scope` and `scope_reference`; a till scope needs its till number.
+    pub fn parse(scope: Option<&str>, reference: Option<&str>) -> Result<Self, Invalid> {
+        match scope.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("") => Err(Invalid::blank("Scope")),
+            Some("company") => Ok(Self::Company),
+            Some("till") => optional_text(reference)
+                .map(Self::Till)
+                .ok_or_else(|| Invalid("Invalid scope reference".into())),
+            Some(_) => Err(Invalid("Scope is invalid".into())),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Company => "company",
+            Self::Till(_) => "till",
+        }
+    }
+
+    pub fn reference(&self) -> Option<&str> {
+        match self {
+            Self::Company => None,
+            Self::Till(t) => Some(t),
+        }
+    }
+
+    /// Whether something that happened on `till` falls in this scope.
+    pub fn covers(&self, till: &str) -> bool {
+        match self {
+            Self::Company => true,
+            Self::Till(t) => t == till,
+        }
+    }
+}
+
+/// What every API resource has: an id, the application that owns it, when it was created,
+/// and its absolute URL (fixed at creation: `Location` and `_links.self`).
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    pub id: uuid::Uuid,
+    pub owner: String,
+    pub created_at_ms: i64,
+    pub self_url: String,
+}
+
+/// Implements [`crate::store::Owned`] for resources that carry an [`Envelope`] as `meta`.
+macro_rules! owned_by_envelope {
+    ($($t:ty),* $(,)?) => {$(
+        impl crate::store::Owned for $t {
+            fn id(&self) -> uuid::Uuid {
+                self.meta.id
+            }
+            fn owner(&self) -> &str {
+                &self.meta.owner
+            }
+        }
+    )*};
+}
+pub(crate) use owned_by_envelope;
+
+/// A boolean that may come as `true`/`false` or as the strings `"true"`/`"false"` (the PHP
+/// SDK's examples send strings); absent or null is `default`.
+pub fn lenient_bool(
+    value: Option<&serde_json::Value>,
+    field: &str,
+    default: bool,
+) -> Result<bool, Invalid> {
+    match value {
+        None | Some(serde_json::Value::Null) => Ok(default),
+        Some(serde_json::Value::Bool(b)) => Ok(*b),
+        Some(serde_json::Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" => Ok(true),
+            "false" | "" => Ok(false),
+            _ => Err(Invalid::malformed(field)),
+        },
+        Some(_) => Err(Invalid::malformed(field)),
+    }
 }

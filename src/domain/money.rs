@@ -47,12 +47,17 @@ impl Amount {
 /// The reference's rendering: a string with at least one decimal place, `"100.0"`, `"10.5"`.
 impl fmt::Display for Amount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let d = self.0.normalize();
-        if d.scale() == 0 {
-            write!(f, "{d}.0")
-        } else {
-            write!(f, "{d}")
-        }
+        f.write_str(&format_amount(self.0))
+    }
+}
+
+/// Any decimal in the reference's string form (`"100.0"`, `"10.5"`).
+pub fn format_amount(d: Decimal) -> String {
+    let d = d.normalize();
+    if d.scale() == 0 {
+        format!("{d}.0")
+    } else {
+        d.to_string()
     }
 }
 

@@ -14,6 +14,9 @@ use crate::wire::oauth::OAuthErrorBody;
 pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
+    /// A 400 whose `error_message` is an array, as the reference shows for reversals.
+    #[error("{}", .0.join("; "))]
+    BadRequestList(Vec<String>),
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -36,7 +39,7 @@ pub struct InternalDetail(pub String);
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::BadRequest(_) | Self::BadRequestList(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -56,11 +59,20 @@ impl From<Invalid> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let body = ErrorBody {
-            error_code: status.as_u16(),
-            error_message: self.to_string(),
+        let mut response = match &self {
+            Self::BadRequestList(messages) => (
+                status,
+                Json(serde_json::json!({"error_code": status.as_u16(), "error_message": messages})),
+            )
+                .into_response(),
+            _ => {
+                let body = ErrorBody {
+                    error_code: status.as_u16(),
+                    error_message: self.to_string(),
+                };
+                (status, Json(body)).into_response()
+            }
         };
-        let mut response = (status, Json(body)).into_response();
         match self {
             Self::Unauthorized(message) => {
                 let challenge = format!(

@@ -7,6 +7,14 @@ pub mod error;
 mod extract;
 mod incoming_payments;
 mod oauth;
+mod payment_links;
+mod polling;
+mod recipients;
+mod resource;
+mod reversals;
+mod send_money;
+mod sms_notifications;
+mod webhook_subscriptions;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
@@ -28,6 +36,13 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(oauth::router())
         .merge(incoming_payments::router())
+        .merge(webhook_subscriptions::router())
+        .merge(recipients::router())
+        .merge(send_money::router())
+        .merge(polling::router())
+        .merge(sms_notifications::router())
+        .merge(reversals::router())
+        .merge(payment_links::router())
         .merge(admin::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

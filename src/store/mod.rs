@@ -4,15 +4,30 @@
 //! never contend. A map guard (`Ref`/`RefMut`) is a synchronous lock on its shard: never hold
 //! one across `.await` — copy what you need out, or mutate inside a closure.
 
+mod collection;
+mod ledger;
+
+use std::ops::Deref;
 use std::sync::Arc;
 
 use dashmap::DashMap;
+use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
+pub use self::collection::{Collection, Owned};
+pub use self::ledger::{Insufficient, Ledger};
 use crate::callbacks::Delivery;
 use crate::domain::incoming_payment::IncomingPayment;
+use crate::domain::ledger::Transaction;
+use crate::domain::payment_link::PaymentLink;
+use crate::domain::polling::Polling;
+use crate::domain::recipients::{ExternalRecipient, MerchantAccount};
+use crate::domain::reversal::Reversal;
+use crate::domain::send_money::SendMoney;
+use crate::domain::sms_notification::SmsNotification;
+use crate::domain::webhooks::{WebhookEvent, WebhookSubscription};
 
 /// An OAuth application: one set of credentials and the API key its callbacks are signed with.
 #[derive(Debug, Clone)]
@@ -54,23 +69,61 @@ fn digest(token: &str) -> TokenDigest {
     Sha256::digest(token.as_bytes()).into()
 }
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Store {
     inner: Arc<Collections>,
 }
 
-#[derive(Default)]
-struct Collections {
+/// The resource collections, reachable through `Store`'s `Deref`.
+pub struct Collections {
     applications: DashMap<String, Application>,
     /// Keyed by the token's SHA-256: a lookup by digest reveals nothing about the token.
     tokens: DashMap<TokenDigest, TokenRecord>,
-    incoming_payments: DashMap<Uuid, IncomingPayment>,
     deliveries: DashMap<Uuid, Delivery>,
+    pub ledger: Ledger,
+    pub transactions: Collection<Transaction>,
+    pub incoming_payments: Collection<IncomingPayment>,
+    pub webhook_subscriptions: Collection<WebhookSubscription>,
+    pub webhook_events: Collection<WebhookEvent>,
+    pub merchant_accounts: Collection<MerchantAccount>,
+    pub external_recipients: Collection<ExternalRecipient>,
+    pub send_money: Collection<SendMoney>,
+    pub pollings: Collection<Polling>,
+    pub sms_notifications: Collection<SmsNotification>,
+    pub reversals: Collection<Reversal>,
+    pub payment_links: Collection<PaymentLink>,
+}
+
+impl Deref for Store {
+    type Target = Collections;
+
+    fn deref(&self) -> &Collections {
+        &self.inner
+    }
 }
 
 impl Store {
-    pub fn new() -> Self {
-        Self::default()
+    /// An empty store whose accounts start at `initial_balance`.
+    pub fn new(initial_balance: Decimal) -> Self {
+        Self {
+            inner: Arc::new(Collections {
+                applications: DashMap::new(),
+                tokens: DashMap::new(),
+                deliveries: DashMap::new(),
+                ledger: Ledger::new(initial_balance),
+                transactions: Collection::default(),
+                incoming_payments: Collection::default(),
+                webhook_subscriptions: Collection::default(),
+                webhook_events: Collection::default(),
+                merchant_accounts: Collection::default(),
+                external_recipients: Collection::default(),
+                send_money: Collection::default(),
+                pollings: Collection::default(),
+                sms_notifications: Collection::default(),
+                reversals: Collection::default(),
+                payment_links: Collection::default(),
+            }),
+        }
     }
 
     // --- applications -------------------------------------------------------------------
@@ -115,33 +168,6 @@ impl Store {
             .is_some()
     }
 
-    // --- incoming payments --------------------------------------------------------------
-
-    pub fn insert_incoming_payment(&self, payment: IncomingPayment) {
-        self.inner.incoming_payments.insert(payment.id, payment);
-    }
-
-    /// A copy of the payment, if it exists and belongs to `owner`.
-    pub fn incoming_payment(&self, id: Uuid, owner: &str) -> Option<IncomingPayment> {
-        self.inner
-            .incoming_payments
-            .get(&id)
-            .filter(|p| p.owner == owner)
-            .map(|p| p.value().clone())
-    }
-
-    /// Runs `f` on the payment under its shard lock; `f` must not block.
-    pub fn update_incoming_payment<R>(
-        &self,
-        id: Uuid,
-        f: impl FnOnce(&mut IncomingPayment) -> R,
-    ) -> Option<R> {
-        self.inner
-            .incoming_payments
-            .get_mut(&id)
-            .map(|mut p| f(&mut p))
-    }
-
     // --- callback deliveries ------------------------------------------------------------
 
     pub fn insert_delivery(&self, delivery: Delivery) {
@@ -170,10 +196,22 @@ impl Store {
 
     // --- control plane ------------------------------------------------------------------
 
-    /// Forgets every resource and delivery. Applications and their tokens stay, so a client
-    /// holding a token can go on after a reset.
+    /// Forgets every resource, delivery and balance. Applications and their tokens stay, so a
+    /// client holding a token can go on after a reset.
     pub fn reset(&self) {
-        self.inner.incoming_payments.clear();
-        self.inner.deliveries.clear();
+        let c = &self.inner;
+        c.deliveries.clear();
+        c.ledger.clear();
+        c.transactions.clear();
+        c.incoming_payments.clear();
+        c.webhook_subscriptions.clear();
+        c.webhook_events.clear();
+        c.merchant_accounts.clear();
+        c.external_recipients.clear();
+        c.send_money.clear();
+        c.pollings.clear();
+        c.sms_notifications.clear();
+        c.reversals.clear();
+        c.payment_links.clear();
     }
 }

@@ -6,7 +6,7 @@ use serde_json::Value;
 use url::Url;
 use uuid::Uuid;
 
-use super::lenient_string;
+use super::{Document, Links, LinksRequest, lenient_string};
 use crate::clock::{format_millis, format_seconds, to_eat};
 use crate::domain::incoming_payment::{
     IncomingPayment, NewIncomingPayment, PaymentState, Subscriber,
@@ -42,11 +42,6 @@ pub struct SubscriberRequest {
 pub struct AmountRequest {
     pub currency: Option<String>,
     pub value: Option<Value>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct LinksRequest {
-    pub callback_url: Option<String>,
 }
 
 impl TryFrom<IncomingPaymentRequest> for NewIncomingPayment {
@@ -101,18 +96,7 @@ pub fn callback_url(value: Option<&str>) -> Result<String, Invalid> {
 
 // --- the document -------------------------------------------------------------------------
 
-#[derive(Debug, Serialize)]
-pub struct IncomingPaymentDocument {
-    pub data: Data,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Data {
-    pub id: Uuid,
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub attributes: Attributes,
-}
+pub type IncomingPaymentDocument = Document<Attributes>;
 
 #[derive(Debug, Serialize)]
 pub struct Attributes {
@@ -149,14 +133,7 @@ pub struct BuygoodsResource {
     pub sender_last_name: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-pub struct Links {
-    pub callback_url: String,
-    #[serde(rename = "self")]
-    pub self_url: String,
-}
-
-impl From<&IncomingPayment> for IncomingPaymentDocument {
+impl From<&IncomingPayment> for Document<Attributes> {
     fn from(p: &IncomingPayment) -> Self {
         let req = &p.request;
         let (resource, errors) = match &p.state {
@@ -180,25 +157,23 @@ impl From<&IncomingPayment> for IncomingPaymentDocument {
             ),
             PaymentState::Failed { errors } => (None, Some(errors.clone())),
         };
-        Self {
-            data: Data {
-                id: p.id,
-                kind: "incoming_payment",
-                attributes: Attributes {
-                    initiation_time: format_millis(to_eat(p.initiated_at_ms)),
-                    status: p.state.status(),
-                    event: Event {
-                        kind: "Incoming Payment Request",
-                        resource,
-                        errors,
-                    },
-                    metadata: req.metadata.as_ref().map(Metadata::to_value),
-                    links: Links {
-                        callback_url: req.callback_url.clone(),
-                        self_url: p.self_url.clone(),
-                    },
+        Document::new(
+            p.id,
+            "incoming_payment",
+            Attributes {
+                initiation_time: format_millis(to_eat(p.initiated_at_ms)),
+                status: p.state.status(),
+                event: Event {
+                    kind: "Incoming Payment Request",
+                    resource,
+                    errors,
+                },
+                metadata: req.metadata.as_ref().map(Metadata::to_value),
+                links: Links {
+                    callback_url: req.callback_url.clone(),
+                    self_url: p.self_url.clone(),
                 },
             },
-        }
+        )
     }
 }

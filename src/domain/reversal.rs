@@ -1,0 +1,45 @@
+//! Reversals of incoming transactions made within the last 30 days.
+
+use uuid::Uuid;
+
+use super::metadata::Metadata;
+use super::money::Amount;
+use super::{Envelope, owned_by_envelope};
+
+/// How far back a transaction may be reversed.
+pub const REVERSAL_WINDOW_MS: i64 = 30 * 24 * 3600 * 1000;
+
+#[derive(Debug, Clone)]
+pub struct Reversal {
+    pub meta: Envelope,
+    /// The ledger transaction being reversed.
+    pub transaction_id: Uuid,
+    /// The reference as the client sent it (echoed back).
+    pub transaction_reference: String,
+    pub till_number: String,
+    pub amount: Amount,
+    pub reason: String,
+    pub metadata: Option<Metadata>,
+    pub callback_url: String,
+    /// Whether the till's balance covered the reversal when it was accepted.
+    pub funded: bool,
+    /// The M-PESA reference of the reversal payment, drawn at creation.
+    pub payment_reference: String,
+    pub state: ReversalState,
+}
+
+#[derive(Debug, Clone)]
+pub enum ReversalState {
+    Scheduled,
+    /// The money went back to the payer.
+    Processed {
+        at_ms: i64,
+    },
+    /// The reversal payment was cancelled; the transaction stays received.
+    Cancelled {
+        at_ms: i64,
+        errors: Vec<String>,
+    },
+}
+
+owned_by_envelope!(Reversal);

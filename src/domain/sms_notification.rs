@@ -1,0 +1,37 @@
+//! Transaction SMS notifications: a message to the customer who paid, naming the
+//! buygoods_transaction_received webhook event of their payment.
+
+use super::{Envelope, owned_by_envelope};
+
+#[derive(Debug, Clone)]
+pub struct SmsNotification {
+    pub meta: Envelope,
+    pub webhook_event_reference: String,
+    pub message: String,
+    pub callback_url: String,
+    pub state: SmsState,
+}
+
+#[derive(Debug, Clone)]
+pub enum SmsState {
+    Pending,
+    /// Sent to this phone number.
+    Success {
+        phone_number: String,
+    },
+    Failed {
+        errors: Vec<String>,
+    },
+}
+
+impl SmsState {
+    pub fn status(&self) -> &'static str {
+        match self {
+            Self::Pending => "Pending",
+            Self::Success { .. } => "Success",
+            Self::Failed { .. } => "Failed",
+        }
+    }
+}
+
+owned_by_envelope!(SmsNotification);

@@ -1,0 +1,95 @@
+//! Webhook subscriptions and the events they receive (reference, "Webhooks").
+
+use serde_json::Value;
+
+use super::{Envelope, Invalid, Scope, owned_by_envelope};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    BuygoodsTransactionReceived,
+    BuygoodsTransactionReversed,
+    B2bTransactionReceived,
+    B2bTransactionReversed,
+    SettlementTransferCompleted,
+    CustomerCreated,
+    CardTransactionReceived,
+    CardTransactionVoided,
+    CardTransactionReversed,
+}
+
+impl EventType {
+    pub const ALL: [Self; 9] = [
+        Self::BuygoodsTransactionReceived,
+        Self::BuygoodsTransactionReversed,
+        Self::B2bTransactionReceived,
+        Self::B2bTransactionReversed,
+        Self::SettlementTransferCompleted,
+        Self::CustomerCreated,
+        Self::CardTransactionReceived,
+        Self::CardTransactionVoided,
+        Self::CardTransactionReversed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BuygoodsTransactionReceived => "buygoods_transaction_received",
+            Self::BuygoodsTransactionReversed => "buygoods_transaction_reversed",
+            Self::B2bTransactionReceived => "b2b_transaction_received",
+            Self::B2bTransactionReversed => "b2b_transaction_reversed",
+            Self::SettlementTransferCompleted => "settlement_transfer_completed",
+            Self::CustomerCreated => "customer_created",
+            Self::CardTransactionReceived => "card_transaction_received",
+            Self::CardTransactionVoided => "card_transaction_voided",
+            Self::CardTransactionReversed => "card_transaction_reversed",
+        }
+    }
+
+    pub fn parse(value: Option<&str>) -> Result<Self, Invalid> {
+        let text = super::required_text(value, "Event type")?;
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str() == text)
+            .ok_or_else(|| {
+                Invalid(format!(
+                    "Event type is invalid: use one of {}",
+                    Self::ALL.map(Self::as_str).join(", ")
+                ))
+            })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct WebhookSubscription {
+    pub meta: Envelope,
+    pub event_type: EventType,
+    pub url: String,
+    pub scope: Scope,
+    pub enable_daraja_payload: bool,
+}
+
+impl WebhookSubscription {
+    /// Whether an event of `topic` on `till` (None: not till-specific) goes to this subscription.
+    pub fn matches(&self, topic: EventType, till: Option<&str>) -> bool {
+        self.event_type == topic
+            && match (&self.scope, till) {
+                (Scope::Company, _) => true,
+                (scope, Some(till)) => scope.covers(till),
+                (Scope::Till(_), None) => false,
+            }
+    }
+}
+
+/// An event the sandbox sent (or would have sent) to subscribers, kept so it can be queried
+/// and named by SMS notifications. Its payloads are rendered once, when it happens.
+#[derive(Debug, Clone)]
+pub struct WebhookEvent {
+    pub meta: Envelope,
+    pub topic: EventType,
+    pub till_number: Option<String>,
+    /// The K2Connect payload.
+    pub payload: Value,
+    /// The Daraja payload, for the topics that have one.
+    pub daraja_payload: Option<Value>,
+}
+
+owned_by_envelope!(WebhookSubscription, WebhookEvent);

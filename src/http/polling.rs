@@ -1,0 +1,67 @@
+//! `POST /api/v2/polling` and `GET /api/v2/polling/{id}`.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+use super::error::ApiError;
+use super::extract::{ApiJson, Authenticated, BaseUrl};
+use super::resource::{created, new_envelope, show};
+use crate::AppState;
+use crate::domain::polling::{Polling, PollingState, instant};
+use crate::domain::{Invalid, Scope};
+use crate::scheduler::{Job, Settle};
+use crate::wire::polling::{PollingAttributes, PollingRequest};
+use crate::wire::{Document, callback_url_of};
+
+const COLLECTION: &str = "/api/v2/polling";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(COLLECTION, post(create))
+        .route("/api/v2/polling/{id}", get(find))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    BaseUrl(base): BaseUrl,
+    ApiJson(body): ApiJson<PollingRequest>,
+) -> Result<Response, ApiError> {
+    let scope = Scope::parse(body.scope.as_deref(), body.scope_reference.as_deref())?;
+    let from_time = instant(body.from_time.as_deref(), "From time")?;
+    let to_time = instant(body.to_time.as_deref(), "To time")?;
+    if to_time.1 < from_time.1 {
+        return Err(Invalid("To time must not be before from time".into()).into());
+    }
+    let polling = Polling {
+        meta: new_envelope(&state, &auth.client_id, &base, COLLECTION),
+        scope,
+        from_time,
+        to_time,
+        callback_url: callback_url_of(body.links.as_ref())?,
+        state: PollingState::Pending,
+    };
+    let id = polling.meta.id;
+    let response = created(&polling.meta.self_url);
+    state.store.pollings.insert(polling);
+    state.scheduler.schedule(
+        Job::Settle(Settle::Polling, id),
+        state.settings.callback_delay,
+    );
+    Ok(response)
+}
+
+async fn find(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Document<PollingAttributes>>, ApiError> {
+    show(
+        &state.store.pollings,
+        &id,
+        &auth.client_id,
+        "Polling request",
+    )
+}

@@ -1,0 +1,169 @@
+//! The merchant's own accounts and external recipients:
+//! `POST`/`GET /api/v2/merchant_wallets`, `/api/v2/merchant_bank_accounts`,
+//! `/api/v2/external_recipients`, and `GET /api/v1/pay_recipients/{id}` (seed 004).
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+use super::error::ApiError;
+use super::extract::{ApiJson, Authenticated, BaseUrl};
+use super::resource::{created, new_envelope};
+use crate::AppState;
+use crate::domain::Invalid;
+use crate::domain::recipients::{ExternalRecipient, MerchantAccount, MerchantAccountKind};
+use crate::wire::Document;
+use crate::wire::recipients::{
+    ExternalRecipientRequest, MerchantAccountAttributes, RecipientAttributes, RecipientFields,
+    recipient_document,
+};
+
+const WALLETS: &str = "/api/v2/merchant_wallets";
+const BANK_ACCOUNTS: &str = "/api/v2/merchant_bank_accounts";
+const EXTERNAL: &str = "/api/v2/external_recipients";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(WALLETS, post(create_wallet))
+        .route("/api/v2/merchant_wallets/{id}", get(find_wallet))
+        .route(BANK_ACCOUNTS, post(create_bank_account))
+        .route(
+            "/api/v2/merchant_bank_accounts/{id}",
+            get(find_bank_account),
+        )
+        .route(EXTERNAL, post(create_external))
+        .route("/api/v2/external_recipients/{id}", get(find_external))
+        .route("/api/v1/pay_recipients/{id}", get(find_pay_recipient))
+}
+
+fn create_merchant_account(
+    state: &AppState,
+    owner: &str,
+    base: &str,
+    collection: &str,
+    fields: &RecipientFields,
+    kind: Result<MerchantAccountKind, Invalid>,
+) -> Result<Response, ApiError> {
+    let account = MerchantAccount {
+        meta: new_envelope(state, owner, base, collection),
+        nickname: fields.nickname(),
+        kind: kind?,
+    };
+    let response = created(&account.meta.self_url);
+    state.store.merchant_accounts.insert(account);
+    Ok(response)
+}
+
+async fn create_wallet(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    BaseUrl(base): BaseUrl,
+    ApiJson(fields): ApiJson<RecipientFields>,
+) -> Result<Response, ApiError> {
+    let kind = fields.merchant_wallet();
+    create_merchant_account(&state, &auth.client_id, &base, WALLETS, &fields, kind)
+}
+
+async fn create_bank_account(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    BaseUrl(base): BaseUrl,
+    ApiJson(fields): ApiJson<RecipientFields>,
+) -> Result<Response, ApiError> {
+    let kind = fields.merchant_bank_account();
+    create_merchant_account(&state, &auth.client_id, &base, BANK_ACCOUNTS, &fields, kind)
+}
+
+/// A merchant account of the given destination type, or 404.
+fn merchant_account(
+    state: &AppState,
+    id: &str,
+    owner: &str,
+    destination_type: &str,
+    what: &str,
+) -> Result<Json<Document<MerchantAccountAttributes>>, ApiError> {
+    state
+        .store
+        .merchant_accounts
+        .find(id, owner)
+        .filter(|a| a.destination_type() == destination_type)
+        .map(|a| Json(Document::from(&a)))
+        .ok_or_else(|| ApiError::NotFound(format!("{what} not found")))
+}
+
+async fn find_wallet(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Document<MerchantAccountAttributes>>, ApiError> {
+    merchant_account(
+        &state,
+        &id,
+        &auth.client_id,
+        "merchant_wallet",
+        "Merchant wallet",
+    )
+}
+
+async fn find_bank_account(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Document<MerchantAccountAttributes>>, ApiError> {
+    merchant_account(
+        &state,
+        &id,
+        &auth.client_id,
+        "merchant_bank_account",
+        "Merchant bank account",
+    )
+}
+
+async fn create_external(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    BaseUrl(base): BaseUrl,
+    ApiJson(body): ApiJson<ExternalRecipientRequest>,
+) -> Result<Response, ApiError> {
+    let (nickname, details) = body.validate()?;
+    let recipient = ExternalRecipient {
+        meta: new_envelope(&state, &auth.client_id, &base, EXTERNAL),
+        nickname,
+        details,
+        recipient_reference: state.ids.uuid(),
+    };
+    let response = created(&recipient.meta.self_url);
+    state.store.external_recipients.insert(recipient);
+    Ok(response)
+}
+
+async fn find_external(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Document<RecipientAttributes>>, ApiError> {
+    external(&state, &id, &auth.client_id, "external_recipient")
+}
+
+async fn find_pay_recipient(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Document<RecipientAttributes>>, ApiError> {
+    external(&state, &id, &auth.client_id, "pay_recipient")
+}
+
+fn external(
+    state: &AppState,
+    id: &str,
+    owner: &str,
+    kind: &'static str,
+) -> Result<Json<Document<RecipientAttributes>>, ApiError> {
+    state
+        .store
+        .external_recipients
+        .find(id, owner)
+        .map(|r| Json(recipient_document(&r, kind)))
+        .ok_or_else(|| ApiError::NotFound("Recipient not found".into()))
+}

@@ -1,0 +1,49 @@
+//! What every resource endpoint shares: a new envelope, `201 Created` with `Location`, and
+//! `GET` by id that 404s for unknown, malformed or another application's ids.
+
+use axum::Json;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::error::ApiError;
+use crate::AppState;
+use crate::domain::Envelope;
+use crate::store::{Collection, Owned};
+
+/// A new resource's id, owner, creation time and absolute URL under `collection`.
+pub fn new_envelope(state: &AppState, owner: &str, base: &str, collection: &str) -> Envelope {
+    let id = state.ids.uuid();
+    Envelope {
+        id,
+        owner: owner.to_string(),
+        created_at_ms: state.clock.now_ms(),
+        self_url: format!("{base}{collection}/{id}"),
+    }
+}
+
+/// `201 Created`, no body, `Location: {self_url}`.
+pub fn created(self_url: &str) -> Response {
+    (
+        StatusCode::CREATED,
+        [(header::LOCATION, self_url.to_string())],
+    )
+        .into_response()
+}
+
+/// The document of `owner`'s resource `id`, or a 404 saying `what` was not found.
+pub fn show<T, D>(
+    collection: &Collection<T>,
+    id: &str,
+    owner: &str,
+    what: &str,
+) -> Result<Json<D>, ApiError>
+where
+    T: Owned + Clone,
+    D: for<'a> From<&'a T> + Serialize,
+{
+    collection
+        .find(id, owner)
+        .map(|r| Json(D::from(&r)))
+        .ok_or_else(|| ApiError::NotFound(format!("{what} not found")))
+}

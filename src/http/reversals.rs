@@ -1,0 +1,126 @@
+//! `POST /api/v2/reversals` (also at the reference's misprinted `/api/api/v2/reversals`) and
+//! `GET /api/v2/reversals/{id}`.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+use super::error::ApiError;
+use super::extract::{ApiJson, Authenticated, BaseUrl};
+use super::resource::{created, new_envelope, show};
+use crate::AppState;
+use crate::domain::ledger::{Account, TransactionStatus};
+use crate::domain::metadata::Metadata;
+use crate::domain::required_text;
+use crate::domain::reversal::{REVERSAL_WINDOW_MS, Reversal, ReversalState};
+use crate::scheduler::{Job, Settle};
+use crate::wire::reversals::{ReversalAttributes, ReversalRequest};
+use crate::wire::{Document, callback_url_of};
+
+const COLLECTION: &str = "/api/v2/reversals";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(COLLECTION, post(create))
+        .route("/api/api/v2/reversals", post(create))
+        .route("/api/v2/reversals/{id}", get(find))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    BaseUrl(base): BaseUrl,
+    ApiJson(body): ApiJson<ReversalRequest>,
+) -> Result<Response, ApiError> {
+    let owner = auth.client_id.as_str();
+    let reference = required_text(
+        body.transaction_reference.as_deref(),
+        "Transaction reference",
+    )?;
+    let reason = required_text(body.reason.as_deref(), "Reason")?;
+    let metadata = Metadata::parse(body.metadata.as_ref())?;
+    let callback_url = callback_url_of(body.links.as_ref())?;
+
+    // By its id, as in the reference's example, or by its M-PESA reference.
+    let now_ms = state.clock.now_ms();
+    let transaction = state
+        .store
+        .transactions
+        .find(&reference, owner)
+        .or_else(|| {
+            state
+                .store
+                .transactions
+                .filter(owner, |t| t.reference.eq_ignore_ascii_case(&reference))
+                .into_iter()
+                .next()
+        })
+        .filter(|t| now_ms - t.originated_at_ms <= REVERSAL_WINDOW_MS)
+        .ok_or_else(|| {
+            ApiError::BadRequest(
+                "Transaction reference does not name an incoming transaction of the last 30 days"
+                    .into(),
+            )
+        })?;
+
+    // Received → Pending Reversal, atomically: a second reversal sees the new state.
+    state
+        .store
+        .transactions
+        .update(transaction.id, |t| match t.status {
+            TransactionStatus::Received => {
+                t.status = TransactionStatus::PendingReversal;
+                Ok(())
+            }
+            other => Err(other),
+        })
+        .unwrap_or(Err(TransactionStatus::Reversed))
+        .map_err(|status| {
+            ApiError::BadRequestList(vec![format!(
+                "You cannot reverse a transaction in {}",
+                status.label()
+            )])
+        })?;
+
+    let amount = transaction.amount;
+    let funded = state
+        .store
+        .ledger
+        .debit(
+            owner,
+            &Account::Till(transaction.till_number.clone()),
+            amount.decimal(),
+        )
+        .is_ok();
+    let reversal = Reversal {
+        meta: new_envelope(&state, owner, &base, COLLECTION),
+        transaction_id: transaction.id,
+        transaction_reference: reference,
+        till_number: transaction.till_number,
+        amount,
+        reason,
+        metadata,
+        callback_url,
+        funded,
+        payment_reference: state.ids.mpesa_reference(),
+        state: ReversalState::Scheduled,
+    };
+    let id = reversal.meta.id;
+    let response = created(&reversal.meta.self_url);
+    tracing::info!(%id, funded, %amount, "reversal scheduled");
+    state.store.reversals.insert(reversal);
+    state.scheduler.schedule(
+        Job::Settle(Settle::Reversal, id),
+        state.settings.callback_delay,
+    );
+    Ok(response)
+}
+
+async fn find(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Document<ReversalAttributes>>, ApiError> {
+    show(&state.store.reversals, &id, &auth.client_id, "Reversal")
+}

@@ -1,0 +1,338 @@
+//! `POST /api/v2/send_money` and `GET /api/v2/send_money/{id}`: blind transfers, transfers
+//! to the merchant's own accounts, and payments to external recipients.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Map, Value, json};
+
+use super::error::ApiError;
+use super::extract::{ApiJson, Authenticated, BaseUrl};
+use super::resource::{created, new_envelope, show};
+use crate::AppState;
+use crate::domain::ledger::Account;
+use crate::domain::metadata::{Metadata, js_canonical};
+use crate::domain::money::Currency;
+use crate::domain::recipients::{
+    ExternalRecipient, MerchantAccount, MerchantAccountKind, RecipientDetails, SettlementMethod,
+};
+use crate::domain::send_money::{Disbursement, SendMoney, SendMoneyState, destination_amount};
+use crate::domain::{Invalid, lenient_bool, optional_text};
+use crate::scheduler::{Job, Settle};
+use crate::wire::send_money::{DestinationRequest, SendMoneyAttributes, SendMoneyRequest};
+use crate::wire::{Document, callback_url_of};
+
+const COLLECTION: &str = "/api/v2/send_money";
+const EXTERNAL: &str = "/api/v2/external_recipients";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(COLLECTION, post(create))
+        .route("/api/v2/send_money/{id}", get(find))
+}
+
+/// A destination validated, before anything is created or debited.
+enum Planned {
+    Merchant(MerchantAccount, Map<String, Value>),
+    External {
+        details: RecipientDetails,
+        nickname: Option<String>,
+        shown: Map<String, Value>,
+    },
+}
+
+struct PlannedDestination {
+    amount: rust_decimal::Decimal,
+    planned: Planned,
+}
+
+const MERCHANT_TYPES: [&str; 2] = ["merchant_wallet", "merchant_bank_account"];
+const EXTERNAL_TYPES: [&str; 4] = ["mobile_wallet", "bank_account", "till", "paybill"];
+
+fn plan_destination(
+    state: &AppState,
+    owner: &str,
+    d: &DestinationRequest,
+) -> Result<PlannedDestination, Invalid> {
+    let kind = crate::domain::required_text(d.kind.as_deref(), "Destination type")?;
+    let amount = destination_amount(d.amount.as_ref())?.decimal();
+    let nickname = d.fields.nickname();
+    let planned = if MERCHANT_TYPES.contains(&kind.as_str()) {
+        let account = d
+            .reference
+            .as_deref()
+            .and_then(|r| state.store.merchant_accounts.find(r, owner))
+            .filter(|a| a.destination_type() == kind)
+            .ok_or_else(|| Invalid("Destination reference is invalid".into()))?;
+        let mut shown = Map::new();
+        shown.insert("nickname".into(), json!(account.nickname));
+        match &account.kind {
+            MerchantAccountKind::Wallet { wallet, .. } => {
+                shown.insert("phone_number".into(), json!(wallet.phone.to_string()));
+            }
+            MerchantAccountKind::Bank(bank) => {
+                shown.insert("account_name".into(), json!(bank.account_name));
+                shown.insert("account_number".into(), json!(bank.account_number));
+            }
+        }
+        Planned::Merchant(account, shown)
+    } else if EXTERNAL_TYPES.contains(&kind.as_str()) {
+        let details = d.fields.recipient(&kind, Some(SettlementMethod::Eft))?;
+        let favourite = lenient_bool(d.favourite.as_ref(), "Favourite", false)?;
+        let mut shown = Map::new();
+        shown.insert("nickname".into(), json!(nickname));
+        shown.insert("favourite".into(), json!(favourite));
+        match &details {
+            RecipientDetails::MobileWallet { wallet, .. } => {
+                shown.insert("phone_number".into(), json!(wallet.phone_as_sent));
+            }
+            RecipientDetails::BankAccount(bank) => {
+                shown.insert("account_name".into(), json!(bank.account_name));
+                shown.insert("account_number".into(), json!(bank.account_number));
+                shown.insert("bank_branch_ref".into(), json!(bank.bank_branch_ref));
+            }
+            RecipientDetails::Till { till_number, .. } => {
+                shown.insert("till_number".into(), json!(till_number));
+            }
+            RecipientDetails::Paybill {
+                paybill_number,
+                paybill_account_number,
+                ..
+            } => {
+                shown.insert("paybill_number".into(), json!(paybill_number));
+                shown.insert(
+                    "paybill_account_number".into(),
+                    json!(paybill_account_number),
+                );
+            }
+        }
+        Planned::External {
+            details,
+            nickname,
+            shown,
+        }
+    } else {
+        return Err(Invalid(format!(
+            "Destination type {kind} is invalid: use merchant_wallet, merchant_bank_account, \
+             mobile_wallet, bank_account, till or paybill"
+        )));
+    };
+    Ok(PlannedDestination { amount, planned })
+}
+
+/// Validates every destination first, so a bad one creates nothing.
+fn plan_destinations(
+    state: &AppState,
+    owner: &str,
+    raw: &[Value],
+) -> Result<Vec<PlannedDestination>, ApiError> {
+    let requests: Vec<DestinationRequest> = raw
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            serde_json::from_value(v.clone()).map_err(|e| {
+                ApiError::BadRequest(format!("Invalid value for destinations[{i}]: {e}"))
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let kinds: Vec<&str> = requests.iter().filter_map(|d| d.kind.as_deref()).collect();
+    if kinds.windows(2).any(|w| w[0] != w[1]) {
+        return Err(ApiError::BadRequest(
+            "All destinations must be of the same type".into(),
+        ));
+    }
+    if let Some(single @ ("till" | "paybill")) = kinds.first().copied() {
+        if requests.len() > 1 {
+            return Err(ApiError::BadRequest(format!(
+                "Only one {single} destination is allowed per request"
+            )));
+        }
+    }
+    Ok(requests
+        .iter()
+        .map(|d| plan_destination(state, owner, d))
+        .collect::<Result<_, _>>()?)
+}
+
+/// The merchant account a blind transfer settles to: the first one added, if any.
+fn preferred_account(state: &AppState, owner: &str) -> Option<MerchantAccount> {
+    let mut accounts = state.store.merchant_accounts.filter(owner, |_| true);
+    accounts.sort_by_key(|a| (a.meta.created_at_ms, a.meta.id));
+    accounts.into_iter().next()
+}
+
+async fn create(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    BaseUrl(base): BaseUrl,
+    ApiJson(body): ApiJson<SendMoneyRequest>,
+) -> Result<Response, ApiError> {
+    let owner = auth.client_id.as_str();
+    let currency = match body.currency.as_deref().map(str::trim) {
+        None | Some("") => Currency::Kes,
+        Some(c) => Currency::parse(Some(c))?,
+    };
+    let metadata = Metadata::parse(body.metadata.as_ref())?;
+    let callback_url = callback_url_of(body.links.as_ref())?;
+    let source_identifier = optional_text(body.source_identifier.as_deref());
+    let source = Account::from_source(source_identifier.as_deref());
+    let raw = match &body.destinations {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items.clone(),
+        Some(_) => {
+            return Err(ApiError::BadRequest("Destinations must be an array".into()));
+        }
+    };
+    let planned = plan_destinations(&state, owner, &raw)?;
+    let own_accounts = planned.is_empty() || matches!(planned[0].planned, Planned::Merchant(..));
+
+    let mut disbursements = Vec::with_capacity(planned.len().max(1));
+    let outcome = if planned.is_empty() {
+        // Blind transfer: sweep the source to the preferred settlement account.
+        let swept = state.store.ledger.sweep(owner, &source);
+        if let (Ok(amount), Some(account)) = (swept, preferred_account(&state, owner)) {
+            disbursements.push(merchant_disbursement(&state, &account, amount));
+            Ok(())
+        } else if let Ok(amount) = swept {
+            state.store.ledger.credit(owner, &source, amount);
+            Err(
+                "No settlement account is linked to your company: add a merchant wallet or \
+                 bank account first"
+                    .to_string(),
+            )
+        } else {
+            Err(crate::store::Insufficient.to_string())
+        }
+    } else {
+        for d in planned {
+            disbursements.push(match d.planned {
+                Planned::Merchant(account, shown) => {
+                    let mut disbursement = merchant_disbursement(&state, &account, d.amount);
+                    disbursement.details = shown;
+                    disbursement
+                }
+                Planned::External {
+                    details,
+                    nickname,
+                    shown,
+                } => {
+                    external_disbursement(&state, owner, &base, details, nickname, shown, d.amount)
+                }
+            });
+        }
+        let total = disbursements.iter().map(|d| d.amount).sum();
+        state
+            .store
+            .ledger
+            .debit(owner, &source, total)
+            .map_err(|e| e.to_string())
+    };
+
+    let send_money = SendMoney {
+        meta: new_envelope(&state, owner, &base, COLLECTION),
+        source,
+        source_identifier,
+        currency,
+        destinations: (!own_accounts).then(|| js_canonical(&Value::Array(raw))),
+        disbursements,
+        metadata,
+        callback_url,
+        planned: outcome,
+        state: SendMoneyState::Pending,
+    };
+    let id = send_money.meta.id;
+    let response = created(&send_money.meta.self_url);
+    tracing::info!(%id, total = %send_money.total(), ok = send_money.planned.is_ok(), "send money accepted");
+    state.store.send_money.insert(send_money);
+    state.scheduler.schedule(
+        Job::Settle(Settle::SendMoney, id),
+        state.settings.callback_delay,
+    );
+    Ok(response)
+}
+
+fn merchant_disbursement(
+    state: &AppState,
+    account: &MerchantAccount,
+    amount: rust_decimal::Decimal,
+) -> Disbursement {
+    let (transaction_reference, details) = match &account.kind {
+        MerchantAccountKind::Wallet { wallet, .. } => (
+            Some(state.ids.mpesa_reference()),
+            Map::from_iter([
+                ("nickname".into(), json!(account.nickname)),
+                ("phone_number".into(), json!(wallet.phone.to_string())),
+            ]),
+        ),
+        MerchantAccountKind::Bank(bank) => (
+            (bank.settlement_method == SettlementMethod::Rts).then(|| state.ids.mpesa_reference()),
+            Map::from_iter([
+                ("nickname".into(), json!(account.nickname)),
+                ("account_name".into(), json!(bank.account_name)),
+                ("account_number".into(), json!(bank.account_number)),
+            ]),
+        ),
+    };
+    Disbursement {
+        amount,
+        destination_type: account.destination_type(),
+        destination_reference: account.meta.id,
+        transaction_reference,
+        details,
+    }
+}
+
+/// Reuses the recipient if this destination exists already, else creates it.
+fn external_disbursement(
+    state: &AppState,
+    owner: &str,
+    base: &str,
+    details: RecipientDetails,
+    nickname: Option<String>,
+    shown: Map<String, Value>,
+    amount: rust_decimal::Decimal,
+) -> Disbursement {
+    let existing = state
+        .store
+        .external_recipients
+        .filter(owner, |r| r.details.same_destination(&details))
+        .into_iter()
+        .min_by_key(|r| (r.meta.created_at_ms, r.meta.id));
+    let destination_type = details.type_name();
+    let eft = matches!(&details, RecipientDetails::BankAccount(b) if b.settlement_method == SettlementMethod::Eft);
+    let reference = match existing {
+        Some(r) => r.meta.id,
+        None => {
+            let recipient = ExternalRecipient {
+                meta: new_envelope(state, owner, base, EXTERNAL),
+                nickname,
+                details,
+                recipient_reference: state.ids.uuid(),
+            };
+            let id = recipient.meta.id;
+            state.store.external_recipients.insert(recipient);
+            id
+        }
+    };
+    Disbursement {
+        amount,
+        destination_type,
+        destination_reference: reference,
+        transaction_reference: (!eft).then(|| state.ids.mpesa_reference()),
+        details: shown,
+    }
+}
+
+async fn find(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Document<SendMoneyAttributes>>, ApiError> {
+    show(
+        &state.store.send_money,
+        &id,
+        &auth.client_id,
+        "Send money request",
+    )
+}

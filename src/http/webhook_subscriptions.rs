@@ -1,0 +1,55 @@
+//! `POST /api/v2/webhook_subscriptions` and `GET /api/v2/webhook_subscriptions/{id}`.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+use super::error::ApiError;
+use super::extract::{ApiJson, Authenticated, BaseUrl};
+use super::resource::{created, new_envelope, show};
+use crate::AppState;
+use crate::domain::webhooks::WebhookSubscription;
+use crate::wire::Document;
+use crate::wire::webhooks::{NewSubscription, SubscriptionAttributes, SubscriptionRequest};
+
+const COLLECTION: &str = "/api/v2/webhook_subscriptions";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(COLLECTION, post(create))
+        .route("/api/v2/webhook_subscriptions/{id}", get(find))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    BaseUrl(base): BaseUrl,
+    ApiJson(body): ApiJson<SubscriptionRequest>,
+) -> Result<Response, ApiError> {
+    let new = NewSubscription::try_from(body)?;
+    let subscription = WebhookSubscription {
+        meta: new_envelope(&state, &auth.client_id, &base, COLLECTION),
+        event_type: new.event_type,
+        url: new.url,
+        scope: new.scope,
+        enable_daraja_payload: new.enable_daraja_payload,
+    };
+    let response = created(&subscription.meta.self_url);
+    tracing::info!(id = %subscription.meta.id, topic = new.event_type.as_str(), "webhook subscription created");
+    state.store.webhook_subscriptions.insert(subscription);
+    Ok(response)
+}
+
+async fn find(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Document<SubscriptionAttributes>>, ApiError> {
+    show(
+        &state.store.webhook_subscriptions,
+        &id,
+        &auth.client_id,
+        "Webhook subscription",
+    )
+}

@@ -1,0 +1,101 @@
+//! `POST /api/v2/polling` and the polling document (reference, "Polling").
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::{Document, Links, LinksRequest, lenient_string};
+use crate::clock::{format_millis, format_seconds, to_eat};
+use crate::domain::Scope;
+use crate::domain::ledger::{Transaction, TransactionKind, TransactionStatus};
+use crate::domain::polling::{Polling, PollingState};
+
+#[derive(Debug, Deserialize)]
+pub struct PollingRequest {
+    pub scope: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub scope_reference: Option<String>,
+    pub from_time: Option<String>,
+    pub to_time: Option<String>,
+    #[serde(rename = "_links")]
+    pub links: Option<LinksRequest>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PollingAttributes {
+    pub status: &'static str,
+    pub created_at: String,
+    pub from_time: String,
+    pub to_time: String,
+    pub transactions: Vec<Value>,
+    pub scope: &'static str,
+    pub scope_reference: Option<String>,
+    #[serde(rename = "_links")]
+    pub links: Links,
+}
+
+/// A transaction as polling lists it: `{"type", "resource"}` in the reference's key order.
+pub fn polled_transaction(tx: &Transaction) -> Value {
+    let origination = format_seconds(to_eat(tx.originated_at_ms));
+    match &tx.kind {
+        TransactionKind::Buygoods(payer) => json!({
+            "type": "Buygoods Transaction",
+            "resource": {
+                "id": tx.id,
+                "amount": tx.amount.to_string(),
+                "status": if tx.status == TransactionStatus::Reversed { "Reversed" } else { "Received" },
+                "system": "Lipa Na M-PESA",
+                "currency": tx.currency.code(),
+                "reference": tx.reference,
+                "till_number": tx.till_number,
+                "origination_time": origination,
+                "sender_last_name": payer.last_name,
+                "sender_first_name": payer.first_name,
+                "sender_middle_name": payer.middle_name,
+                "sender_phone_number": payer.phone_number.to_string(),
+            }
+        }),
+        TransactionKind::B2b { sending_till } => json!({
+            "type": "External Till to Till Transaction",
+            "resource": {
+                "id": tx.id,
+                "amount": tx.amount.to_string(),
+                "status": if tx.status == TransactionStatus::Reversed { "Reversed" } else { "Complete" },
+                "system": "M-PESA",
+                "currency": tx.currency.code(),
+                "reference": tx.reference,
+                "till_number": tx.till_number,
+                "sending_till": sending_till,
+                "origination_time": origination,
+            }
+        }),
+    }
+}
+
+impl From<&Polling> for Document<PollingAttributes> {
+    fn from(p: &Polling) -> Self {
+        let (status, transactions) = match &p.state {
+            PollingState::Pending => ("Pending", Vec::new()),
+            PollingState::Success { transactions } => (
+                "Success",
+                transactions.iter().map(polled_transaction).collect(),
+            ),
+        };
+        Document::new(
+            p.meta.id,
+            "polling",
+            PollingAttributes {
+                status,
+                created_at: format_millis(to_eat(p.meta.created_at_ms)),
+                from_time: p.from_time.0.clone(),
+                to_time: p.to_time.0.clone(),
+                transactions,
+                scope: match p.scope {
+                    Scope::Company => "Company",
+                    Scope::Till(_) => "Till",
+                },
+                scope_reference: p.scope.reference().map(str::to_string),
+                links: Links::new(&p.callback_url, &p.meta),
+            },
+        )
+    }
+}

@@ -1,0 +1,46 @@
+//! `POST /api/v1/transaction_sms_notifications` and its document (reference, "Transaction
+//! SMS Notifications").
+
+use serde::{Deserialize, Serialize};
+
+use super::{Document, Links, LinksRequest};
+use crate::domain::sms_notification::{SmsNotification, SmsState};
+
+#[derive(Debug, Deserialize)]
+pub struct SmsNotificationRequest {
+    pub webhook_event_reference: Option<String>,
+    pub message: Option<String>,
+    #[serde(rename = "_links")]
+    pub links: Option<LinksRequest>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SmsAttributes {
+    pub status: &'static str,
+    pub message: String,
+    pub webhook_event_reference: String,
+    /// Only on failure: the reference's success document has no `errors`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<String>>,
+    #[serde(rename = "_links")]
+    pub links: Links,
+}
+
+impl From<&SmsNotification> for Document<SmsAttributes> {
+    fn from(n: &SmsNotification) -> Self {
+        Document::new(
+            n.meta.id,
+            "transaction_sms_notification",
+            SmsAttributes {
+                status: n.state.status(),
+                message: n.message.clone(),
+                webhook_event_reference: n.webhook_event_reference.clone(),
+                errors: match &n.state {
+                    SmsState::Failed { errors } => Some(errors.clone()),
+                    _ => None,
+                },
+                links: Links::new(&n.callback_url, &n.meta),
+            },
+        )
+    }
+}

@@ -1,0 +1,253 @@
+//! Webhook subscriptions (`POST /api/v2/webhook_subscriptions`) and the webhook event payloads
+//! of ledger transactions, in the K2Connect and Daraja shapes (reference, "Webhooks").
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::{Document, SelfLink, lenient_string};
+use crate::clock::{format_millis, format_seconds, to_eat};
+use crate::domain::ledger::{Transaction, TransactionKind};
+use crate::domain::webhooks::{EventType, WebhookSubscription};
+use crate::domain::{Invalid, Scope, lenient_bool, required_text};
+
+#[derive(Debug, Deserialize)]
+pub struct SubscriptionRequest {
+    pub event_type: Option<String>,
+    pub url: Option<String>,
+    pub scope: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub scope_reference: Option<String>,
+    pub enable_daraja_payload: Option<Value>,
+}
+
+/// The validated fields of a subscription request.
+pub struct NewSubscription {
+    pub event_type: EventType,
+    pub url: String,
+    pub scope: Scope,
+    pub enable_daraja_payload: bool,
+}
+
+impl TryFrom<SubscriptionRequest> for NewSubscription {
+    type Error = Invalid;
+
+    fn try_from(req: SubscriptionRequest) -> Result<Self, Invalid> {
+        let event_type = EventType::parse(req.event_type.as_deref())?;
+        let url = required_text(req.url.as_deref(), "Url")?;
+        url::Url::parse(&url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+            .ok_or_else(|| Invalid::malformed("Url"))?;
+        let scope = Scope::parse(req.scope.as_deref(), req.scope_reference.as_deref())?;
+        let enable_daraja_payload = lenient_bool(
+            req.enable_daraja_payload.as_ref(),
+            "Enable daraja payload",
+            false,
+        )?;
+        Ok(Self {
+            event_type,
+            url,
+            scope,
+            enable_daraja_payload,
+        })
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct SubscriptionAttributes {
+    pub event_type: &'static str,
+    pub url: String,
+    pub scope: &'static str,
+    pub scope_reference: Option<String>,
+    pub enable_daraja_payload: bool,
+    pub status: &'static str,
+    pub created_at: String,
+    #[serde(rename = "_links")]
+    pub links: SelfLink,
+}
+
+impl From<&WebhookSubscription> for Document<SubscriptionAttributes> {
+    fn from(s: &WebhookSubscription) -> Self {
+        Document::new(
+            s.meta.id,
+            "webhook_subscription",
+            SubscriptionAttributes {
+                event_type: s.event_type.as_str(),
+                url: s.url.clone(),
+                scope: s.scope.name(),
+                scope_reference: s.scope.reference().map(str::to_string),
+                enable_daraja_payload: s.enable_daraja_payload,
+                status: "Active",
+                created_at: format_millis(to_eat(s.meta.created_at_ms)),
+                links: SelfLink {
+                    self_url: s.meta.self_url.clone(),
+                },
+            },
+        )
+    }
+}
+
+// --- event payloads -----------------------------------------------------------------------
+
+/// The hash Kopo Kopo shows instead of a payer's number: hex SHA-256 in K2Connect payloads
+/// (`hashed_sender_phone`), base64 SHA-256 in Daraja ones (`MSISDN`).
+fn phone_digest(phone: &str) -> [u8; 32] {
+    Sha256::digest(phone.as_bytes()).into()
+}
+
+/// The pieces of a webhook event every payload shares.
+pub struct EventFrame<'a> {
+    pub id: uuid::Uuid,
+    pub created_at_ms: i64,
+    pub base_url: &'a str,
+}
+
+impl EventFrame<'_> {
+    fn envelope(
+        &self,
+        topic: EventType,
+        kind: &str,
+        resource_id: uuid::Uuid,
+        resource: Value,
+    ) -> Value {
+        json!({
+            "topic": topic.as_str(),
+            "id": self.id,
+            "created_at": format_seconds(to_eat(self.created_at_ms)),
+            "event": {"type": kind, "resource": resource},
+            "_links": {
+                "self": format!("{}/webhook_events/{}", self.base_url, self.id),
+                "resource": format!("{}/financial_transaction/{}", self.base_url, resource_id),
+            }
+        })
+    }
+}
+
+/// K2Connect payload of a transaction received (`buygoods_transaction_received`,
+/// `b2b_transaction_received`) or reversed (`..._reversed`, with `reversal_time`, which the
+/// SDKs read).
+pub fn transaction_payload(
+    frame: &EventFrame<'_>,
+    tx: &Transaction,
+    reversed_at_ms: Option<i64>,
+) -> (EventType, Value) {
+    let origination = format_seconds(to_eat(tx.originated_at_ms));
+    match &tx.kind {
+        TransactionKind::Buygoods(payer) => {
+            let phone = payer.phone_number.to_string();
+            let (topic, resource) = match reversed_at_ms {
+                None => (
+                    EventType::BuygoodsTransactionReceived,
+                    json!({
+                        "id": tx.id,
+                        "amount": tx.amount.to_string(),
+                        "status": "Received",
+                        "system": "Lipa Na M-PESA",
+                        "currency": tx.currency.code(),
+                        "reference": tx.reference,
+                        "till_number": tx.till_number,
+                        "sender_phone_number": phone,
+                        "hashed_sender_phone": hex::encode(phone_digest(&phone)),
+                        "origination_time": origination,
+                        "sender_first_name": payer.first_name,
+                        "sender_last_name": payer.last_name,
+                        "sender_middle_name": payer.middle_name,
+                    }),
+                ),
+                Some(at) => (
+                    EventType::BuygoodsTransactionReversed,
+                    json!({
+                        "id": tx.id,
+                        "amount": tx.amount.to_string(),
+                        "status": "Reversed",
+                        "system": "Lipa Na Mpesa",
+                        "currency": tx.currency.code(),
+                        "reference": tx.reference,
+                        "till_number": tx.till_number,
+                        "origination_time": origination,
+                        "sender_last_name": payer.last_name,
+                        "sender_first_name": payer.first_name,
+                        "sender_middle_name": payer.middle_name,
+                        "sender_phone_number": phone,
+                        "reversal_time": format_seconds(to_eat(at)),
+                    }),
+                ),
+            };
+            let payload = frame.envelope(topic, "Buygoods Transaction", tx.id, resource);
+            (topic, payload)
+        }
+        TransactionKind::B2b { sending_till } => {
+            let (topic, kind, resource) = match reversed_at_ms {
+                None => (
+                    EventType::B2bTransactionReceived,
+                    "External Till to Till Transaction",
+                    json!({
+                        "id": tx.id,
+                        "amount": tx.amount.to_string(),
+                        "status": "Complete",
+                        "system": "Lipa Na Mpesa",
+                        "currency": tx.currency.code(),
+                        "reference": tx.reference,
+                        "till_number": tx.till_number,
+                        "sending_till": sending_till,
+                        "origination_time": origination,
+                    }),
+                ),
+                Some(at) => (
+                    EventType::B2bTransactionReversed,
+                    "External Till To Till Reversal Transaction",
+                    json!({
+                        "id": tx.id,
+                        "reference": tx.reference,
+                        "origination_time": origination,
+                        "sending_till": sending_till,
+                        "amount": tx.amount.to_string(),
+                        "currency": tx.currency.code(),
+                        "till_number": tx.till_number,
+                        "system": "M-PESA",
+                        "status": "Reversed",
+                        "reversal_time": format_seconds(to_eat(at)),
+                    }),
+                ),
+            };
+            (topic, frame.envelope(topic, kind, tx.id, resource))
+        }
+    }
+}
+
+/// Daraja payload of a received transaction; reversals have none in the reference.
+pub fn daraja_payload(tx: &Transaction) -> Value {
+    let time = to_eat(tx.originated_at_ms)
+        .format("%Y%m%d%H%M%S")
+        .to_string();
+    let (kind, msisdn, first_name) = match &tx.kind {
+        TransactionKind::Buygoods(payer) => (
+            "Buygoods",
+            base64::engine::general_purpose::STANDARD
+                .encode(phone_digest(payer.phone_number.as_str())),
+            payer.first_name.clone(),
+        ),
+        TransactionKind::B2b { sending_till } => (
+            "Organization To Organization Transfer",
+            sending_till.clone(),
+            Some(format!("Till {sending_till}")),
+        ),
+    };
+    json!({
+        "TransactionType": kind,
+        "TransID": tx.reference,
+        "TransTime": time,
+        "TransAmount": tx.amount.to_string(),
+        "BusinessShortCode": tx.till_number,
+        "BillRefNumber": "",
+        "InvoiceNumber": "",
+        "OrgAccountBalance": "",
+        "ThirdPartyTransId": "",
+        "MSISDN": msisdn,
+        "FirstName": first_name,
+        "MiddleName": null,
+        "LastName": null,
+    })
+}
