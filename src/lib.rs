@@ -43,6 +43,8 @@ use crate::store::{Application, Store};
 /// Settings the handlers read, fixed at start-up.
 #[derive(Debug)]
 pub struct Settings {
+    /// The application configured on the command line.
+    pub client_id: String,
     pub public_url: Option<Url>,
     pub local_addr: SocketAddr,
     pub token_ttl: Duration,
@@ -99,6 +101,7 @@ impl Sandbox {
         .context("building the callback HTTP client")?;
         let state = AppState {
             settings: Arc::new(Settings {
+                client_id: args.client_id.clone(),
                 public_url: args.public_url.clone(),
                 local_addr,
                 token_ttl: args.token_ttl(),

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -14,6 +14,8 @@ use super::extract::ApiJson;
 use crate::AppState;
 use crate::callbacks::{Delivery, DeliveryState, ResourceRef};
 use crate::clock::{format_millis, to_eat};
+use crate::domain::ledger::Account;
+use crate::domain::money::format_amount;
 
 /// How long an advance waits for the work it made due.
 const SETTLE_LIMIT: Duration = Duration::from_secs(60);
@@ -25,6 +27,45 @@ pub fn router() -> Router<AppState> {
         .route("/_sandbox/reset", post(reset))
         .route("/_sandbox/clock", get(clock))
         .route("/_sandbox/clock/advance", post(advance))
+        .route("/_sandbox/balances", get(balances))
+}
+
+#[derive(Deserialize)]
+struct BalancesQuery {
+    client_id: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Balances {
+    client_id: String,
+    /// The available balance (`source_identifier: null`).
+    company: String,
+    /// Every till that has been touched, by till number.
+    tills: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Balances of one application (default: the configured one).
+async fn balances(
+    State(state): State<AppState>,
+    Query(query): Query<BalancesQuery>,
+) -> Json<Balances> {
+    let client_id = query
+        .client_id
+        .unwrap_or_else(|| state.settings.client_id.clone());
+    let ledger = &state.store.ledger;
+    let tills = ledger
+        .accounts(&client_id)
+        .into_iter()
+        .filter_map(|(account, balance)| match account {
+            Account::Till(t) => Some((t, format_amount(balance).into())),
+            Account::Company => None,
+        })
+        .collect();
+    Json(Balances {
+        company: format_amount(ledger.balance(&client_id, &Account::Company)),
+        client_id,
+        tills,
+    })
 }
 
 #[derive(Serialize)]

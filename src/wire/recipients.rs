@@ -209,7 +209,6 @@ pub struct RecipientAttributes {
     pub status: &'static str,
     #[serde(flatten)]
     pub fields: Map<String, Value>,
-    pub nickname: Option<String>,
     pub recipient_reference: uuid::Uuid,
 }
 
@@ -224,7 +223,6 @@ pub fn recipient_document(
             recipient_type: r.details.label(),
             status: "Approved",
             fields: recipient_fields(&r.details),
-            nickname: r.nickname.clone(),
             recipient_reference: r.recipient_reference,
         },
     )

@@ -387,3 +387,51 @@ pub fn assert_same_shape(ours: &Value, reference: &Value) {
     }
     walk(ours, reference, "$");
 }
+
+impl TestApp {
+    /// POSTs `body` to `path`, expects 201, returns the `Location`.
+    pub async fn create(&self, path: &str, token: &str, body: &Value) -> String {
+        let response = self.post_json(path, token, body).await;
+        let status = response.status();
+        let text = response
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().expect("ascii").to_string());
+        if status != StatusCode::CREATED {
+            let body = response.text().await.unwrap_or_default();
+            panic!("POST {path}: expected 201, got {status}: {body}");
+        }
+        text.expect("Location header")
+    }
+
+    /// POSTs `body` to `path` and returns the status and JSON error body.
+    pub async fn rejected(&self, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
+        let response = self.post_json(path, token, body).await;
+        let status = response.status();
+        (status, response.json().await.expect("JSON error"))
+    }
+
+    /// The balances the control plane reports for the default application.
+    pub async fn balances(&self) -> Value {
+        self.client
+            .get(self.url("/_sandbox/balances"))
+            .send()
+            .await
+            .expect("balances")
+            .json()
+            .await
+            .expect("json")
+    }
+}
+
+/// An STK push's Location, paid (the clock advanced past the result delay).
+pub async fn paid_stk_push(app: &TestApp, token: &str, phone: &str, amount: u64) -> Value {
+    let mut request = stk_request("http://127.0.0.1:9/cb");
+    request["subscriber"]["phone_number"] = json!(phone);
+    request["amount"]["value"] = json!(amount);
+    let location = app
+        .create("/api/v2/incoming_payments", token, &request)
+        .await;
+    app.advance("1s").await;
+    app.get_json(&location, token).await
+}

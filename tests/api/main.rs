@@ -8,3 +8,5 @@ mod fidelity;
 mod helpers;
 mod incoming_payments;
 mod oauth;
+mod recipients;
+mod webhooks;
