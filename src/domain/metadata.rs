@@ -49,6 +49,11 @@ impl Metadata {
     pub fn to_value(&self) -> Value {
         Value::Object(self.0.clone())
     }
+
+    /// In `jsonb` order, as send money results show metadata (see [`jsonb_canonical`]).
+    pub fn to_jsonb_value(&self) -> Value {
+        jsonb_canonical(&self.to_value())
+    }
 }
 
 /// Any JSON value in the form `JSON.stringify` would print it (see the module docs): used for
@@ -67,6 +72,30 @@ pub fn js_canonical(value: &Value) -> Value {
         }
         other => other.clone(),
     }
+}
+
+/// A value with its object keys in the order Kopo Kopo's send money results show request
+/// fields in (PostgreSQL `jsonb` order: shorter keys first, then bytewise), then in
+/// JavaScript's order ([`js_canonical`]) so signatures still survive a Node round trip.
+pub fn jsonb_canonical(value: &Value) -> Value {
+    fn sort(value: &Value) -> Value {
+        match value {
+            Value::Array(items) => Value::Array(items.iter().map(sort).collect()),
+            Value::Object(map) => {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries
+                    .sort_by(|a, b| (a.0.len(), a.0.as_bytes()).cmp(&(b.0.len(), b.0.as_bytes())));
+                Value::Object(
+                    entries
+                        .into_iter()
+                        .map(|(k, v)| (k.clone(), sort(v)))
+                        .collect(),
+                )
+            }
+            other => other.clone(),
+        }
+    }
+    js_canonical(&sort(value))
 }
 
 /// JavaScript's "array index" property keys: canonical decimal integers below 2^32 - 1.
@@ -105,6 +134,16 @@ mod tests {
         assert_eq!(
             parse(v).expect("valid").as_deref(),
             Some(r#"{"2":4,"10":2,"b":1,"a":3,"01":5}"#)
+        );
+    }
+
+    #[test]
+    fn jsonb_order_is_by_length_then_bytes_with_integer_keys_first() {
+        let v: Value =
+            serde_json::from_str(r#"{"customerId":1,"notes":2,"ab":3,"123":4}"#).expect("json");
+        assert_eq!(
+            jsonb_canonical(&v).to_string(),
+            r#"{"123":4,"ab":3,"notes":2,"customerId":1}"#
         );
     }
 

@@ -12,7 +12,7 @@ use super::extract::{ApiJson, Authenticated, BaseUrl};
 use super::resource::{created, new_envelope, show};
 use crate::AppState;
 use crate::domain::ledger::Account;
-use crate::domain::metadata::{Metadata, js_canonical};
+use crate::domain::metadata::{Metadata, jsonb_canonical};
 use crate::domain::money::Currency;
 use crate::domain::recipients::{
     ExternalRecipient, MerchantAccount, MerchantAccountKind, RecipientDetails, SettlementMethod,
@@ -234,7 +234,7 @@ async fn create(
         source,
         source_identifier,
         currency,
-        destinations: (!own_accounts).then(|| js_canonical(&Value::Array(raw))),
+        destinations: (!own_accounts).then(|| jsonb_canonical(&Value::Array(raw))),
         disbursements,
         metadata,
         callback_url,

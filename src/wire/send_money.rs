@@ -106,7 +106,7 @@ impl From<&SendMoney> for Document<SendMoneyAttributes> {
                 currency: s.currency.code(),
                 transfer_batches,
                 errors,
-                metadata: s.metadata.as_ref().map(Metadata::to_value),
+                metadata: s.metadata.as_ref().map(Metadata::to_jsonb_value),
                 links: Links::new(&s.callback_url, &s.meta),
             },
         )

@@ -9,4 +9,5 @@ mod helpers;
 mod incoming_payments;
 mod oauth;
 mod recipients;
+mod send_money;
 mod webhooks;
