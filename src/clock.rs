@@ -100,6 +100,7 @@ pub fn format_seconds(t: DateTime<FixedOffset>) -> String {
 pub struct IdGen {
     seed: Option<u64>,
     draws: Arc<AtomicU64>,
+    sequence: Arc<AtomicU64>,
 }
 
 impl IdGen {
@@ -107,7 +108,13 @@ impl IdGen {
         Self {
             seed,
             draws: Arc::new(AtomicU64::new(0)),
+            sequence: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// The next number of a run-wide counter: creation order.
+    pub fn next_sequence(&self) -> u64 {
+        self.sequence.fetch_add(1, Ordering::Relaxed)
     }
 
     /// Fills `buf` from the next draw. With a seed, draw n uses ChaCha stream n of that seed:

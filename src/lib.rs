@@ -144,7 +144,7 @@ impl Sandbox {
         let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
         let exec_state = state.clone();
         let worker = tokio::spawn(state.scheduler.clone().run(
-            move |job| lifecycle::execute(exec_state.clone(), job),
+            move |job| lifecycle::execute(&exec_state, job),
             async move {
                 let _ = worker_stopped.await;
             },

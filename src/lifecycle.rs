@@ -21,19 +21,27 @@ use crate::store::Insufficient;
 use crate::wire::Document;
 use crate::wire::webhooks::{EventFrame, daraja_payload, transaction_payload};
 
-/// Runs one due job.
-pub async fn execute(state: AppState, job: Job) {
+/// A delivery attempt, run off the worker loop.
+pub type Attempt = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// Runs one due job: settling is done here and now (in due order, so seeded runs draw the
+/// same ids); a delivery attempt is returned to be spawned.
+pub fn execute(state: &AppState, job: Job) -> Option<Attempt> {
     match job {
-        Job::Deliver(id) => state.dispatcher.attempt(id).await,
+        Job::Deliver(id) => {
+            let dispatcher = state.dispatcher.clone();
+            return Some(Box::pin(async move { dispatcher.attempt(id).await }));
+        }
         Job::Settle(kind, id) => match kind {
-            Settle::IncomingPayment => settle_incoming_payment(&state, id),
-            Settle::SendMoney => settle_send_money(&state, id),
-            Settle::Polling => settle_polling(&state, id),
-            Settle::SmsNotification => settle_sms_notification(&state, id),
-            Settle::Reversal => settle_reversal(&state, id),
-            Settle::PaymentLinkExpiry => expire_payment_link(&state, id),
+            Settle::IncomingPayment => settle_incoming_payment(state, id),
+            Settle::SendMoney => settle_send_money(state, id),
+            Settle::Polling => settle_polling(state, id),
+            Settle::SmsNotification => settle_sms_notification(state, id),
+            Settle::Reversal => settle_reversal(state, id),
+            Settle::PaymentLinkExpiry => expire_payment_link(state, id),
         },
     }
+    None
 }
 
 /// The scheme, host and port of an absolute resource URL: where webhook `_links` point.
@@ -159,6 +167,7 @@ pub fn emit_transaction_event(
         WebhookEvent {
             meta: Envelope {
                 id,
+                sequence: state.ids.next_sequence(),
                 owner: tx.owner.clone(),
                 created_at_ms: now_ms,
                 self_url: format!("{base_url}/webhook_events/{id}"),
@@ -176,9 +185,10 @@ pub fn emit_transaction_event(
 /// shape the subscription chose.
 pub fn emit(state: &AppState, event: WebhookEvent) {
     let owner = event.meta.owner.clone();
-    let subscriptions = state.store.webhook_subscriptions.filter(&owner, |s| {
+    let mut subscriptions = state.store.webhook_subscriptions.filter(&owner, |s| {
         s.matches(event.topic, event.till_number.as_deref())
     });
+    subscriptions.sort_by_key(|s| s.meta.sequence);
     if let Some(app) = state.store.application(&owner) {
         for s in subscriptions {
             let body = match (&event.daraja_payload, s.enable_daraja_payload) {

@@ -1,8 +1,10 @@
 //! The timeline of background work: results that become due and callback attempts, ordered by
 //! due time on the sandbox clock. Nothing here runs on the request path: handlers only push.
 //!
-//! One worker task pops due jobs and spawns each, so a slow callback receiver never holds up
-//! another. With a virtual clock nothing becomes due until the clock is advanced; the advance
+//! One worker task pops due jobs in due order. Settling a resource is synchronous and runs
+//! inline, so every id and reference it draws is drawn in the same order on every run (with
+//! `--seed`, byte-for-byte reproducible results); a delivery attempt is spawned, so a slow
+//! callback receiver never holds up anything else. With a virtual clock nothing becomes due until the clock is advanced; the advance
 //! then waits, through [`Scheduler::wait_idle`], until everything due has run.
 //!
 //! Locking rule: `queue` is a synchronous mutex held only to push, pop or inspect; never across
@@ -164,10 +166,11 @@ impl Scheduler {
         tokio::time::timeout(limit, wait).await.is_ok()
     }
 
-    /// The worker loop: runs `execute` for each due job until `shutdown` resolves.
+    /// The worker loop until `shutdown` resolves: `execute` runs each due job, doing
+    /// synchronous work inline and returning the asynchronous rest, which is spawned.
     pub async fn run<F, Fut>(self, execute: F, shutdown: impl Future<Output = ()>)
     where
-        F: Fn(Job) -> Fut,
+        F: Fn(Job) -> Option<Fut>,
         Fut: Future<Output = ()> + Send + 'static,
     {
         tokio::pin!(shutdown);
@@ -178,12 +181,16 @@ impl Scheduler {
 
             let now = self.inner.clock.now_ms();
             for job in self.pop_due(now) {
-                let fut = execute(job);
-                let this = self.clone();
-                tokio::spawn(async move {
-                    fut.await;
-                    this.finish();
-                });
+                match execute(job) {
+                    None => self.finish(),
+                    Some(fut) => {
+                        let this = self.clone();
+                        tokio::spawn(async move {
+                            fut.await;
+                            this.finish();
+                        });
+                    }
+                }
             }
             self.inner.progress.notify_waiters();
 
@@ -222,8 +229,8 @@ mod tests {
         let log = ran.clone();
         let worker = tokio::spawn(scheduler.clone().run(
             move |job| {
-                let log = log.clone();
-                async move { log.lock().expect("lock").push(job) }
+                log.lock().expect("lock").push(job);
+                None::<std::future::Ready<()>>
             },
             async move {
                 let _ = stop_rx.await;
@@ -261,9 +268,9 @@ mod tests {
         let worker = tokio::spawn(scheduler.clone().run(
             move |_| {
                 let c = c.clone();
-                async move {
+                Some(async move {
                     c.fetch_add(1, Ordering::SeqCst);
-                }
+                })
             },
             async move {
                 let _ = stop_rx.await;

@@ -93,6 +93,9 @@ impl Scope {
 #[derive(Debug, Clone)]
 pub struct Envelope {
     pub id: uuid::Uuid,
+    /// Creation order among all resources (ties on `created_at_ms` are common on a virtual
+    /// clock); lists that must be stable sort by it.
+    pub sequence: u64,
     pub owner: String,
     pub created_at_ms: i64,
     pub self_url: String,

@@ -16,6 +16,7 @@ pub fn new_envelope(state: &AppState, owner: &str, base: &str, collection: &str)
     let id = state.ids.uuid();
     Envelope {
         id,
+        sequence: state.ids.next_sequence(),
         owner: owner.to_string(),
         created_at_ms: state.clock.now_ms(),
         self_url: format!("{base}{collection}/{id}"),

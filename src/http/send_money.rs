@@ -158,7 +158,7 @@ fn plan_destinations(
 /// The merchant account a blind transfer settles to: the first one added, if any.
 fn preferred_account(state: &AppState, owner: &str) -> Option<MerchantAccount> {
     let mut accounts = state.store.merchant_accounts.filter(owner, |_| true);
-    accounts.sort_by_key(|a| (a.meta.created_at_ms, a.meta.id));
+    accounts.sort_by_key(|a| a.meta.sequence);
     accounts.into_iter().next()
 }
 
@@ -298,7 +298,7 @@ fn external_disbursement(
         .external_recipients
         .filter(owner, |r| r.details.same_destination(&details))
         .into_iter()
-        .min_by_key(|r| (r.meta.created_at_ms, r.meta.id));
+        .min_by_key(|r| r.meta.sequence);
     let destination_type = details.type_name();
     let eft = matches!(&details, RecipientDetails::BankAccount(b) if b.settlement_method == SettlementMethod::Eft);
     let reference = match existing {

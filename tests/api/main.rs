@@ -14,4 +14,5 @@ mod recipients;
 mod reversals;
 mod send_money;
 mod sms_notifications;
+mod snapshots;
 mod webhooks;
