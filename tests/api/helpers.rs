@@ -14,6 +14,8 @@ use tokio::sync::Notify;
 pub const CLIENT_ID: &str = "sandbox-client-id";
 pub const CLIENT_SECRET: &str = "sandbox-client-secret";
 pub const API_KEY: &str = "sandbox-api-key";
+pub const OTHER_CLIENT_ID: &str = "other-client-id";
+pub const OTHER_CLIENT_SECRET: &str = "other-client-secret";
 
 /// The instant and seed every snapshot runs with.
 pub const FIXED_CLOCK: &str = "2026-05-01T10:00:00+03:00";
@@ -74,6 +76,15 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeArgs)) -> TestApp {
     };
     configure(&mut args);
     let sandbox = Sandbox::build(args).await.expect("sandbox builds");
+    // A second application, to check that applications never see each other's resources.
+    sandbox
+        .state()
+        .store
+        .add_application(k2_sandbox::store::Application {
+            client_id: OTHER_CLIENT_ID.into(),
+            client_secret: OTHER_CLIENT_SECRET.into(),
+            api_key: "other-api-key".into(),
+        });
     let base = format!("http://{}", sandbox.local_addr());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(sandbox.run_until(async move {
@@ -123,10 +134,15 @@ impl TestApp {
 
     /// A fresh access token of the default application.
     pub async fn token(&self) -> String {
+        self.token_of(CLIENT_ID, CLIENT_SECRET).await
+    }
+
+    /// A fresh access token of the application with these credentials.
+    pub async fn token_of(&self, client_id: &str, client_secret: &str) -> String {
         let response = self
             .request_token_with(&[
-                ("client_id", CLIENT_ID),
-                ("client_secret", CLIENT_SECRET),
+                ("client_id", client_id),
+                ("client_secret", client_secret),
                 ("grant_type", "client_credentials"),
             ])
             .await;

@@ -7,6 +7,7 @@ mod errors;
 mod fidelity;
 mod helpers;
 mod incoming_payments;
+mod isolation;
 mod oauth;
 mod payment_links;
 mod polling;
