@@ -98,6 +98,11 @@ pub struct ServeArgs {
     #[arg(long, env = "K2_SANDBOX_CALLBACK_DELAY_MS", default_value_t = 1000)]
     pub callback_delay_ms: u64,
 
+    /// How long an STK prompt waiting for a control-plane answer (a `manual` phone) stays open
+    /// before it fails as expired, in milliseconds.
+    #[arg(long, env = "K2_SANDBOX_STK_TIMEOUT_MS", default_value_t = 60_000)]
+    pub stk_timeout_ms: u64,
+
     /// Delivery attempts per callback before it is marked exhausted.
     #[arg(long, env = "K2_SANDBOX_CALLBACK_ATTEMPTS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub callback_attempts: u32,
@@ -147,6 +152,7 @@ impl Default for ServeArgs {
             seed: None,
             clock: None,
             callback_delay_ms: 1000,
+            stk_timeout_ms: 60_000,
             callback_attempts: 5,
             callback_timeout_ms: 5000,
             callback_backoff_ms: 1000,
@@ -167,7 +173,7 @@ impl ServeArgs {
     pub fn masked_summary(&self) -> String {
         format!(
             "host={} port={} public_url={} client_id={} client_secret={} api_key={} \
-             token_ttl={}s seed={} clock={} callback_delay_ms={} callback_attempts={} \
+             token_ttl={}s seed={} clock={} callback_delay_ms={} stk_timeout_ms={} callback_attempts={} \
              callback_timeout_ms={} callback_backoff_ms={} initial_balance={} max_body_bytes={} \
              shutdown_grace_ms={}",
             self.host,
@@ -182,6 +188,7 @@ impl ServeArgs {
             self.seed.map_or("(random)".to_string(), |s| s.to_string()),
             self.clock.map_or("real".to_string(), |c| c.to_rfc3339()),
             self.callback_delay_ms,
+            self.stk_timeout_ms,
             self.callback_attempts,
             self.callback_timeout_ms,
             self.callback_backoff_ms,

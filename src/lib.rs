@@ -49,6 +49,7 @@ pub struct Settings {
     pub local_addr: SocketAddr,
     pub token_ttl: Duration,
     pub callback_delay: Duration,
+    pub stk_timeout: Duration,
     pub max_body_bytes: usize,
 }
 
@@ -106,6 +107,7 @@ impl Sandbox {
                 local_addr,
                 token_ttl: args.token_ttl(),
                 callback_delay: Duration::from_millis(args.callback_delay_ms),
+                stk_timeout: Duration::from_millis(args.stk_timeout_ms),
                 max_body_bytes: args.max_body_bytes,
             }),
             store,

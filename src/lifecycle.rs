@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::callbacks::ResourceRef;
-use crate::domain::incoming_payment::Outcome;
+use crate::domain::handset::{Answer, Behaviour};
 use crate::domain::ledger::{Account, Payer, Transaction, TransactionKind, TransactionStatus};
 use crate::domain::payment_link::LinkState;
 use crate::domain::polling::PollingState;
@@ -33,7 +33,10 @@ pub fn execute(state: &AppState, job: Job) -> Option<Attempt> {
             return Some(Box::pin(async move { dispatcher.attempt(id).await }));
         }
         Job::Settle(kind, id) => match kind {
-            Settle::IncomingPayment => settle_incoming_payment(state, id),
+            Settle::IncomingPayment => prompt_due(state, id),
+            Settle::IncomingPaymentExpiry => {
+                answer_prompt(state, id, Answer::Timeout);
+            }
             Settle::SendMoney => settle_send_money(state, id),
             Settle::Polling => settle_polling(state, id),
             Settle::SmsNotification => settle_sms_notification(state, id),
@@ -91,8 +94,35 @@ fn settle_and_call_back<T, D>(
     }
 }
 
-fn settle_incoming_payment(state: &AppState, id: Uuid) {
+/// A pending STK push falls due: its phone answers as its behaviour says, or, if it waits for
+/// a control-plane answer, the prompt expires after the STK timeout.
+fn prompt_due(state: &AppState, id: Uuid) {
+    let Some((phone, initiated_at_ms)) = state.store.incoming_payments.update(id, |p| {
+        (p.request.subscriber.phone_number.clone(), p.initiated_at_ms)
+    }) else {
+        return;
+    };
+    match state.store.handsets.behaviour(&phone) {
+        Behaviour::Auto(answer) => {
+            answer_prompt(state, id, answer);
+        }
+        Behaviour::Manual => {
+            let expires_at = initiated_at_ms + state.settings.stk_timeout.as_millis() as i64;
+            let wait = (expires_at - state.clock.now_ms()).max(0) as u64;
+            state.scheduler.schedule(
+                Job::Settle(Settle::IncomingPaymentExpiry, id),
+                std::time::Duration::from_millis(wait),
+            );
+        }
+    }
+}
+
+/// Answers a pending STK prompt: the payment settles with the answer's outcome, calls back,
+/// and a payment becomes a received transaction. False if it was no longer pending.
+pub fn answer_prompt(state: &AppState, id: Uuid, answer: Answer) -> bool {
     let now_ms = state.clock.now_ms();
+    let outcome = answer.outcome();
+    let mut settled = false;
     let mut paid: Option<(Transaction, String)> = None;
     settle_and_call_back::<_, Document<crate::wire::incoming_payments::Attributes>>(
         state,
@@ -100,7 +130,8 @@ fn settle_incoming_payment(state: &AppState, id: Uuid) {
         "incoming_payment",
         id,
         |p| {
-            let changed = p.settle(Outcome::Paid, now_ms);
+            let changed = p.settle(outcome, now_ms);
+            settled = changed;
             if changed && matches!(p.state, PaymentState::Success { .. }) {
                 let s = &p.request.subscriber;
                 paid = Some((
@@ -131,6 +162,7 @@ fn settle_incoming_payment(state: &AppState, id: Uuid) {
     if let Some((tx, base)) = paid {
         receive_transaction(state, tx, &base);
     }
+    settled
 }
 
 /// Money received into a till: credits it, records the transaction (polling, reversals) and

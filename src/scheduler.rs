@@ -32,7 +32,10 @@ pub enum Job {
 /// What falls due for a resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Settle {
+    /// The customer's phone answers the STK prompt as its behaviour says.
     IncomingPayment,
+    /// An unanswered STK prompt expires.
+    IncomingPaymentExpiry,
     SendMoney,
     Polling,
     SmsNotification,

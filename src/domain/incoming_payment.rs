@@ -32,6 +32,8 @@ pub struct Subscriber {
 #[derive(Debug, Clone)]
 pub struct IncomingPayment {
     pub id: Uuid,
+    /// Creation order (the latest prompt of a phone is the one answered by number).
+    pub sequence: u64,
     /// The OAuth application (client id) that created it; no other application can see it.
     pub owner: String,
     pub request: NewIncomingPayment,
@@ -77,7 +79,7 @@ impl PaymentState {
     }
 }
 
-/// How a pending push ends. For now every customer pays; the handset simulation decides more.
+/// How a pending push ends: decided by the virtual customer (`domain::handset`).
 #[derive(Debug, Clone)]
 pub enum Outcome {
     Paid,

@@ -35,6 +35,7 @@ async fn create(
     tracing::Span::current().record("id", tracing::field::display(id));
     let payment = IncomingPayment {
         id,
+        sequence: state.ids.next_sequence(),
         owner: auth.client_id,
         request,
         initiated_at_ms: state.clock.now_ms(),

@@ -58,6 +58,15 @@ impl<T: Owned + Clone> Collection<T> {
             .collect()
     }
 
+    /// Copies of every owner's resources that satisfy `keep` (control plane).
+    pub fn filter_any(&self, keep: impl Fn(&T) -> bool) -> Vec<T> {
+        self.map
+            .iter()
+            .filter(|r| keep(r.value()))
+            .map(|r| r.value().clone())
+            .collect()
+    }
+
     /// The first resource of any owner that satisfies `pred` (for capability URLs).
     pub fn find_any(&self, pred: impl Fn(&T) -> bool) -> Option<T> {
         self.map

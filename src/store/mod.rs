@@ -5,6 +5,7 @@
 //! one across `.await` — copy what you need out, or mutate inside a closure.
 
 mod collection;
+mod handsets;
 mod ledger;
 
 use std::ops::Deref;
@@ -17,6 +18,7 @@ use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 pub use self::collection::{Collection, Owned};
+pub use self::handsets::Handsets;
 pub use self::ledger::{Insufficient, Ledger};
 use crate::callbacks::Delivery;
 use crate::domain::incoming_payment::IncomingPayment;
@@ -81,6 +83,7 @@ pub struct Collections {
     tokens: DashMap<TokenDigest, TokenRecord>,
     deliveries: DashMap<Uuid, Delivery>,
     pub ledger: Ledger,
+    pub handsets: Handsets,
     pub transactions: Collection<Transaction>,
     pub incoming_payments: Collection<IncomingPayment>,
     pub webhook_subscriptions: Collection<WebhookSubscription>,
@@ -111,6 +114,7 @@ impl Store {
                 tokens: DashMap::new(),
                 deliveries: DashMap::new(),
                 ledger: Ledger::new(initial_balance),
+                handsets: Handsets::default(),
                 transactions: Collection::default(),
                 incoming_payments: Collection::default(),
                 webhook_subscriptions: Collection::default(),
@@ -202,6 +206,7 @@ impl Store {
         let c = &self.inner;
         c.deliveries.clear();
         c.ledger.clear();
+        c.handsets.clear();
         c.transactions.clear();
         c.incoming_payments.clear();
         c.webhook_subscriptions.clear();

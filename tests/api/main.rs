@@ -5,6 +5,7 @@ mod callbacks;
 mod control_plane;
 mod errors;
 mod fidelity;
+mod handset;
 mod helpers;
 mod incoming_payments;
 mod isolation;

@@ -1,0 +1,158 @@
+//! The virtual customer's phones: pending STK prompts, answering them, and per-number
+//! behaviour.
+
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::clock::{format_millis, to_eat};
+use crate::domain::handset::{Answer, Behaviour, MAGIC_NUMBERS};
+use crate::domain::incoming_payment::IncomingPayment;
+use crate::domain::phone::PhoneNumber;
+use crate::http::error::ApiError;
+use crate::http::extract::ApiJson;
+use crate::lifecycle::answer_prompt;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/_sandbox/prompts", get(prompts))
+        .route("/_sandbox/prompts/{target}/{answer}", post(answer))
+        .route("/_sandbox/handsets", get(handsets))
+        .route("/_sandbox/handsets/{phone}", put(set_handset))
+}
+
+#[derive(Deserialize)]
+struct PromptFilter {
+    phone: Option<String>,
+    client_id: Option<String>,
+}
+
+#[derive(Serialize)]
+struct PromptView {
+    id: Uuid,
+    client_id: String,
+    phone_number: String,
+    amount: String,
+    currency: &'static str,
+    till_number: String,
+    initiated_at: String,
+    behaviour: &'static str,
+}
+
+fn pending_prompts(state: &AppState, phone: Option<&PhoneNumber>) -> Vec<IncomingPayment> {
+    let mut pending = state.store.incoming_payments.filter_any(|p| {
+        p.state.is_pending() && phone.is_none_or(|ph| &p.request.subscriber.phone_number == ph)
+    });
+    pending.sort_by_key(|p| p.sequence);
+    pending
+}
+
+/// STK prompts waiting on a phone, oldest first.
+async fn prompts(
+    State(state): State<AppState>,
+    Query(filter): Query<PromptFilter>,
+) -> Result<Json<Value>, ApiError> {
+    let phone = filter
+        .phone
+        .as_deref()
+        .map(|p| PhoneNumber::parse(Some(p)))
+        .transpose()?;
+    let prompts: Vec<PromptView> = pending_prompts(&state, phone.as_ref())
+        .into_iter()
+        .filter(|p| filter.client_id.as_deref().is_none_or(|c| c == p.owner))
+        .map(|p| PromptView {
+            id: p.id,
+            behaviour: state
+                .store
+                .handsets
+                .behaviour(&p.request.subscriber.phone_number)
+                .as_str(),
+            client_id: p.owner,
+            phone_number: p.request.subscriber.phone_number.to_string(),
+            amount: p.request.amount.to_string(),
+            currency: p.request.currency.code(),
+            till_number: p.request.till_number,
+            initiated_at: format_millis(to_eat(p.initiated_at_ms)),
+        })
+        .collect();
+    Ok(Json(json!({ "prompts": prompts })))
+}
+
+/// Answers a prompt, named by the incoming payment's id or by its phone number (the phone's
+/// latest pending prompt), as the customer would.
+async fn answer(
+    State(state): State<AppState>,
+    Path((target, answer)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let answer = Answer::parse(&answer)?;
+    let id = match Uuid::parse_str(target.trim()) {
+        Ok(id) => id,
+        Err(_) => {
+            let phone = PhoneNumber::parse(Some(&target)).map_err(|_| {
+                ApiError::NotFound(format!(
+                    "{target} is neither an incoming payment id nor a phone number"
+                ))
+            })?;
+            pending_prompts(&state, Some(&phone))
+                .last()
+                .map(|p| p.id)
+                .ok_or_else(|| ApiError::NotFound(format!("No pending STK prompt on {phone}")))?
+        }
+    };
+    let exists = state.store.incoming_payments.update(id, |_| ()).is_some();
+    if !exists {
+        return Err(ApiError::NotFound("Incoming payment not found".into()));
+    }
+    if !answer_prompt(&state, id, answer) {
+        return Err(ApiError::BadRequest(
+            "The STK prompt was already answered".into(),
+        ));
+    }
+    let status = state
+        .store
+        .incoming_payments
+        .update(id, |p| p.state.status())
+        .unwrap_or("Pending");
+    Ok(Json(
+        json!({"id": id, "answer": answer.as_str(), "status": status}),
+    ))
+}
+
+async fn handsets(State(state): State<AppState>) -> Json<Value> {
+    let magic: Vec<Value> = MAGIC_NUMBERS
+        .iter()
+        .map(|(phone, b)| json!({"phone_number": phone, "behaviour": b.as_str()}))
+        .collect();
+    let settings: Vec<Value> = state
+        .store
+        .handsets
+        .settings()
+        .into_iter()
+        .map(|(phone, b)| json!({"phone_number": phone.to_string(), "behaviour": b.as_str()}))
+        .collect();
+    Json(json!({"default": "pay", "magic_numbers": magic, "settings": settings}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HandsetSetting {
+    behaviour: String,
+}
+
+/// Sets how a number answers its prompts from now on.
+async fn set_handset(
+    State(state): State<AppState>,
+    Path(phone): Path<String>,
+    ApiJson(body): ApiJson<HandsetSetting>,
+) -> Result<Json<Value>, ApiError> {
+    let phone = PhoneNumber::parse(Some(&phone))?;
+    let behaviour = Behaviour::parse(&body.behaviour)?;
+    state.store.handsets.set(phone.clone(), behaviour);
+    Ok(Json(
+        json!({"phone_number": phone.to_string(), "behaviour": behaviour.as_str()}),
+    ))
+}
