@@ -21,6 +21,7 @@ pub mod domain;
 pub mod http;
 pub mod lifecycle;
 pub mod scheduler;
+pub mod simulate;
 pub mod store;
 pub mod telemetry;
 pub mod wire;

@@ -166,15 +166,15 @@ pub fn answer_prompt(state: &AppState, id: Uuid, answer: Answer) -> bool {
 }
 
 /// Money received into a till: credits it, records the transaction (polling, reversals) and
-/// sends its `*_transaction_received` webhook event.
-pub fn receive_transaction(state: &AppState, tx: Transaction, base_url: &str) {
+/// sends its `*_transaction_received` webhook event, whose id it returns.
+pub fn receive_transaction(state: &AppState, tx: Transaction, base_url: &str) -> Uuid {
     state.store.ledger.credit(
         &tx.owner,
         &Account::Till(tx.till_number.clone()),
         tx.amount.decimal(),
     );
     state.store.transactions.insert(tx.clone());
-    emit_transaction_event(state, &tx, None, base_url);
+    emit_transaction_event(state, &tx, None, base_url)
 }
 
 /// Sends the webhook event of a transaction received (`reversed_at_ms: None`) or reversed to

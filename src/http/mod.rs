@@ -2,7 +2,7 @@
 //! through (body limit, panic catcher, tracing, error logging, version header) and JSON
 //! fallbacks for unknown routes (404) and wrong methods (405).
 
-mod admin;
+pub mod admin;
 pub mod error;
 mod extract;
 mod incoming_payments;

@@ -19,6 +19,21 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(COLLECTION, post(create))
         .route("/api/v2/webhook_subscriptions/{id}", get(find))
+        .route("/webhook_events/{id}", get(event))
+}
+
+/// A webhook event the sandbox sent, at its `_links.self`: the K2Connect payload.
+async fn event(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    state
+        .store
+        .webhook_events
+        .find(&id, &auth.client_id)
+        .map(|e| Json(e.payload))
+        .ok_or_else(|| ApiError::NotFound("Webhook event not found".into()))
 }
 
 async fn create(

@@ -4,6 +4,7 @@ mod auth;
 mod callbacks;
 mod control_plane;
 mod errors;
+mod events;
 mod fidelity;
 mod handset;
 mod helpers;

@@ -20,11 +20,15 @@ use crate::domain::money::format_amount;
 /// How long an advance waits for the work it made due.
 const SETTLE_LIMIT: Duration = Duration::from_secs(60);
 
+mod events;
 mod handsets;
+
+pub use events::TriggerRequest;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(handsets::router())
+        .merge(events::router())
         .route("/_sandbox/health", get(health))
         .route("/_sandbox/callbacks", get(callbacks))
         .route("/_sandbox/reset", post(reset))

@@ -1,0 +1,105 @@
+//! `POST /_sandbox/events`: simulate real-world activity (a payment into a till, a reversal,
+//! a settlement, a new customer, a card payment) and fire its webhook event.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::domain::money::Amount;
+use crate::domain::phone::PhoneNumber;
+use crate::domain::webhooks::EventType;
+use crate::domain::{Invalid, optional_text};
+use crate::http::error::ApiError;
+use crate::http::extract::{ApiJson, BaseUrl};
+use crate::simulate::{Activity, simulate};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/_sandbox/events", post(trigger))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriggerRequest {
+    /// One of the webhook event types, e.g. `buygoods_transaction_received`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// The application it happens to (default: the configured one).
+    pub client_id: Option<String>,
+    pub till_number: Option<String>,
+    pub amount: Option<Value>,
+    pub phone_number: Option<String>,
+    pub first_name: Option<String>,
+    pub middle_name: Option<String>,
+    pub last_name: Option<String>,
+    pub sending_till: Option<String>,
+    pub transaction: Option<String>,
+    pub card_number: Option<String>,
+}
+
+impl TriggerRequest {
+    pub fn activity(self, default_owner: &str, base_url: String) -> Result<Activity, Invalid> {
+        let topic = EventType::parse(Some(&self.event_type))?;
+        let amount = match &self.amount {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(Amount::parse(Some(v), "Amount")?),
+        };
+        let phone = self.phone_number.as_deref().unwrap_or("+254712345678");
+        Ok(Activity {
+            topic,
+            owner: self.client_id.unwrap_or_else(|| default_owner.to_string()),
+            base_url,
+            till_number: optional_text(self.till_number.as_deref())
+                .unwrap_or_else(|| "000000".into()),
+            amount,
+            phone_number: PhoneNumber::parse(Some(phone))?,
+            first_name: optional_text(self.first_name.as_deref()).or_else(|| Some("Jane".into())),
+            middle_name: optional_text(self.middle_name.as_deref()),
+            last_name: optional_text(self.last_name.as_deref()).or_else(|| Some("Doe".into())),
+            sending_till: optional_text(self.sending_till.as_deref())
+                .unwrap_or_else(|| "000001".into()),
+            transaction: optional_text(self.transaction.as_deref()),
+            card_number: optional_text(self.card_number.as_deref())
+                .unwrap_or_else(|| "450875XXXXXX1019".into()),
+        })
+    }
+}
+
+async fn trigger(
+    State(state): State<AppState>,
+    BaseUrl(base): BaseUrl,
+    ApiJson(body): ApiJson<TriggerRequest>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let activity = body.activity(&state.settings.client_id, base)?;
+    if state.store.application(&activity.owner).is_none() {
+        return Err(ApiError::NotFound(format!(
+            "No application {:?}",
+            activity.owner
+        )));
+    }
+    let done = simulate(&state, &activity)?;
+    let event = state
+        .store
+        .webhook_events
+        .get(done.event_id, &activity.owner)
+        .ok_or_else(|| ApiError::Internal("the simulated event was not recorded".into()))?;
+    let deliveries = state
+        .store
+        .deliveries()
+        .into_iter()
+        .filter(|d| d.resource.id == done.event_id)
+        .count();
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "id": done.event_id,
+            "topic": activity.topic.as_str(),
+            "resource_id": done.resource_id,
+            "deliveries": deliveries,
+            "payload": event.payload,
+        })),
+    ))
+}

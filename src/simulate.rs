@@ -1,0 +1,289 @@
+//! Real-world activity the sandbox can simulate on demand (control plane, CLI, scenarios):
+//! payments into a till from subscribers and other tills, their reversals, settlement
+//! transfers, new customers and card payments. Each fires its webhook event to every matching
+//! subscription, and the payments move money in the ledger.
+
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::domain::ledger::{Account, Payer, Transaction, TransactionKind, TransactionStatus};
+use crate::domain::money::{Amount, Currency, format_amount};
+use crate::domain::phone::PhoneNumber;
+use crate::domain::recipients::{MerchantAccountKind, SettlementMethod};
+use crate::domain::webhooks::{EventType, WebhookEvent};
+use crate::domain::{Envelope, Invalid};
+use crate::lifecycle::{emit, emit_transaction_event, receive_transaction};
+use crate::wire::webhooks::{
+    CardFields, EventFrame, card_payload, customer_payload, settlement_payload,
+};
+
+/// What to simulate; unset fields take the documented defaults.
+#[derive(Debug, Clone)]
+pub struct Activity {
+    pub topic: EventType,
+    pub owner: String,
+    pub base_url: String,
+    pub till_number: String,
+    pub amount: Option<Amount>,
+    pub phone_number: PhoneNumber,
+    pub first_name: Option<String>,
+    pub middle_name: Option<String>,
+    pub last_name: Option<String>,
+    pub sending_till: String,
+    /// For reversals: the transaction to reverse (id or M-PESA reference); a new one otherwise.
+    pub transaction: Option<String>,
+    pub card_number: String,
+}
+
+/// What happened: the webhook event's id, and the resource it is about.
+#[derive(Debug, Clone)]
+pub struct Simulated {
+    pub event_id: Uuid,
+    pub resource_id: Uuid,
+}
+
+const DEFAULT_AMOUNT: u32 = 100;
+
+pub fn simulate(state: &AppState, a: &Activity) -> Result<Simulated, Invalid> {
+    let amount = a.amount.map_or_else(
+        || rust_decimal::Decimal::from(DEFAULT_AMOUNT),
+        Amount::decimal,
+    );
+    match a.topic {
+        EventType::BuygoodsTransactionReceived | EventType::B2bTransactionReceived => {
+            let tx = new_transaction(state, a, a.topic == EventType::B2bTransactionReceived)?;
+            let resource_id = tx.id;
+            let event_id = receive_transaction(state, tx, &a.base_url);
+            Ok(Simulated {
+                event_id,
+                resource_id,
+            })
+        }
+        EventType::BuygoodsTransactionReversed | EventType::B2bTransactionReversed => {
+            reverse(state, a, a.topic == EventType::B2bTransactionReversed)
+        }
+        EventType::SettlementTransferCompleted => settle(state, a, amount),
+        EventType::CustomerCreated => {
+            let (event_id, customer_id) = frame(state, a, |frame| {
+                let customer = serde_json::json!({
+                    "last_name": a.last_name,
+                    "first_name": a.first_name,
+                    "middle_name": a.middle_name,
+                    "phone_number": a.phone_number.to_string(),
+                });
+                let id = state.ids.uuid();
+                (customer_payload(frame, id, &customer), id)
+            });
+            Ok(Simulated {
+                event_id,
+                resource_id: customer_id,
+            })
+        }
+        EventType::CardTransactionReceived
+        | EventType::CardTransactionVoided
+        | EventType::CardTransactionReversed => {
+            let reference = format!("CARD{}", state.ids.mpesa_reference());
+            let (event_id, resource_id) = frame(state, a, |frame| {
+                let id = state.ids.uuid();
+                let fields = CardFields {
+                    amount: &format_amount(amount),
+                    reference: &reference,
+                    till_number: &a.till_number,
+                    card_number: &a.card_number,
+                };
+                (card_payload(frame, a.topic, id, fields), id)
+            });
+            Ok(Simulated {
+                event_id,
+                resource_id,
+            })
+        }
+    }
+}
+
+/// Builds an event with `payload` and emits it; returns (event id, resource id).
+fn frame(
+    state: &AppState,
+    a: &Activity,
+    payload: impl FnOnce(&EventFrame<'_>) -> (serde_json::Value, Uuid),
+) -> (Uuid, Uuid) {
+    let id = state.ids.uuid();
+    let now_ms = state.clock.now_ms();
+    let frame = EventFrame {
+        id,
+        created_at_ms: now_ms,
+        base_url: &a.base_url,
+    };
+    let (body, resource_id) = payload(&frame);
+    emit(
+        state,
+        WebhookEvent {
+            meta: Envelope {
+                id,
+                sequence: state.ids.next_sequence(),
+                owner: a.owner.clone(),
+                created_at_ms: now_ms,
+                self_url: format!("{}/webhook_events/{id}", a.base_url),
+            },
+            topic: a.topic,
+            till_number: matches!(
+                a.topic,
+                EventType::CardTransactionReceived
+                    | EventType::CardTransactionVoided
+                    | EventType::CardTransactionReversed
+            )
+            .then(|| a.till_number.clone()),
+            payload: body,
+            daraja_payload: None,
+        },
+    );
+    (id, resource_id)
+}
+
+fn new_transaction(state: &AppState, a: &Activity, b2b: bool) -> Result<Transaction, Invalid> {
+    let amount = a
+        .amount
+        .map_or_else(|| Amount::parse(Some(&DEFAULT_AMOUNT.into()), "Amount"), Ok)?;
+    Ok(Transaction {
+        id: state.ids.uuid(),
+        owner: a.owner.clone(),
+        reference: state.ids.mpesa_reference(),
+        till_number: a.till_number.clone(),
+        amount,
+        currency: Currency::Kes,
+        originated_at_ms: state.clock.now_ms(),
+        kind: if b2b {
+            TransactionKind::B2b {
+                sending_till: a.sending_till.clone(),
+            }
+        } else {
+            TransactionKind::Buygoods(Payer {
+                phone_number: a.phone_number.clone(),
+                first_name: a.first_name.clone(),
+                middle_name: a.middle_name.clone(),
+                last_name: a.last_name.clone(),
+            })
+        },
+        status: TransactionStatus::Received,
+    })
+}
+
+/// Reverses a received transaction (named, or a new one): the till pays the money back.
+fn reverse(state: &AppState, a: &Activity, b2b: bool) -> Result<Simulated, Invalid> {
+    let tx = match &a.transaction {
+        Some(reference) => state
+            .store
+            .transactions
+            .find(reference, &a.owner)
+            .or_else(|| {
+                state
+                    .store
+                    .transactions
+                    .filter(&a.owner, |t| t.reference.eq_ignore_ascii_case(reference))
+                    .into_iter()
+                    .next()
+            })
+            .filter(|t| matches!(t.kind, TransactionKind::B2b { .. }) == b2b)
+            .ok_or_else(|| {
+                Invalid(format!(
+                    "No received {} transaction {reference}",
+                    if b2b { "b2b" } else { "buygoods" }
+                ))
+            })?,
+        None => {
+            let tx = new_transaction(state, a, b2b)?;
+            receive_transaction(state, tx.clone(), &a.base_url);
+            tx
+        }
+    };
+    let reversible = state
+        .store
+        .transactions
+        .update(tx.id, |t| {
+            let ok = t.status == TransactionStatus::Received;
+            if ok {
+                t.status = TransactionStatus::Reversed;
+            }
+            ok
+        })
+        .unwrap_or(false);
+    if !reversible {
+        return Err(Invalid(
+            "The transaction is not in a state that can be reversed".into(),
+        ));
+    }
+    let till = Account::Till(tx.till_number.clone());
+    if let Err(e) = state
+        .store
+        .ledger
+        .debit(&tx.owner, &till, tx.amount.decimal())
+    {
+        state
+            .store
+            .transactions
+            .update(tx.id, |t| t.status = TransactionStatus::Received);
+        return Err(Invalid(e.to_string()));
+    }
+    let now_ms = state.clock.now_ms();
+    let mut reversed = tx.clone();
+    reversed.status = TransactionStatus::Reversed;
+    let event_id = emit_transaction_event(state, &reversed, Some(now_ms), &a.base_url);
+    Ok(Simulated {
+        event_id,
+        resource_id: tx.id,
+    })
+}
+
+/// Moves money from the company account to the first merchant account.
+fn settle(
+    state: &AppState,
+    a: &Activity,
+    amount: rust_decimal::Decimal,
+) -> Result<Simulated, Invalid> {
+    let mut accounts = state.store.merchant_accounts.filter(&a.owner, |_| true);
+    accounts.sort_by_key(|m| m.meta.sequence);
+    let account = accounts.into_iter().next().ok_or_else(|| {
+        Invalid("Add a merchant wallet or bank account first: settlements go there".into())
+    })?;
+    state
+        .store
+        .ledger
+        .debit(&a.owner, &Account::Company, amount)
+        .map_err(|e| Invalid(e.to_string()))?;
+    let (destination, reference) = match &account.kind {
+        MerchantAccountKind::Wallet {
+            first_name,
+            last_name,
+            wallet,
+        } => (
+            serde_json::json!({"type": "Mobile Wallet", "resource": {
+                "reference": account.meta.id, "first_name": first_name, "last_name": last_name,
+                "email": null, "phone_number": wallet.phone.to_string(), "network": wallet.network}}),
+            Some(state.ids.mpesa_reference()),
+        ),
+        MerchantAccountKind::Bank(bank) => (
+            serde_json::json!({"type": "Bank Account", "resource": {
+                "reference": account.meta.id, "account_name": bank.account_name,
+                "account_number": bank.account_number, "bank_branch_ref": bank.bank_branch_ref,
+                "settlement_method": bank.settlement_method.as_str()}}),
+            (bank.settlement_method == SettlementMethod::Rts).then(|| state.ids.mpesa_reference()),
+        ),
+    };
+    let (event_id, resource_id) = frame(state, a, |frame| {
+        let id = state.ids.uuid();
+        (
+            settlement_payload(
+                frame,
+                id,
+                reference.as_deref(),
+                &format_amount(amount),
+                destination,
+            ),
+            id,
+        )
+    });
+    Ok(Simulated {
+        event_id,
+        resource_id,
+    })
+}
