@@ -42,7 +42,8 @@ async fn every_event_type_is_delivered_signed_in_the_references_shape() {
     let token = app.token().await;
     app.create("/api/v2/merchant_bank_accounts", &token, &json!({"account_name": "Test Account",
         "bank_branch_ref": "ea2e79f7-35a1-486e-9e18-fe06589a9d7d", "account_number": "1234", "settlement_method": "EFT"})).await;
-    let cases: [(&str, Value, Option<(&str, &str)>); 8] = [
+    // (topic, trigger fields, a resource key the sandbox adds for the SDKs)
+    let cases: [(&str, Value, Option<&str>); 8] = [
         ("buygoods_transaction_received", json!({}), None),
         (
             "b2b_transaction_received",
@@ -52,22 +53,18 @@ async fn every_event_type_is_delivered_signed_in_the_references_shape() {
         (
             "buygoods_transaction_reversed",
             json!({}),
-            Some(("/event/resource", "reversal_time")),
+            Some("reversal_time"),
         ),
-        (
-            "b2b_transaction_reversed",
-            json!({}),
-            Some(("/event/resource", "reversal_time")),
-        ),
+        ("b2b_transaction_reversed", json!({}), Some("reversal_time")),
         (
             "settlement_transfer_completed",
             json!({"amount": 49452}),
-            Some(("/event/resource", "reference")),
+            Some("reference"),
         ),
         (
             "customer_created",
             json!({"first_name": "Jane", "middle_name": "M", "last_name": "Doe"}),
-            Some(("/event/resource", "id")),
+            Some("id"),
         ),
         (
             "card_transaction_received",
@@ -99,7 +96,7 @@ async fn every_event_type_is_delivered_signed_in_the_references_shape() {
         assert_eq!(payload["topic"], topic);
         assert_eq!(payload["id"], triggered["id"]);
         let comparable = match added {
-            Some((pointer, key)) => without(payload.clone(), pointer, key),
+            Some(key) => without(payload.clone(), "/event/resource", key),
             None => payload.clone(),
         };
         assert_same_shape(&comparable, &fixture(topic));
