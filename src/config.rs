@@ -81,6 +81,16 @@ pub struct ServeArgs {
     #[arg(long, env = "K2_SANDBOX_API_KEY", default_value = DEFAULT_API_KEY, hide_env_values = true)]
     pub api_key: String,
 
+    /// Provision a fresh, isolated application for any client_id/client_secret on its first
+    /// token request (it signs with --api-key), so parallel CI jobs can share one process.
+    #[arg(long, env = "K2_SANDBOX_AUTO_TENANTS")]
+    pub auto_tenants: bool,
+
+    /// Require `Authorization: Bearer <token>` on the /_sandbox/ control plane (health stays
+    /// open).
+    #[arg(long, env = "K2_SANDBOX_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+
     /// Lifetime of access tokens, in seconds.
     #[arg(long, env = "K2_SANDBOX_TOKEN_TTL", default_value_t = 3600)]
     pub token_ttl: u64,
@@ -148,6 +158,8 @@ impl Default for ServeArgs {
             client_id: DEFAULT_CLIENT_ID.into(),
             client_secret: DEFAULT_CLIENT_SECRET.into(),
             api_key: DEFAULT_API_KEY.into(),
+            auto_tenants: false,
+            admin_token: None,
             token_ttl: 3600,
             seed: None,
             clock: None,
@@ -172,7 +184,8 @@ impl ServeArgs {
     /// The effective configuration for the start-up log, secrets masked.
     pub fn masked_summary(&self) -> String {
         format!(
-            "host={} port={} public_url={} client_id={} client_secret={} api_key={} \
+            "host={} port={} public_url={} client_id={} client_secret={} api_key={} auto_tenants={} \
+             admin_token={} \
              token_ttl={}s seed={} clock={} callback_delay_ms={} stk_timeout_ms={} callback_attempts={} \
              callback_timeout_ms={} callback_backoff_ms={} initial_balance={} max_body_bytes={} \
              shutdown_grace_ms={}",
@@ -184,6 +197,10 @@ impl ServeArgs {
             self.client_id,
             mask(&self.client_secret),
             mask(&self.api_key),
+            self.auto_tenants,
+            self.admin_token
+                .as_deref()
+                .map_or("(none)".to_string(), mask),
             self.token_ttl,
             self.seed.map_or("(random)".to_string(), |s| s.to_string()),
             self.clock.map_or("real".to_string(), |c| c.to_rfc3339()),

@@ -46,6 +46,12 @@ use crate::store::{Application, Store};
 pub struct Settings {
     /// The application configured on the command line.
     pub client_id: String,
+    /// The key auto-provisioned applications sign with (`--auto-tenants`).
+    pub api_key: String,
+    pub auto_tenants: bool,
+    pub admin_token: Option<String>,
+    /// False until start-up work is done: health answers 503 meanwhile.
+    pub ready: std::sync::atomic::AtomicBool,
     pub public_url: Option<Url>,
     pub local_addr: SocketAddr,
     pub token_ttl: Duration,
@@ -82,7 +88,7 @@ impl Sandbox {
 
         let clock = args.clock.map_or_else(Clock::real, Clock::frozen_at);
         let ids = IdGen::new(args.seed);
-        let store = Store::new(args.initial_balance);
+        let store = Store::new(args.initial_balance, clock.clone());
         store.add_application(Application {
             client_id: args.client_id.clone(),
             client_secret: args.client_secret.clone(),
@@ -104,6 +110,10 @@ impl Sandbox {
         let state = AppState {
             settings: Arc::new(Settings {
                 client_id: args.client_id.clone(),
+                api_key: args.api_key.clone(),
+                auto_tenants: args.auto_tenants,
+                admin_token: args.admin_token.clone(),
+                ready: std::sync::atomic::AtomicBool::new(false),
                 public_url: args.public_url.clone(),
                 local_addr,
                 token_ttl: args.token_ttl(),
@@ -154,6 +164,10 @@ impl Sandbox {
         ));
 
         let app = http::router(state.clone());
+        state
+            .settings
+            .ready
+            .store(true, std::sync::atomic::Ordering::Release);
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await

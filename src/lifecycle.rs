@@ -13,7 +13,7 @@ use crate::domain::ledger::{Account, Payer, Transaction, TransactionKind, Transa
 use crate::domain::payment_link::LinkState;
 use crate::domain::polling::PollingState;
 use crate::domain::reversal::ReversalState;
-use crate::domain::sms_notification::SmsState;
+use crate::domain::sms_notification::{SentSms, SmsState};
 use crate::domain::webhooks::{EventType, WebhookEvent};
 use crate::domain::{Envelope, incoming_payment::PaymentState};
 use crate::scheduler::{Job, Settle};
@@ -137,6 +137,7 @@ pub fn answer_prompt(state: &AppState, id: Uuid, answer: Answer) -> bool {
                 paid = Some((
                     Transaction {
                         id: p.planned.resource_id,
+                        sequence: state.ids.next_sequence(),
                         owner: p.owner.clone(),
                         reference: p.planned.reference.clone(),
                         till_number: p.request.till_number.clone(),
@@ -172,6 +173,7 @@ pub fn receive_transaction(state: &AppState, tx: Transaction, base_url: &str) ->
         &tx.owner,
         &Account::Till(tx.till_number.clone()),
         tx.amount.decimal(),
+        &format!("transaction {} received", tx.reference),
     );
     state.store.transactions.insert(tx.clone());
     emit_transaction_event(state, &tx, None, base_url)
@@ -271,7 +273,7 @@ fn settle_polling(state: &AppState, id: Uuid) {
     let mut transactions = state.store.transactions.filter(&owner, |tx| {
         scope.covers(&tx.till_number) && (from..=to).contains(&tx.originated_at_ms)
     });
-    transactions.sort_by_key(|tx| (tx.originated_at_ms, tx.reference.clone()));
+    transactions.sort_by_key(|tx| (tx.originated_at_ms, tx.sequence));
     settle_and_call_back::<_, Document<crate::wire::polling::PollingAttributes>>(
         state,
         &state.store.pollings,
@@ -306,6 +308,7 @@ fn settle_sms_notification(state: &AppState, id: Uuid) {
                 .as_str()
                 .map(str::to_string)
         });
+    let mut sent: Option<SentSms> = None;
     settle_and_call_back::<_, Document<crate::wire::sms_notifications::SmsAttributes>>(
         state,
         &state.store.sms_notifications,
@@ -314,6 +317,16 @@ fn settle_sms_notification(state: &AppState, id: Uuid) {
         |n| {
             if !matches!(n.state, SmsState::Pending) {
                 return false;
+            }
+            if let Some(phone_number) = &phone {
+                let mut meta = n.meta.clone();
+                meta.created_at_ms = state.clock.now_ms();
+                sent = Some(SentSms {
+                    meta,
+                    phone_number: phone_number.clone(),
+                    message: n.message.clone(),
+                    webhook_event_reference: n.webhook_event_reference.clone(),
+                });
             }
             n.state = match phone {
                 Some(phone_number) => SmsState::Success { phone_number },
@@ -330,6 +343,9 @@ fn settle_sms_notification(state: &AppState, id: Uuid) {
         |n| n.callback_url.clone(),
         |n| n.meta.owner.clone(),
     );
+    if let Some(sms) = sent {
+        state.store.sms_outbox.insert(sms);
+    }
 }
 
 fn settle_reversal(state: &AppState, id: Uuid) {
@@ -374,6 +390,7 @@ fn settle_reversal(state: &AppState, id: Uuid) {
         tx.clone()
     });
     if let (Some(tx), true) = (tx, reversed) {
+        // The money left the till when the reversal was accepted (see http::reversals).
         emit_transaction_event(state, &tx, Some(now_ms), &base);
     }
 }

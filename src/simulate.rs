@@ -146,6 +146,7 @@ fn new_transaction(state: &AppState, a: &Activity, b2b: bool) -> Result<Transact
         .map_or_else(|| Amount::parse(Some(&DEFAULT_AMOUNT.into()), "Amount"), Ok)?;
     Ok(Transaction {
         id: state.ids.uuid(),
+        sequence: state.ids.next_sequence(),
         owner: a.owner.clone(),
         reference: state.ids.mpesa_reference(),
         till_number: a.till_number.clone(),
@@ -213,11 +214,12 @@ fn reverse(state: &AppState, a: &Activity, b2b: bool) -> Result<Simulated, Inval
         ));
     }
     let till = Account::Till(tx.till_number.clone());
-    if let Err(e) = state
-        .store
-        .ledger
-        .debit(&tx.owner, &till, tx.amount.decimal())
-    {
+    if let Err(e) = state.store.ledger.debit(
+        &tx.owner,
+        &till,
+        tx.amount.decimal(),
+        &format!("transaction {} reversed", tx.reference),
+    ) {
         state
             .store
             .transactions
@@ -248,7 +250,7 @@ fn settle(
     state
         .store
         .ledger
-        .debit(&a.owner, &Account::Company, amount)
+        .debit(&a.owner, &Account::Company, amount, "settlement transfer")
         .map_err(|e| Invalid(e.to_string()))?;
     let (destination, reference) = match &account.kind {
         MerchantAccountKind::Wallet {

@@ -107,6 +107,26 @@ impl Dispatcher {
         id
     }
 
+    /// Queues a recorded delivery again as a new one (same target, bytes and signature), to
+    /// check a receiver's handling of duplicates. Returns the new delivery's id.
+    pub fn replay(&self, id: Uuid) -> Option<Uuid> {
+        let original = self.inner.store.delivery(id)?;
+        let replay = Delivery {
+            id: self.inner.ids.uuid(),
+            sequence: self.inner.sequence.fetch_add(1, Ordering::Relaxed),
+            created_at_ms: self.inner.clock.now_ms(),
+            attempts: Vec::new(),
+            state: DeliveryState::Pending,
+            ..original
+        };
+        let new_id = replay.id;
+        self.inner.store.insert_delivery(replay);
+        self.inner
+            .scheduler
+            .schedule(Job::Deliver(new_id), Duration::ZERO);
+        Some(new_id)
+    }
+
     /// Makes the next attempt of a pending delivery and records it.
     pub async fn attempt(&self, id: Uuid) {
         let Some(delivery) = self.inner.store.delivery(id) else {

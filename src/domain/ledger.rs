@@ -69,6 +69,8 @@ impl TransactionStatus {
 #[derive(Debug, Clone)]
 pub struct Transaction {
     pub id: Uuid,
+    /// Creation order: transactions at the same instant are listed in it.
+    pub sequence: u64,
     pub owner: String,
     /// The M-PESA reference, e.g. `OJM6Q1W84K`.
     pub reference: String,

@@ -34,4 +34,14 @@ impl SmsState {
     }
 }
 
-owned_by_envelope!(SmsNotification);
+/// A message the sandbox "sent" to a customer's phone, kept in an outbox for inspection.
+#[derive(Debug, Clone)]
+pub struct SentSms {
+    /// Shares the notification's id.
+    pub meta: Envelope,
+    pub phone_number: String,
+    pub message: String,
+    pub webhook_event_reference: String,
+}
+
+owned_by_envelope!(SmsNotification, SentSms);

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod error;
 mod extract;
 mod incoming_payments;
+mod journal;
 mod oauth;
 mod payment_links;
 mod polling;
@@ -43,10 +44,14 @@ pub fn router(state: AppState) -> Router {
         .merge(sms_notifications::router())
         .merge(reversals::router())
         .merge(payment_links::router())
-        .merge(admin::router())
+        .merge(admin::router(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            journal::record,
+        ))
         .layer(middleware::from_fn(log_outcome))
         .layer(CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {

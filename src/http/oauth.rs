@@ -28,6 +28,15 @@ fn client(state: &AppState, params: &OAuthParams) -> Result<Application, OAuthEr
     let (Some(id), Some(secret)) = (params.get("client_id"), params.get("client_secret")) else {
         return Err(OAuthError::invalid_client());
     };
+    if state.settings.auto_tenants
+        && state.store.provision_application(Application {
+            client_id: id.to_string(),
+            client_secret: secret.to_string(),
+            api_key: state.settings.api_key.clone(),
+        })
+    {
+        tracing::info!(client_id = id, "provisioned a new tenant");
+    }
     state
         .store
         .authenticate_client(id, secret)

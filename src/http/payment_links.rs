@@ -202,6 +202,7 @@ async fn pay(
         &state,
         Transaction {
             id: state.ids.uuid(),
+            sequence: state.ids.next_sequence(),
             owner: link.meta.owner.clone(),
             reference,
             till_number: link.till_number.clone(),

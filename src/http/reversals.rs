@@ -84,6 +84,7 @@ async fn create(
         })?;
 
     let amount = transaction.amount;
+    let meta = new_envelope(&state, owner, &base, COLLECTION);
     let funded = state
         .store
         .ledger
@@ -91,10 +92,11 @@ async fn create(
             owner,
             &Account::Till(transaction.till_number.clone()),
             amount.decimal(),
+            &format!("reversal {}", meta.id),
         )
         .is_ok();
     let reversal = Reversal {
-        meta: new_envelope(&state, owner, &base, COLLECTION),
+        meta,
         transaction_id: transaction.id,
         transaction_reference: reference,
         till_number: transaction.till_number,

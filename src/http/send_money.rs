@@ -187,15 +187,17 @@ async fn create(
     let planned = plan_destinations(&state, owner, &raw)?;
     let own_accounts = planned.is_empty() || matches!(planned[0].planned, Planned::Merchant(..));
 
+    let meta = new_envelope(&state, owner, &base, COLLECTION);
+    let memo = format!("send_money {}", meta.id);
     let mut disbursements = Vec::with_capacity(planned.len().max(1));
     let outcome = if planned.is_empty() {
         // Blind transfer: sweep the source to the preferred settlement account.
-        let swept = state.store.ledger.sweep(owner, &source);
+        let swept = state.store.ledger.sweep(owner, &source, &memo);
         if let (Ok(amount), Some(account)) = (swept, preferred_account(&state, owner)) {
             disbursements.push(merchant_disbursement(&state, &account, amount));
             Ok(())
         } else if let Ok(amount) = swept {
-            state.store.ledger.credit(owner, &source, amount);
+            state.store.ledger.credit(owner, &source, amount, &memo);
             Err(
                 "No settlement account is linked to your company: add a merchant wallet or \
                  bank account first"
@@ -225,12 +227,12 @@ async fn create(
         state
             .store
             .ledger
-            .debit(owner, &source, total)
+            .debit(owner, &source, total, &memo)
             .map_err(|e| e.to_string())
     };
 
     let send_money = SendMoney {
-        meta: new_envelope(&state, owner, &base, COLLECTION),
+        meta,
         source,
         source_identifier,
         currency,

@@ -78,4 +78,9 @@ impl<T: Owned + Clone> Collection<T> {
     pub fn clear(&self) {
         self.map.clear();
     }
+
+    /// Forgets `owner`'s resources.
+    pub fn remove_owner(&self, owner: &str) {
+        self.map.retain(|_, r| r.owner() != owner);
+    }
 }

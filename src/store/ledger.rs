@@ -5,26 +5,84 @@
 //! A debit checks and subtracts under the account's shard lock, so concurrent debits can never
 //! overdraw: of 64 concurrent requests that a balance covers 10 times, exactly 10 succeed.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use dashmap::DashMap;
 use rust_decimal::Decimal;
 
+use crate::clock::Clock;
 use crate::domain::ledger::Account;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("The balance is insufficient for the transaction")]
 pub struct Insufficient;
 
+/// One movement of money, kept for inspection.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub sequence: u64,
+    pub owner: String,
+    pub account: Account,
+    /// Positive for a credit, negative for a debit.
+    pub amount: Decimal,
+    pub balance_after: Decimal,
+    /// Why: "incoming_payment <id>", "send_money <id>", ...
+    pub memo: String,
+    pub at_ms: i64,
+}
+
 pub struct Ledger {
     balances: DashMap<(String, Account), Decimal>,
+    entries: DashMap<u64, Entry>,
+    next_entry: AtomicU64,
     initial: Decimal,
+    clock: Clock,
 }
 
 impl Ledger {
-    pub fn new(initial: Decimal) -> Self {
+    pub fn new(initial: Decimal, clock: Clock) -> Self {
         Self {
             balances: DashMap::new(),
+            entries: DashMap::new(),
+            next_entry: AtomicU64::new(0),
             initial,
+            clock,
         }
+    }
+
+    fn record(
+        &self,
+        owner: &str,
+        account: &Account,
+        amount: Decimal,
+        balance_after: Decimal,
+        memo: &str,
+    ) {
+        let sequence = self.next_entry.fetch_add(1, Ordering::Relaxed);
+        self.entries.insert(
+            sequence,
+            Entry {
+                sequence,
+                owner: owner.to_string(),
+                account: account.clone(),
+                amount,
+                balance_after,
+                memo: memo.to_string(),
+                at_ms: self.clock.now_ms(),
+            },
+        );
+    }
+
+    /// `owner`'s entries, oldest first.
+    pub fn entries(&self, owner: &str) -> Vec<Entry> {
+        let mut all: Vec<Entry> = self
+            .entries
+            .iter()
+            .filter(|e| e.owner == owner)
+            .map(|e| e.value().clone())
+            .collect();
+        all.sort_by_key(|e| e.sequence);
+        all
     }
 
     pub fn balance(&self, owner: &str, account: &Account) -> Decimal {
@@ -33,11 +91,16 @@ impl Ledger {
             .map_or(self.initial, |b| *b)
     }
 
-    pub fn credit(&self, owner: &str, account: &Account, amount: Decimal) {
-        *self
-            .balances
-            .entry((owner.to_string(), account.clone()))
-            .or_insert(self.initial) += amount;
+    pub fn credit(&self, owner: &str, account: &Account, amount: Decimal, memo: &str) {
+        let after = {
+            let mut balance = self
+                .balances
+                .entry((owner.to_string(), account.clone()))
+                .or_insert(self.initial);
+            *balance += amount;
+            *balance
+        };
+        self.record(owner, account, amount, after, memo);
     }
 
     /// Subtracts `amount` if the balance covers it.
@@ -46,33 +109,57 @@ impl Ledger {
         owner: &str,
         account: &Account,
         amount: Decimal,
+        memo: &str,
     ) -> Result<(), Insufficient> {
-        let mut balance = self
-            .balances
-            .entry((owner.to_string(), account.clone()))
-            .or_insert(self.initial);
-        if *balance < amount {
-            return Err(Insufficient);
-        }
-        *balance -= amount;
+        let after = {
+            let mut balance = self
+                .balances
+                .entry((owner.to_string(), account.clone()))
+                .or_insert(self.initial);
+            if *balance < amount {
+                return Err(Insufficient);
+            }
+            *balance -= amount;
+            *balance
+        };
+        self.record(owner, account, -amount, after, memo);
         Ok(())
     }
 
     /// Takes the whole balance (a blind transfer); fails when there is nothing to take.
-    pub fn sweep(&self, owner: &str, account: &Account) -> Result<Decimal, Insufficient> {
-        let mut balance = self
-            .balances
-            .entry((owner.to_string(), account.clone()))
-            .or_insert(self.initial);
-        if *balance <= Decimal::ZERO {
-            return Err(Insufficient);
-        }
-        Ok(std::mem::take(&mut *balance))
+    pub fn sweep(
+        &self,
+        owner: &str,
+        account: &Account,
+        memo: &str,
+    ) -> Result<Decimal, Insufficient> {
+        let taken = {
+            let mut balance = self
+                .balances
+                .entry((owner.to_string(), account.clone()))
+                .or_insert(self.initial);
+            if *balance <= Decimal::ZERO {
+                return Err(Insufficient);
+            }
+            std::mem::take(&mut *balance)
+        };
+        self.record(owner, account, -taken, Decimal::ZERO, memo);
+        Ok(taken)
     }
 
+    /// Sets a balance outright (control plane, scenarios); recorded as an adjustment.
     pub fn set(&self, owner: &str, account: &Account, amount: Decimal) {
-        self.balances
-            .insert((owner.to_string(), account.clone()), amount);
+        let before = self
+            .balances
+            .insert((owner.to_string(), account.clone()), amount)
+            .unwrap_or(self.initial);
+        self.record(owner, account, amount - before, amount, "balance set");
+    }
+
+    /// Forgets `owner`'s balances and entries.
+    pub fn clear_owner(&self, owner: &str) {
+        self.balances.retain(|(o, _), _| o != owner);
+        self.entries.retain(|_, e| e.owner != owner);
     }
 
     /// Every touched account of `owner`.
@@ -89,6 +176,7 @@ impl Ledger {
 
     pub fn clear(&self) {
         self.balances.clear();
+        self.entries.clear();
     }
 }
 
@@ -99,12 +187,16 @@ mod tests {
 
     #[test]
     fn concurrent_debits_never_overdraw() {
-        let ledger = Arc::new(Ledger::new(Decimal::from(1000)));
+        let ledger = Arc::new(Ledger::new(Decimal::from(1000), Clock::real()));
         let till = Account::Till("000000".into());
         let handles: Vec<_> = (0..64)
             .map(|_| {
                 let (ledger, till) = (ledger.clone(), till.clone());
-                std::thread::spawn(move || ledger.debit("app", &till, Decimal::from(100)).is_ok())
+                std::thread::spawn(move || {
+                    ledger
+                        .debit("app", &till, Decimal::from(100), "test")
+                        .is_ok()
+                })
             })
             .collect();
         let ok = handles

@@ -6,6 +6,7 @@
 
 mod collection;
 mod handsets;
+mod journal;
 mod ledger;
 
 use std::ops::Deref;
@@ -19,7 +20,8 @@ use uuid::Uuid;
 
 pub use self::collection::{Collection, Owned};
 pub use self::handsets::Handsets;
-pub use self::ledger::{Insufficient, Ledger};
+pub use self::journal::{Journal, JournalEntry};
+pub use self::ledger::{Entry, Insufficient, Ledger};
 use crate::callbacks::Delivery;
 use crate::domain::incoming_payment::IncomingPayment;
 use crate::domain::ledger::Transaction;
@@ -28,7 +30,7 @@ use crate::domain::polling::Polling;
 use crate::domain::recipients::{ExternalRecipient, MerchantAccount};
 use crate::domain::reversal::Reversal;
 use crate::domain::send_money::SendMoney;
-use crate::domain::sms_notification::SmsNotification;
+use crate::domain::sms_notification::{SentSms, SmsNotification};
 use crate::domain::webhooks::{WebhookEvent, WebhookSubscription};
 
 /// An OAuth application: one set of credentials and the API key its callbacks are signed with.
@@ -67,6 +69,9 @@ impl TokenRecord {
 
 type TokenDigest = [u8; 32];
 
+/// How many API requests the journal keeps.
+pub const JOURNAL_CAPACITY: u64 = 10_000;
+
 fn digest(token: &str) -> TokenDigest {
     Sha256::digest(token.as_bytes()).into()
 }
@@ -84,6 +89,7 @@ pub struct Collections {
     deliveries: DashMap<Uuid, Delivery>,
     pub ledger: Ledger,
     pub handsets: Handsets,
+    pub journal: Journal,
     pub transactions: Collection<Transaction>,
     pub incoming_payments: Collection<IncomingPayment>,
     pub webhook_subscriptions: Collection<WebhookSubscription>,
@@ -93,6 +99,7 @@ pub struct Collections {
     pub send_money: Collection<SendMoney>,
     pub pollings: Collection<Polling>,
     pub sms_notifications: Collection<SmsNotification>,
+    pub sms_outbox: Collection<SentSms>,
     pub reversals: Collection<Reversal>,
     pub payment_links: Collection<PaymentLink>,
 }
@@ -106,15 +113,17 @@ impl Deref for Store {
 }
 
 impl Store {
-    /// An empty store whose accounts start at `initial_balance`.
-    pub fn new(initial_balance: Decimal) -> Self {
+    /// An empty store whose accounts start at `initial_balance`; ledger entries are stamped
+    /// with `clock`.
+    pub fn new(initial_balance: Decimal, clock: crate::clock::Clock) -> Self {
         Self {
             inner: Arc::new(Collections {
                 applications: DashMap::new(),
                 tokens: DashMap::new(),
                 deliveries: DashMap::new(),
-                ledger: Ledger::new(initial_balance),
+                ledger: Ledger::new(initial_balance, clock),
                 handsets: Handsets::default(),
+                journal: Journal::new(JOURNAL_CAPACITY),
                 transactions: Collection::default(),
                 incoming_payments: Collection::default(),
                 webhook_subscriptions: Collection::default(),
@@ -124,6 +133,7 @@ impl Store {
                 send_money: Collection::default(),
                 pollings: Collection::default(),
                 sms_notifications: Collection::default(),
+                sms_outbox: Collection::default(),
                 reversals: Collection::default(),
                 payment_links: Collection::default(),
             }),
@@ -134,6 +144,19 @@ impl Store {
 
     pub fn add_application(&self, app: Application) {
         self.inner.applications.insert(app.client_id.clone(), app);
+    }
+
+    /// Adds `app` unless its client id exists already (first one wins, atomically).
+    pub fn provision_application(&self, app: Application) -> bool {
+        let mut added = false;
+        self.inner
+            .applications
+            .entry(app.client_id.clone())
+            .or_insert_with(|| {
+                added = true;
+                app
+            });
+        added
     }
 
     pub fn application(&self, client_id: &str) -> Option<Application> {
@@ -200,6 +223,27 @@ impl Store {
 
     // --- control plane ------------------------------------------------------------------
 
+    /// Forgets one application's resources, deliveries, balances and journal; others are
+    /// untouched. The application and its tokens stay.
+    pub fn reset_owner(&self, owner: &str) {
+        let c = &self.inner;
+        c.deliveries.retain(|_, d| d.owner != owner);
+        c.ledger.clear_owner(owner);
+        c.journal.clear_owner(owner);
+        c.transactions.remove_owner(owner);
+        c.incoming_payments.remove_owner(owner);
+        c.webhook_subscriptions.remove_owner(owner);
+        c.webhook_events.remove_owner(owner);
+        c.merchant_accounts.remove_owner(owner);
+        c.external_recipients.remove_owner(owner);
+        c.send_money.remove_owner(owner);
+        c.pollings.remove_owner(owner);
+        c.sms_notifications.remove_owner(owner);
+        c.sms_outbox.remove_owner(owner);
+        c.reversals.remove_owner(owner);
+        c.payment_links.remove_owner(owner);
+    }
+
     /// Forgets every resource, delivery and balance. Applications and their tokens stay, so a
     /// client holding a token can go on after a reset.
     pub fn reset(&self) {
@@ -207,6 +251,7 @@ impl Store {
         c.deliveries.clear();
         c.ledger.clear();
         c.handsets.clear();
+        c.journal.clear();
         c.transactions.clear();
         c.incoming_payments.clear();
         c.webhook_subscriptions.clear();
@@ -216,6 +261,7 @@ impl Store {
         c.send_money.clear();
         c.pollings.clear();
         c.sms_notifications.clear();
+        c.sms_outbox.clear();
         c.reversals.clear();
         c.payment_links.clear();
     }

@@ -87,3 +87,278 @@ async fn shutdown_returns_cleanly_after_delivering_what_is_due() {
     app.shutdown().await.expect("clean shutdown");
     assert_eq!(receiver.received().len(), 1);
 }
+
+#[tokio::test]
+async fn the_journal_records_api_requests_with_their_bodies() {
+    let app = spawn_app().await;
+    let token = app.token().await;
+    let (status, _) = app
+        .rejected(
+            "/api/v2/incoming_payments",
+            &token,
+            &json!({"till_number": "K1"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    app.stk_push(&token, "http://127.0.0.1:9/cb").await;
+
+    let journal: Value = app
+        .client
+        .get(app.url("/_sandbox/requests?path=/api/v2/incoming_payments&status=400"))
+        .send()
+        .await
+        .expect("journal")
+        .json()
+        .await
+        .expect("json");
+    let requests = journal["requests"].as_array().expect("list");
+    assert_eq!(requests.len(), 1);
+    let entry = &requests[0];
+    assert_eq!(entry["method"], "POST");
+    assert_eq!(entry["client_id"], CLIENT_ID);
+    assert_eq!(entry["request_body"], r#"{"till_number":"K1"}"#);
+    assert_eq!(
+        entry["response_body"],
+        r#"{"error_code":400,"error_message":"Payment channel can't be blank"}"#
+    );
+
+    let all: Value = app
+        .client
+        .get(app.url("/_sandbox/requests?limit=2"))
+        .send()
+        .await
+        .expect("journal")
+        .json()
+        .await
+        .expect("json");
+    let paths: Vec<&str> = all["requests"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|r| r["path"].as_str().expect("path"))
+        .collect();
+    assert_eq!(
+        paths,
+        ["/api/v2/incoming_payments", "/api/v2/incoming_payments"]
+    );
+    // The control plane itself is not journaled.
+    let cp: Value = app
+        .client
+        .get(app.url("/_sandbox/requests?path=/_sandbox"))
+        .send()
+        .await
+        .expect("journal")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(cp["requests"], json!([]));
+}
+
+#[tokio::test]
+async fn the_ledger_lists_every_movement_and_balances_can_be_set() {
+    let app = spawn_virtual_app().await;
+    let token = app.token().await;
+    let set = app
+        .client
+        .put(app.url("/_sandbox/balances"))
+        .json(&json!({"balance": "500"}))
+        .send()
+        .await
+        .expect("set");
+    assert_eq!(set.status(), StatusCode::OK);
+    assert_eq!(set.json::<Value>().await.expect("json")["company"], "500.0");
+    paid_stk_push(&app, &token, "+254712345678", 100).await;
+
+    let ledger: Value = app
+        .client
+        .get(app.url("/_sandbox/ledger"))
+        .send()
+        .await
+        .expect("ledger")
+        .json()
+        .await
+        .expect("json");
+    let entries = ledger["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0]["account"], "company");
+    assert_eq!(entries[0]["memo"], "balance set");
+    assert_eq!(entries[1]["account"], "till:K000000");
+    assert_eq!(entries[1]["amount"], "100.0");
+    assert_eq!(entries[1]["balance_after"], "1000100.0");
+}
+
+#[tokio::test]
+async fn sent_sms_notifications_land_in_the_outbox() {
+    let app = spawn_virtual_app().await;
+    let token = app.token().await;
+    let (_, event) = app_trigger(
+        &app,
+        json!({"type": "buygoods_transaction_received", "phone_number": "0712345678"}),
+    )
+    .await;
+    app.create(
+        "/api/v1/transaction_sms_notifications",
+        &token,
+        &json!({"webhook_event_reference": event["id"],
+        "message": "Thank you for shopping", "_links": {"callback_url": "http://127.0.0.1:9/cb"}}),
+    )
+    .await;
+    app.advance("1s").await;
+    let outbox: Value = app
+        .client
+        .get(app.url("/_sandbox/sms?phone=0712345678"))
+        .send()
+        .await
+        .expect("sms")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(outbox["messages"][0]["phone_number"], "+254712345678");
+    assert_eq!(outbox["messages"][0]["message"], "Thank you for shopping");
+}
+
+async fn app_trigger(app: &TestApp, body: Value) -> (StatusCode, Value) {
+    let response = app
+        .client
+        .post(app.url("/_sandbox/events"))
+        .json(&body)
+        .send()
+        .await
+        .expect("trigger");
+    (response.status(), response.json().await.expect("json"))
+}
+
+#[tokio::test]
+async fn a_delivery_can_be_replayed_byte_for_byte() {
+    let app = spawn_virtual_app().await;
+    let receiver = CallbackReceiver::start(Behaviour::Accept).await;
+    let token = app.token().await;
+    app.stk_push(&token, &receiver.url).await;
+    app.advance("1s").await;
+    let original = app.deliveries().await[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+
+    let response = app
+        .client
+        .post(app.url(&format!("/_sandbox/callbacks/{original}/replay")))
+        .send()
+        .await
+        .expect("replay");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    app.advance("0s").await;
+    let received = receiver.wait_for(2).await;
+    assert_eq!(received[0].body, received[1].body);
+    assert_eq!(
+        received[0].header("x-kopokopo-signature"),
+        received[1].header("x-kopokopo-signature")
+    );
+    assert_eq!(app.deliveries().await.len(), 2);
+
+    let missing = app
+        .client
+        .post(app.url("/_sandbox/callbacks/00000000-0000-0000-0000-000000000000/replay"))
+        .send()
+        .await
+        .expect("replay");
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_clock_can_be_set_forward_but_not_back() {
+    let app = spawn_virtual_app().await;
+    let set = app
+        .client
+        .post(app.url("/_sandbox/clock/set"))
+        .json(&json!({"to": "2026-05-02T00:00:00+03:00"}))
+        .send()
+        .await
+        .expect("set");
+    assert_eq!(set.status(), StatusCode::OK);
+    assert_eq!(
+        set.json::<Value>().await.expect("json")["now"],
+        "2026-05-02T00:00:00.000+03:00"
+    );
+    let back = app
+        .client
+        .post(app.url("/_sandbox/clock/set"))
+        .json(&json!({"to": "2026-05-01T00:00:00+03:00"}))
+        .send()
+        .await
+        .expect("set");
+    assert_eq!(back.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn auto_tenants_get_isolated_worlds_and_can_be_reset_alone() {
+    let app = spawn_app_with(|a| a.auto_tenants = true).await;
+    let alice = app.token_of("ci-job-alice", "secret-a").await;
+    let bob = app.token_of("ci-job-bob", "secret-b").await;
+    // A tenant's secret is fixed by its first request.
+    let wrong = app
+        .request_token_with(&[
+            ("client_id", "ci-job-alice"),
+            ("client_secret", "guess"),
+            ("grant_type", "client_credentials"),
+        ])
+        .await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+
+    let a = app.stk_push(&alice, "http://127.0.0.1:9/cb").await;
+    let b = app.stk_push(&bob, "http://127.0.0.1:9/cb").await;
+    assert_eq!(
+        app.get_with_token(&a, &bob).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get_with_token(&b, &alice).await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let reset = app
+        .client
+        .post(app.url("/_sandbox/reset?client_id=ci-job-alice"))
+        .send()
+        .await
+        .expect("reset");
+    assert_eq!(reset.status(), StatusCode::OK);
+    assert_eq!(
+        app.get_with_token(&a, &alice).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(app.get_with_token(&b, &bob).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_admin_token_guards_the_control_plane_but_not_health() {
+    let app = spawn_app_with(|a| a.admin_token = Some("let-me-in".into())).await;
+    assert_eq!(
+        app.client
+            .get(app.url("/_sandbox/health"))
+            .send()
+            .await
+            .expect("health")
+            .status(),
+        StatusCode::OK
+    );
+    let denied = app
+        .client
+        .get(app.url("/_sandbox/callbacks"))
+        .send()
+        .await
+        .expect("denied");
+    assert_eq!(denied.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        denied.json::<Value>().await.expect("json")["error_code"],
+        401
+    );
+    let allowed = app
+        .client
+        .get(app.url("/_sandbox/callbacks"))
+        .bearer_auth("let-me-in")
+        .send()
+        .await
+        .expect("allowed");
+    assert_eq!(allowed.status(), StatusCode::OK);
+}

@@ -22,19 +22,49 @@ const SETTLE_LIMIT: Duration = Duration::from_secs(60);
 
 mod events;
 mod handsets;
+mod inspect;
 
 pub use events::TriggerRequest;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router(state: AppState) -> Router<AppState> {
+    let guarded = Router::new()
         .merge(handsets::router())
         .merge(events::router())
-        .route("/_sandbox/health", get(health))
+        .merge(inspect::router())
         .route("/_sandbox/callbacks", get(callbacks))
         .route("/_sandbox/reset", post(reset))
         .route("/_sandbox/clock", get(clock))
         .route("/_sandbox/clock/advance", post(advance))
-        .route("/_sandbox/balances", get(balances))
+        .route("/_sandbox/clock/set", post(set_clock))
+        .route("/_sandbox/balances", get(balances).put(set_balance))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            require_admin_token,
+        ));
+    Router::new()
+        .route("/_sandbox/health", get(health))
+        .merge(guarded)
+}
+
+/// With `--admin-token`, the control plane (but health) needs `Authorization: Bearer <token>`.
+async fn require_admin_token(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Result<axum::response::Response, ApiError> {
+    if let Some(expected) = &state.settings.admin_token {
+        use subtle::ConstantTimeEq as _;
+        let presented = match crate::http::extract::BearerToken::from_headers(req.headers()) {
+            crate::http::extract::BearerToken::Present(t) => t,
+            _ => String::new(),
+        };
+        if !bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
+            return Err(ApiError::Unauthorized(
+                "The control plane needs Authorization: Bearer <admin token>".into(),
+            ));
+        }
+    }
+    Ok(next.run(req).await)
 }
 
 #[derive(Deserialize)]
@@ -81,11 +111,24 @@ struct Health {
     version: &'static str,
 }
 
-async fn health() -> Json<Health> {
-    Json(Health {
-        status: "ok",
-        version: env!("CARGO_PKG_VERSION"),
-    })
+/// 200 `{"status": "ok"}` once start-up work is done; 503 `{"status": "starting"}` before.
+async fn health(State(state): State<AppState>) -> (axum::http::StatusCode, Json<Health>) {
+    let ready = state
+        .settings
+        .ready
+        .load(std::sync::atomic::Ordering::Acquire);
+    let (code, status) = if ready {
+        (axum::http::StatusCode::OK, "ok")
+    } else {
+        (axum::http::StatusCode::SERVICE_UNAVAILABLE, "starting")
+    };
+    (
+        code,
+        Json(Health {
+            status,
+            version: env!("CARGO_PKG_VERSION"),
+        }),
+    )
 }
 
 #[derive(Serialize)]
@@ -151,16 +194,29 @@ async fn callbacks(State(state): State<AppState>) -> Json<DeliveryLog> {
     })
 }
 
-#[derive(Serialize)]
-struct ResetDone {
-    reset: bool,
+#[derive(Deserialize)]
+struct ResetQuery {
+    /// Reset only this application's world.
+    client_id: Option<String>,
 }
 
-async fn reset(State(state): State<AppState>) -> Json<ResetDone> {
-    state.scheduler.clear();
-    state.store.reset();
-    tracing::info!("state reset");
-    Json(ResetDone { reset: true })
+/// Forgets everything (or one application's world); applications and tokens stay.
+async fn reset(
+    State(state): State<AppState>,
+    Query(query): Query<ResetQuery>,
+) -> Json<serde_json::Value> {
+    match &query.client_id {
+        Some(owner) => {
+            state.store.reset_owner(owner);
+            tracing::info!(client_id = %owner, "tenant reset");
+        }
+        None => {
+            state.scheduler.clear();
+            state.store.reset();
+            tracing::info!("state reset");
+        }
+    }
+    Json(serde_json::json!({"reset": true, "client_id": query.client_id}))
 }
 
 #[derive(Serialize)]
@@ -212,4 +268,72 @@ async fn advance(
     }
     tracing::info!(by = %body.by, "clock advanced");
     Ok(Json(clock_view(&state)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetClock {
+    /// An RFC 3339 instant, not before the clock's current time.
+    to: String,
+}
+
+/// Moves the clock forward to an instant (it never goes back), then runs what fell due.
+async fn set_clock(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<SetClock>,
+) -> Result<Json<ClockView>, ApiError> {
+    let to = chrono::DateTime::parse_from_rfc3339(body.to.trim())
+        .map_err(|e| ApiError::BadRequest(format!("Invalid instant {:?}: {e}", body.to)))?;
+    let by = to.timestamp_millis() - state.clock.now_ms();
+    if by < 0 {
+        return Err(ApiError::BadRequest(
+            "The clock only moves forward: that instant has passed".into(),
+        ));
+    }
+    state.clock.advance(by);
+    state.scheduler.clock_moved();
+    if !state.scheduler.wait_idle(SETTLE_LIMIT).await {
+        return Err(ApiError::Internal(
+            "due work did not finish within 60 s".into(),
+        ));
+    }
+    Ok(Json(clock_view(&state)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetBalance {
+    client_id: Option<String>,
+    /// A till's account; absent or null: the company account.
+    till_number: Option<String>,
+    balance: serde_json::Value,
+}
+
+/// Sets an account's balance outright (recorded in the ledger as an adjustment).
+async fn set_balance(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<SetBalance>,
+) -> Result<Json<Balances>, ApiError> {
+    let amount = match &body.balance {
+        serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::String(s) => s.trim().to_string(),
+        _ => String::new(),
+    }
+    .parse::<rust_decimal::Decimal>()
+    .ok()
+    .filter(|d| !d.is_sign_negative())
+    .ok_or_else(|| ApiError::BadRequest("balance must be a non-negative amount".into()))?;
+    let owner = body
+        .client_id
+        .clone()
+        .unwrap_or_else(|| state.settings.client_id.clone());
+    let account = Account::from_source(body.till_number.as_deref());
+    state.store.ledger.set(&owner, &account, amount);
+    Ok(balances(
+        State(state),
+        Query(BalancesQuery {
+            client_id: Some(owner),
+        }),
+    )
+    .await)
 }

@@ -1,0 +1,168 @@
+//! Inspection: the request journal, the SMS outbox, ledger entries, and replaying a callback.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::DateTime;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::clock::{format_millis, to_eat};
+use crate::domain::money::format_amount;
+use crate::http::error::ApiError;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/_sandbox/requests", get(requests))
+        .route("/_sandbox/sms", get(sms_outbox))
+        .route("/_sandbox/ledger", get(ledger))
+        .route("/_sandbox/callbacks/{id}/replay", post(replay))
+}
+
+#[derive(Deserialize)]
+struct RequestFilter {
+    /// Path prefix, e.g. `/api/v2/send_money`.
+    path: Option<String>,
+    status: Option<u16>,
+    method: Option<String>,
+    client_id: Option<String>,
+    /// RFC 3339; only requests at or after it.
+    since: Option<String>,
+    /// At most this many, the newest (default 100).
+    limit: Option<usize>,
+}
+
+/// API requests, oldest first, filtered.
+async fn requests(
+    State(state): State<AppState>,
+    Query(f): Query<RequestFilter>,
+) -> Result<Json<Value>, ApiError> {
+    let since_ms = f
+        .since
+        .as_deref()
+        .map(|s| {
+            DateTime::parse_from_rfc3339(s)
+                .map(|t| t.timestamp_millis())
+                .map_err(|_| {
+                    ApiError::BadRequest(format!("since {s:?} is not an RFC 3339 instant"))
+                })
+        })
+        .transpose()?;
+    let mut entries = state.store.journal.list(|e| {
+        f.path.as_deref().is_none_or(|p| e.path.starts_with(p))
+            && f.status.is_none_or(|s| e.status == s)
+            && f.method
+                .as_deref()
+                .is_none_or(|m| e.method.eq_ignore_ascii_case(m))
+            && f.client_id
+                .as_deref()
+                .is_none_or(|c| e.client_id.as_deref() == Some(c))
+            && since_ms.is_none_or(|t| e.at_ms >= t)
+    });
+    let limit = f.limit.unwrap_or(100);
+    if entries.len() > limit {
+        entries.drain(..entries.len() - limit);
+    }
+    let requests: Vec<Value> = entries
+        .into_iter()
+        .map(|e| {
+            json!({
+                "sequence": e.sequence,
+                "at": format_millis(to_eat(e.at_ms)),
+                "method": e.method,
+                "path": e.path,
+                "query": e.query,
+                "status": e.status,
+                "client_id": e.client_id,
+                "request_body": e.request_body,
+                "response_body": e.response_body,
+                "latency_ms": e.latency_ms,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "requests": requests })))
+}
+
+#[derive(Deserialize)]
+struct OwnerFilter {
+    client_id: Option<String>,
+    phone: Option<String>,
+}
+
+/// Messages sent by transaction SMS notifications, like a phone's inbox.
+async fn sms_outbox(
+    State(state): State<AppState>,
+    Query(f): Query<OwnerFilter>,
+) -> Result<Json<Value>, ApiError> {
+    let phone = f
+        .phone
+        .as_deref()
+        .map(|p| crate::domain::phone::PhoneNumber::parse(Some(p)))
+        .transpose()?;
+    let mut messages = state.store.sms_outbox.filter_any(|m| {
+        f.client_id.as_deref().is_none_or(|c| m.meta.owner == c)
+            && phone.as_ref().is_none_or(|p| m.phone_number == p.as_str())
+    });
+    messages.sort_by_key(|m| m.meta.sequence);
+    let messages: Vec<Value> = messages
+        .into_iter()
+        .map(|m| {
+            json!({
+                "id": m.meta.id,
+                "client_id": m.meta.owner,
+                "phone_number": m.phone_number,
+                "message": m.message,
+                "webhook_event_reference": m.webhook_event_reference,
+                "sent_at": format_millis(to_eat(m.meta.created_at_ms)),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "messages": messages })))
+}
+
+/// Every credit and debit of an application (default: the configured one).
+async fn ledger(State(state): State<AppState>, Query(f): Query<OwnerFilter>) -> Json<Value> {
+    let owner = f
+        .client_id
+        .unwrap_or_else(|| state.settings.client_id.clone());
+    let entries: Vec<Value> = state
+        .store
+        .ledger
+        .entries(&owner)
+        .into_iter()
+        .map(|e| {
+            json!({
+                "sequence": e.sequence,
+                "at": format_millis(to_eat(e.at_ms)),
+                "account": e.account.name(),
+                "amount": format_amount(e.amount),
+                "balance_after": format_amount(e.balance_after),
+                "memo": e.memo,
+            })
+        })
+        .collect();
+    Json(json!({ "client_id": owner, "entries": entries }))
+}
+
+/// Sends a recorded delivery again, byte for byte, as a new delivery.
+async fn replay(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let id = Uuid::parse_str(&id)
+        .ok()
+        .and_then(|id| state.store.delivery(id))
+        .map(|d| d.id)
+        .ok_or_else(|| ApiError::NotFound("Delivery not found".into()))?;
+    let replayed = state
+        .dispatcher
+        .replay(id)
+        .ok_or_else(|| ApiError::NotFound("Delivery not found".into()))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": replayed, "replay_of": id })),
+    ))
+}

@@ -1,0 +1,74 @@
+//! Records every API request (not the control plane's) in the journal: method, path, status,
+//! both bodies, the application and the latency. The only middleware that buffers bodies;
+//! it enforces the body limit itself, with the same 413 as the extractors.
+
+use std::time::Instant;
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::error::ApiError;
+use super::extract::{BearerToken, check_token};
+use crate::AppState;
+use crate::store::JournalEntry;
+
+/// Bodies are kept up to this many bytes.
+const KEPT_BODY_BYTES: usize = 64 * 1024;
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(&bytes[..bytes.len().min(KEPT_BODY_BYTES)]).into_owned()
+}
+
+pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    if path.starts_with("/_sandbox/") {
+        return next.run(req).await;
+    }
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let query = req.uri().query().map(str::to_string);
+    let client_id = match BearerToken::from_headers(req.headers()) {
+        BearerToken::Present(token) => check_token(&state, &token).ok().map(|r| r.client_id),
+        _ => None,
+    };
+    // Only a body of known size within the limit is buffered; any other is left to the
+    // handler's extractor, which rejects it in that endpoint's own error shape.
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let (request_body, response) = match declared {
+        Some(len) if len <= state.settings.max_body_bytes => {
+            let (parts, body) = req.into_parts();
+            let Ok(bytes) = to_bytes(body, len).await else {
+                return ApiError::BadRequest("The request body ended early".into()).into_response();
+            };
+            let recorded = text(&bytes);
+            (
+                recorded,
+                next.run(Request::from_parts(parts, Body::from(bytes)))
+                    .await,
+            )
+        }
+        None if req.method() == axum::http::Method::GET => (String::new(), next.run(req).await),
+        _ => ("(body not recorded)".to_string(), next.run(req).await),
+    };
+    let (parts, body) = response.into_parts();
+    let response_bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+    state.store.journal.record(JournalEntry {
+        sequence: 0,
+        at_ms: state.clock.now_ms(),
+        method,
+        path,
+        query,
+        status: parts.status.as_u16(),
+        client_id,
+        request_body,
+        response_body: text(&response_bytes),
+        latency_ms: started.elapsed().as_millis() as u64,
+    });
+    Response::from_parts(parts, Body::from(response_bytes))
+}
