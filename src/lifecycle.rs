@@ -10,7 +10,8 @@ use crate::AppState;
 use crate::callbacks::ResourceRef;
 use crate::domain::handset::{Answer, Behaviour};
 use crate::domain::ledger::{Account, Payer, Transaction, TransactionKind, TransactionStatus};
-use crate::domain::payment_link::LinkState;
+use crate::domain::payment_link::{LinkState, PaymentLink};
+use crate::domain::phone::PhoneNumber;
 use crate::domain::polling::PollingState;
 use crate::domain::reversal::ReversalState;
 use crate::domain::sms_notification::{SentSms, SmsState};
@@ -434,4 +435,41 @@ pub fn finish_payment_link(state: &AppState, id: Uuid, to: LinkState) -> bool {
         |l| l.meta.owner.clone(),
     );
     changed
+}
+
+/// A customer pays an active payment link: the link reports Paid (and calls back), and the
+/// payment is a Buygoods transaction received into the link's till. False if not active.
+pub fn pay_payment_link(state: &AppState, link: &PaymentLink, phone: PhoneNumber) -> bool {
+    let now_ms = state.clock.now_ms();
+    let reference = state.ids.mpesa_reference();
+    let paid = LinkState::Paid {
+        transaction_reference: reference.clone(),
+        sender_phone_number: phone.to_string(),
+        at_ms: now_ms,
+    };
+    if !finish_payment_link(state, link.meta.id, paid) {
+        return false;
+    }
+    receive_transaction(
+        state,
+        Transaction {
+            id: state.ids.uuid(),
+            sequence: state.ids.next_sequence(),
+            owner: link.meta.owner.clone(),
+            reference,
+            till_number: link.till_number.clone(),
+            amount: link.amount,
+            currency: link.currency,
+            originated_at_ms: now_ms,
+            kind: TransactionKind::Buygoods(Payer {
+                phone_number: phone,
+                first_name: None,
+                middle_name: None,
+                last_name: None,
+            }),
+            status: TransactionStatus::Received,
+        },
+        base_of(&link.meta.self_url),
+    );
+    true
 }

@@ -15,13 +15,12 @@ use super::extract::{ApiJson, Authenticated, BaseUrl};
 use super::resource::{created, new_envelope, show};
 use crate::AppState;
 use crate::clock::{format_seconds, to_eat};
-use crate::domain::ledger::{Payer, Transaction, TransactionKind, TransactionStatus};
 use crate::domain::metadata::Metadata;
 use crate::domain::money::{Amount, Currency};
 use crate::domain::payment_link::{LIFETIME_MS, LinkState, PaymentLink};
 use crate::domain::phone::PhoneNumber;
 use crate::domain::{optional_text, required_text};
-use crate::lifecycle::{base_of, finish_payment_link, receive_transaction};
+use crate::lifecycle::{finish_payment_link, pay_payment_link};
 use crate::scheduler::{Job, Settle};
 use crate::wire::payment_links::{PaymentLinkAttributes, PaymentLinkRequest};
 use crate::wire::{Document, callback_url_of};
@@ -183,14 +182,7 @@ async fn pay(
             return (StatusCode::BAD_REQUEST, render_page(&link, Some(&e.0))).into_response();
         }
     };
-    let now_ms = state.clock.now_ms();
-    let reference = state.ids.mpesa_reference();
-    let paid = LinkState::Paid {
-        transaction_reference: reference.clone(),
-        sender_phone_number: phone.to_string(),
-        at_ms: now_ms,
-    };
-    if !finish_payment_link(&state, link.meta.id, paid) {
+    if !pay_payment_link(&state, &link, phone) {
         let current = by_token(&state, &token).unwrap_or(link);
         let notice = format!(
             "This link is {} and cannot be paid.",
@@ -198,27 +190,6 @@ async fn pay(
         );
         return (StatusCode::CONFLICT, render_page(&current, Some(&notice))).into_response();
     }
-    receive_transaction(
-        &state,
-        Transaction {
-            id: state.ids.uuid(),
-            sequence: state.ids.next_sequence(),
-            owner: link.meta.owner.clone(),
-            reference,
-            till_number: link.till_number.clone(),
-            amount: link.amount,
-            currency: link.currency,
-            originated_at_ms: now_ms,
-            kind: TransactionKind::Buygoods(Payer {
-                phone_number: phone,
-                first_name: None,
-                middle_name: None,
-                last_name: None,
-            }),
-            status: TransactionStatus::Received,
-        },
-        base_of(&link.meta.self_url),
-    );
     let current = by_token(&state, &token).unwrap_or(link);
     (
         [(header::CACHE_CONTROL, "no-store")],

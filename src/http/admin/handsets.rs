@@ -15,7 +15,7 @@ use crate::domain::incoming_payment::IncomingPayment;
 use crate::domain::phone::PhoneNumber;
 use crate::http::error::ApiError;
 use crate::http::extract::ApiJson;
-use crate::lifecycle::answer_prompt;
+use crate::lifecycle::{answer_prompt, pay_payment_link};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -23,6 +23,33 @@ pub fn router() -> Router<AppState> {
         .route("/_sandbox/prompts/{target}/{answer}", post(answer))
         .route("/_sandbox/handsets", get(handsets))
         .route("/_sandbox/handsets/{phone}", put(set_handset))
+        .route("/_sandbox/payment_links/{id}/pay", post(pay_link))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PayLink {
+    phone_number: String,
+}
+
+/// A customer pays a payment link (by the link's id), as through its page.
+async fn pay_link(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PayLink>,
+) -> Result<Json<Value>, ApiError> {
+    let phone = PhoneNumber::parse(Some(&body.phone_number))?;
+    let link = Uuid::parse_str(id.trim())
+        .ok()
+        .and_then(|id| state.store.payment_links.find_any(|l| l.meta.id == id))
+        .ok_or_else(|| ApiError::NotFound("Payment link not found".into()))?;
+    if !pay_payment_link(&state, &link, phone) {
+        return Err(ApiError::BadRequest(format!(
+            "Only active payment links can be paid; this one is {}",
+            link.state.status()
+        )));
+    }
+    Ok(Json(json!({"id": link.meta.id, "status": "Paid"})))
 }
 
 #[derive(Deserialize)]
