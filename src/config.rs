@@ -17,10 +17,12 @@ pub const DEFAULT_INITIAL_BALANCE: &str = "1000000";
 #[command(
     name = "k2-sandbox",
     version,
+    args_conflicts_with_subcommands = true,
     about = "A local emulator of the Kopo Kopo K2 Connect payments API",
-    long_about = "A local emulator of the Kopo Kopo K2 Connect payments API: OAuth, STK push \
-                  (incoming payments) and signed asynchronous callbacks, offline and in \
-                  milliseconds. Without a subcommand it runs `serve`."
+    long_about = "A local emulator of the Kopo Kopo K2 Connect payments API: every endpoint, \
+                  signed asynchronous callbacks and webhooks, a ledger, and a control plane \
+                  under /_sandbox/ that the client commands drive. Without a subcommand it \
+                  runs `serve`."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -35,14 +37,117 @@ pub struct Cli {
 pub enum Command {
     /// Run the emulator (the default).
     Serve(ServeArgs),
+    /// Exit 0 if a running sandbox answers its health check (for container health checks).
+    Healthcheck(ClientArgs),
+    /// Simulate real-world activity and fire its webhook, e.g. `trigger buygoods --amount 100`.
+    Trigger(TriggerArgs),
+    /// Answer a pending STK push as the customer: `stk pay|wrong-pin|cancel|timeout|
+    /// unreachable|insufficient-funds <incoming payment id | phone number>`.
+    Stk(StkArgs),
+    /// Read or move the sandbox clock: `clock show`, `clock advance 7d`, `clock set <instant>`.
+    Clock(ClockArgs),
+    /// Forget every resource, delivery and balance (or one application's with --client-id).
+    Reset(ResetArgs),
+}
+
+/// How the CLI reaches a running sandbox.
+#[derive(Debug, Clone, Args)]
+pub struct ClientArgs {
+    /// Base URL of the running sandbox.
+    #[arg(long, env = "K2_SANDBOX_URL", default_value = "http://127.0.0.1:8080")]
+    pub url: Url,
+
+    /// The sandbox's --admin-token, if it has one.
+    #[arg(long, env = "K2_SANDBOX_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TriggerArgs {
+    /// buygoods, buygoods-reversed, b2b, b2b-reversed, settlement, customer-created, card,
+    /// card-voided, card-reversed (or a full event type such as buygoods_transaction_received).
+    pub event: String,
+    /// Till the money goes to (default 000000).
+    #[arg(long)]
+    pub till: Option<String>,
+    /// Amount in KES (default 100).
+    #[arg(long)]
+    pub amount: Option<String>,
+    /// The payer's or customer's phone number (default +254712345678).
+    #[arg(long)]
+    pub phone: Option<String>,
+    #[arg(long)]
+    pub first_name: Option<String>,
+    #[arg(long)]
+    pub middle_name: Option<String>,
+    #[arg(long)]
+    pub last_name: Option<String>,
+    /// The paying till, for b2b (default 000001).
+    #[arg(long)]
+    pub sending_till: Option<String>,
+    /// The transaction a reversal reverses (id or M-PESA reference); default: a new one.
+    #[arg(long)]
+    pub transaction: Option<String>,
+    /// Masked card number, for card events.
+    #[arg(long)]
+    pub card_number: Option<String>,
+    /// The application it happens to (default: the sandbox's configured one).
+    #[arg(long)]
+    pub client_id: Option<String>,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StkArgs {
+    /// pay, wrong-pin, cancel, timeout, unreachable or insufficient-funds.
+    pub answer: String,
+    /// The incoming payment's id, or a phone number (its latest pending prompt).
+    pub target: String,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ClockArgs {
+    #[command(subcommand)]
+    pub action: ClockAction,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClockAction {
+    /// Print the sandbox's time.
+    Show,
+    /// Move the clock forward by a duration such as 90s, 15m, 3h or 7d.
+    Advance { by: String },
+    /// Move the clock forward to an RFC 3339 instant.
+    Set { to: String },
+}
+
+#[derive(Debug, Args)]
+pub struct ResetArgs {
+    /// Reset only this application's world.
+    #[arg(long)]
+    pub client_id: Option<String>,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+/// What the binary was asked to do.
+pub enum Invocation {
+    Serve(ServeArgs),
+    Client(Command),
 }
 
 impl Cli {
-    /// The serve flags, whether given before or after the (optional) `serve` subcommand.
-    pub fn into_serve_args(self) -> ServeArgs {
+    /// Serve (with the flags given before or after the optional `serve`), or a client command.
+    pub fn invocation(self) -> Invocation {
         match self.command {
-            Some(Command::Serve(args)) => args,
-            None => self.serve,
+            Some(Command::Serve(args)) => Invocation::Serve(args),
+            None => Invocation::Serve(self.serve),
+            Some(other) => Invocation::Client(other),
         }
     }
 }
@@ -234,9 +339,12 @@ mod tests {
 
     #[test]
     fn defaults_match_the_clap_defaults() {
-        let parsed = Cli::try_parse_from(["k2-sandbox"])
+        let Invocation::Serve(parsed) = Cli::try_parse_from(["k2-sandbox"])
             .expect("no flags parse")
-            .into_serve_args();
+            .invocation()
+        else {
+            panic!("no subcommand means serve");
+        };
         let default = ServeArgs::default();
         // Env twins may be set by whoever runs the tests; compare only what they cannot reach.
         if std::env::vars().all(|(k, _)| !k.starts_with("K2_SANDBOX_")) {

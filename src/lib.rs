@@ -15,6 +15,7 @@
 //! future resolves, then drains. Split so tests can bind port 0 and learn the port.
 
 pub mod callbacks;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;

@@ -1,15 +1,22 @@
 //! The `k2-sandbox` binary: parse the CLI, set up logging, build, serve until a signal.
 
 use std::io::Write as _;
+use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Parser as _;
 use k2_sandbox::Sandbox;
-use k2_sandbox::config::Cli;
+use k2_sandbox::config::{Cli, Invocation, ServeArgs};
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args = Cli::parse().into_serve_args();
+async fn main() -> anyhow::Result<ExitCode> {
+    match Cli::parse().invocation() {
+        Invocation::Serve(args) => serve(args).await.map(|()| ExitCode::SUCCESS),
+        Invocation::Client(command) => k2_sandbox::cli::run(command).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     k2_sandbox::telemetry::init(args.log_format, std::io::stderr);
     tracing::info!(config = %args.masked_summary(), "starting k2-sandbox {}", env!("CARGO_PKG_VERSION"));
 

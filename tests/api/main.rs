@@ -2,6 +2,7 @@
 
 mod auth;
 mod callbacks;
+mod cli;
 mod control_plane;
 mod errors;
 mod events;

@@ -170,7 +170,9 @@ async fn invalid_links_get_400s() {
 async fn the_control_plane_can_pay_a_link_as_a_customer() {
     let app = spawn_virtual_app().await;
     let token = app.token().await;
-    let location = app.create(LINKS, &token, &link_request("http://127.0.0.1:9/cb")).await;
+    let location = app
+        .create(LINKS, &token, &link_request("http://127.0.0.1:9/cb"))
+        .await;
     let id = location.rsplit('/').next().expect("id");
     let pay = |phone: &str| {
         app.client
@@ -183,5 +185,8 @@ async fn the_control_plane_can_pay_a_link_as_a_customer() {
     let view = &app.get_json(&location, &token).await["data"]["attributes"]["payment_link"];
     assert_eq!(view["status"], "Paid");
     assert_eq!(view["sender_phone_number"], "+254712345678");
-    assert_eq!(pay("+254712345678").await.expect("pay").status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        pay("+254712345678").await.expect("pay").status(),
+        StatusCode::BAD_REQUEST
+    );
 }

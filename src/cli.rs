@@ -1,0 +1,213 @@
+//! The client commands: drive a running sandbox through its control plane (`--url`) with
+//! readable output. Exit code 0 on success, 1 when the sandbox refuses, 2 when it cannot be
+//! reached.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::config::{ClientArgs, ClockAction, Command};
+
+/// Short names for `trigger`.
+fn event_type(name: &str) -> String {
+    match name.trim().to_ascii_lowercase().replace('-', "_").as_str() {
+        "buygoods" | "buygoods_received" => "buygoods_transaction_received".into(),
+        "buygoods_reversed" => "buygoods_transaction_reversed".into(),
+        "b2b" | "b2b_received" => "b2b_transaction_received".into(),
+        "b2b_reversed" => "b2b_transaction_reversed".into(),
+        "settlement" | "settlement_transfer" => "settlement_transfer_completed".into(),
+        "customer" | "customer_created" => "customer_created".into(),
+        "card" | "card_received" => "card_transaction_received".into(),
+        "card_voided" => "card_transaction_voided".into(),
+        "card_reversed" => "card_transaction_reversed".into(),
+        other => other.to_string(),
+    }
+}
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    admin_token: Option<String>,
+}
+
+enum Failure {
+    /// The sandbox answered, but not with success.
+    Refused(String),
+    Unreachable(String),
+}
+
+impl Client {
+    fn new(args: &ClientArgs) -> anyhow::Result<Self> {
+        Ok(Self {
+            http: reqwest::Client::builder()
+                .no_proxy()
+                .timeout(Duration::from_secs(90))
+                .build()?,
+            base: args.url.as_str().trim_end_matches('/').to_string(),
+            admin_token: args.admin_token.clone(),
+        })
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, Failure> {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = &self.admin_token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| Failure::Unreachable(format!("cannot reach {}: {e}", self.base)))?;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        if status.is_success() {
+            Ok(body)
+        } else {
+            let message = body["error_message"]
+                .as_str()
+                .map_or_else(|| body["error_message"].to_string(), str::to_string);
+            Err(Failure::Refused(format!("{status}: {message}")))
+        }
+    }
+}
+
+fn clock_line(body: &Value) -> String {
+    format!(
+        "now {} ({}), {} jobs pending",
+        body["now"].as_str().unwrap_or("?"),
+        if body["virtual"] == true {
+            "virtual"
+        } else {
+            "real time"
+        },
+        body["pending_jobs"]
+    )
+}
+
+async fn execute(command: Command) -> anyhow::Result<Result<String, Failure>> {
+    use reqwest::Method;
+    Ok(match command {
+        Command::Serve(_) => unreachable!("serve is not a client command"),
+        Command::Healthcheck(args) => Client::new(&args)?
+            .call(Method::GET, "/_sandbox/health", None)
+            .await
+            .map(|b| {
+                format!(
+                    "{} (k2-sandbox {})",
+                    b["status"].as_str().unwrap_or("?"),
+                    b["version"].as_str().unwrap_or("?")
+                )
+            }),
+        Command::Trigger(t) => {
+            let body = json!({
+                "type": event_type(&t.event),
+                "client_id": t.client_id,
+                "till_number": t.till,
+                "amount": t.amount,
+                "phone_number": t.phone,
+                "first_name": t.first_name,
+                "middle_name": t.middle_name,
+                "last_name": t.last_name,
+                "sending_till": t.sending_till,
+                "transaction": t.transaction,
+                "card_number": t.card_number,
+            });
+            Client::new(&t.client)?
+                .call(Method::POST, "/_sandbox/events", Some(body))
+                .await
+                .map(|b| {
+                    format!(
+                        "{} {} (resource {}): {} deliveries queued",
+                        b["topic"].as_str().unwrap_or("?"),
+                        b["id"].as_str().unwrap_or("?"),
+                        b["resource_id"].as_str().unwrap_or("?"),
+                        b["deliveries"]
+                    )
+                })
+        }
+        Command::Stk(s) => {
+            let answer = s.answer.replace('-', "_");
+            Client::new(&s.client)?
+                .call(
+                    Method::POST,
+                    &format!("/_sandbox/prompts/{}/{answer}", s.target.trim()),
+                    None,
+                )
+                .await
+                .map(|b| {
+                    format!(
+                        "incoming payment {}: {}",
+                        b["id"].as_str().unwrap_or("?"),
+                        b["status"].as_str().unwrap_or("?")
+                    )
+                })
+        }
+        Command::Clock(c) => {
+            let client = Client::new(&c.client)?;
+            let result = match c.action {
+                ClockAction::Show => client.call(Method::GET, "/_sandbox/clock", None).await,
+                ClockAction::Advance { by } => {
+                    client
+                        .call(
+                            Method::POST,
+                            "/_sandbox/clock/advance",
+                            Some(json!({ "by": by })),
+                        )
+                        .await
+                }
+                ClockAction::Set { to } => {
+                    client
+                        .call(
+                            Method::POST,
+                            "/_sandbox/clock/set",
+                            Some(json!({ "to": to })),
+                        )
+                        .await
+                }
+            };
+            result.map(|b| clock_line(&b))
+        }
+        Command::Reset(r) => {
+            let path = match &r.client_id {
+                Some(id) => format!(
+                    "/_sandbox/reset?client_id={}",
+                    url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
+                ),
+                None => "/_sandbox/reset".to_string(),
+            };
+            Client::new(&r.client)?
+                .call(Method::POST, &path, None)
+                .await
+                .map(|_| match r.client_id {
+                    Some(id) => format!("reset application {id}"),
+                    None => "reset everything".to_string(),
+                })
+        }
+    })
+}
+
+/// Runs a client command, printing its result; the exit code says how it went.
+pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    Ok(match execute(command).await? {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(Failure::Refused(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Unreachable(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    })
+}
