@@ -2,7 +2,9 @@
 //!
 //! [`Clock`] is real time by default, or a virtual clock frozen at a fixed instant (`--clock`).
 //! Either way it can be advanced from the control plane: the advance is an offset added to the
-//! base, so token expiry, due results and callback retries all see the same "now".
+//! base, so token expiry, due results and callback retries all see the same "now". Each
+//! application (tenant) may also run ahead on its own: its "now" is the clock's plus its own
+//! offset, so one tenant's "three days later" never moves another's.
 //! [`IdGen`] draws ids, references and tokens: from the OS when no seed is given, or from a
 //! seeded ChaCha stream per draw (`--seed`), so the n-th draw of a run is always the same value.
 //! Neither type takes a lock: both are atomics, safe to call from any handler.
@@ -32,6 +34,8 @@ struct ClockInner {
     frozen_at_ms: Option<i64>,
     /// Milliseconds added by `advance`, in both modes.
     offset_ms: AtomicI64,
+    /// Milliseconds one tenant's clock runs ahead of the shared one.
+    tenants: dashmap::DashMap<String, i64>,
 }
 
 impl Clock {
@@ -48,6 +52,7 @@ impl Clock {
             inner: Arc::new(ClockInner {
                 frozen_at_ms,
                 offset_ms: AtomicI64::new(0),
+                tenants: dashmap::DashMap::new(),
             }),
         }
     }
@@ -69,11 +74,30 @@ impl Clock {
         to_eat(self.now_ms())
     }
 
-    /// Moves the clock forward; it never goes back, so due order is preserved.
+    /// Moves the clock forward for everyone; it never goes back, so due order is preserved.
     pub fn advance(&self, by_ms: i64) {
         self.inner
             .offset_ms
             .fetch_add(by_ms.max(0), Ordering::AcqRel);
+    }
+
+    /// How far `tenant`'s clock runs ahead of the shared one.
+    pub fn tenant_offset_ms(&self, tenant: &str) -> i64 {
+        self.inner.tenants.get(tenant).map_or(0, |o| *o)
+    }
+
+    /// Now, on `tenant`'s clock.
+    pub fn now_ms_of(&self, tenant: &str) -> i64 {
+        self.now_ms() + self.tenant_offset_ms(tenant)
+    }
+
+    pub fn now_of(&self, tenant: &str) -> DateTime<FixedOffset> {
+        to_eat(self.now_ms_of(tenant))
+    }
+
+    /// Moves one tenant's clock forward.
+    pub fn advance_tenant(&self, tenant: &str, by_ms: i64) {
+        *self.inner.tenants.entry(tenant.to_string()).or_insert(0) += by_ms.max(0);
     }
 }
 
@@ -195,5 +219,9 @@ mod tests {
         assert_eq!(format_seconds(clock.now()), "2026-01-02T06:04:05+03:00");
         clock.advance(1_500);
         assert_eq!(format_millis(clock.now()), "2026-01-02T06:04:06.500+03:00");
+        clock.advance_tenant("a", 1_000);
+        assert_eq!(clock.now_ms_of("a") - clock.now_ms_of("b"), 1_000);
+        clock.advance(1);
+        assert_eq!(clock.now_ms_of("a") - clock.now_ms(), 1_000);
     }
 }

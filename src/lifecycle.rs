@@ -98,8 +98,12 @@ fn settle_and_call_back<T, D>(
 /// A pending STK push falls due: its phone answers as its behaviour says, or, if it waits for
 /// a control-plane answer, the prompt expires after the STK timeout.
 fn prompt_due(state: &AppState, id: Uuid) {
-    let Some((phone, initiated_at_ms)) = state.store.incoming_payments.update(id, |p| {
-        (p.request.subscriber.phone_number.clone(), p.initiated_at_ms)
+    let Some((owner, phone, initiated_at_ms)) = state.store.incoming_payments.update(id, |p| {
+        (
+            p.owner.clone(),
+            p.request.subscriber.phone_number.clone(),
+            p.initiated_at_ms,
+        )
     }) else {
         return;
     };
@@ -109,9 +113,10 @@ fn prompt_due(state: &AppState, id: Uuid) {
         }
         Behaviour::Manual => {
             let expires_at = initiated_at_ms + state.settings.stk_timeout.as_millis() as i64;
-            let wait = (expires_at - state.clock.now_ms()).max(0) as u64;
+            let wait = (expires_at - state.clock.now_ms_of(&owner)).max(0) as u64;
             state.scheduler.schedule(
                 Job::Settle(Settle::IncomingPaymentExpiry, id),
+                &owner,
                 std::time::Duration::from_millis(wait),
             );
         }
@@ -121,7 +126,14 @@ fn prompt_due(state: &AppState, id: Uuid) {
 /// Answers a pending STK prompt: the payment settles with the answer's outcome, calls back,
 /// and a payment becomes a received transaction. False if it was no longer pending.
 pub fn answer_prompt(state: &AppState, id: Uuid, answer: Answer) -> bool {
-    let now_ms = state.clock.now_ms();
+    let Some(owner) = state
+        .store
+        .incoming_payments
+        .update(id, |p| p.owner.clone())
+    else {
+        return false;
+    };
+    let now_ms = state.clock.now_ms_of(&owner);
     let outcome = answer.outcome();
     let mut settled = false;
     let mut paid: Option<(Transaction, String)> = None;
@@ -189,7 +201,7 @@ pub fn emit_transaction_event(
     base_url: &str,
 ) -> Uuid {
     let id = state.ids.uuid();
-    let now_ms = state.clock.now_ms();
+    let now_ms = state.clock.now_ms_of(&tx.owner);
     let frame = EventFrame {
         id,
         created_at_ms: now_ms,
@@ -247,13 +259,12 @@ pub fn emit(state: &AppState, event: WebhookEvent) {
 }
 
 fn settle_send_money(state: &AppState, id: Uuid) {
-    let now_ms = state.clock.now_ms();
     settle_and_call_back::<_, Document<crate::wire::send_money::SendMoneyAttributes>>(
         state,
         &state.store.send_money,
         "send_money",
         id,
-        |s| s.settle(now_ms),
+        |s| s.settle(state.clock.now_ms_of(&s.meta.owner)),
         |s| s.callback_url.clone(),
         |s| s.meta.owner.clone(),
     );
@@ -321,7 +332,7 @@ fn settle_sms_notification(state: &AppState, id: Uuid) {
             }
             if let Some(phone_number) = &phone {
                 let mut meta = n.meta.clone();
-                meta.created_at_ms = state.clock.now_ms();
+                meta.created_at_ms = state.clock.now_ms_of(&n.meta.owner);
                 sent = Some(SentSms {
                     meta,
                     phone_number: phone_number.clone(),
@@ -350,7 +361,10 @@ fn settle_sms_notification(state: &AppState, id: Uuid) {
 }
 
 fn settle_reversal(state: &AppState, id: Uuid) {
-    let now_ms = state.clock.now_ms();
+    let Some(owner) = state.store.reversals.update(id, |r| r.meta.owner.clone()) else {
+        return;
+    };
+    let now_ms = state.clock.now_ms_of(&owner);
     let mut outcome: Option<(Uuid, bool, String)> = None;
     settle_and_call_back::<_, Document<crate::wire::reversals::ReversalAttributes>>(
         state,
@@ -440,7 +454,7 @@ pub fn finish_payment_link(state: &AppState, id: Uuid, to: LinkState) -> bool {
 /// A customer pays an active payment link: the link reports Paid (and calls back), and the
 /// payment is a Buygoods transaction received into the link's till. False if not active.
 pub fn pay_payment_link(state: &AppState, link: &PaymentLink, phone: PhoneNumber) -> bool {
-    let now_ms = state.clock.now_ms();
+    let now_ms = state.clock.now_ms_of(&link.meta.owner);
     let reference = state.ids.mpesa_reference();
     let paid = LinkState::Paid {
         transaction_reference: reference.clone(),

@@ -11,7 +11,7 @@
 //! `.await`. Jobs are executed after it is released.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -52,12 +52,19 @@ struct Entry {
     job: Job,
 }
 
+/// One heap per tenant: a job is due on its tenant's clock, which may run ahead.
 #[derive(Default)]
 struct Queue {
-    heap: BinaryHeap<Reverse<Entry>>,
+    heaps: HashMap<String, BinaryHeap<Reverse<Entry>>>,
     next_seq: u64,
     /// Jobs popped and not yet finished.
     in_flight: usize,
+}
+
+impl Queue {
+    fn len(&self) -> usize {
+        self.heaps.values().map(BinaryHeap::len).sum()
+    }
 }
 
 #[derive(Clone)]
@@ -95,14 +102,17 @@ impl Scheduler {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Schedules `job` to run `after` from now on the sandbox clock.
-    pub fn schedule(&self, job: Job, after: Duration) {
-        let due_ms = self.inner.clock.now_ms() + after.as_millis() as i64;
+    /// Schedules `job` of `tenant` to run `after` from now on that tenant's clock.
+    pub fn schedule(&self, job: Job, tenant: &str, after: Duration) {
+        let due_ms = self.inner.clock.now_ms_of(tenant) + after.as_millis() as i64;
         {
             let mut q = self.queue();
             let seq = q.next_seq;
             q.next_seq += 1;
-            q.heap.push(Reverse(Entry { due_ms, seq, job }));
+            q.heaps
+                .entry(tenant.to_string())
+                .or_default()
+                .push(Reverse(Entry { due_ms, seq, job }));
         }
         self.inner.wake.notify_one();
     }
@@ -114,29 +124,43 @@ impl Scheduler {
 
     /// Drops every queued job (a reset); jobs already running finish.
     pub fn clear(&self) {
-        self.queue().heap.clear();
+        self.queue().heaps.clear();
     }
 
     /// Number of jobs queued or running.
     pub fn pending(&self) -> usize {
         let q = self.queue();
-        q.heap.len() + q.in_flight
+        q.len() + q.in_flight
     }
 
-    fn pop_due(&self, now_ms: i64) -> Vec<Job> {
+    /// Every job due on its tenant's clock, in due order on the shared clock (then in
+    /// scheduling order): one tenant's jobs keep their own due order.
+    fn pop_due(&self) -> Vec<Job> {
+        let clock = &self.inner.clock;
         let mut q = self.queue();
-        let mut due = Vec::new();
-        while q.heap.peek().is_some_and(|e| e.0.due_ms <= now_ms) {
-            if let Some(Reverse(entry)) = q.heap.pop() {
-                due.push(entry.job);
+        let mut due: Vec<(i64, u64, Job)> = Vec::new();
+        for (tenant, heap) in &mut q.heaps {
+            let offset = clock.tenant_offset_ms(tenant);
+            let now = clock.now_ms() + offset;
+            while heap.peek().is_some_and(|e| e.0.due_ms <= now) {
+                if let Some(Reverse(e)) = heap.pop() {
+                    due.push((e.due_ms - offset, e.seq, e.job));
+                }
             }
         }
+        due.sort_by_key(|(at, seq, _)| (*at, *seq));
         q.in_flight += due.len();
-        due
+        due.into_iter().map(|(_, _, job)| job).collect()
     }
 
-    fn next_due_ms(&self) -> Option<i64> {
-        self.queue().heap.peek().map(|e| e.0.due_ms)
+    /// How long until the next job falls due, on its tenant's clock.
+    fn next_wait_ms(&self) -> Option<i64> {
+        let clock = &self.inner.clock;
+        let q = self.queue();
+        q.heaps
+            .iter()
+            .filter_map(|(tenant, heap)| heap.peek().map(|e| e.0.due_ms - clock.now_ms_of(tenant)))
+            .min()
     }
 
     fn finish(&self) {
@@ -146,9 +170,14 @@ impl Scheduler {
         self.inner.wake.notify_one();
     }
 
-    fn is_idle(&self, now_ms: i64) -> bool {
+    fn is_idle(&self) -> bool {
+        let clock = &self.inner.clock;
         let q = self.queue();
-        q.in_flight == 0 && q.heap.peek().is_none_or(|e| e.0.due_ms > now_ms)
+        q.in_flight == 0
+            && q.heaps.iter().all(|(tenant, heap)| {
+                heap.peek()
+                    .is_none_or(|e| e.0.due_ms > clock.now_ms_of(tenant))
+            })
     }
 
     /// Resolves once nothing is due and nothing runs, or after `limit`. Returns whether idle.
@@ -159,7 +188,7 @@ impl Scheduler {
                 let progressed = self.inner.progress.notified();
                 tokio::pin!(progressed);
                 progressed.as_mut().enable();
-                if self.is_idle(self.inner.clock.now_ms()) {
+                if self.is_idle() {
                     return;
                 }
                 self.inner.wake.notify_one();
@@ -182,8 +211,7 @@ impl Scheduler {
             tokio::pin!(woken);
             woken.as_mut().enable();
 
-            let now = self.inner.clock.now_ms();
-            for job in self.pop_due(now) {
+            for job in self.pop_due() {
                 match execute(job) {
                     None => self.finish(),
                     Some(fut) => {
@@ -199,9 +227,9 @@ impl Scheduler {
 
             // On real time, sleep until the next job is due; a virtual clock only moves when
             // advanced, which wakes us.
-            let sleep_for = match self.next_due_ms() {
-                Some(due) if !self.inner.clock.is_virtual() => {
-                    Duration::from_millis((due - now).max(0) as u64)
+            let sleep_for = match self.next_wait_ms() {
+                Some(wait) if !self.inner.clock.is_virtual() => {
+                    Duration::from_millis(wait.max(0) as u64)
                 }
                 _ => Duration::from_secs(3600),
             };
@@ -225,8 +253,8 @@ mod tests {
         let scheduler = Scheduler::new(clock.clone());
         let ran = Arc::new(Mutex::new(Vec::new()));
         let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
-        scheduler.schedule(Job::Deliver(b), Duration::from_secs(2));
-        scheduler.schedule(Job::Deliver(a), Duration::from_secs(1));
+        scheduler.schedule(Job::Deliver(b), "t", Duration::from_secs(2));
+        scheduler.schedule(Job::Deliver(a), "t", Duration::from_secs(1));
 
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let log = ran.clone();
@@ -265,7 +293,7 @@ mod tests {
     async fn real_time_jobs_run_when_due() {
         let scheduler = Scheduler::new(Clock::real());
         let count = Arc::new(AtomicUsize::new(0));
-        scheduler.schedule(Job::Deliver(Uuid::nil()), Duration::from_millis(20));
+        scheduler.schedule(Job::Deliver(Uuid::nil()), "t", Duration::from_millis(20));
         let c = count.clone();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let worker = tokio::spawn(scheduler.clone().run(

@@ -108,7 +108,7 @@ fn frame(
     payload: impl FnOnce(&EventFrame<'_>) -> (serde_json::Value, Uuid),
 ) -> (Uuid, Uuid) {
     let id = state.ids.uuid();
-    let now_ms = state.clock.now_ms();
+    let now_ms = state.clock.now_ms_of(&a.owner);
     let frame = EventFrame {
         id,
         created_at_ms: now_ms,
@@ -152,7 +152,7 @@ fn new_transaction(state: &AppState, a: &Activity, b2b: bool) -> Result<Transact
         till_number: a.till_number.clone(),
         amount,
         currency: Currency::Kes,
-        originated_at_ms: state.clock.now_ms(),
+        originated_at_ms: state.clock.now_ms_of(&a.owner),
         kind: if b2b {
             TransactionKind::B2b {
                 sending_till: a.sending_till.clone(),
@@ -226,7 +226,7 @@ fn reverse(state: &AppState, a: &Activity, b2b: bool) -> Result<Simulated, Inval
             .update(tx.id, |t| t.status = TransactionStatus::Received);
         return Err(Invalid(e.to_string()));
     }
-    let now_ms = state.clock.now_ms();
+    let now_ms = state.clock.now_ms_of(&tx.owner);
     let mut reversed = tx.clone();
     reversed.status = TransactionStatus::Reversed;
     let event_id = emit_transaction_event(state, &reversed, Some(now_ms), &a.base_url);

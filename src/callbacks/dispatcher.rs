@@ -95,7 +95,7 @@ impl Dispatcher {
             target: target.to_string(),
             signature: sign(api_key, body.as_bytes()),
             body,
-            created_at_ms: self.inner.clock.now_ms(),
+            created_at_ms: self.inner.clock.now_ms_of(owner),
             attempts: Vec::new(),
             state: DeliveryState::Pending,
         };
@@ -103,7 +103,7 @@ impl Dispatcher {
         self.inner.store.insert_delivery(delivery);
         self.inner
             .scheduler
-            .schedule(Job::Deliver(id), Duration::ZERO);
+            .schedule(Job::Deliver(id), owner, Duration::ZERO);
         id
     }
 
@@ -114,16 +114,17 @@ impl Dispatcher {
         let replay = Delivery {
             id: self.inner.ids.uuid(),
             sequence: self.inner.sequence.fetch_add(1, Ordering::Relaxed),
-            created_at_ms: self.inner.clock.now_ms(),
+            created_at_ms: self.inner.clock.now_ms_of(&original.owner),
             attempts: Vec::new(),
             state: DeliveryState::Pending,
             ..original
         };
         let new_id = replay.id;
+        let owner = replay.owner.clone();
         self.inner.store.insert_delivery(replay);
         self.inner
             .scheduler
-            .schedule(Job::Deliver(new_id), Duration::ZERO);
+            .schedule(Job::Deliver(new_id), &owner, Duration::ZERO);
         Some(new_id)
     }
 
@@ -144,7 +145,7 @@ impl Dispatcher {
             target = %delivery.target,
         );
         async {
-            let at_ms = self.inner.clock.now_ms();
+            let at_ms = self.inner.clock.now_ms_of(&delivery.owner);
             let started = Instant::now();
             let result = self
                 .inner
@@ -193,7 +194,9 @@ impl Dispatcher {
                         retry_in_ms = wait.as_millis() as u64,
                         "attempt failed"
                     );
-                    self.inner.scheduler.schedule(Job::Deliver(id), wait);
+                    self.inner
+                        .scheduler
+                        .schedule(Job::Deliver(id), &delivery.owner, wait);
                 }
                 None => {}
             }

@@ -246,7 +246,7 @@ pub fn check_token(state: &AppState, token: &str) -> Result<TokenRecord, TokenPr
     if record.revoked {
         return Err(TokenProblem::Revoked);
     }
-    if !record.is_active(state.clock.now_ms()) {
+    if !record.is_active(state.clock.now_ms_of(&record.client_id)) {
         return Err(TokenProblem::Expired);
     }
     Ok(record)

@@ -31,14 +31,15 @@ async fn create(
     ApiJson(body): ApiJson<IncomingPaymentRequest>,
 ) -> Result<Response, ApiError> {
     let request = NewIncomingPayment::try_from(body)?;
+    let owner = auth.client_id;
     let id = state.ids.uuid();
     tracing::Span::current().record("id", tracing::field::display(id));
     let payment = IncomingPayment {
         id,
         sequence: state.ids.next_sequence(),
-        owner: auth.client_id,
+        owner: owner.clone(),
         request,
-        initiated_at_ms: state.clock.now_ms(),
+        initiated_at_ms: state.clock.now_ms_of(&owner),
         self_url: format!("{base}{COLLECTION}/{id}"),
         planned: PlannedTransaction {
             resource_id: state.ids.uuid(),
@@ -50,6 +51,7 @@ async fn create(
     state.store.incoming_payments.insert(payment);
     state.scheduler.schedule(
         Job::Settle(Settle::IncomingPayment, id),
+        &owner,
         state.settings.callback_delay,
     );
     tracing::info!("incoming payment created");

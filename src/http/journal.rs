@@ -60,12 +60,14 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
     let response_bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
     state.store.journal.record(JournalEntry {
         sequence: 0,
-        at_ms: state.clock.now_ms(),
+        at_ms: client_id
+            .as_deref()
+            .map_or_else(|| state.clock.now_ms(), |c| state.clock.now_ms_of(c)),
         method,
         path,
         query,
         status: parts.status.as_u16(),
-        client_id,
+        client_id: client_id.clone(),
         request_body,
         response_body: text(&response_bytes),
         latency_ms: started.elapsed().as_millis() as u64,

@@ -55,7 +55,7 @@ async fn token(
     }
     let app = client(&state, &params)?;
     let ttl = state.settings.token_ttl;
-    let now_ms = state.clock.now_ms();
+    let now_ms = state.clock.now_ms_of(&app.client_id);
     let access_token = state.ids.token();
     state.store.insert_token(
         &access_token,
@@ -117,7 +117,7 @@ async fn introspect(
     let details = state
         .store
         .token(token)
-        .filter(|r| r.client_id == caller && r.is_active(state.clock.now_ms()))
+        .filter(|r| r.client_id == caller && r.is_active(state.clock.now_ms_of(&r.client_id)))
         .map(|r| IntrospectionDetails {
             scope: "",
             client_id: r.client_id,
@@ -139,7 +139,7 @@ async fn token_info(
         return Err(OAuthError::invalid_token("The access token is missing"));
     };
     let record = check_token(&state, &token).map_err(|p| OAuthError::invalid_token(p.message()))?;
-    let now_ms = state.clock.now_ms();
+    let now_ms = state.clock.now_ms_of(&record.client_id);
     Ok(Json(TokenInfo {
         resource_owner_id: None,
         scope: [],

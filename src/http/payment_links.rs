@@ -68,6 +68,7 @@ async fn create(
     state.store.payment_links.insert(link);
     state.scheduler.schedule(
         Job::Settle(Settle::PaymentLinkExpiry, id),
+        &auth.client_id,
         std::time::Duration::from_millis(LIFETIME_MS as u64),
     );
     Ok(response)

@@ -48,6 +48,7 @@ async fn create(
     state.store.pollings.insert(polling);
     state.scheduler.schedule(
         Job::Settle(Settle::Polling, id),
+        &auth.client_id,
         state.settings.callback_delay,
     );
     Ok(response)

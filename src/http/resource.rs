@@ -18,7 +18,7 @@ pub fn new_envelope(state: &AppState, owner: &str, base: &str, collection: &str)
         id,
         sequence: state.ids.next_sequence(),
         owner: owner.to_string(),
-        created_at_ms: state.clock.now_ms(),
+        created_at_ms: state.clock.now_ms_of(owner),
         self_url: format!("{base}{collection}/{id}"),
     }
 }

@@ -43,7 +43,7 @@ async fn create(
     let callback_url = callback_url_of(body.links.as_ref())?;
 
     // By its id, as in the reference's example, or by its M-PESA reference.
-    let now_ms = state.clock.now_ms();
+    let now_ms = state.clock.now_ms_of(owner);
     let transaction = state
         .store
         .transactions
@@ -114,6 +114,7 @@ async fn create(
     state.store.reversals.insert(reversal);
     state.scheduler.schedule(
         Job::Settle(Settle::Reversal, id),
+        owner,
         state.settings.callback_delay,
     );
     Ok(response)

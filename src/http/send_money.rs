@@ -249,6 +249,7 @@ async fn create(
     state.store.send_money.insert(send_money);
     state.scheduler.schedule(
         Job::Settle(Settle::SendMoney, id),
+        owner,
         state.settings.callback_delay,
     );
     Ok(response)

@@ -46,6 +46,7 @@ async fn create(
     state.store.sms_notifications.insert(notification);
     state.scheduler.schedule(
         Job::Settle(Settle::SmsNotification, id),
+        &auth.client_id,
         state.settings.callback_delay,
     );
     Ok(response)

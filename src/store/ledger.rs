@@ -68,7 +68,7 @@ impl Ledger {
                 amount,
                 balance_after,
                 memo: memo.to_string(),
-                at_ms: self.clock.now_ms(),
+                at_ms: self.clock.now_ms_of(owner),
             },
         );
     }

@@ -59,7 +59,7 @@ async fn the_clock_can_be_read_and_advanced() {
         .expect("json");
     assert_eq!(
         clock,
-        json!({"now": "2026-05-01T10:00:00.000+03:00", "virtual": true, "pending_jobs": 0})
+        json!({"now": "2026-05-01T10:00:00.000+03:00", "virtual": true, "client_id": null, "pending_jobs": 0})
     );
 
     let advanced = app.advance("1d 2h").await;
@@ -361,4 +361,62 @@ async fn an_admin_token_guards_the_control_plane_but_not_health() {
         .await
         .expect("allowed");
     assert_eq!(allowed.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn each_tenant_can_run_its_own_clock() {
+    let app = spawn_app_with(|a| {
+        a.auto_tenants = true;
+        a.clock = Some(FIXED_CLOCK.parse().expect("clock"));
+        a.callback_delay_ms = RESULT_DELAY_MS;
+    })
+    .await;
+    let alice = app.token_of("alice", "a").await;
+    let bob = app.token_of("bob", "b").await;
+    let a = app.stk_push(&alice, "http://127.0.0.1:9/cb").await;
+    let b = app.stk_push(&bob, "http://127.0.0.1:9/cb").await;
+
+    let moved: Value = app
+        .client
+        .post(app.url("/_sandbox/clock/advance"))
+        .json(&json!({"by": "1s", "client_id": "alice"}))
+        .send()
+        .await
+        .expect("advance")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(moved["now"], "2026-05-01T10:00:01.000+03:00");
+    assert_eq!(moved["client_id"], "alice");
+    assert_eq!(
+        app.get_json(&a, &alice).await["data"]["attributes"]["status"],
+        "Success"
+    );
+    assert_eq!(
+        app.get_json(&b, &bob).await["data"]["attributes"]["status"],
+        "Pending"
+    );
+    let shared: Value = app
+        .client
+        .get(app.url("/_sandbox/clock"))
+        .send()
+        .await
+        .expect("clock")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(shared["now"], "2026-05-01T10:00:00.000+03:00");
+
+    // Alice's token expires on her clock only.
+    app.client
+        .post(app.url("/_sandbox/clock/advance"))
+        .json(&json!({"by": "1h", "client_id": "alice"}))
+        .send()
+        .await
+        .expect("advance");
+    assert_eq!(
+        app.get_with_token(&a, &alice).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(app.get_with_token(&b, &bob).await.status(), StatusCode::OK);
 }

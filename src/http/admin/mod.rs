@@ -224,20 +224,52 @@ struct ClockView {
     now: String,
     #[serde(rename = "virtual")]
     is_virtual: bool,
+    /// Whose clock: an application that runs ahead on its own, or null for the shared one.
+    client_id: Option<String>,
     /// Results and callback attempts still queued or running.
     pending_jobs: usize,
 }
 
-fn clock_view(state: &AppState) -> ClockView {
+fn clock_view(state: &AppState, client_id: Option<String>) -> ClockView {
+    let now_ms = client_id
+        .as_deref()
+        .map_or_else(|| state.clock.now_ms(), |c| state.clock.now_ms_of(c));
     ClockView {
-        now: format_millis(state.clock.now()),
+        now: format_millis(to_eat(now_ms)),
         is_virtual: state.clock.is_virtual(),
+        client_id,
         pending_jobs: state.scheduler.pending(),
     }
 }
 
-async fn clock(State(state): State<AppState>) -> Json<ClockView> {
-    Json(clock_view(&state))
+#[derive(Deserialize)]
+struct ClockQuery {
+    client_id: Option<String>,
+}
+
+async fn clock(State(state): State<AppState>, Query(q): Query<ClockQuery>) -> Json<ClockView> {
+    Json(clock_view(&state, q.client_id))
+}
+
+/// Moves the shared clock, or one application's, forward by `by_ms`; then waits until every
+/// result and callback attempt that became due has run, so the caller can assert at once.
+async fn move_clock(
+    state: &AppState,
+    client_id: Option<String>,
+    by_ms: i64,
+) -> Result<Json<ClockView>, ApiError> {
+    match client_id.as_deref() {
+        Some(tenant) => state.clock.advance_tenant(tenant, by_ms),
+        None => state.clock.advance(by_ms),
+    }
+    state.scheduler.clock_moved();
+    if !state.scheduler.wait_idle(SETTLE_LIMIT).await {
+        return Err(ApiError::Internal(
+            "due work did not finish within 60 s".into(),
+        ));
+    }
+    tracing::info!(by_ms, client_id = ?client_id, "clock advanced");
+    Ok(Json(clock_view(state, client_id)))
 }
 
 #[derive(Deserialize)]
@@ -245,10 +277,10 @@ async fn clock(State(state): State<AppState>) -> Json<ClockView> {
 struct Advance {
     /// A duration such as `90s`, `15m`, `3h`, `7d` or `0s` (just run what is due).
     by: String,
+    /// Advance only this application's clock.
+    client_id: Option<String>,
 }
 
-/// Moves the clock forward, then waits until every result and callback attempt that became
-/// due has run, so the caller can assert on them at once.
 async fn advance(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<Advance>,
@@ -259,15 +291,7 @@ async fn advance(
             body.by
         ))
     })?;
-    state.clock.advance(by.as_millis() as i64);
-    state.scheduler.clock_moved();
-    if !state.scheduler.wait_idle(SETTLE_LIMIT).await {
-        return Err(ApiError::Internal(
-            "due work did not finish within 60 s".into(),
-        ));
-    }
-    tracing::info!(by = %body.by, "clock advanced");
-    Ok(Json(clock_view(&state)))
+    move_clock(&state, body.client_id, by.as_millis() as i64).await
 }
 
 #[derive(Deserialize)]
@@ -275,6 +299,8 @@ async fn advance(
 struct SetClock {
     /// An RFC 3339 instant, not before the clock's current time.
     to: String,
+    /// Set only this application's clock.
+    client_id: Option<String>,
 }
 
 /// Moves the clock forward to an instant (it never goes back), then runs what fell due.
@@ -284,20 +310,17 @@ async fn set_clock(
 ) -> Result<Json<ClockView>, ApiError> {
     let to = chrono::DateTime::parse_from_rfc3339(body.to.trim())
         .map_err(|e| ApiError::BadRequest(format!("Invalid instant {:?}: {e}", body.to)))?;
-    let by = to.timestamp_millis() - state.clock.now_ms();
+    let now = body
+        .client_id
+        .as_deref()
+        .map_or_else(|| state.clock.now_ms(), |c| state.clock.now_ms_of(c));
+    let by = to.timestamp_millis() - now;
     if by < 0 {
         return Err(ApiError::BadRequest(
             "The clock only moves forward: that instant has passed".into(),
         ));
     }
-    state.clock.advance(by);
-    state.scheduler.clock_moved();
-    if !state.scheduler.wait_idle(SETTLE_LIMIT).await {
-        return Err(ApiError::Internal(
-            "due work did not finish within 60 s".into(),
-        ));
-    }
-    Ok(Json(clock_view(&state)))
+    move_clock(&state, body.client_id, by).await
 }
 
 #[derive(Deserialize)]
