@@ -25,6 +25,10 @@ fn event_type(name: &str) -> String {
     }
 }
 
+fn encode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
 struct Client {
     http: reqwest::Client,
     base: String,
@@ -152,24 +156,25 @@ async fn execute(command: Command) -> anyhow::Result<Result<String, Failure>> {
         }
         Command::Clock(c) => {
             let client = Client::new(&c.client)?;
+            let tenant = c.client_id;
             let result = match c.action {
-                ClockAction::Show => client.call(Method::GET, "/_sandbox/clock", None).await,
+                ClockAction::Show => {
+                    let path = match &tenant {
+                        Some(id) => format!("/_sandbox/clock?client_id={}", encode(id)),
+                        None => "/_sandbox/clock".to_string(),
+                    };
+                    client.call(Method::GET, &path, None).await
+                }
                 ClockAction::Advance { by } => {
+                    let body = json!({ "by": by, "client_id": tenant });
                     client
-                        .call(
-                            Method::POST,
-                            "/_sandbox/clock/advance",
-                            Some(json!({ "by": by })),
-                        )
+                        .call(Method::POST, "/_sandbox/clock/advance", Some(body))
                         .await
                 }
                 ClockAction::Set { to } => {
+                    let body = json!({ "to": to, "client_id": tenant });
                     client
-                        .call(
-                            Method::POST,
-                            "/_sandbox/clock/set",
-                            Some(json!({ "to": to })),
-                        )
+                        .call(Method::POST, "/_sandbox/clock/set", Some(body))
                         .await
                 }
             };
@@ -177,10 +182,7 @@ async fn execute(command: Command) -> anyhow::Result<Result<String, Failure>> {
         }
         Command::Reset(r) => {
             let path = match &r.client_id {
-                Some(id) => format!(
-                    "/_sandbox/reset?client_id={}",
-                    url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
-                ),
+                Some(id) => format!("/_sandbox/reset?client_id={}", encode(id)),
                 None => "/_sandbox/reset".to_string(),
             };
             Client::new(&r.client)?

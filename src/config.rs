@@ -112,6 +112,9 @@ pub struct StkArgs {
 pub struct ClockArgs {
     #[command(subcommand)]
     pub action: ClockAction,
+    /// One application's own clock instead of the shared one.
+    #[arg(long, global = true)]
+    pub client_id: Option<String>,
     #[command(flatten)]
     pub client: ClientArgs,
 }
