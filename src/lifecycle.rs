@@ -259,7 +259,7 @@ pub fn emit(state: &AppState, event: WebhookEvent) {
 }
 
 fn settle_send_money(state: &AppState, id: Uuid) {
-    settle_and_call_back::<_, Document<crate::wire::send_money::SendMoneyAttributes>>(
+    settle_and_call_back::<_, crate::wire::send_money::SendMoneyView>(
         state,
         &state.store.send_money,
         "send_money",

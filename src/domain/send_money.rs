@@ -43,9 +43,32 @@ impl SendMoneyState {
     }
 }
 
+/// Which API generation created it, and so which document shows it. The published Node SDK
+/// speaks only v1: `/api/v1/payments` and `/api/v1/settlement_transfers`.
+#[derive(Debug, Clone)]
+pub enum Flavor {
+    /// `/api/v2/send_money`.
+    SendMoney,
+    /// `/api/v1/payments`: one payment to a pay recipient.
+    Payment {
+        destination_type: String,
+        destination_reference: Uuid,
+        amount: Amount,
+        description: Option<String>,
+        category: Option<String>,
+        tags: Option<Value>,
+    },
+    /// `/api/v1/settlement_transfers`: money to the merchant's own account.
+    SettlementTransfer {
+        /// `None` for a blind transfer that sweeps the balance.
+        requested: Option<Amount>,
+    },
+}
+
 #[derive(Debug, Clone)]
 pub struct SendMoney {
     pub meta: Envelope,
+    pub flavor: Flavor,
     pub source: Account,
     pub source_identifier: Option<String>,
     pub currency: Currency,

@@ -1,6 +1,6 @@
 //! STK push: `POST /api/v2/incoming_payments` and `GET /api/v2/incoming_payments/{id}`.
 
-use axum::extract::{Path, State};
+use axum::extract::{MatchedPath, Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -18,9 +18,12 @@ use crate::wire::incoming_payments::{IncomingPaymentDocument, IncomingPaymentReq
 const COLLECTION: &str = "/api/v2/incoming_payments";
 
 pub fn router() -> Router<AppState> {
+    // The published Node SDK speaks v1: same request, same document, v1 Locations.
     Router::new()
         .route(COLLECTION, post(create))
         .route("/api/v2/incoming_payments/{id}", get(find))
+        .route("/api/v1/incoming_payments", post(create))
+        .route("/api/v1/incoming_payments/{id}", get(find))
 }
 
 #[tracing::instrument(skip_all, fields(client_id = %auth.client_id, id))]
@@ -28,6 +31,7 @@ async fn create(
     State(state): State<AppState>,
     auth: Authenticated,
     BaseUrl(base): BaseUrl,
+    collection: MatchedPath,
     ApiJson(body): ApiJson<IncomingPaymentRequest>,
 ) -> Result<Response, ApiError> {
     let request = NewIncomingPayment::try_from(body)?;
@@ -40,7 +44,7 @@ async fn create(
         owner: owner.clone(),
         request,
         initiated_at_ms: state.clock.now_ms_of(&owner),
-        self_url: format!("{base}{COLLECTION}/{id}"),
+        self_url: format!("{base}{}/{id}", collection.as_str()),
         planned: PlannedTransaction {
             resource_id: state.ids.uuid(),
             reference: state.ids.mpesa_reference(),

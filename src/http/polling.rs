@@ -1,6 +1,6 @@
 //! `POST /api/v2/polling` and `GET /api/v2/polling/{id}`.
 
-use axum::extract::{Path, State};
+use axum::extract::{MatchedPath, Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -21,12 +21,15 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(COLLECTION, post(create))
         .route("/api/v2/polling/{id}", get(find))
+        .route("/api/v1/polling", post(create))
+        .route("/api/v1/polling/{id}", get(find))
 }
 
 async fn create(
     State(state): State<AppState>,
     auth: Authenticated,
     BaseUrl(base): BaseUrl,
+    collection: MatchedPath,
     ApiJson(body): ApiJson<PollingRequest>,
 ) -> Result<Response, ApiError> {
     let scope = Scope::parse(body.scope.as_deref(), body.scope_reference.as_deref())?;
@@ -36,7 +39,7 @@ async fn create(
         return Err(Invalid("To time must not be before from time".into()).into());
     }
     let polling = Polling {
-        meta: new_envelope(&state, &auth.client_id, &base, COLLECTION),
+        meta: new_envelope(&state, &auth.client_id, &base, collection.as_str()),
         scope,
         from_time,
         to_time,

@@ -2,7 +2,7 @@
 //! `POST`/`GET /api/v2/merchant_wallets`, `/api/v2/merchant_bank_accounts`,
 //! `/api/v2/external_recipients`, and `GET /api/v1/pay_recipients/{id}` (seed 004).
 
-use axum::extract::{Path, State};
+use axum::extract::{MatchedPath, Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -27,13 +27,22 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(WALLETS, post(create_wallet))
         .route("/api/v2/merchant_wallets/{id}", get(find_wallet))
+        .route("/api/v1/merchant_wallets", post(create_wallet))
+        .route("/api/v1/merchant_wallets/{id}", get(find_wallet))
         .route(BANK_ACCOUNTS, post(create_bank_account))
         .route(
             "/api/v2/merchant_bank_accounts/{id}",
             get(find_bank_account),
         )
+        .route("/api/v1/merchant_bank_accounts", post(create_bank_account))
+        .route(
+            "/api/v1/merchant_bank_accounts/{id}",
+            get(find_bank_account),
+        )
         .route(EXTERNAL, post(create_external))
         .route("/api/v2/external_recipients/{id}", get(find_external))
+        // v1 "pay recipients" are the same recipients (`{type, pay_recipient: {...}}`).
+        .route("/api/v1/pay_recipients", post(create_external))
         .route("/api/v1/pay_recipients/{id}", get(find_pay_recipient))
 }
 
@@ -59,20 +68,36 @@ async fn create_wallet(
     State(state): State<AppState>,
     auth: Authenticated,
     BaseUrl(base): BaseUrl,
+    collection: MatchedPath,
     ApiJson(fields): ApiJson<RecipientFields>,
 ) -> Result<Response, ApiError> {
     let kind = fields.merchant_wallet();
-    create_merchant_account(&state, &auth.client_id, &base, WALLETS, &fields, kind)
+    create_merchant_account(
+        &state,
+        &auth.client_id,
+        &base,
+        collection.as_str(),
+        &fields,
+        kind,
+    )
 }
 
 async fn create_bank_account(
     State(state): State<AppState>,
     auth: Authenticated,
     BaseUrl(base): BaseUrl,
+    collection: MatchedPath,
     ApiJson(fields): ApiJson<RecipientFields>,
 ) -> Result<Response, ApiError> {
     let kind = fields.merchant_bank_account();
-    create_merchant_account(&state, &auth.client_id, &base, BANK_ACCOUNTS, &fields, kind)
+    create_merchant_account(
+        &state,
+        &auth.client_id,
+        &base,
+        collection.as_str(),
+        &fields,
+        kind,
+    )
 }
 
 /// A merchant account of the given destination type, or 404.
@@ -124,11 +149,12 @@ async fn create_external(
     State(state): State<AppState>,
     auth: Authenticated,
     BaseUrl(base): BaseUrl,
+    collection: MatchedPath,
     ApiJson(body): ApiJson<ExternalRecipientRequest>,
 ) -> Result<Response, ApiError> {
     let (nickname, details) = body.validate()?;
     let recipient = ExternalRecipient {
-        meta: new_envelope(&state, &auth.client_id, &base, EXTERNAL),
+        meta: new_envelope(&state, &auth.client_id, &base, collection.as_str()),
         nickname,
         details,
         recipient_reference: state.ids.uuid(),

@@ -12,24 +12,34 @@ use super::extract::{ApiJson, Authenticated, BaseUrl};
 use super::resource::{created, new_envelope, show};
 use crate::AppState;
 use crate::domain::ledger::Account;
-use crate::domain::metadata::{Metadata, jsonb_canonical};
+use crate::domain::metadata::{Metadata, js_canonical, jsonb_canonical};
 use crate::domain::money::Currency;
 use crate::domain::recipients::{
     ExternalRecipient, MerchantAccount, MerchantAccountKind, RecipientDetails, SettlementMethod,
 };
-use crate::domain::send_money::{Disbursement, SendMoney, SendMoneyState, destination_amount};
+use crate::domain::send_money::{
+    Disbursement, Flavor, SendMoney, SendMoneyState, destination_amount,
+};
 use crate::domain::{Invalid, lenient_bool, optional_text};
 use crate::scheduler::{Job, Settle};
-use crate::wire::send_money::{DestinationRequest, SendMoneyAttributes, SendMoneyRequest};
-use crate::wire::{Document, callback_url_of};
+use crate::wire::callback_url_of;
+use crate::wire::send_money::{
+    DestinationRequest, PaymentRequest, SendMoneyRequest, SendMoneyView, SettlementTransferRequest,
+};
 
 const COLLECTION: &str = "/api/v2/send_money";
+const PAYMENTS: &str = "/api/v1/payments";
+const SETTLEMENT_TRANSFERS: &str = "/api/v1/settlement_transfers";
 const EXTERNAL: &str = "/api/v2/external_recipients";
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(COLLECTION, post(create))
         .route("/api/v2/send_money/{id}", get(find))
+        .route(PAYMENTS, post(create_payment))
+        .route("/api/v1/payments/{id}", get(find))
+        .route(SETTLEMENT_TRANSFERS, post(create_settlement_transfer))
+        .route("/api/v1/settlement_transfers/{id}", get(find))
 }
 
 /// A destination validated, before anything is created or debited.
@@ -162,85 +172,104 @@ fn preferred_account(state: &AppState, owner: &str) -> Option<MerchantAccount> {
     accounts.into_iter().next()
 }
 
-async fn create(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    BaseUrl(base): BaseUrl,
-    ApiJson(body): ApiJson<SendMoneyRequest>,
-) -> Result<Response, ApiError> {
-    let owner = auth.client_id.as_str();
-    let currency = match body.currency.as_deref().map(str::trim) {
-        None | Some("") => Currency::Kes,
-        Some(c) => Currency::parse(Some(c))?,
-    };
-    let metadata = Metadata::parse(body.metadata.as_ref())?;
-    let callback_url = callback_url_of(body.links.as_ref())?;
-    let source_identifier = optional_text(body.source_identifier.as_deref());
-    let source = Account::from_source(source_identifier.as_deref());
-    let raw = match &body.destinations {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items.clone(),
-        Some(_) => {
-            return Err(ApiError::BadRequest("Destinations must be an array".into()));
-        }
-    };
-    let planned = plan_destinations(&state, owner, &raw)?;
-    let own_accounts = planned.is_empty() || matches!(planned[0].planned, Planned::Merchant(..));
+/// What a request asks to send, validated.
+enum Plan {
+    /// No destination: to the preferred merchant account (or `to`), the whole balance or
+    /// `amount`.
+    Blind {
+        amount: Option<rust_decimal::Decimal>,
+        to: Option<MerchantAccount>,
+    },
+    Destinations(Vec<PlannedDestination>),
+}
 
-    let meta = new_envelope(&state, owner, &base, COLLECTION);
+/// Reserves the money a plan needs from `source` and lays out its disbursements; the `Err`
+/// is the failure the result will report.
+fn reserve(
+    state: &AppState,
+    owner: &str,
+    base: &str,
+    source: &Account,
+    memo: &str,
+    plan: Plan,
+) -> (Vec<Disbursement>, Result<(), String>) {
+    let ledger = &state.store.ledger;
+    match plan {
+        Plan::Blind { amount, to } => {
+            let Some(account) = to.or_else(|| preferred_account(state, owner)) else {
+                return (
+                    Vec::new(),
+                    Err(
+                        "No settlement account is linked to your company: add a merchant \
+                         wallet or bank account first"
+                            .to_string(),
+                    ),
+                );
+            };
+            let taken = match amount {
+                Some(a) => ledger.debit(owner, source, a, memo).map(|()| a),
+                None => ledger.sweep(owner, source, memo),
+            };
+            match taken {
+                Ok(a) => (vec![merchant_disbursement(state, &account, a)], Ok(())),
+                Err(e) => (Vec::new(), Err(e.to_string())),
+            }
+        }
+        Plan::Destinations(planned) => {
+            let disbursements: Vec<Disbursement> = planned
+                .into_iter()
+                .map(|d| match d.planned {
+                    Planned::Merchant(account, shown) => {
+                        let mut disbursement = merchant_disbursement(state, &account, d.amount);
+                        disbursement.details = shown;
+                        disbursement
+                    }
+                    Planned::External {
+                        details,
+                        nickname,
+                        shown,
+                    } => external_disbursement(
+                        state, owner, base, details, nickname, shown, d.amount,
+                    ),
+                })
+                .collect();
+            let total = disbursements.iter().map(|d| d.amount).sum();
+            let outcome = ledger
+                .debit(owner, source, total, memo)
+                .map_err(|e| e.to_string());
+            (disbursements, outcome)
+        }
+    }
+}
+
+/// The common parts of a send money request of either API generation.
+struct Accepted {
+    flavor: Flavor,
+    source_identifier: Option<String>,
+    currency: Currency,
+    destinations: Option<Value>,
+    metadata: Option<Metadata>,
+    callback_url: String,
+    plan: Plan,
+}
+
+/// Reserves, records and schedules a request: `201` with its `Location` under `collection`.
+fn accept(state: &AppState, owner: &str, base: &str, collection: &str, a: Accepted) -> Response {
+    let source = Account::from_source(a.source_identifier.as_deref());
+    let meta = new_envelope(state, owner, base, collection);
     let memo = format!("send_money {}", meta.id);
-    let mut disbursements = Vec::with_capacity(planned.len().max(1));
-    let outcome = if planned.is_empty() {
-        // Blind transfer: sweep the source to the preferred settlement account.
-        let swept = state.store.ledger.sweep(owner, &source, &memo);
-        if let (Ok(amount), Some(account)) = (swept, preferred_account(&state, owner)) {
-            disbursements.push(merchant_disbursement(&state, &account, amount));
-            Ok(())
-        } else if let Ok(amount) = swept {
-            state.store.ledger.credit(owner, &source, amount, &memo);
-            Err(
-                "No settlement account is linked to your company: add a merchant wallet or \
-                 bank account first"
-                    .to_string(),
-            )
-        } else {
-            Err(crate::store::Insufficient.to_string())
-        }
-    } else {
-        for d in planned {
-            disbursements.push(match d.planned {
-                Planned::Merchant(account, shown) => {
-                    let mut disbursement = merchant_disbursement(&state, &account, d.amount);
-                    disbursement.details = shown;
-                    disbursement
-                }
-                Planned::External {
-                    details,
-                    nickname,
-                    shown,
-                } => {
-                    external_disbursement(&state, owner, &base, details, nickname, shown, d.amount)
-                }
-            });
-        }
-        let total = disbursements.iter().map(|d| d.amount).sum();
-        state
-            .store
-            .ledger
-            .debit(owner, &source, total, &memo)
-            .map_err(|e| e.to_string())
-    };
-
+    let (disbursements, planned) = reserve(state, owner, base, &source, &memo, a.plan);
     let send_money = SendMoney {
         meta,
+        flavor: a.flavor,
         source,
-        source_identifier,
-        currency,
-        destinations: (!own_accounts).then(|| jsonb_canonical(&Value::Array(raw))),
+        source_identifier: a.source_identifier,
+        currency: a.currency,
+        destinations: a.destinations,
         disbursements,
-        metadata,
-        callback_url,
-        planned: outcome,
+        metadata: a.metadata,
+        callback_url: a.callback_url,
+        planned,
         state: SendMoneyState::Pending,
     };
     let id = send_money.meta.id;
@@ -252,7 +281,172 @@ async fn create(
         owner,
         state.settings.callback_delay,
     );
-    Ok(response)
+    response
+}
+
+fn currency_or_kes(value: Option<&str>) -> Result<Currency, Invalid> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(Currency::Kes),
+        Some(c) => Currency::parse(Some(c)),
+    }
+}
+
+async fn create(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    BaseUrl(base): BaseUrl,
+    ApiJson(body): ApiJson<SendMoneyRequest>,
+) -> Result<Response, ApiError> {
+    let owner = auth.client_id.as_str();
+    let currency = currency_or_kes(body.currency.as_deref())?;
+    let metadata = Metadata::parse(body.metadata.as_ref())?;
+    let callback_url = callback_url_of(body.links.as_ref())?;
+    let raw = match &body.destinations {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items.clone(),
+        Some(_) => {
+            return Err(ApiError::BadRequest("Destinations must be an array".into()));
+        }
+    };
+    let planned = plan_destinations(&state, owner, &raw)?;
+    let own_accounts = planned.is_empty() || matches!(planned[0].planned, Planned::Merchant(..));
+    let plan = if planned.is_empty() {
+        Plan::Blind {
+            amount: None,
+            to: None,
+        }
+    } else {
+        Plan::Destinations(planned)
+    };
+    Ok(accept(
+        &state,
+        owner,
+        &base,
+        COLLECTION,
+        Accepted {
+            flavor: Flavor::SendMoney,
+            source_identifier: optional_text(body.source_identifier.as_deref()),
+            currency,
+            destinations: (!own_accounts).then(|| jsonb_canonical(&Value::Array(raw))),
+            metadata,
+            callback_url,
+            plan,
+        },
+    ))
+}
+
+/// `POST /api/v1/payments`: one payment to a pay recipient.
+async fn create_payment(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    BaseUrl(base): BaseUrl,
+    ApiJson(body): ApiJson<PaymentRequest>,
+) -> Result<Response, ApiError> {
+    let owner = auth.client_id.as_str();
+    let destination_type = crate::domain::recipients::recipient_type(
+        body.destination_type.as_deref(),
+    )
+    .map_err(|_| {
+        Invalid("Destination type must be mobile_wallet, bank_account, till or paybill".into())
+    })?;
+    let amount_request = body.amount.as_ref();
+    let currency = currency_or_kes(amount_request.and_then(|a| a.currency.as_deref()))?;
+    let amount = destination_amount(amount_request.and_then(|a| a.value.as_ref()))?;
+    let recipient = body
+        .destination_reference
+        .as_deref()
+        .and_then(|r| state.store.external_recipients.find(r, owner))
+        .filter(|r| r.details.type_name() == destination_type)
+        .ok_or_else(|| Invalid("Destination reference is invalid".into()))?;
+    let metadata = Metadata::parse(body.metadata.as_ref())?;
+    let callback_url = callback_url_of(body.links.as_ref())?;
+    let mut shown = Map::new();
+    shown.insert("nickname".into(), json!(recipient.nickname));
+    let plan = Plan::Destinations(vec![PlannedDestination {
+        amount: amount.decimal(),
+        planned: Planned::External {
+            details: recipient.details.clone(),
+            nickname: recipient.nickname.clone(),
+            shown,
+        },
+    }]);
+    Ok(accept(
+        &state,
+        owner,
+        &base,
+        PAYMENTS,
+        Accepted {
+            flavor: Flavor::Payment {
+                destination_type: destination_type.to_string(),
+                destination_reference: recipient.meta.id,
+                amount,
+                description: optional_text(body.description.as_deref()),
+                category: optional_text(body.category.as_deref()),
+                tags: body
+                    .tags
+                    .clone()
+                    .filter(|t| !t.is_null())
+                    .map(|t| js_canonical(&t)),
+            },
+            source_identifier: None,
+            currency,
+            destinations: None,
+            metadata,
+            callback_url,
+            plan,
+        },
+    ))
+}
+
+/// `POST /api/v1/settlement_transfers`: to a merchant account, or blind.
+async fn create_settlement_transfer(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    BaseUrl(base): BaseUrl,
+    ApiJson(body): ApiJson<SettlementTransferRequest>,
+) -> Result<Response, ApiError> {
+    let owner = auth.client_id.as_str();
+    let amount_request = body.amount.as_ref();
+    let currency = currency_or_kes(amount_request.and_then(|a| a.currency.as_deref()))?;
+    let requested = match amount_request.and_then(|a| a.value.as_ref()) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.trim().is_empty() => None,
+        Some(v) => Some(destination_amount(Some(v))?),
+    };
+    let to = match optional_text(body.destination_reference.as_deref()) {
+        None => None,
+        Some(reference) => Some(
+            state
+                .store
+                .merchant_accounts
+                .find(&reference, owner)
+                .filter(|a| {
+                    body.destination_type
+                        .as_deref()
+                        .is_none_or(|t| t.trim().is_empty() || a.destination_type() == t.trim())
+                })
+                .ok_or_else(|| Invalid("Destination reference is invalid".into()))?,
+        ),
+    };
+    let callback_url = callback_url_of(body.links.as_ref())?;
+    Ok(accept(
+        &state,
+        owner,
+        &base,
+        SETTLEMENT_TRANSFERS,
+        Accepted {
+            flavor: Flavor::SettlementTransfer { requested },
+            source_identifier: None,
+            currency,
+            destinations: None,
+            metadata: None,
+            callback_url,
+            plan: Plan::Blind {
+                amount: requested.map(|a| a.decimal()),
+                to,
+            },
+        },
+    ))
 }
 
 fn merchant_disbursement(
@@ -331,7 +525,7 @@ async fn find(
     State(state): State<AppState>,
     auth: Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<Document<SendMoneyAttributes>>, ApiError> {
+) -> Result<Json<SendMoneyView>, ApiError> {
     show(
         &state.store.send_money,
         &id,

@@ -1,6 +1,6 @@
 //! `POST /api/v2/webhook_subscriptions` and `GET /api/v2/webhook_subscriptions/{id}`.
 
-use axum::extract::{Path, State};
+use axum::extract::{MatchedPath, Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -19,6 +19,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(COLLECTION, post(create))
         .route("/api/v2/webhook_subscriptions/{id}", get(find))
+        .route("/api/v1/webhook_subscriptions", post(create))
+        .route("/api/v1/webhook_subscriptions/{id}", get(find))
         .route("/webhook_events/{id}", get(event))
 }
 
@@ -40,11 +42,12 @@ async fn create(
     State(state): State<AppState>,
     auth: Authenticated,
     BaseUrl(base): BaseUrl,
+    collection: MatchedPath,
     ApiJson(body): ApiJson<SubscriptionRequest>,
 ) -> Result<Response, ApiError> {
     let new = NewSubscription::try_from(body)?;
     let subscription = WebhookSubscription {
-        meta: new_envelope(&state, &auth.client_id, &base, COLLECTION),
+        meta: new_envelope(&state, &auth.client_id, &base, collection.as_str()),
         event_type: new.event_type,
         url: new.url,
         scope: new.scope,

@@ -1,13 +1,14 @@
 //! `POST /api/v2/send_money` and the send money document (reference, "Send Money").
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::recipients::RecipientFields;
 use super::{Document, Links, LinksRequest, lenient_string};
 use crate::clock::{format_millis, to_eat};
 use crate::domain::metadata::Metadata;
-use crate::domain::send_money::{SendMoney, SendMoneyState};
+use crate::domain::money::Amount;
+use crate::domain::send_money::{Flavor, SendMoney, SendMoneyState};
 
 #[derive(Debug, Deserialize)]
 pub struct SendMoneyRequest {
@@ -55,46 +56,51 @@ pub struct TransferBatch {
     pub disbursements: Vec<Map<String, Value>>,
 }
 
+/// The batches a processed request shows (none before), and its errors.
+fn batches(s: &SendMoney) -> (Vec<TransferBatch>, Option<Vec<String>>) {
+    match &s.state {
+        SendMoneyState::Pending => (Vec::new(), None),
+        SendMoneyState::Failed { errors } => (Vec::new(), Some(errors.clone())),
+        SendMoneyState::Processed { at_ms } => {
+            let at = format_millis(to_eat(*at_ms));
+            let batches = s
+                .disbursements
+                .iter()
+                .map(|d| {
+                    let amount = crate::domain::money::format_amount(d.amount);
+                    // Key order as in the reference's example.
+                    let mut m = Map::new();
+                    m.insert("amount".into(), Value::String(amount.clone()));
+                    m.insert("errors".into(), Value::Null);
+                    m.insert("status".into(), "Transferred".into());
+                    m.extend(d.details.clone());
+                    m.insert("destination_type".into(), d.destination_type.into());
+                    m.insert("origination_time".into(), at.clone().into());
+                    m.insert(
+                        "destination_reference".into(),
+                        d.destination_reference.to_string().into(),
+                    );
+                    m.insert(
+                        "transaction_reference".into(),
+                        d.transaction_reference
+                            .clone()
+                            .map_or(Value::Null, Value::String),
+                    );
+                    TransferBatch {
+                        status: "Transferred",
+                        amount,
+                        disbursements: vec![m],
+                    }
+                })
+                .collect();
+            (batches, None)
+        }
+    }
+}
+
 impl From<&SendMoney> for Document<SendMoneyAttributes> {
     fn from(s: &SendMoney) -> Self {
-        let (transfer_batches, errors) = match &s.state {
-            SendMoneyState::Pending => (Vec::new(), None),
-            SendMoneyState::Failed { errors } => (Vec::new(), Some(errors.clone())),
-            SendMoneyState::Processed { at_ms } => {
-                let at = format_millis(to_eat(*at_ms));
-                let batches = s
-                    .disbursements
-                    .iter()
-                    .map(|d| {
-                        let amount = crate::domain::money::format_amount(d.amount);
-                        // Key order as in the reference's example.
-                        let mut m = Map::new();
-                        m.insert("amount".into(), Value::String(amount.clone()));
-                        m.insert("errors".into(), Value::Null);
-                        m.insert("status".into(), "Transferred".into());
-                        m.extend(d.details.clone());
-                        m.insert("destination_type".into(), d.destination_type.into());
-                        m.insert("origination_time".into(), at.clone().into());
-                        m.insert(
-                            "destination_reference".into(),
-                            d.destination_reference.to_string().into(),
-                        );
-                        m.insert(
-                            "transaction_reference".into(),
-                            d.transaction_reference
-                                .clone()
-                                .map_or(Value::Null, Value::String),
-                        );
-                        TransferBatch {
-                            status: "Transferred",
-                            amount,
-                            disbursements: vec![m],
-                        }
-                    })
-                    .collect();
-                (batches, None)
-            }
-        };
+        let (transfer_batches, errors) = batches(s);
         Document::new(
             s.meta.id,
             "send_money",
@@ -111,4 +117,141 @@ impl From<&SendMoney> for Document<SendMoneyAttributes> {
             },
         )
     }
+}
+
+/// `{"currency", "value"}` as v1 documents show amounts.
+fn v1_amount(currency: &str, value: Option<String>) -> Value {
+    json!({"currency": currency, "value": value})
+}
+
+/// A v1 payment (`/api/v1/payments`): the Python SDK's decomposer reads `status`,
+/// `created_at`, `origination_time`, `amount`, `transfer_batches`, `metadata` and `_links`.
+fn payment_document(s: &SendMoney) -> Value {
+    let Flavor::Payment {
+        destination_type,
+        destination_reference,
+        amount,
+        description,
+        category,
+        tags,
+    } = &s.flavor
+    else {
+        return Value::Null;
+    };
+    let (transfer_batches, errors) = batches(s);
+    let origination = match &s.state {
+        SendMoneyState::Processed { at_ms } => Some(format_millis(to_eat(*at_ms))),
+        _ => None,
+    };
+    let reference = s
+        .disbursements
+        .first()
+        .and_then(|d| d.transaction_reference.clone())
+        .filter(|_| origination.is_some());
+    json!({"data": {"id": s.meta.id, "type": "payment", "attributes": {
+        "status": s.state.status(),
+        "created_at": format_millis(to_eat(s.meta.created_at_ms)),
+        "reference": reference,
+        "origination_time": origination,
+        "destination_type": destination_type,
+        "destination_reference": destination_reference,
+        "amount": v1_amount(s.currency.code(), Some(amount.to_string())),
+        "description": description,
+        "category": category,
+        "tags": tags,
+        "transfer_batches": transfer_batches,
+        "errors": errors,
+        "metadata": s.metadata.as_ref().map(Metadata::to_value),
+        "_links": Links::new(&s.callback_url, &s.meta),
+    }}})
+}
+
+/// A v1 settlement transfer, in the reference's `settlement_transfer` shape (plus
+/// `origination_time`, which the Python SDK's decomposer reads).
+fn settlement_transfer_document(s: &SendMoney, requested: Option<&Amount>) -> Value {
+    let (batches, errors) = batches(s);
+    let origination = match &s.state {
+        SendMoneyState::Processed { at_ms } => Some(format_millis(to_eat(*at_ms))),
+        _ => None,
+    };
+    let transfer_batches: Vec<Value> = batches
+        .into_iter()
+        .map(|b| {
+            let disbursements: Vec<Value> = b
+                .disbursements
+                .into_iter()
+                .map(|d| {
+                    json!({
+                        "amount": d["amount"],
+                        "status": d["status"],
+                        "destination_type": d["destination_type"],
+                        "origination_time": d["origination_time"],
+                        "destination_reference": d["destination_reference"],
+                        "transaction_reference": d["transaction_reference"],
+                    })
+                })
+                .collect();
+            json!({"status": b.status, "disbursements": disbursements})
+        })
+        .collect();
+    json!({"data": {"id": s.meta.id, "type": "settlement_transfer", "attributes": {
+        "status": s.state.status(),
+        "created_at": format_millis(to_eat(s.meta.created_at_ms)),
+        "origination_time": origination,
+        "amount": v1_amount(s.currency.code(), requested.map(ToString::to_string)),
+        "transfer_batches": transfer_batches,
+        "errors": errors,
+        "_links": Links::new(&s.callback_url, &s.meta),
+    }}})
+}
+
+/// A send money resource as its API generation shows it: GET and callbacks.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum SendMoneyView {
+    V2(Document<SendMoneyAttributes>),
+    V1(Value),
+}
+
+impl From<&SendMoney> for SendMoneyView {
+    fn from(s: &SendMoney) -> Self {
+        match &s.flavor {
+            Flavor::SendMoney => Self::V2(Document::from(s)),
+            Flavor::Payment { .. } => Self::V1(payment_document(s)),
+            Flavor::SettlementTransfer { requested } => {
+                Self::V1(settlement_transfer_document(s, requested.as_ref()))
+            }
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct V1Amount {
+    pub currency: Option<String>,
+    pub value: Option<Value>,
+}
+
+/// `POST /api/v1/payments` (the Node SDK's `PayService.sendPay`).
+#[derive(Debug, Deserialize)]
+pub struct PaymentRequest {
+    pub destination_type: Option<String>,
+    pub destination_reference: Option<String>,
+    pub amount: Option<V1Amount>,
+    pub description: Option<String>,
+    pub category: Option<String>,
+    pub tags: Option<Value>,
+    pub metadata: Option<Value>,
+    #[serde(rename = "_links")]
+    pub links: Option<LinksRequest>,
+}
+
+/// `POST /api/v1/settlement_transfers` (the Node SDK's `TransferService.settleFunds`); a
+/// blind transfer sends `"amount": {}` and no destination.
+#[derive(Debug, Deserialize)]
+pub struct SettlementTransferRequest {
+    pub amount: Option<V1Amount>,
+    pub destination_type: Option<String>,
+    pub destination_reference: Option<String>,
+    #[serde(rename = "_links")]
+    pub links: Option<LinksRequest>,
 }

@@ -19,4 +19,5 @@ mod reversals;
 mod send_money;
 mod sms_notifications;
 mod snapshots;
+mod v1;
 mod webhooks;
