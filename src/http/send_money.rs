@@ -178,7 +178,7 @@ enum Plan {
     /// `amount`.
     Blind {
         amount: Option<rust_decimal::Decimal>,
-        to: Option<MerchantAccount>,
+        to: Option<Box<MerchantAccount>>,
     },
     Destinations(Vec<PlannedDestination>),
 }
@@ -196,7 +196,7 @@ fn reserve(
     let ledger = &state.store.ledger;
     match plan {
         Plan::Blind { amount, to } => {
-            let Some(account) = to.or_else(|| preferred_account(state, owner)) else {
+            let Some(account) = to.map(|a| *a).or_else(|| preferred_account(state, owner)) else {
                 return (
                     Vec::new(),
                     Err(
@@ -415,7 +415,7 @@ async fn create_settlement_transfer(
     };
     let to = match optional_text(body.destination_reference.as_deref()) {
         None => None,
-        Some(reference) => Some(
+        Some(reference) => Some(Box::new(
             state
                 .store
                 .merchant_accounts
@@ -426,7 +426,7 @@ async fn create_settlement_transfer(
                         .is_none_or(|t| t.trim().is_empty() || a.destination_type() == t.trim())
                 })
                 .ok_or_else(|| Invalid("Destination reference is invalid".into()))?,
-        ),
+        )),
     };
     let callback_url = callback_url_of(body.links.as_ref())?;
     Ok(accept(

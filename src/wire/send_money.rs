@@ -209,14 +209,14 @@ fn settlement_transfer_document(s: &SendMoney, requested: Option<&Amount>) -> Va
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum SendMoneyView {
-    V2(Document<SendMoneyAttributes>),
+    V2(Box<Document<SendMoneyAttributes>>),
     V1(Value),
 }
 
 impl From<&SendMoney> for SendMoneyView {
     fn from(s: &SendMoney) -> Self {
         match &s.flavor {
-            Flavor::SendMoney => Self::V2(Document::from(s)),
+            Flavor::SendMoney => Self::V2(Box::new(Document::from(s))),
             Flavor::Payment { .. } => Self::V1(payment_document(s)),
             Flavor::SettlementTransfer { requested } => {
                 Self::V1(settlement_transfer_document(s, requested.as_ref()))
