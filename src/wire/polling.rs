@@ -29,6 +29,8 @@ pub struct PollingAttributes {
     pub transactions: Vec<Value>,
     pub scope: &'static str,
     pub scope_reference: Option<String>,
+    /// Not in the reference's example; the Python SDK's result processing reads it.
+    pub metadata: Option<Value>,
     #[serde(rename = "_links")]
     pub links: Links,
 }
@@ -94,6 +96,7 @@ impl From<&Polling> for Document<PollingAttributes> {
                     Scope::Till(_) => "Till",
                 },
                 scope_reference: p.scope.reference().map(str::to_string),
+                metadata: None,
                 links: Links::new(&p.callback_url, &p.meta),
             },
         )

@@ -22,6 +22,8 @@ pub struct SmsAttributes {
     /// Only on failure: the reference's success document has no `errors`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<String>>,
+    /// Not in the reference's example; the Python SDK's result processing reads it.
+    pub metadata: Option<serde_json::Value>,
     #[serde(rename = "_links")]
     pub links: Links,
 }
@@ -39,6 +41,7 @@ impl From<&SmsNotification> for Document<SmsAttributes> {
                     SmsState::Failed { errors } => Some(errors.clone()),
                     _ => None,
                 },
+                metadata: None,
                 links: Links::new(&n.callback_url, &n.meta),
             },
         )
