@@ -61,6 +61,9 @@ impl Dispatcher {
             // Callback receivers are usually on this machine: never route them via a proxy
             // taken from the environment.
             .no_proxy()
+            // A pure-Rust resolver: the static binary in the scratch image has no libc NSS, and
+            // receivers are often named (`http://app:3000` in compose, `host.docker.internal`).
+            .hickory_dns(true)
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(Self {

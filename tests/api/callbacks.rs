@@ -110,3 +110,15 @@ async fn an_unreachable_receiver_is_recorded_as_a_connection_failure() {
     assert_eq!(delivery["state"], "exhausted");
     assert_eq!(attempts(delivery)[0]["error"], "connection failed");
 }
+
+#[tokio::test]
+async fn a_receiver_named_by_host_name_is_reached() {
+    let app = spawn_app().await;
+    let receiver = CallbackReceiver::start(Behaviour::Accept).await;
+    let token = app.token().await;
+    let by_name = receiver.url.replace("127.0.0.1", "localhost");
+    app.stk_push(&token, &by_name).await;
+
+    let received = receiver.wait_for(1).await;
+    assert!(received[0].signature_verifies(API_KEY));
+}

@@ -99,7 +99,10 @@ async fn polling_lists_the_transactions_received_in_the_window_and_scope() {
         .expect("company result");
     // `metadata` is ours: the Python SDK reads it on every result.
     let mut comparable = body.clone();
-    comparable["data"]["attributes"].as_object_mut().expect("object").shift_remove("metadata");
+    comparable["data"]["attributes"]
+        .as_object_mut()
+        .expect("object")
+        .shift_remove("metadata");
     assert_same_shape(&comparable, &reference);
     assert_eq!(body, result);
 }

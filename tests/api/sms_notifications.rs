@@ -48,7 +48,10 @@ async fn an_sms_naming_a_buygoods_received_event_succeeds() {
     assert!(callback.signature_verifies(API_KEY));
     // `metadata` is ours: the Python SDK reads it on every result.
     let mut comparable = callback.json();
-    comparable["data"]["attributes"].as_object_mut().expect("object").shift_remove("metadata");
+    comparable["data"]["attributes"]
+        .as_object_mut()
+        .expect("object")
+        .shift_remove("metadata");
     assert_same_shape(&comparable, &fixture("sms_notification_result"));
 }
 

@@ -1,0 +1,33 @@
+# k2-sandbox as a container: a static binary on an empty base image.
+#   docker build -t k2-sandbox .
+#   docker run --rm -p 8080:8080 k2-sandbox
+# Configured entirely by K2_SANDBOX_* environment variables (see `k2-sandbox --help`).
+
+FROM rust:1-slim AS builder
+WORKDIR /build
+ENV CARGO_TERM_COLOR=never \
+    RUSTFLAGS="-C target-feature=+crt-static"
+# Dependencies first, in their own layer: a source change does not rebuild them.
+COPY Cargo.toml Cargo.lock ./
+RUN mkdir src \
+ && echo 'fn main() {}' > src/main.rs \
+ && touch src/lib.rs \
+ && cargo build --release --locked --target x86_64-unknown-linux-gnu \
+ && rm -rf src
+COPY src ./src
+RUN touch src/main.rs src/lib.rs \
+ && cargo build --release --locked --target x86_64-unknown-linux-gnu \
+ && cp target/x86_64-unknown-linux-gnu/release/k2-sandbox /k2-sandbox
+
+FROM scratch
+COPY --from=builder /k2-sandbox /k2-sandbox
+# The image listens on every interface; the binary's own default is loopback only.
+ENV K2_SANDBOX_HOST=0.0.0.0 \
+    K2_SANDBOX_PORT=8080 \
+    K2_SANDBOX_URL=http://127.0.0.1:8080
+EXPOSE 8080
+USER 65532:65532
+HEALTHCHECK --interval=5s --timeout=3s --start-period=2s --retries=3 \
+    CMD ["/k2-sandbox", "healthcheck"]
+ENTRYPOINT ["/k2-sandbox"]
+CMD ["serve"]
