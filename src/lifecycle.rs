@@ -411,24 +411,10 @@ fn settle_reversal(state: &AppState, id: Uuid) {
 }
 
 fn expire_payment_link(state: &AppState, id: Uuid) {
-    settle_and_call_back::<_, Document<crate::wire::payment_links::PaymentLinkAttributes>>(
-        state,
-        &state.store.payment_links,
-        "payment_link",
-        id,
-        |l| {
-            if !matches!(l.state, LinkState::Active) {
-                return false;
-            }
-            l.state = LinkState::Expired;
-            true
-        },
-        |l| l.callback_url.clone(),
-        |l| l.meta.owner.clone(),
-    );
+    finish_payment_link(state, id, LinkState::Expired);
 }
 
-/// Ends an active payment link as `to` (Cancelled or Paid) and calls back. Returns false when
+/// Ends an active payment link as `to` (Paid, Cancelled or Expired) and calls back. Returns false when
 /// the link was not active.
 pub fn finish_payment_link(state: &AppState, id: Uuid, to: LinkState) -> bool {
     let mut changed = false;

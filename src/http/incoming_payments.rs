@@ -7,12 +7,12 @@ use axum::{Json, Router};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
-use super::resource::{created, show};
+use super::resource::{accept_pending, show};
 use crate::AppState;
 use crate::domain::incoming_payment::{
     IncomingPayment, NewIncomingPayment, PaymentState, PlannedTransaction,
 };
-use crate::scheduler::{Job, Settle};
+use crate::scheduler::Settle;
 use crate::wire::incoming_payments::{IncomingPaymentDocument, IncomingPaymentRequest};
 
 const COLLECTION: &str = "/api/v2/incoming_payments";
@@ -51,15 +51,15 @@ async fn create(
         },
         state: PaymentState::Pending,
     };
-    let response = created(&payment.self_url);
-    state.store.incoming_payments.insert(payment);
-    state.scheduler.schedule(
-        Job::Settle(Settle::IncomingPayment, id),
-        &owner,
-        state.settings.callback_delay,
-    );
     tracing::info!("incoming payment created");
-    Ok(response)
+    let self_url = payment.self_url.clone();
+    Ok(accept_pending(
+        &state,
+        &state.store.incoming_payments,
+        payment,
+        &self_url,
+        Settle::IncomingPayment,
+    ))
 }
 
 async fn find(

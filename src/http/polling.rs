@@ -7,11 +7,11 @@ use axum::{Json, Router};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
-use super::resource::{created, new_envelope, show};
+use super::resource::{accept_pending, new_envelope, show};
 use crate::AppState;
 use crate::domain::polling::{Polling, PollingState, instant};
 use crate::domain::{Invalid, Scope};
-use crate::scheduler::{Job, Settle};
+use crate::scheduler::Settle;
 use crate::wire::polling::{PollingAttributes, PollingRequest};
 use crate::wire::{Document, callback_url_of};
 
@@ -46,15 +46,14 @@ async fn create(
         callback_url: callback_url_of(body.links.as_ref())?,
         state: PollingState::Pending,
     };
-    let id = polling.meta.id;
-    let response = created(&polling.meta.self_url);
-    state.store.pollings.insert(polling);
-    state.scheduler.schedule(
-        Job::Settle(Settle::Polling, id),
-        &auth.client_id,
-        state.settings.callback_delay,
-    );
-    Ok(response)
+    let self_url = polling.meta.self_url.clone();
+    Ok(accept_pending(
+        &state,
+        &state.store.pollings,
+        polling,
+        &self_url,
+        Settle::Polling,
+    ))
 }
 
 async fn find(

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::error::ApiError;
 use crate::AppState;
 use crate::domain::Envelope;
+use crate::scheduler::{Job, Settle};
 use crate::store::{Collection, Owned};
 
 /// A new resource's id, owner, creation time and absolute URL under `collection`.
@@ -30,6 +31,26 @@ pub fn created(self_url: &str) -> Response {
         [(header::LOCATION, self_url.to_string())],
     )
         .into_response()
+}
+
+/// Records a new pending resource, schedules its result `--callback-delay-ms` later on its
+/// owner's clock, and answers `201 Created` with its `Location`.
+pub fn accept_pending<T: Owned + Clone>(
+    state: &AppState,
+    collection: &Collection<T>,
+    resource: T,
+    self_url: &str,
+    settle: Settle,
+) -> Response {
+    let (id, owner) = (resource.id(), resource.owner().to_string());
+    let response = created(self_url);
+    collection.insert(resource);
+    state.scheduler.schedule(
+        Job::Settle(settle, id),
+        &owner,
+        state.settings.callback_delay,
+    );
+    response
 }
 
 /// The document of `owner`'s resource `id`, or a 404 saying `what` was not found.

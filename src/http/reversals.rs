@@ -8,13 +8,13 @@ use axum::{Json, Router};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
-use super::resource::{created, new_envelope, show};
+use super::resource::{accept_pending, new_envelope, show};
 use crate::AppState;
 use crate::domain::ledger::{Account, TransactionStatus};
 use crate::domain::metadata::Metadata;
 use crate::domain::required_text;
 use crate::domain::reversal::{REVERSAL_WINDOW_MS, Reversal, ReversalState};
-use crate::scheduler::{Job, Settle};
+use crate::scheduler::Settle;
 use crate::wire::reversals::{ReversalAttributes, ReversalRequest};
 use crate::wire::{Document, callback_url_of};
 
@@ -108,16 +108,15 @@ async fn create(
         payment_reference: state.ids.mpesa_reference(),
         state: ReversalState::Scheduled,
     };
-    let id = reversal.meta.id;
-    let response = created(&reversal.meta.self_url);
-    tracing::info!(%id, funded, %amount, "reversal scheduled");
-    state.store.reversals.insert(reversal);
-    state.scheduler.schedule(
-        Job::Settle(Settle::Reversal, id),
-        owner,
-        state.settings.callback_delay,
-    );
-    Ok(response)
+    tracing::info!(id = %reversal.meta.id, funded, %amount, "reversal scheduled");
+    let self_url = reversal.meta.self_url.clone();
+    Ok(accept_pending(
+        &state,
+        &state.store.reversals,
+        reversal,
+        &self_url,
+        Settle::Reversal,
+    ))
 }
 
 async fn find(

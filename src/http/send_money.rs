@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
-use super::resource::{created, new_envelope, show};
+use super::resource::{accept_pending, new_envelope, show};
 use crate::AppState;
 use crate::domain::ledger::Account;
 use crate::domain::metadata::{Metadata, js_canonical, jsonb_canonical};
@@ -21,7 +21,7 @@ use crate::domain::send_money::{
     Disbursement, Flavor, SendMoney, SendMoneyState, destination_amount,
 };
 use crate::domain::{Invalid, lenient_bool, optional_text};
-use crate::scheduler::{Job, Settle};
+use crate::scheduler::Settle;
 use crate::wire::callback_url_of;
 use crate::wire::send_money::{
     DestinationRequest, PaymentRequest, SendMoneyRequest, SendMoneyView, SettlementTransferRequest,
@@ -272,16 +272,15 @@ fn accept(state: &AppState, owner: &str, base: &str, collection: &str, a: Accept
         planned,
         state: SendMoneyState::Pending,
     };
-    let id = send_money.meta.id;
-    let response = created(&send_money.meta.self_url);
-    tracing::info!(%id, total = %send_money.total(), ok = send_money.planned.is_ok(), "send money accepted");
-    state.store.send_money.insert(send_money);
-    state.scheduler.schedule(
-        Job::Settle(Settle::SendMoney, id),
-        owner,
-        state.settings.callback_delay,
-    );
-    response
+    tracing::info!(id = %send_money.meta.id, total = %send_money.total(), ok = send_money.planned.is_ok(), "send money accepted");
+    let self_url = send_money.meta.self_url.clone();
+    accept_pending(
+        state,
+        &state.store.send_money,
+        send_money,
+        &self_url,
+        Settle::SendMoney,
+    )
 }
 
 fn currency_or_kes(value: Option<&str>) -> Result<Currency, Invalid> {

@@ -9,11 +9,11 @@ use axum::{Json, Router};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
-use super::resource::{created, new_envelope, show};
+use super::resource::{accept_pending, new_envelope, show};
 use crate::AppState;
 use crate::domain::required_text;
 use crate::domain::sms_notification::{SmsNotification, SmsState};
-use crate::scheduler::{Job, Settle};
+use crate::scheduler::Settle;
 use crate::wire::sms_notifications::{SmsAttributes, SmsNotificationRequest};
 use crate::wire::{Document, callback_url_of};
 
@@ -41,15 +41,14 @@ async fn create(
         meta: new_envelope(&state, &auth.client_id, &base, COLLECTION),
         state: SmsState::Pending,
     };
-    let id = notification.meta.id;
-    let response = created(&notification.meta.self_url);
-    state.store.sms_notifications.insert(notification);
-    state.scheduler.schedule(
-        Job::Settle(Settle::SmsNotification, id),
-        &auth.client_id,
-        state.settings.callback_delay,
-    );
-    Ok(response)
+    let self_url = notification.meta.self_url.clone();
+    Ok(accept_pending(
+        &state,
+        &state.store.sms_notifications,
+        notification,
+        &self_url,
+        Settle::SmsNotification,
+    ))
 }
 
 async fn find(

@@ -167,7 +167,8 @@ fn payment_document(s: &SendMoney) -> Value {
 }
 
 /// A v1 settlement transfer, in the reference's `settlement_transfer` shape (plus
-/// `origination_time`, which the Python SDK's decomposer reads).
+/// `origination_time`, which the Python SDK's decomposer reads, and `metadata`, null, which
+/// every result carries).
 fn settlement_transfer_document(s: &SendMoney, requested: Option<&Amount>) -> Value {
     let (batches, errors) = batches(s);
     let origination = match &s.state {
@@ -201,6 +202,7 @@ fn settlement_transfer_document(s: &SendMoney, requested: Option<&Amount>) -> Va
         "amount": v1_amount(s.currency.code(), requested.map(ToString::to_string)),
         "transfer_batches": transfer_batches,
         "errors": errors,
+        "metadata": null,
         "_links": Links::new(&s.callback_url, &s.meta),
     }}})
 }
