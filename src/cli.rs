@@ -100,6 +100,34 @@ async fn execute(command: Command) -> anyhow::Result<Result<String, Failure>> {
     use reqwest::Method;
     Ok(match command {
         Command::Serve(_) => unreachable!("serve is not a client command"),
+        Command::Validate { files } => {
+            let mut problems = Vec::new();
+            let mut lines = Vec::new();
+            for path in files {
+                let name = path.display().to_string();
+                let parsed = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("{name}: {e}"))
+                    .and_then(|text| {
+                        crate::scenario::parse(&name, &text).map_err(|p| p.to_string())
+                    });
+                match parsed {
+                    Ok(scenarios) => lines.push(format!(
+                        "{name}: ok ({} scenario{})",
+                        scenarios.len(),
+                        if scenarios.len() == 1 { "" } else { "s" }
+                    )),
+                    Err(problem) => problems.push(problem),
+                }
+            }
+            if problems.is_empty() {
+                Ok(lines.join("\n"))
+            } else {
+                for line in &lines {
+                    println!("{line}");
+                }
+                Err(Failure::Refused(problems.join("\n")))
+            }
+        }
         Command::Healthcheck(args) => Client::new(&args)?
             .call(Method::GET, "/_sandbox/health", None)
             .await
@@ -204,7 +232,9 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             ExitCode::SUCCESS
         }
         Err(Failure::Refused(message)) => {
-            eprintln!("error: {message}");
+            for line in message.lines() {
+                eprintln!("error: {line}");
+            }
             ExitCode::from(1)
         }
         Err(Failure::Unreachable(message)) => {

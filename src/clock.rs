@@ -155,6 +155,13 @@ impl IdGen {
         }
     }
 
+    /// A number in [0, 1): the next draw, for seeded probabilities.
+    pub fn unit(&self) -> f64 {
+        let mut bytes = [0u8; 8];
+        self.fill(&mut bytes);
+        (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
     pub fn uuid(&self) -> Uuid {
         let mut bytes = [0u8; 16];
         self.fill(&mut bytes);

@@ -48,6 +48,12 @@ pub enum Command {
     Clock(ClockArgs),
     /// Forget every resource, delivery and balance (or one application's with --client-id).
     Reset(ResetArgs),
+    /// Check YAML scenario files without running them: each problem with file, line and field.
+    Validate {
+        /// The files to check.
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
 }
 
 /// How the CLI reaches a running sandbox.
@@ -221,6 +227,11 @@ pub struct ServeArgs {
     #[arg(long, env = "K2_SANDBOX_STK_TIMEOUT_MS", default_value_t = 60_000)]
     pub stk_timeout_ms: u64,
 
+    /// A YAML scenario file to load at start-up (repeatable; the env twin takes a
+    /// comma-separated list). A bad file stops the start with its file, line and field.
+    #[arg(long = "scenario", env = "K2_SANDBOX_SCENARIO", value_delimiter = ',')]
+    pub scenario: Vec<std::path::PathBuf>,
+
     /// Delivery attempts per callback before it is marked exhausted.
     #[arg(long, env = "K2_SANDBOX_CALLBACK_ATTEMPTS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub callback_attempts: u32,
@@ -273,6 +284,7 @@ impl Default for ServeArgs {
             clock: None,
             callback_delay_ms: 1000,
             stk_timeout_ms: 60_000,
+            scenario: Vec::new(),
             callback_attempts: 5,
             callback_timeout_ms: 5000,
             callback_backoff_ms: 1000,

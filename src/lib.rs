@@ -21,6 +21,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod lifecycle;
+pub mod scenario;
 pub mod scheduler;
 pub mod simulate;
 pub mod store;
@@ -70,6 +71,7 @@ pub struct AppState {
     pub ids: IdGen,
     pub scheduler: Scheduler,
     pub dispatcher: Dispatcher,
+    pub scenarios: Arc<scenario::Scenarios>,
 }
 
 pub struct Sandbox {
@@ -127,7 +129,18 @@ impl Sandbox {
             ids,
             scheduler,
             dispatcher,
+            scenarios: Arc::default(),
         };
+        // Start-up work: scenario files. A bad one stops the start, naming file and line.
+        if !args.scenario.is_empty() {
+            let base = args.public_url.as_ref().map_or_else(
+                || format!("http://{local_addr}"),
+                |u| u.as_str().trim_end_matches('/').to_string(),
+            );
+            let loaded = scenario::load_files(&state, &args.scenario, &base)
+                .map_err(|p| anyhow::anyhow!("scenario problem: {p}"))?;
+            tracing::info!(scenarios = ?loaded.scenarios, faults = loaded.faults, timeline = loaded.timeline, "scenarios loaded");
+        }
         Ok(Self {
             listener,
             state,

@@ -33,6 +33,7 @@ pub fn execute(state: &AppState, job: Job) -> Option<Attempt> {
             let dispatcher = state.dispatcher.clone();
             return Some(Box::pin(async move { dispatcher.attempt(id).await }));
         }
+        Job::Moment(id) => crate::scenario::run_moment(state, id),
         Job::Settle(kind, id) => match kind {
             Settle::IncomingPayment => prompt_due(state, id),
             Settle::IncomingPaymentExpiry => {

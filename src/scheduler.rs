@@ -27,6 +27,8 @@ pub enum Job {
     Settle(Settle, Uuid),
     /// Make the next delivery attempt of a callback.
     Deliver(Uuid),
+    /// Run a scenario's timeline moment.
+    Moment(Uuid),
 }
 
 /// What falls due for a resource.

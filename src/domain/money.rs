@@ -42,6 +42,11 @@ impl Amount {
     pub fn decimal(self) -> Decimal {
         self.0
     }
+
+    /// Zero, for balances (never a payment amount).
+    pub fn zero() -> Self {
+        Self(Decimal::ZERO)
+    }
 }
 
 /// The reference's rendering: a string with at least one decimal place, `"100.0"`, `"10.5"`.

@@ -33,7 +33,8 @@ fn is_json(media_type: &str) -> bool {
         || (media_type.starts_with("application/") && media_type.ends_with("+json"))
 }
 
-async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
+/// The body, within the limit; errors in the API's shape.
+pub async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
     Bytes::from_request(req, state).await.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge(state.settings.max_body_bytes)

@@ -57,7 +57,11 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
         _ => ("(body not recorded)".to_string(), next.run(req).await),
     };
     let (parts, body) = response.into_parts();
-    let response_bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+    // A body that fails (a scenario's dropped connection) must still fail for the client.
+    let (response_bytes, dropped) = match to_bytes(body, usize::MAX).await {
+        Ok(bytes) => (bytes, false),
+        Err(_) => (axum::body::Bytes::new(), true),
+    };
     state.store.journal.record(JournalEntry {
         sequence: 0,
         at_ms: client_id
@@ -72,5 +76,8 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
         response_body: text(&response_bytes),
         latency_ms: started.elapsed().as_millis() as u64,
     });
+    if dropped {
+        return Response::from_parts(parts, crate::scenario::faults::dropped_body());
+    }
     Response::from_parts(parts, Body::from(response_bytes))
 }

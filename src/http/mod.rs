@@ -4,7 +4,7 @@
 
 pub mod admin;
 pub mod error;
-mod extract;
+pub(crate) mod extract;
 mod incoming_payments;
 mod journal;
 mod oauth;
@@ -48,6 +48,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::scenario::faults::apply,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             journal::record,

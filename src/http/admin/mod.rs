@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::error::ApiError;
-use super::extract::ApiJson;
+use super::extract::{ApiJson, BaseUrl};
 use crate::AppState;
 use crate::callbacks::{Delivery, DeliveryState, ResourceRef};
 use crate::clock::{format_millis, to_eat};
@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/_sandbox/clock/advance", post(advance))
         .route("/_sandbox/clock/set", post(set_clock))
         .route("/_sandbox/balances", get(balances).put(set_balance))
+        .route("/_sandbox/scenarios", post(load_scenario))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             require_admin_token,
@@ -213,6 +214,7 @@ async fn reset(
         None => {
             state.scheduler.clear();
             state.store.reset();
+            state.scenarios.clear();
             tracing::info!("state reset");
         }
     }
@@ -359,4 +361,20 @@ async fn set_balance(
         }),
     )
     .await)
+}
+
+/// Loads a YAML scenario sent as the body (several documents allowed): all or nothing.
+async fn load_scenario(
+    State(state): State<AppState>,
+    BaseUrl(base): BaseUrl,
+    req: axum::extract::Request,
+) -> Result<(axum::http::StatusCode, Json<crate::scenario::Loaded>), ApiError> {
+    let body = crate::http::extract::read_body(req, &state).await?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::BadRequest("A scenario is UTF-8 YAML text".into()))?;
+    let scenarios = crate::scenario::parse("(request body)", text)
+        .map_err(|p| ApiError::BadRequest(p.to_string()))?;
+    let loaded = crate::scenario::apply(&state, scenarios, &base)
+        .map_err(|p| ApiError::BadRequest(p.to_string()))?;
+    Ok((axum::http::StatusCode::CREATED, Json(loaded)))
 }

@@ -1,0 +1,495 @@
+//! YAML scenarios: a world to start from, API faults and a timeline, written down once and
+//! replayed byte for byte (with `--seed` and a virtual clock).
+//!
+//! Loading is all or nothing: a file is parsed and checked completely before anything is
+//! applied, and a problem names the file, line, column and field. Loading never panics.
+
+pub mod faults;
+mod model;
+
+use std::fmt;
+
+use dashmap::DashMap;
+use uuid::Uuid;
+
+pub use self::faults::Faults;
+pub use self::model::Scenario;
+use self::model::{Moment, ScopeSpec, SettlementMethodSpec, TransactionKindSpec};
+use crate::AppState;
+use crate::domain::Envelope;
+use crate::domain::Scope;
+use crate::domain::handset::Answer;
+use crate::domain::ledger::{Account, Payer, Transaction, TransactionKind, TransactionStatus};
+use crate::domain::money::Currency;
+use crate::domain::recipients::{
+    BankAccount, MerchantAccount, MerchantAccountKind, SettlementMethod, Wallet,
+};
+use crate::domain::webhooks::WebhookSubscription;
+use crate::scheduler::Job;
+use crate::simulate::Activity;
+use crate::store::Application;
+
+/// A problem in a scenario file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    /// Where in the document, e.g. `world.handsets[0].phone_number`.
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        write!(f, ": {}: {}", self.field, self.message)
+    }
+}
+
+/// Parses every document of a scenario file and checks what the types cannot.
+pub fn parse(file: &str, text: &str) -> Result<Vec<Scenario>, Problem> {
+    let mut scenarios = Vec::new();
+    for document in serde_yaml_ng::Deserializer::from_str(text) {
+        let scenario: Scenario = serde_path_to_error::deserialize(document).map_err(|e| {
+            let field = e.path().to_string();
+            let inner = e.into_inner();
+            let location = inner.location();
+            Problem {
+                file: file.to_string(),
+                line: location.as_ref().map(|l| l.line()),
+                column: location.as_ref().map(|l| l.column()),
+                field: if field == "." {
+                    "(document)".into()
+                } else {
+                    field
+                },
+                message: strip_location(&inner.to_string()),
+            }
+        })?;
+        check(&scenario).map_err(|(field, message)| Problem {
+            file: file.to_string(),
+            line: None,
+            column: None,
+            field,
+            message,
+        })?;
+        scenarios.push(scenario);
+    }
+    if scenarios.is_empty() {
+        return Err(Problem {
+            file: file.to_string(),
+            line: None,
+            column: None,
+            field: "(document)".into(),
+            message: "the file holds no scenario".into(),
+        });
+    }
+    Ok(scenarios)
+}
+
+/// serde_yaml_ng prefixes the path ("world.handsets[0]: ") and appends " at line L column C";
+/// the problem shows both separately.
+fn strip_location(message: &str) -> String {
+    let message = match message.rfind(" at line ") {
+        Some(i) => &message[..i],
+        None => message,
+    };
+    match message.split_once(": ") {
+        Some((path, rest)) if !path.contains(' ') => rest.to_string(),
+        _ => message.to_string(),
+    }
+}
+
+/// Checks across fields: (field, message) of the first problem.
+fn check(s: &Scenario) -> Result<(), (String, String)> {
+    for (i, sub) in s.world.webhook_subscriptions.iter().enumerate() {
+        if matches!(sub.scope, ScopeSpec::Till)
+            && sub.scope_reference.as_deref().is_none_or(str::is_empty)
+        {
+            return Err((
+                format!("world.webhook_subscriptions[{i}].scope_reference"),
+                "a till scope needs the till number".into(),
+            ));
+        }
+    }
+    for (i, fault) in s.faults.iter().enumerate() {
+        let field = |name: &str| format!("faults[{i}].{name}");
+        if let Some(status) = fault.status {
+            if ![429, 500, 502, 503, 504].contains(&status) {
+                return Err((
+                    field("status"),
+                    format!("{status} is not a fault status: use 429, 500, 502, 503 or 504"),
+                ));
+            }
+        }
+        if fault.status.is_none() && fault.latency.is_none() && !fault.drop {
+            return Err((
+                field("status"),
+                "a fault needs a status, a latency or drop: true".into(),
+            ));
+        }
+        if fault.probability.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
+            return Err((
+                field("probability"),
+                "a probability is between 0.0 and 1.0".into(),
+            ));
+        }
+        if faults::Rule::endpoint(&fault.endpoint).is_none() {
+            return Err((
+                field("endpoint"),
+                format!("{:?} is not `METHOD /path` or `/path`", fault.endpoint),
+            ));
+        }
+    }
+    for (i, moment) in s.timeline.iter().enumerate() {
+        if moment.event.is_some() == moment.answer.is_some() {
+            return Err((
+                format!("timeline[{i}]"),
+                "a moment has exactly one of `event` or `answer`".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A timeline moment waiting for its time.
+#[derive(Debug, Clone)]
+pub enum Action {
+    Event(Box<Activity>),
+    Answer {
+        phone: crate::domain::phone::PhoneNumber,
+        answer: Answer,
+    },
+}
+
+/// Scenario state the sandbox keeps: active faults and pending timeline moments.
+#[derive(Default)]
+pub struct Scenarios {
+    pub faults: Faults,
+    moments: DashMap<Uuid, Action>,
+}
+
+impl Scenarios {
+    pub fn take_moment(&self, id: Uuid) -> Option<Action> {
+        self.moments.remove(&id).map(|(_, a)| a)
+    }
+
+    pub fn clear(&self) {
+        self.faults.clear();
+        self.moments.clear();
+    }
+}
+
+/// What a load did, for the caller.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Loaded {
+    pub scenarios: Vec<String>,
+    pub faults: usize,
+    pub timeline: usize,
+}
+
+/// Applies parsed scenarios to the world. Checks every application reference first, so a
+/// scenario that would fail applies nothing.
+pub fn apply(
+    state: &AppState,
+    scenarios: Vec<Scenario>,
+    base_url: &str,
+) -> Result<Loaded, Problem> {
+    for s in &scenarios {
+        let declared: Vec<&str> = s
+            .world
+            .applications
+            .iter()
+            .map(|a| a.client_id.as_str())
+            .collect();
+        for (field, client) in references(s) {
+            if !declared.contains(&client) && state.store.application(client).is_none() {
+                return Err(Problem {
+                    file: s.name.clone(),
+                    line: None,
+                    column: None,
+                    field,
+                    message: format!(
+                        "no application {client:?}: declare it under world.applications"
+                    ),
+                });
+            }
+        }
+    }
+    let mut loaded = Loaded::default();
+    for s in scenarios {
+        apply_one(state, &s, base_url, &mut loaded);
+        tracing::info!(scenario = %s.name, "scenario loaded");
+        loaded.scenarios.push(s.name);
+    }
+    Ok(loaded)
+}
+
+/// Every `client_id` a scenario names, with its field.
+fn references(s: &Scenario) -> Vec<(String, &str)> {
+    let w = &s.world;
+    fn named<'a>(section: &str, clients: Vec<&'a Option<String>>) -> Vec<(String, &'a str)> {
+        clients
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                c.as_deref()
+                    .map(|c| (format!("{section}[{i}].client_id"), c))
+            })
+            .collect()
+    }
+    let mut refs = Vec::new();
+    refs.extend(named(
+        "world.balances",
+        w.balances.iter().map(|b| &b.client_id).collect(),
+    ));
+    refs.extend(named(
+        "world.merchant_wallets",
+        w.merchant_wallets.iter().map(|m| &m.client_id).collect(),
+    ));
+    refs.extend(named(
+        "world.merchant_bank_accounts",
+        w.merchant_bank_accounts
+            .iter()
+            .map(|m| &m.client_id)
+            .collect(),
+    ));
+    refs.extend(named(
+        "world.webhook_subscriptions",
+        w.webhook_subscriptions
+            .iter()
+            .map(|m| &m.client_id)
+            .collect(),
+    ));
+    refs.extend(named(
+        "world.transactions",
+        w.transactions.iter().map(|t| &t.client_id).collect(),
+    ));
+    refs.extend(named(
+        "timeline",
+        s.timeline.iter().map(|m| &m.client_id).collect(),
+    ));
+    refs
+}
+
+fn apply_one(state: &AppState, s: &Scenario, base: &str, loaded: &mut Loaded) {
+    let default_owner = state.settings.client_id.clone();
+    let owner_of = |c: &Option<String>| c.clone().unwrap_or_else(|| default_owner.clone());
+    let w = &s.world;
+    for a in &w.applications {
+        state.store.add_application(Application {
+            client_id: a.client_id.clone(),
+            client_secret: a.client_secret.clone(),
+            api_key: a.api_key.clone(),
+        });
+    }
+    for b in &w.balances {
+        let account = Account::from_source(b.till_number.as_deref());
+        state
+            .store
+            .ledger
+            .set(&owner_of(&b.client_id), &account, b.balance.0.decimal());
+    }
+    let envelope = |owner: &str, collection: &str| {
+        let id = state.ids.uuid();
+        Envelope {
+            id,
+            sequence: state.ids.next_sequence(),
+            owner: owner.to_string(),
+            created_at_ms: state.clock.now_ms_of(owner),
+            self_url: format!("{base}{collection}/{id}"),
+        }
+    };
+    for m in &w.merchant_wallets {
+        state.store.merchant_accounts.insert(MerchantAccount {
+            meta: envelope(&owner_of(&m.client_id), "/api/v2/merchant_wallets"),
+            nickname: m.nickname.clone(),
+            kind: MerchantAccountKind::Wallet {
+                first_name: m.first_name.clone(),
+                last_name: m.last_name.clone(),
+                wallet: Wallet {
+                    phone_as_sent: m.phone_number.0.to_string(),
+                    phone: m.phone_number.0.clone(),
+                    network: m.network.clone(),
+                },
+            },
+        });
+    }
+    for m in &w.merchant_bank_accounts {
+        state.store.merchant_accounts.insert(MerchantAccount {
+            meta: envelope(&owner_of(&m.client_id), "/api/v2/merchant_bank_accounts"),
+            nickname: m.nickname.clone(),
+            kind: MerchantAccountKind::Bank(BankAccount {
+                account_name: m.account_name.clone(),
+                bank_branch_ref: m.bank_branch_ref.clone(),
+                account_number: m.account_number.clone(),
+                settlement_method: match m.settlement_method {
+                    SettlementMethodSpec::Eft => SettlementMethod::Eft,
+                    SettlementMethodSpec::Rts => SettlementMethod::Rts,
+                },
+            }),
+        });
+    }
+    for sub in &w.webhook_subscriptions {
+        state
+            .store
+            .webhook_subscriptions
+            .insert(WebhookSubscription {
+                meta: envelope(&owner_of(&sub.client_id), "/api/v2/webhook_subscriptions"),
+                event_type: sub.event_type.0,
+                url: sub.url.clone(),
+                scope: match sub.scope {
+                    ScopeSpec::Company => Scope::Company,
+                    ScopeSpec::Till => Scope::Till(sub.scope_reference.clone().unwrap_or_default()),
+                },
+                enable_daraja_payload: sub.enable_daraja_payload,
+            });
+    }
+    for t in &w.transactions {
+        let owner = owner_of(&t.client_id);
+        let originated =
+            state.clock.now_ms_of(&owner) - t.ago.map_or(0, |a| a.0.as_millis() as i64);
+        let tx = Transaction {
+            id: state.ids.uuid(),
+            sequence: state.ids.next_sequence(),
+            owner: owner.clone(),
+            reference: t
+                .reference
+                .clone()
+                .unwrap_or_else(|| state.ids.mpesa_reference()),
+            till_number: t.till_number.clone(),
+            amount: t.amount.0,
+            currency: Currency::Kes,
+            originated_at_ms: originated,
+            kind: match t.kind {
+                TransactionKindSpec::Buygoods => TransactionKind::Buygoods(Payer {
+                    phone_number: t
+                        .phone_number
+                        .as_ref()
+                        .map_or_else(default_phone, |p| p.0.clone()),
+                    first_name: t.first_name.clone(),
+                    middle_name: None,
+                    last_name: t.last_name.clone(),
+                }),
+                TransactionKindSpec::B2b => TransactionKind::B2b {
+                    sending_till: t.sending_till.clone().unwrap_or_else(|| "000001".into()),
+                },
+            },
+            status: TransactionStatus::Received,
+        };
+        // Past money: in the till and the ledger, without webhooks (they were sent back then).
+        state.store.ledger.credit(
+            &owner,
+            &Account::Till(tx.till_number.clone()),
+            tx.amount.decimal(),
+            &format!("scenario {}: transaction {}", s.name, tx.reference),
+        );
+        state.store.transactions.insert(tx);
+    }
+    for h in &w.handsets {
+        state
+            .store
+            .handsets
+            .set(h.phone_number.0.clone(), h.behaviour.0);
+    }
+    for f in &s.faults {
+        state.scenarios.faults.add(f);
+        loaded.faults += 1;
+    }
+    for m in &s.timeline {
+        schedule_moment(state, m, &owner_of(&m.client_id), base);
+        loaded.timeline += 1;
+    }
+}
+
+fn default_phone() -> crate::domain::phone::PhoneNumber {
+    crate::domain::phone::PhoneNumber::parse(Some("+254712345678")).expect("a valid number")
+}
+
+fn schedule_moment(state: &AppState, m: &Moment, owner: &str, base: &str) {
+    let action = if let Some(e) = &m.event {
+        Action::Event(Box::new(Activity {
+            topic: e.topic.0,
+            owner: owner.to_string(),
+            base_url: base.to_string(),
+            till_number: e.till_number.clone().unwrap_or_else(|| "000000".into()),
+            amount: e.amount.map(|m| m.0),
+            phone_number: e
+                .phone_number
+                .as_ref()
+                .map_or_else(default_phone, |p| p.0.clone()),
+            first_name: e.first_name.clone().or_else(|| Some("Jane".into())),
+            middle_name: e.middle_name.clone(),
+            last_name: e.last_name.clone().or_else(|| Some("Doe".into())),
+            sending_till: e.sending_till.clone().unwrap_or_else(|| "000001".into()),
+            transaction: e.transaction.clone(),
+            card_number: e
+                .card_number
+                .clone()
+                .unwrap_or_else(|| "450875XXXXXX1019".into()),
+        }))
+    } else if let Some(a) = &m.answer {
+        Action::Answer {
+            phone: a.phone_number.0.clone(),
+            answer: a.answer.0,
+        }
+    } else {
+        return;
+    };
+    let id = state.ids.uuid();
+    state.scenarios.moments.insert(id, action);
+    state.scheduler.schedule(Job::Moment(id), owner, m.at.0);
+}
+
+/// Runs a timeline moment that fell due.
+pub fn run_moment(state: &AppState, id: Uuid) {
+    match state.scenarios.take_moment(id) {
+        Some(Action::Event(activity)) => {
+            if let Err(e) = crate::simulate::simulate(state, &activity) {
+                tracing::warn!(error = %e, "a scenario event could not happen");
+            }
+        }
+        Some(Action::Answer { phone, answer }) => {
+            let mut pending = state
+                .store
+                .incoming_payments
+                .filter_any(|p| p.state.is_pending() && p.request.subscriber.phone_number == phone);
+            pending.sort_by_key(|p| p.sequence);
+            match pending.last() {
+                Some(p) => {
+                    crate::lifecycle::answer_prompt(state, p.id, answer);
+                }
+                None => tracing::warn!(%phone, "a scenario answer found no pending STK prompt"),
+            }
+        }
+        None => {}
+    }
+}
+
+/// Reads, parses and applies scenario files at start-up.
+pub fn load_files(
+    state: &AppState,
+    files: &[std::path::PathBuf],
+    base_url: &str,
+) -> Result<Loaded, Problem> {
+    let mut all = Vec::new();
+    for path in files {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| Problem {
+            file: name.clone(),
+            line: None,
+            column: None,
+            field: "(file)".into(),
+            message: e.to_string(),
+        })?;
+        all.extend(parse(&name, &text)?);
+    }
+    apply(state, all, base_url)
+}

@@ -1,0 +1,319 @@
+//! The YAML scenario format, as serde types. Unknown keys are errors; every value that can be
+//! wrong is parsed by a newtype here, so the YAML parser reports the file's line and column
+//! and `serde_path_to_error` the field, for every problem.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+
+use crate::domain::handset::{Answer, Behaviour};
+use crate::domain::money::Amount;
+use crate::domain::phone::PhoneNumber;
+use crate::domain::webhooks::EventType;
+
+/// One scenario document. A file may hold several, separated by `---`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub world: World,
+    #[serde(default)]
+    pub faults: Vec<Fault>,
+    #[serde(default)]
+    pub timeline: Vec<Moment>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct World {
+    #[serde(default)]
+    pub applications: Vec<ApplicationSpec>,
+    #[serde(default)]
+    pub balances: Vec<BalanceSpec>,
+    #[serde(default)]
+    pub merchant_wallets: Vec<MerchantWalletSpec>,
+    #[serde(default)]
+    pub merchant_bank_accounts: Vec<MerchantBankSpec>,
+    #[serde(default)]
+    pub webhook_subscriptions: Vec<SubscriptionSpec>,
+    #[serde(default)]
+    pub transactions: Vec<TransactionSpec>,
+    #[serde(default)]
+    pub handsets: Vec<HandsetSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationSpec {
+    pub client_id: String,
+    pub client_secret: String,
+    pub api_key: String,
+}
+
+/// A starting balance: the company account, or a till's.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BalanceSpec {
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// Absent: the company account (`source_identifier: null`).
+    #[serde(default)]
+    pub till_number: Option<String>,
+    pub balance: Money,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MerchantWalletSpec {
+    #[serde(default)]
+    pub client_id: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub phone_number: Phone,
+    pub network: String,
+    #[serde(default)]
+    pub nickname: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MerchantBankSpec {
+    #[serde(default)]
+    pub client_id: Option<String>,
+    pub account_name: String,
+    pub bank_branch_ref: String,
+    pub account_number: String,
+    pub settlement_method: SettlementMethodSpec,
+    #[serde(default)]
+    pub nickname: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub enum SettlementMethodSpec {
+    #[serde(rename = "EFT")]
+    Eft,
+    #[serde(rename = "RTS")]
+    Rts,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionSpec {
+    #[serde(default)]
+    pub client_id: Option<String>,
+    pub event_type: Topic,
+    pub url: String,
+    pub scope: ScopeSpec,
+    #[serde(default)]
+    pub scope_reference: Option<String>,
+    #[serde(default)]
+    pub enable_daraja_payload: bool,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScopeSpec {
+    Company,
+    Till,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransactionKindSpec {
+    Buygoods,
+    B2b,
+}
+
+/// A transaction received before the scenario starts (for polling, reversals, SMS).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransactionSpec {
+    #[serde(default)]
+    pub client_id: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: TransactionKindSpec,
+    pub till_number: String,
+    pub amount: Money,
+    /// How long before the scenario starts it was received, e.g. `2d`.
+    #[serde(default)]
+    pub ago: Option<Span>,
+    #[serde(default)]
+    pub reference: Option<String>,
+    #[serde(default)]
+    pub phone_number: Option<Phone>,
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+    #[serde(default)]
+    pub sending_till: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandsetSpec {
+    pub phone_number: Phone,
+    pub behaviour: HandsetBehaviour,
+}
+
+/// An API fault: requests that match answer an error, are slowed down, or are dropped.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    /// `METHOD /path` or `/path`; the path matches as a prefix (`POST /api/v2/send_money`).
+    pub endpoint: String,
+    /// Answer this status (429, 500, 502, 503 or 504) instead of serving the request.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// With 429 or 503: the `Retry-After` header, in seconds.
+    #[serde(default)]
+    pub retry_after: Option<u32>,
+    /// Delay the answer by this long (real time).
+    #[serde(default)]
+    pub latency: Option<Span>,
+    /// Close the connection without an answer.
+    #[serde(default)]
+    pub drop: bool,
+    /// Only the first N matching requests; then requests pass.
+    #[serde(default)]
+    pub times: Option<u64>,
+    /// Only this share of matching requests (0.0 to 1.0), decided by the seeded generator.
+    #[serde(default)]
+    pub probability: Option<f64>,
+}
+
+/// Something that happens at a time after the scenario is loaded, on its application's clock.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Moment {
+    pub at: Span,
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// Real-world activity, with the fields of `POST /_sandbox/events`.
+    #[serde(default)]
+    pub event: Option<EventSpec>,
+    /// A customer answers their latest STK prompt.
+    #[serde(default)]
+    pub answer: Option<AnswerSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventSpec {
+    #[serde(rename = "type")]
+    pub topic: Topic,
+    #[serde(default)]
+    pub till_number: Option<String>,
+    #[serde(default)]
+    pub amount: Option<Money>,
+    #[serde(default)]
+    pub phone_number: Option<Phone>,
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub middle_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+    #[serde(default)]
+    pub sending_till: Option<String>,
+    #[serde(default)]
+    pub transaction: Option<String>,
+    #[serde(default)]
+    pub card_number: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerSpec {
+    pub phone_number: Phone,
+    pub answer: HandsetAnswer,
+}
+
+// --- validating newtypes: a bad value is an error at its line ----------------------------
+
+fn parsed<'de, D, T, E: std::fmt::Display>(
+    d: D,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let text = String::deserialize(d)?;
+    parse(&text).map_err(serde::de::Error::custom)
+}
+
+/// A duration such as `500ms`, `90s`, `3h`, `7d`.
+#[derive(Debug, Clone, Copy)]
+pub struct Span(pub Duration);
+
+impl<'de> Deserialize<'de> for Span {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        parsed(d, |s| {
+            humantime::parse_duration(s.trim())
+                .map(Span)
+                .map_err(|e| format!("invalid duration {s:?} ({e}); use e.g. 500ms, 90s, 3h, 7d"))
+        })
+    }
+}
+
+/// An amount, as a number or a numeric string.
+#[derive(Debug, Clone, Copy)]
+pub struct Money(pub Amount);
+
+impl<'de> Deserialize<'de> for Money {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        let value = match value {
+            // Balances may be zero.
+            serde_json::Value::Number(n) if n.as_f64() == Some(0.0) => {
+                return Ok(Money(Amount::zero()));
+            }
+            serde_json::Value::String(s) if s.trim().parse::<f64>() == Ok(0.0) => {
+                return Ok(Money(Amount::zero()));
+            }
+            other => other,
+        };
+        Amount::parse(Some(&value), "amount")
+            .map(Money)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Phone(pub PhoneNumber);
+
+impl<'de> Deserialize<'de> for Phone {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        parsed(d, |s| PhoneNumber::parse(Some(s)).map(Phone))
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Topic(pub EventType);
+
+impl<'de> Deserialize<'de> for Topic {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        parsed(d, |s| EventType::parse(Some(s)).map(Topic))
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct HandsetBehaviour(pub Behaviour);
+
+impl<'de> Deserialize<'de> for HandsetBehaviour {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        parsed(d, |s| Behaviour::parse(s).map(HandsetBehaviour))
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct HandsetAnswer(pub Answer);
+
+impl<'de> Deserialize<'de> for HandsetAnswer {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        parsed(d, |s| Answer::parse(s).map(HandsetAnswer))
+    }
+}

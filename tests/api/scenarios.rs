@@ -1,0 +1,299 @@
+//! The shipped scenarios do what their headers say; loading is all or nothing.
+
+use std::path::PathBuf;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+fn shipped(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(name)
+}
+
+async fn with_scenario(name: &str) -> TestApp {
+    let path = shipped(name);
+    spawn_app_with(move |a| {
+        a.clock = Some(FIXED_CLOCK.parse().expect("clock"));
+        a.callback_delay_ms = RESULT_DELAY_MS;
+        a.scenario = vec![path];
+    })
+    .await
+}
+
+#[test]
+fn every_shipped_scenario_parses() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut count = 0;
+    for entry in std::fs::read_dir(dir).expect("scenarios/") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            let text = std::fs::read_to_string(&path).expect("readable");
+            k2_sandbox::scenario::parse(&path.display().to_string(), &text)
+                .unwrap_or_else(|p| panic!("{p}"));
+            count += 1;
+        }
+    }
+    assert!(count >= 5, "{count} scenarios");
+}
+
+#[tokio::test]
+async fn default_gives_blind_transfers_a_settlement_account() {
+    let app = with_scenario("default.yaml").await;
+    let token = app.token().await;
+    let location = app
+        .create(
+            "/api/v2/send_money",
+            &token,
+            &json!({"_links": {"callback_url": "http://127.0.0.1:9/cb"}}),
+        )
+        .await;
+    app.advance("1s").await;
+    let d = &app.get_json(&location, &token).await["data"]["attributes"]["transfer_batches"][0]["disbursements"]
+        [0];
+    assert_eq!(d["destination_type"], "merchant_bank_account");
+    assert_eq!(d["account_name"], "Sandbox Merchant Ltd");
+    assert_eq!(d["amount"], "1000000.0");
+}
+
+#[tokio::test]
+async fn insufficient_balance_fails_payouts_and_limits_reversals() {
+    let app = with_scenario("insufficient-balance.yaml").await;
+    let token = app.token().await;
+    let payout = |source: Value, amount: u32| {
+        json!({"source_identifier": source, "destinations": [{"type": "till", "till_number": "000000",
+               "amount": amount, "description": "x"}], "_links": {"callback_url": "http://127.0.0.1:9/cb"}})
+    };
+    let company = app
+        .create("/api/v2/send_money", &token, &payout(Value::Null, 1))
+        .await;
+    let too_much = app
+        .create("/api/v2/send_money", &token, &payout(json!("K000000"), 101))
+        .await;
+    app.advance("1s").await;
+    for location in [company, too_much] {
+        let attributes = &app.get_json(&location, &token).await["data"]["attributes"];
+        assert_eq!(attributes["status"], "Failed");
+        assert_eq!(
+            attributes["errors"],
+            json!(["The balance is insufficient for the transaction"])
+        );
+    }
+
+    let reversal = json!({"transaction_reference": "INSUF00001", "reason": "x", "_links": {"callback_url": "http://127.0.0.1:9/cb"}});
+    let location = app.create("/api/v2/reversals", &token, &reversal).await;
+    app.advance("1s").await;
+    let processed = app.get_json(&location, &token).await;
+    assert_eq!(
+        processed["data"]["attributes"]["reversal_bulk_payment"]["status"],
+        "Transferred"
+    );
+    let (status, _) = app.rejected("/api/v2/reversals", &token, &reversal).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn stk_failures_numbers_fail_as_documented() {
+    let app = with_scenario("stk-failures.yaml").await;
+    let token = app.token().await;
+    let mut request = stk_request("http://127.0.0.1:9/cb");
+    request["subscriber"]["phone_number"] = json!("0711000001");
+    let location = app
+        .create("/api/v2/incoming_payments", &token, &request)
+        .await;
+    app.advance("1s").await;
+    let errors = &app.get_json(&location, &token).await["data"]["attributes"]["event"]["errors"];
+    assert_eq!(errors, &json!(["Request cancelled by user"]));
+}
+
+#[tokio::test]
+async fn flaky_api_fails_then_recovers() {
+    let app = with_scenario("flaky-api.yaml").await;
+    let token = app.token().await;
+    for _ in 0..2 {
+        let response = app
+            .create_incoming_payment(&token, &stk_request("http://127.0.0.1:9/cb"))
+            .await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()["retry-after"], "1");
+        assert_eq!(
+            response.json::<Value>().await.expect("json"),
+            json!({"error_code": 503, "error_message": "Service Unavailable"})
+        );
+    }
+    let third = app
+        .create_incoming_payment(&token, &stk_request("http://127.0.0.1:9/cb"))
+        .await;
+    assert_eq!(third.status(), StatusCode::CREATED);
+
+    let body = json!({"_links": {"callback_url": "http://127.0.0.1:9/cb"}});
+    let limited = app.post_json("/api/v2/send_money", &token, &body).await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(limited.headers()["retry-after"], "2");
+    assert_eq!(
+        app.post_json("/api/v2/send_money", &token, &body)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+
+    let link = app
+        .create(
+            "/api/v2/payment_links",
+            &token,
+            &json!({"till_number": "1", "currency": "KES", "amount": 1,
+        "_links": {"callback_url": "http://127.0.0.1:9/cb"}}),
+        )
+        .await;
+    // The connection is cut: sending or reading the body fails.
+    let first = async {
+        app.client
+            .get(&link)
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .text()
+            .await
+    }
+    .await;
+    assert!(
+        first.is_err(),
+        "the first GET of a payment link is dropped: {first:?}"
+    );
+    assert_eq!(
+        app.get_with_token(&link, &token).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn busy_till_has_history_and_a_timeline() {
+    let app = with_scenario("busy-till.yaml").await;
+    let token = app.token().await;
+    let poll = json!({"scope": "till", "scope_reference": "000000", "from_time": "2026-04-30T00:00:00+03:00",
+        "to_time": "2026-05-02T00:00:00+03:00", "_links": {"callback_url": "http://127.0.0.1:9/cb"}});
+    let before = app.create("/api/v2/polling", &token, &poll).await;
+    app.advance("1s").await;
+    assert_eq!(
+        app.get_json(&before, &token).await["data"]["attributes"]["transactions"]
+            .as_array()
+            .expect("list")
+            .len(),
+        4
+    );
+
+    app.advance("40s").await;
+    let after = app.create("/api/v2/polling", &token, &poll).await;
+    app.advance("1s").await;
+    let transactions =
+        app.get_json(&after, &token).await["data"]["attributes"]["transactions"].clone();
+    let amounts: Vec<&str> = transactions
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|t| t["resource"]["amount"].as_str().expect("amount"))
+        .collect();
+    assert_eq!(
+        amounts,
+        [
+            "1200.0", "80.0", "5000.0", "450.0", "250.0", "10000.0", "75.0"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn scenarios_load_at_runtime_all_or_nothing() {
+    let app = spawn_app().await;
+    let post = |body: &'static str| {
+        app.client
+            .post(app.url("/_sandbox/scenarios"))
+            .header("content-type", "application/yaml")
+            .body(body)
+            .send()
+    };
+    let good = post("name: tiny\nworld:\n  balances:\n    - balance: 42\n")
+        .await
+        .expect("load");
+    assert_eq!(good.status(), StatusCode::CREATED);
+    assert_eq!(
+        good.json::<Value>().await.expect("json")["scenarios"],
+        json!(["tiny"])
+    );
+    assert_eq!(app.balances().await["company"], "42.0");
+
+    // The first document is fine, the second names an unknown application: nothing applies.
+    let bad = post("name: one\nworld:\n  balances:\n    - balance: 7\n---\nname: two\nworld:\n  balances:\n    - client_id: ghost\n      balance: 1\n")
+        .await
+        .expect("load");
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let message = bad.json::<Value>().await.expect("json")["error_message"]
+        .as_str()
+        .expect("message")
+        .to_string();
+    assert!(message.contains("world.balances[0].client_id"), "{message}");
+    assert_eq!(app.balances().await["company"], "42.0");
+
+    let malformed =
+        post("name: x\nworld:\n  handsets:\n    - phone_number: nope\n      behaviour: pay\n")
+            .await
+            .expect("load");
+    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+    let message = malformed.json::<Value>().await.expect("json")["error_message"]
+        .as_str()
+        .expect("message")
+        .to_string();
+    assert_eq!(
+        message,
+        "(request body):4:7: world.handsets[0].phone_number: Phone number is invalid"
+    );
+}
+
+#[tokio::test]
+async fn validate_names_file_line_and_field() {
+    let dir = std::env::temp_dir().join(format!("k2-validate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let bad = dir.join("bad.yaml");
+    std::fs::write(&bad, "name: bad\nworld:\n  balancez: []\n").expect("write");
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_k2-sandbox"))
+        .arg("validate")
+        .arg(shipped("default.yaml"))
+        .arg(&bad)
+        .output()
+        .await
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{}:3:3: world.balancez: unknown field `balancez`",
+            bad.display()
+        )),
+        "{stderr}"
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("default.yaml: ok (1 scenario)"));
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
+async fn a_bad_scenario_file_stops_the_start_with_its_location() {
+    let dir = std::env::temp_dir().join(format!("k2-start-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let bad = dir.join("bad.yaml");
+    std::fs::write(&bad, "name: bad\ntimeline:\n  - at: soon\n    answer: {phone_number: '0712345678', answer: pay}\n").expect("write");
+    let args = k2_sandbox::config::ServeArgs {
+        port: 0,
+        scenario: vec![bad.clone()],
+        ..Default::default()
+    };
+    let error = match k2_sandbox::Sandbox::build(args).await {
+        Ok(_) => panic!("a bad scenario must stop the start"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        error.contains("bad.yaml:3:5: timeline[0].at: invalid duration"),
+        "{error}"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
