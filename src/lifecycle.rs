@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::callbacks::ResourceRef;
 use crate::domain::handset::{Answer, Behaviour};
+use crate::domain::incoming_payment::Outcome;
 use crate::domain::ledger::{Account, Payer, Transaction, TransactionKind, TransactionStatus};
 use crate::domain::payment_link::{LinkState, PaymentLink};
 use crate::domain::phone::PhoneNumber;
@@ -17,8 +18,8 @@ use crate::domain::reversal::ReversalState;
 use crate::domain::sms_notification::{SentSms, SmsState};
 use crate::domain::webhooks::{EventType, WebhookEvent};
 use crate::domain::{Envelope, incoming_payment::PaymentState};
+use crate::scenario::rules::Verdict;
 use crate::scheduler::{Job, Settle};
-use crate::store::Insufficient;
 use crate::wire::Document;
 use crate::wire::webhooks::{EventFrame, daraja_payload, transaction_payload};
 
@@ -108,6 +109,24 @@ fn prompt_due(state: &AppState, id: Uuid) {
     }) else {
         return;
     };
+    let forced = state
+        .store
+        .incoming_payments
+        .update(id, |p| p.forced.clone())
+        .flatten();
+    match forced {
+        Some(Verdict::Pending) => return,
+        Some(Verdict::Success) => {
+            settle_prompt(state, id, Outcome::Paid);
+            return;
+        }
+        Some(Verdict::Failure(error)) => {
+            let error = error.unwrap_or_else(|| "Request cancelled by user".into());
+            settle_prompt(state, id, Outcome::Failed(error));
+            return;
+        }
+        None => {}
+    }
     match state.store.handsets.behaviour(&phone) {
         Behaviour::Auto(answer) => {
             answer_prompt(state, id, answer);
@@ -127,6 +146,11 @@ fn prompt_due(state: &AppState, id: Uuid) {
 /// Answers a pending STK prompt: the payment settles with the answer's outcome, calls back,
 /// and a payment becomes a received transaction. False if it was no longer pending.
 pub fn answer_prompt(state: &AppState, id: Uuid, answer: Answer) -> bool {
+    settle_prompt(state, id, answer.outcome())
+}
+
+/// Settles a pending STK push with `outcome`; see [`answer_prompt`].
+fn settle_prompt(state: &AppState, id: Uuid, outcome: Outcome) -> bool {
     let Some(owner) = state
         .store
         .incoming_payments
@@ -135,7 +159,6 @@ pub fn answer_prompt(state: &AppState, id: Uuid, answer: Answer) -> bool {
         return false;
     };
     let now_ms = state.clock.now_ms_of(&owner);
-    let outcome = answer.outcome();
     let mut settled = false;
     let mut paid: Option<(Transaction, String)> = None;
     settle_and_call_back::<_, Document<crate::wire::incoming_payments::Attributes>>(
@@ -376,17 +399,16 @@ fn settle_reversal(state: &AppState, id: Uuid) {
             if !matches!(r.state, ReversalState::Scheduled) {
                 return false;
             }
-            r.state = if r.funded {
-                ReversalState::Processed { at_ms: now_ms }
-            } else {
-                ReversalState::Cancelled {
+            r.state = match &r.failure {
+                None => ReversalState::Processed { at_ms: now_ms },
+                Some(error) => ReversalState::Cancelled {
                     at_ms: now_ms,
-                    errors: vec![Insufficient.to_string()],
-                }
+                    errors: vec![error.clone()],
+                },
             };
             outcome = Some((
                 r.transaction_id,
-                r.funded,
+                r.failure.is_none(),
                 base_of(&r.meta.self_url).to_string(),
             ));
             true

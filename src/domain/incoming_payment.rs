@@ -43,6 +43,8 @@ pub struct IncomingPayment {
     /// Ids of the transaction a success creates, drawn at creation so that a seeded run gives
     /// the same values whatever order results are decided in.
     pub planned: PlannedTransaction,
+    /// A scenario rule's verdict, which overrides the phone's behaviour.
+    pub forced: Option<crate::scenario::rules::Verdict>,
     pub state: PaymentState,
 }
 

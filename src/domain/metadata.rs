@@ -46,6 +46,10 @@ impl Metadata {
         Ok(Some(Self(entries.into_iter().collect())))
     }
 
+    pub fn entries(&self) -> &Map<String, Value> {
+        &self.0
+    }
+
     pub fn to_value(&self) -> Value {
         Value::Object(self.0.clone())
     }

@@ -21,8 +21,9 @@ pub struct Reversal {
     pub reason: String,
     pub metadata: Option<Metadata>,
     pub callback_url: String,
-    /// Whether the till's balance covered the reversal when it was accepted.
-    pub funded: bool,
+    /// Why it will be cancelled (the till's balance did not cover it, or a scenario rule
+    /// says so); `None`: it goes through.
+    pub failure: Option<String>,
     /// The M-PESA reference of the reversal payment, drawn at creation.
     pub payment_reference: String,
     pub state: ReversalState,

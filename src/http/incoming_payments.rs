@@ -7,11 +7,12 @@ use axum::{Json, Router};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
-use super::resource::{accept_pending, show};
+use super::resource::{accept_pending_after, show};
 use crate::AppState;
 use crate::domain::incoming_payment::{
     IncomingPayment, NewIncomingPayment, PaymentState, PlannedTransaction,
 };
+use crate::scenario::rules::{Endpoint, Facts};
 use crate::scheduler::Settle;
 use crate::wire::incoming_payments::{IncomingPaymentDocument, IncomingPaymentRequest};
 
@@ -36,6 +37,17 @@ async fn create(
 ) -> Result<Response, ApiError> {
     let request = NewIncomingPayment::try_from(body)?;
     let owner = auth.client_id;
+    let decision = state.scenarios.rules.decide(
+        Endpoint::StkPush,
+        &Facts {
+            client_id: &owner,
+            phone_number: Some(&request.subscriber.phone_number),
+            till_number: Some(&request.till_number),
+            amount: Some(request.amount.decimal()),
+            metadata: request.metadata.as_ref().map(|m| m.entries()),
+            ..Facts::default()
+        },
+    );
     let id = state.ids.uuid();
     tracing::Span::current().record("id", tracing::field::display(id));
     let payment = IncomingPayment {
@@ -49,16 +61,21 @@ async fn create(
             resource_id: state.ids.uuid(),
             reference: state.ids.mpesa_reference(),
         },
+        forced: decision.as_ref().map(|d| d.verdict.clone()),
         state: PaymentState::Pending,
     };
     tracing::info!("incoming payment created");
     let self_url = payment.self_url.clone();
-    Ok(accept_pending(
+    let delay = decision
+        .and_then(|d| d.delay)
+        .unwrap_or(state.settings.callback_delay);
+    Ok(accept_pending_after(
         &state,
         &state.store.incoming_payments,
         payment,
         &self_url,
         Settle::IncomingPayment,
+        Some(delay),
     ))
 }
 

@@ -42,14 +42,28 @@ pub fn accept_pending<T: Owned + Clone>(
     self_url: &str,
     settle: Settle,
 ) -> Response {
+    let delay = Some(state.settings.callback_delay);
+    accept_pending_after(state, collection, resource, self_url, settle, delay)
+}
+
+/// As [`accept_pending`], with the result due after `delay` — or never, for `None` (a
+/// scenario rule that keeps it pending).
+pub fn accept_pending_after<T: Owned + Clone>(
+    state: &AppState,
+    collection: &Collection<T>,
+    resource: T,
+    self_url: &str,
+    settle: Settle,
+    delay: Option<std::time::Duration>,
+) -> Response {
     let (id, owner) = (resource.id(), resource.owner().to_string());
     let response = created(self_url);
     collection.insert(resource);
-    state.scheduler.schedule(
-        Job::Settle(settle, id),
-        &owner,
-        state.settings.callback_delay,
-    );
+    if let Some(delay) = delay {
+        state
+            .scheduler
+            .schedule(Job::Settle(settle, id), &owner, delay);
+    }
     response
 }
 

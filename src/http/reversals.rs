@@ -8,13 +8,15 @@ use axum::{Json, Router};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
-use super::resource::{accept_pending, new_envelope, show};
+use super::resource::{accept_pending_after, new_envelope, show};
 use crate::AppState;
 use crate::domain::ledger::{Account, TransactionStatus};
 use crate::domain::metadata::Metadata;
 use crate::domain::required_text;
 use crate::domain::reversal::{REVERSAL_WINDOW_MS, Reversal, ReversalState};
+use crate::scenario::rules::{Decision, Endpoint, Facts, Verdict};
 use crate::scheduler::Settle;
+use crate::store::Insufficient;
 use crate::wire::reversals::{ReversalAttributes, ReversalRequest};
 use crate::wire::{Document, callback_url_of};
 
@@ -84,17 +86,34 @@ async fn create(
         })?;
 
     let amount = transaction.amount;
+    let decision = state.scenarios.rules.decide(
+        Endpoint::Reversal,
+        &Facts {
+            client_id: owner,
+            till_number: Some(&transaction.till_number),
+            amount: Some(amount.decimal()),
+            metadata: metadata.as_ref().map(|m| m.entries()),
+            ..Facts::default()
+        },
+    );
     let meta = new_envelope(&state, owner, &base, COLLECTION);
-    let funded = state
-        .store
-        .ledger
-        .debit(
-            owner,
-            &Account::Till(transaction.till_number.clone()),
-            amount.decimal(),
-            &format!("reversal {}", meta.id),
-        )
-        .is_ok();
+    let failure = match decision.as_ref().map(|d| &d.verdict) {
+        // A scenario says it fails: nothing is debited.
+        Some(Verdict::Failure(error)) => {
+            Some(error.clone().unwrap_or_else(|| Insufficient.to_string()))
+        }
+        _ => state
+            .store
+            .ledger
+            .debit(
+                owner,
+                &Account::Till(transaction.till_number.clone()),
+                amount.decimal(),
+                &format!("reversal {}", meta.id),
+            )
+            .err()
+            .map(|e| e.to_string()),
+    };
     let reversal = Reversal {
         meta,
         transaction_id: transaction.id,
@@ -104,18 +123,27 @@ async fn create(
         reason,
         metadata,
         callback_url,
-        funded,
+        failure,
         payment_reference: state.ids.mpesa_reference(),
         state: ReversalState::Scheduled,
     };
-    tracing::info!(id = %reversal.meta.id, funded, %amount, "reversal scheduled");
+    tracing::info!(id = %reversal.meta.id, failure = ?reversal.failure, %amount, "reversal scheduled");
     let self_url = reversal.meta.self_url.clone();
-    Ok(accept_pending(
+    let delay = match decision {
+        Some(Decision {
+            verdict: Verdict::Pending,
+            ..
+        }) => None,
+        Some(Decision { delay: Some(d), .. }) => Some(d),
+        _ => Some(state.settings.callback_delay),
+    };
+    Ok(accept_pending_after(
         &state,
         &state.store.reversals,
         reversal,
         &self_url,
         Settle::Reversal,
+        delay,
     ))
 }
 

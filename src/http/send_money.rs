@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
-use super::resource::{accept_pending, new_envelope, show};
+use super::resource::{accept_pending_after, new_envelope, show};
 use crate::AppState;
 use crate::domain::ledger::Account;
 use crate::domain::metadata::{Metadata, js_canonical, jsonb_canonical};
@@ -21,6 +21,7 @@ use crate::domain::send_money::{
     Disbursement, Flavor, SendMoney, SendMoneyState, destination_amount,
 };
 use crate::domain::{Invalid, lenient_bool, optional_text};
+use crate::scenario::rules::{Decision, Endpoint, Facts, Verdict};
 use crate::scheduler::Settle;
 use crate::wire::callback_url_of;
 use crate::wire::send_money::{
@@ -256,9 +257,19 @@ struct Accepted {
 /// Reserves, records and schedules a request: `201` with its `Location` under `collection`.
 fn accept(state: &AppState, owner: &str, base: &str, collection: &str, a: Accepted) -> Response {
     let source = Account::from_source(a.source_identifier.as_deref());
+    let decision = decide(state, owner, &a);
     let meta = new_envelope(state, owner, base, collection);
     let memo = format!("send_money {}", meta.id);
-    let (disbursements, planned) = reserve(state, owner, base, &source, &memo, a.plan);
+    let (disbursements, planned) = match decision.as_ref().map(|d| &d.verdict) {
+        // A scenario says it fails: nothing is reserved.
+        Some(Verdict::Failure(error)) => (
+            Vec::new(),
+            Err(error
+                .clone()
+                .unwrap_or_else(|| "The transaction could not be completed".into())),
+        ),
+        _ => reserve(state, owner, base, &source, &memo, a.plan),
+    };
     let send_money = SendMoney {
         meta,
         flavor: a.flavor,
@@ -274,12 +285,64 @@ fn accept(state: &AppState, owner: &str, base: &str, collection: &str, a: Accept
     };
     tracing::info!(id = %send_money.meta.id, total = %send_money.total(), ok = send_money.planned.is_ok(), "send money accepted");
     let self_url = send_money.meta.self_url.clone();
-    accept_pending(
+    let delay = match decision {
+        Some(Decision {
+            verdict: Verdict::Pending,
+            ..
+        }) => None,
+        Some(Decision { delay: Some(d), .. }) => Some(d),
+        _ => Some(state.settings.callback_delay),
+    };
+    accept_pending_after(
         state,
         &state.store.send_money,
         send_money,
         &self_url,
         Settle::SendMoney,
+        delay,
+    )
+}
+
+/// A scenario rule's decision for this request, if one matches.
+fn decide(state: &AppState, owner: &str, a: &Accepted) -> Option<Decision> {
+    let (destination_types, destination_references, amount) = match &a.plan {
+        Plan::Blind { amount, to } => (
+            vec![
+                to.as_ref()
+                    .map_or("merchant_bank_account", |t| t.destination_type()),
+            ],
+            to.iter().map(|t| t.meta.id.to_string()).collect(),
+            *amount,
+        ),
+        Plan::Destinations(planned) => (
+            planned
+                .iter()
+                .map(|d| match &d.planned {
+                    Planned::Merchant(account, _) => account.destination_type(),
+                    Planned::External { details, .. } => details.type_name(),
+                })
+                .collect(),
+            planned
+                .iter()
+                .filter_map(|d| match &d.planned {
+                    Planned::Merchant(account, _) => Some(account.meta.id.to_string()),
+                    Planned::External { .. } => None,
+                })
+                .collect(),
+            Some(planned.iter().map(|d| d.amount).sum()),
+        ),
+    };
+    state.scenarios.rules.decide(
+        Endpoint::SendMoney,
+        &Facts {
+            client_id: owner,
+            till_number: a.source_identifier.as_deref(),
+            amount,
+            destination_types,
+            destination_references,
+            metadata: a.metadata.as_ref().map(|m| m.entries()),
+            ..Facts::default()
+        },
     )
 }
 

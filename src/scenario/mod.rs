@@ -6,6 +6,7 @@
 
 pub mod faults;
 mod model;
+pub mod rules;
 
 use std::fmt;
 
@@ -173,6 +174,7 @@ pub enum Action {
 #[derive(Default)]
 pub struct Scenarios {
     pub faults: Faults,
+    pub rules: rules::Rules,
     moments: DashMap<Uuid, Action>,
 }
 
@@ -183,6 +185,7 @@ impl Scenarios {
 
     pub fn clear(&self) {
         self.faults.clear();
+        self.rules.clear();
         self.moments.clear();
     }
 }
@@ -191,6 +194,7 @@ impl Scenarios {
 #[derive(Debug, Default, serde::Serialize)]
 pub struct Loaded {
     pub scenarios: Vec<String>,
+    pub rules: usize,
     pub faults: usize,
     pub timeline: usize,
 }
@@ -225,9 +229,10 @@ pub fn apply(
     }
     let mut loaded = Loaded::default();
     for s in scenarios {
-        apply_one(state, &s, base_url, &mut loaded);
-        tracing::info!(scenario = %s.name, "scenario loaded");
-        loaded.scenarios.push(s.name);
+        let name = s.name.clone();
+        apply_one(state, s, base_url, &mut loaded);
+        tracing::info!(scenario = %name, "scenario loaded");
+        loaded.scenarios.push(name);
     }
     Ok(loaded)
 }
@@ -279,7 +284,7 @@ fn references(s: &Scenario) -> Vec<(String, &str)> {
     refs
 }
 
-fn apply_one(state: &AppState, s: &Scenario, base: &str, loaded: &mut Loaded) {
+fn apply_one(state: &AppState, s: Scenario, base: &str, loaded: &mut Loaded) {
     let default_owner = state.settings.client_id.clone();
     let owner_of = |c: &Option<String>| c.clone().unwrap_or_else(|| default_owner.clone());
     let w = &s.world;
@@ -402,6 +407,10 @@ fn apply_one(state: &AppState, s: &Scenario, base: &str, loaded: &mut Loaded) {
     for f in &s.faults {
         state.scenarios.faults.add(f);
         loaded.faults += 1;
+    }
+    for rule in s.rules {
+        state.scenarios.rules.add(rule);
+        loaded.rules += 1;
     }
     for m in &s.timeline {
         schedule_moment(state, m, &owner_of(&m.client_id), base);

@@ -21,6 +21,8 @@ pub struct Scenario {
     #[serde(default)]
     pub world: World,
     #[serde(default)]
+    pub rules: Vec<RuleSpec>,
+    #[serde(default)]
     pub faults: Vec<Fault>,
     #[serde(default)]
     pub timeline: Vec<Moment>,
@@ -316,4 +318,72 @@ impl<'de> Deserialize<'de> for HandsetAnswer {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         parsed(d, |s| Answer::parse(s).map(HandsetAnswer))
     }
+}
+
+/// A rule: requests to an endpoint that match get this outcome instead of the default.
+/// First match wins; with `times`, a rule applies to that many requests, then falls through.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub endpoint: RuleEndpoint,
+    #[serde(default, rename = "match")]
+    pub matching: MatchSpec,
+    pub outcome: OutcomeSpec,
+    /// The failure's error text (default: the reference's text for the endpoint).
+    #[serde(default)]
+    pub error: Option<String>,
+    /// Decide the result this long after the request instead of `--callback-delay-ms`.
+    #[serde(default)]
+    pub delay: Option<Span>,
+    #[serde(default)]
+    pub times: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleEndpoint {
+    /// `POST /api/v{1,2}/incoming_payments`
+    StkPush,
+    /// `POST /api/v2/send_money`, `/api/v1/payments`, `/api/v1/settlement_transfers`
+    SendMoney,
+    /// `POST /api/v2/reversals`
+    Reversal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeSpec {
+    Success,
+    Failure,
+    /// Stays pending: only the control plane (an STK answer) or nothing resolves it.
+    Pending,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchSpec {
+    #[serde(default)]
+    pub client_id: Option<String>,
+    #[serde(default)]
+    pub phone_number: Option<Phone>,
+    #[serde(default)]
+    pub till_number: Option<String>,
+    #[serde(default)]
+    pub amount: Option<AmountRange>,
+    #[serde(default)]
+    pub destination_type: Option<String>,
+    #[serde(default)]
+    pub destination_reference: Option<String>,
+    /// Every key given must be in the request's metadata with this value.
+    #[serde(default)]
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AmountRange {
+    #[serde(default)]
+    pub min: Option<Money>,
+    #[serde(default)]
+    pub max: Option<Money>,
 }

@@ -297,3 +297,125 @@ async fn a_bad_scenario_file_stops_the_start_with_its_location() {
     );
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[tokio::test]
+async fn retries_fail_a_set_number_of_times_then_succeed() {
+    let app = with_scenario("retries.yaml").await;
+    let token = app.token().await;
+    let mut request = stk_request("http://127.0.0.1:9/cb");
+    request["subscriber"]["phone_number"] = json!("+254733000001");
+    request["amount"]["value"] = json!(100);
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let location = app
+            .create("/api/v2/incoming_payments", &token, &request)
+            .await;
+        app.advance("1s").await;
+        statuses
+            .push(app.get_json(&location, &token).await["data"]["attributes"]["status"].clone());
+    }
+    assert_eq!(statuses, ["Failed", "Failed", "Success"]);
+
+    let send = json!({"destinations": [{"type": "mobile_wallet", "phone_number": "254733000002", "network": "Safaricom",
+        "amount": 10, "description": "x"}], "_links": {"callback_url": "http://127.0.0.1:9/cb"}});
+    let first = app.create("/api/v2/send_money", &token, &send).await;
+    let second = app.create("/api/v2/send_money", &token, &send).await;
+    app.advance("1s").await;
+    let first = app.get_json(&first, &token).await;
+    assert_eq!(
+        first["data"]["attributes"]["errors"],
+        json!(["The recipient's mobile wallet is unavailable"])
+    );
+    assert_eq!(
+        app.get_json(&second, &token).await["data"]["attributes"]["status"],
+        "Processed"
+    );
+
+    // Big pushes are decided after 30 s.
+    request["subscriber"]["phone_number"] = json!("+254712345678");
+    request["amount"]["value"] = json!(5000);
+    let slow = app
+        .create("/api/v2/incoming_payments", &token, &request)
+        .await;
+    app.advance("29s").await;
+    assert_eq!(
+        app.get_json(&slow, &token).await["data"]["attributes"]["status"],
+        "Pending"
+    );
+    app.advance("1s").await;
+    assert_eq!(
+        app.get_json(&slow, &token).await["data"]["attributes"]["status"],
+        "Success"
+    );
+}
+
+#[tokio::test]
+async fn reversal_errors_cancel_stall_and_refuse() {
+    let app = with_scenario("reversal-errors.yaml").await;
+    let token = app.token().await;
+    let reverse = |reference: &str, metadata: Value| {
+        json!({"transaction_reference": reference, "reason": "x", "metadata": metadata,
+               "_links": {"callback_url": "http://127.0.0.1:9/cb"}})
+    };
+    let big = app
+        .create(
+            "/api/v2/reversals",
+            &token,
+            &reverse("REVERR0003", Value::Null),
+        )
+        .await;
+    let stuck = app
+        .create(
+            "/api/v2/reversals",
+            &token,
+            &reverse("REVERR0002", json!({"case": "stuck"})),
+        )
+        .await;
+    let fine = app
+        .create(
+            "/api/v2/reversals",
+            &token,
+            &reverse("REVERR0001", Value::Null),
+        )
+        .await;
+    let (status, error) = app
+        .rejected(
+            "/api/v2/reversals",
+            &token,
+            &reverse("REVERR0001", Value::Null),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        error["error_message"],
+        json!(["You cannot reverse a transaction in Pending Reversal"])
+    );
+    let (status, _) = app
+        .rejected(
+            "/api/v2/reversals",
+            &token,
+            &reverse("REVERR0099", Value::Null),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    app.advance("1h").await;
+    let token = app.token().await;
+    let big = app.get_json(&big, &token).await;
+    assert_eq!(
+        big["data"]["attributes"]["reversal_bulk_payment"]["status"],
+        "Cancelled"
+    );
+    assert_eq!(
+        big["data"]["attributes"]["errors"],
+        json!(["Reversals above KES 10,000 need approval"])
+    );
+    assert_eq!(
+        app.get_json(&stuck, &token).await["data"]["attributes"]["status"],
+        "Scheduled"
+    );
+    assert_eq!(
+        app.get_json(&fine, &token).await["data"]["attributes"]["reversal_bulk_payment"]["status"],
+        "Transferred"
+    );
+}

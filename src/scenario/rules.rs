@@ -1,0 +1,121 @@
+//! Scenario rules: the result a matching request gets, decided on the request path (first
+//! match wins, `times` counted atomically) and revealed when due, like any result.
+//! Read without a lock (`ArcSwap`).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use rust_decimal::Decimal;
+use serde_json::{Map, Value};
+
+pub use super::model::RuleEndpoint as Endpoint;
+use super::model::{OutcomeSpec, RuleSpec};
+use crate::domain::phone::PhoneNumber;
+
+/// What a rule decided for a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Success,
+    /// Fail with this error text, or the endpoint's default when `None`.
+    Failure(Option<String>),
+    Pending,
+}
+
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub verdict: Verdict,
+    /// Decide the result this long after the request instead of the default delay.
+    pub delay: Option<Duration>,
+}
+
+/// What is known about a request, for matching.
+#[derive(Debug, Default)]
+pub struct Facts<'a> {
+    pub client_id: &'a str,
+    pub phone_number: Option<&'a PhoneNumber>,
+    pub till_number: Option<&'a str>,
+    pub amount: Option<Decimal>,
+    pub destination_types: Vec<&'a str>,
+    pub destination_references: Vec<String>,
+    pub metadata: Option<&'a Map<String, Value>>,
+}
+
+#[derive(Debug)]
+struct Rule {
+    spec: RuleSpec,
+    used: AtomicU64,
+}
+
+impl Rule {
+    fn matches(&self, endpoint: Endpoint, f: &Facts<'_>) -> bool {
+        let m = &self.spec.matching;
+        self.spec.endpoint == endpoint
+            && m.client_id.as_deref().is_none_or(|c| c == f.client_id)
+            && m.phone_number
+                .as_ref()
+                .is_none_or(|p| Some(&p.0) == f.phone_number)
+            && m.till_number
+                .as_deref()
+                .is_none_or(|t| Some(t) == f.till_number)
+            && m.amount.as_ref().is_none_or(|r| {
+                f.amount.is_some_and(|a| {
+                    r.min.is_none_or(|min| a >= min.0.decimal())
+                        && r.max.is_none_or(|max| a <= max.0.decimal())
+                })
+            })
+            && m.destination_type
+                .as_deref()
+                .is_none_or(|t| f.destination_types.contains(&t))
+            && m.destination_reference
+                .as_deref()
+                .is_none_or(|r| f.destination_references.iter().any(|x| x == r))
+            && m.metadata.as_ref().is_none_or(|wanted| {
+                f.metadata
+                    .is_some_and(|have| wanted.iter().all(|(k, v)| have.get(k) == Some(v)))
+            })
+    }
+}
+
+#[derive(Default)]
+pub struct Rules {
+    rules: ArcSwap<Vec<Arc<Rule>>>,
+}
+
+impl Rules {
+    pub fn add(&self, spec: RuleSpec) {
+        let rule = Arc::new(Rule {
+            spec,
+            used: AtomicU64::new(0),
+        });
+        self.rules.rcu(|rules| {
+            let mut next = Vec::clone(rules);
+            next.push(rule.clone());
+            next
+        });
+    }
+
+    pub fn clear(&self) {
+        self.rules.store(Arc::default());
+    }
+
+    /// The first matching rule with uses left decides; `None`: the default behaviour.
+    pub fn decide(&self, endpoint: Endpoint, facts: &Facts<'_>) -> Option<Decision> {
+        let rules = self.rules.load();
+        let rule = rules.iter().find(|r| {
+            r.matches(endpoint, facts)
+                && r.spec
+                    .times
+                    .is_none_or(|t| r.used.fetch_add(1, Ordering::Relaxed) < t)
+        })?;
+        Some(Decision {
+            verdict: match rule.spec.outcome {
+                OutcomeSpec::Success => Verdict::Success,
+                OutcomeSpec::Failure => Verdict::Failure(rule.spec.error.clone()),
+                OutcomeSpec::Pending => Verdict::Pending,
+            },
+            delay: rule.spec.delay.map(|d| d.0),
+        })
+    }
+}
