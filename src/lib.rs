@@ -98,6 +98,7 @@ impl Sandbox {
             api_key: args.api_key.clone(),
         });
         let scheduler = Scheduler::new(clock.clone());
+        let scenarios: Arc<scenario::Scenarios> = Arc::default();
         let dispatcher = Dispatcher::new(
             store.clone(),
             scheduler.clone(),
@@ -108,6 +109,7 @@ impl Sandbox {
                 timeout: Duration::from_millis(args.callback_timeout_ms),
                 backoff: Duration::from_millis(args.callback_backoff_ms),
             },
+            scenarios.clone(),
         )
         .context("building the callback HTTP client")?;
         let state = AppState {
@@ -129,7 +131,7 @@ impl Sandbox {
             ids,
             scheduler,
             dispatcher,
-            scenarios: Arc::default(),
+            scenarios,
         };
         // Start-up work: scenario files. A bad one stops the start, naming file and line.
         if !args.scenario.is_empty() {

@@ -45,6 +45,7 @@ struct Inner {
     ids: IdGen,
     policy: RetryPolicy,
     sequence: AtomicU64,
+    scenarios: Arc<crate::scenario::Scenarios>,
 }
 
 impl Dispatcher {
@@ -54,6 +55,7 @@ impl Dispatcher {
         clock: Clock,
         ids: IdGen,
         policy: RetryPolicy,
+        scenarios: Arc<crate::scenario::Scenarios>,
     ) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             .user_agent(USER_AGENT)
@@ -75,6 +77,7 @@ impl Dispatcher {
                 ids,
                 policy,
                 sequence: AtomicU64::new(0),
+                scenarios,
             }),
         })
     }
@@ -90,6 +93,37 @@ impl Dispatcher {
     ) -> Uuid {
         // Compact: a receiver that re-serialises the parsed JSON gets these bytes back.
         let body = serde_json::to_string(payload).expect("wire types always serialise");
+        let treatment = self
+            .inner
+            .scenarios
+            .callback_faults
+            .treatment(resource.kind)
+            .unwrap_or_default();
+        let conflicting = treatment
+            .conflicting
+            .then(|| crate::scenario::callback_faults::conflicting_body(&body))
+            .flatten();
+        let id = self.record(owner, api_key, &resource, target, body.clone(), &treatment);
+        for _ in 0..treatment.duplicates {
+            self.record(owner, api_key, &resource, target, body.clone(), &treatment);
+        }
+        if let Some(conflict) = conflicting {
+            self.record(owner, api_key, &resource, target, conflict, &treatment);
+        }
+        id
+    }
+
+    /// Records one delivery and schedules its first attempt (or drops it).
+    fn record(
+        &self,
+        owner: &str,
+        api_key: &str,
+        resource: &ResourceRef,
+        target: &str,
+        body: String,
+        treatment: &crate::scenario::callback_faults::Treatment,
+    ) -> Uuid {
+        let resource = resource.clone();
         let delivery = Delivery {
             id: self.inner.ids.uuid(),
             sequence: self.inner.sequence.fetch_add(1, Ordering::Relaxed),
@@ -100,13 +134,20 @@ impl Dispatcher {
             body,
             created_at_ms: self.inner.clock.now_ms_of(owner),
             attempts: Vec::new(),
-            state: DeliveryState::Pending,
+            state: if treatment.drop {
+                DeliveryState::Dropped
+            } else {
+                DeliveryState::Pending
+            },
         };
         let id = delivery.id;
         self.inner.store.insert_delivery(delivery);
-        self.inner
-            .scheduler
-            .schedule(Job::Deliver(id), owner, Duration::ZERO);
+        if !treatment.drop {
+            let delay = treatment.delay.unwrap_or(Duration::ZERO);
+            self.inner
+                .scheduler
+                .schedule(Job::Deliver(id), owner, delay);
+        }
         id
     }
 
@@ -201,7 +242,7 @@ impl Dispatcher {
                         .scheduler
                         .schedule(Job::Deliver(id), &delivery.owner, wait);
                 }
-                None => {}
+                Some(DeliveryState::Dropped) | None => {}
             }
         }
         .instrument(span)

@@ -29,6 +29,8 @@ pub enum DeliveryState {
     Pending,
     Delivered,
     Exhausted,
+    /// A scenario's callback fault dropped it: never sent.
+    Dropped,
 }
 
 #[derive(Debug, Clone)]

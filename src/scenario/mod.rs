@@ -4,6 +4,7 @@
 //! Loading is all or nothing: a file is parsed and checked completely before anything is
 //! applied, and a problem names the file, line, column and field. Loading never panics.
 
+pub mod callback_faults;
 pub mod faults;
 mod model;
 pub mod rules;
@@ -175,6 +176,7 @@ pub enum Action {
 pub struct Scenarios {
     pub faults: Faults,
     pub rules: rules::Rules,
+    pub callback_faults: callback_faults::CallbackFaults,
     moments: DashMap<Uuid, Action>,
 }
 
@@ -186,6 +188,7 @@ impl Scenarios {
     pub fn clear(&self) {
         self.faults.clear();
         self.rules.clear();
+        self.callback_faults.clear();
         self.moments.clear();
     }
 }
@@ -196,6 +199,7 @@ pub struct Loaded {
     pub scenarios: Vec<String>,
     pub rules: usize,
     pub faults: usize,
+    pub callback_faults: usize,
     pub timeline: usize,
 }
 
@@ -411,6 +415,10 @@ fn apply_one(state: &AppState, s: Scenario, base: &str, loaded: &mut Loaded) {
     for rule in s.rules {
         state.scenarios.rules.add(rule);
         loaded.rules += 1;
+    }
+    for fault in s.callback_faults {
+        state.scenarios.callback_faults.add(fault);
+        loaded.callback_faults += 1;
     }
     for m in &s.timeline {
         schedule_moment(state, m, &owner_of(&m.client_id), base);

@@ -25,6 +25,8 @@ pub struct Scenario {
     #[serde(default)]
     pub faults: Vec<Fault>,
     #[serde(default)]
+    pub callback_faults: Vec<CallbackFaultSpec>,
+    #[serde(default)]
     pub timeline: Vec<Moment>,
 }
 
@@ -386,4 +388,30 @@ pub struct AmountRange {
     pub min: Option<Money>,
     #[serde(default)]
     pub max: Option<Money>,
+}
+
+/// A callback fault: what happens to the deliveries of matching results and webhooks.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallbackFaultSpec {
+    /// `incoming_payment`, `send_money`, `polling`, `transaction_sms_notification`,
+    /// `reversals`, `payment_link`, `webhook_event`, or absent for all.
+    #[serde(default)]
+    pub resource: Option<String>,
+    /// Send the first attempt this long later (on the sandbox clock): later callbacks can
+    /// overtake it, so callbacks arrive out of order.
+    #[serde(default)]
+    pub delay: Option<Span>,
+    /// Never send it: the delivery is recorded as `dropped`; only polling (GET) recovers.
+    #[serde(default)]
+    pub drop: bool,
+    /// Send this many extra copies, byte for byte, validly signed.
+    #[serde(default)]
+    pub duplicate: u32,
+    /// Also send a validly signed copy whose status says the opposite (Success/Processed
+    /// becomes Failed, Failed becomes Success).
+    #[serde(default)]
+    pub conflicting: bool,
+    #[serde(default)]
+    pub times: Option<u64>,
 }

@@ -419,3 +419,91 @@ async fn reversal_errors_cancel_stall_and_refuse() {
         "Transferred"
     );
 }
+
+#[tokio::test]
+async fn async_chaos_loses_duplicates_contradicts_and_delays_callbacks() {
+    let app = with_scenario("async-chaos.yaml").await;
+    let token = app.token().await;
+    let receiver = CallbackReceiver::start(Behaviour::Accept).await;
+    let hooks = CallbackReceiver::start(Behaviour::Accept).await;
+    app.create(
+        "/api/v2/webhook_subscriptions",
+        &token,
+        &json!({"event_type": "buygoods_transaction_received",
+        "url": hooks.url, "scope": "company"}),
+    )
+    .await;
+
+    // Lost: the STK result never arrives; GET shows it.
+    let stk = app.stk_push(&token, &receiver.url).await;
+    app.advance("1s").await;
+    assert_eq!(
+        app.get_json(&stk, &token).await["data"]["attributes"]["status"],
+        "Success"
+    );
+    let log = app.deliveries().await;
+    let dropped: Vec<&Value> = log.iter().filter(|d| d["state"] == "dropped").collect();
+    assert_eq!(dropped.len(), 1);
+    assert_eq!(dropped[0]["resource"]["type"], "incoming_payment");
+    // Late: the webhook comes 10 s after.
+    assert!(hooks.received().is_empty());
+    app.advance("10s").await;
+    assert_eq!(hooks.wait_for(1).await.len(), 1);
+    assert!(receiver.received().is_empty());
+
+    // Duplicated: send money results arrive twice, identical.
+    app.create(
+        "/api/v2/send_money",
+        &token,
+        &json!({"destinations": [{"type": "till", "till_number": "1", "amount": 1}],
+        "_links": {"callback_url": receiver.url}}),
+    )
+    .await;
+    app.advance("1s").await;
+    let copies = receiver.wait_for(2).await;
+    assert_eq!(copies[0].body, copies[1].body);
+    assert!(copies.iter().all(|c| c.signature_verifies(API_KEY)));
+
+    // Contradicted: a validly signed copy says the reversal failed.
+    let tx = app.get_json(&stk, &token).await["data"]["attributes"]["event"]["resource"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let reversal = app
+        .create(
+            "/api/v2/reversals",
+            &token,
+            &json!({"transaction_reference": tx, "reason": "x",
+        "_links": {"callback_url": receiver.url}}),
+        )
+        .await;
+    app.advance("1s").await;
+    let all = receiver.wait_for(4).await;
+    let statuses: Vec<Value> = all[2..]
+        .iter()
+        .map(|c| c.json()["data"]["attributes"]["status"].clone())
+        .collect();
+    assert_eq!(statuses, ["Processed", "Failed"]);
+    assert!(all[2..].iter().all(|c| c.signature_verifies(API_KEY)));
+    assert_eq!(
+        app.get_json(&reversal, &token).await["data"]["attributes"]["status"],
+        "Processed"
+    );
+}
+
+#[tokio::test]
+async fn slow_callbacks_arrive_after_the_resource_shows_its_result() {
+    let app = with_scenario("slow-callbacks.yaml").await;
+    let token = app.token().await;
+    let receiver = CallbackReceiver::start(Behaviour::Accept).await;
+    let stk = app.stk_push(&token, &receiver.url).await;
+    app.advance("1s").await;
+    assert_eq!(
+        app.get_json(&stk, &token).await["data"]["attributes"]["status"],
+        "Success"
+    );
+    app.advance("29s").await;
+    assert!(receiver.received().is_empty());
+    app.advance("1s").await;
+    assert_eq!(receiver.wait_for(1).await.len(), 1);
+}

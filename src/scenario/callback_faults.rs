@@ -1,0 +1,81 @@
+//! Callback faults from scenarios: delayed, dropped, duplicated and conflicting deliveries.
+//! Decided when a callback is queued (off the request path); read without a lock.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+
+use super::model::CallbackFaultSpec;
+
+#[derive(Debug)]
+struct Entry {
+    spec: CallbackFaultSpec,
+    used: AtomicU64,
+}
+
+/// What happens to one callback.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Treatment {
+    pub delay: Option<Duration>,
+    pub drop: bool,
+    pub duplicates: u32,
+    pub conflicting: bool,
+}
+
+#[derive(Default)]
+pub struct CallbackFaults {
+    entries: ArcSwap<Vec<Arc<Entry>>>,
+}
+
+impl CallbackFaults {
+    pub fn add(&self, spec: CallbackFaultSpec) {
+        let entry = Arc::new(Entry {
+            spec,
+            used: AtomicU64::new(0),
+        });
+        self.entries.rcu(|all| {
+            let mut next = Vec::clone(all);
+            next.push(entry.clone());
+            next
+        });
+    }
+
+    pub fn clear(&self) {
+        self.entries.store(Arc::default());
+    }
+
+    /// The first matching fault with uses left decides; `None`: deliver normally.
+    pub fn treatment(&self, resource_kind: &str) -> Option<Treatment> {
+        let entries = self.entries.load();
+        let e = entries.iter().find(|e| {
+            e.spec
+                .resource
+                .as_deref()
+                .is_none_or(|r| r == resource_kind)
+                && e.spec
+                    .times
+                    .is_none_or(|t| e.used.fetch_add(1, Ordering::Relaxed) < t)
+        })?;
+        Some(Treatment {
+            delay: e.spec.delay.map(|d| d.0),
+            drop: e.spec.drop,
+            duplicates: e.spec.duplicate,
+            conflicting: e.spec.conflicting,
+        })
+    }
+}
+
+/// The body of a result callback with its `data.attributes.status` flipped, for a
+/// conflicting duplicate; `None` for bodies without one (webhooks).
+pub fn conflicting_body(body: &str) -> Option<String> {
+    let mut value: serde_json::Value = serde_json::from_str(body).ok()?;
+    let status = value.pointer_mut("/data/attributes/status")?;
+    let flipped = match status.as_str()? {
+        "Success" | "Processed" | "Received" | "Complete" | "Paid" => "Failed",
+        _ => "Success",
+    };
+    *status = flipped.into();
+    serde_json::to_string(&value).ok()
+}
