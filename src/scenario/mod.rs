@@ -151,10 +151,15 @@ fn check(s: &Scenario) -> Result<(), (String, String)> {
         }
     }
     for (i, moment) in s.timeline.iter().enumerate() {
-        if moment.event.is_some() == moment.answer.is_some() {
+        let actions = [
+            moment.event.is_some(),
+            moment.answer.is_some(),
+            moment.pay_link.is_some(),
+        ];
+        if actions.iter().filter(|a| **a).count() != 1 {
             return Err((
                 format!("timeline[{i}]"),
-                "a moment has exactly one of `event` or `answer`".into(),
+                "a moment has exactly one of `event`, `answer` or `pay_link`".into(),
             ));
         }
     }
@@ -168,6 +173,11 @@ pub enum Action {
     Answer {
         phone: crate::domain::phone::PhoneNumber,
         answer: Answer,
+    },
+    PayLink {
+        owner: String,
+        till_number: String,
+        phone: crate::domain::phone::PhoneNumber,
     },
 }
 
@@ -457,6 +467,12 @@ fn schedule_moment(state: &AppState, m: &Moment, owner: &str, base: &str) {
             phone: a.phone_number.0.clone(),
             answer: a.answer.0,
         }
+    } else if let Some(p) = &m.pay_link {
+        Action::PayLink {
+            owner: owner.to_string(),
+            till_number: p.till_number.clone(),
+            phone: p.phone_number.0.clone(),
+        }
     } else {
         return;
     };
@@ -484,6 +500,25 @@ pub fn run_moment(state: &AppState, id: Uuid) {
                     crate::lifecycle::answer_prompt(state, p.id, answer);
                 }
                 None => tracing::warn!(%phone, "a scenario answer found no pending STK prompt"),
+            }
+        }
+        Some(Action::PayLink {
+            owner,
+            till_number,
+            phone,
+        }) => {
+            let mut active = state.store.payment_links.filter(&owner, |l| {
+                l.till_number == till_number
+                    && matches!(l.state, crate::domain::payment_link::LinkState::Active)
+            });
+            active.sort_by_key(|l| l.meta.sequence);
+            match active.last() {
+                Some(link) => {
+                    crate::lifecycle::pay_payment_link(state, link, phone);
+                }
+                None => {
+                    tracing::warn!(%till_number, "a scenario found no active payment link to pay")
+                }
             }
         }
         None => {}

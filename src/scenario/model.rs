@@ -202,6 +202,16 @@ pub struct Moment {
     /// A customer answers their latest STK prompt.
     #[serde(default)]
     pub answer: Option<AnswerSpec>,
+    /// A customer pays the till's latest active payment link.
+    #[serde(default)]
+    pub pay_link: Option<PayLinkSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayLinkSpec {
+    pub till_number: String,
+    pub phone_number: Phone,
 }
 
 #[derive(Debug, Deserialize)]

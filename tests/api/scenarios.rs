@@ -507,3 +507,40 @@ async fn slow_callbacks_arrive_after_the_resource_shows_its_result() {
     app.advance("1s").await;
     assert_eq!(receiver.wait_for(1).await.len(), 1);
 }
+
+#[tokio::test]
+async fn payment_links_are_paid_cancelled_and_expired() {
+    let app = with_scenario("payment-link-lifecycle.yaml").await;
+    let token = app.token().await;
+    let receiver = CallbackReceiver::start(Behaviour::Accept).await;
+    let link = json!({"till_number": "112233", "currency": "KES", "amount": 350, "payment_reference": "INV-1",
+        "_links": {"callback_url": receiver.url}});
+    let expires = app.create("/api/v2/payment_links", &token, &link).await;
+    let cancelled = app.create("/api/v2/payment_links", &token, &link).await;
+    let paid = app.create("/api/v2/payment_links", &token, &link).await;
+    let cancel = app
+        .client
+        .post(format!("{cancelled}/cancel"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("cancel");
+    assert_eq!(cancel.status(), StatusCode::OK);
+
+    app.advance("2m").await;
+    let status = |view: &Value| view["data"]["attributes"]["payment_link"]["status"].clone();
+    assert_eq!(status(&app.get_json(&paid, &token).await), "Paid");
+    assert_eq!(status(&app.get_json(&expires, &token).await), "Active");
+
+    app.advance("7d").await;
+    let token = app.token().await;
+    assert_eq!(status(&app.get_json(&expires, &token).await), "Expired");
+    assert_eq!(status(&app.get_json(&cancelled, &token).await), "Cancelled");
+    let callbacks: Vec<Value> = receiver
+        .wait_for(3)
+        .await
+        .iter()
+        .map(|c| status(&c.json()))
+        .collect();
+    assert_eq!(callbacks, ["Cancelled", "Paid", "Expired"]);
+}
