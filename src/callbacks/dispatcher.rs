@@ -134,6 +134,7 @@ impl Dispatcher {
             body,
             created_at_ms: self.inner.clock.now_ms_of(owner),
             attempts: Vec::new(),
+            probe: None,
             state: if treatment.drop {
                 DeliveryState::Dropped
             } else {
@@ -161,6 +162,7 @@ impl Dispatcher {
             created_at_ms: self.inner.clock.now_ms_of(&original.owner),
             attempts: Vec::new(),
             state: DeliveryState::Pending,
+            probe: None,
             ..original
         };
         let new_id = replay.id;
@@ -170,6 +172,48 @@ impl Dispatcher {
             .scheduler
             .schedule(Job::Deliver(new_id), &owner, Duration::ZERO);
         Some(new_id)
+    }
+
+    /// Queues a receiver probe: `body` sent once to `target` with `signature` (empty: none),
+    /// `after` from now; the log records whether the app accepted it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn probe(
+        &self,
+        owner: &str,
+        target: &str,
+        kind: &'static str,
+        expect_accept: bool,
+        body: String,
+        signature: String,
+        after: Duration,
+    ) -> Uuid {
+        let delivery = Delivery {
+            id: self.inner.ids.uuid(),
+            sequence: self.inner.sequence.fetch_add(1, Ordering::Relaxed),
+            owner: owner.to_string(),
+            resource: ResourceRef {
+                kind: "receiver_probe",
+                id: Uuid::nil(),
+            },
+            target: target.to_string(),
+            body,
+            signature,
+            created_at_ms: self.inner.clock.now_ms_of(owner),
+            attempts: Vec::new(),
+            state: DeliveryState::Pending,
+            probe: Some(super::Probe {
+                kind,
+                expect: if expect_accept { "accept" } else { "reject" },
+                outcome: None,
+                passed: None,
+            }),
+        };
+        let id = delivery.id;
+        self.inner.store.insert_delivery(delivery);
+        self.inner
+            .scheduler
+            .schedule(Job::Deliver(id), owner, after);
+        id
     }
 
     /// Makes the next attempt of a pending delivery and records it.
@@ -195,11 +239,16 @@ impl Dispatcher {
                 .inner
                 .client
                 .post(&delivery.target)
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .header(SIGNATURE_HEADER, &delivery.signature)
-                .body(delivery.body.clone())
-                .send()
-                .await;
+                .header(reqwest::header::CONTENT_TYPE, "application/json");
+            // A probe may send no signature at all.
+            let result = if delivery.signature.is_empty() {
+                result
+            } else {
+                result.header(SIGNATURE_HEADER, &delivery.signature)
+            }
+            .body(delivery.body.clone())
+            .send()
+            .await;
             let latency_ms = started.elapsed().as_millis() as u64;
             let (status, error) = match result {
                 Ok(response) => (Some(response.status().as_u16()), None),
@@ -216,6 +265,18 @@ impl Dispatcher {
             let policy = self.inner.policy;
             let state = self.inner.store.update_delivery(id, |d| {
                 d.attempts.push(attempt);
+                if let Some(probe) = &mut d.probe {
+                    // One attempt: an answer of any kind is the verdict.
+                    let accepted = succeeded;
+                    probe.outcome = Some(if accepted { "accepted" } else { "rejected" });
+                    probe.passed = Some((probe.expect == "accept") == accepted);
+                    d.state = if status.is_some() {
+                        DeliveryState::Delivered
+                    } else {
+                        DeliveryState::Exhausted
+                    };
+                    return d.state;
+                }
                 d.state = if succeeded {
                     DeliveryState::Delivered
                 } else if number >= policy.attempts {

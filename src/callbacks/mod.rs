@@ -59,4 +59,18 @@ pub struct Delivery {
     pub created_at_ms: i64,
     pub attempts: Vec<Attempt>,
     pub state: DeliveryState,
+    /// Set on a scenario's receiver probe: one attempt, judged by whether the app rejected it.
+    pub probe: Option<Probe>,
+}
+
+/// A delivery that tests the receiving app's own signature checking.
+#[derive(Debug, Clone, Serialize)]
+pub struct Probe {
+    pub kind: &'static str,
+    /// Whether a correct receiver accepts (2xx) or rejects (non-2xx) it.
+    pub expect: &'static str,
+    /// `accepted` or `rejected`, once tried.
+    pub outcome: Option<&'static str>,
+    /// Whether the app did what a correct receiver does.
+    pub passed: Option<bool>,
 }

@@ -7,6 +7,7 @@
 pub mod callback_faults;
 pub mod faults;
 mod model;
+mod probes;
 pub mod rules;
 
 use std::fmt;
@@ -210,6 +211,7 @@ pub struct Loaded {
     pub rules: usize,
     pub faults: usize,
     pub callback_faults: usize,
+    pub probes: usize,
     pub timeline: usize,
 }
 
@@ -294,6 +296,10 @@ fn references(s: &Scenario) -> Vec<(String, &str)> {
     refs.extend(named(
         "timeline",
         s.timeline.iter().map(|m| &m.client_id).collect(),
+    ));
+    refs.extend(named(
+        "probes",
+        s.probes.iter().map(|p| &p.client_id).collect(),
     ));
     refs
 }
@@ -429,6 +435,12 @@ fn apply_one(state: &AppState, s: Scenario, base: &str, loaded: &mut Loaded) {
     for fault in s.callback_faults {
         state.scenarios.callback_faults.add(fault);
         loaded.callback_faults += 1;
+    }
+    for spec in &s.probes {
+        let owner = owner_of(&spec.client_id);
+        if let Some(app) = state.store.application(&owner) {
+            loaded.probes += probes::schedule(state, spec, &owner, &app.api_key, base);
+        }
     }
     for m in &s.timeline {
         schedule_moment(state, m, &owner_of(&m.client_id), base);

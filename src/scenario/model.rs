@@ -27,6 +27,8 @@ pub struct Scenario {
     #[serde(default)]
     pub callback_faults: Vec<CallbackFaultSpec>,
     #[serde(default)]
+    pub probes: Vec<ProbeSpec>,
+    #[serde(default)]
     pub timeline: Vec<Moment>,
 }
 
@@ -424,4 +426,49 @@ pub struct CallbackFaultSpec {
     pub conflicting: bool,
     #[serde(default)]
     pub times: Option<u64>,
+}
+
+/// Deliveries that test the receiving app's own signature checking.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeSpec {
+    /// The app's webhook receiver.
+    pub url: String,
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// When to send them (default: at once).
+    #[serde(default)]
+    pub at: Option<Span>,
+    /// Which probes (default: all).
+    #[serde(default)]
+    pub kinds: Option<Vec<ProbeKind>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeKind {
+    /// Validly signed, compact: accept.
+    Valid,
+    /// Validly signed over whitespace, reordered keys and `\u` escapes: accept (verify the
+    /// raw bytes, not a re-serialisation).
+    NonCanonicalJson,
+    /// No `X-KopoKopo-Signature`: reject.
+    MissingSignature,
+    /// A truncated signature: reject.
+    ShortSignature,
+    /// Signed with another key: reject.
+    WrongKey,
+    /// A validly signed copy of an event a day old, with a seen id: reject.
+    StaleReplay,
+}
+
+impl ProbeKind {
+    pub const ALL: [Self; 6] = [
+        Self::Valid,
+        Self::NonCanonicalJson,
+        Self::MissingSignature,
+        Self::ShortSignature,
+        Self::WrongKey,
+        Self::StaleReplay,
+    ];
 }

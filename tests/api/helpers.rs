@@ -268,6 +268,9 @@ pub enum Behaviour {
     FailFirst(usize),
     /// Never answer.
     Hang,
+    /// Answer 200 only to a fresh event whose signature is the HMAC of the raw body with
+    /// `API_KEY`; 401 otherwise. "Fresh": created less than 5 minutes before FIXED_CLOCK.
+    VerifySignatures,
 }
 
 #[derive(Clone, Debug)]
@@ -324,6 +327,28 @@ impl CallbackReceiver {
                 };
                 arr.notify_waiters();
                 match behaviour {
+                    Behaviour::VerifySignatures => {
+                        let last = rec.lock().expect("lock").last().cloned().expect("recorded");
+                        let signed = last
+                            .headers
+                            .get("x-kopokopo-signature")
+                            .and_then(|v| v.to_str().ok())
+                            .is_some_and(|s| s == hmac_hex(API_KEY, &last.body));
+                        let fresh = serde_json::from_slice::<Value>(&last.body)
+                            .ok()
+                            .and_then(|v| v["created_at"].as_str().map(str::to_string))
+                            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+                            .is_some_and(|t| {
+                                let now = chrono::DateTime::parse_from_rfc3339(FIXED_CLOCK)
+                                    .expect("clock");
+                                (now - t).num_minutes().abs() < 5
+                            });
+                        if signed && fresh {
+                            StatusCode::OK
+                        } else {
+                            StatusCode::UNAUTHORIZED
+                        }
+                    }
                     Behaviour::Accept => StatusCode::OK,
                     Behaviour::FailFirst(k) if n <= k => StatusCode::INTERNAL_SERVER_ERROR,
                     Behaviour::FailFirst(_) => StatusCode::OK,

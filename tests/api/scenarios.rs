@@ -544,3 +544,93 @@ async fn payment_links_are_paid_cancelled_and_expired() {
         .collect();
     assert_eq!(callbacks, ["Cancelled", "Paid", "Expired"]);
 }
+
+#[tokio::test]
+async fn receiver_probes_tell_a_careful_app_from_a_careless_one() {
+    let app = spawn_virtual_app().await;
+    // A careful receiver: HMAC over the raw bytes, fresh events only.
+    let careful = CallbackReceiver::start(Behaviour::VerifySignatures).await;
+    let careless = CallbackReceiver::start(Behaviour::Accept).await;
+    for url in [&careful.url, &careless.url] {
+        let text = std::fs::read_to_string(shipped("receiver-probes.yaml"))
+            .expect("shipped")
+            .replace("http://127.0.0.1:3000/k2/webhooks", url);
+        let loaded = app
+            .client
+            .post(app.url("/_sandbox/scenarios"))
+            .body(text)
+            .send()
+            .await
+            .expect("load");
+        assert_eq!(loaded.status(), StatusCode::CREATED);
+    }
+    app.advance("1s").await;
+
+    let log = app.deliveries().await;
+    let verdicts = |url: &str| -> Vec<(String, String, bool)> {
+        log.iter()
+            .filter(|d| d["target"] == url)
+            .map(|d| {
+                let p = &d["probe"];
+                (
+                    p["kind"].as_str().expect("kind").to_string(),
+                    p["outcome"].as_str().expect("outcome").to_string(),
+                    p["passed"].as_bool().expect("passed"),
+                )
+            })
+            .collect()
+    };
+    let careful_verdicts = verdicts(&careful.url);
+    assert_eq!(careful_verdicts.len(), 6);
+    assert!(
+        careful_verdicts.iter().all(|(_, _, passed)| *passed),
+        "{careful_verdicts:?}"
+    );
+    let careless_failed: Vec<String> = verdicts(&careless.url)
+        .into_iter()
+        .filter(|v| !v.2)
+        .map(|v| v.0)
+        .collect();
+    assert_eq!(
+        careless_failed,
+        [
+            "missing_signature",
+            "short_signature",
+            "wrong_key",
+            "stale_replay"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_same_seed_and_scenario_replay_byte_for_byte() {
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let app = spawn_app_with(|a| {
+            a.seed = Some(FIXED_SEED);
+            a.clock = Some(FIXED_CLOCK.parse().expect("clock"));
+            a.public_url = Some(FIXED_PUBLIC_URL.parse().expect("url"));
+            a.scenario = vec![shipped("busy-till.yaml"), shipped("async-chaos.yaml")];
+        })
+        .await;
+        let token = app.token().await;
+        app.create(
+            "/api/v2/webhook_subscriptions",
+            &token,
+            &json!({"event_type": "buygoods_transaction_received",
+            "url": "http://127.0.0.1:9/hooks", "scope": "company"}),
+        )
+        .await;
+        app.stk_push(&token, "http://127.0.0.1:9/cb").await;
+        app.advance("1m").await;
+        let deliveries: Vec<(Value, Value)> = app
+            .deliveries()
+            .await
+            .into_iter()
+            .map(|d| (d["body"].clone(), d["signature"].clone()))
+            .collect();
+        runs.push(deliveries);
+    }
+    assert!(runs[0].len() >= 4, "{}", runs[0].len());
+    assert_eq!(runs[0], runs[1]);
+}

@@ -148,6 +148,9 @@ struct DeliveryView {
     signature: String,
     /// The exact body sent, as a string: its bytes are what the signature covers.
     body: String,
+    /// Receiver probes only: what a correct receiver does and what the app did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    probe: Option<crate::callbacks::Probe>,
 }
 
 #[derive(Serialize)]
@@ -180,6 +183,7 @@ impl From<Delivery> for DeliveryView {
                 .collect(),
             signature: d.signature,
             body: d.body,
+            probe: d.probe,
         }
     }
 }
