@@ -86,13 +86,27 @@ fn settle_and_call_back<T, D>(
     T: crate::store::Owned + Clone,
     D: for<'a> From<&'a T> + Serialize,
 {
+    let early = state.scenarios.callback_faults.early(kind);
     let settled = collection
         .update(id, |resource| {
-            settle(resource).then(|| (owner(resource), callback_url(resource), D::from(resource)))
+            // An early callback: GET keeps showing the document from before the result.
+            let before = early.and_then(|_| serde_json::to_value(D::from(resource)).ok());
+            settle(resource).then(|| {
+                (
+                    owner(resource),
+                    callback_url(resource),
+                    D::from(resource),
+                    before,
+                )
+            })
         })
         .flatten();
-    if let Some((owner, url, document)) = settled {
+    if let Some((owner, url, document, before)) = settled {
         tracing::info!(%id, kind, "settled");
+        if let (Some(lead), Some(before)) = (early, before) {
+            let until = state.clock.now_ms_of(&owner) + lead.as_millis() as i64;
+            state.scenarios.hide(id, &owner, until, before);
+        }
         call_back(state, &owner, kind, id, &url, &document);
     }
 }

@@ -1,9 +1,9 @@
 //! STK push: `POST /api/v2/incoming_payments` and `GET /api/v2/incoming_payments/{id}`.
 
+use axum::Router;
 use axum::extract::{MatchedPath, Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Json, Router};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
@@ -83,8 +83,9 @@ async fn find(
     State(state): State<AppState>,
     auth: Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<IncomingPaymentDocument>, ApiError> {
-    show(
+) -> Result<Response, ApiError> {
+    show::<_, IncomingPaymentDocument>(
+        &state,
         &state.store.incoming_payments,
         &id,
         &auth.client_id,

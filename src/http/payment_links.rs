@@ -78,8 +78,9 @@ async fn find(
     State(state): State<AppState>,
     auth: Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<Document<PaymentLinkAttributes>>, ApiError> {
-    show(
+) -> Result<Response, ApiError> {
+    show::<_, Document<PaymentLinkAttributes>>(
+        &state,
         &state.store.payment_links,
         &id,
         &auth.client_id,

@@ -1,9 +1,9 @@
 //! `POST /api/v2/polling` and `GET /api/v2/polling/{id}`.
 
+use axum::Router;
 use axum::extract::{MatchedPath, Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Json, Router};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
@@ -60,8 +60,9 @@ async fn find(
     State(state): State<AppState>,
     auth: Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<Document<PollingAttributes>>, ApiError> {
-    show(
+) -> Result<Response, ApiError> {
+    show::<_, Document<PollingAttributes>>(
+        &state,
         &state.store.pollings,
         &id,
         &auth.client_id,

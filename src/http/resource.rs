@@ -67,19 +67,26 @@ pub fn accept_pending_after<T: Owned + Clone>(
     response
 }
 
-/// The document of `owner`'s resource `id`, or a 404 saying `what` was not found.
+/// The document of `owner`'s resource `id`, or a 404 saying `what` was not found. While a
+/// scenario hides its result (an early callback), the document from before it.
 pub fn show<T, D>(
+    state: &AppState,
     collection: &Collection<T>,
     id: &str,
     owner: &str,
     what: &str,
-) -> Result<Json<D>, ApiError>
+) -> Result<Response, ApiError>
 where
     T: Owned + Clone,
     D: for<'a> From<&'a T> + Serialize,
 {
-    collection
+    let resource = collection
         .find(id, owner)
-        .map(|r| Json(D::from(&r)))
-        .ok_or_else(|| ApiError::NotFound(format!("{what} not found")))
+        .ok_or_else(|| ApiError::NotFound(format!("{what} not found")))?;
+    Ok(
+        match state.scenarios.shown_instead(&state.clock, resource.id()) {
+            Some(before) => Json(before).into_response(),
+            None => Json(D::from(&resource)).into_response(),
+        },
+    )
 }

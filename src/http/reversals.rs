@@ -1,10 +1,10 @@
 //! `POST /api/v2/reversals` (also at the reference's misprinted `/api/api/v2/reversals`) and
 //! `GET /api/v2/reversals/{id}`.
 
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Json, Router};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
@@ -151,6 +151,12 @@ async fn find(
     State(state): State<AppState>,
     auth: Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<Document<ReversalAttributes>>, ApiError> {
-    show(&state.store.reversals, &id, &auth.client_id, "Reversal")
+) -> Result<Response, ApiError> {
+    show::<_, Document<ReversalAttributes>>(
+        &state,
+        &state.store.reversals,
+        &id,
+        &auth.client_id,
+        "Reversal",
+    )
 }

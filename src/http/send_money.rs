@@ -1,10 +1,10 @@
 //! `POST /api/v2/send_money` and `GET /api/v2/send_money/{id}`: blind transfers, transfers
 //! to the merchant's own accounts, and payments to external recipients.
 
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
 use super::error::ApiError;
@@ -587,8 +587,9 @@ async fn find(
     State(state): State<AppState>,
     auth: Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<SendMoneyView>, ApiError> {
-    show(
+) -> Result<Response, ApiError> {
+    show::<_, SendMoneyView>(
+        &state,
         &state.store.send_money,
         &id,
         &auth.client_id,

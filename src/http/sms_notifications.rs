@@ -2,10 +2,10 @@
 //! request is accepted once its fields are present; the webhook event reference is checked
 //! when the result is decided.
 
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Json, Router};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
@@ -55,8 +55,9 @@ async fn find(
     State(state): State<AppState>,
     auth: Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<Document<SmsAttributes>>, ApiError> {
-    show(
+) -> Result<Response, ApiError> {
+    show::<_, Document<SmsAttributes>>(
+        &state,
         &state.store.sms_notifications,
         &id,
         &auth.client_id,

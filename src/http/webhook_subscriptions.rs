@@ -63,8 +63,9 @@ async fn find(
     State(state): State<AppState>,
     auth: Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<Document<SubscriptionAttributes>>, ApiError> {
-    show(
+) -> Result<Response, ApiError> {
+    show::<_, Document<SubscriptionAttributes>>(
+        &state,
         &state.store.webhook_subscriptions,
         &id,
         &auth.client_id,

@@ -50,10 +50,11 @@ impl CallbackFaults {
     pub fn treatment(&self, resource_kind: &str) -> Option<Treatment> {
         let entries = self.entries.load();
         let e = entries.iter().find(|e| {
-            e.spec
-                .resource
-                .as_deref()
-                .is_none_or(|r| r == resource_kind)
+            e.spec.early.is_none()
+                && e.spec
+                    .resource
+                    .as_deref()
+                    .is_none_or(|r| r == resource_kind)
                 && e.spec
                     .times
                     .is_none_or(|t| e.used.fetch_add(1, Ordering::Relaxed) < t)
@@ -64,6 +65,27 @@ impl CallbackFaults {
             duplicates: e.spec.duplicate,
             conflicting: e.spec.conflicting,
         })
+    }
+}
+
+impl CallbackFaults {
+    /// How long before its resource shows the result a callback of this kind arrives, if an
+    /// `early` fault applies (counted against its `times`).
+    pub fn early(&self, resource_kind: &str) -> Option<Duration> {
+        let entries = self.entries.load();
+        entries
+            .iter()
+            .find(|e| {
+                e.spec.early.is_some()
+                    && e.spec
+                        .resource
+                        .as_deref()
+                        .is_none_or(|r| r == resource_kind)
+                    && e.spec
+                        .times
+                        .is_none_or(|t| e.used.fetch_add(1, Ordering::Relaxed) < t)
+            })
+            .and_then(|e| e.spec.early.map(|s| s.0))
     }
 }
 

@@ -189,6 +189,9 @@ pub struct Scenarios {
     pub rules: rules::Rules,
     pub callback_faults: callback_faults::CallbackFaults,
     moments: DashMap<Uuid, Action>,
+    /// Resources whose result is not shown yet (an `early` callback fault): the document GET
+    /// answers until the owner's clock reaches the instant.
+    hidden: DashMap<Uuid, (String, i64, serde_json::Value)>,
 }
 
 impl Scenarios {
@@ -196,7 +199,25 @@ impl Scenarios {
         self.moments.remove(&id).map(|(_, a)| a)
     }
 
+    /// Keeps showing `before` for resource `id` until `until_ms` on `owner`'s clock.
+    pub fn hide(&self, id: Uuid, owner: &str, until_ms: i64, before: serde_json::Value) {
+        self.hidden
+            .insert(id, (owner.to_string(), until_ms, before));
+    }
+
+    /// The document GET must still show for `id`, while its result is hidden.
+    pub fn shown_instead(
+        &self,
+        clock: &crate::clock::Clock,
+        id: Uuid,
+    ) -> Option<serde_json::Value> {
+        let entry = self.hidden.get(&id)?;
+        let (owner, until_ms, before) = entry.value();
+        (clock.now_ms_of(owner) < *until_ms).then(|| before.clone())
+    }
+
     pub fn clear(&self) {
+        self.hidden.clear();
         self.faults.clear();
         self.rules.clear();
         self.callback_faults.clear();

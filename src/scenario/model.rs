@@ -424,6 +424,10 @@ pub struct CallbackFaultSpec {
     /// becomes Failed, Failed becomes Success).
     #[serde(default)]
     pub conflicting: bool,
+    /// The callback arrives this long before the resource shows its result: GET keeps
+    /// answering the pending document meanwhile. An `early` fault does only that.
+    #[serde(default)]
+    pub early: Option<Span>,
     #[serde(default)]
     pub times: Option<u64>,
 }

@@ -489,6 +489,26 @@ async fn async_chaos_loses_duplicates_contradicts_and_delays_callbacks() {
         app.get_json(&reversal, &token).await["data"]["attributes"]["status"],
         "Processed"
     );
+
+    // Early: the polling result arrives while GET still shows Pending.
+    let polling = app
+        .create(
+            "/api/v2/polling",
+            &token,
+            &json!({"scope": "company", "scope_reference": "",
+        "from_time": "2026-05-01T00:00:00+03:00", "to_time": "2026-05-02T00:00:00+03:00",
+        "_links": {"callback_url": receiver.url}}),
+        )
+        .await;
+    app.advance("1s").await;
+    let arrived = receiver.wait_for(5).await.remove(4).json();
+    assert_eq!(arrived["data"]["attributes"]["status"], "Success");
+    assert_eq!(
+        app.get_json(&polling, &token).await["data"]["attributes"]["status"],
+        "Pending"
+    );
+    app.advance("5s").await;
+    assert_eq!(app.get_json(&polling, &token).await, arrived);
 }
 
 #[tokio::test]
