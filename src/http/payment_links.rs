@@ -49,7 +49,11 @@ async fn create(
     let meta = new_envelope(&state, &auth.client_id, &base, COLLECTION);
     let token = state.ids.uuid();
     let link = PaymentLink {
-        till_name: format!("Till {till_number}"),
+        till_name: state
+            .store
+            .till_names
+            .get(&(auth.client_id.clone(), till_number.clone()))
+            .map_or_else(|| format!("Till {till_number}"), |n| n.value().clone()),
         till_number,
         currency,
         amount,

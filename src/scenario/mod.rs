@@ -112,6 +112,13 @@ fn strip_location(message: &str) -> String {
 
 /// Checks across fields: (field, message) of the first problem.
 fn check(s: &Scenario) -> Result<(), (String, String)> {
+    for (i, r) in s.world.external_recipients.iter().enumerate() {
+        let kind = crate::domain::recipients::recipient_type(Some(&r.kind))
+            .map_err(|e| (format!("world.external_recipients[{i}].type"), e.0))?;
+        r.fields
+            .external_recipient(kind)
+            .map_err(|e| (format!("world.external_recipients[{i}]"), e.0))?;
+    }
     for (i, sub) in s.world.webhook_subscriptions.iter().enumerate() {
         if matches!(sub.scope, ScopeSpec::Till)
             && sub.scope_reference.as_deref().is_none_or(str::is_empty)
@@ -297,6 +304,14 @@ fn references(s: &Scenario) -> Vec<(String, &str)> {
         w.merchant_wallets.iter().map(|m| &m.client_id).collect(),
     ));
     refs.extend(named(
+        "world.tills",
+        w.tills.iter().map(|t| &t.client_id).collect(),
+    ));
+    refs.extend(named(
+        "world.external_recipients",
+        w.external_recipients.iter().map(|r| &r.client_id).collect(),
+    ));
+    refs.extend(named(
         "world.merchant_bank_accounts",
         w.merchant_bank_accounts
             .iter()
@@ -335,6 +350,20 @@ fn apply_one(state: &AppState, s: Scenario, base: &str, loaded: &mut Loaded) {
             client_secret: a.client_secret.clone(),
             api_key: a.api_key.clone(),
         });
+    }
+    for t in &w.tills {
+        let owner = owner_of(&t.client_id);
+        state
+            .store
+            .till_names
+            .insert((owner.clone(), t.till_number.clone()), t.name.clone());
+        if let Some(balance) = t.balance {
+            let account = Account::Till(t.till_number.clone());
+            state
+                .store
+                .ledger
+                .set(&owner, &account, balance.0.decimal());
+        }
     }
     for b in &w.balances {
         let account = Account::from_source(b.till_number.as_deref());
@@ -382,6 +411,20 @@ fn apply_one(state: &AppState, s: Scenario, base: &str, loaded: &mut Loaded) {
                 },
             }),
         });
+    }
+    for r in &w.external_recipients {
+        // Checked when the scenario was parsed.
+        if let Ok(details) = r.fields.external_recipient(&r.kind) {
+            state
+                .store
+                .external_recipients
+                .insert(crate::domain::recipients::ExternalRecipient {
+                    meta: envelope(&owner_of(&r.client_id), "/api/v2/external_recipients"),
+                    nickname: r.fields.nickname(),
+                    details,
+                    recipient_reference: state.ids.uuid(),
+                });
+        }
     }
     for sub in &w.webhook_subscriptions {
         state

@@ -37,12 +37,17 @@ pub struct Scenario {
 pub struct World {
     #[serde(default)]
     pub applications: Vec<ApplicationSpec>,
+    /// Tills with their names (shown as `till_name`) and starting balances.
+    #[serde(default)]
+    pub tills: Vec<TillSpec>,
     #[serde(default)]
     pub balances: Vec<BalanceSpec>,
     #[serde(default)]
     pub merchant_wallets: Vec<MerchantWalletSpec>,
     #[serde(default)]
     pub merchant_bank_accounts: Vec<MerchantBankSpec>,
+    #[serde(default)]
+    pub external_recipients: Vec<RecipientSpec>,
     #[serde(default)]
     pub webhook_subscriptions: Vec<SubscriptionSpec>,
     #[serde(default)]
@@ -57,6 +62,29 @@ pub struct ApplicationSpec {
     pub client_id: String,
     pub client_secret: String,
     pub api_key: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TillSpec {
+    #[serde(default)]
+    pub client_id: Option<String>,
+    pub till_number: String,
+    pub name: String,
+    #[serde(default)]
+    pub balance: Option<Money>,
+}
+
+/// An external recipient, in the API's request shape (`type` plus its fields).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecipientSpec {
+    #[serde(default)]
+    pub client_id: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(flatten)]
+    pub fields: crate::wire::recipients::RecipientFields,
 }
 
 /// A starting balance: the company account, or a till's.

@@ -88,6 +88,8 @@ pub struct Collections {
     tokens: DashMap<TokenDigest, TokenRecord>,
     deliveries: DashMap<Uuid, Delivery>,
     pub ledger: Ledger,
+    /// Till names set by scenarios, by (application, till number).
+    pub till_names: DashMap<(String, String), String>,
     pub handsets: Handsets,
     pub journal: Journal,
     pub transactions: Collection<Transaction>,
@@ -122,6 +124,7 @@ impl Store {
                 tokens: DashMap::new(),
                 deliveries: DashMap::new(),
                 ledger: Ledger::new(initial_balance, clock),
+                till_names: DashMap::new(),
                 handsets: Handsets::default(),
                 journal: Journal::new(JOURNAL_CAPACITY),
                 transactions: Collection::default(),
@@ -229,6 +232,7 @@ impl Store {
         let c = &self.inner;
         c.deliveries.retain(|_, d| d.owner != owner);
         c.ledger.clear_owner(owner);
+        c.till_names.retain(|(o, _), _| o != owner);
         c.journal.clear_owner(owner);
         c.transactions.remove_owner(owner);
         c.incoming_payments.remove_owner(owner);
@@ -251,6 +255,7 @@ impl Store {
         c.deliveries.clear();
         c.ledger.clear();
         c.handsets.clear();
+        c.till_names.clear();
         c.journal.clear();
         c.transactions.clear();
         c.incoming_payments.clear();

@@ -56,6 +56,20 @@ async fn default_gives_blind_transfers_a_settlement_account() {
     assert_eq!(d["destination_type"], "merchant_bank_account");
     assert_eq!(d["account_name"], "Sandbox Merchant Ltd");
     assert_eq!(d["amount"], "1000000.0");
+
+    // The till's name shows on payment links.
+    let link = app
+        .create(
+            "/api/v2/payment_links",
+            &token,
+            &json!({"till_number": "K000000", "currency": "KES",
+        "amount": 10, "_links": {"callback_url": "http://127.0.0.1:9/cb"}}),
+        )
+        .await;
+    assert_eq!(
+        app.get_json(&link, &token).await["data"]["attributes"]["till_name"],
+        "Sandbox Shop"
+    );
 }
 
 #[tokio::test]
