@@ -140,7 +140,7 @@ impl Sandbox {
                 |u| u.as_str().trim_end_matches('/').to_string(),
             );
             let loaded = scenario::load_files(&state, &args.scenario, &base)
-                .map_err(|p| anyhow::anyhow!("scenario problem: {p}"))?;
+                .map_err(|p| anyhow::anyhow!("scenario problems:\n{p}"))?;
             tracing::info!(scenarios = ?loaded.scenarios, faults = loaded.faults, timeline = loaded.timeline, "scenarios loaded");
         }
         Ok(Self {

@@ -6,6 +6,7 @@
 
 pub mod callback_faults;
 pub mod faults;
+mod locate;
 mod model;
 mod probes;
 pub mod rules;
@@ -56,37 +57,100 @@ impl fmt::Display for Problem {
     }
 }
 
-/// Parses every document of a scenario file and checks what the types cannot.
-pub fn parse(file: &str, text: &str) -> Result<Vec<Scenario>, Problem> {
-    let mut scenarios = Vec::new();
-    for document in serde_yaml_ng::Deserializer::from_str(text) {
-        let scenario: Scenario = serde_path_to_error::deserialize(document).map_err(|e| {
-            let field = e.path().to_string();
-            let inner = e.into_inner();
-            let location = inner.location();
-            Problem {
-                file: file.to_string(),
-                line: location.as_ref().map(|l| l.line()),
-                column: location.as_ref().map(|l| l.column()),
-                field: if field == "." {
-                    "(document)".into()
-                } else {
-                    field
-                },
-                message: strip_location(&inner.to_string()),
+/// Every problem found in a scenario file (or several), one per line when shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problems(pub Vec<Problem>);
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, problem) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
             }
-        })?;
-        check(&scenario).map_err(|(field, message)| Problem {
-            file: file.to_string(),
-            line: None,
-            column: None,
+            write!(f, "{problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Problems {
+    /// All problems on one line, for a JSON error message.
+    pub fn one_line(&self) -> String {
+        let all: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        all.join("; ")
+    }
+}
+
+impl From<Problem> for Problems {
+    fn from(problem: Problem) -> Self {
+        Self(vec![problem])
+    }
+}
+
+/// Where a scenario came from: its file and where each of its fields is written.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub file: String,
+    spans: locate::Spans,
+}
+
+impl Origin {
+    /// A problem at `field`, with its line and column when the field (or its parent) is
+    /// written in the file.
+    fn problem(&self, field: String, message: String) -> Problem {
+        let at = self.spans.find(&field);
+        Problem {
+            file: self.file.clone(),
+            line: at.map(|a| a.0),
+            column: at.map(|a| a.1),
             field,
             message,
-        })?;
-        scenarios.push(scenario);
+        }
     }
-    if scenarios.is_empty() {
-        return Err(Problem {
+}
+
+/// Parses every document of a scenario file and checks what the types cannot. Reports every
+/// problem it finds: the first one of each document the types reject, and every one the checks
+/// find in the documents that parse.
+pub fn parse(file: &str, text: &str) -> Result<Vec<Scenario>, Problems> {
+    let mut spans = locate::documents(text).into_iter();
+    let mut scenarios = Vec::new();
+    let mut problems = Vec::new();
+    for document in serde_yaml_ng::Deserializer::from_str(text) {
+        let origin = Origin {
+            file: file.to_string(),
+            spans: spans.next().unwrap_or_default(),
+        };
+        match serde_path_to_error::deserialize::<_, Scenario>(document) {
+            Ok(mut scenario) => {
+                problems.extend(
+                    check(&scenario)
+                        .into_iter()
+                        .map(|(field, message)| origin.problem(field, message)),
+                );
+                scenario.origin = origin;
+                scenarios.push(scenario);
+            }
+            Err(e) => {
+                let field = e.path().to_string();
+                let inner = e.into_inner();
+                let location = inner.location();
+                problems.push(Problem {
+                    file: file.to_string(),
+                    line: location.as_ref().map(|l| l.line()),
+                    column: location.as_ref().map(|l| l.column()),
+                    field: if field == "." {
+                        "(document)".into()
+                    } else {
+                        field
+                    },
+                    message: strip_location(&inner.to_string()),
+                });
+            }
+        }
+    }
+    if scenarios.is_empty() && problems.is_empty() {
+        problems.push(Problem {
             file: file.to_string(),
             line: None,
             column: None,
@@ -94,7 +158,11 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Scenario>, Problem> {
             message: "the file holds no scenario".into(),
         });
     }
-    Ok(scenarios)
+    if problems.is_empty() {
+        Ok(scenarios)
+    } else {
+        Err(Problems(problems))
+    }
 }
 
 /// serde_yaml_ng prefixes the path ("world.handsets[0]: ") and appends " at line L column C";
@@ -110,52 +178,57 @@ fn strip_location(message: &str) -> String {
     }
 }
 
-/// Checks across fields: (field, message) of the first problem.
-fn check(s: &Scenario) -> Result<(), (String, String)> {
+/// Checks across fields: (field, message) of every problem.
+fn check(s: &Scenario) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
+    let mut problem = |field: String, message: String| problems.push((field, message));
     for (i, r) in s.world.external_recipients.iter().enumerate() {
-        let kind = crate::domain::recipients::recipient_type(Some(&r.kind))
-            .map_err(|e| (format!("world.external_recipients[{i}].type"), e.0))?;
-        r.fields
-            .external_recipient(kind)
-            .map_err(|e| (format!("world.external_recipients[{i}]"), e.0))?;
+        match crate::domain::recipients::recipient_type(Some(&r.kind)) {
+            Err(e) => problem(format!("world.external_recipients[{i}].type"), e.0),
+            Ok(kind) => {
+                if let Err(e) = r.fields.external_recipient(kind) {
+                    problem(format!("world.external_recipients[{i}]"), e.0);
+                }
+            }
+        }
     }
     for (i, sub) in s.world.webhook_subscriptions.iter().enumerate() {
         if matches!(sub.scope, ScopeSpec::Till)
             && sub.scope_reference.as_deref().is_none_or(str::is_empty)
         {
-            return Err((
+            problem(
                 format!("world.webhook_subscriptions[{i}].scope_reference"),
                 "a till scope needs the till number".into(),
-            ));
+            );
         }
     }
     for (i, fault) in s.faults.iter().enumerate() {
         let field = |name: &str| format!("faults[{i}].{name}");
         if let Some(status) = fault.status {
             if ![429, 500, 502, 503, 504].contains(&status) {
-                return Err((
+                problem(
                     field("status"),
                     format!("{status} is not a fault status: use 429, 500, 502, 503 or 504"),
-                ));
+                );
             }
         }
         if fault.status.is_none() && fault.latency.is_none() && !fault.drop {
-            return Err((
+            problem(
                 field("status"),
                 "a fault needs a status, a latency or drop: true".into(),
-            ));
+            );
         }
         if fault.probability.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
-            return Err((
+            problem(
                 field("probability"),
                 "a probability is between 0.0 and 1.0".into(),
-            ));
+            );
         }
         if faults::Rule::endpoint(&fault.endpoint).is_none() {
-            return Err((
+            problem(
                 field("endpoint"),
                 format!("{:?} is not `METHOD /path` or `/path`", fault.endpoint),
-            ));
+            );
         }
     }
     for (i, moment) in s.timeline.iter().enumerate() {
@@ -165,13 +238,13 @@ fn check(s: &Scenario) -> Result<(), (String, String)> {
             moment.pay_link.is_some(),
         ];
         if actions.iter().filter(|a| **a).count() != 1 {
-            return Err((
+            problem(
                 format!("timeline[{i}]"),
                 "a moment has exactly one of `event`, `answer` or `pay_link`".into(),
-            ));
+            );
         }
     }
-    Ok(())
+    problems
 }
 
 /// A timeline moment waiting for its time.
@@ -249,7 +322,8 @@ pub fn apply(
     state: &AppState,
     scenarios: Vec<Scenario>,
     base_url: &str,
-) -> Result<Loaded, Problem> {
+) -> Result<Loaded, Problems> {
+    let mut problems = Vec::new();
     for s in &scenarios {
         let declared: Vec<&str> = s
             .world
@@ -259,17 +333,15 @@ pub fn apply(
             .collect();
         for (field, client) in references(s) {
             if !declared.contains(&client) && state.store.application(client).is_none() {
-                return Err(Problem {
-                    file: s.name.clone(),
-                    line: None,
-                    column: None,
+                problems.push(s.origin.problem(
                     field,
-                    message: format!(
-                        "no application {client:?}: declare it under world.applications"
-                    ),
-                });
+                    format!("no application {client:?}: declare it under world.applications"),
+                ));
             }
         }
+    }
+    if !problems.is_empty() {
+        return Err(Problems(problems));
     }
     let mut loaded = Loaded::default();
     for s in scenarios {
@@ -606,18 +678,28 @@ pub fn load_files(
     state: &AppState,
     files: &[std::path::PathBuf],
     base_url: &str,
-) -> Result<Loaded, Problem> {
+) -> Result<Loaded, Problems> {
     let mut all = Vec::new();
+    let mut problems = Vec::new();
     for path in files {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| Problem {
-            file: name.clone(),
-            line: None,
-            column: None,
-            field: "(file)".into(),
-            message: e.to_string(),
-        })?;
-        all.extend(parse(&name, &text)?);
+        let parsed = match std::fs::read_to_string(path) {
+            Ok(text) => parse(&name, &text),
+            Err(e) => Err(Problems::from(Problem {
+                file: name,
+                line: None,
+                column: None,
+                field: "(file)".into(),
+                message: e.to_string(),
+            })),
+        };
+        match parsed {
+            Ok(scenarios) => all.extend(scenarios),
+            Err(found) => problems.extend(found.0),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Problems(problems));
     }
     apply(state, all, base_url)
 }

@@ -30,6 +30,9 @@ pub struct Scenario {
     pub probes: Vec<ProbeSpec>,
     #[serde(default)]
     pub timeline: Vec<Moment>,
+    /// Filled in by `parse`, for problems found later.
+    #[serde(skip)]
+    pub origin: super::Origin,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -246,7 +246,11 @@ async fn scenarios_load_at_runtime_all_or_nothing() {
         .as_str()
         .expect("message")
         .to_string();
-    assert!(message.contains("world.balances[0].client_id"), "{message}");
+    assert_eq!(
+        message,
+        "(request body):9:18: world.balances[0].client_id: \
+         no application \"ghost\": declare it under world.applications"
+    );
     assert_eq!(app.balances().await["company"], "42.0");
 
     let malformed =
@@ -287,6 +291,62 @@ async fn validate_names_file_line_and_field() {
         "{stderr}"
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("default.yaml: ok (1 scenario)"));
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
+async fn validate_reports_every_problem_it_finds_with_its_line() {
+    let dir = std::env::temp_dir().join(format!("k2-validate-all-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let bad = dir.join("several.yaml");
+    std::fs::write(
+        &bad,
+        "\
+name: first
+faults:
+  - endpoint: POST /api/v2/send_money
+    status: 404
+  - endpoint: nowhere
+    status: 500
+    probability: 1.5
+timeline:
+  - at: 1s
+---
+name: second
+world:
+  webhook_subscriptions:
+    - event_type: buygoods_transaction_received
+      url: https://example.com/hook
+      scope: till
+",
+    )
+    .expect("write");
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_k2-sandbox"))
+        .arg("validate")
+        .arg(&bad)
+        .output()
+        .await
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let file = bad.display();
+    let expected = [
+        format!(
+            "error: {file}:4:13: faults[0].status: 404 is not a fault status: use 429, 500, 502, 503 or 504"
+        ),
+        format!("error: {file}:7:18: faults[1].probability: a probability is between 0.0 and 1.0"),
+        format!(
+            "error: {file}:5:15: faults[1].endpoint: \"nowhere\" is not `METHOD /path` or `/path`"
+        ),
+        format!(
+            "error: {file}:9:5: timeline[0]: a moment has exactly one of `event`, `answer` or `pay_link`"
+        ),
+        format!(
+            "error: {file}:14:7: world.webhook_subscriptions[0].scope_reference: a till scope needs the till number"
+        ),
+    ];
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let reported: Vec<&str> = stderr.lines().collect();
+    assert_eq!(reported, expected, "{stderr}");
     std::fs::remove_dir_all(dir).ok();
 }
 

@@ -377,8 +377,8 @@ async fn load_scenario(
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError::BadRequest("A scenario is UTF-8 YAML text".into()))?;
     let scenarios = crate::scenario::parse("(request body)", text)
-        .map_err(|p| ApiError::BadRequest(p.to_string()))?;
+        .map_err(|p| ApiError::BadRequest(p.one_line()))?;
     let loaded = crate::scenario::apply(&state, scenarios, &base)
-        .map_err(|p| ApiError::BadRequest(p.to_string()))?;
+        .map_err(|p| ApiError::BadRequest(p.one_line()))?;
     Ok((axum::http::StatusCode::CREATED, Json(loaded)))
 }
