@@ -11,6 +11,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use rand::{Rng, RngCore, SeedableRng};
@@ -67,7 +68,7 @@ impl Clock {
             .inner
             .frozen_at_ms
             .unwrap_or_else(|| Utc::now().timestamp_millis());
-        base + self.inner.offset_ms.load(Ordering::Acquire)
+        base.saturating_add(self.inner.offset_ms.load(Ordering::Acquire))
     }
 
     pub fn now(&self) -> DateTime<FixedOffset> {
@@ -76,9 +77,13 @@ impl Clock {
 
     /// Moves the clock forward for everyone; it never goes back, so due order is preserved.
     pub fn advance(&self, by_ms: i64) {
-        self.inner
+        let by_ms = by_ms.max(0);
+        let _ = self
+            .inner
             .offset_ms
-            .fetch_add(by_ms.max(0), Ordering::AcqRel);
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |o| {
+                Some(o.saturating_add(by_ms))
+            });
     }
 
     /// How far `tenant`'s clock runs ahead of the shared one.
@@ -88,7 +93,7 @@ impl Clock {
 
     /// Now, on `tenant`'s clock.
     pub fn now_ms_of(&self, tenant: &str) -> i64 {
-        self.now_ms() + self.tenant_offset_ms(tenant)
+        self.now_ms().saturating_add(self.tenant_offset_ms(tenant))
     }
 
     pub fn now_of(&self, tenant: &str) -> DateTime<FixedOffset> {
@@ -97,16 +102,41 @@ impl Clock {
 
     /// Moves one tenant's clock forward.
     pub fn advance_tenant(&self, tenant: &str, by_ms: i64) {
-        *self.inner.tenants.entry(tenant.to_string()).or_insert(0) += by_ms.max(0);
+        let mut offset = self.inner.tenants.entry(tenant.to_string()).or_insert(0);
+        *offset = offset.saturating_add(by_ms.max(0));
     }
 }
 
-/// A Unix-millisecond instant in East Africa Time.
+/// The longest span one duration may name (a scenario time, one move of the clock): a
+/// hundred years.
+pub const MAX_SPAN: Duration = Duration::from_secs(100 * 365 * 86_400);
+
+/// A duration such as `500ms`, `90s`, `15m`, `3h`, `7d`, at most [`MAX_SPAN`].
+pub fn parse_span(text: &str) -> Result<Duration, String> {
+    let span = humantime::parse_duration(text.trim())
+        .map_err(|e| format!("invalid duration {text:?} ({e}); use e.g. 500ms, 90s, 3h, 7d"))?;
+    if span > MAX_SPAN {
+        return Err(format!("duration {text:?} is too long: at most 100 years"));
+    }
+    Ok(span)
+}
+
+/// A duration in milliseconds, saturating: arithmetic on instants never wraps.
+pub fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The instants the sandbox shows: years 1 to 9999.
+const EARLIEST_MS: i64 = -62_135_596_800_000;
+const LATEST_MS: i64 = 253_402_300_799_999;
+
+/// A Unix-millisecond instant in East Africa Time (held within years 1 to 9999, however far
+/// a clock was moved).
 pub fn to_eat(ms: i64) -> DateTime<FixedOffset> {
     eat()
-        .timestamp_millis_opt(ms)
+        .timestamp_millis_opt(ms.clamp(EARLIEST_MS, LATEST_MS))
         .single()
-        .expect("sandbox instants are within chrono's range")
+        .expect("years 1 to 9999 are within chrono's range")
 }
 
 /// `2020-10-19T09:24:48.622+03:00`: the reference's format for `initiation_time`.

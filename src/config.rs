@@ -206,7 +206,7 @@ pub struct ServeArgs {
     pub admin_token: Option<String>,
 
     /// Lifetime of access tokens, in seconds.
-    #[arg(long, env = "K2_SANDBOX_TOKEN_TTL", default_value_t = 3600)]
+    #[arg(long, env = "K2_SANDBOX_TOKEN_TTL", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=3_153_600_000))]
     pub token_ttl: u64,
 
     /// Seed for ids, references and tokens: the same seed and requests give the same values.

@@ -104,7 +104,10 @@ fn settle_and_call_back<T, D>(
     if let Some((owner, url, document, before)) = settled {
         tracing::info!(%id, kind, "settled");
         if let (Some(lead), Some(before)) = (early, before) {
-            let until = state.clock.now_ms_of(&owner) + lead.as_millis() as i64;
+            let until = state
+                .clock
+                .now_ms_of(&owner)
+                .saturating_add(crate::clock::millis(lead));
             state.scenarios.hide(id, &owner, until, before);
         }
         call_back(state, &owner, kind, id, &url, &document);
@@ -146,7 +149,8 @@ fn prompt_due(state: &AppState, id: Uuid) {
             answer_prompt(state, id, answer);
         }
         Behaviour::Manual => {
-            let expires_at = initiated_at_ms + state.settings.stk_timeout.as_millis() as i64;
+            let expires_at =
+                initiated_at_ms.saturating_add(crate::clock::millis(state.settings.stk_timeout));
             let wait = (expires_at - state.clock.now_ms_of(&owner)).max(0) as u64;
             state.scheduler.schedule(
                 Job::Settle(Settle::IncomingPaymentExpiry, id),

@@ -7,16 +7,19 @@
 //! callback receiver never holds up anything else. With a virtual clock nothing becomes due until the clock is advanced; the advance
 //! then waits, through [`Scheduler::wait_idle`], until everything due has run.
 //!
-//! Locking rule: `queue` is a synchronous mutex held only to push, pop or inspect; never across
-//! `.await`. Jobs are executed after it is released.
+//! Locking rule: the request path takes no lock. `schedule` sends the job down an unbounded
+//! channel and counts it; the heaps behind the `queue` mutex are touched only by the worker and
+//! the control plane (`pending`, `wait_idle`, `clear`), which first move what was sent into
+//! them. The mutex is never held across `.await`; jobs run after it is released.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc};
 use uuid::Uuid;
 
 use crate::clock::Clock;
@@ -55,12 +58,10 @@ struct Entry {
 }
 
 /// One heap per tenant: a job is due on its tenant's clock, which may run ahead.
-#[derive(Default)]
 struct Queue {
     heaps: HashMap<String, BinaryHeap<Reverse<Entry>>>,
-    next_seq: u64,
-    /// Jobs popped and not yet finished.
-    in_flight: usize,
+    /// Jobs scheduled and not yet in a heap.
+    sent: mpsc::UnboundedReceiver<(String, Entry)>,
 }
 
 impl Queue {
@@ -76,6 +77,13 @@ pub struct Scheduler {
 
 struct Inner {
     clock: Clock,
+    send: mpsc::UnboundedSender<(String, Entry)>,
+    /// Jobs sent and not yet moved into a heap: counted before the send, so a job is always
+    /// seen somewhere by `is_idle`.
+    unsorted: AtomicUsize,
+    next_seq: AtomicU64,
+    /// Jobs popped and not yet finished: counted before the queue is released.
+    in_flight: AtomicUsize,
     queue: Mutex<Queue>,
     /// Wakes the worker: a job was pushed or the clock moved.
     wake: Notify,
@@ -85,36 +93,57 @@ struct Inner {
 
 impl Scheduler {
     pub fn new(clock: Clock) -> Self {
+        let (send, sent) = mpsc::unbounded_channel();
         Self {
             inner: Arc::new(Inner {
                 clock,
-                queue: Mutex::new(Queue::default()),
+                send,
+                unsorted: AtomicUsize::new(0),
+                next_seq: AtomicU64::new(0),
+                in_flight: AtomicUsize::new(0),
+                queue: Mutex::new(Queue {
+                    heaps: HashMap::new(),
+                    sent,
+                }),
                 wake: Notify::new(),
                 progress: Notify::new(),
             }),
         }
     }
 
+    /// The heaps, with every job sent so far moved into them.
     fn queue(&self) -> MutexGuard<'_, Queue> {
-        // A panic while holding this lock cannot leave the heap half-updated (push and pop are
+        // A panic while holding this lock cannot leave a heap half-updated (push and pop are
         // single calls), so a poisoned lock is still consistent.
-        self.inner
+        let mut q = self
+            .inner
             .queue
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        while let Ok((tenant, entry)) = q.sent.try_recv() {
+            q.heaps.entry(tenant).or_default().push(Reverse(entry));
+            self.inner.unsorted.fetch_sub(1, Ordering::AcqRel);
+        }
+        q
     }
 
-    /// Schedules `job` of `tenant` to run `after` from now on that tenant's clock.
+    /// Schedules `job` of `tenant` to run `after` from now on that tenant's clock. Lock-free.
     pub fn schedule(&self, job: Job, tenant: &str, after: Duration) {
-        let due_ms = self.inner.clock.now_ms_of(tenant) + after.as_millis() as i64;
+        let due_ms = self
+            .inner
+            .clock
+            .now_ms_of(tenant)
+            .saturating_add(crate::clock::millis(after));
+        let seq = self.inner.next_seq.fetch_add(1, Ordering::Relaxed);
+        self.inner.unsorted.fetch_add(1, Ordering::AcqRel);
+        if self
+            .inner
+            .send
+            .send((tenant.to_string(), Entry { due_ms, seq, job }))
+            .is_err()
         {
-            let mut q = self.queue();
-            let seq = q.next_seq;
-            q.next_seq += 1;
-            q.heaps
-                .entry(tenant.to_string())
-                .or_default()
-                .push(Reverse(Entry { due_ms, seq, job }));
+            // The receiver lives in `inner` as long as the sender: this cannot happen.
+            self.inner.unsorted.fetch_sub(1, Ordering::AcqRel);
         }
         self.inner.wake.notify_one();
     }
@@ -132,7 +161,9 @@ impl Scheduler {
     /// Number of jobs queued or running.
     pub fn pending(&self) -> usize {
         let q = self.queue();
-        q.len() + q.in_flight
+        q.len()
+            + self.inner.unsorted.load(Ordering::Acquire)
+            + self.inner.in_flight.load(Ordering::Acquire)
     }
 
     /// Every job due on its tenant's clock, in due order on the shared clock (then in
@@ -151,7 +182,7 @@ impl Scheduler {
             }
         }
         due.sort_by_key(|(at, seq, _)| (*at, *seq));
-        q.in_flight += due.len();
+        self.inner.in_flight.fetch_add(due.len(), Ordering::AcqRel);
         due.into_iter().map(|(_, _, job)| job).collect()
     }
 
@@ -166,7 +197,7 @@ impl Scheduler {
     }
 
     fn finish(&self) {
-        self.queue().in_flight -= 1;
+        self.inner.in_flight.fetch_sub(1, Ordering::AcqRel);
         self.inner.progress.notify_waiters();
         // A finished job may have scheduled a follow-up that is already due.
         self.inner.wake.notify_one();
@@ -175,7 +206,8 @@ impl Scheduler {
     fn is_idle(&self) -> bool {
         let clock = &self.inner.clock;
         let q = self.queue();
-        q.in_flight == 0
+        self.inner.in_flight.load(Ordering::Acquire) == 0
+            && self.inner.unsorted.load(Ordering::Acquire) == 0
             && q.heaps.iter().all(|(tenant, heap)| {
                 heap.peek()
                     .is_none_or(|e| e.0.due_ms > clock.now_ms_of(tenant))

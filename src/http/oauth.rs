@@ -62,7 +62,7 @@ async fn token(
         TokenRecord {
             client_id: app.client_id.clone(),
             issued_at_ms: now_ms,
-            expires_at_ms: now_ms + ttl.as_millis() as i64,
+            expires_at_ms: now_ms.saturating_add(crate::clock::millis(ttl)),
             revoked: false,
         },
     );

@@ -236,11 +236,12 @@ fn check(s: &Scenario) -> Vec<(String, String)> {
             moment.event.is_some(),
             moment.answer.is_some(),
             moment.pay_link.is_some(),
+            moment.jump.is_some(),
         ];
         if actions.iter().filter(|a| **a).count() != 1 {
             problem(
                 format!("timeline[{i}]"),
-                "a moment has exactly one of `event`, `answer` or `pay_link`".into(),
+                "a moment has exactly one of `event`, `answer`, `pay_link` or `jump`".into(),
             );
         }
     }
@@ -259,6 +260,11 @@ pub enum Action {
         owner: String,
         till_number: String,
         phone: crate::domain::phone::PhoneNumber,
+    },
+    /// The clock jumps: one application's (`Some`) or everyone's.
+    Jump {
+        client_id: Option<String>,
+        by: std::time::Duration,
     },
 }
 
@@ -516,7 +522,7 @@ fn apply_one(state: &AppState, s: Scenario, base: &str, loaded: &mut Loaded) {
     for t in &w.transactions {
         let owner = owner_of(&t.client_id);
         let originated =
-            state.clock.now_ms_of(&owner) - t.ago.map_or(0, |a| a.0.as_millis() as i64);
+            state.clock.now_ms_of(&owner) - t.ago.map_or(0, |a| crate::clock::millis(a.0));
         let tx = Transaction {
             id: state.ids.uuid(),
             sequence: state.ids.next_sequence(),
@@ -621,6 +627,11 @@ fn schedule_moment(state: &AppState, m: &Moment, owner: &str, base: &str) {
             till_number: p.till_number.clone(),
             phone: p.phone_number.0.clone(),
         }
+    } else if let Some(by) = &m.jump {
+        Action::Jump {
+            client_id: m.client_id.clone(),
+            by: by.0,
+        }
     } else {
         return;
     };
@@ -668,6 +679,15 @@ pub fn run_moment(state: &AppState, id: Uuid) {
                     tracing::warn!(%till_number, "a scenario found no active payment link to pay")
                 }
             }
+        }
+        Some(Action::Jump { client_id, by }) => {
+            let by_ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+            match client_id.as_deref() {
+                Some(tenant) => state.clock.advance_tenant(tenant, by_ms),
+                None => state.clock.advance(by_ms),
+            }
+            state.scheduler.clock_moved();
+            tracing::info!(by_ms, ?client_id, "a scenario jumped the clock");
         }
         None => {}
     }

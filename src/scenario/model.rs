@@ -238,6 +238,10 @@ pub struct Moment {
     /// A customer pays the till's latest active payment link.
     #[serde(default)]
     pub pay_link: Option<PayLinkSpec>,
+    /// The clock jumps forward by this much: the application's clock when `client_id` is
+    /// set, otherwise everyone's. What falls due runs, in due order.
+    #[serde(default)]
+    pub jump: Option<Span>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -298,11 +302,7 @@ pub struct Span(pub Duration);
 
 impl<'de> Deserialize<'de> for Span {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        parsed(d, |s| {
-            humantime::parse_duration(s.trim())
-                .map(Span)
-                .map_err(|e| format!("invalid duration {s:?} ({e}); use e.g. 500ms, 90s, 3h, 7d"))
-        })
+        parsed(d, |s| crate::clock::parse_span(s).map(Span))
     }
 }
 

@@ -85,7 +85,10 @@ pub fn schedule(
         .clone()
         .unwrap_or_else(|| ProbeKind::ALL.to_vec());
     let after = spec.at.map_or(Duration::ZERO, |a| a.0);
-    let now = state.clock.now_ms_of(owner) + after.as_millis() as i64;
+    let now = state
+        .clock
+        .now_ms_of(owner)
+        .saturating_add(crate::clock::millis(after));
     let event_id = state.ids.uuid();
     let fresh = sample_event(state, base, now, event_id);
     let compact = serde_json::to_string(&fresh).expect("JSON serialises");

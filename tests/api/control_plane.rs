@@ -74,6 +74,25 @@ async fn the_clock_can_be_read_and_advanced() {
         .expect("send");
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     assert_eq!(bad.json::<Value>().await.expect("json")["error_code"], 400);
+
+    // Beyond any calendar: refused, and the clock still answers.
+    let far = app
+        .client
+        .post(app.url("/_sandbox/clock/advance"))
+        .json(&json!({"by": "100000000000y"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(far.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        far.json::<Value>().await.expect("json"),
+        json!({"error_code": 400,
+            "error_message": "Duration \"100000000000y\" is too long: at most 100 years"})
+    );
+    assert_eq!(
+        app.advance("0s").await["now"],
+        "2026-05-02T12:00:00.000+03:00"
+    );
 }
 
 #[tokio::test]

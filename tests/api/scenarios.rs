@@ -338,7 +338,7 @@ world:
             "error: {file}:5:15: faults[1].endpoint: \"nowhere\" is not `METHOD /path` or `/path`"
         ),
         format!(
-            "error: {file}:9:5: timeline[0]: a moment has exactly one of `event`, `answer` or `pay_link`"
+            "error: {file}:9:5: timeline[0]: a moment has exactly one of `event`, `answer`, `pay_link` or `jump`"
         ),
         format!(
             "error: {file}:14:7: world.webhook_subscriptions[0].scope_reference: a till scope needs the till number"
@@ -637,6 +637,33 @@ async fn payment_links_are_paid_cancelled_and_expired() {
         .map(|c| status(&c.json()))
         .collect();
     assert_eq!(callbacks, ["Cancelled", "Paid", "Expired"]);
+}
+
+#[tokio::test]
+async fn a_timeline_jump_moves_the_clock_and_runs_what_falls_due() {
+    let app = with_scenario("payment-link-lifecycle.yaml").await;
+    let token = app.token().await;
+    let link = json!({"till_number": "112233", "currency": "KES", "amount": 350, "payment_reference": "INV-1",
+        "_links": {"callback_url": "http://127.0.0.1:9/cb"}});
+    let paid = app.create("/api/v2/payment_links", &token, &link).await;
+    let loaded = app
+        .client
+        .post(app.url("/_sandbox/scenarios"))
+        .body("name: a-week-later\ntimeline:\n  - at: 5m\n    jump: 7d\n")
+        .send()
+        .await
+        .expect("load");
+    assert_eq!(loaded.status(), StatusCode::CREATED);
+    app.advance("2m").await;
+    let expires = app.create("/api/v2/payment_links", &token, &link).await;
+
+    // At 5m the clock jumps a week: the link made at 2m expires; the paid one stays paid.
+    let clock = app.advance("3m").await;
+    assert_eq!(clock["now"], "2026-05-08T10:05:00.000+03:00");
+    let token = app.token().await;
+    let status = |view: &Value| view["data"]["attributes"]["payment_link"]["status"].clone();
+    assert_eq!(status(&app.get_json(&paid, &token).await), "Paid");
+    assert_eq!(status(&app.get_json(&expires, &token).await), "Expired");
 }
 
 #[tokio::test]

@@ -291,13 +291,12 @@ async fn advance(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<Advance>,
 ) -> Result<Json<ClockView>, ApiError> {
-    let by = humantime::parse_duration(body.by.trim()).map_err(|e| {
-        ApiError::BadRequest(format!(
-            "Invalid duration {:?}: {e}; use e.g. 90s, 15m, 3h, 7d",
-            body.by
-        ))
+    let by = crate::clock::parse_span(&body.by).map_err(|e| {
+        let mut message = e;
+        message[..1].make_ascii_uppercase();
+        ApiError::BadRequest(message)
     })?;
-    move_clock(&state, body.client_id, by.as_millis() as i64).await
+    move_clock(&state, body.client_id, crate::clock::millis(by)).await
 }
 
 #[derive(Deserialize)]
