@@ -61,10 +61,19 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
             _ => {}
         }
         let body = read_body(req, state).await?;
-        if body.iter().all(u8::is_ascii_whitespace) {
-            return Err(ApiError::BadRequest(
-                "Request body can't be blank: send a JSON object".into(),
-            ));
+        match body.iter().find(|b| !b.is_ascii_whitespace()) {
+            None => {
+                return Err(ApiError::BadRequest(
+                    "Request body can't be blank: send a JSON object".into(),
+                ));
+            }
+            // Every body is an object; serde's message for anything else names our types.
+            Some(b) if *b != b'{' => {
+                return Err(ApiError::BadRequest(
+                    "Request body must be a JSON object".into(),
+                ));
+            }
+            Some(_) => {}
         }
         let de = &mut serde_json::Deserializer::from_slice(&body);
         serde_path_to_error::deserialize(de)

@@ -307,6 +307,18 @@ async fn the_clock_can_be_set_forward_but_not_back() {
         .await
         .expect("set");
     assert_eq!(back.status(), StatusCode::BAD_REQUEST);
+    let far = app
+        .client
+        .post(app.url("/_sandbox/clock/set"))
+        .json(&json!({"to": "9999-12-31T23:59:59+00:00"}))
+        .send()
+        .await
+        .expect("set");
+    assert_eq!(far.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        far.json::<Value>().await.expect("json")["error_message"],
+        "The clock moves at most 100 years at a time"
+    );
 }
 
 #[tokio::test]

@@ -34,6 +34,44 @@ async fn unknown_routes_are_404_json() {
 }
 
 #[tokio::test]
+async fn a_query_or_path_that_does_not_parse_is_400_json() {
+    let app = spawn_app().await;
+    let token = app.token().await;
+    let (status, body) = error_of(
+        app.client
+            .get(app.url("/_sandbox/requests?limit=-1"))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body,
+        json!({"error_code": 400,
+            "error_message": "Failed to deserialize query string: limit: invalid digit found in string"})
+    );
+
+    let (status, body) = error_of(
+        app.client
+            .get(app.url("/api/v2/incoming_payments/%FF"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error_code"], 400);
+    assert!(
+        body["error_message"]
+            .as_str()
+            .is_some_and(|m| m.contains("UTF-8")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
 async fn a_wrong_method_is_405_json() {
     let app = spawn_app().await;
     let (status, body) = error_of(
@@ -89,7 +127,16 @@ async fn an_empty_or_non_object_body_is_400() {
             .expect("send");
         let (status, json) = error_of(response).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body:?}");
-        assert_eq!(json["error_code"], 400);
+        let message = if body.is_empty() {
+            "Request body can't be blank: send a JSON object"
+        } else {
+            "Request body must be a JSON object"
+        };
+        assert_eq!(
+            json,
+            json!({"error_code": 400, "error_message": message}),
+            "{body:?}"
+        );
     }
 }
 

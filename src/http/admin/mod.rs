@@ -325,6 +325,11 @@ async fn set_clock(
             "The clock only moves forward: that instant has passed".into(),
         ));
     }
+    if by > crate::clock::millis(crate::clock::MAX_SPAN) {
+        return Err(ApiError::BadRequest(
+            "The clock moves at most 100 years at a time".into(),
+        ));
+    }
     move_clock(&state, body.client_id, by).await
 }
 
