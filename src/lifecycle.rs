@@ -86,22 +86,24 @@ fn settle_and_call_back<T, D>(
     T: crate::store::Owned + Clone,
     D: for<'a> From<&'a T> + Serialize,
 {
-    let early = state.scenarios.callback_faults.early(kind);
     let settled = collection
         .update(id, |resource| {
+            let owner = owner(resource);
             // An early callback: GET keeps showing the document from before the result.
+            let early = state.scenarios.callback_faults.early(kind, &owner);
             let before = early.and_then(|_| serde_json::to_value(D::from(resource)).ok());
             settle(resource).then(|| {
                 (
-                    owner(resource),
+                    owner,
                     callback_url(resource),
                     D::from(resource),
+                    early,
                     before,
                 )
             })
         })
         .flatten();
-    if let Some((owner, url, document, before)) = settled {
+    if let Some((owner, url, document, early, before)) = settled {
         tracing::info!(%id, kind, "settled");
         if let (Some(lead), Some(before)) = (early, before) {
             let until = state

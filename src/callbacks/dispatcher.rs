@@ -97,7 +97,7 @@ impl Dispatcher {
             .inner
             .scenarios
             .callback_faults
-            .treatment(resource.kind)
+            .treatment(resource.kind, owner)
             .unwrap_or_default();
         let conflicting = treatment
             .conflicting

@@ -15,6 +15,23 @@ struct Entry {
     used: AtomicU64,
 }
 
+impl Entry {
+    fn applies(&self, resource_kind: &str, owner: &str) -> bool {
+        self.spec
+            .resource
+            .as_deref()
+            .is_none_or(|r| r == resource_kind)
+            && self.spec.client_id.as_deref().is_none_or(|c| c == owner)
+    }
+
+    /// Counts one use; whether it had one left.
+    fn use_one(&self) -> bool {
+        self.spec
+            .times
+            .is_none_or(|t| self.used.fetch_add(1, Ordering::Relaxed) < t)
+    }
+}
+
 /// What happens to one callback.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Treatment {
@@ -47,18 +64,11 @@ impl CallbackFaults {
     }
 
     /// The first matching fault with uses left decides; `None`: deliver normally.
-    pub fn treatment(&self, resource_kind: &str) -> Option<Treatment> {
+    pub fn treatment(&self, resource_kind: &str, owner: &str) -> Option<Treatment> {
         let entries = self.entries.load();
-        let e = entries.iter().find(|e| {
-            e.spec.early.is_none()
-                && e.spec
-                    .resource
-                    .as_deref()
-                    .is_none_or(|r| r == resource_kind)
-                && e.spec
-                    .times
-                    .is_none_or(|t| e.used.fetch_add(1, Ordering::Relaxed) < t)
-        })?;
+        let e = entries
+            .iter()
+            .find(|e| e.spec.early.is_none() && e.applies(resource_kind, owner) && e.use_one())?;
         Some(Treatment {
             delay: e.spec.delay.map(|d| d.0),
             drop: e.spec.drop,
@@ -71,20 +81,11 @@ impl CallbackFaults {
 impl CallbackFaults {
     /// How long before its resource shows the result a callback of this kind arrives, if an
     /// `early` fault applies (counted against its `times`).
-    pub fn early(&self, resource_kind: &str) -> Option<Duration> {
+    pub fn early(&self, resource_kind: &str, owner: &str) -> Option<Duration> {
         let entries = self.entries.load();
         entries
             .iter()
-            .find(|e| {
-                e.spec.early.is_some()
-                    && e.spec
-                        .resource
-                        .as_deref()
-                        .is_none_or(|r| r == resource_kind)
-                    && e.spec
-                        .times
-                        .is_none_or(|t| e.used.fetch_add(1, Ordering::Relaxed) < t)
-            })
+            .find(|e| e.spec.early.is_some() && e.applies(resource_kind, owner) && e.use_one())
             .and_then(|e| e.spec.early.map(|s| s.0))
     }
 }

@@ -26,6 +26,7 @@ use crate::wire::ErrorBody;
 pub struct Rule {
     method: Option<Method>,
     path: String,
+    client_id: Option<String>,
     status: Option<u16>,
     retry_after: Option<u32>,
     latency: Option<Duration>,
@@ -49,8 +50,10 @@ impl Rule {
         }
     }
 
-    fn matches(&self, method: &Method, path: &str) -> bool {
-        self.method.as_ref().is_none_or(|m| m == method) && path.starts_with(&self.path)
+    fn matches(&self, method: &Method, path: &str, client: Option<&str>) -> bool {
+        self.method.as_ref().is_none_or(|m| m == method)
+            && path.starts_with(&self.path)
+            && self.client_id.as_deref().is_none_or(|c| Some(c) == client)
     }
 }
 
@@ -67,6 +70,7 @@ impl Faults {
         let rule = Arc::new(Rule {
             method,
             path,
+            client_id: f.client_id.clone(),
             status: f.status,
             retry_after: f.retry_after,
             latency: f.latency.map(|l| l.0),
@@ -90,13 +94,20 @@ impl Faults {
         self.rules.load().len()
     }
 
-    /// The first rule that applies to this request, counting it.
-    fn decide(&self, state: &AppState, method: &Method, path: &str) -> Option<Arc<Rule>> {
+    /// The first rule that applies to this request, counting it. `client`: the application
+    /// whose bearer token the request carries.
+    fn decide(
+        &self,
+        state: &AppState,
+        method: &Method,
+        path: &str,
+        client: Option<&str>,
+    ) -> Option<Arc<Rule>> {
         let rules = self.rules.load();
         rules
             .iter()
             .find(|r| {
-                if !r.matches(method, path) {
+                if !r.matches(method, path, client) {
                     return false;
                 }
                 let n = r.seen.fetch_add(1, Ordering::Relaxed);
@@ -135,7 +146,20 @@ pub async fn apply(State(state): State<AppState>, req: Request, next: Next) -> R
     if path.starts_with("/_sandbox/") {
         return next.run(req).await;
     }
-    let Some(rule) = state.scenarios.faults.decide(&state, req.method(), path) else {
+    if state.scenarios.faults.count() == 0 {
+        return next.run(req).await;
+    }
+    let client = match crate::http::extract::BearerToken::from_headers(req.headers()) {
+        crate::http::extract::BearerToken::Present(token) => {
+            state.store.token(&token).map(|record| record.client_id)
+        }
+        _ => None,
+    };
+    let decided = state
+        .scenarios
+        .faults
+        .decide(&state, req.method(), path, client.as_deref());
+    let Some(rule) = decided else {
         return next.run(req).await;
     };
     tracing::info!(path, status = ?rule.status, drop = rule.drop, "scenario fault");

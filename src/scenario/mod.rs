@@ -415,6 +415,14 @@ fn references(s: &Scenario) -> Vec<(String, &str)> {
         "probes",
         s.probes.iter().map(|p| &p.client_id).collect(),
     ));
+    refs.extend(named(
+        "faults",
+        s.faults.iter().map(|f| &f.client_id).collect(),
+    ));
+    refs.extend(named(
+        "callback_faults",
+        s.callback_faults.iter().map(|f| &f.client_id).collect(),
+    ));
     refs
 }
 

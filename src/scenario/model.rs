@@ -202,6 +202,10 @@ pub struct HandsetSpec {
 pub struct Fault {
     /// `METHOD /path` or `/path`; the path matches as a prefix (`POST /api/v2/send_money`).
     pub endpoint: String,
+    /// Only requests bearing a token of this application (parallel CI jobs sharing one
+    /// sandbox keep their faults to themselves); absent: every request.
+    #[serde(default)]
+    pub client_id: Option<String>,
     /// Answer this status (429, 500, 502, 503 or 504) instead of serving the request.
     #[serde(default)]
     pub status: Option<u16>,
@@ -441,6 +445,9 @@ pub struct CallbackFaultSpec {
     /// `reversals`, `payment_link`, `webhook_event`, or absent for all.
     #[serde(default)]
     pub resource: Option<String>,
+    /// Only deliveries of this application; absent: every application's.
+    #[serde(default)]
+    pub client_id: Option<String>,
     /// Send the first attempt this long later (on the sandbox clock): later callbacks can
     /// overtake it, so callbacks arrive out of order.
     #[serde(default)]

@@ -667,6 +667,58 @@ async fn a_timeline_jump_moves_the_clock_and_runs_what_falls_due() {
 }
 
 #[tokio::test]
+async fn faults_scoped_to_an_application_leave_the_others_alone() {
+    let app = spawn_app_with(|a| {
+        a.clock = Some(FIXED_CLOCK.parse().expect("clock"));
+        a.callback_delay_ms = RESULT_DELAY_MS;
+        a.auto_tenants = true;
+    })
+    .await;
+    let alice = app.token_of("ci-job-alice", "a").await;
+    let bob = app.token_of("ci-job-bob", "b").await;
+    let loaded = app
+        .client
+        .post(app.url("/_sandbox/scenarios"))
+        .body(
+            "name: per-job\n\
+             faults:\n  - {endpoint: POST /api/v2/incoming_payments, status: 503, client_id: ci-job-alice, times: 1}\n\
+             callback_faults:\n  - {resource: incoming_payment, drop: true, client_id: ci-job-bob}\n",
+        )
+        .send()
+        .await
+        .expect("load");
+    assert_eq!(loaded.status(), StatusCode::CREATED);
+
+    let alice_hook = CallbackReceiver::start(Behaviour::Accept).await;
+    let bob_hook = CallbackReceiver::start(Behaviour::Accept).await;
+    // Bob asks first: Alice's fault is not his.
+    let bobs = app.stk_push(&bob, &bob_hook.url).await;
+    let refused = app
+        .create_incoming_payment(&alice, &stk_request(&alice_hook.url))
+        .await;
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let alices = app.stk_push(&alice, &alice_hook.url).await;
+    app.advance("1s").await;
+
+    // Alice's callback arrives; Bob's is lost, though his payment succeeded.
+    assert_eq!(alice_hook.wait_for(1).await.len(), 1);
+    assert!(bob_hook.received().is_empty());
+    for (location, token) in [(&alices, &alice), (&bobs, &bob)] {
+        assert_eq!(
+            app.get_json(location, token).await["data"]["attributes"]["status"],
+            "Success"
+        );
+    }
+    let states: Vec<Value> = app
+        .deliveries()
+        .await
+        .iter()
+        .map(|d| d["state"].clone())
+        .collect();
+    assert!(states.contains(&json!("dropped")), "{states:?}");
+}
+
+#[tokio::test]
 async fn receiver_probes_tell_a_careful_app_from_a_careless_one() {
     let app = spawn_virtual_app().await;
     // A careful receiver: HMAC over the raw bytes, fresh events only.
