@@ -29,15 +29,31 @@ impl Spans {
     }
 }
 
-/// The spans of each document in `text`, in order. Text the event parser cannot read gives
-/// what was read before the problem (serde reports that problem with its own position).
-pub fn documents(text: &str) -> Vec<Spans> {
+/// How deep a scenario may nest. Real ones nest five or six levels; the limit exists because
+/// libyaml (under serde_yaml_ng) takes time quadratic in the depth, so a 1 MiB body of `[`
+/// would otherwise keep a core busy for minutes.
+pub const MAX_DEPTH: usize = 32;
+
+/// The spans of each document in `text`, in order, or the line and column where the text nests
+/// deeper than [`MAX_DEPTH`]. Text the event parser cannot read otherwise gives what was read
+/// before the problem (serde reports that problem with its own position).
+pub fn documents(text: &str) -> Result<Vec<Spans>, (usize, usize)> {
     let mut index = Index::default();
-    let _ = Parser::new_from_str(text).load(&mut index, true);
+    let loaded = Parser::new_from_str(text).load(&mut index, true);
+    if let Some(at) = index.too_deep {
+        return Err(at);
+    }
+    // The scanner reads flow collections ahead and gives up past 255 levels, before any
+    // event reaches the index.
+    if let Err(e) = loaded {
+        if e.info() == "recursion limit exceeded" {
+            return Err((e.marker().line(), e.marker().col() + 1));
+        }
+    }
     if !index.current.0.is_empty() {
         index.documents.push(std::mem::take(&mut index.current));
     }
-    index.documents
+    Ok(index.documents)
 }
 
 enum Frame {
@@ -61,6 +77,8 @@ struct Index {
     documents: Vec<Spans>,
     current: Spans,
     stack: Vec<Frame>,
+    /// Where the nesting first went past `MAX_DEPTH`.
+    too_deep: Option<(usize, usize)>,
 }
 
 impl Index {
@@ -132,6 +150,9 @@ impl MarkedEventReceiver for Index {
                     }
                 };
                 self.stack.push(frame);
+                if self.stack.len() > MAX_DEPTH && self.too_deep.is_none() {
+                    self.too_deep = Some(at);
+                }
             }
             Event::MappingEnd | Event::SequenceEnd => {
                 self.stack.pop();
@@ -162,7 +183,7 @@ timeline: []
 
     #[test]
     fn every_field_has_its_line_and_column() {
-        let docs = documents(TEXT);
+        let docs = documents(TEXT).expect("shallow");
         assert_eq!(docs.len(), 2);
         let one = &docs[0];
         assert_eq!(one.find("name"), Some((1, 7)));
@@ -176,7 +197,7 @@ timeline: []
 
     #[test]
     fn a_missing_field_is_found_at_its_parent() {
-        let docs = documents(TEXT);
+        let docs = documents(TEXT).expect("shallow");
         assert_eq!(docs[0].find("faults[0].latency"), docs[0].find("faults[0]"));
         assert_eq!(docs[0].find("faults[0]"), Some((7, 5)));
         assert_eq!(docs[0].find("world.handsets[0]"), Some((4, 7)));
@@ -185,7 +206,28 @@ timeline: []
 
     #[test]
     fn unreadable_text_gives_what_was_read() {
-        let docs = documents("name: x\nworld: [\n");
+        let docs = documents("name: x\nworld: [\n").expect("shallow");
         assert!(docs.len() <= 1);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_where_it_goes_too_deep() {
+        let text = format!(
+            "name: x\nworld: {}{}",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        assert!(documents(&text).is_err());
+        let block = (0..40).fold(String::from("name: x\n"), |mut t, i| {
+            t.push_str(&format!("{}a:\n", " ".repeat(i)));
+            t
+        });
+        // The mapping one level too deep starts on line MAX_DEPTH + 2 (the root is level 1).
+        assert_eq!(documents(&block).err().map(|at| at.0), Some(MAX_DEPTH + 2));
+        let fine = (0..MAX_DEPTH - 2).fold(String::from("name: x\n"), |mut t, i| {
+            t.push_str(&format!("{}a:\n", " ".repeat(i)));
+            t
+        });
+        assert!(documents(&fine).is_ok());
     }
 }

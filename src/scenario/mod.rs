@@ -113,7 +113,14 @@ impl Origin {
 /// problem it finds: the first one of each document the types reject, and every one the checks
 /// find in the documents that parse.
 pub fn parse(file: &str, text: &str) -> Result<Vec<Scenario>, Problems> {
-    let mut spans = locate::documents(text).into_iter();
+    let spans = locate::documents(text).map_err(|(line, column)| Problem {
+        file: file.to_string(),
+        line: Some(line),
+        column: Some(column),
+        field: "(document)".into(),
+        message: format!("nested deeper than {} levels", locate::MAX_DEPTH),
+    })?;
+    let mut spans = spans.into_iter();
     let mut scenarios = Vec::new();
     let mut problems = Vec::new();
     for document in serde_yaml_ng::Deserializer::from_str(text) {
@@ -158,12 +165,27 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Scenario>, Problems> {
             message: "the file holds no scenario".into(),
         });
     }
+    if problems.len() > MAX_PROBLEMS {
+        let more = problems.len() - MAX_PROBLEMS;
+        problems.truncate(MAX_PROBLEMS);
+        problems.push(Problem {
+            file: file.to_string(),
+            line: None,
+            column: None,
+            field: "(file)".into(),
+            message: format!("{more} more problems not shown"),
+        });
+    }
     if problems.is_empty() {
         Ok(scenarios)
     } else {
         Err(Problems(problems))
     }
 }
+
+/// The most problems one file reports; a file of thousands of broken documents says how many
+/// more there are instead.
+const MAX_PROBLEMS: usize = 50;
 
 /// serde_yaml_ng prefixes the path ("world.handsets[0]: ") and appends " at line L column C";
 /// the problem shows both separately.

@@ -253,6 +253,35 @@ async fn scenarios_load_at_runtime_all_or_nothing() {
     );
     assert_eq!(app.balances().await["company"], "42.0");
 
+    // Pathological YAML is refused at once, with a bounded message.
+    let deep = app
+        .client
+        .post(app.url("/_sandbox/scenarios"))
+        .body(format!("name: x\nworld: {}", "[".repeat(1_000_000)))
+        .send()
+        .await
+        .expect("load");
+    assert_eq!(deep.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        deep.json::<Value>().await.expect("json")["error_message"]
+            .as_str()
+            .is_some_and(|m| m.ends_with("(document): nested deeper than 32 levels")),
+    );
+    let many = app
+        .client
+        .post(app.url("/_sandbox/scenarios"))
+        .body("---\nx: 1\n".repeat(10_000))
+        .send()
+        .await
+        .expect("load");
+    assert_eq!(many.status(), StatusCode::BAD_REQUEST);
+    let message = many.json::<Value>().await.expect("json")["error_message"]
+        .as_str()
+        .expect("message")
+        .to_string();
+    assert_eq!(message.matches("unknown field `x`").count(), 50);
+    assert!(message.ends_with("(request body): (file): 9950 more problems not shown"));
+
     let malformed =
         post("name: x\nworld:\n  handsets:\n    - phone_number: nope\n      behaviour: pay\n")
             .await
