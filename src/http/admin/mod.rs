@@ -378,10 +378,14 @@ async fn load_scenario(
     req: axum::extract::Request,
 ) -> Result<(axum::http::StatusCode, Json<crate::scenario::Loaded>), ApiError> {
     let body = crate::http::extract::read_body(req, &state).await?;
-    let text = std::str::from_utf8(&body)
+    let text = String::from_utf8(body.to_vec())
         .map_err(|_| ApiError::BadRequest("A scenario is UTF-8 YAML text".into()))?;
-    let scenarios = crate::scenario::parse("(request body)", text)
-        .map_err(|p| ApiError::BadRequest(p.one_line()))?;
+    // Parsing up to a megabyte of YAML is CPU work: off the async workers.
+    let scenarios =
+        tokio::task::spawn_blocking(move || crate::scenario::parse("(request body)", &text))
+            .await
+            .map_err(|e| ApiError::Internal(format!("scenario parsing failed: {e}")))?
+            .map_err(|p| ApiError::BadRequest(p.one_line()))?;
     let loaded = crate::scenario::apply(&state, scenarios, &base)
         .map_err(|p| ApiError::BadRequest(p.one_line()))?;
     Ok((axum::http::StatusCode::CREATED, Json(loaded)))
