@@ -209,3 +209,87 @@ async fn every_response_carries_the_version_header() {
         );
     }
 }
+
+/// Every leaf of a valid request, replaced by values a confused client might send.
+fn variants(body: &Value) -> Vec<Value> {
+    let weird = [
+        json!(null),
+        json!(""),
+        json!(-1),
+        json!(1e308),
+        json!("1e400"),
+        json!("99999999999999999999999999999999"),
+        json!("NaN"),
+        json!(true),
+        json!([]),
+        json!({}),
+        json!("\u{0}"),
+        json!("😀"),
+        json!("x".repeat(10_000)),
+    ];
+    fn leaves(value: &Value, path: String, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    out.push(format!("{path}/{k}"));
+                    leaves(v, format!("{path}/{k}"), out);
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    out.push(format!("{path}/{i}"));
+                    leaves(v, format!("{path}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut paths = Vec::new();
+    leaves(body, String::new(), &mut paths);
+    let mut out = Vec::new();
+    for path in &paths {
+        for w in &weird {
+            let mut v = body.clone();
+            *v.pointer_mut(path).expect("a path of the body") = w.clone();
+            out.push(v);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn no_value_a_client_sends_is_a_server_error() {
+    let app = spawn_app().await;
+    let token = app.token().await;
+    let bodies = [
+        (
+            "/api/v2/incoming_payments",
+            stk_request("http://127.0.0.1:9/cb"),
+        ),
+        (
+            "/api/v2/send_money",
+            json!({"destinations": [{"type": "mobile_wallet", "phone_number": "254712345678",
+                "network": "Safaricom", "amount": 10, "description": "x"}],
+                "metadata": {"a": 1}, "_links": {"callback_url": "http://127.0.0.1:9/cb"}}),
+        ),
+        (
+            "/api/v2/payment_links",
+            json!({"till_number": "K000000", "currency": "KES", "amount": 100,
+                "payment_reference": "r", "_links": {"callback_url": "http://127.0.0.1:9/cb"}}),
+        ),
+    ];
+    for (path, body) in bodies {
+        for variant in variants(&body) {
+            let response = app.post_json(path, &token, &variant).await;
+            let status = response.status();
+            assert!(
+                status.is_success() || status.is_client_error(),
+                "{path} {variant}: {status}"
+            );
+            if status.is_client_error() {
+                let (_, error) = error_of(response).await;
+                assert_eq!(error["error_code"], status.as_u16(), "{path} {variant}");
+            }
+        }
+    }
+}
