@@ -170,7 +170,14 @@ async fn execute(command: Command) -> anyhow::Result<Result<String, Failure>> {
             Client::new(&s.client)?
                 .call(
                     Method::POST,
-                    &format!("/_sandbox/prompts/{}/{answer}", s.target.trim()),
+                    &match &s.client_id {
+                        Some(c) => format!(
+                            "/_sandbox/prompts/{}/{answer}?client_id={}",
+                            s.target.trim(),
+                            url::form_urlencoded::byte_serialize(c.as_bytes()).collect::<String>()
+                        ),
+                        None => format!("/_sandbox/prompts/{}/{answer}", s.target.trim()),
+                    },
                     None,
                 )
                 .await

@@ -110,6 +110,9 @@ pub struct StkArgs {
     pub answer: String,
     /// The incoming payment's id, or a phone number (its latest pending prompt).
     pub target: String,
+    /// With a phone number: only this application's prompts.
+    #[arg(long)]
+    pub client_id: Option<String>,
     #[command(flatten)]
     pub client: ClientArgs,
 }

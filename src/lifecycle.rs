@@ -146,7 +146,7 @@ fn prompt_due(state: &AppState, id: Uuid) {
         }
         None => {}
     }
-    match state.store.handsets.behaviour(&phone) {
+    match state.store.handsets.behaviour(&owner, &phone) {
         Behaviour::Auto(answer) => {
             answer_prompt(state, id, answer);
         }

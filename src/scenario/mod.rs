@@ -274,7 +274,9 @@ fn check(s: &Scenario) -> Vec<(String, String)> {
 #[derive(Debug, Clone)]
 pub enum Action {
     Event(Box<Activity>),
+    /// The phone answers its latest prompt of this application.
     Answer {
+        owner: String,
         phone: crate::domain::phone::PhoneNumber,
         answer: Answer,
     },
@@ -438,6 +440,10 @@ fn references(s: &Scenario) -> Vec<(String, &str)> {
         s.probes.iter().map(|p| &p.client_id).collect(),
     ));
     refs.extend(named(
+        "world.handsets",
+        w.handsets.iter().map(|h| &h.client_id).collect(),
+    ));
+    refs.extend(named(
         "faults",
         s.faults.iter().map(|f| &f.client_id).collect(),
     ));
@@ -594,7 +600,7 @@ fn apply_one(state: &AppState, s: Scenario, base: &str, loaded: &mut Loaded) {
         state
             .store
             .handsets
-            .set(h.phone_number.0.clone(), h.behaviour.0);
+            .set(h.client_id.clone(), h.phone_number.0.clone(), h.behaviour.0);
     }
     for f in &s.faults {
         state.scenarios.faults.add(f);
@@ -648,6 +654,7 @@ fn schedule_moment(state: &AppState, m: &Moment, owner: &str, base: &str) {
         }))
     } else if let Some(a) = &m.answer {
         Action::Answer {
+            owner: owner.to_string(),
             phone: a.phone_number.0.clone(),
             answer: a.answer.0,
         }
@@ -678,11 +685,14 @@ pub fn run_moment(state: &AppState, id: Uuid) {
                 tracing::warn!(error = %e, "a scenario event could not happen");
             }
         }
-        Some(Action::Answer { phone, answer }) => {
-            let mut pending = state
-                .store
-                .incoming_payments
-                .filter_any(|p| p.state.is_pending() && p.request.subscriber.phone_number == phone);
+        Some(Action::Answer {
+            owner,
+            phone,
+            answer,
+        }) => {
+            let mut pending = state.store.incoming_payments.filter(&owner, |p| {
+                p.state.is_pending() && p.request.subscriber.phone_number == phone
+            });
             pending.sort_by_key(|p| p.sequence);
             match pending.last() {
                 Some(p) => {

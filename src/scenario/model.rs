@@ -194,6 +194,9 @@ pub struct TransactionSpec {
 pub struct HandsetSpec {
     pub phone_number: Phone,
     pub behaviour: HandsetBehaviour,
+    /// Only this application's prompts; absent: every application's.
+    #[serde(default)]
+    pub client_id: Option<String>,
 }
 
 /// An API fault: requests that match answer an error, are slowed down, or are dropped.

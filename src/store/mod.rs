@@ -232,6 +232,7 @@ impl Store {
         let c = &self.inner;
         c.deliveries.retain(|_, d| d.owner != owner);
         c.ledger.clear_owner(owner);
+        c.handsets.remove_owner(owner);
         c.till_names.retain(|(o, _), _| o != owner);
         c.journal.clear_owner(owner);
         c.transactions.remove_owner(owner);

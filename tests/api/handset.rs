@@ -147,7 +147,7 @@ async fn any_number_can_be_told_how_to_answer() {
         .expect("json");
     assert_eq!(
         listed["settings"],
-        json!([{"phone_number": "+254712345678", "behaviour": "wrong_pin"}])
+        json!([{"phone_number": "+254712345678", "behaviour": "wrong_pin", "client_id": null}])
     );
 
     let bad = app
@@ -160,4 +160,86 @@ async fn any_number_can_be_told_how_to_answer() {
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     let unknown = answer(&app, "0799999999", "pay").await;
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn applications_sharing_a_sandbox_set_and_answer_their_own_phones() {
+    let app = spawn_app_with(|a| {
+        a.clock = Some(FIXED_CLOCK.parse().expect("clock"));
+        a.callback_delay_ms = RESULT_DELAY_MS;
+        a.auto_tenants = true;
+    })
+    .await;
+    let alice = app.token_of("ci-job-alice", "a").await;
+    let bob = app.token_of("ci-job-bob", "b").await;
+
+    // Alice's customer cancels; Bob's, on the same number, waits for a manual answer.
+    for (client_id, behaviour) in [("ci-job-alice", "cancel"), ("ci-job-bob", "manual")] {
+        let set = app
+            .client
+            .put(app.url("/_sandbox/handsets/0712345678"))
+            .json(&json!({"behaviour": behaviour, "client_id": client_id}))
+            .send()
+            .await
+            .expect("set");
+        assert_eq!(set.status(), StatusCode::OK);
+    }
+    let bobs_first = push(&app, &bob, "+254712345678", "http://127.0.0.1:9/cb").await;
+    let alices = push(&app, &alice, "+254712345678", "http://127.0.0.1:9/cb").await;
+    let bobs_second = push(&app, &bob, "+254712345678", "http://127.0.0.1:9/cb").await;
+    app.advance("1s").await;
+    let status = |d: &Value| d["data"]["attributes"]["status"].clone();
+    assert_eq!(status(&app.get_json(&alices, &alice).await), "Failed");
+    assert_eq!(status(&app.get_json(&bobs_first, &bob).await), "Pending");
+
+    // Answering by phone for Bob finds Bob's latest prompt, whoever pushed last.
+    let third = push(&app, &alice, "+254712345678", "http://127.0.0.1:9/cb").await;
+    let answered: Value = app
+        .client
+        .post(app.url("/_sandbox/prompts/0712345678/pay?client_id=ci-job-bob"))
+        .send()
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(answered["status"], "Success");
+    assert_eq!(
+        bobs_second.rsplit('/').next(),
+        answered["id"].as_str(),
+        "{answered}"
+    );
+    assert_eq!(status(&app.get_json(&bobs_first, &bob).await), "Pending");
+    assert_eq!(status(&app.get_json(&third, &alice).await), "Pending");
+
+    // A reset of Bob's world forgets his setting, not Alice's.
+    let reset = app
+        .client
+        .post(app.url("/_sandbox/reset?client_id=ci-job-bob"))
+        .send()
+        .await
+        .expect("reset");
+    assert_eq!(reset.status(), StatusCode::OK);
+    let listed: Value = app
+        .client
+        .get(app.url("/_sandbox/handsets"))
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        listed["settings"],
+        json!([{"phone_number": "+254712345678", "behaviour": "cancel", "client_id": "ci-job-alice"}])
+    );
+
+    let ghost = app
+        .client
+        .put(app.url("/_sandbox/handsets/0712345678"))
+        .json(&json!({"behaviour": "pay", "client_id": "nobody"}))
+        .send()
+        .await
+        .expect("set");
+    assert_eq!(ghost.status(), StatusCode::NOT_FOUND);
 }

@@ -70,9 +70,15 @@ struct PromptView {
     behaviour: &'static str,
 }
 
-fn pending_prompts(state: &AppState, phone: Option<&PhoneNumber>) -> Vec<IncomingPayment> {
+fn pending_prompts(
+    state: &AppState,
+    phone: Option<&PhoneNumber>,
+    client_id: Option<&str>,
+) -> Vec<IncomingPayment> {
     let mut pending = state.store.incoming_payments.filter_any(|p| {
-        p.state.is_pending() && phone.is_none_or(|ph| &p.request.subscriber.phone_number == ph)
+        p.state.is_pending()
+            && phone.is_none_or(|ph| &p.request.subscriber.phone_number == ph)
+            && client_id.is_none_or(|c| c == p.owner)
     });
     pending.sort_by_key(|p| p.sequence);
     pending
@@ -88,32 +94,40 @@ async fn prompts(
         .as_deref()
         .map(|p| PhoneNumber::parse(Some(p)))
         .transpose()?;
-    let prompts: Vec<PromptView> = pending_prompts(&state, phone.as_ref())
-        .into_iter()
-        .filter(|p| filter.client_id.as_deref().is_none_or(|c| c == p.owner))
-        .map(|p| PromptView {
-            id: p.id,
-            behaviour: state
-                .store
-                .handsets
-                .behaviour(&p.request.subscriber.phone_number)
-                .as_str(),
-            client_id: p.owner,
-            phone_number: p.request.subscriber.phone_number.to_string(),
-            amount: p.request.amount.to_string(),
-            currency: p.request.currency.code(),
-            till_number: p.request.till_number,
-            initiated_at: format_millis(to_eat(p.initiated_at_ms)),
-        })
-        .collect();
+    let prompts: Vec<PromptView> =
+        pending_prompts(&state, phone.as_ref(), filter.client_id.as_deref())
+            .into_iter()
+            .map(|p| PromptView {
+                id: p.id,
+                behaviour: state
+                    .store
+                    .handsets
+                    .behaviour(&p.owner, &p.request.subscriber.phone_number)
+                    .as_str(),
+                client_id: p.owner,
+                phone_number: p.request.subscriber.phone_number.to_string(),
+                amount: p.request.amount.to_string(),
+                currency: p.request.currency.code(),
+                till_number: p.request.till_number,
+                initiated_at: format_millis(to_eat(p.initiated_at_ms)),
+            })
+            .collect();
     Ok(Json(json!({ "prompts": prompts })))
 }
 
+#[derive(Deserialize)]
+struct AnswerScope {
+    /// With a phone number: only this application's prompts.
+    client_id: Option<String>,
+}
+
 /// Answers a prompt, named by the incoming payment's id or by its phone number (the phone's
-/// latest pending prompt), as the customer would.
+/// latest pending prompt, of one application when `client_id` is given), as the customer
+/// would.
 async fn answer(
     State(state): State<AppState>,
     Path((target, answer)): Path<(String, String)>,
+    Query(scope): Query<AnswerScope>,
 ) -> Result<Json<Value>, ApiError> {
     let answer = Answer::parse(&answer)?;
     let id = match Uuid::parse_str(target.trim()) {
@@ -124,7 +138,7 @@ async fn answer(
                     "{target} is neither an incoming payment id nor a phone number"
                 ))
             })?;
-            pending_prompts(&state, Some(&phone))
+            pending_prompts(&state, Some(&phone), scope.client_id.as_deref())
                 .last()
                 .map(|p| p.id)
                 .ok_or_else(|| ApiError::NotFound(format!("No pending STK prompt on {phone}")))?
@@ -159,7 +173,9 @@ async fn handsets(State(state): State<AppState>) -> Json<Value> {
         .handsets
         .settings()
         .into_iter()
-        .map(|(phone, b)| json!({"phone_number": phone.to_string(), "behaviour": b.as_str()}))
+        .map(|(client_id, phone, b)| {
+            json!({"phone_number": phone.to_string(), "behaviour": b.as_str(), "client_id": client_id})
+        })
         .collect();
     Json(json!({"default": "pay", "magic_numbers": magic, "settings": settings}))
 }
@@ -168,6 +184,8 @@ async fn handsets(State(state): State<AppState>) -> Json<Value> {
 #[serde(deny_unknown_fields)]
 struct HandsetSetting {
     behaviour: String,
+    /// Only this application's prompts; absent: every application's.
+    client_id: Option<String>,
 }
 
 /// Sets how a number answers its prompts from now on.
@@ -178,8 +196,17 @@ async fn set_handset(
 ) -> Result<Json<Value>, ApiError> {
     let phone = PhoneNumber::parse(Some(&phone))?;
     let behaviour = Behaviour::parse(&body.behaviour)?;
-    state.store.handsets.set(phone.clone(), behaviour);
+    if let Some(client) = body.client_id.as_deref() {
+        if state.store.application(client).is_none() {
+            return Err(ApiError::NotFound(format!("No application {client:?}")));
+        }
+    }
+    state
+        .store
+        .handsets
+        .set(body.client_id.clone(), phone.clone(), behaviour);
     Ok(Json(
-        json!({"phone_number": phone.to_string(), "behaviour": behaviour.as_str()}),
+        json!({"phone_number": phone.to_string(), "behaviour": behaviour.as_str(),
+        "client_id": body.client_id}),
     ))
 }
