@@ -113,13 +113,33 @@ fn array_index(key: &str) -> Option<u32> {
     key.parse::<u32>().ok().filter(|&i| i != u32::MAX)
 }
 
-/// An integral float within JavaScript's safe-integer range prints as an integer there.
+/// A number as JavaScript prints it after `JSON.parse`, where every number is a double: an
+/// integral double prints as an integer; beyond the safe-integer range, as its shortest
+/// round-trip digits followed by zeros (up to 1e21), which is what Rust's `Display` for `f64`
+/// prints too. So `5.0` becomes `5` and `12345678901234567890` becomes `12345678901234567000`.
+/// Out of reach: magnitudes from 1e21 (JavaScript writes `1e+21`, serde_json `1e21`) and
+/// integers below `i64::MIN` once padded, which serde_json cannot hold.
 fn js_number(n: &Number) -> Number {
     const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
-    match n.as_f64() {
-        Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() <= MAX_SAFE => Number::from(f as i64),
-        _ => n.clone(),
+    let Some(f) = n.as_f64() else {
+        return n.clone();
+    };
+    if f.fract() != 0.0 || (f.abs() <= MAX_SAFE && !n.is_f64()) {
+        return n.clone();
     }
+    if f.abs() <= MAX_SAFE {
+        return Number::from(f as i64);
+    }
+    if f.abs() < 1e21 {
+        let digits = format!("{f}");
+        if let Ok(i) = digits.parse::<i64>() {
+            return Number::from(i);
+        }
+        if let Ok(u) = digits.parse::<u64>() {
+            return Number::from(u);
+        }
+    }
+    n.clone()
 }
 
 #[cfg(test)]
@@ -158,6 +178,21 @@ mod tests {
                 .expect("valid")
                 .as_deref(),
             Some(r#"{"n":5,"f":1.5}"#)
+        );
+    }
+
+    #[test]
+    fn numbers_beyond_the_safe_integers_print_as_javascript_prints_them() {
+        // What `JSON.stringify(JSON.parse(...))` gives in Node for each.
+        let v: Value = serde_json::from_str(
+            r#"{"a":1e17,"b":12345678901234567890,"c":-12345678901234567,"d":9007199254740993}"#,
+        )
+        .expect("json");
+        assert_eq!(
+            parse(v).expect("valid").as_deref(),
+            Some(
+                r#"{"a":100000000000000000,"b":12345678901234567000,"c":-12345678901234568,"d":9007199254740992}"#
+            )
         );
     }
 
