@@ -44,6 +44,19 @@ pub struct Problem {
     pub message: String,
 }
 
+impl Problem {
+    /// A problem of the whole file, with no position.
+    fn of_file(file: &str, field: &str, message: String) -> Self {
+        Self {
+            file: file.to_string(),
+            line: None,
+            column: None,
+            field: field.into(),
+            message,
+        }
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file)?;
@@ -81,12 +94,6 @@ impl Problems {
     }
 }
 
-impl From<Problem> for Problems {
-    fn from(problem: Problem) -> Self {
-        Self(vec![problem])
-    }
-}
-
 /// Where a scenario came from: its file and where each of its fields is written.
 #[derive(Debug, Clone, Default)]
 pub struct Origin {
@@ -113,12 +120,14 @@ impl Origin {
 /// problem it finds: the first one of each document the types reject, and every one the checks
 /// find in the documents that parse.
 pub fn parse(file: &str, text: &str) -> Result<Vec<Scenario>, Problems> {
-    let spans = locate::documents(text).map_err(|(line, column)| Problem {
-        file: file.to_string(),
-        line: Some(line),
-        column: Some(column),
-        field: "(document)".into(),
-        message: format!("nested deeper than {} levels", locate::MAX_DEPTH),
+    let spans = locate::documents(text).map_err(|(line, column)| {
+        Problems(vec![Problem {
+            file: file.to_string(),
+            line: Some(line),
+            column: Some(column),
+            field: "(document)".into(),
+            message: format!("nested deeper than {} levels", locate::MAX_DEPTH),
+        }])
     })?;
     let mut spans = spans.into_iter();
     let mut scenarios = Vec::new();
@@ -157,24 +166,20 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Scenario>, Problems> {
         }
     }
     if scenarios.is_empty() && problems.is_empty() {
-        problems.push(Problem {
-            file: file.to_string(),
-            line: None,
-            column: None,
-            field: "(document)".into(),
-            message: "the file holds no scenario".into(),
-        });
+        problems.push(Problem::of_file(
+            file,
+            "(document)",
+            "the file holds no scenario".into(),
+        ));
     }
     if problems.len() > MAX_PROBLEMS {
         let more = problems.len() - MAX_PROBLEMS;
         problems.truncate(MAX_PROBLEMS);
-        problems.push(Problem {
-            file: file.to_string(),
-            line: None,
-            column: None,
-            field: "(file)".into(),
-            message: format!("{more} more problems not shown"),
-        });
+        problems.push(Problem::of_file(
+            file,
+            "(file)",
+            format!("{more} more problems not shown"),
+        ));
     }
     if problems.is_empty() {
         Ok(scenarios)
@@ -745,13 +750,11 @@ pub fn load_files(
         let name = path.display().to_string();
         let parsed = match std::fs::read_to_string(path) {
             Ok(text) => parse(&name, &text),
-            Err(e) => Err(Problems::from(Problem {
-                file: name,
-                line: None,
-                column: None,
-                field: "(file)".into(),
-                message: e.to_string(),
-            })),
+            Err(e) => Err(Problems(vec![Problem::of_file(
+                &name,
+                "(file)",
+                e.to_string(),
+            )])),
         };
         match parsed {
             Ok(scenarios) => all.extend(scenarios),
