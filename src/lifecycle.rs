@@ -116,6 +116,22 @@ fn settle_and_call_back<T, D>(
     }
 }
 
+/// STK prompts still waiting for an answer, oldest first: on one phone and of one application
+/// when given.
+pub fn pending_prompts(
+    state: &AppState,
+    phone: Option<&PhoneNumber>,
+    client_id: Option<&str>,
+) -> Vec<crate::domain::incoming_payment::IncomingPayment> {
+    let mut pending = state.store.incoming_payments.filter_any(|p| {
+        p.state.is_pending()
+            && phone.is_none_or(|ph| &p.request.subscriber.phone_number == ph)
+            && client_id.is_none_or(|c| c == p.owner)
+    });
+    pending.sort_by_key(|p| p.sequence);
+    pending
+}
+
 /// A pending STK push falls due: its phone answers as its behaviour says, or, if it waits for
 /// a control-plane answer, the prompt expires after the STK timeout.
 fn prompt_due(state: &AppState, id: Uuid) {

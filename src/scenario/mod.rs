@@ -694,18 +694,12 @@ pub fn run_moment(state: &AppState, id: Uuid) {
             owner,
             phone,
             answer,
-        }) => {
-            let mut pending = state.store.incoming_payments.filter(&owner, |p| {
-                p.state.is_pending() && p.request.subscriber.phone_number == phone
-            });
-            pending.sort_by_key(|p| p.sequence);
-            match pending.last() {
-                Some(p) => {
-                    crate::lifecycle::answer_prompt(state, p.id, answer);
-                }
-                None => tracing::warn!(%phone, "a scenario answer found no pending STK prompt"),
+        }) => match crate::lifecycle::pending_prompts(state, Some(&phone), Some(&owner)).last() {
+            Some(p) => {
+                crate::lifecycle::answer_prompt(state, p.id, answer);
             }
-        }
+            None => tracing::warn!(%phone, "a scenario answer found no pending STK prompt"),
+        },
         Some(Action::PayLink {
             owner,
             till_number,

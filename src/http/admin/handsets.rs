@@ -11,7 +11,6 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::clock::{format_millis, to_eat};
 use crate::domain::handset::{Answer, Behaviour, MAGIC_NUMBERS};
-use crate::domain::incoming_payment::IncomingPayment;
 use crate::domain::phone::PhoneNumber;
 use crate::http::error::ApiError;
 use crate::http::extract::ApiJson;
@@ -70,20 +69,6 @@ struct PromptView {
     behaviour: &'static str,
 }
 
-fn pending_prompts(
-    state: &AppState,
-    phone: Option<&PhoneNumber>,
-    client_id: Option<&str>,
-) -> Vec<IncomingPayment> {
-    let mut pending = state.store.incoming_payments.filter_any(|p| {
-        p.state.is_pending()
-            && phone.is_none_or(|ph| &p.request.subscriber.phone_number == ph)
-            && client_id.is_none_or(|c| c == p.owner)
-    });
-    pending.sort_by_key(|p| p.sequence);
-    pending
-}
-
 /// STK prompts waiting on a phone, oldest first.
 async fn prompts(
     State(state): State<AppState>,
@@ -95,7 +80,7 @@ async fn prompts(
         .map(|p| PhoneNumber::parse(Some(p)))
         .transpose()?;
     let prompts: Vec<PromptView> =
-        pending_prompts(&state, phone.as_ref(), filter.client_id.as_deref())
+        crate::lifecycle::pending_prompts(&state, phone.as_ref(), filter.client_id.as_deref())
             .into_iter()
             .map(|p| PromptView {
                 id: p.id,
@@ -138,7 +123,7 @@ async fn answer(
                     "{target} is neither an incoming payment id nor a phone number"
                 ))
             })?;
-            pending_prompts(&state, Some(&phone), scope.client_id.as_deref())
+            crate::lifecycle::pending_prompts(&state, Some(&phone), scope.client_id.as_deref())
                 .last()
                 .map(|p| p.id)
                 .ok_or_else(|| ApiError::NotFound(format!("No pending STK prompt on {phone}")))?
