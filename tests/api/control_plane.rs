@@ -396,12 +396,7 @@ async fn an_admin_token_guards_the_control_plane_but_not_health() {
 
 #[tokio::test]
 async fn each_tenant_can_run_its_own_clock() {
-    let app = spawn_app_with(|a| {
-        a.auto_tenants = true;
-        a.clock = Some(FIXED_CLOCK.parse().expect("clock"));
-        a.callback_delay_ms = RESULT_DELAY_MS;
-    })
-    .await;
+    let app = spawn_shared_app().await;
     let alice = app.token_of("alice", "a").await;
     let bob = app.token_of("bob", "b").await;
     let a = app.stk_push(&alice, "http://127.0.0.1:9/cb").await;

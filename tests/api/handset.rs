@@ -136,15 +136,7 @@ async fn any_number_can_be_told_how_to_answer() {
         json!(["The initiator information is invalid."])
     );
 
-    let listed: Value = app
-        .client
-        .get(app.url("/_sandbox/handsets"))
-        .send()
-        .await
-        .expect("list")
-        .json()
-        .await
-        .expect("json");
+    let listed = app.control("/_sandbox/handsets").await;
     assert_eq!(
         listed["settings"],
         json!([{"phone_number": "+254712345678", "behaviour": "wrong_pin", "client_id": null}])
@@ -164,12 +156,7 @@ async fn any_number_can_be_told_how_to_answer() {
 
 #[tokio::test]
 async fn applications_sharing_a_sandbox_set_and_answer_their_own_phones() {
-    let app = spawn_app_with(|a| {
-        a.clock = Some(FIXED_CLOCK.parse().expect("clock"));
-        a.callback_delay_ms = RESULT_DELAY_MS;
-        a.auto_tenants = true;
-    })
-    .await;
+    let app = spawn_shared_app().await;
     let alice = app.token_of("ci-job-alice", "a").await;
     let bob = app.token_of("ci-job-bob", "b").await;
 
@@ -220,15 +207,7 @@ async fn applications_sharing_a_sandbox_set_and_answer_their_own_phones() {
         .await
         .expect("reset");
     assert_eq!(reset.status(), StatusCode::OK);
-    let listed: Value = app
-        .client
-        .get(app.url("/_sandbox/handsets"))
-        .send()
-        .await
-        .expect("list")
-        .json()
-        .await
-        .expect("json");
+    let listed = app.control("/_sandbox/handsets").await;
     assert_eq!(
         listed["settings"],
         json!([{"phone_number": "+254712345678", "behaviour": "cancel", "client_id": "ci-job-alice"}])

@@ -49,6 +49,17 @@ pub async fn spawn_virtual_app() -> TestApp {
     .await
 }
 
+/// A virtual-clock sandbox with `--auto-tenants`: applications appear on their first token
+/// request, as parallel CI jobs sharing one sandbox use it.
+pub async fn spawn_shared_app() -> TestApp {
+    spawn_app_with(|args| {
+        args.clock = Some(FIXED_CLOCK.parse().expect("fixed clock"));
+        args.callback_delay_ms = RESULT_DELAY_MS;
+        args.auto_tenants = true;
+    })
+    .await
+}
+
 /// A sandbox with fixed seed, clock and public URL: byte-for-byte reproducible payloads.
 pub async fn spawn_snapshot_app() -> TestApp {
     spawn_app_with(|args| {
@@ -454,11 +465,16 @@ impl TestApp {
 
     /// The balances the control plane reports for the default application.
     pub async fn balances(&self) -> Value {
+        self.control("/_sandbox/balances").await
+    }
+
+    /// A control-plane GET's JSON.
+    pub async fn control(&self, path: &str) -> Value {
         self.client
-            .get(self.url("/_sandbox/balances"))
+            .get(self.url(path))
             .send()
             .await
-            .expect("balances")
+            .expect("control plane")
             .json()
             .await
             .expect("json")

@@ -697,12 +697,7 @@ async fn a_timeline_jump_moves_the_clock_and_runs_what_falls_due() {
 
 #[tokio::test]
 async fn faults_scoped_to_an_application_leave_the_others_alone() {
-    let app = spawn_app_with(|a| {
-        a.clock = Some(FIXED_CLOCK.parse().expect("clock"));
-        a.callback_delay_ms = RESULT_DELAY_MS;
-        a.auto_tenants = true;
-    })
-    .await;
+    let app = spawn_shared_app().await;
     let alice = app.token_of("ci-job-alice", "a").await;
     let bob = app.token_of("ci-job-bob", "b").await;
     let loaded = app
