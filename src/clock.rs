@@ -105,6 +105,14 @@ impl Clock {
         let mut offset = self.inner.tenants.entry(tenant.to_string()).or_insert(0);
         *offset = offset.saturating_add(by_ms.max(0));
     }
+
+    /// Moves one tenant's clock forward (`Some`), or everyone's.
+    pub fn advance_for(&self, tenant: Option<&str>, by_ms: i64) {
+        match tenant {
+            Some(tenant) => self.advance_tenant(tenant, by_ms),
+            None => self.advance(by_ms),
+        }
+    }
 }
 
 /// The longest span one duration may name (a scenario time, one move of the clock): a

@@ -720,11 +720,8 @@ pub fn run_moment(state: &AppState, id: Uuid) {
             }
         }
         Some(Action::Jump { client_id, by }) => {
-            let by_ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
-            match client_id.as_deref() {
-                Some(tenant) => state.clock.advance_tenant(tenant, by_ms),
-                None => state.clock.advance(by_ms),
-            }
+            let by_ms = crate::clock::millis(by);
+            state.clock.advance_for(client_id.as_deref(), by_ms);
             state.scheduler.clock_moved();
             tracing::info!(by_ms, ?client_id, "a scenario jumped the clock");
         }

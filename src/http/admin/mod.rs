@@ -264,10 +264,7 @@ async fn move_clock(
     client_id: Option<String>,
     by_ms: i64,
 ) -> Result<Json<ClockView>, ApiError> {
-    match client_id.as_deref() {
-        Some(tenant) => state.clock.advance_tenant(tenant, by_ms),
-        None => state.clock.advance(by_ms),
-    }
+    state.clock.advance_for(client_id.as_deref(), by_ms);
     state.scheduler.clock_moved();
     if !state.scheduler.wait_idle(SETTLE_LIMIT).await {
         return Err(ApiError::Internal(
