@@ -56,6 +56,16 @@ impl From<Invalid> for ApiError {
     }
 }
 
+/// `{"error_code": status, "error_message": message}` with that status: the reference's error
+/// shape, for every error the API answers (rejections, faults, [`ApiError`]).
+pub fn error_response(status: StatusCode, error_message: String) -> Response {
+    let body = ErrorBody {
+        error_code: status.as_u16(),
+        error_message,
+    };
+    (status, Json(body)).into_response()
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
@@ -65,13 +75,7 @@ impl IntoResponse for ApiError {
                 Json(serde_json::json!({"error_code": status.as_u16(), "error_message": messages})),
             )
                 .into_response(),
-            _ => {
-                let body = ErrorBody {
-                    error_code: status.as_u16(),
-                    error_message: self.to_string(),
-                };
-                (status, Json(body)).into_response()
-            }
+            _ => error_response(status, self.to_string()),
         };
         match self {
             Self::Unauthorized(message) => {

@@ -117,17 +117,14 @@ async fn json_errors(req: Request, next: Next) -> Response {
     } else {
         text
     };
-    let body = crate::wire::ErrorBody {
-        error_code: status.as_u16(),
-        error_message,
-    };
+    // The original's other headers (`Allow`, `Retry-After`) stay.
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    let json = serde_json::to_vec(&body).unwrap_or_default();
-    Response::from_parts(parts, axum::body::Body::from(json))
+    let json = error::error_response(status, error_message).into_body();
+    Response::from_parts(parts, json)
 }
 
 /// The one place errors reach the log: a server fault at error level with its detail, a

@@ -16,11 +16,10 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::model::Fault;
 use crate::AppState;
-use crate::wire::ErrorBody;
 
 #[derive(Debug)]
 pub struct Rule {
@@ -172,14 +171,8 @@ pub async fn apply(State(state): State<AppState>, req: Request, next: Next) -> R
     let Some(code) = rule.status.and_then(|s| StatusCode::from_u16(s).ok()) else {
         return next.run(req).await; // latency only
     };
-    let body = ErrorBody {
-        error_code: code.as_u16(),
-        error_message: code
-            .canonical_reason()
-            .unwrap_or("Scenario fault")
-            .to_string(),
-    };
-    let mut response = (code, axum::Json(body)).into_response();
+    let reason = code.canonical_reason().unwrap_or("Scenario fault");
+    let mut response = crate::http::error::error_response(code, reason.to_string());
     if let Some(seconds) = rule.retry_after {
         if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
             response.headers_mut().insert(header::RETRY_AFTER, v);
