@@ -49,10 +49,8 @@ impl Rule {
         }
     }
 
-    fn matches(&self, method: &Method, path: &str, client: Option<&str>) -> bool {
-        self.method.as_ref().is_none_or(|m| m == method)
-            && path.starts_with(&self.path)
-            && self.client_id.as_deref().is_none_or(|c| Some(c) == client)
+    fn matches(&self, method: &Method, path: &str) -> bool {
+        self.method.as_ref().is_none_or(|m| m == method) && path.starts_with(&self.path)
     }
 }
 
@@ -89,30 +87,37 @@ impl Faults {
         self.rules.store(Arc::default());
     }
 
-    pub fn count(&self) -> usize {
-        self.rules.load().len()
-    }
-
-    /// The first rule that applies to this request, counting it. `client`: the application
-    /// whose bearer token the request carries.
-    fn decide(
-        &self,
-        state: &AppState,
-        method: &Method,
-        path: &str,
-        client: Option<&str>,
-    ) -> Option<Arc<Rule>> {
+    /// The first rule that applies to this request, counting it. The application whose bearer
+    /// token the request carries is looked up only when a matching rule names one.
+    fn decide(&self, state: &AppState, req: &Request) -> Option<Arc<Rule>> {
         let rules = self.rules.load();
+        let mut client: Option<Option<String>> = None;
         rules
             .iter()
             .find(|r| {
-                if !r.matches(method, path, client) {
+                if !r.matches(req.method(), req.uri().path()) {
                     return false;
+                }
+                if let Some(wanted) = &r.client_id {
+                    let client = client.get_or_insert_with(|| bearer_client(state, req));
+                    if client.as_ref() != Some(wanted) {
+                        return false;
+                    }
                 }
                 let n = r.seen.fetch_add(1, Ordering::Relaxed);
                 r.times.is_none_or(|t| n < t) && r.probability.is_none_or(|p| state.ids.unit() < p)
             })
             .cloned()
+    }
+}
+
+/// The application whose token the request bears, if any.
+fn bearer_client(state: &AppState, req: &Request) -> Option<String> {
+    match crate::http::extract::BearerToken::from_headers(req.headers()) {
+        crate::http::extract::BearerToken::Present(token) => {
+            state.store.token(&token).map(|record| record.client_id)
+        }
+        _ => None,
     }
 }
 
@@ -145,20 +150,7 @@ pub async fn apply(State(state): State<AppState>, req: Request, next: Next) -> R
     if path.starts_with("/_sandbox/") {
         return next.run(req).await;
     }
-    if state.scenarios.faults.count() == 0 {
-        return next.run(req).await;
-    }
-    let client = match crate::http::extract::BearerToken::from_headers(req.headers()) {
-        crate::http::extract::BearerToken::Present(token) => {
-            state.store.token(&token).map(|record| record.client_id)
-        }
-        _ => None,
-    };
-    let decided = state
-        .scenarios
-        .faults
-        .decide(&state, req.method(), path, client.as_deref());
-    let Some(rule) = decided else {
+    let Some(rule) = state.scenarios.faults.decide(&state, &req) else {
         return next.run(req).await;
     };
     tracing::info!(path, status = ?rule.status, drop = rule.drop, "scenario fault");
