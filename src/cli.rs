@@ -170,14 +170,12 @@ async fn execute(command: Command) -> anyhow::Result<Result<String, Failure>> {
             Client::new(&s.client)?
                 .call(
                     Method::POST,
-                    &match &s.client_id {
-                        Some(c) => format!(
-                            "/_sandbox/prompts/{}/{answer}?client_id={}",
-                            s.target.trim(),
-                            url::form_urlencoded::byte_serialize(c.as_bytes()).collect::<String>()
-                        ),
-                        None => format!("/_sandbox/prompts/{}/{answer}", s.target.trim()),
-                    },
+                    &format!(
+                        "/_sandbox/prompts/{}/{answer}{}",
+                        s.target.trim(),
+                        s.client_id
+                            .map_or_else(String::new, |c| format!("?client_id={}", encode(&c)))
+                    ),
                     None,
                 )
                 .await

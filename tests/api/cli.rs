@@ -61,6 +61,19 @@ async fn the_cli_drives_a_running_sandbox_end_to_end() {
     let location = app
         .create("/api/v2/incoming_payments", &token, &request)
         .await;
+    // Scoped to another application, the number has no prompt waiting.
+    let elsewhere = k2(
+        &app.base,
+        &[
+            "stk",
+            "cancel",
+            "0700000009",
+            "--client-id",
+            OTHER_CLIENT_ID,
+        ],
+    )
+    .await;
+    assert_eq!(elsewhere.status.code(), Some(1), "{elsewhere:?}");
     let stk = k2(&app.base, &["stk", "cancel", "0700000009"]).await;
     assert!(stk.status.success(), "{stk:?}");
     assert!(stdout(&stk).ends_with(": Failed\n"));
