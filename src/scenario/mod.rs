@@ -390,73 +390,50 @@ pub fn apply(
 
 /// Every `client_id` a scenario names, with its field.
 fn references(s: &Scenario) -> Vec<(String, &str)> {
-    let w = &s.world;
-    fn named<'a>(section: &str, clients: Vec<&'a Option<String>>) -> Vec<(String, &'a str)> {
-        clients
-            .into_iter()
+    /// The `client_id`s of one section's items, each with its field.
+    fn named<'a, T>(
+        section: &str,
+        items: &'a [T],
+        client_id: impl Fn(&'a T) -> &'a Option<String>,
+    ) -> Vec<(String, &'a str)> {
+        items
+            .iter()
             .enumerate()
-            .filter_map(|(i, c)| {
-                c.as_deref()
+            .filter_map(|(i, item)| {
+                client_id(item)
+                    .as_deref()
                     .map(|c| (format!("{section}[{i}].client_id"), c))
             })
             .collect()
     }
-    let mut refs = Vec::new();
-    refs.extend(named(
-        "world.balances",
-        w.balances.iter().map(|b| &b.client_id).collect(),
-    ));
-    refs.extend(named(
-        "world.merchant_wallets",
-        w.merchant_wallets.iter().map(|m| &m.client_id).collect(),
-    ));
-    refs.extend(named(
-        "world.tills",
-        w.tills.iter().map(|t| &t.client_id).collect(),
-    ));
-    refs.extend(named(
-        "world.external_recipients",
-        w.external_recipients.iter().map(|r| &r.client_id).collect(),
-    ));
-    refs.extend(named(
-        "world.merchant_bank_accounts",
-        w.merchant_bank_accounts
-            .iter()
-            .map(|m| &m.client_id)
-            .collect(),
-    ));
-    refs.extend(named(
-        "world.webhook_subscriptions",
-        w.webhook_subscriptions
-            .iter()
-            .map(|m| &m.client_id)
-            .collect(),
-    ));
-    refs.extend(named(
-        "world.transactions",
-        w.transactions.iter().map(|t| &t.client_id).collect(),
-    ));
-    refs.extend(named(
-        "timeline",
-        s.timeline.iter().map(|m| &m.client_id).collect(),
-    ));
-    refs.extend(named(
-        "probes",
-        s.probes.iter().map(|p| &p.client_id).collect(),
-    ));
-    refs.extend(named(
-        "world.handsets",
-        w.handsets.iter().map(|h| &h.client_id).collect(),
-    ));
-    refs.extend(named(
-        "faults",
-        s.faults.iter().map(|f| &f.client_id).collect(),
-    ));
-    refs.extend(named(
-        "callback_faults",
-        s.callback_faults.iter().map(|f| &f.client_id).collect(),
-    ));
-    refs
+    let w = &s.world;
+    [
+        named("world.balances", &w.balances, |b| &b.client_id),
+        named("world.merchant_wallets", &w.merchant_wallets, |m| {
+            &m.client_id
+        }),
+        named("world.tills", &w.tills, |t| &t.client_id),
+        named("world.external_recipients", &w.external_recipients, |r| {
+            &r.client_id
+        }),
+        named(
+            "world.merchant_bank_accounts",
+            &w.merchant_bank_accounts,
+            |m| &m.client_id,
+        ),
+        named(
+            "world.webhook_subscriptions",
+            &w.webhook_subscriptions,
+            |m| &m.client_id,
+        ),
+        named("world.transactions", &w.transactions, |t| &t.client_id),
+        named("timeline", &s.timeline, |m| &m.client_id),
+        named("probes", &s.probes, |p| &p.client_id),
+        named("world.handsets", &w.handsets, |h| &h.client_id),
+        named("faults", &s.faults, |f| &f.client_id),
+        named("callback_faults", &s.callback_faults, |f| &f.client_id),
+    ]
+    .concat()
 }
 
 fn apply_one(state: &AppState, s: Scenario, base: &str, loaded: &mut Loaded) {
