@@ -66,23 +66,15 @@ async fn the_clock_can_be_read_and_advanced() {
     assert_eq!(advanced["now"], "2026-05-02T12:00:00.000+03:00");
 
     let bad = app
-        .client
-        .post(app.url("/_sandbox/clock/advance"))
-        .json(&json!({"by": "soon"}))
-        .send()
-        .await
-        .expect("send");
+        .post_control("/_sandbox/clock/advance", &json!({"by": "soon"}))
+        .await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     assert_eq!(bad.json::<Value>().await.expect("json")["error_code"], 400);
 
     // Beyond any calendar: refused, and the clock still answers.
     let far = app
-        .client
-        .post(app.url("/_sandbox/clock/advance"))
-        .json(&json!({"by": "100000000000y"}))
-        .send()
-        .await
-        .expect("send");
+        .post_control("/_sandbox/clock/advance", &json!({"by": "100000000000y"}))
+        .await;
     assert_eq!(far.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
         far.json::<Value>().await.expect("json"),
@@ -288,32 +280,29 @@ async fn a_delivery_can_be_replayed_byte_for_byte() {
 async fn the_clock_can_be_set_forward_but_not_back() {
     let app = spawn_virtual_app().await;
     let set = app
-        .client
-        .post(app.url("/_sandbox/clock/set"))
-        .json(&json!({"to": "2026-05-02T00:00:00+03:00"}))
-        .send()
-        .await
-        .expect("set");
+        .post_control(
+            "/_sandbox/clock/set",
+            &json!({"to": "2026-05-02T00:00:00+03:00"}),
+        )
+        .await;
     assert_eq!(set.status(), StatusCode::OK);
     assert_eq!(
         set.json::<Value>().await.expect("json")["now"],
         "2026-05-02T00:00:00.000+03:00"
     );
     let back = app
-        .client
-        .post(app.url("/_sandbox/clock/set"))
-        .json(&json!({"to": "2026-05-01T00:00:00+03:00"}))
-        .send()
-        .await
-        .expect("set");
+        .post_control(
+            "/_sandbox/clock/set",
+            &json!({"to": "2026-05-01T00:00:00+03:00"}),
+        )
+        .await;
     assert_eq!(back.status(), StatusCode::BAD_REQUEST);
     let far = app
-        .client
-        .post(app.url("/_sandbox/clock/set"))
-        .json(&json!({"to": "9999-12-31T23:59:59+00:00"}))
-        .send()
-        .await
-        .expect("set");
+        .post_control(
+            "/_sandbox/clock/set",
+            &json!({"to": "9999-12-31T23:59:59+00:00"}),
+        )
+        .await;
     assert_eq!(far.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
         far.json::<Value>().await.expect("json")["error_message"],
@@ -403,12 +392,11 @@ async fn each_tenant_can_run_its_own_clock() {
     let b = app.stk_push(&bob, "http://127.0.0.1:9/cb").await;
 
     let moved: Value = app
-        .client
-        .post(app.url("/_sandbox/clock/advance"))
-        .json(&json!({"by": "1s", "client_id": "alice"}))
-        .send()
+        .post_control(
+            "/_sandbox/clock/advance",
+            &json!({"by": "1s", "client_id": "alice"}),
+        )
         .await
-        .expect("advance")
         .json()
         .await
         .expect("json");
@@ -434,12 +422,11 @@ async fn each_tenant_can_run_its_own_clock() {
     assert_eq!(shared["now"], "2026-05-01T10:00:00.000+03:00");
 
     // Alice's token expires on her clock only.
-    app.client
-        .post(app.url("/_sandbox/clock/advance"))
-        .json(&json!({"by": "1h", "client_id": "alice"}))
-        .send()
-        .await
-        .expect("advance");
+    app.post_control(
+        "/_sandbox/clock/advance",
+        &json!({"by": "1h", "client_id": "alice"}),
+    )
+    .await;
     assert_eq!(
         app.get_with_token(&a, &alice).await.status(),
         StatusCode::UNAUTHORIZED

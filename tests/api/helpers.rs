@@ -468,6 +468,26 @@ impl TestApp {
         self.control("/_sandbox/balances").await
     }
 
+    /// A control-plane POST with a JSON body.
+    pub async fn post_control(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("control plane")
+    }
+
+    /// Loads a YAML scenario through `POST /_sandbox/scenarios`.
+    pub async fn load_scenario(&self, yaml: impl Into<reqwest::Body>) -> reqwest::Response {
+        self.client
+            .post(self.url("/_sandbox/scenarios"))
+            .body(yaml)
+            .send()
+            .await
+            .expect("load scenario")
+    }
+
     /// A control-plane GET's JSON.
     pub async fn control(&self, path: &str) -> Value {
         self.client

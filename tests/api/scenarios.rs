@@ -255,25 +255,15 @@ async fn scenarios_load_at_runtime_all_or_nothing() {
 
     // Pathological YAML is refused at once, with a bounded message.
     let deep = app
-        .client
-        .post(app.url("/_sandbox/scenarios"))
-        .body(format!("name: x\nworld: {}", "[".repeat(1_000_000)))
-        .send()
-        .await
-        .expect("load");
+        .load_scenario(format!("name: x\nworld: {}", "[".repeat(1_000_000)))
+        .await;
     assert_eq!(deep.status(), StatusCode::BAD_REQUEST);
     assert!(
         deep.json::<Value>().await.expect("json")["error_message"]
             .as_str()
             .is_some_and(|m| m.ends_with("(document): nested deeper than 32 levels")),
     );
-    let many = app
-        .client
-        .post(app.url("/_sandbox/scenarios"))
-        .body("---\nx: 1\n".repeat(10_000))
-        .send()
-        .await
-        .expect("load");
+    let many = app.load_scenario("---\nx: 1\n".repeat(10_000)).await;
     assert_eq!(many.status(), StatusCode::BAD_REQUEST);
     let message = many.json::<Value>().await.expect("json")["error_message"]
         .as_str()
@@ -676,12 +666,8 @@ async fn a_timeline_jump_moves_the_clock_and_runs_what_falls_due() {
         "_links": {"callback_url": "http://127.0.0.1:9/cb"}});
     let paid = app.create("/api/v2/payment_links", &token, &link).await;
     let loaded = app
-        .client
-        .post(app.url("/_sandbox/scenarios"))
-        .body("name: a-week-later\ntimeline:\n  - at: 5m\n    jump: 7d\n")
-        .send()
-        .await
-        .expect("load");
+        .load_scenario("name: a-week-later\ntimeline:\n  - at: 5m\n    jump: 7d\n")
+        .await;
     assert_eq!(loaded.status(), StatusCode::CREATED);
     app.advance("2m").await;
     let expires = app.create("/api/v2/payment_links", &token, &link).await;
@@ -700,17 +686,10 @@ async fn faults_scoped_to_an_application_leave_the_others_alone() {
     let app = spawn_shared_app().await;
     let alice = app.token_of("ci-job-alice", "a").await;
     let bob = app.token_of("ci-job-bob", "b").await;
-    let loaded = app
-        .client
-        .post(app.url("/_sandbox/scenarios"))
-        .body(
-            "name: per-job\n\
-             faults:\n  - {endpoint: POST /api/v2/incoming_payments, status: 503, client_id: ci-job-alice, times: 1}\n\
-             callback_faults:\n  - {resource: incoming_payment, drop: true, client_id: ci-job-bob}\n",
-        )
-        .send()
-        .await
-        .expect("load");
+    let yaml = "name: per-job\n\
+        faults:\n  - {endpoint: POST /api/v2/incoming_payments, status: 503, client_id: ci-job-alice, times: 1}\n\
+        callback_faults:\n  - {resource: incoming_payment, drop: true, client_id: ci-job-bob}\n";
+    let loaded = app.load_scenario(yaml).await;
     assert_eq!(loaded.status(), StatusCode::CREATED);
 
     let alice_hook = CallbackReceiver::start(Behaviour::Accept).await;
@@ -752,13 +731,7 @@ async fn receiver_probes_tell_a_careful_app_from_a_careless_one() {
         let text = std::fs::read_to_string(shipped("receiver-probes.yaml"))
             .expect("shipped")
             .replace("http://127.0.0.1:3000/k2/webhooks", url);
-        let loaded = app
-            .client
-            .post(app.url("/_sandbox/scenarios"))
-            .body(text)
-            .send()
-            .await
-            .expect("load");
+        let loaded = app.load_scenario(text).await;
         assert_eq!(loaded.status(), StatusCode::CREATED);
     }
     app.advance("1s").await;
