@@ -220,12 +220,8 @@ impl TestApp {
     /// Advances the clock and waits, through the control plane, for what fell due.
     pub async fn advance(&self, by: &str) -> Value {
         let response = self
-            .client
-            .post(self.url("/_sandbox/clock/advance"))
-            .json(&json!({ "by": by }))
-            .send()
-            .await
-            .expect("advance");
+            .post_control("/_sandbox/clock/advance", &json!({ "by": by }))
+            .await;
         assert_eq!(response.status(), StatusCode::OK);
         response.json().await.expect("json")
     }
