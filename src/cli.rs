@@ -105,10 +105,10 @@ async fn execute(command: Command) -> anyhow::Result<Result<String, Failure>> {
             let mut lines = Vec::new();
             for path in files {
                 let name = path.display().to_string();
-                let parsed = std::fs::read_to_string(&path)
+                let parsed = crate::scenario::read_file(&path)
                     .map_err(|e| format!("{name}: {e}"))
-                    .and_then(|text| {
-                        crate::scenario::parse(&name, &text).map_err(|p| p.to_string())
+                    .and_then(|bytes| {
+                        crate::scenario::read(&name, &bytes).map_err(|p| p.to_string())
                     });
                 match parsed {
                     Ok(scenarios) => lines.push(format!(

@@ -8,12 +8,21 @@ use clap::Parser as _;
 use k2_sandbox::Sandbox;
 use k2_sandbox::config::{Cli, Invocation, ServeArgs};
 
-#[tokio::main]
-async fn main() -> anyhow::Result<ExitCode> {
-    match Cli::parse().invocation() {
-        Invocation::Serve(args) => serve(args).await.map(|()| ExitCode::SUCCESS),
-        Invocation::Client(command) => k2_sandbox::cli::run(command).await,
-    }
+fn main() -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let outcome = runtime.block_on(async {
+        match Cli::parse().invocation() {
+            Invocation::Serve(args) => serve(args).await.map(|()| ExitCode::SUCCESS),
+            Invocation::Client(command) => k2_sandbox::cli::run(command).await,
+        }
+    });
+    // Exit without waiting on the blocking pool: a scenario still parsing there has nobody
+    // left to answer, and must not hold the process past its shutdown grace.
+    runtime.shutdown_background();
+    outcome
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {

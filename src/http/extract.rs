@@ -44,6 +44,55 @@ pub async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ApiError
     })
 }
 
+/// The body of a request that uploads a file: the raw body, or for a multipart form
+/// (`curl -F file=@scenario.yaml`) its first file part (its first part if none names a file).
+pub async fn read_file_body(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
+    if media_type(req.headers()).as_deref() != Some("multipart/form-data") {
+        return read_body(req, state).await;
+    }
+    let mut form = multipart(req, state).await?;
+    let mut first = None;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(&e, state))?
+    {
+        let named = field.file_name().is_some();
+        if first.is_some() && !named {
+            continue;
+        }
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| multipart_error(&e, state))?;
+        if named {
+            return Ok(bytes);
+        }
+        first = Some(bytes);
+    }
+    first.ok_or_else(|| {
+        ApiError::BadRequest(
+            "The multipart form holds no part: send the file, or the raw body \
+             (curl --data-binary @file)"
+                .into(),
+        )
+    })
+}
+
+async fn multipart(req: Request, state: &AppState) -> Result<Multipart, ApiError> {
+    Multipart::from_request(req, state)
+        .await
+        .map_err(|e| ApiError::BadRequest(format!("Invalid multipart body: {e}")))
+}
+
+fn multipart_error(e: &axum::extract::multipart::MultipartError, state: &AppState) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge(state.settings.max_body_bytes)
+    } else {
+        ApiError::BadRequest(format!("Invalid multipart body: {e}"))
+    }
+}
+
 /// A JSON body: a JSON content type (or none), at most the body limit, parsed into `T`.
 /// Parse errors name the field and position.
 pub struct ApiJson<T>(pub T);
@@ -129,23 +178,16 @@ async fn oauth_params(req: Request, state: &AppState) -> Result<HashMap<String, 
         }
         let media_type = media_type(req.headers());
         if media_type.as_deref() == Some("multipart/form-data") {
-            let mut multipart = Multipart::from_request(req, state)
+            let mut multipart = multipart(req, state).await?;
+            while let Some(field) = multipart
+                .next_field()
                 .await
-                .map_err(|e| ApiError::BadRequest(format!("Invalid multipart body: {e}")))?;
-            while let Some(field) = multipart.next_field().await.map_err(|e| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::PayloadTooLarge(state.settings.max_body_bytes)
-                } else {
-                    ApiError::BadRequest(format!("Invalid multipart body: {e}"))
-                }
-            })? {
+                .map_err(|e| multipart_error(&e, state))?
+            {
                 let Some(name) = field.name().map(str::to_string) else {
                     continue;
                 };
-                let value = field
-                    .text()
-                    .await
-                    .map_err(|e| ApiError::BadRequest(format!("Invalid multipart body: {e}")))?;
+                let value = field.text().await.map_err(|e| multipart_error(&e, state))?;
                 params.insert(name, value);
             }
             return Ok(params);

@@ -34,24 +34,49 @@ impl Spans {
 /// would otherwise keep a core busy for minutes.
 pub const MAX_DEPTH: usize = 32;
 
-/// The spans of each document in `text`, in order, or the line and column where the text nests
-/// deeper than [`MAX_DEPTH`]. Text the event parser cannot read otherwise gives what was read
-/// before the problem (serde reports that problem with its own position).
-pub fn documents(text: &str) -> Result<Vec<Spans>, (usize, usize)> {
+/// How many documents one file may hold. The shipped scenarios hold one to three.
+pub const MAX_DOCUMENTS: usize = 100;
+
+/// How many nodes aliases may add to a file in all, counting what each alias stands for. An
+/// anchor reused a few times costs little; a "billion laughs" document is refused here,
+/// before serde_yaml_ng would expand it.
+pub const MAX_ALIAS_NODES: u64 = 100_000;
+
+/// Why the text cannot be read as scenarios at all: a YAML syntax error or a spent budget,
+/// with where it happened (line and column from 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// The spans of each document in `text`, in order; or why the text is unreadable: a YAML
+/// syntax error (an unclosed quote or bracket, a tab in indentation, an unknown alias...),
+/// nesting deeper than [`MAX_DEPTH`], more than [`MAX_DOCUMENTS`] documents, or aliases that
+/// stand for more than [`MAX_ALIAS_NODES`] nodes.
+///
+/// This pass is the gate in front of serde_yaml_ng: its event parser stops at the first
+/// syntax error, whereas serde_yaml_ng's document iterator repeats that error forever, and
+/// panics on an unknown alias. Only text that passes here reaches serde.
+pub fn documents(text: &str) -> Result<Vec<Spans>, Unreadable> {
     let mut index = Index::default();
     let loaded = Parser::new_from_str(text).load(&mut index, true);
-    if let Some(at) = index.too_deep {
-        return Err(at);
+    if let Some(refused) = index.refused {
+        return Err(refused);
     }
-    // The scanner reads flow collections ahead and gives up past 255 levels, before any
-    // event reaches the index.
     if let Err(e) = loaded {
-        if e.info() == "recursion limit exceeded" {
-            return Err((e.marker().line(), e.marker().col() + 1));
-        }
-    }
-    if !index.current.0.is_empty() {
-        index.documents.push(std::mem::take(&mut index.current));
+        let message = match e.info() {
+            // The scanner reads flow collections ahead and gives up past 255 levels, before
+            // any event reaches the index.
+            "recursion limit exceeded" => format!("nested deeper than {MAX_DEPTH} levels"),
+            info => format!("YAML syntax error: {info}"),
+        };
+        return Err(Unreadable {
+            line: e.marker().line(),
+            column: e.marker().col() + 1,
+            message,
+        });
     }
     Ok(index.documents)
 }
@@ -77,8 +102,15 @@ struct Index {
     documents: Vec<Spans>,
     current: Spans,
     stack: Vec<Frame>,
-    /// Where the nesting first went past `MAX_DEPTH`.
-    too_deep: Option<(usize, usize)>,
+    /// How many nodes each open collection holds so far (aliases counted as what they stand
+    /// for), and its anchor id (0 for none).
+    sizes: Vec<(usize, u64)>,
+    /// The size of every anchored node, by anchor id.
+    anchors: HashMap<usize, u64>,
+    /// Nodes added by aliases so far.
+    alias_nodes: u64,
+    /// The first budget spent; every event after it is ignored.
+    refused: Option<Unreadable>,
 }
 
 impl Index {
@@ -118,23 +150,72 @@ impl Index {
     }
 }
 
+impl Index {
+    fn refuse(&mut self, at: (usize, usize), message: String) {
+        self.refused = Some(Unreadable {
+            line: at.0,
+            column: at.1,
+            message,
+        });
+    }
+
+    /// A node of `size` nodes is complete: it counts towards its parent, and towards its
+    /// anchor if it has one.
+    fn completed(&mut self, anchor: usize, size: u64) {
+        if anchor != 0 {
+            self.anchors.insert(anchor, size);
+        }
+        if let Some((_, parent)) = self.sizes.last_mut() {
+            *parent = parent.saturating_add(size);
+        }
+    }
+}
+
 impl MarkedEventReceiver for Index {
     fn on_event(&mut self, event: Event, mark: Marker) {
+        if self.refused.is_some() {
+            return;
+        }
         let at = (mark.line(), mark.col() + 1);
         match event {
             Event::DocumentStart => {
+                if self.documents.len() == MAX_DOCUMENTS {
+                    self.refuse(
+                        at,
+                        format!("more than {MAX_DOCUMENTS} documents in one file"),
+                    );
+                }
                 self.current = Spans::default();
                 self.stack.clear();
+                self.sizes.clear();
             }
             Event::DocumentEnd => {
                 self.documents.push(std::mem::take(&mut self.current));
             }
-            Event::Scalar(..) | Event::Alias(..) => {
+            Event::Scalar(_, _, anchor, _) => {
                 if let Some(path) = self.next_node(&event, at) {
                     self.current.0.entry(path).or_insert(at);
                 }
+                self.completed(anchor, 1);
             }
-            Event::MappingStart(..) | Event::SequenceStart(..) => {
+            Event::Alias(anchor) => {
+                if let Some(path) = self.next_node(&event, at) {
+                    self.current.0.entry(path).or_insert(at);
+                }
+                let size = self.anchors.get(&anchor).copied().unwrap_or(1);
+                self.alias_nodes = self.alias_nodes.saturating_add(size);
+                if self.alias_nodes > MAX_ALIAS_NODES {
+                    self.refuse(
+                        at,
+                        format!(
+                            "aliases expand to more than {MAX_ALIAS_NODES} nodes: \
+                             write the values out or reuse fewer"
+                        ),
+                    );
+                }
+                self.completed(0, size);
+            }
+            Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
                 let frame = match self.next_node(&event, at) {
                     None => Frame::Ignored,
                     Some(path) => {
@@ -150,12 +231,16 @@ impl MarkedEventReceiver for Index {
                     }
                 };
                 self.stack.push(frame);
-                if self.stack.len() > MAX_DEPTH && self.too_deep.is_none() {
-                    self.too_deep = Some(at);
+                self.sizes.push((anchor, 1));
+                if self.stack.len() > MAX_DEPTH {
+                    self.refuse(at, format!("nested deeper than {MAX_DEPTH} levels"));
                 }
             }
             Event::MappingEnd | Event::SequenceEnd => {
                 self.stack.pop();
+                if let Some((anchor, size)) = self.sizes.pop() {
+                    self.completed(anchor, size);
+                }
             }
             Event::Nothing | Event::StreamStart | Event::StreamEnd => {}
         }
@@ -205,9 +290,39 @@ timeline: []
     }
 
     #[test]
-    fn unreadable_text_gives_what_was_read() {
-        let docs = documents("name: x\nworld: [\n").expect("shallow");
-        assert!(docs.len() <= 1);
+    fn a_syntax_error_is_unreadable_where_it_is() {
+        let e = documents("name: x\nworld: [\n").expect_err("unclosed bracket");
+        assert!(e.message.starts_with("YAML syntax error: "), "{e:?}");
+        assert_eq!(e.line, 3);
+        let e = documents("name: x\nrules: *nowhere\n").expect_err("unknown alias");
+        assert_eq!((e.line, e.column), (2, 8));
+        assert!(e.message.contains("unknown anchor"), "{e:?}");
+    }
+
+    #[test]
+    fn an_alias_bomb_is_refused_before_it_expands() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let prev = format!("*a{}", i - 1);
+            let items = [prev.as_str(); 10].join(", ");
+            text.push_str(&format!("a{i}: &a{i} [{items}]\n"));
+        }
+        let e = documents(&text).expect_err("a billion laughs");
+        assert!(e.message.contains("aliases expand"), "{e:?}");
+        // A few reuses of an anchor are fine.
+        let fine = "d: &d {status: 500}\nfaults: [*d, *d, *d]\n";
+        assert_eq!(documents(fine).expect("small").len(), 1);
+    }
+
+    #[test]
+    fn too_many_documents_are_refused() {
+        let text = "name: x\n---\n".repeat(MAX_DOCUMENTS + 1);
+        let e = documents(&text).expect_err("too many");
+        assert!(e.message.contains("documents"), "{e:?}");
+        assert_eq!(
+            documents(&"name: x\n---\n".repeat(MAX_DOCUMENTS - 1)).map(|d| d.len()),
+            Ok(MAX_DOCUMENTS)
+        );
     }
 
     #[test]
@@ -223,7 +338,7 @@ timeline: []
             t
         });
         // The mapping one level too deep starts on line MAX_DEPTH + 2 (the root is level 1).
-        assert_eq!(documents(&block).err().map(|at| at.0), Some(MAX_DEPTH + 2));
+        assert_eq!(documents(&block).err().map(|e| e.line), Some(MAX_DEPTH + 2));
         let fine = (0..MAX_DEPTH - 2).fold(String::from("name: x\n"), |mut t, i| {
             t.push_str(&format!("{}a:\n", " ".repeat(i)));
             t

@@ -508,3 +508,52 @@ pub async fn paid_stk_push(app: &TestApp, token: &str, phone: &str, amount: u64)
     app.advance("1s").await;
     app.get_json(&location, token).await
 }
+
+/// The sandbox binary as a child process, for what only a process shows: signals, exit
+/// codes, resident memory.
+pub struct SandboxProcess {
+    pub child: tokio::process::Child,
+    pub base: String,
+}
+
+impl SandboxProcess {
+    /// Starts `k2-sandbox --port 0 <args>` and waits for its start-up line.
+    pub async fn start(args: &[&str]) -> Self {
+        use tokio::io::AsyncBufReadExt as _;
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_k2-sandbox"))
+            .args(["--port", "0"])
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(if std::env::var_os("TEST_LOG").is_some() {
+                std::process::Stdio::inherit()
+            } else {
+                std::process::Stdio::null()
+            })
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the binary starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        let line = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
+            .await
+            .expect("a start-up line within 10 s")
+            .expect("stdout readable")
+            .expect("a start-up line");
+        let base = line
+            .strip_prefix("k2-sandbox listening on ")
+            .expect("the start-up line")
+            .to_string();
+        Self { child, base }
+    }
+
+    /// Resident memory, in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        let pid = self.child.id().expect("running");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS")
+    }
+}

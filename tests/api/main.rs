@@ -16,6 +16,7 @@ mod payment_links;
 mod polling;
 mod recipients;
 mod reversals;
+mod scenario_corpus;
 mod scenarios;
 mod send_money;
 mod sms_notifications;

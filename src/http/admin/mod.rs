@@ -368,22 +368,33 @@ async fn set_balance(
     .await)
 }
 
-/// Loads a YAML scenario sent as the body (several documents allowed): all or nothing.
+/// Loads a YAML scenario sent as the body (several documents allowed): all or nothing. A
+/// multipart form (`curl -F file=@qa.yaml`) works too: its first file part is the scenario.
 async fn load_scenario(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
     req: axum::extract::Request,
 ) -> Result<(axum::http::StatusCode, Json<crate::scenario::Loaded>), ApiError> {
-    let body = crate::http::extract::read_body(req, &state).await?;
-    let text = String::from_utf8(body.to_vec())
-        .map_err(|_| ApiError::BadRequest("A scenario is UTF-8 YAML text".into()))?;
-    // Parsing up to a megabyte of YAML is CPU work: off the async workers.
-    let scenarios =
-        tokio::task::spawn_blocking(move || crate::scenario::parse("(request body)", &text))
-            .await
-            .map_err(|e| ApiError::Internal(format!("scenario parsing failed: {e}")))?
-            .map_err(|p| ApiError::BadRequest(p.one_line()))?;
+    let body = crate::http::extract::read_file_body(req, &state).await?;
+    // Parsing up to a megabyte of YAML is CPU work: off the async workers, within a budget.
+    // The parse is bounded in size, depth, aliases and documents, so it ends well within it;
+    // the budget is the last guard, and the runtime does not wait for it at shutdown.
+    let parsing =
+        tokio::task::spawn_blocking(move || crate::scenario::read("(request body)", &body));
+    let scenarios = tokio::time::timeout(PARSE_BUDGET, parsing)
+        .await
+        .map_err(|_| {
+            ApiError::BadRequest(format!(
+                "the scenario took longer than {} s to read; split it into smaller files",
+                PARSE_BUDGET.as_secs()
+            ))
+        })?
+        .map_err(|e| ApiError::Internal(format!("scenario parsing failed: {e}")))?
+        .map_err(|p| ApiError::BadRequest(p.one_line()))?;
     let loaded = crate::scenario::apply(&state, scenarios, &base)
         .map_err(|p| ApiError::BadRequest(p.one_line()))?;
     Ok((axum::http::StatusCode::CREATED, Json(loaded)))
 }
+
+/// The longest a scenario body may take to parse.
+const PARSE_BUDGET: Duration = Duration::from_secs(2);
