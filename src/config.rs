@@ -255,7 +255,29 @@ pub struct ServeArgs {
     #[arg(long, env = "K2_SANDBOX_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
 
-    /// On SIGINT/SIGTERM, how long queued callbacks may still be delivered, in milliseconds.
+    /// How long a client may take to send a request's line and headers, in milliseconds:
+    /// from the connection's start, or from the first byte after the previous response. Past
+    /// it the connection is closed.
+    #[arg(long, env = "K2_SANDBOX_HEADER_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_ms: u64,
+
+    /// How long a client may take to send a request's body, in milliseconds; past it the
+    /// answer is a JSON 408 and the connection is closed.
+    #[arg(long, env = "K2_SANDBOX_BODY_TIMEOUT_MS", default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout_ms: u64,
+
+    /// How long a keep-alive connection may sit idle between requests, in milliseconds.
+    #[arg(long, env = "K2_SANDBOX_IDLE_TIMEOUT_MS", default_value_t = 60_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout_ms: u64,
+
+    /// Connections served at once; past it a new connection gets a JSON 503 (Retry-After: 1)
+    /// and is closed. Lowered to fit the open-files limit (ulimit -n).
+    #[arg(long, env = "K2_SANDBOX_MAX_CONNECTIONS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
+
+    /// On SIGINT/SIGTERM, how long in-flight requests and queued callbacks may still finish,
+    /// in milliseconds; the process exits within this plus about a second. A second signal
+    /// exits at once.
     #[arg(long, env = "K2_SANDBOX_SHUTDOWN_GRACE_MS", default_value_t = 5000)]
     pub shutdown_grace_ms: u64,
 
@@ -293,6 +315,10 @@ impl Default for ServeArgs {
             callback_backoff_ms: 1000,
             initial_balance: DEFAULT_INITIAL_BALANCE.parse().expect("a decimal"),
             max_body_bytes: 1024 * 1024,
+            header_timeout_ms: 10_000,
+            body_timeout_ms: 30_000,
+            idle_timeout_ms: 60_000,
+            max_connections: 1000,
             shutdown_grace_ms: 5000,
             log_format: LogFormat::Pretty,
         }
@@ -311,6 +337,7 @@ impl ServeArgs {
              admin_token={} \
              token_ttl={}s seed={} clock={} callback_delay_ms={} stk_timeout_ms={} callback_attempts={} \
              callback_timeout_ms={} callback_backoff_ms={} initial_balance={} max_body_bytes={} \
+             header_timeout_ms={} body_timeout_ms={} idle_timeout_ms={} max_connections={} \
              shutdown_grace_ms={}",
             self.host,
             self.port,
@@ -334,6 +361,10 @@ impl ServeArgs {
             self.callback_backoff_ms,
             self.initial_balance,
             self.max_body_bytes,
+            self.header_timeout_ms,
+            self.body_timeout_ms,
+            self.idle_timeout_ms,
+            self.max_connections,
             self.shutdown_grace_ms,
         )
     }

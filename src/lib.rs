@@ -23,6 +23,7 @@ pub mod http;
 pub mod lifecycle;
 pub mod scenario;
 pub mod scheduler;
+pub mod server;
 pub mod simulate;
 pub mod store;
 pub mod telemetry;
@@ -60,6 +61,8 @@ pub struct Settings {
     pub callback_delay: Duration,
     pub stk_timeout: Duration,
     pub max_body_bytes: usize,
+    /// How long a request's body may take to arrive.
+    pub body_timeout: Duration,
 }
 
 /// The application state: cheap to clone, every part `Arc`-backed.
@@ -77,6 +80,8 @@ pub struct AppState {
 pub struct Sandbox {
     listener: TcpListener,
     state: AppState,
+    limits: server::ConnectionLimits,
+    stats: Arc<server::ServerStats>,
     shutdown_grace: Duration,
 }
 
@@ -125,6 +130,7 @@ impl Sandbox {
                 callback_delay: Duration::from_millis(args.callback_delay_ms),
                 stk_timeout: Duration::from_millis(args.stk_timeout_ms),
                 max_body_bytes: args.max_body_bytes,
+                body_timeout: Duration::from_millis(args.body_timeout_ms),
             }),
             store,
             clock,
@@ -143,9 +149,18 @@ impl Sandbox {
                 .map_err(|p| anyhow::anyhow!("scenario problems:\n{p}"))?;
             tracing::info!(scenarios = ?loaded.scenarios, faults = loaded.faults, timeline = loaded.timeline, "scenarios loaded");
         }
+        let limits = server::ConnectionLimits {
+            header_timeout: Duration::from_millis(args.header_timeout_ms),
+            idle_timeout: Duration::from_millis(args.idle_timeout_ms),
+            max_connections: server::effective_max_connections(
+                usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+            ),
+        };
         Ok(Self {
             listener,
             state,
+            limits,
+            stats: Arc::default(),
             shutdown_grace: Duration::from_millis(args.shutdown_grace_ms),
         })
     }
@@ -159,8 +174,14 @@ impl Sandbox {
         self.state.clone()
     }
 
-    /// Serves until `shutdown` resolves; then stops accepting, finishes in-flight requests,
-    /// gives queued callbacks up to the grace period, and returns.
+    /// Connection counts, for what a shutdown reports.
+    pub fn stats(&self) -> Arc<server::ServerStats> {
+        self.stats.clone()
+    }
+
+    /// Serves until `shutdown` resolves; then stops accepting and, within the grace period in
+    /// all, lets in-flight requests and queued callbacks finish; drops what is left, and
+    /// returns.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -168,6 +189,8 @@ impl Sandbox {
         let Self {
             listener,
             state,
+            limits,
+            stats,
             shutdown_grace,
         } = self;
         let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
@@ -184,13 +207,18 @@ impl Sandbox {
             .settings
             .ready
             .store(true, std::sync::atomic::Ordering::Release);
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
+        let (stopping_tx, stopping) = tokio::sync::oneshot::channel();
+        let shutdown = async move {
+            shutdown.await;
+            let _ = stopping_tx.send(tokio::time::Instant::now() + shutdown_grace);
+        };
+        server::serve(listener, app, limits, stats, shutdown, shutdown_grace).await;
+        let deadline = stopping
             .await
-            .context("serving HTTP")?;
-        tracing::info!("stopped accepting requests; in-flight requests finished");
+            .unwrap_or_else(|_| tokio::time::Instant::now());
+        tracing::info!("stopped serving HTTP");
 
-        drain(&state, shutdown_grace).await;
+        drain(&state, deadline).await;
         let _ = stop_worker.send(());
         worker.await.context("callback worker")?;
         tracing::info!("callback worker stopped");
@@ -198,9 +226,8 @@ impl Sandbox {
     }
 }
 
-/// Lets queued results and callbacks run for up to `grace`, then reports what is left.
-async fn drain(state: &AppState, grace: Duration) {
-    let deadline = tokio::time::Instant::now() + grace;
+/// Lets queued results and callbacks run until `deadline`, then reports what is left.
+async fn drain(state: &AppState, deadline: tokio::time::Instant) {
     loop {
         let left = state.scheduler.pending();
         let now = tokio::time::Instant::now();

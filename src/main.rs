@@ -29,6 +29,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     k2_sandbox::telemetry::init(args.log_format, std::io::stderr);
     tracing::info!(config = %args.masked_summary(), "starting k2-sandbox {}", env!("CARGO_PKG_VERSION"));
 
+    // The first SIGINT/SIGTERM starts a graceful shutdown; a second one exits at once.
+    let mut signals = Signals::new()?;
     let sandbox = Sandbox::build(args).await?;
     // One line on stdout a script can parse for the bound address.
     let mut stdout = std::io::stdout();
@@ -40,35 +42,63 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     .and_then(|()| stdout.flush())
     .context("writing the start-up line")?;
 
-    sandbox.run_until(shutdown_signal()).await?;
+    let state = sandbox.state();
+    let stats = sandbox.stats();
+    sandbox
+        .run_until(async move {
+            let first = signals.next().await;
+            tracing::info!("received {first}, shutting down");
+            tokio::spawn(async move {
+                let second = signals.next().await;
+                tracing::warn!(
+                    connections = stats.open_connections(),
+                    queued_jobs = state.scheduler.pending(),
+                    "received a second {second}: exiting at once, abandoning what is left"
+                );
+                std::process::exit(if second == "SIGINT" { 130 } else { 143 });
+            });
+        })
+        .await?;
     tracing::info!("k2-sandbox stopped");
     Ok(())
 }
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM (docker stop).
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %e, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
+/// SIGINT (Ctrl-C) and SIGTERM (docker stop), listened for from start-up on, so that no
+/// signal between the first and the second is missed.
+struct Signals {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    #[cfg(unix)]
+    fn new() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt()).context("listening for SIGINT")?,
+            terminate: signal(SignalKind::terminate()).context("listening for SIGTERM")?,
+        })
+    }
+
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => tracing::info!("received SIGINT, shutting down"),
-        () = terminate => tracing::info!("received SIGTERM, shutting down"),
+    fn new() -> anyhow::Result<Self> {
+        Ok(Self {})
+    }
+
+    /// The name of the next signal received.
+    #[cfg(unix)]
+    async fn next(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.interrupt.recv() => "SIGINT",
+            _ = self.terminate.recv() => "SIGTERM",
+        }
+    }
+
+    #[cfg(not(unix))]
+    async fn next(&mut self) -> &'static str {
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
     }
 }

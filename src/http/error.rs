@@ -27,6 +27,13 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("Request body is too large: the limit is {0} bytes")]
     PayloadTooLarge(usize),
+    /// The body did not arrive in time (or ended short of its `Content-Length`).
+    #[error("{0}")]
+    RequestTimeout(String),
+    #[error("Request URI is too long: the limit is {0} bytes")]
+    UriTooLong(usize),
+    #[error("{0}")]
+    HeadersTooLarge(String),
     /// Our fault. The detail goes to the log (see [`InternalDetail`]), never to the client.
     #[error("Internal server error")]
     Internal(String),
@@ -45,6 +52,9 @@ impl ApiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::UriTooLong(_) => StatusCode::URI_TOO_LONG,
+            Self::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -1,15 +1,14 @@
 //! Records every API request (not the control plane's) in the journal: method, path, status,
-//! both bodies, the application and the latency. The only middleware that buffers bodies;
-//! it enforces the body limit itself, with the same 413 as the extractors.
+//! both bodies, the application and the latency. Runs inside the limits middleware, which
+//! has already read the request body within the body limit.
 
 use std::time::Instant;
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
-use super::error::ApiError;
 use super::extract::{BearerToken, check_token};
 use crate::AppState;
 use crate::store::JournalEntry;
@@ -33,29 +32,13 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
         BearerToken::Present(token) => check_token(&state, &token).ok().map(|r| r.client_id),
         _ => None,
     };
-    // Only a body of known size within the limit is buffered; any other is left to the
-    // handler's extractor, which rejects it in that endpoint's own error shape.
-    let declared = req
-        .headers()
-        .get(axum::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    let (request_body, response) = match declared {
-        Some(len) if len <= state.settings.max_body_bytes => {
-            let (parts, body) = req.into_parts();
-            let Ok(bytes) = to_bytes(body, len).await else {
-                return ApiError::BadRequest("The request body ended early".into()).into_response();
-            };
-            let recorded = text(&bytes);
-            (
-                recorded,
-                next.run(Request::from_parts(parts, Body::from(bytes)))
-                    .await,
-            )
-        }
-        None if req.method() == axum::http::Method::GET => (String::new(), next.run(req).await),
-        _ => ("(body not recorded)".to_string(), next.run(req).await),
-    };
+    // The limits middleware has read the body already: taking it here costs nothing.
+    let (parts, body) = req.into_parts();
+    let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let request_body = text(&bytes);
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
     let (parts, body) = response.into_parts();
     // A body that fails (a scenario's dropped connection) must still fail for the client.
     let (response_bytes, dropped) = match to_bytes(body, usize::MAX).await {

@@ -1,12 +1,13 @@
 //! The HTTP surface: one router per API area, merged here with the layers every request goes
-//! through (body limit, panic catcher, tracing, error logging, version header) and JSON
-//! fallbacks for unknown routes (404) and wrong methods (405).
+//! through (URI, header and body limits, panic catcher, tracing, error logging, version
+//! header) and JSON fallbacks for unknown routes (404) and wrong methods (405).
 
 pub mod admin;
 pub mod error;
 pub(crate) mod extract;
 mod incoming_payments;
 mod journal;
+mod limits;
 mod oauth;
 mod payment_links;
 mod polling;
@@ -56,6 +57,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             journal::record,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::enforce,
         ))
         .layer(middleware::from_fn(log_outcome))
         .layer(CatchPanicLayer::custom(

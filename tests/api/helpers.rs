@@ -514,6 +514,7 @@ pub async fn paid_stk_push(app: &TestApp, token: &str, phone: &str, amount: u64)
 pub struct SandboxProcess {
     pub child: tokio::process::Child,
     pub base: String,
+    pub addr: std::net::SocketAddr,
 }
 
 impl SandboxProcess {
@@ -543,7 +544,11 @@ impl SandboxProcess {
             .strip_prefix("k2-sandbox listening on ")
             .expect("the start-up line")
             .to_string();
-        Self { child, base }
+        let addr = base
+            .trim_start_matches("http://")
+            .parse()
+            .expect("an address");
+        Self { child, base, addr }
     }
 
     /// Resident memory, in KiB.
@@ -555,5 +560,23 @@ impl SandboxProcess {
             .find_map(|l| l.strip_prefix("VmRSS:"))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
             .expect("VmRSS")
+    }
+
+    /// Sends a signal by name (`TERM`, `INT`).
+    pub fn signal(&self, name: &str) {
+        let pid = self.child.id().expect("running");
+        let status = std::process::Command::new("kill")
+            .args([format!("-{name}"), pid.to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{name} {pid}");
+    }
+
+    /// The exit code, if the process exits within `limit`.
+    pub async fn exit_within(&mut self, limit: Duration) -> Option<i32> {
+        match tokio::time::timeout(limit, self.child.wait()).await {
+            Ok(status) => Some(status.expect("wait").code().unwrap_or(-1)),
+            Err(_) => None,
+        }
     }
 }

@@ -3,6 +3,7 @@
 mod auth;
 mod callbacks;
 mod cli;
+mod connections;
 mod control_plane;
 mod errors;
 mod events;
