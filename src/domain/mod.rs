@@ -4,6 +4,7 @@
 pub mod handset;
 pub mod incoming_payment;
 pub mod ledger;
+pub mod limits;
 pub mod metadata;
 pub mod money;
 pub mod payment_link;

@@ -124,6 +124,10 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
             }
             Some(_) => {}
         }
+        // Text limits first, on the whole body: every field of every endpoint, by its path.
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&body) {
+            crate::domain::limits::check(&value)?;
+        }
         let de = &mut serde_json::Deserializer::from_slice(&body);
         serde_path_to_error::deserialize(de)
             .map(ApiJson)
@@ -154,10 +158,18 @@ impl FromRequest<AppState> for OAuthParams {
     type Rejection = OAuthError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, OAuthError> {
-        oauth_params(req, state)
-            .await
-            .map(Self)
-            .map_err(OAuthError::from)
+        let params = oauth_params(req, state).await?;
+        let max = crate::domain::limits::MAX_TEXT_CHARS;
+        if let Some(name) = params
+            .iter()
+            .find(|(k, v)| k.chars().count() > max || v.chars().count() > max)
+            .map(|(k, _)| k.chars().take(64).collect::<String>())
+        {
+            return Err(OAuthError::from(ApiError::BadRequest(format!(
+                "{name} is too long: at most {max} characters"
+            ))));
+        }
+        Ok(Self(params))
     }
 }
 

@@ -3,7 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use url::Url;
 use uuid::Uuid;
 
 use super::{Document, Links, LinksRequest, lenient_string};
@@ -87,11 +86,7 @@ impl TryFrom<IncomingPaymentRequest> for NewIncomingPayment {
 /// `_links.callback_url`). Plain http is accepted: sandbox receivers are usually local.
 pub fn callback_url(value: Option<&str>) -> Result<String, Invalid> {
     let text = required_text(value, "Callback url")?;
-    Url::parse(&text)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-        .map(|_| text)
-        .ok_or_else(|| Invalid::malformed("Callback url"))
+    crate::domain::limits::check_url(&text, "Callback url").map(|_| text)
 }
 
 // --- the document -------------------------------------------------------------------------

@@ -36,10 +36,7 @@ impl TryFrom<SubscriptionRequest> for NewSubscription {
     fn try_from(req: SubscriptionRequest) -> Result<Self, Invalid> {
         let event_type = EventType::parse(req.event_type.as_deref())?;
         let url = required_text(req.url.as_deref(), "Url")?;
-        url::Url::parse(&url)
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-            .ok_or_else(|| Invalid::malformed("Url"))?;
+        crate::domain::limits::check_url(&url, "Url")?;
         let scope = Scope::parse(req.scope.as_deref(), req.scope_reference.as_deref())?;
         let enable_daraja_payload = lenient_bool(
             req.enable_daraja_payload.as_ref(),

@@ -11,6 +11,7 @@ mod fidelity;
 mod handset;
 mod helpers;
 mod incoming_payments;
+mod input_limits;
 mod isolation;
 mod oauth;
 mod payment_links;
