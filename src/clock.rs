@@ -106,6 +106,11 @@ impl Clock {
         *offset = offset.saturating_add(by_ms.max(0));
     }
 
+    /// Forgets a tenant's own offset (the tenant was dropped).
+    pub fn forget_tenant(&self, tenant: &str) {
+        self.inner.tenants.remove(tenant);
+    }
+
     /// Moves one tenant's clock forward (`Some`), or everyone's.
     pub fn advance_for(&self, tenant: Option<&str>, by_ms: i64) {
         match tenant {

@@ -255,6 +255,22 @@ pub struct ServeArgs {
     #[arg(long, env = "K2_SANDBOX_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
 
+    /// How many of each kind of history every application keeps: finished resources of each
+    /// type, callback deliveries, ledger entries, SMS messages and tokens. Past it the oldest
+    /// finished ones are dropped (pending work never is); a GET on one says it was evicted.
+    #[arg(long, env = "K2_SANDBOX_RETENTION", default_value_t = crate::store::DEFAULT_RETENTION, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub retention: usize,
+
+    /// With --auto-tenants: seconds an auto-provisioned application may go unused (no token,
+    /// no request) before it is dropped with everything it holds.
+    #[arg(long, env = "K2_SANDBOX_TENANT_TTL", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..))]
+    pub tenant_ttl: u64,
+
+    /// With --auto-tenants: the most auto-provisioned applications at once; a new one past it
+    /// replaces the one unused the longest.
+    #[arg(long, env = "K2_SANDBOX_MAX_TENANTS", default_value_t = 10_000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_tenants: usize,
+
     /// How long a client may take to send a request's line and headers, in milliseconds:
     /// from the connection's start, or from the first byte after the previous response. Past
     /// it the connection is closed.
@@ -315,6 +331,9 @@ impl Default for ServeArgs {
             callback_backoff_ms: 1000,
             initial_balance: DEFAULT_INITIAL_BALANCE.parse().expect("a decimal"),
             max_body_bytes: 1024 * 1024,
+            retention: crate::store::DEFAULT_RETENTION,
+            tenant_ttl: 86_400,
+            max_tenants: 10_000,
             header_timeout_ms: 10_000,
             body_timeout_ms: 30_000,
             idle_timeout_ms: 60_000,
@@ -337,6 +356,7 @@ impl ServeArgs {
              admin_token={} \
              token_ttl={}s seed={} clock={} callback_delay_ms={} stk_timeout_ms={} callback_attempts={} \
              callback_timeout_ms={} callback_backoff_ms={} initial_balance={} max_body_bytes={} \
+             retention={} tenant_ttl={}s max_tenants={} \
              header_timeout_ms={} body_timeout_ms={} idle_timeout_ms={} max_connections={} \
              shutdown_grace_ms={}",
             self.host,
@@ -361,6 +381,9 @@ impl ServeArgs {
             self.callback_backoff_ms,
             self.initial_balance,
             self.max_body_bytes,
+            self.retention,
+            self.tenant_ttl,
+            self.max_tenants,
             self.header_timeout_ms,
             self.body_timeout_ms,
             self.idle_timeout_ms,

@@ -52,6 +52,9 @@ pub struct Settings {
     /// The key auto-provisioned applications sign with (`--auto-tenants`).
     pub api_key: String,
     pub auto_tenants: bool,
+    /// How long an auto-provisioned tenant may go unused, and how many there may be.
+    pub tenant_ttl: Duration,
+    pub max_tenants: usize,
     pub admin_token: Option<String>,
     /// False until start-up work is done: health answers 503 meanwhile.
     pub ready: std::sync::atomic::AtomicBool,
@@ -96,7 +99,7 @@ impl Sandbox {
 
         let clock = args.clock.map_or_else(Clock::real, Clock::frozen_at);
         let ids = IdGen::new(args.seed);
-        let store = Store::new(args.initial_balance, clock.clone());
+        let store = Store::new(args.initial_balance, clock.clone(), args.retention);
         store.add_application(Application {
             client_id: args.client_id.clone(),
             client_secret: args.client_secret.clone(),
@@ -122,6 +125,8 @@ impl Sandbox {
                 client_id: args.client_id.clone(),
                 api_key: args.api_key.clone(),
                 auto_tenants: args.auto_tenants,
+                tenant_ttl: Duration::from_secs(args.tenant_ttl),
+                max_tenants: args.max_tenants,
                 admin_token: args.admin_token.clone(),
                 ready: std::sync::atomic::AtomicBool::new(false),
                 public_url: args.public_url.clone(),
@@ -202,6 +207,7 @@ impl Sandbox {
             },
         ));
 
+        let housekeeping = tokio::spawn(housekeeping(state.clone()));
         let app = http::router(state.clone());
         state
             .settings
@@ -218,6 +224,7 @@ impl Sandbox {
             .unwrap_or_else(|_| tokio::time::Instant::now());
         tracing::info!("stopped serving HTTP");
 
+        housekeeping.abort();
         drain(&state, deadline).await;
         let _ = stop_worker.send(());
         worker.await.context("callback worker")?;
@@ -247,5 +254,39 @@ async fn drain(state: &AppState, deadline: tokio::time::Instant) {
             .wait_idle((deadline - now).min(Duration::from_millis(50)))
             .await;
         tokio::time::sleep_until((now + Duration::from_millis(10)).min(deadline)).await;
+    }
+}
+
+/// How often expired tokens and idle tenants are swept.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(30);
+
+/// How long an expired or revoked token is still told apart from an unknown one.
+const ENDED_TOKENS_KEPT_MS: i64 = 3_600_000;
+
+/// Background sweeps that keep memory bounded when the sandbox runs for weeks: tokens that
+/// ended over an hour ago, and auto-provisioned tenants unused past `--tenant-ttl`.
+async fn housekeeping(state: AppState) {
+    let mut every = tokio::time::interval(HOUSEKEEPING_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        housekeep(&state);
+    }
+}
+
+/// One sweep of [`housekeeping`].
+pub fn housekeep(state: &AppState) {
+    let purged = state
+        .store
+        .purge_tokens(|owner| state.clock.now_ms_of(owner), ENDED_TOKENS_KEPT_MS);
+    if purged > 0 {
+        tracing::debug!(purged, "dropped tokens that ended over an hour ago");
+    }
+    if state.settings.auto_tenants {
+        for tenant in state.store.idle_tenants(state.settings.tenant_ttl) {
+            state.store.drop_tenant(&tenant);
+            state.clock.forget_tenant(&tenant);
+            tracing::info!(client_id = %tenant, "dropped a tenant unused past --tenant-ttl");
+        }
     }
 }

@@ -63,6 +63,19 @@ pub struct Delivery {
     pub probe: Option<Probe>,
 }
 
+impl crate::store::Owned for Delivery {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn owner(&self) -> &str {
+        &self.owner
+    }
+    /// A delivery still being attempted is pending work.
+    fn finished(&self) -> bool {
+        !matches!(self.state, DeliveryState::Pending)
+    }
+}
+
 /// A delivery that tests the receiving app's own signature checking.
 #[derive(Debug, Clone, Serialize)]
 pub struct Probe {

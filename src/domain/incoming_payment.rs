@@ -114,4 +114,7 @@ impl crate::store::Owned for IncomingPayment {
     fn owner(&self) -> &str {
         &self.owner
     }
+    fn finished(&self) -> bool {
+        !self.state.is_pending()
+    }
 }

@@ -104,7 +104,23 @@ pub struct Envelope {
 }
 
 /// Implements [`crate::store::Owned`] for resources that carry an [`Envelope`] as `meta`.
+/// `owned_by_envelope!(T => |t| ...)` also says when retention may evict a `T` (see
+/// [`crate::store::Owned::finished`]); without it, any time.
 macro_rules! owned_by_envelope {
+    ($t:ty => $finished:expr) => {
+        impl crate::store::Owned for $t {
+            fn id(&self) -> uuid::Uuid {
+                self.meta.id
+            }
+            fn owner(&self) -> &str {
+                &self.meta.owner
+            }
+            fn finished(&self) -> bool {
+                let finished: fn(&$t) -> bool = $finished;
+                finished(self)
+            }
+        }
+    };
     ($($t:ty),* $(,)?) => {$(
         impl crate::store::Owned for $t {
             fn id(&self) -> uuid::Uuid {

@@ -48,4 +48,4 @@ impl LinkState {
     }
 }
 
-owned_by_envelope!(PaymentLink);
+owned_by_envelope!(PaymentLink => |l| !matches!(l.state, LinkState::Active));

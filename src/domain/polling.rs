@@ -40,4 +40,4 @@ pub fn instant(
         })
 }
 
-owned_by_envelope!(Polling);
+owned_by_envelope!(Polling => |p| !matches!(p.state, PollingState::Pending));

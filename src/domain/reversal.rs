@@ -43,4 +43,4 @@ pub enum ReversalState {
     },
 }
 
-owned_by_envelope!(Reversal);
+owned_by_envelope!(Reversal => |r| !matches!(r.state, ReversalState::Scheduled));

@@ -107,4 +107,4 @@ pub fn destination_amount(value: Option<&Value>) -> Result<Amount, super::Invali
     Amount::parse(value, "Amount")
 }
 
-owned_by_envelope!(SendMoney);
+owned_by_envelope!(SendMoney => |m| !matches!(m.state, SendMoneyState::Pending));

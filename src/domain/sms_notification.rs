@@ -44,4 +44,5 @@ pub struct SentSms {
     pub webhook_event_reference: String,
 }
 
-owned_by_envelope!(SmsNotification, SentSms);
+owned_by_envelope!(SmsNotification => |n| !matches!(n.state, SmsState::Pending));
+owned_by_envelope!(SentSms);

@@ -313,6 +313,9 @@ pub fn check_token(state: &AppState, token: &str) -> Result<TokenRecord, TokenPr
     if !record.is_active(state.clock.now_ms_of(&record.client_id)) {
         return Err(TokenProblem::Expired);
     }
+    if state.settings.auto_tenants {
+        state.store.touch_tenant(&record.client_id);
+    }
     Ok(record)
 }
 

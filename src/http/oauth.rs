@@ -28,14 +28,23 @@ fn client(state: &AppState, params: &OAuthParams) -> Result<Application, OAuthEr
     let (Some(id), Some(secret)) = (params.get("client_id"), params.get("client_secret")) else {
         return Err(OAuthError::invalid_client());
     };
-    if state.settings.auto_tenants
-        && state.store.provision_application(Application {
-            client_id: id.to_string(),
-            client_secret: secret.to_string(),
-            api_key: state.settings.api_key.clone(),
-        })
-    {
-        tracing::info!(client_id = id, "provisioned a new tenant");
+    if state.settings.auto_tenants {
+        let (added, dropped) = state.store.provision_application(
+            Application {
+                client_id: id.to_string(),
+                client_secret: secret.to_string(),
+                api_key: state.settings.api_key.clone(),
+            },
+            state.settings.max_tenants,
+        );
+        if added {
+            tracing::info!(client_id = id, "provisioned a new tenant");
+        }
+        if let Some(old) = dropped {
+            state.clock.forget_tenant(&old);
+            tracing::info!(client_id = %old, "dropped the tenant unused the longest (--max-tenants)");
+        }
+        state.store.touch_tenant(id);
     }
     state
         .store
@@ -64,6 +73,7 @@ async fn token(
             issued_at_ms: now_ms,
             expires_at_ms: now_ms.saturating_add(crate::clock::millis(ttl)),
             revoked: false,
+            revoked_at_ms: None,
         },
     );
     tracing::info!(client_id = %app.client_id, "issued access token");
@@ -85,7 +95,8 @@ async fn revoke(
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token"))?;
-    if state.store.revoke_token(token, &app.client_id) {
+    let now_ms = state.clock.now_ms_of(&app.client_id);
+    if state.store.revoke_token(token, &app.client_id, now_ms) {
         tracing::info!(client_id = %app.client_id, "revoked access token");
     }
     Ok(Json(serde_json::Map::new()))

@@ -103,7 +103,9 @@ async fn cancel(
         .store
         .payment_links
         .find(&id, &auth.client_id)
-        .ok_or_else(|| ApiError::NotFound("Payment link not found".into()))?;
+        .ok_or_else(|| {
+            super::resource::not_found(&state.store.payment_links, &id, "Payment link")
+        })?;
     if !finish_payment_link(&state, link.meta.id, LinkState::Cancelled) {
         return Err(ApiError::BadRequest(
             "Only active payment links can be cancelled.".into(),

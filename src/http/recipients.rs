@@ -114,7 +114,7 @@ fn merchant_account(
         .find(id, owner)
         .filter(|a| a.destination_type() == destination_type)
         .map(|a| Json(Document::from(&a)))
-        .ok_or_else(|| ApiError::NotFound(format!("{what} not found")))
+        .ok_or_else(|| super::resource::not_found(&state.store.merchant_accounts, id, what))
 }
 
 async fn find_wallet(
@@ -191,5 +191,7 @@ fn external(
         .external_recipients
         .find(id, owner)
         .map(|r| Json(recipient_document(&r, kind)))
-        .ok_or_else(|| ApiError::NotFound("Recipient not found".into()))
+        .ok_or_else(|| {
+            super::resource::not_found(&state.store.external_recipients, id, "Recipient")
+        })
 }

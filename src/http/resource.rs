@@ -67,6 +67,20 @@ pub fn accept_pending_after<T: Owned + Clone>(
     response
 }
 
+/// The 404 for an id of `collection` that is not there: "evicted by retention" when it was
+/// dropped to keep memory bounded, "not found" otherwise.
+pub fn not_found<T: Owned + Clone>(collection: &Collection<T>, id: &str, what: &str) -> ApiError {
+    if collection.was_evicted(id) {
+        ApiError::NotFound(format!(
+            "{what} was evicted by retention: the sandbox keeps the newest {} of each \
+             application (--retention)",
+            collection.retention()
+        ))
+    } else {
+        ApiError::NotFound(format!("{what} not found"))
+    }
+}
+
 /// The document of `owner`'s resource `id`, or a 404 saying `what` was not found. While a
 /// scenario hides its result (an early callback), the document from before it.
 pub fn show<T, D>(
@@ -82,7 +96,7 @@ where
 {
     let resource = collection
         .find(id, owner)
-        .ok_or_else(|| ApiError::NotFound(format!("{what} not found")))?;
+        .ok_or_else(|| not_found(collection, id, what))?;
     Ok(
         match state.scenarios.shown_instead(&state.clock, resource.id()) {
             Some(before) => Json(before).into_response(),

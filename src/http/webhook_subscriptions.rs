@@ -35,7 +35,9 @@ async fn event(
         .webhook_events
         .find(&id, &auth.client_id)
         .map(|e| Json(e.payload))
-        .ok_or_else(|| ApiError::NotFound("Webhook event not found".into()))
+        .ok_or_else(|| {
+            super::resource::not_found(&state.store.webhook_events, &id, "Webhook event")
+        })
 }
 
 async fn create(

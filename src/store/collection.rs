@@ -1,31 +1,66 @@
-//! A sharded map of one kind of resource, each owned by one application.
+//! A sharded map of one kind of resource, each owned by one application, that keeps at most
+//! the retention cap of each application's resources (see `retention`).
 
 use dashmap::DashMap;
 use uuid::Uuid;
+
+use super::page::{Page, PageRequest};
+use super::retention::{Evicted, Retention};
 
 /// A resource that belongs to one OAuth application.
 pub trait Owned {
     fn id(&self) -> Uuid;
     fn owner(&self) -> &str;
+    /// Whether retention may evict it: pending work (a push awaiting its result, an active
+    /// payment link) is never evicted.
+    fn finished(&self) -> bool {
+        true
+    }
 }
 
 /// Locking rule: each call takes one shard lock and releases it before returning; `update`
 /// runs its closure under that lock, so the closure must not block or await.
 pub struct Collection<T> {
     map: DashMap<Uuid, T>,
-}
-
-impl<T> Default for Collection<T> {
-    fn default() -> Self {
-        Self {
-            map: DashMap::new(),
-        }
-    }
+    retention: Retention<Uuid>,
+    evicted: Evicted<Uuid>,
 }
 
 impl<T: Owned + Clone> Collection<T> {
+    /// An empty collection keeping at most `retention` resources of each application.
+    pub fn new(retention: usize) -> Self {
+        Self {
+            map: DashMap::new(),
+            retention: Retention::new(retention),
+            evicted: Evicted::new(retention),
+        }
+    }
+
+    /// Stores `item`; past its owner's retention cap, evicts the owner's oldest finished
+    /// resources.
     pub fn insert(&self, item: T) {
-        self.map.insert(item.id(), item);
+        let (id, owner) = (item.id(), item.owner().to_string());
+        if self.map.insert(id, item).is_some() {
+            return;
+        }
+        self.retention.push(&owner, id, |old| {
+            let removed = self.map.remove_if(&old, |_, r| r.finished()).is_some();
+            if removed {
+                self.evicted.remember(old);
+            }
+            // Gone otherwise (a reset) counts as evicted too: nothing to keep in line.
+            removed || !self.map.contains_key(&old)
+        });
+    }
+
+    /// Whether the resource `id` was dropped by retention lately.
+    pub fn was_evicted(&self, id: &str) -> bool {
+        Uuid::parse_str(id.trim()).is_ok_and(|id| self.evicted.contains(&id))
+    }
+
+    /// The retention cap, for messages.
+    pub fn retention(&self) -> usize {
+        self.retention.cap()
     }
 
     /// A copy of the resource, if it exists and belongs to `owner`: another application's
@@ -42,6 +77,32 @@ impl<T: Owned + Clone> Collection<T> {
         Uuid::parse_str(id.trim())
             .ok()
             .and_then(|id| self.get(id, owner))
+    }
+
+    /// A copy of the resource `id`, whoever owns it (internal use, control plane).
+    pub fn get_any(&self, id: Uuid) -> Option<T> {
+        self.map.get(&id).map(|r| r.value().clone())
+    }
+
+    /// A page, newest first by `sequence`, of every owner's resources that satisfy `keep`
+    /// (control plane). Only the page's resources are copied.
+    pub fn page_any(
+        &self,
+        request: PageRequest,
+        sequence: impl Fn(&T) -> u64,
+        keep: impl Fn(&T) -> bool,
+    ) -> Page<T> {
+        let found = self
+            .map
+            .iter()
+            .filter(|r| keep(r.value()))
+            .map(|r| (sequence(r.value()), *r.key()))
+            .collect();
+        let (ids, next) = request.select(found);
+        Page {
+            items: ids.into_iter().filter_map(|id| self.get_any(id)).collect(),
+            next,
+        }
     }
 
     /// Runs `f` on the resource under its shard lock, whoever owns it (internal use).
@@ -77,10 +138,13 @@ impl<T: Owned + Clone> Collection<T> {
 
     pub fn clear(&self) {
         self.map.clear();
+        self.retention.clear();
+        self.evicted.clear();
     }
 
     /// Forgets `owner`'s resources.
     pub fn remove_owner(&self, owner: &str) {
         self.map.retain(|_, r| r.owner() != owner);
+        self.retention.remove_owner(owner);
     }
 }

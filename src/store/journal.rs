@@ -5,6 +5,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use dashmap::DashMap;
 
+use super::page::{Page, PageRequest};
+
 #[derive(Debug, Clone)]
 pub struct JournalEntry {
     pub sequence: u64,
@@ -44,16 +46,26 @@ impl Journal {
         }
     }
 
-    /// Entries that satisfy `keep`, oldest first.
-    pub fn list(&self, keep: impl Fn(&JournalEntry) -> bool) -> Vec<JournalEntry> {
-        let mut all: Vec<JournalEntry> = self
+    /// A page of the entries that satisfy `keep`, newest first.
+    pub fn page(
+        &self,
+        request: PageRequest,
+        keep: impl Fn(&JournalEntry) -> bool,
+    ) -> Page<JournalEntry> {
+        let found = self
             .entries
             .iter()
             .filter(|e| keep(e.value()))
-            .map(|e| e.value().clone())
+            .map(|e| (*e.key(), *e.key()))
             .collect();
-        all.sort_by_key(|e| e.sequence);
-        all
+        let (sequences, next) = request.select(found);
+        Page {
+            items: sequences
+                .into_iter()
+                .filter_map(|s| self.entries.get(&s).map(|e| e.value().clone()))
+                .collect(),
+            next,
+        }
     }
 
     pub fn clear_owner(&self, owner: &str) {
@@ -91,7 +103,16 @@ mod tests {
         for p in ["/a", "/b", "/c"] {
             journal.record(entry(p));
         }
-        let paths: Vec<String> = journal.list(|_| true).into_iter().map(|e| e.path).collect();
-        assert_eq!(paths, ["/b", "/c"]);
+        let all = PageRequest {
+            before: None,
+            limit: 10,
+        };
+        let paths: Vec<String> = journal
+            .page(all, |_| true)
+            .items
+            .into_iter()
+            .map(|e| e.path)
+            .collect();
+        assert_eq!(paths, ["/c", "/b"]);
     }
 }

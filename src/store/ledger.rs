@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use dashmap::DashMap;
 use rust_decimal::Decimal;
 
+use super::page::{Page, PageRequest};
+use super::retention::Retention;
 use crate::clock::Clock;
 use crate::domain::ledger::Account;
 
@@ -34,16 +36,19 @@ pub struct Entry {
 pub struct Ledger {
     balances: DashMap<(String, Account), Decimal>,
     entries: DashMap<u64, Entry>,
+    /// Each application keeps its newest entries up to the retention cap.
+    retention: Retention<u64>,
     next_entry: AtomicU64,
     initial: Decimal,
     clock: Clock,
 }
 
 impl Ledger {
-    pub fn new(initial: Decimal, clock: Clock) -> Self {
+    pub fn new(initial: Decimal, clock: Clock, retention: usize) -> Self {
         Self {
             balances: DashMap::new(),
             entries: DashMap::new(),
+            retention: Retention::new(retention),
             next_entry: AtomicU64::new(0),
             initial,
             clock,
@@ -71,18 +76,28 @@ impl Ledger {
                 at_ms: self.clock.now_ms_of(owner),
             },
         );
+        self.retention.push(owner, sequence, |old| {
+            self.entries.remove(&old);
+            true
+        });
     }
 
-    /// `owner`'s entries, oldest first.
-    pub fn entries(&self, owner: &str) -> Vec<Entry> {
-        let mut all: Vec<Entry> = self
+    /// A page of `owner`'s entries, newest first.
+    pub fn entries(&self, owner: &str, request: PageRequest) -> Page<Entry> {
+        let found = self
             .entries
             .iter()
             .filter(|e| e.owner == owner)
-            .map(|e| e.value().clone())
+            .map(|e| (e.sequence, e.sequence))
             .collect();
-        all.sort_by_key(|e| e.sequence);
-        all
+        let (sequences, next) = request.select(found);
+        Page {
+            items: sequences
+                .into_iter()
+                .filter_map(|s| self.entries.get(&s).map(|e| e.value().clone()))
+                .collect(),
+            next,
+        }
     }
 
     pub fn balance(&self, owner: &str, account: &Account) -> Decimal {
@@ -160,6 +175,7 @@ impl Ledger {
     pub fn clear_owner(&self, owner: &str) {
         self.balances.retain(|(o, _), _| o != owner);
         self.entries.retain(|_, e| e.owner != owner);
+        self.retention.remove_owner(owner);
     }
 
     /// Every touched account of `owner`.
@@ -177,6 +193,7 @@ impl Ledger {
     pub fn clear(&self) {
         self.balances.clear();
         self.entries.clear();
+        self.retention.clear();
     }
 }
 
@@ -187,7 +204,7 @@ mod tests {
 
     #[test]
     fn concurrent_debits_never_overdraw() {
-        let ledger = Arc::new(Ledger::new(Decimal::from(1000), Clock::real()));
+        let ledger = Arc::new(Ledger::new(Decimal::from(1000), Clock::real(), 1000));
         let till = Account::Till("000000".into());
         let handles: Vec<_> = (0..64)
             .map(|_| {

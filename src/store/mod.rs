@@ -8,9 +8,13 @@ mod collection;
 mod handsets;
 mod journal;
 mod ledger;
+mod page;
+mod retention;
 
 use std::ops::Deref;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use dashmap::DashMap;
 use rust_decimal::Decimal;
@@ -22,6 +26,8 @@ pub use self::collection::{Collection, Owned};
 pub use self::handsets::Handsets;
 pub use self::journal::{Journal, JournalEntry};
 pub use self::ledger::{Entry, Insufficient, Ledger};
+pub use self::page::{Page, PageRequest};
+pub use self::retention::{DEFAULT_RETENTION, Retention};
 use crate::callbacks::Delivery;
 use crate::domain::incoming_payment::IncomingPayment;
 use crate::domain::ledger::Transaction;
@@ -57,8 +63,10 @@ pub struct TokenRecord {
     pub client_id: String,
     pub issued_at_ms: i64,
     pub expires_at_ms: i64,
-    /// Revoked tokens are kept, so a client is told "revoked" rather than "invalid".
+    /// Revoked tokens are kept for a while, so a client is told "revoked" rather than
+    /// "invalid".
     pub revoked: bool,
+    pub revoked_at_ms: Option<i64>,
 }
 
 impl TokenRecord {
@@ -84,9 +92,16 @@ pub struct Store {
 /// The resource collections, reachable through `Store`'s `Deref`.
 pub struct Collections {
     applications: DashMap<String, Application>,
+    /// Auto-provisioned applications (`--auto-tenants`) and when each was last used, in
+    /// milliseconds of real time since `started`: idle ones are dropped.
+    tenants: DashMap<String, AtomicU64>,
+    started: std::time::Instant,
     /// Keyed by the token's SHA-256: a lookup by digest reveals nothing about the token.
     tokens: DashMap<TokenDigest, TokenRecord>,
-    deliveries: DashMap<Uuid, Delivery>,
+    /// Tokens in the order they were issued, per application: at most the retention cap
+    /// of live tokens each.
+    token_order: Retention<TokenDigest>,
+    deliveries: Collection<Delivery>,
     pub ledger: Ledger,
     /// Till names set by scenarios, by (application, till number).
     pub till_names: DashMap<(String, String), String>,
@@ -116,29 +131,32 @@ impl Deref for Store {
 
 impl Store {
     /// An empty store whose accounts start at `initial_balance`; ledger entries are stamped
-    /// with `clock`.
-    pub fn new(initial_balance: Decimal, clock: crate::clock::Clock) -> Self {
+    /// with `clock`; each application keeps at most `retention` items of each kind.
+    pub fn new(initial_balance: Decimal, clock: crate::clock::Clock, retention: usize) -> Self {
         Self {
             inner: Arc::new(Collections {
                 applications: DashMap::new(),
+                tenants: DashMap::new(),
+                started: std::time::Instant::now(),
                 tokens: DashMap::new(),
-                deliveries: DashMap::new(),
-                ledger: Ledger::new(initial_balance, clock),
+                token_order: Retention::new(retention),
+                deliveries: Collection::new(retention),
+                ledger: Ledger::new(initial_balance, clock, retention),
                 till_names: DashMap::new(),
                 handsets: Handsets::default(),
                 journal: Journal::new(JOURNAL_CAPACITY),
-                transactions: Collection::default(),
-                incoming_payments: Collection::default(),
-                webhook_subscriptions: Collection::default(),
-                webhook_events: Collection::default(),
-                merchant_accounts: Collection::default(),
-                external_recipients: Collection::default(),
-                send_money: Collection::default(),
-                pollings: Collection::default(),
-                sms_notifications: Collection::default(),
-                sms_outbox: Collection::default(),
-                reversals: Collection::default(),
-                payment_links: Collection::default(),
+                transactions: Collection::new(retention),
+                incoming_payments: Collection::new(retention),
+                webhook_subscriptions: Collection::new(retention),
+                webhook_events: Collection::new(retention),
+                merchant_accounts: Collection::new(retention),
+                external_recipients: Collection::new(retention),
+                send_money: Collection::new(retention),
+                pollings: Collection::new(retention),
+                sms_notifications: Collection::new(retention),
+                sms_outbox: Collection::new(retention),
+                reversals: Collection::new(retention),
+                payment_links: Collection::new(retention),
             }),
         }
     }
@@ -149,17 +167,76 @@ impl Store {
         self.inner.applications.insert(app.client_id.clone(), app);
     }
 
-    /// Adds `app` unless its client id exists already (first one wins, atomically).
-    pub fn provision_application(&self, app: Application) -> bool {
+    /// Adds `app` as an auto-provisioned tenant unless its client id exists already (first
+    /// one wins, atomically). Past `max_tenants`, the tenant unused the longest is dropped;
+    /// returns whether `app` was added and which tenant made room for it.
+    pub fn provision_application(
+        &self,
+        app: Application,
+        max_tenants: usize,
+    ) -> (bool, Option<String>) {
+        let client_id = app.client_id.clone();
         let mut added = false;
         self.inner
             .applications
-            .entry(app.client_id.clone())
+            .entry(client_id.clone())
             .or_insert_with(|| {
                 added = true;
                 app
             });
-        added
+        if !added {
+            return (false, None);
+        }
+        self.inner
+            .tenants
+            .insert(client_id.clone(), AtomicU64::new(self.real_ms()));
+        let mut dropped = None;
+        if self.inner.tenants.len() > max_tenants {
+            // A scan, but only when a new tenant arrives past the cap.
+            dropped = self
+                .inner
+                .tenants
+                .iter()
+                .filter(|t| *t.key() != client_id)
+                .min_by_key(|t| t.value().load(Ordering::Relaxed))
+                .map(|t| t.key().clone());
+            if let Some(old) = &dropped {
+                self.drop_tenant(old);
+            }
+        }
+        (true, dropped)
+    }
+
+    fn real_ms(&self) -> u64 {
+        self.inner.started.elapsed().as_millis() as u64
+    }
+
+    /// Notes that an auto-provisioned tenant was just used (a token, a request).
+    pub fn touch_tenant(&self, client_id: &str) {
+        if let Some(seen) = self.inner.tenants.get(client_id) {
+            seen.store(self.real_ms(), Ordering::Relaxed);
+        }
+    }
+
+    /// The auto-provisioned tenants unused for longer than `ttl`.
+    pub fn idle_tenants(&self, ttl: Duration) -> Vec<String> {
+        let now = self.real_ms();
+        let ttl = ttl.as_millis() as u64;
+        self.inner
+            .tenants
+            .iter()
+            .filter(|t| now.saturating_sub(t.value().load(Ordering::Relaxed)) > ttl)
+            .map(|t| t.key().clone())
+            .collect()
+    }
+
+    /// Forgets an auto-provisioned tenant: the application, its tokens and its world.
+    pub fn drop_tenant(&self, client_id: &str) {
+        self.reset_owner(client_id);
+        self.inner.tenants.remove(client_id);
+        self.inner.applications.remove(client_id);
+        self.inner.tokens.retain(|_, t| t.client_id != client_id);
+        self.inner.token_order.remove_owner(client_id);
     }
 
     pub fn application(&self, client_id: &str) -> Option<Application> {
@@ -177,8 +254,35 @@ impl Store {
 
     // --- tokens -------------------------------------------------------------------------
 
+    /// Stores a token; past the application's retention cap its oldest token is dropped
+    /// (a client holding it is told it is invalid).
     pub fn insert_token(&self, token: &str, record: TokenRecord) {
-        self.inner.tokens.insert(digest(token), record);
+        let key = digest(token);
+        let owner = record.client_id.clone();
+        self.inner.tokens.insert(key, record);
+        self.inner.token_order.push(&owner, key, |old| {
+            self.inner.tokens.remove(&old);
+            true
+        });
+    }
+
+    /// Drops tokens that expired or were revoked more than `keep_ms` ago (by each
+    /// application's clock), so that a client is told "expired" or "revoked" for a while,
+    /// then "invalid". Returns how many went.
+    pub fn purge_tokens(&self, now_ms_of: impl Fn(&str) -> i64, keep_ms: i64) -> usize {
+        let before = self.inner.tokens.len();
+        self.inner.tokens.retain(|_, t| {
+            let now = now_ms_of(&t.client_id);
+            let ended_at = if t.revoked {
+                t.revoked_at_ms
+                    .unwrap_or(t.expires_at_ms)
+                    .min(t.expires_at_ms)
+            } else {
+                t.expires_at_ms
+            };
+            now < ended_at.saturating_add(keep_ms)
+        });
+        before - self.inner.tokens.len()
     }
 
     /// The record of a token, active or not. The final comparison is constant-time.
@@ -189,39 +293,43 @@ impl Store {
     }
 
     /// Revokes a token if it belongs to `client_id`; returns whether it did.
-    pub fn revoke_token(&self, token: &str, client_id: &str) -> bool {
+    pub fn revoke_token(&self, token: &str, client_id: &str, now_ms: i64) -> bool {
         self.inner
             .tokens
             .get_mut(&digest(token))
             .filter(|r| r.client_id == client_id)
-            .map(|mut r| r.revoked = true)
+            .map(|mut r| {
+                if !r.revoked {
+                    r.revoked = true;
+                    r.revoked_at_ms = Some(now_ms);
+                }
+            })
             .is_some()
     }
 
     // --- callback deliveries ------------------------------------------------------------
 
     pub fn insert_delivery(&self, delivery: Delivery) {
-        self.inner.deliveries.insert(delivery.id, delivery);
+        self.inner.deliveries.insert(delivery);
     }
 
     pub fn delivery(&self, id: Uuid) -> Option<Delivery> {
-        self.inner.deliveries.get(&id).map(|d| d.value().clone())
+        self.inner.deliveries.get_any(id)
     }
 
     pub fn update_delivery<R>(&self, id: Uuid, f: impl FnOnce(&mut Delivery) -> R) -> Option<R> {
-        self.inner.deliveries.get_mut(&id).map(|mut d| f(&mut d))
+        self.inner.deliveries.update(id, f)
     }
 
-    /// Every delivery, oldest first.
-    pub fn deliveries(&self) -> Vec<Delivery> {
-        let mut all: Vec<Delivery> = self
-            .inner
+    /// A page of the delivery log, newest first.
+    pub fn deliveries(
+        &self,
+        request: PageRequest,
+        keep: impl Fn(&Delivery) -> bool,
+    ) -> Page<Delivery> {
+        self.inner
             .deliveries
-            .iter()
-            .map(|d| d.value().clone())
-            .collect();
-        all.sort_by_key(|d| d.sequence);
-        all
+            .page_any(request, |d| d.sequence, keep)
     }
 
     // --- control plane ------------------------------------------------------------------
@@ -230,7 +338,7 @@ impl Store {
     /// untouched. The application and its tokens stay.
     pub fn reset_owner(&self, owner: &str) {
         let c = &self.inner;
-        c.deliveries.retain(|_, d| d.owner != owner);
+        c.deliveries.remove_owner(owner);
         c.ledger.clear_owner(owner);
         c.handsets.remove_owner(owner);
         c.till_names.retain(|(o, _), _| o != owner);

@@ -190,12 +190,14 @@ async fn the_ledger_lists_every_movement_and_balances_can_be_set() {
         .await
         .expect("json");
     let entries = ledger["entries"].as_array().expect("entries");
+    // Newest first.
     assert_eq!(entries.len(), 2);
-    assert_eq!(entries[0]["account"], "company");
-    assert_eq!(entries[0]["memo"], "balance set");
-    assert_eq!(entries[1]["account"], "till:K000000");
-    assert_eq!(entries[1]["amount"], "100.0");
-    assert_eq!(entries[1]["balance_after"], "1000100.0");
+    assert_eq!(entries[1]["account"], "company");
+    assert_eq!(entries[1]["memo"], "balance set");
+    assert_eq!(entries[0]["account"], "till:K000000");
+    assert_eq!(entries[0]["amount"], "100.0");
+    assert_eq!(entries[0]["balance_after"], "1000100.0");
+    assert_eq!(ledger["next_cursor"], Value::Null);
 }
 
 #[tokio::test]

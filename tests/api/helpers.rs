@@ -29,6 +29,8 @@ static TRACING: Once = Once::new();
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
+    /// The running sandbox's state, for what only the process sees (a housekeeping sweep).
+    pub state: k2_sandbox::AppState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -97,6 +99,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeArgs)) -> TestApp {
             api_key: "other-api-key".into(),
         });
     let base = format!("http://{}", sandbox.local_addr());
+    let state = sandbox.state();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(sandbox.run_until(async move {
         let _ = rx.await;
@@ -104,6 +107,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeArgs)) -> TestApp {
     TestApp {
         base,
         client: http_client(),
+        state,
         shutdown: Some(tx),
         server: Some(server),
     }
@@ -204,17 +208,20 @@ impl TestApp {
         response.json().await.expect("json")
     }
 
+    /// The delivery log, oldest first (the control plane lists newest first).
     pub async fn deliveries(&self) -> Vec<Value> {
         let body: Value = self
             .client
-            .get(self.url("/_sandbox/callbacks"))
+            .get(self.url("/_sandbox/callbacks?limit=1000"))
             .send()
             .await
             .expect("delivery log")
             .json()
             .await
             .expect("json");
-        body["deliveries"].as_array().expect("deliveries").clone()
+        let mut all = body["deliveries"].as_array().expect("deliveries").clone();
+        all.reverse();
+        all
     }
 
     /// Advances the clock and waits, through the control plane, for what fell due.

@@ -17,6 +17,7 @@ mod oauth;
 mod payment_links;
 mod polling;
 mod recipients;
+mod retention;
 mod reversals;
 mod scenario_corpus;
 mod scenarios;

@@ -88,10 +88,15 @@ async fn trigger(
         .ok_or_else(|| ApiError::Internal("the simulated event was not recorded".into()))?;
     let deliveries = state
         .store
-        .deliveries()
-        .into_iter()
-        .filter(|d| d.resource.id == done.event_id)
-        .count();
+        .deliveries(
+            crate::store::PageRequest {
+                before: None,
+                limit: usize::MAX,
+            },
+            |d| d.resource.id == done.event_id,
+        )
+        .items
+        .len();
     Ok((
         StatusCode::CREATED,
         Json(json!({

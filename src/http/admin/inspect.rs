@@ -4,11 +4,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::DateTime;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::page;
 use crate::AppState;
 use crate::clock::{format_millis, to_eat};
 use crate::domain::money::format_amount;
@@ -31,27 +31,18 @@ struct RequestFilter {
     client_id: Option<String>,
     /// RFC 3339; only requests at or after it.
     since: Option<String>,
-    /// At most this many, the newest (default 100).
     limit: Option<usize>,
+    cursor: Option<String>,
 }
 
-/// API requests, oldest first, filtered.
+/// API requests, newest first, filtered, a page at a time.
 async fn requests(
     State(state): State<AppState>,
     Query(f): Query<RequestFilter>,
 ) -> Result<Json<Value>, ApiError> {
-    let since_ms = f
-        .since
-        .as_deref()
-        .map(|s| {
-            DateTime::parse_from_rfc3339(s)
-                .map(|t| t.timestamp_millis())
-                .map_err(|_| {
-                    ApiError::BadRequest(format!("since {s:?} is not an RFC 3339 instant"))
-                })
-        })
-        .transpose()?;
-    let mut entries = state.store.journal.list(|e| {
+    let request = page::request(f.limit, f.cursor.as_deref())?;
+    let since_ms = page::since_ms(f.since.as_deref())?;
+    let page = state.store.journal.page(request, |e| {
         f.path.as_deref().is_none_or(|p| e.path.starts_with(p))
             && f.status.is_none_or(|s| e.status == s)
             && f.method
@@ -62,11 +53,8 @@ async fn requests(
                 .is_none_or(|c| e.client_id.as_deref() == Some(c))
             && since_ms.is_none_or(|t| e.at_ms >= t)
     });
-    let limit = f.limit.unwrap_or(100);
-    if entries.len() > limit {
-        entries.drain(..entries.len() - limit);
-    }
-    let requests: Vec<Value> = entries
+    let requests: Vec<Value> = page
+        .items
         .into_iter()
         .map(|e| {
             json!({
@@ -83,31 +71,43 @@ async fn requests(
             })
         })
         .collect();
-    Ok(Json(json!({ "requests": requests })))
+    Ok(Json(
+        json!({ "requests": requests, "next_cursor": page::next_cursor(page.next) }),
+    ))
 }
 
 #[derive(Deserialize)]
 struct OwnerFilter {
     client_id: Option<String>,
     phone: Option<String>,
+    since: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
 }
 
-/// Messages sent by transaction SMS notifications, like a phone's inbox.
+/// Messages sent by transaction SMS notifications, like a phone's inbox: newest first.
 async fn sms_outbox(
     State(state): State<AppState>,
     Query(f): Query<OwnerFilter>,
 ) -> Result<Json<Value>, ApiError> {
+    let request = page::request(f.limit, f.cursor.as_deref())?;
+    let since_ms = page::since_ms(f.since.as_deref())?;
     let phone = f
         .phone
         .as_deref()
         .map(|p| crate::domain::phone::PhoneNumber::parse(Some(p)))
         .transpose()?;
-    let mut messages = state.store.sms_outbox.filter_any(|m| {
-        f.client_id.as_deref().is_none_or(|c| m.meta.owner == c)
-            && phone.as_ref().is_none_or(|p| m.phone_number == p.as_str())
-    });
-    messages.sort_by_key(|m| m.meta.sequence);
-    let messages: Vec<Value> = messages
+    let page = state.store.sms_outbox.page_any(
+        request,
+        |m| m.meta.sequence,
+        |m| {
+            f.client_id.as_deref().is_none_or(|c| m.meta.owner == c)
+                && phone.as_ref().is_none_or(|p| m.phone_number == p.as_str())
+                && since_ms.is_none_or(|t| m.meta.created_at_ms >= t)
+        },
+    );
+    let messages: Vec<Value> = page
+        .items
         .into_iter()
         .map(|m| {
             json!({
@@ -120,18 +120,23 @@ async fn sms_outbox(
             })
         })
         .collect();
-    Ok(Json(json!({ "messages": messages })))
+    Ok(Json(
+        json!({ "messages": messages, "next_cursor": page::next_cursor(page.next) }),
+    ))
 }
 
-/// Every credit and debit of an application (default: the configured one).
-async fn ledger(State(state): State<AppState>, Query(f): Query<OwnerFilter>) -> Json<Value> {
+/// Credits and debits of an application (default: the configured one), newest first.
+async fn ledger(
+    State(state): State<AppState>,
+    Query(f): Query<OwnerFilter>,
+) -> Result<Json<Value>, ApiError> {
+    let request = page::request(f.limit, f.cursor.as_deref())?;
     let owner = f
         .client_id
         .unwrap_or_else(|| state.settings.client_id.clone());
-    let entries: Vec<Value> = state
-        .store
-        .ledger
-        .entries(&owner)
+    let page = state.store.ledger.entries(&owner, request);
+    let entries: Vec<Value> = page
+        .items
         .into_iter()
         .map(|e| {
             json!({
@@ -144,7 +149,11 @@ async fn ledger(State(state): State<AppState>, Query(f): Query<OwnerFilter>) -> 
             })
         })
         .collect();
-    Json(json!({ "client_id": owner, "entries": entries }))
+    Ok(Json(json!({
+        "client_id": owner,
+        "entries": entries,
+        "next_cursor": page::next_cursor(page.next),
+    })))
 }
 
 /// Sends a recorded delivery again, byte for byte, as a new delivery.

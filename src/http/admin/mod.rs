@@ -23,6 +23,7 @@ const SETTLE_LIMIT: Duration = Duration::from_secs(60);
 mod events;
 mod handsets;
 mod inspect;
+mod page;
 
 pub use events::TriggerRequest;
 
@@ -135,6 +136,18 @@ async fn health(State(state): State<AppState>) -> (axum::http::StatusCode, Json<
 #[derive(Serialize)]
 struct DeliveryLog {
     deliveries: Vec<DeliveryView>,
+    next_cursor: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DeliveryFilter {
+    /// `pending`, `delivered`, `exhausted` or `dropped`.
+    status: Option<String>,
+    client_id: Option<String>,
+    /// RFC 3339: only deliveries created at or after it.
+    since: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -188,15 +201,35 @@ impl From<Delivery> for DeliveryView {
     }
 }
 
-async fn callbacks(State(state): State<AppState>) -> Json<DeliveryLog> {
-    Json(DeliveryLog {
-        deliveries: state
-            .store
-            .deliveries()
-            .into_iter()
-            .map(DeliveryView::from)
-            .collect(),
-    })
+/// The delivery log, newest first, a page at a time.
+async fn callbacks(
+    State(state): State<AppState>,
+    Query(f): Query<DeliveryFilter>,
+) -> Result<Json<DeliveryLog>, ApiError> {
+    let request = page::request(f.limit, f.cursor.as_deref())?;
+    let since_ms = page::since_ms(f.since.as_deref())?;
+    let status = f
+        .status
+        .as_deref()
+        .map(|s| match s.to_ascii_lowercase().as_str() {
+            "pending" => Ok(DeliveryState::Pending),
+            "delivered" => Ok(DeliveryState::Delivered),
+            "exhausted" => Ok(DeliveryState::Exhausted),
+            "dropped" => Ok(DeliveryState::Dropped),
+            _ => Err(ApiError::BadRequest(format!(
+                "status {s:?} is not pending, delivered, exhausted or dropped"
+            ))),
+        })
+        .transpose()?;
+    let page = state.store.deliveries(request, |d| {
+        status.is_none_or(|s| d.state == s)
+            && f.client_id.as_deref().is_none_or(|c| d.owner == c)
+            && since_ms.is_none_or(|t| d.created_at_ms >= t)
+    });
+    Ok(Json(DeliveryLog {
+        next_cursor: page::next_cursor(page.next),
+        deliveries: page.items.into_iter().map(DeliveryView::from).collect(),
+    }))
 }
 
 #[derive(Deserialize)]
