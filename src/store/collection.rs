@@ -4,7 +4,7 @@
 use dashmap::DashMap;
 use uuid::Uuid;
 
-use super::page::{Page, PageRequest};
+use super::page::{Page, PageRequest, page_of};
 use super::retention::{Evicted, Retention};
 
 /// A resource that belongs to one OAuth application.
@@ -92,17 +92,7 @@ impl<T: Owned + Clone> Collection<T> {
         sequence: impl Fn(&T) -> u64,
         keep: impl Fn(&T) -> bool,
     ) -> Page<T> {
-        let found = self
-            .map
-            .iter()
-            .filter(|r| keep(r.value()))
-            .map(|r| (sequence(r.value()), *r.key()))
-            .collect();
-        let (ids, next) = request.select(found);
-        Page {
-            items: ids.into_iter().filter_map(|id| self.get_any(id)).collect(),
-            next,
-        }
+        page_of(&self.map, request, sequence, keep)
     }
 
     /// Runs `f` on the resource under its shard lock, whoever owns it (internal use).

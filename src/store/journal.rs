@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use dashmap::DashMap;
 
-use super::page::{Page, PageRequest};
+use super::page::{Page, PageRequest, page_of};
 
 #[derive(Debug, Clone)]
 pub struct JournalEntry {
@@ -52,20 +52,7 @@ impl Journal {
         request: PageRequest,
         keep: impl Fn(&JournalEntry) -> bool,
     ) -> Page<JournalEntry> {
-        let found = self
-            .entries
-            .iter()
-            .filter(|e| keep(e.value()))
-            .map(|e| (*e.key(), *e.key()))
-            .collect();
-        let (sequences, next) = request.select(found);
-        Page {
-            items: sequences
-                .into_iter()
-                .filter_map(|s| self.entries.get(&s).map(|e| e.value().clone()))
-                .collect(),
-            next,
-        }
+        page_of(&self.entries, request, |e| e.sequence, keep)
     }
 
     pub fn clear_owner(&self, owner: &str) {

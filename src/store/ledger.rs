@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use dashmap::DashMap;
 use rust_decimal::Decimal;
 
-use super::page::{Page, PageRequest};
+use super::page::{Page, PageRequest, page_of};
 use super::retention::Retention;
 use crate::clock::Clock;
 use crate::domain::ledger::Account;
@@ -84,20 +84,7 @@ impl Ledger {
 
     /// A page of `owner`'s entries, newest first.
     pub fn entries(&self, owner: &str, request: PageRequest) -> Page<Entry> {
-        let found = self
-            .entries
-            .iter()
-            .filter(|e| e.owner == owner)
-            .map(|e| (e.sequence, e.sequence))
-            .collect();
-        let (sequences, next) = request.select(found);
-        Page {
-            items: sequences
-                .into_iter()
-                .filter_map(|s| self.entries.get(&s).map(|e| e.value().clone()))
-                .collect(),
-            next,
-        }
+        page_of(&self.entries, request, |e| e.sequence, |e| e.owner == owner)
     }
 
     pub fn balance(&self, owner: &str, account: &Account) -> Decimal {

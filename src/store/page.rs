@@ -2,6 +2,10 @@
 //! number; a page ends with the cursor of the next (the last sequence shown), and only the
 //! page's items are copied out of the store.
 
+use std::hash::Hash;
+
+use dashmap::DashMap;
+
 /// What page to list: at most `limit` items with a sequence below `before`.
 #[derive(Debug, Clone, Copy)]
 pub struct PageRequest {
@@ -33,12 +37,29 @@ impl PageRequest {
     }
 }
 
-impl<T> Page<T> {
-    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page {
-            items: self.items.into_iter().map(f).collect(),
-            next: self.next,
-        }
+/// A page of the items of `map` that satisfy `keep`, newest first by `sequence`.
+pub fn page_of<K, T>(
+    map: &DashMap<K, T>,
+    request: PageRequest,
+    sequence: impl Fn(&T) -> u64,
+    keep: impl Fn(&T) -> bool,
+) -> Page<T>
+where
+    K: Copy + Eq + Hash,
+    T: Clone,
+{
+    let found = map
+        .iter()
+        .filter(|r| keep(r.value()))
+        .map(|r| (sequence(r.value()), *r.key()))
+        .collect();
+    let (keys, next) = request.select(found);
+    Page {
+        items: keys
+            .into_iter()
+            .filter_map(|k| map.get(&k).map(|r| r.value().clone()))
+            .collect(),
+        next,
     }
 }
 
