@@ -12,6 +12,8 @@ pub const DEFAULT_CLIENT_ID: &str = "sandbox-client-id";
 pub const DEFAULT_CLIENT_SECRET: &str = "sandbox-client-secret";
 pub const DEFAULT_API_KEY: &str = "sandbox-api-key";
 pub const DEFAULT_INITIAL_BALANCE: &str = "1000000";
+/// How many of each kind of history every application keeps (`--retention`).
+pub const DEFAULT_RETENTION: usize = 100_000;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -258,7 +260,7 @@ pub struct ServeArgs {
     /// How many of each kind of history every application keeps: finished resources of each
     /// type, callback deliveries, ledger entries, SMS messages and tokens. Past it the oldest
     /// finished ones are dropped (pending work never is); a GET on one says it was evicted.
-    #[arg(long, env = "K2_SANDBOX_RETENTION", default_value_t = crate::store::DEFAULT_RETENTION, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    #[arg(long, env = "K2_SANDBOX_RETENTION", default_value_t = DEFAULT_RETENTION, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub retention: usize,
 
     /// With --auto-tenants: seconds an auto-provisioned application may go unused (no token,
@@ -331,7 +333,7 @@ impl Default for ServeArgs {
             callback_backoff_ms: 1000,
             initial_balance: DEFAULT_INITIAL_BALANCE.parse().expect("a decimal"),
             max_body_bytes: 1024 * 1024,
-            retention: crate::store::DEFAULT_RETENTION,
+            retention: DEFAULT_RETENTION,
             tenant_ttl: 86_400,
             max_tenants: 10_000,
             header_timeout_ms: 10_000,

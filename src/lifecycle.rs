@@ -7,7 +7,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::callbacks::ResourceRef;
+use crate::domain::delivery::{CallbackKind, ResourceRef};
 use crate::domain::handset::{Answer, Behaviour};
 use crate::domain::incoming_payment::Outcome;
 use crate::domain::ledger::{Account, Payer, Transaction, TransactionKind, TransactionStatus};
@@ -17,8 +17,7 @@ use crate::domain::polling::PollingState;
 use crate::domain::reversal::ReversalState;
 use crate::domain::sms_notification::{SentSms, SmsState};
 use crate::domain::webhooks::{EventType, WebhookEvent};
-use crate::domain::{Envelope, incoming_payment::PaymentState};
-use crate::scenario::rules::Verdict;
+use crate::domain::{Envelope, Verdict, incoming_payment::PaymentState};
 use crate::scheduler::{Job, Settle};
 use crate::wire::Document;
 use crate::wire::webhooks::{EventFrame, daraja_payload, transaction_payload};
@@ -59,7 +58,7 @@ pub fn base_of(self_url: &str) -> &str {
 pub fn call_back(
     state: &AppState,
     owner: &str,
-    kind: &'static str,
+    kind: CallbackKind,
     id: Uuid,
     url: &str,
     document: &impl Serialize,
@@ -77,13 +76,13 @@ pub fn call_back(
 fn settle_and_call_back<T, D>(
     state: &AppState,
     collection: &crate::store::Collection<T>,
-    kind: &'static str,
+    kind: CallbackKind,
     id: Uuid,
     settle: impl FnOnce(&mut T) -> bool,
     callback_url: impl FnOnce(&T) -> String,
     owner: impl FnOnce(&T) -> String,
 ) where
-    T: crate::store::Owned + Clone,
+    T: crate::domain::Owned + Clone,
     D: for<'a> From<&'a T> + Serialize,
 {
     let settled = collection
@@ -104,7 +103,7 @@ fn settle_and_call_back<T, D>(
         })
         .flatten();
     if let Some((owner, url, document, early, before)) = settled {
-        tracing::info!(%id, kind, "settled");
+        tracing::info!(%id, ?kind, "settled");
         if let (Some(lead), Some(before)) = (early, before) {
             let until = state
                 .clock
@@ -200,7 +199,7 @@ fn settle_prompt(state: &AppState, id: Uuid, outcome: Outcome) -> bool {
     settle_and_call_back::<_, Document<crate::wire::incoming_payments::Attributes>>(
         state,
         &state.store.incoming_payments,
-        "incoming_payment",
+        Settle::IncomingPayment.callback_kind(),
         id,
         |p| {
             let changed = p.settle(outcome, now_ms);
@@ -306,7 +305,7 @@ pub fn emit(state: &AppState, event: WebhookEvent) {
                 &owner,
                 &app.api_key,
                 ResourceRef {
-                    kind: "webhook_event",
+                    kind: CallbackKind::WebhookEvent,
                     id: event.meta.id,
                 },
                 &s.url,
@@ -322,7 +321,7 @@ fn settle_send_money(state: &AppState, id: Uuid) {
     settle_and_call_back::<_, crate::wire::send_money::SendMoneyView>(
         state,
         &state.store.send_money,
-        "send_money",
+        Settle::SendMoney.callback_kind(),
         id,
         |s| s.settle(state.clock.now_ms_of(&s.meta.owner)),
         |s| s.callback_url.clone(),
@@ -349,7 +348,7 @@ fn settle_polling(state: &AppState, id: Uuid) {
     settle_and_call_back::<_, Document<crate::wire::polling::PollingAttributes>>(
         state,
         &state.store.pollings,
-        "polling",
+        Settle::Polling.callback_kind(),
         id,
         |p| {
             if !matches!(p.state, PollingState::Pending) {
@@ -384,7 +383,7 @@ fn settle_sms_notification(state: &AppState, id: Uuid) {
     settle_and_call_back::<_, Document<crate::wire::sms_notifications::SmsAttributes>>(
         state,
         &state.store.sms_notifications,
-        "transaction_sms_notification",
+        Settle::SmsNotification.callback_kind(),
         id,
         |n| {
             if !matches!(n.state, SmsState::Pending) {
@@ -429,7 +428,7 @@ fn settle_reversal(state: &AppState, id: Uuid) {
     settle_and_call_back::<_, Document<crate::wire::reversals::ReversalAttributes>>(
         state,
         &state.store.reversals,
-        "reversals",
+        Settle::Reversal.callback_kind(),
         id,
         |r| {
             if !matches!(r.state, ReversalState::Scheduled) {
@@ -480,7 +479,7 @@ pub fn finish_payment_link(state: &AppState, id: Uuid, to: LinkState) -> bool {
     settle_and_call_back::<_, Document<crate::wire::payment_links::PaymentLinkAttributes>>(
         state,
         &state.store.payment_links,
-        "payment_link",
+        Settle::PaymentLinkExpiry.callback_kind(),
         id,
         |l| {
             if !matches!(l.state, LinkState::Active) {

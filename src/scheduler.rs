@@ -23,6 +23,7 @@ use tokio::sync::{Notify, mpsc};
 use uuid::Uuid;
 
 use crate::clock::Clock;
+use crate::domain::delivery::CallbackKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Job {
@@ -47,6 +48,21 @@ pub enum Settle {
     Reversal,
     /// A payment link still active seven days after creation expires.
     PaymentLinkExpiry,
+}
+
+impl Settle {
+    /// The callback a resource settled by this job sends: one kind per job, so a new job
+    /// cannot be added without saying what it calls back with.
+    pub fn callback_kind(self) -> CallbackKind {
+        match self {
+            Self::IncomingPayment | Self::IncomingPaymentExpiry => CallbackKind::IncomingPayment,
+            Self::SendMoney => CallbackKind::SendMoney,
+            Self::Polling => CallbackKind::Polling,
+            Self::SmsNotification => CallbackKind::TransactionSmsNotification,
+            Self::Reversal => CallbackKind::Reversals,
+            Self::PaymentLinkExpiry => CallbackKind::PaymentLink,
+        }
+    }
 }
 
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]

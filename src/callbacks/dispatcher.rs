@@ -9,8 +9,10 @@ use tracing::{Instrument, info_span};
 use uuid::Uuid;
 
 use super::signing::{SIGNATURE_HEADER, sign};
-use super::{Attempt, Delivery, DeliveryState, ResourceRef};
 use crate::clock::{Clock, IdGen};
+use crate::domain::delivery::{
+    Attempt, CallbackKind, Delivery, DeliveryState, Probe, ProbeKind, ResourceRef,
+};
 use crate::scheduler::{Job, Scheduler};
 use crate::store::Store;
 
@@ -181,8 +183,7 @@ impl Dispatcher {
         &self,
         owner: &str,
         target: &str,
-        kind: &'static str,
-        expect_accept: bool,
+        kind: ProbeKind,
         body: String,
         signature: String,
         after: Duration,
@@ -192,7 +193,7 @@ impl Dispatcher {
             sequence: self.inner.sequence.fetch_add(1, Ordering::Relaxed),
             owner: owner.to_string(),
             resource: ResourceRef {
-                kind: "receiver_probe",
+                kind: CallbackKind::ReceiverProbe,
                 id: Uuid::nil(),
             },
             target: target.to_string(),
@@ -201,12 +202,7 @@ impl Dispatcher {
             created_at_ms: self.inner.clock.now_ms_of(owner),
             attempts: Vec::new(),
             state: DeliveryState::Pending,
-            probe: Some(super::Probe {
-                kind,
-                expect: if expect_accept { "accept" } else { "reject" },
-                outcome: None,
-                passed: None,
-            }),
+            probe: Some(Probe::new(kind)),
         };
         let id = delivery.id;
         self.inner.store.insert_delivery(delivery);
@@ -267,9 +263,7 @@ impl Dispatcher {
                 d.attempts.push(attempt);
                 if let Some(probe) = &mut d.probe {
                     // One attempt: an answer of any kind is the verdict.
-                    let accepted = succeeded;
-                    probe.outcome = Some(if accepted { "accepted" } else { "rejected" });
-                    probe.passed = Some((probe.expect == "accept") == accepted);
+                    probe.judge(succeeded);
                     d.state = if status.is_some() {
                         DeliveryState::Delivered
                     } else {

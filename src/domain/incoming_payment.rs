@@ -44,7 +44,7 @@ pub struct IncomingPayment {
     /// the same values whatever order results are decided in.
     pub planned: PlannedTransaction,
     /// A scenario rule's verdict, which overrides the phone's behaviour.
-    pub forced: Option<crate::scenario::rules::Verdict>,
+    pub forced: Option<super::Verdict>,
     pub state: PaymentState,
 }
 
@@ -107,7 +107,7 @@ impl IncomingPayment {
     }
 }
 
-impl crate::store::Owned for IncomingPayment {
+impl crate::domain::Owned for IncomingPayment {
     fn id(&self) -> Uuid {
         self.id
     }

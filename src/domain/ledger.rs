@@ -82,7 +82,7 @@ pub struct Transaction {
     pub status: TransactionStatus,
 }
 
-impl crate::store::Owned for Transaction {
+impl crate::domain::Owned for Transaction {
     fn id(&self) -> Uuid {
         self.id
     }

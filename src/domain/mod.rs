@@ -1,6 +1,7 @@
 //! Domain types: input parsed once at the edge into values that cannot be invalid, and the
 //! state machines of resources. Nothing here knows about HTTP or the wire JSON.
 
+pub mod delivery;
 pub mod handset;
 pub mod incoming_payment;
 pub mod ledger;
@@ -15,6 +16,26 @@ pub mod reversal;
 pub mod send_money;
 pub mod sms_notification;
 pub mod webhooks;
+
+/// A resource that belongs to one OAuth application.
+pub trait Owned {
+    fn id(&self) -> uuid::Uuid;
+    fn owner(&self) -> &str;
+    /// Whether retention may evict it: pending work (a push awaiting its result, an active
+    /// payment link) is never evicted.
+    fn finished(&self) -> bool {
+        true
+    }
+}
+
+/// What a scenario rule decided for a request's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Success,
+    /// Fail with this error text, or the endpoint's default when `None`.
+    Failure(Option<String>),
+    Pending,
+}
 
 /// A validation failure, worded like the reference's messages ("Till number can't be blank").
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -103,12 +124,12 @@ pub struct Envelope {
     pub self_url: String,
 }
 
-/// Implements [`crate::store::Owned`] for resources that carry an [`Envelope`] as `meta`.
+/// Implements [`crate::domain::Owned`] for resources that carry an [`Envelope`] as `meta`.
 /// `owned_by_envelope!(T => |t| ...)` also says when retention may evict a `T` (see
-/// [`crate::store::Owned::finished`]); without it, any time.
+/// [`crate::domain::Owned::finished`]); without it, any time.
 macro_rules! owned_by_envelope {
     ($t:ty => $finished:expr) => {
-        impl crate::store::Owned for $t {
+        impl crate::domain::Owned for $t {
             fn id(&self) -> uuid::Uuid {
                 self.meta.id
             }
@@ -122,7 +143,7 @@ macro_rules! owned_by_envelope {
         }
     };
     ($($t:ty),* $(,)?) => {$(
-        impl crate::store::Owned for $t {
+        impl crate::domain::Owned for $t {
             fn id(&self) -> uuid::Uuid {
                 self.meta.id
             }
@@ -151,4 +172,22 @@ pub fn lenient_bool(
         },
         Some(_) => Err(Invalid::malformed(field)),
     }
+}
+
+/// Accepts a string or a number where the reference says string (till numbers are often sent
+/// as numbers); `null` is `None`.
+pub fn lenient_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Lenient {
+        Text(String),
+        Number(serde_json::Number),
+    }
+    Ok(
+        match <Option<Lenient> as serde::Deserialize>::deserialize(d)? {
+            Some(Lenient::Text(s)) => Some(s),
+            Some(Lenient::Number(n)) => Some(n.to_string()),
+            None => None,
+        },
+    )
 }

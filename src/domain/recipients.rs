@@ -1,8 +1,10 @@
 //! Where money can be sent: the merchant's own settlement accounts (merchant wallets and bank
 //! accounts) and external recipients (mobile wallets, bank accounts, tills, paybills).
 
+use serde::Deserialize;
+
 use super::phone::PhoneNumber;
-use super::{Envelope, Invalid, optional_text, owned_by_envelope, required_text};
+use super::{Envelope, Invalid, lenient_string, optional_text, owned_by_envelope, required_text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SettlementMethod {
@@ -177,4 +179,121 @@ owned_by_envelope!(MerchantAccount, ExternalRecipient);
 /// Blank optional strings count as absent.
 pub fn nickname(value: Option<&str>) -> Option<String> {
     optional_text(value)
+}
+
+/// Every field any recipient or merchant account may have, as the API's requests (and a
+/// scenario's world) spell them; which are required depends on the type. Unknown fields are
+/// ignored.
+#[derive(Debug, Default, Deserialize)]
+pub struct RecipientFields {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub nickname: Option<String>,
+    /// The reference's bank recipient example spells it `nick_name`.
+    pub nick_name: Option<String>,
+    pub email: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub phone_number: Option<String>,
+    pub network: Option<String>,
+    pub account_name: Option<String>,
+    pub bank_branch_ref: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub account_number: Option<String>,
+    pub settlement_method: Option<String>,
+    pub till_name: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub till_number: Option<String>,
+    pub paybill_name: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub paybill_number: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub paybill_account_number: Option<String>,
+}
+
+impl RecipientFields {
+    pub fn nickname(&self) -> Option<String> {
+        nickname(self.nickname.as_deref()).or_else(|| nickname(self.nick_name.as_deref()))
+    }
+
+    fn bank_account(
+        &self,
+        default_method: Option<SettlementMethod>,
+    ) -> Result<BankAccount, Invalid> {
+        let account_name = required_text(self.account_name.as_deref(), "Account name")?;
+        let bank_branch_ref = required_text(self.bank_branch_ref.as_deref(), "Bank branch ref")?;
+        let account_number = required_text(self.account_number.as_deref(), "Account number")?;
+        let settlement_method = match (self.settlement_method.as_deref(), default_method) {
+            (None, Some(method)) => method,
+            (value, _) => SettlementMethod::parse(value)?,
+        };
+        Ok(BankAccount {
+            account_name,
+            bank_branch_ref,
+            account_number,
+            settlement_method,
+        })
+    }
+
+    /// The details of an external recipient of type `kind` (already validated).
+    /// `default_method` applies to bank accounts that name no settlement method (send money
+    /// destinations do not).
+    pub fn recipient(
+        &self,
+        kind: &str,
+        default_method: Option<SettlementMethod>,
+    ) -> Result<RecipientDetails, Invalid> {
+        Ok(match kind {
+            "mobile_wallet" => RecipientDetails::MobileWallet {
+                first_name: optional_text(self.first_name.as_deref()),
+                last_name: optional_text(self.last_name.as_deref()),
+                email: optional_text(self.email.as_deref()),
+                wallet: Wallet::parse(self.phone_number.as_deref(), self.network.as_deref())?,
+            },
+            "bank_account" => RecipientDetails::BankAccount(self.bank_account(default_method)?),
+            "till" => RecipientDetails::Till {
+                till_name: optional_text(self.till_name.as_deref()),
+                till_number: required_text(self.till_number.as_deref(), "Till number")?,
+            },
+            "paybill" => RecipientDetails::Paybill {
+                paybill_name: optional_text(self.paybill_name.as_deref()),
+                paybill_number: required_text(self.paybill_number.as_deref(), "Paybill number")?,
+                paybill_account_number: required_text(
+                    self.paybill_account_number.as_deref(),
+                    "Paybill account number",
+                )?,
+            },
+            _ => return Err(Invalid("Invalid recipient type".into())),
+        })
+    }
+
+    /// An external recipient as the `external_recipients` endpoint requires it: names are
+    /// required for wallets and tills, as in the reference's tables.
+    pub fn external_recipient(&self, kind: &str) -> Result<RecipientDetails, Invalid> {
+        match kind {
+            "mobile_wallet" => {
+                required_text(self.first_name.as_deref(), "First name")?;
+                required_text(self.last_name.as_deref(), "Last name")?;
+            }
+            "till" => {
+                required_text(self.till_name.as_deref(), "Till name")?;
+            }
+            "paybill" => {
+                required_text(self.paybill_name.as_deref(), "Paybill name")?;
+            }
+            _ => {}
+        }
+        self.recipient(kind, None)
+    }
+
+    pub fn merchant_wallet(&self) -> Result<MerchantAccountKind, Invalid> {
+        Ok(MerchantAccountKind::Wallet {
+            first_name: required_text(self.first_name.as_deref(), "First name")?,
+            last_name: required_text(self.last_name.as_deref(), "Last name")?,
+            wallet: Wallet::parse(self.phone_number.as_deref(), self.network.as_deref())?,
+        })
+    }
+
+    pub fn merchant_bank_account(&self) -> Result<MerchantAccountKind, Invalid> {
+        Ok(MerchantAccountKind::Bank(self.bank_account(None)?))
+    }
 }

@@ -12,11 +12,11 @@ use super::extract::{ApiJson, Authenticated, BaseUrl};
 use super::resource::{created, new_envelope};
 use crate::AppState;
 use crate::domain::Invalid;
+use crate::domain::recipients::RecipientFields;
 use crate::domain::recipients::{ExternalRecipient, MerchantAccount, MerchantAccountKind};
 use crate::wire::Document;
 use crate::wire::recipients::{
-    ExternalRecipientRequest, MerchantAccountAttributes, RecipientAttributes, RecipientFields,
-    recipient_document,
+    ExternalRecipientRequest, MerchantAccountAttributes, RecipientAttributes, recipient_document,
 };
 
 const WALLETS: &str = "/api/v2/merchant_wallets";

@@ -9,8 +9,9 @@ use serde::Serialize;
 use super::error::ApiError;
 use crate::AppState;
 use crate::domain::Envelope;
+use crate::domain::Owned;
 use crate::scheduler::{Job, Settle};
-use crate::store::{Collection, Owned};
+use crate::store::Collection;
 
 /// A new resource's id, owner, creation time and absolute URL under `collection`.
 pub fn new_envelope(state: &AppState, owner: &str, base: &str, collection: &str) -> Envelope {

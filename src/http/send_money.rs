@@ -11,6 +11,7 @@ use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
 use super::resource::{accept_pending_after, new_envelope, show};
 use crate::AppState;
+use crate::domain::Verdict;
 use crate::domain::ledger::Account;
 use crate::domain::metadata::{Metadata, js_canonical, jsonb_canonical};
 use crate::domain::money::Currency;
@@ -21,7 +22,7 @@ use crate::domain::send_money::{
     Disbursement, Flavor, SendMoney, SendMoneyState, destination_amount,
 };
 use crate::domain::{Invalid, lenient_bool, optional_text};
-use crate::scenario::rules::{Decision, Endpoint, Facts, Verdict};
+use crate::scenario::rules::{Decision, Endpoint, Facts};
 use crate::scheduler::Settle;
 use crate::wire::callback_url_of;
 use crate::wire::send_money::{

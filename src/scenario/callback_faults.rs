@@ -8,6 +8,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 
 use super::model::CallbackFaultSpec;
+use crate::domain::delivery::CallbackKind;
 
 #[derive(Debug)]
 struct Entry {
@@ -16,11 +17,8 @@ struct Entry {
 }
 
 impl Entry {
-    fn applies(&self, resource_kind: &str, owner: &str) -> bool {
-        self.spec
-            .resource
-            .as_deref()
-            .is_none_or(|r| r == resource_kind)
+    fn applies(&self, resource_kind: CallbackKind, owner: &str) -> bool {
+        self.spec.resource.is_none_or(|r| r == resource_kind)
             && self.spec.client_id.as_deref().is_none_or(|c| c == owner)
     }
 
@@ -64,7 +62,7 @@ impl CallbackFaults {
     }
 
     /// The first matching fault with uses left decides; `None`: deliver normally.
-    pub fn treatment(&self, resource_kind: &str, owner: &str) -> Option<Treatment> {
+    pub fn treatment(&self, resource_kind: CallbackKind, owner: &str) -> Option<Treatment> {
         let entries = self.entries.load();
         let e = entries
             .iter()
@@ -81,7 +79,7 @@ impl CallbackFaults {
 impl CallbackFaults {
     /// How long before its resource shows the result a callback of this kind arrives, if an
     /// `early` fault applies (counted against its `times`).
-    pub fn early(&self, resource_kind: &str, owner: &str) -> Option<Duration> {
+    pub fn early(&self, resource_kind: CallbackKind, owner: &str) -> Option<Duration> {
         let entries = self.entries.load();
         entries
             .iter()

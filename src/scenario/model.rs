@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
+use crate::domain::delivery::{CallbackKind, ProbeKind};
 use crate::domain::handset::{Answer, Behaviour};
 use crate::domain::money::Amount;
 use crate::domain::phone::PhoneNumber;
@@ -87,7 +88,7 @@ pub struct RecipientSpec {
     #[serde(rename = "type")]
     pub kind: String,
     #[serde(flatten)]
-    pub fields: crate::wire::recipients::RecipientFields,
+    pub fields: crate::domain::recipients::RecipientFields,
 }
 
 /// A starting balance: the company account, or a till's.
@@ -447,7 +448,7 @@ pub struct CallbackFaultSpec {
     /// `incoming_payment`, `send_money`, `polling`, `transaction_sms_notification`,
     /// `reversals`, `payment_link`, `webhook_event`, or absent for all.
     #[serde(default)]
-    pub resource: Option<String>,
+    pub resource: Option<CallbackKind>,
     /// Only deliveries of this application; absent: every application's.
     #[serde(default)]
     pub client_id: Option<String>,
@@ -487,33 +488,4 @@ pub struct ProbeSpec {
     /// Which probes (default: all).
     #[serde(default)]
     pub kinds: Option<Vec<ProbeKind>>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProbeKind {
-    /// Validly signed, compact: accept.
-    Valid,
-    /// Validly signed over whitespace, reordered keys and `\u` escapes: accept (verify the
-    /// raw bytes, not a re-serialisation).
-    NonCanonicalJson,
-    /// No `X-KopoKopo-Signature`: reject.
-    MissingSignature,
-    /// A truncated signature: reject.
-    ShortSignature,
-    /// Signed with another key: reject.
-    WrongKey,
-    /// A validly signed copy of an event a day old, with a seen id: reject.
-    StaleReplay,
-}
-
-impl ProbeKind {
-    pub const ALL: [Self; 6] = [
-        Self::Valid,
-        Self::NonCanonicalJson,
-        Self::MissingSignature,
-        Self::ShortSignature,
-        Self::WrongKey,
-        Self::StaleReplay,
-    ];
 }

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::model::{ProbeKind, ProbeSpec};
+use super::model::ProbeSpec;
 use crate::AppState;
 use crate::callbacks::signing::sign;
 use crate::clock::{format_seconds, to_eat};
+use crate::domain::delivery::ProbeKind;
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
@@ -94,36 +95,29 @@ pub fn schedule(
     let compact = serde_json::to_string(&fresh).expect("JSON serialises");
     let good = sign(api_key, compact.as_bytes());
     for kind in &kinds {
-        let (name, accept, body, signature) = match kind {
-            ProbeKind::Valid => ("valid", true, compact.clone(), good.clone()),
+        let (body, signature) = match kind {
+            ProbeKind::Valid => (compact.clone(), good.clone()),
             ProbeKind::NonCanonicalJson => {
                 let body = non_canonical(&sample_event(state, base, now, state.ids.uuid()));
                 let signature = sign(api_key, body.as_bytes());
-                ("non_canonical_json", true, body, signature)
+                (body, signature)
             }
-            ProbeKind::MissingSignature => {
-                ("missing_signature", false, compact.clone(), String::new())
-            }
-            ProbeKind::ShortSignature => (
-                "short_signature",
-                false,
-                compact.clone(),
-                good[..32].to_string(),
-            ),
+            ProbeKind::MissingSignature => (compact.clone(), String::new()),
+            ProbeKind::ShortSignature => (compact.clone(), good[..32].to_string()),
             ProbeKind::WrongKey => {
                 let signature = sign(&format!("not-{api_key}"), compact.as_bytes());
-                ("wrong_key", false, compact.clone(), signature)
+                (compact.clone(), signature)
             }
             ProbeKind::StaleReplay => {
                 let stale = sample_event(state, base, now - DAY_MS, state.ids.uuid());
                 let body = serde_json::to_string(&stale).expect("JSON serialises");
                 let signature = sign(api_key, body.as_bytes());
-                ("stale_replay", false, body, signature)
+                (body, signature)
             }
         };
         state
             .dispatcher
-            .probe(owner, &spec.url, name, accept, body, signature, after);
+            .probe(owner, &spec.url, *kind, body, signature, after);
     }
     kinds.len()
 }

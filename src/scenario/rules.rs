@@ -12,16 +12,8 @@ use serde_json::{Map, Value};
 
 pub use super::model::RuleEndpoint as Endpoint;
 use super::model::{OutcomeSpec, RuleSpec};
+use crate::domain::Verdict;
 use crate::domain::phone::PhoneNumber;
-
-/// What a rule decided for a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    Success,
-    /// Fail with this error text, or the endpoint's default when `None`.
-    Failure(Option<String>),
-    Pending,
-}
 
 #[derive(Debug, Clone)]
 pub struct Decision {

@@ -4,19 +4,10 @@
 use dashmap::DashMap;
 use uuid::Uuid;
 
+use crate::domain::Owned;
+
 use super::page::{Page, PageRequest, page_of};
 use super::retention::{Evicted, Retention};
-
-/// A resource that belongs to one OAuth application.
-pub trait Owned {
-    fn id(&self) -> Uuid;
-    fn owner(&self) -> &str;
-    /// Whether retention may evict it: pending work (a push awaiting its result, an active
-    /// payment link) is never evicted.
-    fn finished(&self) -> bool {
-        true
-    }
-}
 
 /// Locking rule: each call takes one shard lock and releases it before returning; `update`
 /// runs its closure under that lock, so the closure must not block or await.

@@ -22,13 +22,13 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
-pub use self::collection::{Collection, Owned};
+pub use self::collection::Collection;
 pub use self::handsets::Handsets;
 pub use self::journal::{Journal, JournalEntry};
 pub use self::ledger::{Entry, Insufficient, Ledger};
 pub use self::page::{Page, PageRequest};
-pub use self::retention::{DEFAULT_RETENTION, Retention};
-use crate::callbacks::Delivery;
+pub use self::retention::Retention;
+use crate::domain::delivery::Delivery;
 use crate::domain::incoming_payment::IncomingPayment;
 use crate::domain::ledger::Transaction;
 use crate::domain::payment_link::PaymentLink;

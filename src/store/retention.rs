@@ -13,9 +13,6 @@ use std::sync::Mutex;
 
 use dashmap::DashMap;
 
-/// The documented default of `--retention`.
-pub const DEFAULT_RETENTION: usize = 100_000;
-
 /// The most items one insert looks at for eviction.
 const MAX_CHECKED: usize = 4;
 

@@ -13,7 +13,7 @@ pub mod webhooks;
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::{Number, Value};
 use uuid::Uuid;
 
@@ -100,18 +100,4 @@ pub struct ErrorBody {
     pub error_message: String,
 }
 
-/// Accepts a string or a number where the reference says string (till numbers are often sent
-/// as numbers); `null` is `None`.
-pub fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Lenient {
-        Text(String),
-        Number(serde_json::Number),
-    }
-    Ok(match Option::<Lenient>::deserialize(d)? {
-        Some(Lenient::Text(s)) => Some(s),
-        Some(Lenient::Number(n)) => Some(n.to_string()),
-        None => None,
-    })
-}
+pub use crate::domain::lenient_string;

@@ -3,11 +3,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::recipients::RecipientFields;
 use super::{Document, Links, LinksRequest, lenient_string};
 use crate::clock::{format_millis, to_eat};
 use crate::domain::metadata::Metadata;
 use crate::domain::money::Amount;
+use crate::domain::recipients::RecipientFields;
 use crate::domain::send_money::{Flavor, SendMoney, SendMoneyState};
 
 #[derive(Debug, Deserialize)]

@@ -810,3 +810,25 @@ async fn the_same_seed_and_scenario_replay_byte_for_byte() {
     assert!(runs[0].len() >= 4, "{}", runs[0].len());
     assert_eq!(runs[0], runs[1]);
 }
+
+#[tokio::test]
+async fn a_misspelt_callback_fault_resource_is_a_problem_with_its_line() {
+    let app = spawn_app().await;
+    let response = app
+        .load_scenario(
+            "name: typo\ncallback_faults:\n  - resource: incomin_payment\n    drop: true\n",
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let message = response.json::<Value>().await.expect("json")["error_message"]
+        .as_str()
+        .expect("message")
+        .to_string();
+    assert!(
+        message.starts_with(
+            "(request body):3:15: callback_faults[0].resource: unknown variant `incomin_payment`, \
+             expected one of `incoming_payment`, `send_money`"
+        ),
+        "{message}"
+    );
+}

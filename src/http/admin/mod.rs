@@ -12,8 +12,8 @@ use uuid::Uuid;
 use super::error::ApiError;
 use super::extract::{ApiJson, BaseUrl};
 use crate::AppState;
-use crate::callbacks::{Delivery, DeliveryState, ResourceRef};
 use crate::clock::{format_millis, to_eat};
+use crate::domain::delivery::{Delivery, DeliveryState, Probe, ResourceRef};
 use crate::domain::ledger::Account;
 use crate::domain::money::format_amount;
 
@@ -163,7 +163,7 @@ struct DeliveryView {
     body: String,
     /// Receiver probes only: what a correct receiver does and what the app did.
     #[serde(skip_serializing_if = "Option::is_none")]
-    probe: Option<crate::callbacks::Probe>,
+    probe: Option<Probe>,
 }
 
 #[derive(Serialize)]

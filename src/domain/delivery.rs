@@ -1,0 +1,179 @@
+//! The record of a callback delivery: what it reports on, its attempts and how it ended, and
+//! for a receiver probe, what a correct receiver does and what the app did. Plain values; the
+//! dispatcher (`callbacks`) makes the attempts and the store keeps the records.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::Owned;
+
+/// What a callback reports on. The names are the ones the delivery log and scenario
+/// `callback_faults.resource` use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallbackKind {
+    IncomingPayment,
+    SendMoney,
+    Polling,
+    TransactionSmsNotification,
+    Reversals,
+    PaymentLink,
+    WebhookEvent,
+    /// A scenario's receiver probe, not a resource's result (no callback fault applies).
+    #[serde(skip_deserializing)]
+    ReceiverProbe,
+}
+
+/// What a callback reports on: the kind and the resource's id.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResourceRef {
+    #[serde(rename = "type")]
+    pub kind: CallbackKind,
+    pub id: Uuid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    Pending,
+    Delivered,
+    Exhausted,
+    /// A scenario's callback fault dropped it: never sent.
+    Dropped,
+}
+
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub number: u32,
+    pub at_ms: i64,
+    /// The receiver's HTTP status, when it answered.
+    pub status: Option<u16>,
+    /// Why the attempt failed without a status (refused, timed out, ...).
+    pub error: Option<String>,
+    pub latency_ms: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub id: Uuid,
+    /// Creation order, for listing.
+    pub sequence: u64,
+    /// Client id of the application the callback belongs to.
+    pub owner: String,
+    pub resource: ResourceRef,
+    pub target: String,
+    /// The exact bytes sent, every attempt.
+    pub body: String,
+    pub signature: String,
+    pub created_at_ms: i64,
+    pub attempts: Vec<Attempt>,
+    pub state: DeliveryState,
+    /// Set on a scenario's receiver probe: one attempt, judged by whether the app rejected it.
+    pub probe: Option<Probe>,
+}
+
+impl Owned for Delivery {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn owner(&self) -> &str {
+        &self.owner
+    }
+    /// A delivery still being attempted is pending work.
+    fn finished(&self) -> bool {
+        !matches!(self.state, DeliveryState::Pending)
+    }
+}
+
+/// The receiver probes a scenario can send, each testing one part of the app's signature
+/// checking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeKind {
+    /// Validly signed, compact: accept.
+    Valid,
+    /// Validly signed over whitespace, reordered keys and `\u` escapes: accept (verify the
+    /// raw bytes, not a re-serialisation).
+    NonCanonicalJson,
+    /// No `X-KopoKopo-Signature`: reject.
+    MissingSignature,
+    /// A truncated signature: reject.
+    ShortSignature,
+    /// Signed with another key: reject.
+    WrongKey,
+    /// A validly signed copy of an event a day old, with a seen id: reject.
+    StaleReplay,
+}
+
+impl ProbeKind {
+    pub const ALL: [Self; 6] = [
+        Self::Valid,
+        Self::NonCanonicalJson,
+        Self::MissingSignature,
+        Self::ShortSignature,
+        Self::WrongKey,
+        Self::StaleReplay,
+    ];
+
+    /// What a correct receiver does with this probe.
+    pub fn expected(self) -> Expected {
+        match self {
+            Self::Valid | Self::NonCanonicalJson => Expected::Accept,
+            Self::MissingSignature | Self::ShortSignature | Self::WrongKey | Self::StaleReplay => {
+                Expected::Reject
+            }
+        }
+    }
+}
+
+/// What a correct receiver does: accept (2xx) or reject (non-2xx).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expected {
+    Accept,
+    Reject,
+}
+
+/// What the app did with a probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeOutcome {
+    Accepted,
+    Rejected,
+}
+
+/// A delivery that tests the receiving app's own signature checking.
+#[derive(Debug, Clone, Serialize)]
+pub struct Probe {
+    pub kind: ProbeKind,
+    pub expect: Expected,
+    /// Once tried.
+    pub outcome: Option<ProbeOutcome>,
+    /// Whether the app did what a correct receiver does.
+    pub passed: Option<bool>,
+}
+
+impl Probe {
+    pub fn new(kind: ProbeKind) -> Self {
+        Self {
+            kind,
+            expect: kind.expected(),
+            outcome: None,
+            passed: None,
+        }
+    }
+
+    /// Records the app's answer: a 2xx accepted the probe.
+    pub fn judge(&mut self, accepted: bool) {
+        let outcome = if accepted {
+            ProbeOutcome::Accepted
+        } else {
+            ProbeOutcome::Rejected
+        };
+        self.outcome = Some(outcome);
+        self.passed = Some(
+            (self.expect == Expected::Accept && outcome == ProbeOutcome::Accepted)
+                || (self.expect == Expected::Reject && outcome == ProbeOutcome::Rejected),
+        );
+    }
+}
