@@ -6,9 +6,9 @@
 use uuid::Uuid;
 
 use crate::AppState;
+use crate::domain::activity::{Activity, DEFAULT_AMOUNT};
 use crate::domain::ledger::{Account, Payer, Transaction, TransactionKind, TransactionStatus};
 use crate::domain::money::{Amount, Currency, format_amount};
-use crate::domain::phone::PhoneNumber;
 use crate::domain::recipients::{MerchantAccountKind, SettlementMethod};
 use crate::domain::webhooks::{EventType, WebhookEvent};
 use crate::domain::{Envelope, Invalid};
@@ -17,32 +17,12 @@ use crate::wire::webhooks::{
     CardFields, EventFrame, card_payload, customer_payload, settlement_payload,
 };
 
-/// What to simulate; unset fields take the documented defaults.
-#[derive(Debug, Clone)]
-pub struct Activity {
-    pub topic: EventType,
-    pub owner: String,
-    pub base_url: String,
-    pub till_number: String,
-    pub amount: Option<Amount>,
-    pub phone_number: PhoneNumber,
-    pub first_name: Option<String>,
-    pub middle_name: Option<String>,
-    pub last_name: Option<String>,
-    pub sending_till: String,
-    /// For reversals: the transaction to reverse (id or M-PESA reference); a new one otherwise.
-    pub transaction: Option<String>,
-    pub card_number: String,
-}
-
 /// What happened: the webhook event's id, and the resource it is about.
 #[derive(Debug, Clone)]
 pub struct Simulated {
     pub event_id: Uuid,
     pub resource_id: Uuid,
 }
-
-const DEFAULT_AMOUNT: u32 = 100;
 
 pub fn simulate(state: &AppState, a: &Activity) -> Result<Simulated, Invalid> {
     let amount = a.amount.map_or_else(

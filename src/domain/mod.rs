@@ -1,6 +1,7 @@
 //! Domain types: input parsed once at the edge into values that cannot be invalid, and the
 //! state machines of resources. Nothing here knows about HTTP or the wire JSON.
 
+pub mod activity;
 pub mod delivery;
 pub mod handset;
 pub mod incoming_payment;

@@ -22,6 +22,7 @@ use self::model::{Moment, ScopeSpec, SettlementMethodSpec, TransactionKindSpec};
 use crate::AppState;
 use crate::domain::Envelope;
 use crate::domain::Scope;
+use crate::domain::activity::{Activity, default_phone};
 use crate::domain::handset::Answer;
 use crate::domain::ledger::{Account, Payer, Transaction, TransactionKind, TransactionStatus};
 use crate::domain::money::Currency;
@@ -30,7 +31,6 @@ use crate::domain::recipients::{
 };
 use crate::domain::webhooks::WebhookSubscription;
 use crate::scheduler::Job;
-use crate::simulate::Activity;
 use crate::store::Application;
 
 /// A problem in a scenario file.
@@ -638,7 +638,10 @@ fn apply_one(state: &AppState, s: Scenario, base: &str, loaded: &mut Loaded) {
                     last_name: t.last_name.clone(),
                 }),
                 TransactionKindSpec::B2b => TransactionKind::B2b {
-                    sending_till: t.sending_till.clone().unwrap_or_else(|| "000001".into()),
+                    sending_till: t
+                        .sending_till
+                        .clone()
+                        .unwrap_or_else(|| crate::domain::activity::DEFAULT_SENDING_TILL.into()),
                 },
             },
             status: TransactionStatus::Received,
@@ -682,32 +685,21 @@ fn apply_one(state: &AppState, s: Scenario, base: &str, loaded: &mut Loaded) {
     }
 }
 
-fn default_phone() -> crate::domain::phone::PhoneNumber {
-    crate::domain::phone::PhoneNumber::parse(Some("+254712345678")).expect("a valid number")
-}
-
 fn schedule_moment(state: &AppState, m: &Moment, owner: &str, base: &str) {
     let action = if let Some(e) = &m.event {
-        Action::Event(Box::new(Activity {
-            topic: e.topic.0,
-            owner: owner.to_string(),
-            base_url: base.to_string(),
-            till_number: e.till_number.clone().unwrap_or_else(|| "000000".into()),
-            amount: e.amount.map(|m| m.0),
-            phone_number: e
-                .phone_number
-                .as_ref()
-                .map_or_else(default_phone, |p| p.0.clone()),
-            first_name: e.first_name.clone().or_else(|| Some("Jane".into())),
-            middle_name: e.middle_name.clone(),
-            last_name: e.last_name.clone().or_else(|| Some("Doe".into())),
-            sending_till: e.sending_till.clone().unwrap_or_else(|| "000001".into()),
-            transaction: e.transaction.clone(),
-            card_number: e
-                .card_number
-                .clone()
-                .unwrap_or_else(|| "450875XXXXXX1019".into()),
-        }))
+        let mut a = Activity::new(e.topic.0, owner.to_string(), base.to_string());
+        a.amount = e.amount.map(|m| m.0);
+        if let Some(phone) = &e.phone_number {
+            a.phone_number = phone.0.clone();
+        }
+        a.till_number = e.till_number.clone().unwrap_or(a.till_number);
+        a.first_name = e.first_name.clone().or(a.first_name);
+        a.middle_name = e.middle_name.clone();
+        a.last_name = e.last_name.clone().or(a.last_name);
+        a.sending_till = e.sending_till.clone().unwrap_or(a.sending_till);
+        a.transaction = e.transaction.clone();
+        a.card_number = e.card_number.clone().unwrap_or(a.card_number);
+        Action::Event(Box::new(a))
     } else if let Some(a) = &m.answer {
         Action::Answer {
             owner: owner.to_string(),

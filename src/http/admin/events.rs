@@ -9,13 +9,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::AppState;
+use crate::domain::activity::Activity;
 use crate::domain::money::Amount;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::webhooks::EventType;
 use crate::domain::{Invalid, optional_text};
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, BaseUrl};
-use crate::simulate::{Activity, simulate};
+use crate::simulate::simulate;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/_sandbox/events", post(trigger))
@@ -47,24 +48,21 @@ impl TriggerRequest {
             None | Some(Value::Null) => None,
             Some(v) => Some(Amount::parse(Some(v), "Amount")?),
         };
-        let phone = self.phone_number.as_deref().unwrap_or("+254712345678");
-        Ok(Activity {
-            topic,
-            owner: self.client_id.unwrap_or_else(|| default_owner.to_string()),
-            base_url,
-            till_number: optional_text(self.till_number.as_deref())
-                .unwrap_or_else(|| "000000".into()),
-            amount,
-            phone_number: PhoneNumber::parse(Some(phone))?,
-            first_name: optional_text(self.first_name.as_deref()).or_else(|| Some("Jane".into())),
-            middle_name: optional_text(self.middle_name.as_deref()),
-            last_name: optional_text(self.last_name.as_deref()).or_else(|| Some("Doe".into())),
-            sending_till: optional_text(self.sending_till.as_deref())
-                .unwrap_or_else(|| "000001".into()),
-            transaction: optional_text(self.transaction.as_deref()),
-            card_number: optional_text(self.card_number.as_deref())
-                .unwrap_or_else(|| "450875XXXXXX1019".into()),
-        })
+        let owner = self.client_id.unwrap_or_else(|| default_owner.to_string());
+        let mut a = Activity::new(topic, owner, base_url);
+        a.amount = amount;
+        if let Some(phone) = self.phone_number.as_deref() {
+            a.phone_number = PhoneNumber::parse(Some(phone))?;
+        }
+        let text = |v: Option<String>| optional_text(v.as_deref());
+        a.till_number = text(self.till_number).unwrap_or(a.till_number);
+        a.first_name = text(self.first_name).or(a.first_name);
+        a.middle_name = text(self.middle_name);
+        a.last_name = text(self.last_name).or(a.last_name);
+        a.sending_till = text(self.sending_till).unwrap_or(a.sending_till);
+        a.transaction = text(self.transaction);
+        a.card_number = text(self.card_number).unwrap_or(a.card_number);
+        Ok(a)
     }
 }
 
