@@ -20,14 +20,16 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod http;
-pub mod lifecycle;
 pub mod scenario;
 pub mod scheduler;
+pub mod script;
 pub mod server;
-pub mod simulate;
+pub mod service;
 pub mod store;
 pub mod telemetry;
 pub mod wire;
+
+pub use service::{AppState, Settings};
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -36,49 +38,12 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use tokio::net::TcpListener;
-use url::Url;
 
 use crate::callbacks::{Dispatcher, RetryPolicy};
 use crate::clock::{Clock, IdGen};
 use crate::config::ServeArgs;
 use crate::scheduler::Scheduler;
 use crate::store::{Application, Store};
-
-/// Settings the handlers read, fixed at start-up.
-#[derive(Debug)]
-pub struct Settings {
-    /// The application configured on the command line.
-    pub client_id: String,
-    /// The key auto-provisioned applications sign with (`--auto-tenants`).
-    pub api_key: String,
-    pub auto_tenants: bool,
-    /// How long an auto-provisioned tenant may go unused, and how many there may be.
-    pub tenant_ttl: Duration,
-    pub max_tenants: usize,
-    pub admin_token: Option<String>,
-    /// False until start-up work is done: health answers 503 meanwhile.
-    pub ready: std::sync::atomic::AtomicBool,
-    pub public_url: Option<Url>,
-    pub local_addr: SocketAddr,
-    pub token_ttl: Duration,
-    pub callback_delay: Duration,
-    pub stk_timeout: Duration,
-    pub max_body_bytes: usize,
-    /// How long a request's body may take to arrive.
-    pub body_timeout: Duration,
-}
-
-/// The application state: cheap to clone, every part `Arc`-backed.
-#[derive(Clone)]
-pub struct AppState {
-    pub settings: Arc<Settings>,
-    pub store: Store,
-    pub clock: Clock,
-    pub ids: IdGen,
-    pub scheduler: Scheduler,
-    pub dispatcher: Dispatcher,
-    pub scenarios: Arc<scenario::Scenarios>,
-}
 
 pub struct Sandbox {
     listener: TcpListener,
@@ -106,7 +71,7 @@ impl Sandbox {
             api_key: args.api_key.clone(),
         });
         let scheduler = Scheduler::new(clock.clone());
-        let scenarios: Arc<scenario::Scenarios> = Arc::default();
+        let scenarios: Arc<script::Script> = Arc::default();
         let dispatcher = Dispatcher::new(
             store.clone(),
             scheduler.clone(),
@@ -201,7 +166,7 @@ impl Sandbox {
         let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
         let exec_state = state.clone();
         let worker = tokio::spawn(state.scheduler.clone().run(
-            move |job| lifecycle::execute(&exec_state, job),
+            move |job| service::jobs::execute(&exec_state, job),
             async move {
                 let _ = worker_stopped.await;
             },

@@ -47,7 +47,7 @@ struct Inner {
     ids: IdGen,
     policy: RetryPolicy,
     sequence: AtomicU64,
-    scenarios: Arc<crate::scenario::Scenarios>,
+    scenarios: Arc<crate::script::Script>,
 }
 
 impl Dispatcher {
@@ -57,7 +57,7 @@ impl Dispatcher {
         clock: Clock,
         ids: IdGen,
         policy: RetryPolicy,
-        scenarios: Arc<crate::scenario::Scenarios>,
+        scenarios: Arc<crate::script::Script>,
     ) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             .user_agent(USER_AGENT)
@@ -103,7 +103,7 @@ impl Dispatcher {
             .unwrap_or_default();
         let conflicting = treatment
             .conflicting
-            .then(|| crate::scenario::callback_faults::conflicting_body(&body))
+            .then(|| crate::script::callback_faults::conflicting_body(&body))
             .flatten();
         let id = self.record(owner, api_key, &resource, target, body.clone(), &treatment);
         for _ in 0..treatment.duplicates {
@@ -123,7 +123,7 @@ impl Dispatcher {
         resource: &ResourceRef,
         target: &str,
         body: String,
-        treatment: &crate::scenario::callback_faults::Treatment,
+        treatment: &crate::script::callback_faults::Treatment,
     ) -> Uuid {
         let resource = resource.clone();
         let delivery = Delivery {

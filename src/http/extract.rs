@@ -10,7 +10,7 @@ use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
 use super::error::{ApiError, OAuthError};
-use crate::AppState;
+use crate::service::AppState;
 use crate::store::TokenRecord;
 
 /// The media type of a request without parameters, lower-cased; `None` when absent.

@@ -8,12 +8,12 @@ use axum::routing::{get, post};
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
 use super::resource::{accept_pending_after, show};
-use crate::AppState;
 use crate::domain::incoming_payment::{
     IncomingPayment, NewIncomingPayment, PaymentState, PlannedTransaction,
 };
-use crate::scenario::rules::{Endpoint, Facts};
 use crate::scheduler::Settle;
+use crate::script::rules::{Endpoint, Facts};
+use crate::service::AppState;
 use crate::wire::incoming_payments::{IncomingPaymentDocument, IncomingPaymentRequest};
 
 const COLLECTION: &str = "/api/v2/incoming_payments";

@@ -10,7 +10,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use super::extract::{BearerToken, check_token};
-use crate::AppState;
+use crate::service::AppState;
 use crate::store::JournalEntry;
 
 /// Bodies are kept up to this many bytes.
@@ -60,7 +60,7 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
         latency_ms: started.elapsed().as_millis() as u64,
     });
     if dropped {
-        return Response::from_parts(parts, crate::scenario::faults::dropped_body());
+        return Response::from_parts(parts, crate::http::faults::dropped_body());
     }
     Response::from_parts(parts, Body::from(response_bytes))
 }

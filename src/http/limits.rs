@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 
 use super::error::{ApiError, OAuthError};
-use crate::AppState;
+use crate::service::AppState;
 
 /// The longest request URI (path and query) answered.
 pub const MAX_URI_BYTES: usize = 8 * 1024;

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod error;
 pub(crate) mod extract;
+pub mod faults;
 mod incoming_payments;
 mod journal;
 mod limits;
@@ -28,7 +29,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use self::error::{ApiError, InternalDetail};
-use crate::AppState;
+use crate::service::AppState;
 
 pub const VERSION_HEADER: &str = "x-k2-sandbox-version";
 
@@ -50,10 +51,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(json_errors))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            crate::scenario::faults::apply,
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), faults::apply))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             journal::record,

@@ -8,8 +8,8 @@ use axum::{Json, Router};
 
 use super::error::OAuthError;
 use super::extract::{BearerToken, OAuthParams, check_token};
-use crate::AppState;
 use crate::clock::{format_seconds, to_eat};
+use crate::service::AppState;
 use crate::store::{Application, TokenRecord};
 use crate::wire::oauth::{
     ApplicationRef, Introspection, IntrospectionDetails, TokenInfo, TokenResponse,

@@ -13,15 +13,15 @@ use serde_json::json;
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
 use super::resource::{created, new_envelope, show};
-use crate::AppState;
 use crate::clock::{format_seconds, to_eat};
 use crate::domain::metadata::Metadata;
 use crate::domain::money::{Amount, Currency};
 use crate::domain::payment_link::{LIFETIME_MS, LinkState, PaymentLink};
 use crate::domain::phone::PhoneNumber;
 use crate::domain::{optional_text, required_text};
-use crate::lifecycle::{finish_payment_link, pay_payment_link};
 use crate::scheduler::{Job, Settle};
+use crate::service::AppState;
+use crate::service::lifecycle::{finish_payment_link, pay_payment_link};
 use crate::wire::payment_links::{PaymentLinkAttributes, PaymentLinkRequest};
 use crate::wire::{Document, callback_url_of};
 

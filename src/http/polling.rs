@@ -8,10 +8,10 @@ use axum::routing::{get, post};
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
 use super::resource::{accept_pending, new_envelope, show};
-use crate::AppState;
 use crate::domain::polling::{Polling, PollingState, instant};
 use crate::domain::{Invalid, Scope};
 use crate::scheduler::Settle;
+use crate::service::AppState;
 use crate::wire::polling::{PollingAttributes, PollingRequest};
 use crate::wire::{Document, callback_url_of};
 

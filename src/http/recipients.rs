@@ -10,10 +10,10 @@ use axum::{Json, Router};
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
 use super::resource::{created, new_envelope};
-use crate::AppState;
 use crate::domain::Invalid;
 use crate::domain::recipients::RecipientFields;
 use crate::domain::recipients::{ExternalRecipient, MerchantAccount, MerchantAccountKind};
+use crate::service::AppState;
 use crate::wire::Document;
 use crate::wire::recipients::{
     ExternalRecipientRequest, MerchantAccountAttributes, RecipientAttributes, recipient_document,

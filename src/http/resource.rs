@@ -7,10 +7,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::error::ApiError;
-use crate::AppState;
 use crate::domain::Envelope;
 use crate::domain::Owned;
 use crate::scheduler::{Job, Settle};
+use crate::service::AppState;
 use crate::store::Collection;
 
 /// A new resource's id, owner, creation time and absolute URL under `collection`.

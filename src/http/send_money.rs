@@ -10,7 +10,6 @@ use serde_json::{Map, Value, json};
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
 use super::resource::{accept_pending_after, new_envelope, show};
-use crate::AppState;
 use crate::domain::Verdict;
 use crate::domain::ledger::Account;
 use crate::domain::metadata::{Metadata, js_canonical, jsonb_canonical};
@@ -22,8 +21,9 @@ use crate::domain::send_money::{
     Disbursement, Flavor, SendMoney, SendMoneyState, destination_amount,
 };
 use crate::domain::{Invalid, lenient_bool, optional_text};
-use crate::scenario::rules::{Decision, Endpoint, Facts};
 use crate::scheduler::Settle;
+use crate::script::rules::{Decision, Endpoint, Facts};
+use crate::service::AppState;
 use crate::wire::callback_url_of;
 use crate::wire::send_money::{
     DestinationRequest, PaymentRequest, SendMoneyRequest, SendMoneyView, SettlementTransferRequest,

@@ -8,8 +8,8 @@ use axum::{Json, Router};
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
 use super::resource::{created, new_envelope, show};
-use crate::AppState;
 use crate::domain::webhooks::WebhookSubscription;
+use crate::service::AppState;
 use crate::wire::Document;
 use crate::wire::webhooks::{NewSubscription, SubscriptionAttributes, SubscriptionRequest};
 

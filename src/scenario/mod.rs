@@ -4,26 +4,17 @@
 //! Loading is all or nothing: a file is parsed and checked completely before anything is
 //! applied, and a problem names the file, line, column and field. Loading never panics.
 
-pub mod callback_faults;
-pub mod faults;
 mod locate;
 mod model;
 mod probes;
-pub mod rules;
 
 use std::fmt;
 
-use dashmap::DashMap;
-use uuid::Uuid;
-
-pub use self::faults::Faults;
 pub use self::model::Scenario;
 use self::model::{Moment, ScopeSpec, SettlementMethodSpec, TransactionKindSpec};
-use crate::AppState;
 use crate::domain::Envelope;
 use crate::domain::Scope;
 use crate::domain::activity::{Activity, default_phone};
-use crate::domain::handset::Answer;
 use crate::domain::ledger::{Account, Payer, Transaction, TransactionKind, TransactionStatus};
 use crate::domain::money::Currency;
 use crate::domain::recipients::{
@@ -31,6 +22,8 @@ use crate::domain::recipients::{
 };
 use crate::domain::webhooks::WebhookSubscription;
 use crate::scheduler::Job;
+use crate::script::Action;
+use crate::service::AppState;
 use crate::store::Application;
 
 /// A problem in a scenario file.
@@ -325,7 +318,7 @@ fn check(s: &Scenario) -> Vec<(String, String)> {
                 "a probability is between 0.0 and 1.0".into(),
             );
         }
-        if faults::Rule::endpoint(&fault.endpoint).is_none() {
+        if crate::script::faults::endpoint(&fault.endpoint).is_none() {
             problem(
                 field("endpoint"),
                 format!("{:?} is not `METHOD /path` or `/path`", fault.endpoint),
@@ -347,71 +340,6 @@ fn check(s: &Scenario) -> Vec<(String, String)> {
         }
     }
     problems
-}
-
-/// A timeline moment waiting for its time.
-#[derive(Debug, Clone)]
-pub enum Action {
-    Event(Box<Activity>),
-    /// The phone answers its latest prompt of this application.
-    Answer {
-        owner: String,
-        phone: crate::domain::phone::PhoneNumber,
-        answer: Answer,
-    },
-    PayLink {
-        owner: String,
-        till_number: String,
-        phone: crate::domain::phone::PhoneNumber,
-    },
-    /// The clock jumps: one application's (`Some`) or everyone's.
-    Jump {
-        client_id: Option<String>,
-        by: std::time::Duration,
-    },
-}
-
-/// Scenario state the sandbox keeps: active faults and pending timeline moments.
-#[derive(Default)]
-pub struct Scenarios {
-    pub faults: Faults,
-    pub rules: rules::Rules,
-    pub callback_faults: callback_faults::CallbackFaults,
-    moments: DashMap<Uuid, Action>,
-    /// Resources whose result is not shown yet (an `early` callback fault): the document GET
-    /// answers until the owner's clock reaches the instant.
-    hidden: DashMap<Uuid, (String, i64, serde_json::Value)>,
-}
-
-impl Scenarios {
-    pub fn take_moment(&self, id: Uuid) -> Option<Action> {
-        self.moments.remove(&id).map(|(_, a)| a)
-    }
-
-    /// Keeps showing `before` for resource `id` until `until_ms` on `owner`'s clock.
-    pub fn hide(&self, id: Uuid, owner: &str, until_ms: i64, before: serde_json::Value) {
-        self.hidden
-            .insert(id, (owner.to_string(), until_ms, before));
-    }
-
-    /// The document GET must still show for `id`, while its result is hidden.
-    pub fn shown_instead(
-        &self,
-        clock: &crate::clock::Clock,
-        id: Uuid,
-    ) -> Option<serde_json::Value> {
-        let entry = self.hidden.get(&id)?;
-        let (owner, until_ms, before) = entry.value();
-        (clock.now_ms_of(owner) < *until_ms).then(|| before.clone())
-    }
-
-    pub fn clear(&self) {
-        self.hidden.clear();
-        self.faults.clear();
-        self.rules.clear();
-        self.callback_faults.clear();
-        self.moments.clear();
-    }
 }
 
 /// What a load did, for the caller.
@@ -721,55 +649,8 @@ fn schedule_moment(state: &AppState, m: &Moment, owner: &str, base: &str) {
         return;
     };
     let id = state.ids.uuid();
-    state.scenarios.moments.insert(id, action);
+    state.scenarios.add_moment(id, action);
     state.scheduler.schedule(Job::Moment(id), owner, m.at.0);
-}
-
-/// Runs a timeline moment that fell due.
-pub fn run_moment(state: &AppState, id: Uuid) {
-    match state.scenarios.take_moment(id) {
-        Some(Action::Event(activity)) => {
-            if let Err(e) = crate::simulate::simulate(state, &activity) {
-                tracing::warn!(error = %e, "a scenario event could not happen");
-            }
-        }
-        Some(Action::Answer {
-            owner,
-            phone,
-            answer,
-        }) => match crate::lifecycle::pending_prompts(state, Some(&phone), Some(&owner)).last() {
-            Some(p) => {
-                crate::lifecycle::answer_prompt(state, p.id, answer);
-            }
-            None => tracing::warn!(%phone, "a scenario answer found no pending STK prompt"),
-        },
-        Some(Action::PayLink {
-            owner,
-            till_number,
-            phone,
-        }) => {
-            let mut active = state.store.payment_links.filter(&owner, |l| {
-                l.till_number == till_number
-                    && matches!(l.state, crate::domain::payment_link::LinkState::Active)
-            });
-            active.sort_by_key(|l| l.meta.sequence);
-            match active.last() {
-                Some(link) => {
-                    crate::lifecycle::pay_payment_link(state, link, phone);
-                }
-                None => {
-                    tracing::warn!(%till_number, "a scenario found no active payment link to pay")
-                }
-            }
-        }
-        Some(Action::Jump { client_id, by }) => {
-            let by_ms = crate::clock::millis(by);
-            state.clock.advance_for(client_id.as_deref(), by_ms);
-            state.scheduler.clock_moved();
-            tracing::info!(by_ms, ?client_id, "a scenario jumped the clock");
-        }
-        None => {}
-    }
 }
 
 /// The bytes of a scenario file, reading no more than one byte past [`MAX_FILE_BYTES`] (so

@@ -2,15 +2,12 @@
 //! wrong is parsed by a newtype here, so the YAML parser reports the file's line and column
 //! and `serde_path_to_error` the field, for every problem.
 
-use std::time::Duration;
+use serde::Deserialize;
 
-use serde::{Deserialize, Deserializer};
-
-use crate::domain::delivery::{CallbackKind, ProbeKind};
-use crate::domain::handset::{Answer, Behaviour};
-use crate::domain::money::Amount;
-use crate::domain::phone::PhoneNumber;
-use crate::domain::webhooks::EventType;
+use crate::domain::delivery::ProbeKind;
+use crate::script::spec::{
+    CallbackFaultSpec, Fault, HandsetAnswer, HandsetBehaviour, Money, Phone, RuleSpec, Span, Topic,
+};
 
 /// One scenario document. A file may hold several, separated by `---`.
 #[derive(Debug, Deserialize)]
@@ -200,36 +197,6 @@ pub struct HandsetSpec {
     pub client_id: Option<String>,
 }
 
-/// An API fault: requests that match answer an error, are slowed down, or are dropped.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Fault {
-    /// `METHOD /path` or `/path`; the path matches as a prefix (`POST /api/v2/send_money`).
-    pub endpoint: String,
-    /// Only requests bearing a token of this application (parallel CI jobs sharing one
-    /// sandbox keep their faults to themselves); absent: every request.
-    #[serde(default)]
-    pub client_id: Option<String>,
-    /// Answer this status (429, 500, 502, 503 or 504) instead of serving the request.
-    #[serde(default)]
-    pub status: Option<u16>,
-    /// With 429 or 503: the `Retry-After` header, in seconds.
-    #[serde(default)]
-    pub retry_after: Option<u32>,
-    /// Delay the answer by this long (real time).
-    #[serde(default)]
-    pub latency: Option<Span>,
-    /// Close the connection without an answer.
-    #[serde(default)]
-    pub drop: bool,
-    /// Only the first N matching requests; then requests pass.
-    #[serde(default)]
-    pub times: Option<u64>,
-    /// Only this share of matching requests (0.0 to 1.0), decided by the seeded generator.
-    #[serde(default)]
-    pub probability: Option<f64>,
-}
-
 /// Something that happens at a time after the scenario is loaded, on its application's clock.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -289,189 +256,6 @@ pub struct EventSpec {
 pub struct AnswerSpec {
     pub phone_number: Phone,
     pub answer: HandsetAnswer,
-}
-
-// --- validating newtypes: a bad value is an error at its line ----------------------------
-
-fn parsed<'de, D, T, E: std::fmt::Display>(
-    d: D,
-    parse: impl FnOnce(&str) -> Result<T, E>,
-) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-{
-    let text = String::deserialize(d)?;
-    parse(&text).map_err(serde::de::Error::custom)
-}
-
-/// A duration such as `500ms`, `90s`, `3h`, `7d`.
-#[derive(Debug, Clone, Copy)]
-pub struct Span(pub Duration);
-
-impl<'de> Deserialize<'de> for Span {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        parsed(d, |s| crate::clock::parse_span(s).map(Span))
-    }
-}
-
-/// An amount, as a number or a numeric string.
-#[derive(Debug, Clone, Copy)]
-pub struct Money(pub Amount);
-
-impl<'de> Deserialize<'de> for Money {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let value = serde_json::Value::deserialize(d)?;
-        let value = match value {
-            // Balances may be zero.
-            serde_json::Value::Number(n) if n.as_f64() == Some(0.0) => {
-                return Ok(Money(Amount::zero()));
-            }
-            serde_json::Value::String(s) if s.trim().parse::<f64>() == Ok(0.0) => {
-                return Ok(Money(Amount::zero()));
-            }
-            other => other,
-        };
-        Amount::parse(Some(&value), "amount")
-            .map(Money)
-            .map_err(serde::de::Error::custom)
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Phone(pub PhoneNumber);
-
-impl<'de> Deserialize<'de> for Phone {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        parsed(d, |s| PhoneNumber::parse(Some(s)).map(Phone))
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct Topic(pub EventType);
-
-impl<'de> Deserialize<'de> for Topic {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        parsed(d, |s| EventType::parse(Some(s)).map(Topic))
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct HandsetBehaviour(pub Behaviour);
-
-impl<'de> Deserialize<'de> for HandsetBehaviour {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        parsed(d, |s| Behaviour::parse(s).map(HandsetBehaviour))
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct HandsetAnswer(pub Answer);
-
-impl<'de> Deserialize<'de> for HandsetAnswer {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        parsed(d, |s| Answer::parse(s).map(HandsetAnswer))
-    }
-}
-
-/// A rule: requests to an endpoint that match get this outcome instead of the default.
-/// First match wins; with `times`, a rule applies to that many requests, then falls through.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RuleSpec {
-    pub endpoint: RuleEndpoint,
-    #[serde(default, rename = "match")]
-    pub matching: MatchSpec,
-    pub outcome: OutcomeSpec,
-    /// The failure's error text (default: the reference's text for the endpoint).
-    #[serde(default)]
-    pub error: Option<String>,
-    /// Decide the result this long after the request instead of `--callback-delay-ms`.
-    #[serde(default)]
-    pub delay: Option<Span>,
-    #[serde(default)]
-    pub times: Option<u64>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RuleEndpoint {
-    /// `POST /api/v{1,2}/incoming_payments`
-    StkPush,
-    /// `POST /api/v2/send_money`, `/api/v1/payments`, `/api/v1/settlement_transfers`
-    SendMoney,
-    /// `POST /api/v2/reversals`
-    Reversal,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OutcomeSpec {
-    Success,
-    Failure,
-    /// Stays pending: only the control plane (an STK answer) or nothing resolves it.
-    Pending,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MatchSpec {
-    #[serde(default)]
-    pub client_id: Option<String>,
-    #[serde(default)]
-    pub phone_number: Option<Phone>,
-    #[serde(default)]
-    pub till_number: Option<String>,
-    #[serde(default)]
-    pub amount: Option<AmountRange>,
-    #[serde(default)]
-    pub destination_type: Option<String>,
-    #[serde(default)]
-    pub destination_reference: Option<String>,
-    /// Every key given must be in the request's metadata with this value.
-    #[serde(default)]
-    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AmountRange {
-    #[serde(default)]
-    pub min: Option<Money>,
-    #[serde(default)]
-    pub max: Option<Money>,
-}
-
-/// A callback fault: what happens to the deliveries of matching results and webhooks.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CallbackFaultSpec {
-    /// `incoming_payment`, `send_money`, `polling`, `transaction_sms_notification`,
-    /// `reversals`, `payment_link`, `webhook_event`, or absent for all.
-    #[serde(default)]
-    pub resource: Option<CallbackKind>,
-    /// Only deliveries of this application; absent: every application's.
-    #[serde(default)]
-    pub client_id: Option<String>,
-    /// Send the first attempt this long later (on the sandbox clock): later callbacks can
-    /// overtake it, so callbacks arrive out of order.
-    #[serde(default)]
-    pub delay: Option<Span>,
-    /// Never send it: the delivery is recorded as `dropped`; only polling (GET) recovers.
-    #[serde(default)]
-    pub drop: bool,
-    /// Send this many extra copies, byte for byte, validly signed.
-    #[serde(default)]
-    pub duplicate: u32,
-    /// Also send a validly signed copy whose status says the opposite (Success/Processed
-    /// becomes Failed, Failed becomes Success).
-    #[serde(default)]
-    pub conflicting: bool,
-    /// The callback arrives this long before the resource shows its result: GET keeps
-    /// answering the pending document meanwhile. An `early` fault does only that.
-    #[serde(default)]
-    pub early: Option<Span>,
-    #[serde(default)]
-    pub times: Option<u64>,
 }
 
 /// Deliveries that test the receiving app's own signature checking.

@@ -7,10 +7,10 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::model::ProbeSpec;
-use crate::AppState;
 use crate::callbacks::signing::sign;
 use crate::clock::{format_seconds, to_eat};
 use crate::domain::delivery::ProbeKind;
+use crate::service::AppState;
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 

@@ -8,7 +8,6 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::AppState;
 use crate::domain::activity::Activity;
 use crate::domain::money::Amount;
 use crate::domain::phone::PhoneNumber;
@@ -16,7 +15,8 @@ use crate::domain::webhooks::EventType;
 use crate::domain::{Invalid, optional_text};
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, BaseUrl};
-use crate::simulate::simulate;
+use crate::service::AppState;
+use crate::service::simulate::simulate;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/_sandbox/events", post(trigger))

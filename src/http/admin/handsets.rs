@@ -8,13 +8,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::AppState;
 use crate::clock::{format_millis, to_eat};
 use crate::domain::handset::{Answer, Behaviour, MAGIC_NUMBERS};
 use crate::domain::phone::PhoneNumber;
 use crate::http::error::ApiError;
 use crate::http::extract::ApiJson;
-use crate::lifecycle::{answer_prompt, pay_payment_link};
+use crate::service::AppState;
+use crate::service::lifecycle::{answer_prompt, pay_payment_link};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -79,24 +79,27 @@ async fn prompts(
         .as_deref()
         .map(|p| PhoneNumber::parse(Some(p)))
         .transpose()?;
-    let prompts: Vec<PromptView> =
-        crate::lifecycle::pending_prompts(&state, phone.as_ref(), filter.client_id.as_deref())
-            .into_iter()
-            .map(|p| PromptView {
-                id: p.id,
-                behaviour: state
-                    .store
-                    .handsets
-                    .behaviour(&p.owner, &p.request.subscriber.phone_number)
-                    .as_str(),
-                client_id: p.owner,
-                phone_number: p.request.subscriber.phone_number.to_string(),
-                amount: p.request.amount.to_string(),
-                currency: p.request.currency.code(),
-                till_number: p.request.till_number,
-                initiated_at: format_millis(to_eat(p.initiated_at_ms)),
-            })
-            .collect();
+    let prompts: Vec<PromptView> = crate::service::lifecycle::pending_prompts(
+        &state,
+        phone.as_ref(),
+        filter.client_id.as_deref(),
+    )
+    .into_iter()
+    .map(|p| PromptView {
+        id: p.id,
+        behaviour: state
+            .store
+            .handsets
+            .behaviour(&p.owner, &p.request.subscriber.phone_number)
+            .as_str(),
+        client_id: p.owner,
+        phone_number: p.request.subscriber.phone_number.to_string(),
+        amount: p.request.amount.to_string(),
+        currency: p.request.currency.code(),
+        till_number: p.request.till_number,
+        initiated_at: format_millis(to_eat(p.initiated_at_ms)),
+    })
+    .collect();
     Ok(Json(json!({ "prompts": prompts })))
 }
 
@@ -123,10 +126,14 @@ async fn answer(
                     "{target} is neither an incoming payment id nor a phone number"
                 ))
             })?;
-            crate::lifecycle::pending_prompts(&state, Some(&phone), scope.client_id.as_deref())
-                .last()
-                .map(|p| p.id)
-                .ok_or_else(|| ApiError::NotFound(format!("No pending STK prompt on {phone}")))?
+            crate::service::lifecycle::pending_prompts(
+                &state,
+                Some(&phone),
+                scope.client_id.as_deref(),
+            )
+            .last()
+            .map(|p| p.id)
+            .ok_or_else(|| ApiError::NotFound(format!("No pending STK prompt on {phone}")))?
         }
     };
     let exists = state.store.incoming_payments.update(id, |_| ()).is_some();

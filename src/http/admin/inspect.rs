@@ -9,10 +9,10 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::page;
-use crate::AppState;
 use crate::clock::{format_millis, to_eat};
 use crate::domain::money::format_amount;
 use crate::http::error::ApiError;
+use crate::service::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

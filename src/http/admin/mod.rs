@@ -11,11 +11,11 @@ use uuid::Uuid;
 
 use super::error::ApiError;
 use super::extract::{ApiJson, BaseUrl};
-use crate::AppState;
 use crate::clock::{format_millis, to_eat};
 use crate::domain::delivery::{Delivery, DeliveryState, Probe, ResourceRef};
 use crate::domain::ledger::Account;
 use crate::domain::money::format_amount;
+use crate::service::AppState;
 
 /// How long an advance waits for the work it made due.
 const SETTLE_LIMIT: Duration = Duration::from_secs(60);

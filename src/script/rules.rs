@@ -10,8 +10,8 @@ use arc_swap::ArcSwap;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
-pub use super::model::RuleEndpoint as Endpoint;
-use super::model::{OutcomeSpec, RuleSpec};
+pub use super::spec::RuleEndpoint as Endpoint;
+use super::spec::{OutcomeSpec, RuleSpec};
 use crate::domain::Verdict;
 use crate::domain::phone::PhoneNumber;
 

@@ -6,7 +6,6 @@
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::AppState;
 use crate::domain::delivery::{CallbackKind, ResourceRef};
 use crate::domain::handset::{Answer, Behaviour};
 use crate::domain::incoming_payment::Outcome;
@@ -19,35 +18,9 @@ use crate::domain::sms_notification::{SentSms, SmsState};
 use crate::domain::webhooks::{EventType, WebhookEvent};
 use crate::domain::{Envelope, Verdict, incoming_payment::PaymentState};
 use crate::scheduler::{Job, Settle};
+use crate::service::AppState;
 use crate::wire::Document;
 use crate::wire::webhooks::{EventFrame, daraja_payload, transaction_payload};
-
-/// A delivery attempt, run off the worker loop.
-pub type Attempt = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
-
-/// Runs one due job: settling is done here and now (in due order, so seeded runs draw the
-/// same ids); a delivery attempt is returned to be spawned.
-pub fn execute(state: &AppState, job: Job) -> Option<Attempt> {
-    match job {
-        Job::Deliver(id) => {
-            let dispatcher = state.dispatcher.clone();
-            return Some(Box::pin(async move { dispatcher.attempt(id).await }));
-        }
-        Job::Moment(id) => crate::scenario::run_moment(state, id),
-        Job::Settle(kind, id) => match kind {
-            Settle::IncomingPayment => prompt_due(state, id),
-            Settle::IncomingPaymentExpiry => {
-                answer_prompt(state, id, Answer::Timeout);
-            }
-            Settle::SendMoney => settle_send_money(state, id),
-            Settle::Polling => settle_polling(state, id),
-            Settle::SmsNotification => settle_sms_notification(state, id),
-            Settle::Reversal => settle_reversal(state, id),
-            Settle::PaymentLinkExpiry => expire_payment_link(state, id),
-        },
-    }
-    None
-}
 
 /// The scheme, host and port of an absolute resource URL: where webhook `_links` point.
 pub fn base_of(self_url: &str) -> &str {
@@ -133,7 +106,7 @@ pub fn pending_prompts(
 
 /// A pending STK push falls due: its phone answers as its behaviour says, or, if it waits for
 /// a control-plane answer, the prompt expires after the STK timeout.
-fn prompt_due(state: &AppState, id: Uuid) {
+pub fn prompt_due(state: &AppState, id: Uuid) {
     let Some((owner, phone, initiated_at_ms)) = state.store.incoming_payments.update(id, |p| {
         (
             p.owner.clone(),
@@ -317,7 +290,7 @@ pub fn emit(state: &AppState, event: WebhookEvent) {
     state.store.webhook_events.insert(event);
 }
 
-fn settle_send_money(state: &AppState, id: Uuid) {
+pub fn settle_send_money(state: &AppState, id: Uuid) {
     settle_and_call_back::<_, crate::wire::send_money::SendMoneyView>(
         state,
         &state.store.send_money,
@@ -329,7 +302,7 @@ fn settle_send_money(state: &AppState, id: Uuid) {
     );
 }
 
-fn settle_polling(state: &AppState, id: Uuid) {
+pub fn settle_polling(state: &AppState, id: Uuid) {
     // Read the window first: the transactions map is not touched under the polling's lock.
     let Some((owner, scope, from, to)) = state.store.pollings.update(id, |p| {
         (
@@ -362,7 +335,7 @@ fn settle_polling(state: &AppState, id: Uuid) {
     );
 }
 
-fn settle_sms_notification(state: &AppState, id: Uuid) {
+pub fn settle_sms_notification(state: &AppState, id: Uuid) {
     let Some((owner, reference)) = state.store.sms_notifications.update(id, |n| {
         (n.meta.owner.clone(), n.webhook_event_reference.clone())
     }) else {
@@ -419,7 +392,7 @@ fn settle_sms_notification(state: &AppState, id: Uuid) {
     }
 }
 
-fn settle_reversal(state: &AppState, id: Uuid) {
+pub fn settle_reversal(state: &AppState, id: Uuid) {
     let Some(owner) = state.store.reversals.update(id, |r| r.meta.owner.clone()) else {
         return;
     };
@@ -468,7 +441,7 @@ fn settle_reversal(state: &AppState, id: Uuid) {
     }
 }
 
-fn expire_payment_link(state: &AppState, id: Uuid) {
+pub fn expire_payment_link(state: &AppState, id: Uuid) {
     finish_payment_link(state, id, LinkState::Expired);
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 
-use super::model::CallbackFaultSpec;
+use super::spec::CallbackFaultSpec;
 use crate::domain::delivery::CallbackKind;
 
 #[derive(Debug)]

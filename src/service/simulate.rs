@@ -5,14 +5,14 @@
 
 use uuid::Uuid;
 
-use crate::AppState;
 use crate::domain::activity::{Activity, DEFAULT_AMOUNT};
 use crate::domain::ledger::{Account, Payer, Transaction, TransactionKind, TransactionStatus};
 use crate::domain::money::{Amount, Currency, format_amount};
 use crate::domain::recipients::{MerchantAccountKind, SettlementMethod};
 use crate::domain::webhooks::{EventType, WebhookEvent};
 use crate::domain::{Envelope, Invalid};
-use crate::lifecycle::{emit, emit_transaction_event, receive_transaction};
+use crate::service::AppState;
+use crate::service::lifecycle::{emit, emit_transaction_event, receive_transaction};
 use crate::wire::webhooks::{
     CardFields, EventFrame, card_payload, customer_payload, settlement_payload,
 };

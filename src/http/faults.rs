@@ -1,0 +1,79 @@
+//! Scenario API faults applied to requests (never to the control plane): the decision comes
+//! from `script::faults`; here it is carried out. A fault's latency is awaited after the
+//! decision, holding nothing.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::extract::BearerToken;
+use crate::service::AppState;
+
+/// A body that fails at once: hyper aborts the connection mid-response.
+struct Dropped;
+
+impl http_body::Body for Dropped {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        Poll::Ready(Some(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "dropped by a scenario fault",
+        ))))
+    }
+}
+
+/// A response body that cuts the connection.
+pub fn dropped_body() -> Body {
+    Body::new(Dropped)
+}
+
+/// The application whose token the request bears, if any.
+fn bearer_client(state: &AppState, req: &Request) -> Option<String> {
+    match BearerToken::from_headers(req.headers()) {
+        BearerToken::Present(token) => state.store.token(&token).map(|record| record.client_id),
+        _ => None,
+    }
+}
+
+pub async fn apply(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if path.starts_with("/_sandbox/") {
+        return next.run(req).await;
+    }
+    let Some(fault) = state.scenarios.faults.decide(
+        req.method().as_str(),
+        path,
+        || bearer_client(&state, &req),
+        || state.ids.unit(),
+    ) else {
+        return next.run(req).await;
+    };
+    tracing::info!(path, status = ?fault.status, drop = fault.drop, "scenario fault");
+    if let Some(latency) = fault.latency {
+        tokio::time::sleep(latency).await;
+    }
+    if fault.drop {
+        return Response::new(dropped_body());
+    }
+    let Some(code) = fault.status.and_then(|s| StatusCode::from_u16(s).ok()) else {
+        return next.run(req).await; // latency only
+    };
+    let reason = code.canonical_reason().unwrap_or("Scenario fault");
+    let mut response = super::error::error_response(code, reason.to_string());
+    if let Some(seconds) = fault.retry_after {
+        if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    response
+}

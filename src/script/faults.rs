@@ -1,0 +1,132 @@
+//! API faults from scenarios: which requests answer an error (429 with `Retry-After`, 5xx),
+//! are slowed down, or have their connection dropped — always, for the first N, or with a
+//! seeded probability. The decision is a plain [`FaultAction`]; `http::faults` acts on it.
+//!
+//! The rules are read on every request without a lock (`ArcSwap`); counters are atomics.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+
+use super::spec::Fault;
+
+/// What a fault does to a request that matches it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FaultAction {
+    /// Answer this status in the API's error shape; `None`: serve the request after the
+    /// latency.
+    pub status: Option<u16>,
+    pub retry_after: Option<u32>,
+    pub latency: Option<Duration>,
+    /// Close the connection without an answer.
+    pub drop: bool,
+}
+
+#[derive(Debug)]
+struct Rule {
+    /// Upper-case, e.g. `POST`; `None`: any method.
+    method: Option<String>,
+    path: String,
+    client_id: Option<String>,
+    action: FaultAction,
+    times: Option<u64>,
+    probability: Option<f64>,
+    seen: AtomicU64,
+}
+
+/// Parses `METHOD /path` or `/path` into the method (upper-case) and the path prefix.
+pub fn endpoint(text: &str) -> Option<(Option<String>, String)> {
+    let text = text.trim();
+    match text.split_once(' ') {
+        Some((method, path))
+            if path.trim().starts_with('/')
+                && !method.trim().is_empty()
+                && method.trim().bytes().all(|b| b.is_ascii_alphabetic()) =>
+        {
+            Some((
+                Some(method.trim().to_ascii_uppercase()),
+                path.trim().to_string(),
+            ))
+        }
+        None if text.starts_with('/') => Some((None, text.to_string())),
+        _ => None,
+    }
+}
+
+impl Rule {
+    fn matches(&self, method: &str, path: &str) -> bool {
+        self.method.as_deref().is_none_or(|m| m == method) && path.starts_with(&self.path)
+    }
+}
+
+#[derive(Default)]
+pub struct Faults {
+    rules: ArcSwap<Vec<Arc<Rule>>>,
+}
+
+impl Faults {
+    pub fn add(&self, f: &Fault) {
+        let Some((method, path)) = endpoint(&f.endpoint) else {
+            return; // checked when the scenario was parsed
+        };
+        let rule = Arc::new(Rule {
+            method,
+            path,
+            client_id: f.client_id.clone(),
+            action: FaultAction {
+                status: f.status,
+                retry_after: f.retry_after,
+                latency: f.latency.map(|l| l.0),
+                drop: f.drop,
+            },
+            times: f.times,
+            probability: f.probability,
+            seen: AtomicU64::new(0),
+        });
+        self.rules.rcu(|rules| {
+            let mut next = Vec::clone(rules);
+            next.push(rule.clone());
+            next
+        });
+    }
+
+    pub fn clear(&self) {
+        self.rules.store(Arc::default());
+    }
+
+    /// What the first rule that applies to a request does, counting it. `client` (the
+    /// application whose token the request bears) is asked only when a matching rule names
+    /// one; `draw` (a number in [0, 1) from the seeded generator) only for a rule with a
+    /// probability.
+    pub fn decide(
+        &self,
+        method: &str,
+        path: &str,
+        client: impl FnOnce() -> Option<String>,
+        mut draw: impl FnMut() -> f64,
+    ) -> Option<FaultAction> {
+        let rules = self.rules.load();
+        let mut client = Some(client);
+        let mut known: Option<Option<String>> = None;
+        rules
+            .iter()
+            .find(|r| {
+                if !r.matches(method, path) {
+                    return false;
+                }
+                if let Some(wanted) = &r.client_id {
+                    if known.is_none() {
+                        known = Some(client.take().and_then(|c| c()));
+                    }
+                    if known.as_ref().and_then(Option::as_ref) != Some(wanted) {
+                        return false;
+                    }
+                }
+                let n = r.seen.fetch_add(1, Ordering::Relaxed);
+                r.times.is_none_or(|t| n < t) && r.probability.is_none_or(|p| draw() < p)
+            })
+            .map(|r| r.action.clone())
+    }
+}

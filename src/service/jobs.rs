@@ -1,0 +1,34 @@
+//! Runs a job that fell due: settling runs here and now, in due order (so seeded runs draw the
+//! same ids); a delivery attempt is handed back to be spawned.
+
+use super::AppState;
+use super::lifecycle;
+use crate::domain::handset::Answer;
+use crate::scheduler::{Job, Settle};
+
+/// A delivery attempt, run off the worker loop.
+pub type Attempt = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// Runs one due job: settling is done here and now (in due order, so seeded runs draw the
+/// same ids); a delivery attempt is returned to be spawned.
+pub fn execute(state: &AppState, job: Job) -> Option<Attempt> {
+    match job {
+        Job::Deliver(id) => {
+            let dispatcher = state.dispatcher.clone();
+            return Some(Box::pin(async move { dispatcher.attempt(id).await }));
+        }
+        Job::Moment(id) => super::timeline::run_moment(state, id),
+        Job::Settle(kind, id) => match kind {
+            Settle::IncomingPayment => lifecycle::prompt_due(state, id),
+            Settle::IncomingPaymentExpiry => {
+                lifecycle::answer_prompt(state, id, Answer::Timeout);
+            }
+            Settle::SendMoney => lifecycle::settle_send_money(state, id),
+            Settle::Polling => lifecycle::settle_polling(state, id),
+            Settle::SmsNotification => lifecycle::settle_sms_notification(state, id),
+            Settle::Reversal => lifecycle::settle_reversal(state, id),
+            Settle::PaymentLinkExpiry => lifecycle::expire_payment_link(state, id),
+        },
+    }
+    None
+}

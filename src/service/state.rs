@@ -1,0 +1,50 @@
+//! The application state every service and handler works on: settings fixed at start-up and
+//! the `Arc`-backed parts (store, clock, ids, scheduler, dispatcher, script).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use url::Url;
+
+use crate::callbacks::Dispatcher;
+use crate::clock::{Clock, IdGen};
+use crate::scheduler::Scheduler;
+use crate::script::Script;
+use crate::store::Store;
+
+/// Settings the handlers read, fixed at start-up.
+#[derive(Debug)]
+pub struct Settings {
+    /// The application configured on the command line.
+    pub client_id: String,
+    /// The key auto-provisioned applications sign with (`--auto-tenants`).
+    pub api_key: String,
+    pub auto_tenants: bool,
+    /// How long an auto-provisioned tenant may go unused, and how many there may be.
+    pub tenant_ttl: Duration,
+    pub max_tenants: usize,
+    pub admin_token: Option<String>,
+    /// False until start-up work is done: health answers 503 meanwhile.
+    pub ready: std::sync::atomic::AtomicBool,
+    pub public_url: Option<Url>,
+    pub local_addr: SocketAddr,
+    pub token_ttl: Duration,
+    pub callback_delay: Duration,
+    pub stk_timeout: Duration,
+    pub max_body_bytes: usize,
+    /// How long a request's body may take to arrive.
+    pub body_timeout: Duration,
+}
+
+/// The application state: cheap to clone, every part `Arc`-backed.
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub store: Store,
+    pub clock: Clock,
+    pub ids: IdGen,
+    pub scheduler: Scheduler,
+    pub dispatcher: Dispatcher,
+    pub scenarios: Arc<Script>,
+}
