@@ -13,6 +13,7 @@ mod helpers;
 mod incoming_payments;
 mod input_limits;
 mod isolation;
+mod layers;
 mod oauth;
 mod payment_links;
 mod polling;
