@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
-use super::resource::{created, new_envelope, show};
+use super::resource::{created, show};
 use crate::clock::{format_seconds, to_eat};
 use crate::domain::metadata::Metadata;
 use crate::domain::money::{Amount, Currency};
@@ -22,6 +22,7 @@ use crate::domain::{optional_text, required_text};
 use crate::scheduler::{Job, Settle};
 use crate::service::AppState;
 use crate::service::lifecycle::{finish_payment_link, pay_payment_link};
+use crate::service::new_envelope;
 use crate::wire::payment_links::{PaymentLinkAttributes, PaymentLinkRequest};
 use crate::wire::{Document, callback_url_of};
 

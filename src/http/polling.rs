@@ -7,11 +7,12 @@ use axum::routing::{get, post};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
-use super::resource::{accept_pending, new_envelope, show};
+use super::resource::{accept_pending, show};
 use crate::domain::polling::{Polling, PollingState, instant};
 use crate::domain::{Invalid, Scope};
 use crate::scheduler::Settle;
 use crate::service::AppState;
+use crate::service::new_envelope;
 use crate::wire::polling::{PollingAttributes, PollingRequest};
 use crate::wire::{Document, callback_url_of};
 

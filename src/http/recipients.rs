@@ -9,11 +9,12 @@ use axum::{Json, Router};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
-use super::resource::{created, new_envelope};
+use super::resource::created;
 use crate::domain::Invalid;
 use crate::domain::recipients::RecipientFields;
 use crate::domain::recipients::{ExternalRecipient, MerchantAccount, MerchantAccountKind};
 use crate::service::AppState;
+use crate::service::new_envelope;
 use crate::wire::Document;
 use crate::wire::recipients::{
     ExternalRecipientRequest, MerchantAccountAttributes, RecipientAttributes, recipient_document,

@@ -7,23 +7,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::error::ApiError;
-use crate::domain::Envelope;
 use crate::domain::Owned;
 use crate::scheduler::{Job, Settle};
 use crate::service::AppState;
 use crate::store::Collection;
-
-/// A new resource's id, owner, creation time and absolute URL under `collection`.
-pub fn new_envelope(state: &AppState, owner: &str, base: &str, collection: &str) -> Envelope {
-    let id = state.ids.uuid();
-    Envelope {
-        id,
-        sequence: state.ids.next_sequence(),
-        owner: owner.to_string(),
-        created_at_ms: state.clock.now_ms_of(owner),
-        self_url: format!("{base}{collection}/{id}"),
-    }
-}
 
 /// `201 Created`, no body, `Location: {self_url}`.
 pub fn created(self_url: &str) -> Response {

@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
-use super::resource::{accept_pending_after, new_envelope, show};
+use super::resource::{accept_pending_after, show};
 use crate::domain::Verdict;
 use crate::domain::ledger::{Account, TransactionStatus};
 use crate::domain::metadata::Metadata;
@@ -17,6 +17,7 @@ use crate::domain::reversal::{REVERSAL_WINDOW_MS, Reversal, ReversalState};
 use crate::scheduler::Settle;
 use crate::script::rules::{Decision, Endpoint, Facts};
 use crate::service::AppState;
+use crate::service::new_envelope;
 use crate::store::Insufficient;
 use crate::wire::reversals::{ReversalAttributes, ReversalRequest};
 use crate::wire::{Document, callback_url_of};

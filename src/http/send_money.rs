@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
-use super::resource::{accept_pending_after, new_envelope, show};
+use super::resource::{accept_pending_after, show};
 use crate::domain::Verdict;
 use crate::domain::ledger::Account;
 use crate::domain::metadata::{Metadata, js_canonical, jsonb_canonical};
@@ -24,6 +24,7 @@ use crate::domain::{Invalid, lenient_bool, optional_text};
 use crate::scheduler::Settle;
 use crate::script::rules::{Decision, Endpoint, Facts};
 use crate::service::AppState;
+use crate::service::new_envelope;
 use crate::wire::callback_url_of;
 use crate::wire::send_money::{
     DestinationRequest, PaymentRequest, SendMoneyRequest, SendMoneyView, SettlementTransferRequest,

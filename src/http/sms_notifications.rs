@@ -9,11 +9,12 @@ use axum::routing::{get, post};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
-use super::resource::{accept_pending, new_envelope, show};
+use super::resource::{accept_pending, show};
 use crate::domain::required_text;
 use crate::domain::sms_notification::{SmsNotification, SmsState};
 use crate::scheduler::Settle;
 use crate::service::AppState;
+use crate::service::new_envelope;
 use crate::wire::sms_notifications::{SmsAttributes, SmsNotificationRequest};
 use crate::wire::{Document, callback_url_of};
 

@@ -7,9 +7,10 @@ use axum::{Json, Router};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
-use super::resource::{created, new_envelope, show};
+use super::resource::{created, show};
 use crate::domain::webhooks::WebhookSubscription;
 use crate::service::AppState;
+use crate::service::new_envelope;
 use crate::wire::Document;
 use crate::wire::webhooks::{NewSubscription, SubscriptionAttributes, SubscriptionRequest};
 

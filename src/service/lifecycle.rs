@@ -16,7 +16,7 @@ use crate::domain::polling::PollingState;
 use crate::domain::reversal::ReversalState;
 use crate::domain::sms_notification::{SentSms, SmsState};
 use crate::domain::webhooks::{EventType, WebhookEvent};
-use crate::domain::{Envelope, Verdict, incoming_payment::PaymentState};
+use crate::domain::{Verdict, incoming_payment::PaymentState};
 use crate::scheduler::{Job, Settle};
 use crate::service::AppState;
 use crate::wire::Document;
@@ -244,13 +244,7 @@ pub fn emit_transaction_event(
     emit(
         state,
         WebhookEvent {
-            meta: Envelope {
-                id,
-                sequence: state.ids.next_sequence(),
-                owner: tx.owner.clone(),
-                created_at_ms: now_ms,
-                self_url: format!("{base_url}/webhook_events/{id}"),
-            },
+            meta: super::envelope_of(state, id, &tx.owner, base_url, "/webhook_events"),
             topic,
             till_number: Some(tx.till_number.clone()),
             payload,

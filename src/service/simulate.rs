@@ -5,12 +5,12 @@
 
 use uuid::Uuid;
 
+use crate::domain::Invalid;
 use crate::domain::activity::{Activity, DEFAULT_AMOUNT};
 use crate::domain::ledger::{Account, Payer, Transaction, TransactionKind, TransactionStatus};
 use crate::domain::money::{Amount, Currency, format_amount};
 use crate::domain::recipients::{MerchantAccountKind, SettlementMethod};
 use crate::domain::webhooks::{EventType, WebhookEvent};
-use crate::domain::{Envelope, Invalid};
 use crate::service::AppState;
 use crate::service::lifecycle::{emit, emit_transaction_event, receive_transaction};
 use crate::wire::webhooks::{
@@ -98,13 +98,7 @@ fn frame(
     emit(
         state,
         WebhookEvent {
-            meta: Envelope {
-                id,
-                sequence: state.ids.next_sequence(),
-                owner: a.owner.clone(),
-                created_at_ms: now_ms,
-                self_url: format!("{}/webhook_events/{id}", a.base_url),
-            },
+            meta: super::envelope_of(state, id, &a.owner, &a.base_url, "/webhook_events"),
             topic: a.topic,
             till_number: matches!(
                 a.topic,

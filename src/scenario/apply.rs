@@ -1,0 +1,376 @@
+//! Applying parsed scenarios to the running sandbox, all or nothing: the world (applications,
+//! tills, balances, accounts, recipients, subscriptions, past transactions, handsets), then what
+//! the script keeps (rules, faults, callback faults), receiver probes and timeline moments.
+
+use super::load::{read, read_file};
+use super::model::{Moment, Scenario, ScopeSpec, SettlementMethodSpec, TransactionKindSpec};
+use super::probes;
+use super::problems::{Problem, Problems};
+use crate::domain::Scope;
+use crate::domain::activity::{Activity, default_phone};
+use crate::domain::ledger::{Account, Payer, Transaction, TransactionKind, TransactionStatus};
+use crate::domain::money::Currency;
+use crate::domain::recipients::{
+    BankAccount, ExternalRecipient, MerchantAccount, MerchantAccountKind, SettlementMethod, Wallet,
+};
+use crate::domain::webhooks::WebhookSubscription;
+use crate::scheduler::Job;
+use crate::script::Action;
+use crate::service::{AppState, new_envelope};
+use crate::store::Application;
+
+/// What a load did, for the caller.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Loaded {
+    pub scenarios: Vec<String>,
+    pub rules: usize,
+    pub faults: usize,
+    pub callback_faults: usize,
+    pub probes: usize,
+    pub timeline: usize,
+}
+
+/// Applies parsed scenarios to the world. Checks every application reference first, so a
+/// scenario that would fail applies nothing.
+pub fn apply(
+    state: &AppState,
+    scenarios: Vec<Scenario>,
+    base_url: &str,
+) -> Result<Loaded, Problems> {
+    let mut problems = Vec::new();
+    for s in &scenarios {
+        let declared: Vec<&str> = s
+            .world
+            .applications
+            .iter()
+            .map(|a| a.client_id.as_str())
+            .collect();
+        for (field, client) in references(s) {
+            if !declared.contains(&client) && state.store.application(client).is_none() {
+                problems.push(s.origin.problem(
+                    field,
+                    format!("no application {client:?}: declare it under world.applications"),
+                ));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Problems(problems));
+    }
+    let mut loaded = Loaded::default();
+    for s in scenarios {
+        let name = s.name.clone();
+        apply_one(state, s, base_url, &mut loaded);
+        tracing::info!(scenario = %name, "scenario loaded");
+        loaded.scenarios.push(name);
+    }
+    Ok(loaded)
+}
+
+/// Every `client_id` a scenario names, with its field.
+fn references(s: &Scenario) -> Vec<(String, &str)> {
+    /// The `client_id`s of one section's items, each with its field.
+    fn named<'a, T>(
+        section: &str,
+        items: &'a [T],
+        client_id: impl Fn(&'a T) -> &'a Option<String>,
+    ) -> Vec<(String, &'a str)> {
+        items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| {
+                client_id(item)
+                    .as_deref()
+                    .map(|c| (format!("{section}[{i}].client_id"), c))
+            })
+            .collect()
+    }
+    let w = &s.world;
+    [
+        named("world.balances", &w.balances, |b| &b.client_id),
+        named("world.merchant_wallets", &w.merchant_wallets, |m| {
+            &m.client_id
+        }),
+        named("world.tills", &w.tills, |t| &t.client_id),
+        named("world.external_recipients", &w.external_recipients, |r| {
+            &r.client_id
+        }),
+        named(
+            "world.merchant_bank_accounts",
+            &w.merchant_bank_accounts,
+            |m| &m.client_id,
+        ),
+        named(
+            "world.webhook_subscriptions",
+            &w.webhook_subscriptions,
+            |m| &m.client_id,
+        ),
+        named("world.transactions", &w.transactions, |t| &t.client_id),
+        named("timeline", &s.timeline, |m| &m.client_id),
+        named("probes", &s.probes, |p| &p.client_id),
+        named("world.handsets", &w.handsets, |h| &h.client_id),
+        named("faults", &s.faults, |f| &f.client_id),
+        named("callback_faults", &s.callback_faults, |f| &f.client_id),
+    ]
+    .concat()
+}
+
+fn apply_one(state: &AppState, s: Scenario, base: &str, loaded: &mut Loaded) {
+    let default_owner = state.settings.client_id.clone();
+    let owner_of = |c: &Option<String>| c.clone().unwrap_or_else(|| default_owner.clone());
+    apply_money(state, &s, &owner_of);
+    apply_accounts(state, &s, base, &owner_of);
+    apply_transactions(state, &s, &owner_of);
+    for h in &s.world.handsets {
+        state
+            .store
+            .handsets
+            .set(h.client_id.clone(), h.phone_number.0.clone(), h.behaviour.0);
+    }
+    for spec in &s.probes {
+        let owner = owner_of(&spec.client_id);
+        if let Some(app) = state.store.application(&owner) {
+            loaded.probes += probes::schedule(state, spec, &owner, &app.api_key, base);
+        }
+    }
+    for m in &s.timeline {
+        schedule_moment(state, m, &owner_of(&m.client_id), base);
+        loaded.timeline += 1;
+    }
+    for f in &s.faults {
+        state.scenarios.faults.add(f);
+        loaded.faults += 1;
+    }
+    loaded.rules += s.rules.len();
+    for rule in s.rules {
+        state.scenarios.rules.add(rule);
+    }
+    loaded.callback_faults += s.callback_faults.len();
+    for fault in s.callback_faults {
+        state.scenarios.callback_faults.add(fault);
+    }
+}
+
+/// Applications, till names and balances.
+fn apply_money(state: &AppState, s: &Scenario, owner_of: &impl Fn(&Option<String>) -> String) {
+    let w = &s.world;
+    for a in &w.applications {
+        state.store.add_application(Application {
+            client_id: a.client_id.clone(),
+            client_secret: a.client_secret.clone(),
+            api_key: a.api_key.clone(),
+        });
+    }
+    for t in &w.tills {
+        let owner = owner_of(&t.client_id);
+        state
+            .store
+            .till_names
+            .insert((owner.clone(), t.till_number.clone()), t.name.clone());
+        if let Some(balance) = t.balance {
+            let account = Account::Till(t.till_number.clone());
+            state
+                .store
+                .ledger
+                .set(&owner, &account, balance.0.decimal());
+        }
+    }
+    for b in &w.balances {
+        let account = Account::from_source(b.till_number.as_deref());
+        state
+            .store
+            .ledger
+            .set(&owner_of(&b.client_id), &account, b.balance.0.decimal());
+    }
+}
+
+/// Merchant wallets and bank accounts, external recipients, webhook subscriptions.
+fn apply_accounts(
+    state: &AppState,
+    s: &Scenario,
+    base: &str,
+    owner_of: &impl Fn(&Option<String>) -> String,
+) {
+    let w = &s.world;
+    let envelope = |client: &Option<String>, collection: &str| {
+        new_envelope(state, &owner_of(client), base, collection)
+    };
+    for m in &w.merchant_wallets {
+        state.store.merchant_accounts.insert(MerchantAccount {
+            meta: envelope(&m.client_id, "/api/v2/merchant_wallets"),
+            nickname: m.nickname.clone(),
+            kind: MerchantAccountKind::Wallet {
+                first_name: m.first_name.clone(),
+                last_name: m.last_name.clone(),
+                wallet: Wallet {
+                    phone_as_sent: m.phone_number.0.to_string(),
+                    phone: m.phone_number.0.clone(),
+                    network: m.network.clone(),
+                },
+            },
+        });
+    }
+    for m in &w.merchant_bank_accounts {
+        state.store.merchant_accounts.insert(MerchantAccount {
+            meta: envelope(&m.client_id, "/api/v2/merchant_bank_accounts"),
+            nickname: m.nickname.clone(),
+            kind: MerchantAccountKind::Bank(BankAccount {
+                account_name: m.account_name.clone(),
+                bank_branch_ref: m.bank_branch_ref.clone(),
+                account_number: m.account_number.clone(),
+                settlement_method: match m.settlement_method {
+                    SettlementMethodSpec::Eft => SettlementMethod::Eft,
+                    SettlementMethodSpec::Rts => SettlementMethod::Rts,
+                },
+            }),
+        });
+    }
+    for r in &w.external_recipients {
+        // Checked when the scenario was parsed.
+        if let Ok(details) = r.fields.external_recipient(&r.kind) {
+            state.store.external_recipients.insert(ExternalRecipient {
+                meta: envelope(&r.client_id, "/api/v2/external_recipients"),
+                nickname: r.fields.nickname(),
+                details,
+                recipient_reference: state.ids.uuid(),
+            });
+        }
+    }
+    for sub in &w.webhook_subscriptions {
+        state
+            .store
+            .webhook_subscriptions
+            .insert(WebhookSubscription {
+                meta: envelope(&sub.client_id, "/api/v2/webhook_subscriptions"),
+                event_type: sub.event_type.0,
+                url: sub.url.clone(),
+                scope: match sub.scope {
+                    ScopeSpec::Company => Scope::Company,
+                    ScopeSpec::Till => Scope::Till(sub.scope_reference.clone().unwrap_or_default()),
+                },
+                enable_daraja_payload: sub.enable_daraja_payload,
+            });
+    }
+}
+
+/// Past money received: in the till and the ledger, without webhooks (they were sent back
+/// then).
+fn apply_transactions(
+    state: &AppState,
+    s: &Scenario,
+    owner_of: &impl Fn(&Option<String>) -> String,
+) {
+    for t in &s.world.transactions {
+        let owner = owner_of(&t.client_id);
+        let originated =
+            state.clock.now_ms_of(&owner) - t.ago.map_or(0, |a| crate::clock::millis(a.0));
+        let kind = match t.kind {
+            TransactionKindSpec::Buygoods => TransactionKind::Buygoods(Payer {
+                phone_number: t
+                    .phone_number
+                    .as_ref()
+                    .map_or_else(default_phone, |p| p.0.clone()),
+                first_name: t.first_name.clone(),
+                middle_name: None,
+                last_name: t.last_name.clone(),
+            }),
+            TransactionKindSpec::B2b => TransactionKind::B2b {
+                sending_till: t
+                    .sending_till
+                    .clone()
+                    .unwrap_or_else(|| crate::domain::activity::DEFAULT_SENDING_TILL.into()),
+            },
+        };
+        let tx = Transaction {
+            id: state.ids.uuid(),
+            sequence: state.ids.next_sequence(),
+            owner: owner.clone(),
+            reference: t
+                .reference
+                .clone()
+                .unwrap_or_else(|| state.ids.mpesa_reference()),
+            till_number: t.till_number.clone(),
+            amount: t.amount.0,
+            currency: Currency::Kes,
+            originated_at_ms: originated,
+            kind,
+            status: TransactionStatus::Received,
+        };
+        state.store.ledger.credit(
+            &owner,
+            &Account::Till(tx.till_number.clone()),
+            tx.amount.decimal(),
+            &format!("scenario {}: transaction {}", s.name, tx.reference),
+        );
+        state.store.transactions.insert(tx);
+    }
+}
+
+fn schedule_moment(state: &AppState, m: &Moment, owner: &str, base: &str) {
+    let action = if let Some(e) = &m.event {
+        let mut a = Activity::new(e.topic.0, owner.to_string(), base.to_string());
+        a.amount = e.amount.map(|m| m.0);
+        if let Some(phone) = &e.phone_number {
+            a.phone_number = phone.0.clone();
+        }
+        a.till_number = e.till_number.clone().unwrap_or(a.till_number);
+        a.first_name = e.first_name.clone().or(a.first_name);
+        a.middle_name = e.middle_name.clone();
+        a.last_name = e.last_name.clone().or(a.last_name);
+        a.sending_till = e.sending_till.clone().unwrap_or(a.sending_till);
+        a.transaction = e.transaction.clone();
+        a.card_number = e.card_number.clone().unwrap_or(a.card_number);
+        Action::Event(Box::new(a))
+    } else if let Some(a) = &m.answer {
+        Action::Answer {
+            owner: owner.to_string(),
+            phone: a.phone_number.0.clone(),
+            answer: a.answer.0,
+        }
+    } else if let Some(p) = &m.pay_link {
+        Action::PayLink {
+            owner: owner.to_string(),
+            till_number: p.till_number.clone(),
+            phone: p.phone_number.0.clone(),
+        }
+    } else if let Some(by) = &m.jump {
+        Action::Jump {
+            client_id: m.client_id.clone(),
+            by: by.0,
+        }
+    } else {
+        return;
+    };
+    let id = state.ids.uuid();
+    state.scenarios.add_moment(id, action);
+    state.scheduler.schedule(Job::Moment(id), owner, m.at.0);
+}
+
+/// Reads, parses and applies scenario files at start-up.
+pub fn load_files(
+    state: &AppState,
+    files: &[std::path::PathBuf],
+    base_url: &str,
+) -> Result<Loaded, Problems> {
+    let mut all = Vec::new();
+    let mut problems = Vec::new();
+    for path in files {
+        let name = path.display().to_string();
+        let parsed = match read_file(path) {
+            Ok(bytes) => read(&name, &bytes),
+            Err(e) => Err(Problems(vec![Problem::of_file(
+                &name,
+                "(file)",
+                e.to_string(),
+            )])),
+        };
+        match parsed {
+            Ok(scenarios) => all.extend(scenarios),
+            Err(found) => problems.extend(found.0),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Problems(problems));
+    }
+    apply(state, all, base_url)
+}
