@@ -4,12 +4,13 @@
 //! revealed when it falls due.
 
 use rust_decimal::Decimal;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::ledger::Account;
 use super::metadata::Metadata;
 use super::money::{Amount, Currency};
+use super::recipients::{MerchantAccount, MerchantAccountKind, RecipientDetails};
 use super::{Envelope, owned_by_envelope};
 
 /// One planned disbursement, everything its result will show already known.
@@ -22,8 +23,99 @@ pub struct Disbursement {
     pub destination_reference: Uuid,
     /// The M-PESA reference; `None` for EFT bank transfers.
     pub transaction_reference: Option<String>,
-    /// Destination-specific fields shown in the result (nickname, phone_number, ...).
-    pub details: Map<String, Value>,
+    /// What the result shows of the destination.
+    pub shown: Shown,
+}
+
+/// What a disbursement's result shows of its destination, besides its amount, type and
+/// references: the nickname, and the fields that identify the destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shown {
+    MerchantWallet {
+        nickname: Option<String>,
+        phone_number: String,
+    },
+    MerchantBankAccount {
+        nickname: Option<String>,
+        account_name: String,
+        account_number: String,
+    },
+    MobileWallet {
+        nickname: Option<String>,
+        favourite: bool,
+        phone_number: String,
+    },
+    BankAccount {
+        nickname: Option<String>,
+        favourite: bool,
+        account_name: String,
+        account_number: String,
+        bank_branch_ref: String,
+    },
+    Till {
+        nickname: Option<String>,
+        favourite: bool,
+        till_number: String,
+    },
+    Paybill {
+        nickname: Option<String>,
+        favourite: bool,
+        paybill_number: String,
+        paybill_account_number: String,
+    },
+    /// A v1 payment to a pay recipient shows its nickname only.
+    PayRecipient { nickname: Option<String> },
+}
+
+impl Shown {
+    /// A merchant's own account, as a disbursement to it shows it.
+    pub fn merchant(account: &MerchantAccount) -> Self {
+        let nickname = account.nickname.clone();
+        match &account.kind {
+            MerchantAccountKind::Wallet { wallet, .. } => Self::MerchantWallet {
+                nickname,
+                phone_number: wallet.phone.to_string(),
+            },
+            MerchantAccountKind::Bank(bank) => Self::MerchantBankAccount {
+                nickname,
+                account_name: bank.account_name.clone(),
+                account_number: bank.account_number.clone(),
+            },
+        }
+    }
+
+    /// An external destination, as a send money request named it.
+    pub fn external(details: &RecipientDetails, nickname: Option<String>, favourite: bool) -> Self {
+        match details {
+            RecipientDetails::MobileWallet { wallet, .. } => Self::MobileWallet {
+                nickname,
+                favourite,
+                phone_number: wallet.phone_as_sent.clone(),
+            },
+            RecipientDetails::BankAccount(bank) => Self::BankAccount {
+                nickname,
+                favourite,
+                account_name: bank.account_name.clone(),
+                account_number: bank.account_number.clone(),
+                bank_branch_ref: bank.bank_branch_ref.clone(),
+            },
+            RecipientDetails::Till { till_number, .. } => Self::Till {
+                nickname,
+                favourite,
+                till_number: till_number.clone(),
+            },
+            RecipientDetails::Paybill {
+                paybill_number,
+                paybill_account_number,
+                ..
+            } => Self::Paybill {
+                nickname,
+                favourite,
+                paybill_number: paybill_number.clone(),
+                paybill_account_number: paybill_account_number.clone(),
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

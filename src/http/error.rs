@@ -7,6 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::domain::Invalid;
+use crate::service::Refusal;
 use crate::wire::ErrorBody;
 use crate::wire::oauth::OAuthErrorBody;
 
@@ -63,6 +64,15 @@ impl ApiError {
 impl From<Invalid> for ApiError {
     fn from(e: Invalid) -> Self {
         Self::BadRequest(e.0)
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(e: Refusal) -> Self {
+        match e {
+            Refusal::Invalid(e) => Self::BadRequest(e.0),
+            Refusal::List(messages) => Self::BadRequestList(messages),
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
-use super::resource::{accept_pending, show};
+use super::resource::{created, show};
 use crate::domain::polling::{Polling, PollingState, instant};
 use crate::domain::{Invalid, Scope};
 use crate::scheduler::Settle;
@@ -48,13 +48,9 @@ async fn create(
         state: PollingState::Pending,
     };
     let self_url = polling.meta.self_url.clone();
-    Ok(accept_pending(
-        &state,
-        &state.store.pollings,
-        polling,
-        &self_url,
-        Settle::Polling,
-    ))
+    let due = Some(state.settings.callback_delay);
+    crate::service::accept(&state, &state.store.pollings, polling, Settle::Polling, due);
+    Ok(created(&self_url))
 }
 
 async fn find(

@@ -1,4 +1,4 @@
-//! What every resource endpoint shares: a new envelope, `201 Created` with `Location`, and
+//! What every resource endpoint shares: `201 Created` with `Location`, and
 //! `GET` by id that 404s for unknown, malformed or another application's ids.
 
 use axum::Json;
@@ -8,7 +8,6 @@ use serde::Serialize;
 
 use super::error::ApiError;
 use crate::domain::Owned;
-use crate::scheduler::{Job, Settle};
 use crate::service::AppState;
 use crate::store::Collection;
 
@@ -19,40 +18,6 @@ pub fn created(self_url: &str) -> Response {
         [(header::LOCATION, self_url.to_string())],
     )
         .into_response()
-}
-
-/// Records a new pending resource, schedules its result `--callback-delay-ms` later on its
-/// owner's clock, and answers `201 Created` with its `Location`.
-pub fn accept_pending<T: Owned + Clone>(
-    state: &AppState,
-    collection: &Collection<T>,
-    resource: T,
-    self_url: &str,
-    settle: Settle,
-) -> Response {
-    let delay = Some(state.settings.callback_delay);
-    accept_pending_after(state, collection, resource, self_url, settle, delay)
-}
-
-/// As [`accept_pending`], with the result due after `delay` — or never, for `None` (a
-/// scenario rule that keeps it pending).
-pub fn accept_pending_after<T: Owned + Clone>(
-    state: &AppState,
-    collection: &Collection<T>,
-    resource: T,
-    self_url: &str,
-    settle: Settle,
-    delay: Option<std::time::Duration>,
-) -> Response {
-    let (id, owner) = (resource.id(), resource.owner().to_string());
-    let response = created(self_url);
-    collection.insert(resource);
-    if let Some(delay) = delay {
-        state
-            .scheduler
-            .schedule(Job::Settle(settle, id), &owner, delay);
-    }
-    response
 }
 
 /// The 404 for an id of `collection` that is not there: "evicted by retention" when it was

@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
-use super::resource::{accept_pending, show};
+use super::resource::{created, show};
 use crate::domain::required_text;
 use crate::domain::sms_notification::{SmsNotification, SmsState};
 use crate::scheduler::Settle;
@@ -43,13 +43,15 @@ async fn create(
         state: SmsState::Pending,
     };
     let self_url = notification.meta.self_url.clone();
-    Ok(accept_pending(
+    let due = Some(state.settings.callback_delay);
+    crate::service::accept(
         &state,
         &state.store.sms_notifications,
         notification,
-        &self_url,
         Settle::SmsNotification,
-    ))
+        due,
+    );
+    Ok(created(&self_url))
 }
 
 async fn find(

@@ -122,6 +122,7 @@ pub fn prompt_due(state: &AppState, id: Uuid) {
         .update(id, |p| p.forced.clone())
         .flatten();
     match forced {
+        // A pending verdict is never scheduled (`service::due`); kept for completeness.
         Some(Verdict::Pending) => return,
         Some(Verdict::Success) => {
             settle_prompt(state, id, Outcome::Paid);

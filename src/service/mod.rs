@@ -3,15 +3,74 @@
 //! queue signed callbacks; the scheduler and the dispatcher are driven from here. Handlers
 //! parse, call a service, render; scenarios are applied through services too.
 
+pub mod incoming_payments;
 pub mod jobs;
 pub mod lifecycle;
+pub mod reversals;
+pub mod send_money;
 pub mod simulate;
 mod state;
 pub mod timeline;
 
-pub use self::state::{AppState, Settings};
+use std::time::Duration;
 
-use crate::domain::Envelope;
+pub use self::state::{AppState, Settings};
+use crate::domain::{Envelope, Invalid, Owned, Verdict};
+use crate::scheduler::{Job, Settle};
+use crate::script::rules::Decision;
+use crate::store::Collection;
+
+/// Why a service refused a request: one message, or (for reversals, as the reference shows)
+/// a list of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    Invalid(Invalid),
+    List(Vec<String>),
+}
+
+impl From<Invalid> for Refusal {
+    fn from(e: Invalid) -> Self {
+        Self::Invalid(e)
+    }
+}
+
+/// When the result of a request falls due, as a scenario rule may have decided: never for a
+/// pending verdict (only an answer from the control plane, or nothing, resolves it), after
+/// the rule's delay, or after `--callback-delay-ms`. The one place a decision becomes a time.
+pub fn due(state: &AppState, decision: Option<&Decision>) -> Option<Duration> {
+    match decision {
+        Some(d) if d.verdict == Verdict::Pending => None,
+        Some(Decision { delay: Some(d), .. }) => Some(*d),
+        _ => Some(state.settings.callback_delay),
+    }
+}
+
+/// The failure a scenario rule imposes on a request, if it decided one: its text, or the
+/// endpoint's `default`.
+pub fn imposed_failure(decision: Option<&Decision>, default: &str) -> Option<String> {
+    match decision.map(|d| &d.verdict) {
+        Some(Verdict::Failure(error)) => Some(error.clone().unwrap_or_else(|| default.into())),
+        _ => None,
+    }
+}
+
+/// Records a new pending resource and schedules its result `due` later on its owner's clock
+/// (or never, for `None`).
+pub fn accept<T: Owned + Clone>(
+    state: &AppState,
+    collection: &Collection<T>,
+    resource: T,
+    settle: Settle,
+    due: Option<Duration>,
+) {
+    let (id, owner) = (resource.id(), resource.owner().to_string());
+    collection.insert(resource);
+    if let Some(due) = due {
+        state
+            .scheduler
+            .schedule(Job::Settle(settle, id), &owner, due);
+    }
+}
 
 /// A new resource's envelope: a fresh id, the next creation sequence, now on the owner's
 /// clock, and its absolute URL `{base}{collection}/{id}`.

@@ -8,7 +8,7 @@ use crate::clock::{format_millis, to_eat};
 use crate::domain::metadata::Metadata;
 use crate::domain::money::Amount;
 use crate::domain::recipients::RecipientFields;
-use crate::domain::send_money::{Flavor, SendMoney, SendMoneyState};
+use crate::domain::send_money::{Flavor, SendMoney, SendMoneyState, Shown};
 
 #[derive(Debug, Deserialize)]
 pub struct SendMoneyRequest {
@@ -56,6 +56,74 @@ pub struct TransferBatch {
     pub disbursements: Vec<Map<String, Value>>,
 }
 
+/// A disbursement's destination fields, in the reference's key order.
+fn shown_fields(shown: &Shown, m: &mut Map<String, Value>) {
+    let mut put = |key: &str, value: Value| {
+        m.insert(key.into(), value);
+    };
+    match shown {
+        Shown::MerchantWallet {
+            nickname,
+            phone_number,
+        } => {
+            put("nickname", json!(nickname));
+            put("phone_number", json!(phone_number));
+        }
+        Shown::MerchantBankAccount {
+            nickname,
+            account_name,
+            account_number,
+        } => {
+            put("nickname", json!(nickname));
+            put("account_name", json!(account_name));
+            put("account_number", json!(account_number));
+        }
+        Shown::MobileWallet {
+            nickname,
+            favourite,
+            phone_number,
+        } => {
+            put("nickname", json!(nickname));
+            put("favourite", json!(favourite));
+            put("phone_number", json!(phone_number));
+        }
+        Shown::BankAccount {
+            nickname,
+            favourite,
+            account_name,
+            account_number,
+            bank_branch_ref,
+        } => {
+            put("nickname", json!(nickname));
+            put("favourite", json!(favourite));
+            put("account_name", json!(account_name));
+            put("account_number", json!(account_number));
+            put("bank_branch_ref", json!(bank_branch_ref));
+        }
+        Shown::Till {
+            nickname,
+            favourite,
+            till_number,
+        } => {
+            put("nickname", json!(nickname));
+            put("favourite", json!(favourite));
+            put("till_number", json!(till_number));
+        }
+        Shown::Paybill {
+            nickname,
+            favourite,
+            paybill_number,
+            paybill_account_number,
+        } => {
+            put("nickname", json!(nickname));
+            put("favourite", json!(favourite));
+            put("paybill_number", json!(paybill_number));
+            put("paybill_account_number", json!(paybill_account_number));
+        }
+        Shown::PayRecipient { nickname } => put("nickname", json!(nickname)),
+    }
+}
+
 /// The batches a processed request shows (none before), and its errors.
 fn batches(s: &SendMoney) -> (Vec<TransferBatch>, Option<Vec<String>>) {
     match &s.state {
@@ -73,7 +141,7 @@ fn batches(s: &SendMoney) -> (Vec<TransferBatch>, Option<Vec<String>>) {
                     m.insert("amount".into(), Value::String(amount.clone()));
                     m.insert("errors".into(), Value::Null);
                     m.insert("status".into(), "Transferred".into());
-                    m.extend(d.details.clone());
+                    shown_fields(&d.shown, &mut m);
                     m.insert("destination_type".into(), d.destination_type.into());
                     m.insert("origination_time".into(), at.clone().into());
                     m.insert(

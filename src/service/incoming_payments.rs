@@ -1,0 +1,57 @@
+//! STK push: a payment request to a customer's phone, decided by the script's rules or the
+//! phone's behaviour when it falls due.
+
+use super::{AppState, accept, due};
+use crate::domain::incoming_payment::{
+    IncomingPayment, NewIncomingPayment, PaymentState, PlannedTransaction,
+};
+use crate::scheduler::Settle;
+use crate::script::rules::{Endpoint, Facts};
+
+/// Records an STK push and schedules its prompt; its URL under `collection`.
+pub fn push(
+    state: &AppState,
+    owner: &str,
+    base: &str,
+    collection: &str,
+    request: NewIncomingPayment,
+) -> String {
+    let decision = state.scenarios.rules.decide(
+        Endpoint::StkPush,
+        &Facts {
+            client_id: owner,
+            phone_number: Some(&request.subscriber.phone_number),
+            till_number: Some(&request.till_number),
+            amount: Some(request.amount.decimal()),
+            metadata: request.metadata.as_ref().map(|m| m.entries()),
+            ..Facts::default()
+        },
+    );
+    let id = state.ids.uuid();
+    tracing::Span::current().record("id", tracing::field::display(id));
+    let payment = IncomingPayment {
+        id,
+        sequence: state.ids.next_sequence(),
+        owner: owner.to_string(),
+        request,
+        initiated_at_ms: state.clock.now_ms_of(owner),
+        self_url: format!("{base}{collection}/{id}"),
+        planned: PlannedTransaction {
+            resource_id: state.ids.uuid(),
+            reference: state.ids.mpesa_reference(),
+        },
+        forced: decision.as_ref().map(|d| d.verdict.clone()),
+        state: PaymentState::Pending,
+    };
+    tracing::info!("incoming payment created");
+    let self_url = payment.self_url.clone();
+    let due = due(state, decision.as_ref());
+    accept(
+        state,
+        &state.store.incoming_payments,
+        payment,
+        Settle::IncomingPayment,
+        due,
+    );
+    self_url
+}

@@ -1,0 +1,129 @@
+//! Reversals: a received transaction of the last 30 days goes Received → Pending Reversal at
+//! once (a second reversal of it is refused), the rules decide, the till is debited, and the
+//! result falls due like any other.
+
+use super::{AppState, Refusal, accept, due, imposed_failure, new_envelope};
+use crate::domain::Invalid;
+use crate::domain::ledger::{Account, Transaction, TransactionStatus};
+use crate::domain::metadata::Metadata;
+use crate::domain::reversal::{REVERSAL_WINDOW_MS, Reversal, ReversalState};
+use crate::scheduler::Settle;
+use crate::script::rules::{Endpoint, Facts};
+use crate::store::Insufficient;
+
+/// `POST /api/v2/reversals`, parsed.
+pub struct ReverseRequest {
+    /// The transaction's id, as in the reference's example, or its M-PESA reference.
+    pub transaction_reference: String,
+    pub reason: String,
+    pub metadata: Option<Metadata>,
+    pub callback_url: String,
+}
+
+/// Schedules the reversal of a received transaction; its URL under `collection`.
+pub fn reverse(
+    state: &AppState,
+    owner: &str,
+    base: &str,
+    collection: &str,
+    r: ReverseRequest,
+) -> Result<String, Refusal> {
+    let transaction = reversible(state, owner, &r.transaction_reference)?;
+    mark_pending_reversal(state, &transaction)?;
+    let amount = transaction.amount;
+    let decision = state.scenarios.rules.decide(
+        Endpoint::Reversal,
+        &Facts {
+            client_id: owner,
+            till_number: Some(&transaction.till_number),
+            amount: Some(amount.decimal()),
+            metadata: r.metadata.as_ref().map(|m| m.entries()),
+            ..Facts::default()
+        },
+    );
+    let meta = new_envelope(state, owner, base, collection);
+    // A scenario says it fails: nothing is debited.
+    let failure = imposed_failure(decision.as_ref(), &Insufficient.to_string()).or_else(|| {
+        state
+            .store
+            .ledger
+            .debit(
+                owner,
+                &Account::Till(transaction.till_number.clone()),
+                amount.decimal(),
+                &format!("reversal {}", meta.id),
+            )
+            .err()
+            .map(|e| e.to_string())
+    });
+    let reversal = Reversal {
+        meta,
+        transaction_id: transaction.id,
+        transaction_reference: r.transaction_reference,
+        till_number: transaction.till_number,
+        amount,
+        reason: r.reason,
+        metadata: r.metadata,
+        callback_url: r.callback_url,
+        failure,
+        payment_reference: state.ids.mpesa_reference(),
+        state: ReversalState::Scheduled,
+    };
+    tracing::info!(id = %reversal.meta.id, failure = ?reversal.failure, %amount, "reversal scheduled");
+    let self_url = reversal.meta.self_url.clone();
+    let due = due(state, decision.as_ref());
+    accept(
+        state,
+        &state.store.reversals,
+        reversal,
+        Settle::Reversal,
+        due,
+    );
+    Ok(self_url)
+}
+
+/// The owner's received transaction `reference` names (its id or M-PESA reference), if it is
+/// of the last 30 days.
+fn reversible(state: &AppState, owner: &str, reference: &str) -> Result<Transaction, Invalid> {
+    let now_ms = state.clock.now_ms_of(owner);
+    state
+        .store
+        .transactions
+        .find(reference, owner)
+        .or_else(|| {
+            state
+                .store
+                .transactions
+                .filter(owner, |t| t.reference.eq_ignore_ascii_case(reference))
+                .into_iter()
+                .next()
+        })
+        .filter(|t| now_ms - t.originated_at_ms <= REVERSAL_WINDOW_MS)
+        .ok_or_else(|| {
+            Invalid(
+                "Transaction reference does not name an incoming transaction of the last 30 days"
+                    .into(),
+            )
+        })
+}
+
+/// Received → Pending Reversal, atomically: a second reversal sees the new state.
+fn mark_pending_reversal(state: &AppState, transaction: &Transaction) -> Result<(), Refusal> {
+    state
+        .store
+        .transactions
+        .update(transaction.id, |t| match t.status {
+            TransactionStatus::Received => {
+                t.status = TransactionStatus::PendingReversal;
+                Ok(())
+            }
+            other => Err(other),
+        })
+        .unwrap_or(Err(TransactionStatus::Reversed))
+        .map_err(|status| {
+            Refusal::List(vec![format!(
+                "You cannot reverse a transaction in {}",
+                status.label()
+            )])
+        })
+}
