@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::config::{ClientArgs, ClockAction, Command};
+use reqwest::Method;
+
+use crate::config::{ClientArgs, ClockAction, ClockArgs, Command, ResetArgs, StkArgs, TriggerArgs};
 
 /// Short names for `trigger`.
 fn event_type(name: &str) -> String {
@@ -96,137 +98,143 @@ fn clock_line(body: &Value) -> String {
     )
 }
 
-async fn execute(command: Command) -> anyhow::Result<Result<String, Failure>> {
-    use reqwest::Method;
+/// What each command prints on success, or why it failed.
+type Outcome = Result<String, Failure>;
+
+async fn execute(command: Command) -> anyhow::Result<Outcome> {
     Ok(match command {
         Command::Serve(_) => unreachable!("serve is not a client command"),
-        Command::Validate { files } => {
-            let mut problems = Vec::new();
-            let mut lines = Vec::new();
-            for path in files {
-                let name = path.display().to_string();
-                let parsed = crate::scenario::read_file(&path)
-                    .map_err(|e| format!("{name}: {e}"))
-                    .and_then(|bytes| {
-                        crate::scenario::read(&name, &bytes).map_err(|p| p.to_string())
-                    });
-                match parsed {
-                    Ok(scenarios) => lines.push(format!(
-                        "{name}: ok ({} scenario{})",
-                        scenarios.len(),
-                        if scenarios.len() == 1 { "" } else { "s" }
-                    )),
-                    Err(problem) => problems.push(problem),
-                }
-            }
-            if problems.is_empty() {
-                Ok(lines.join("\n"))
-            } else {
-                for line in &lines {
-                    println!("{line}");
-                }
-                Err(Failure::Refused(problems.join("\n")))
-            }
-        }
-        Command::Healthcheck(args) => Client::new(&args)?
-            .call(Method::GET, "/_sandbox/health", None)
-            .await
-            .map(|b| {
-                format!(
-                    "{} (k2-sandbox {})",
-                    b["status"].as_str().unwrap_or("?"),
-                    b["version"].as_str().unwrap_or("?")
-                )
-            }),
-        Command::Trigger(t) => {
-            let body = json!({
-                "type": event_type(&t.event),
-                "client_id": t.client_id,
-                "till_number": t.till,
-                "amount": t.amount,
-                "phone_number": t.phone,
-                "first_name": t.first_name,
-                "middle_name": t.middle_name,
-                "last_name": t.last_name,
-                "sending_till": t.sending_till,
-                "transaction": t.transaction,
-                "card_number": t.card_number,
-            });
-            Client::new(&t.client)?
-                .call(Method::POST, "/_sandbox/events", Some(body))
-                .await
-                .map(|b| {
-                    format!(
-                        "{} {} (resource {}): {} deliveries queued",
-                        b["topic"].as_str().unwrap_or("?"),
-                        b["id"].as_str().unwrap_or("?"),
-                        b["resource_id"].as_str().unwrap_or("?"),
-                        b["deliveries"]
-                    )
-                })
-        }
-        Command::Stk(s) => {
-            let answer = s.answer.replace('-', "_");
-            Client::new(&s.client)?
-                .call(
-                    Method::POST,
-                    &format!(
-                        "/_sandbox/prompts/{}/{answer}{}",
-                        s.target.trim(),
-                        s.client_id
-                            .map_or_else(String::new, |c| format!("?client_id={}", encode(&c)))
-                    ),
-                    None,
-                )
-                .await
-                .map(|b| {
-                    format!(
-                        "incoming payment {}: {}",
-                        b["id"].as_str().unwrap_or("?"),
-                        b["status"].as_str().unwrap_or("?")
-                    )
-                })
-        }
-        Command::Clock(c) => {
-            let client = Client::new(&c.client)?;
-            let tenant = c.client_id;
-            let result = match c.action {
-                ClockAction::Show => {
-                    let path = match &tenant {
-                        Some(id) => format!("/_sandbox/clock?client_id={}", encode(id)),
-                        None => "/_sandbox/clock".to_string(),
-                    };
-                    client.call(Method::GET, &path, None).await
-                }
-                ClockAction::Advance { by } => {
-                    let body = json!({ "by": by, "client_id": tenant });
-                    client
-                        .call(Method::POST, "/_sandbox/clock/advance", Some(body))
-                        .await
-                }
-                ClockAction::Set { to } => {
-                    let body = json!({ "to": to, "client_id": tenant });
-                    client
-                        .call(Method::POST, "/_sandbox/clock/set", Some(body))
-                        .await
-                }
-            };
-            result.map(|b| clock_line(&b))
-        }
-        Command::Reset(r) => {
-            let path = match &r.client_id {
-                Some(id) => format!("/_sandbox/reset?client_id={}", encode(id)),
-                None => "/_sandbox/reset".to_string(),
-            };
-            Client::new(&r.client)?
-                .call(Method::POST, &path, None)
-                .await
-                .map(|_| match r.client_id {
-                    Some(id) => format!("reset application {id}"),
-                    None => "reset everything".to_string(),
-                })
-        }
+        Command::Validate { files } => validate(&files),
+        Command::Healthcheck(args) => healthcheck(&Client::new(&args)?).await,
+        Command::Trigger(t) => trigger(&Client::new(&t.client)?, t).await,
+        Command::Stk(s) => stk(&Client::new(&s.client)?, s).await,
+        Command::Clock(c) => clock(&Client::new(&c.client)?, c).await,
+        Command::Reset(r) => reset(&Client::new(&r.client)?, r).await,
     })
+}
+
+/// Reads and checks scenario files, without a sandbox.
+fn validate(files: &[std::path::PathBuf]) -> Outcome {
+    let mut problems = Vec::new();
+    let mut lines = Vec::new();
+    for path in files {
+        let name = path.display().to_string();
+        let parsed = crate::scenario::read_file(path)
+            .map_err(|e| format!("{name}: {e}"))
+            .and_then(|bytes| crate::scenario::read(&name, &bytes).map_err(|p| p.to_string()));
+        match parsed {
+            Ok(scenarios) => lines.push(format!(
+                "{name}: ok ({} scenario{})",
+                scenarios.len(),
+                if scenarios.len() == 1 { "" } else { "s" }
+            )),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    if problems.is_empty() {
+        Ok(lines.join("\n"))
+    } else {
+        for line in &lines {
+            println!("{line}");
+        }
+        Err(Failure::Refused(problems.join("\n")))
+    }
+}
+
+async fn healthcheck(client: &Client) -> Outcome {
+    client
+        .call(Method::GET, "/_sandbox/health", None)
+        .await
+        .map(|b| {
+            format!(
+                "{} (k2-sandbox {})",
+                b["status"].as_str().unwrap_or("?"),
+                b["version"].as_str().unwrap_or("?")
+            )
+        })
+}
+
+async fn trigger(client: &Client, t: TriggerArgs) -> Outcome {
+    let body = json!({
+        "type": event_type(&t.event),
+        "client_id": t.client_id,
+        "till_number": t.till,
+        "amount": t.amount,
+        "phone_number": t.phone,
+        "first_name": t.first_name,
+        "middle_name": t.middle_name,
+        "last_name": t.last_name,
+        "sending_till": t.sending_till,
+        "transaction": t.transaction,
+        "card_number": t.card_number,
+    });
+    client
+        .call(Method::POST, "/_sandbox/events", Some(body))
+        .await
+        .map(|b| {
+            format!(
+                "{} {} (resource {}): {} deliveries queued",
+                b["topic"].as_str().unwrap_or("?"),
+                b["id"].as_str().unwrap_or("?"),
+                b["resource_id"].as_str().unwrap_or("?"),
+                b["deliveries"]
+            )
+        })
+}
+
+async fn stk(client: &Client, s: StkArgs) -> Outcome {
+    let answer = s.answer.replace('-', "_");
+    let scope = s
+        .client_id
+        .map_or_else(String::new, |c| format!("?client_id={}", encode(&c)));
+    let path = format!("/_sandbox/prompts/{}/{answer}{scope}", s.target.trim());
+    client.call(Method::POST, &path, None).await.map(|b| {
+        format!(
+            "incoming payment {}: {}",
+            b["id"].as_str().unwrap_or("?"),
+            b["status"].as_str().unwrap_or("?")
+        )
+    })
+}
+
+async fn clock(client: &Client, c: ClockArgs) -> Outcome {
+    let tenant = c.client_id;
+    let result = match c.action {
+        ClockAction::Show => {
+            let path = match &tenant {
+                Some(id) => format!("/_sandbox/clock?client_id={}", encode(id)),
+                None => "/_sandbox/clock".to_string(),
+            };
+            client.call(Method::GET, &path, None).await
+        }
+        ClockAction::Advance { by } => {
+            let body = json!({ "by": by, "client_id": tenant });
+            client
+                .call(Method::POST, "/_sandbox/clock/advance", Some(body))
+                .await
+        }
+        ClockAction::Set { to } => {
+            let body = json!({ "to": to, "client_id": tenant });
+            client
+                .call(Method::POST, "/_sandbox/clock/set", Some(body))
+                .await
+        }
+    };
+    result.map(|b| clock_line(&b))
+}
+
+async fn reset(client: &Client, r: ResetArgs) -> Outcome {
+    let path = match &r.client_id {
+        Some(id) => format!("/_sandbox/reset?client_id={}", encode(id)),
+        None => "/_sandbox/reset".to_string(),
+    };
+    client
+        .call(Method::POST, &path, None)
+        .await
+        .map(|_| match r.client_id {
+            Some(id) => format!("reset application {id}"),
+            None => "reset everything".to_string(),
+        })
 }
 
 /// Runs a client command, printing its result; the exit code says how it went.

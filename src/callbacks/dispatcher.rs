@@ -178,7 +178,6 @@ impl Dispatcher {
 
     /// Queues a receiver probe: `body` sent once to `target` with `signature` (empty: none),
     /// `after` from now; the log records whether the app accepted it.
-    #[allow(clippy::too_many_arguments)]
     pub fn probe(
         &self,
         owner: &str,
@@ -229,57 +228,13 @@ impl Dispatcher {
             target = %delivery.target,
         );
         async {
-            let at_ms = self.inner.clock.now_ms_of(&delivery.owner);
-            let started = Instant::now();
-            let result = self
-                .inner
-                .client
-                .post(&delivery.target)
-                .header(reqwest::header::CONTENT_TYPE, "application/json");
-            // A probe may send no signature at all.
-            let result = if delivery.signature.is_empty() {
-                result
-            } else {
-                result.header(SIGNATURE_HEADER, &delivery.signature)
-            }
-            .body(delivery.body.clone())
-            .send()
-            .await;
-            let latency_ms = started.elapsed().as_millis() as u64;
-            let (status, error) = match result {
-                Ok(response) => (Some(response.status().as_u16()), None),
-                Err(e) => (None, Some(describe(e))),
-            };
-            let succeeded = status.is_some_and(|s| (200..300).contains(&s));
-            let attempt = Attempt {
-                number,
-                at_ms,
-                status,
-                error,
-                latency_ms,
-            };
+            let attempt = self.send(&delivery, number).await;
+            let (status, latency_ms) = (attempt.status, attempt.latency_ms);
             let policy = self.inner.policy;
-            let state = self.inner.store.update_delivery(id, |d| {
-                d.attempts.push(attempt);
-                if let Some(probe) = &mut d.probe {
-                    // One attempt: an answer of any kind is the verdict.
-                    probe.judge(succeeded);
-                    d.state = if status.is_some() {
-                        DeliveryState::Delivered
-                    } else {
-                        DeliveryState::Exhausted
-                    };
-                    return d.state;
-                }
-                d.state = if succeeded {
-                    DeliveryState::Delivered
-                } else if number >= policy.attempts {
-                    DeliveryState::Exhausted
-                } else {
-                    DeliveryState::Pending
-                };
-                d.state
-            });
+            let state = self
+                .inner
+                .store
+                .update_delivery(id, |d| d.record(attempt, policy.attempts));
             match state {
                 Some(DeliveryState::Delivered) => tracing::info!(?status, latency_ms, "delivered"),
                 Some(DeliveryState::Exhausted) => {
@@ -302,6 +257,35 @@ impl Dispatcher {
         }
         .instrument(span)
         .await;
+    }
+
+    /// POSTs the delivery's exact bytes and signature once; what happened.
+    async fn send(&self, delivery: &Delivery, number: u32) -> Attempt {
+        let at_ms = self.inner.clock.now_ms_of(&delivery.owner);
+        let started = Instant::now();
+        let request = self
+            .inner
+            .client
+            .post(&delivery.target)
+            .header(reqwest::header::CONTENT_TYPE, "application/json");
+        // A probe may send no signature at all.
+        let request = if delivery.signature.is_empty() {
+            request
+        } else {
+            request.header(SIGNATURE_HEADER, &delivery.signature)
+        };
+        let result = request.body(delivery.body.clone()).send().await;
+        let (status, error) = match result {
+            Ok(response) => (Some(response.status().as_u16()), None),
+            Err(e) => (None, Some(describe(e))),
+        };
+        Attempt {
+            number,
+            at_ms,
+            status,
+            error,
+            latency_ms: started.elapsed().as_millis() as u64,
+        }
     }
 }
 

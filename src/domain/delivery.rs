@@ -85,6 +85,33 @@ impl Owned for Delivery {
     }
 }
 
+impl Delivery {
+    /// Records an attempt and moves on: delivered on a 2xx, else pending until the
+    /// `max_attempts`th, then exhausted. A probe ends at its one attempt, judged by whether
+    /// the app accepted it (an answer of any kind delivers it).
+    pub fn record(&mut self, attempt: Attempt, max_attempts: u32) -> DeliveryState {
+        let answered = attempt.status.is_some();
+        let succeeded = attempt.status.is_some_and(|s| (200..300).contains(&s));
+        let number = attempt.number;
+        self.attempts.push(attempt);
+        self.state = if let Some(probe) = &mut self.probe {
+            probe.judge(succeeded);
+            if answered {
+                DeliveryState::Delivered
+            } else {
+                DeliveryState::Exhausted
+            }
+        } else if succeeded {
+            DeliveryState::Delivered
+        } else if number >= max_attempts {
+            DeliveryState::Exhausted
+        } else {
+            DeliveryState::Pending
+        };
+        self.state
+    }
+}
+
 /// The receiver probes a scenario can send, each testing one part of the app's signature
 /// checking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Document, SelfLink, lenient_string};
 use crate::clock::{format_millis, format_seconds, to_eat};
-use crate::domain::ledger::{Transaction, TransactionKind};
+use crate::domain::ledger::{Payer, Transaction, TransactionKind};
 use crate::domain::webhooks::{EventType, WebhookSubscription};
 use crate::domain::{Invalid, Scope, lenient_bool, required_text};
 
@@ -130,87 +130,104 @@ pub fn transaction_payload(
     tx: &Transaction,
     reversed_at_ms: Option<i64>,
 ) -> (EventType, Value) {
-    let origination = format_seconds(to_eat(tx.originated_at_ms));
-    match &tx.kind {
+    let (topic, kind, resource) = match &tx.kind {
         TransactionKind::Buygoods(payer) => {
-            let phone = payer.phone_number.to_string();
-            let (topic, resource) = match reversed_at_ms {
-                None => (
-                    EventType::BuygoodsTransactionReceived,
-                    json!({
-                        "id": tx.id,
-                        "amount": tx.amount.to_string(),
-                        "status": "Received",
-                        "system": "Lipa Na M-PESA",
-                        "currency": tx.currency.code(),
-                        "reference": tx.reference,
-                        "till_number": tx.till_number,
-                        "sender_phone_number": phone,
-                        "hashed_sender_phone": hex::encode(phone_digest(&phone)),
-                        "origination_time": origination,
-                        "sender_first_name": payer.first_name,
-                        "sender_last_name": payer.last_name,
-                        "sender_middle_name": payer.middle_name,
-                    }),
-                ),
-                Some(at) => (
-                    EventType::BuygoodsTransactionReversed,
-                    json!({
-                        "id": tx.id,
-                        "amount": tx.amount.to_string(),
-                        "status": "Reversed",
-                        "system": "Lipa Na Mpesa",
-                        "currency": tx.currency.code(),
-                        "reference": tx.reference,
-                        "till_number": tx.till_number,
-                        "origination_time": origination,
-                        "sender_last_name": payer.last_name,
-                        "sender_first_name": payer.first_name,
-                        "sender_middle_name": payer.middle_name,
-                        "sender_phone_number": phone,
-                        "reversal_time": format_seconds(to_eat(at)),
-                    }),
-                ),
-            };
-            let payload = frame.envelope(topic, "Buygoods Transaction", tx.id, resource);
-            (topic, payload)
+            let (topic, resource) = buygoods_resource(tx, payer, reversed_at_ms);
+            (topic, "Buygoods Transaction", resource)
         }
-        TransactionKind::B2b { sending_till } => {
-            let (topic, kind, resource) = match reversed_at_ms {
-                None => (
-                    EventType::B2bTransactionReceived,
-                    "External Till to Till Transaction",
-                    json!({
-                        "id": tx.id,
-                        "amount": tx.amount.to_string(),
-                        "status": "Complete",
-                        "system": "Lipa Na Mpesa",
-                        "currency": tx.currency.code(),
-                        "reference": tx.reference,
-                        "till_number": tx.till_number,
-                        "sending_till": sending_till,
-                        "origination_time": origination,
-                    }),
-                ),
-                Some(at) => (
-                    EventType::B2bTransactionReversed,
-                    "External Till To Till Reversal Transaction",
-                    json!({
-                        "id": tx.id,
-                        "reference": tx.reference,
-                        "origination_time": origination,
-                        "sending_till": sending_till,
-                        "amount": tx.amount.to_string(),
-                        "currency": tx.currency.code(),
-                        "till_number": tx.till_number,
-                        "system": "M-PESA",
-                        "status": "Reversed",
-                        "reversal_time": format_seconds(to_eat(at)),
-                    }),
-                ),
-            };
-            (topic, frame.envelope(topic, kind, tx.id, resource))
-        }
+        TransactionKind::B2b { sending_till } => b2b_resource(tx, sending_till, reversed_at_ms),
+    };
+    (topic, frame.envelope(topic, kind, tx.id, resource))
+}
+
+/// The `event.resource` of a Buygoods payment received or reversed, keys in the reference's
+/// order for each.
+fn buygoods_resource(
+    tx: &Transaction,
+    payer: &Payer,
+    reversed_at_ms: Option<i64>,
+) -> (EventType, Value) {
+    let origination = format_seconds(to_eat(tx.originated_at_ms));
+    let phone = payer.phone_number.to_string();
+    match reversed_at_ms {
+        None => (
+            EventType::BuygoodsTransactionReceived,
+            json!({
+                "id": tx.id,
+                "amount": tx.amount.to_string(),
+                "status": "Received",
+                "system": "Lipa Na M-PESA",
+                "currency": tx.currency.code(),
+                "reference": tx.reference,
+                "till_number": tx.till_number,
+                "sender_phone_number": phone,
+                "hashed_sender_phone": hex::encode(phone_digest(&phone)),
+                "origination_time": origination,
+                "sender_first_name": payer.first_name,
+                "sender_last_name": payer.last_name,
+                "sender_middle_name": payer.middle_name,
+            }),
+        ),
+        Some(at) => (
+            EventType::BuygoodsTransactionReversed,
+            json!({
+                "id": tx.id,
+                "amount": tx.amount.to_string(),
+                "status": "Reversed",
+                "system": "Lipa Na Mpesa",
+                "currency": tx.currency.code(),
+                "reference": tx.reference,
+                "till_number": tx.till_number,
+                "origination_time": origination,
+                "sender_last_name": payer.last_name,
+                "sender_first_name": payer.first_name,
+                "sender_middle_name": payer.middle_name,
+                "sender_phone_number": phone,
+                "reversal_time": format_seconds(to_eat(at)),
+            }),
+        ),
+    }
+}
+
+/// The `event.resource` of a till-to-till payment received or reversed, and its kind.
+fn b2b_resource(
+    tx: &Transaction,
+    sending_till: &str,
+    reversed_at_ms: Option<i64>,
+) -> (EventType, &'static str, Value) {
+    let origination = format_seconds(to_eat(tx.originated_at_ms));
+    match reversed_at_ms {
+        None => (
+            EventType::B2bTransactionReceived,
+            "External Till to Till Transaction",
+            json!({
+                "id": tx.id,
+                "amount": tx.amount.to_string(),
+                "status": "Complete",
+                "system": "Lipa Na Mpesa",
+                "currency": tx.currency.code(),
+                "reference": tx.reference,
+                "till_number": tx.till_number,
+                "sending_till": sending_till,
+                "origination_time": origination,
+            }),
+        ),
+        Some(at) => (
+            EventType::B2bTransactionReversed,
+            "External Till To Till Reversal Transaction",
+            json!({
+                "id": tx.id,
+                "reference": tx.reference,
+                "origination_time": origination,
+                "sending_till": sending_till,
+                "amount": tx.amount.to_string(),
+                "currency": tx.currency.code(),
+                "till_number": tx.till_number,
+                "system": "M-PESA",
+                "status": "Reversed",
+                "reversal_time": format_seconds(to_eat(at)),
+            }),
+        ),
     }
 }
 
