@@ -86,22 +86,7 @@ impl Sandbox {
         )
         .context("building the callback HTTP client")?;
         let state = AppState {
-            settings: Arc::new(Settings {
-                client_id: args.client_id.clone(),
-                api_key: args.api_key.clone(),
-                auto_tenants: args.auto_tenants,
-                tenant_ttl: Duration::from_secs(args.tenant_ttl),
-                max_tenants: args.max_tenants,
-                admin_token: args.admin_token.clone(),
-                ready: std::sync::atomic::AtomicBool::new(false),
-                public_url: args.public_url.clone(),
-                local_addr,
-                token_ttl: args.token_ttl(),
-                callback_delay: Duration::from_millis(args.callback_delay_ms),
-                stk_timeout: Duration::from_millis(args.stk_timeout_ms),
-                max_body_bytes: args.max_body_bytes,
-                body_timeout: Duration::from_millis(args.body_timeout_ms),
-            }),
+            settings: Arc::new(settings(&args, local_addr)),
             store,
             clock,
             ids,
@@ -119,17 +104,10 @@ impl Sandbox {
                 .map_err(|p| anyhow::anyhow!("scenario problems:\n{p}"))?;
             tracing::info!(scenarios = ?loaded.scenarios, faults = loaded.faults, timeline = loaded.timeline, "scenarios loaded");
         }
-        let limits = server::ConnectionLimits {
-            header_timeout: Duration::from_millis(args.header_timeout_ms),
-            idle_timeout: Duration::from_millis(args.idle_timeout_ms),
-            max_connections: server::effective_max_connections(
-                usize::try_from(args.max_connections).unwrap_or(usize::MAX),
-            ),
-        };
         Ok(Self {
             listener,
             state,
-            limits,
+            limits: limits(&args),
             stats: Arc::default(),
             shutdown_grace: Duration::from_millis(args.shutdown_grace_ms),
         })
@@ -195,6 +173,37 @@ impl Sandbox {
         worker.await.context("callback worker")?;
         tracing::info!("callback worker stopped");
         Ok(())
+    }
+}
+
+/// The settings the handlers read, from the flags.
+fn settings(args: &ServeArgs, local_addr: SocketAddr) -> Settings {
+    Settings {
+        client_id: args.client_id.clone(),
+        api_key: args.api_key.clone(),
+        auto_tenants: args.auto_tenants,
+        tenant_ttl: Duration::from_secs(args.tenant_ttl),
+        max_tenants: args.max_tenants,
+        admin_token: args.admin_token.clone(),
+        ready: std::sync::atomic::AtomicBool::new(false),
+        public_url: args.public_url.clone(),
+        local_addr,
+        token_ttl: args.token_ttl(),
+        callback_delay: Duration::from_millis(args.callback_delay_ms),
+        stk_timeout: Duration::from_millis(args.stk_timeout_ms),
+        max_body_bytes: args.max_body_bytes,
+        body_timeout: Duration::from_millis(args.body_timeout_ms),
+    }
+}
+
+/// The connection server's limits, the cap fitted to the open-files limit.
+fn limits(args: &ServeArgs) -> server::ConnectionLimits {
+    server::ConnectionLimits {
+        header_timeout: Duration::from_millis(args.header_timeout_ms),
+        idle_timeout: Duration::from_millis(args.idle_timeout_ms),
+        max_connections: server::effective_max_connections(
+            usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        ),
     }
 }
 

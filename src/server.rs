@@ -115,17 +115,23 @@ pub async fn serve(
     }
     drop(listener);
     let _ = stop_tx.send(true);
+    close_within(connections, grace).await;
+}
+
+/// Lets the connections end (their in-flight requests answered) for up to `grace`, then
+/// drops the ones still open.
+async fn close_within(mut connections: JoinSet<()>, grace: Duration) {
     let deadline = Instant::now() + grace;
     while !connections.is_empty() {
-        match tokio::time::timeout_at(deadline, connections.join_next()).await {
-            Ok(_) => {}
-            Err(_) => {
-                tracing::warn!(
-                    connections = connections.len(),
-                    "closing connections still open after the shutdown grace period"
-                );
-                connections.shutdown().await;
-            }
+        if tokio::time::timeout_at(deadline, connections.join_next())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                connections = connections.len(),
+                "closing connections still open after the shutdown grace period"
+            );
+            connections.shutdown().await;
         }
     }
 }

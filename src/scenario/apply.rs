@@ -184,7 +184,7 @@ fn apply_money(state: &AppState, s: &Scenario, owner_of: &impl Fn(&Option<String
     }
 }
 
-/// Merchant wallets and bank accounts, external recipients, webhook subscriptions.
+/// Merchant wallets and bank accounts, then the rest of the world that has an envelope.
 fn apply_accounts(
     state: &AppState,
     s: &Scenario,
@@ -225,6 +225,16 @@ fn apply_accounts(
             }),
         });
     }
+    apply_recipients(state, s, &envelope);
+}
+
+/// External recipients and webhook subscriptions.
+fn apply_recipients(
+    state: &AppState,
+    s: &Scenario,
+    envelope: &impl Fn(&Option<String>, &str) -> crate::domain::Envelope,
+) {
+    let w = &s.world;
     for r in &w.external_recipients {
         // Checked when the scenario was parsed.
         if let Ok(details) = r.fields.external_recipient(&r.kind) {

@@ -94,22 +94,7 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Scenario>, Problems> {
                 scenarios.push(scenario);
             }
             Err(e) => {
-                let field = e.path().to_string();
-                let inner = e.into_inner();
-                let location = inner.location();
-                let problem = Problem {
-                    file: file.to_string(),
-                    line: location.as_ref().map(|l| l.line()),
-                    column: location.as_ref().map(|l| l.column()),
-                    // "." is the document itself; "?" a syntax error libyaml found where the
-                    // gate did not.
-                    field: if field == "." || field == "?" {
-                        "(document)".into()
-                    } else {
-                        field
-                    },
-                    message: strip_location(&inner.to_string()),
-                };
+                let problem = type_problem(file, e);
                 // After a syntax error libyaml repeats it for every document that follows.
                 if problems.last() == Some(&problem) {
                     break;
@@ -125,6 +110,34 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Scenario>, Problems> {
             "the file holds no scenario".into(),
         ));
     }
+    if problems.is_empty() {
+        Ok(scenarios)
+    } else {
+        Err(capped(file, problems))
+    }
+}
+
+/// A document the format's types reject, at serde's position and path.
+fn type_problem(file: &str, e: serde_path_to_error::Error<serde_yaml_ng::Error>) -> Problem {
+    let field = e.path().to_string();
+    let inner = e.into_inner();
+    let location = inner.location();
+    Problem {
+        file: file.to_string(),
+        line: location.as_ref().map(|l| l.line()),
+        column: location.as_ref().map(|l| l.column()),
+        // "." is the document itself; "?" a syntax error libyaml found where the gate did not.
+        field: if field == "." || field == "?" {
+            "(document)".into()
+        } else {
+            field
+        },
+        message: strip_location(&inner.to_string()),
+    }
+}
+
+/// At most [`MAX_PROBLEMS`], and a last line saying how many more there were.
+fn capped(file: &str, mut problems: Vec<Problem>) -> Problems {
     if problems.len() > MAX_PROBLEMS {
         let more = problems.len() - MAX_PROBLEMS;
         problems.truncate(MAX_PROBLEMS);
@@ -134,11 +147,7 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Scenario>, Problems> {
             format!("{more} more problems not shown"),
         ));
     }
-    if problems.is_empty() {
-        Ok(scenarios)
-    } else {
-        Err(Problems(problems))
-    }
+    Problems(problems)
 }
 
 /// The largest scenario file read, whether from disk or a request body.

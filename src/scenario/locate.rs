@@ -171,6 +171,50 @@ impl Index {
     }
 }
 
+impl Index {
+    /// An alias: placed like a scalar, and counted as the nodes its anchor stands for.
+    fn on_alias(&mut self, event: &Event, anchor: usize, at: (usize, usize)) {
+        if let Some(path) = self.next_node(event, at) {
+            self.current.0.entry(path).or_insert(at);
+        }
+        let size = self.anchors.get(&anchor).copied().unwrap_or(1);
+        self.alias_nodes = self.alias_nodes.saturating_add(size);
+        if self.alias_nodes > MAX_ALIAS_NODES {
+            self.refuse(
+                at,
+                format!(
+                    "aliases expand to more than {MAX_ALIAS_NODES} nodes: \
+                     write the values out or reuse fewer"
+                ),
+            );
+        }
+        self.completed(0, size);
+    }
+
+    /// A mapping or sequence starts: placed, pushed, and refused past the depth budget.
+    fn on_collection(&mut self, event: &Event, anchor: usize, at: (usize, usize)) {
+        let frame = match self.next_node(event, at) {
+            None => Frame::Ignored,
+            Some(path) => {
+                self.current.0.entry(path.clone()).or_insert(at);
+                match event {
+                    Event::MappingStart(..) => Frame::Map {
+                        path,
+                        key: None,
+                        first: true,
+                    },
+                    _ => Frame::Seq { path, next: 0 },
+                }
+            }
+        };
+        self.stack.push(frame);
+        self.sizes.push((anchor, 1));
+        if self.stack.len() > MAX_DEPTH {
+            self.refuse(at, format!("nested deeper than {MAX_DEPTH} levels"));
+        }
+    }
+}
+
 impl MarkedEventReceiver for Index {
     fn on_event(&mut self, event: Event, mark: Marker) {
         if self.refused.is_some() {
@@ -198,43 +242,9 @@ impl MarkedEventReceiver for Index {
                 }
                 self.completed(anchor, 1);
             }
-            Event::Alias(anchor) => {
-                if let Some(path) = self.next_node(&event, at) {
-                    self.current.0.entry(path).or_insert(at);
-                }
-                let size = self.anchors.get(&anchor).copied().unwrap_or(1);
-                self.alias_nodes = self.alias_nodes.saturating_add(size);
-                if self.alias_nodes > MAX_ALIAS_NODES {
-                    self.refuse(
-                        at,
-                        format!(
-                            "aliases expand to more than {MAX_ALIAS_NODES} nodes: \
-                             write the values out or reuse fewer"
-                        ),
-                    );
-                }
-                self.completed(0, size);
-            }
+            Event::Alias(anchor) => self.on_alias(&event, anchor, at),
             Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
-                let frame = match self.next_node(&event, at) {
-                    None => Frame::Ignored,
-                    Some(path) => {
-                        self.current.0.entry(path.clone()).or_insert(at);
-                        match event {
-                            Event::MappingStart(..) => Frame::Map {
-                                path,
-                                key: None,
-                                first: true,
-                            },
-                            _ => Frame::Seq { path, next: 0 },
-                        }
-                    }
-                };
-                self.stack.push(frame);
-                self.sizes.push((anchor, 1));
-                if self.stack.len() > MAX_DEPTH {
-                    self.refuse(at, format!("nested deeper than {MAX_DEPTH} levels"));
-                }
+                self.on_collection(&event, anchor, at);
             }
             Event::MappingEnd | Event::SequenceEnd => {
                 self.stack.pop();
