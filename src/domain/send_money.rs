@@ -135,6 +135,17 @@ impl SendMoneyState {
     }
 }
 
+/// What a v1 payment's document shows beyond the disbursement.
+#[derive(Debug, Clone)]
+pub struct Payment {
+    pub destination_type: String,
+    pub destination_reference: Uuid,
+    pub amount: Amount,
+    pub description: Option<String>,
+    pub category: Option<String>,
+    pub tags: Option<Value>,
+}
+
 /// Which API generation created it, and so which document shows it. The published Node SDK
 /// speaks only v1: `/api/v1/payments` and `/api/v1/settlement_transfers`.
 #[derive(Debug, Clone)]
@@ -142,14 +153,7 @@ pub enum Flavor {
     /// `/api/v2/send_money`.
     SendMoney,
     /// `/api/v1/payments`: one payment to a pay recipient.
-    Payment {
-        destination_type: String,
-        destination_reference: Uuid,
-        amount: Amount,
-        description: Option<String>,
-        category: Option<String>,
-        tags: Option<Value>,
-    },
+    Payment(Payment),
     /// `/api/v1/settlement_transfers`: money to the merchant's own account.
     SettlementTransfer {
         /// `None` for a blind transfer that sweeps the balance.

@@ -86,6 +86,9 @@ pub struct WebhookEvent {
     pub meta: Envelope,
     pub topic: EventType,
     pub till_number: Option<String>,
+    /// For a Buygoods payment received: the paying subscriber, whom a transaction SMS
+    /// notification naming this event goes to.
+    pub sender_phone: Option<String>,
     /// The K2Connect payload.
     pub payload: Value,
     /// The Daraja payload, for the topics that have one.

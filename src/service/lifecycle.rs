@@ -248,6 +248,10 @@ pub fn emit_transaction_event(
             meta: super::envelope_of(state, id, &tx.owner, base_url, "/webhook_events"),
             topic,
             till_number: Some(tx.till_number.clone()),
+            sender_phone: match (&tx.kind, reversed_at_ms) {
+                (TransactionKind::Buygoods(payer), None) => Some(payer.phone_number.to_string()),
+                _ => None,
+            },
             payload,
             daraja_payload: daraja,
         },
@@ -342,11 +346,7 @@ pub fn settle_sms_notification(state: &AppState, id: Uuid) {
         .webhook_events
         .find(&reference, &owner)
         .filter(|e| e.topic == EventType::BuygoodsTransactionReceived)
-        .and_then(|e| {
-            e.payload["event"]["resource"]["sender_phone_number"]
-                .as_str()
-                .map(str::to_string)
-        });
+        .and_then(|e| e.sender_phone);
     let mut sent: Option<SentSms> = None;
     settle_and_call_back::<_, Document<crate::wire::sms_notifications::SmsAttributes>>(
         state,

@@ -16,7 +16,7 @@ use crate::domain::recipients::{
     ExternalRecipient, MerchantAccount, MerchantAccountKind, RecipientDetails, SettlementMethod,
 };
 use crate::domain::send_money::{
-    Disbursement, Flavor, SendMoney, SendMoneyState, Shown, destination_amount,
+    Disbursement, Flavor, Payment, SendMoney, SendMoneyState, Shown, destination_amount,
 };
 use crate::domain::{Invalid, lenient_bool};
 use crate::scheduler::Settle;
@@ -154,14 +154,14 @@ pub fn pay(
         },
     }]);
     let accepted = Accepted {
-        flavor: Flavor::Payment {
+        flavor: Flavor::Payment(Payment {
             destination_type: r.destination_type.to_string(),
             destination_reference: recipient.meta.id,
             amount: r.amount,
             description: r.description,
             category: r.category,
             tags: r.tags,
-        },
+        }),
         source_identifier: None,
         currency: r.currency,
         destinations: None,

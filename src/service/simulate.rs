@@ -107,6 +107,7 @@ fn frame(
                     | EventType::CardTransactionReversed
             )
             .then(|| a.till_number.clone()),
+            sender_phone: None,
             payload: body,
             daraja_payload: None,
         },

@@ -334,49 +334,96 @@ impl Store {
 
     // --- control plane ------------------------------------------------------------------
 
+    /// Everything an application's world is made of, in one list that both resets walk: a
+    /// new collection added here is reset by both.
+    fn world(&self) -> [&dyn World; 17] {
+        let c = &self.inner;
+        [
+            &c.deliveries,
+            &c.ledger,
+            &c.handsets,
+            &c.till_names,
+            &c.journal,
+            &c.transactions,
+            &c.incoming_payments,
+            &c.webhook_subscriptions,
+            &c.webhook_events,
+            &c.merchant_accounts,
+            &c.external_recipients,
+            &c.send_money,
+            &c.pollings,
+            &c.sms_notifications,
+            &c.sms_outbox,
+            &c.reversals,
+            &c.payment_links,
+        ]
+    }
+
     /// Forgets one application's resources, deliveries, balances and journal; others are
     /// untouched. The application and its tokens stay.
     pub fn reset_owner(&self, owner: &str) {
-        let c = &self.inner;
-        c.deliveries.remove_owner(owner);
-        c.ledger.clear_owner(owner);
-        c.handsets.remove_owner(owner);
-        c.till_names.retain(|(o, _), _| o != owner);
-        c.journal.clear_owner(owner);
-        c.transactions.remove_owner(owner);
-        c.incoming_payments.remove_owner(owner);
-        c.webhook_subscriptions.remove_owner(owner);
-        c.webhook_events.remove_owner(owner);
-        c.merchant_accounts.remove_owner(owner);
-        c.external_recipients.remove_owner(owner);
-        c.send_money.remove_owner(owner);
-        c.pollings.remove_owner(owner);
-        c.sms_notifications.remove_owner(owner);
-        c.sms_outbox.remove_owner(owner);
-        c.reversals.remove_owner(owner);
-        c.payment_links.remove_owner(owner);
+        for part in self.world() {
+            part.forget_owner(owner);
+        }
     }
 
     /// Forgets every resource, delivery and balance. Applications and their tokens stay, so a
     /// client holding a token can go on after a reset.
     pub fn reset(&self) {
-        let c = &self.inner;
-        c.deliveries.clear();
-        c.ledger.clear();
-        c.handsets.clear();
-        c.till_names.clear();
-        c.journal.clear();
-        c.transactions.clear();
-        c.incoming_payments.clear();
-        c.webhook_subscriptions.clear();
-        c.webhook_events.clear();
-        c.merchant_accounts.clear();
-        c.external_recipients.clear();
-        c.send_money.clear();
-        c.pollings.clear();
-        c.sms_notifications.clear();
-        c.sms_outbox.clear();
-        c.reversals.clear();
-        c.payment_links.clear();
+        for part in self.world() {
+            part.forget_all();
+        }
+    }
+}
+
+/// A part of the applications' worlds that a reset forgets.
+trait World {
+    fn forget_owner(&self, owner: &str);
+    fn forget_all(&self);
+}
+
+impl<T: crate::domain::Owned + Clone> World for Collection<T> {
+    fn forget_owner(&self, owner: &str) {
+        self.remove_owner(owner);
+    }
+    fn forget_all(&self) {
+        self.clear();
+    }
+}
+
+impl World for Ledger {
+    fn forget_owner(&self, owner: &str) {
+        self.clear_owner(owner);
+    }
+    fn forget_all(&self) {
+        self.clear();
+    }
+}
+
+impl World for Journal {
+    fn forget_owner(&self, owner: &str) {
+        self.clear_owner(owner);
+    }
+    fn forget_all(&self) {
+        self.clear();
+    }
+}
+
+impl World for Handsets {
+    fn forget_owner(&self, owner: &str) {
+        self.remove_owner(owner);
+    }
+    fn forget_all(&self) {
+        self.clear();
+    }
+}
+
+/// Till names, by (application, till number).
+impl World for DashMap<(String, String), String> {
+    fn forget_owner(&self, owner: &str) {
+        self.retain(|(o, _), _| o != owner);
+    }
+    fn forget_all(&self) {
+        self.clear();
     }
 }

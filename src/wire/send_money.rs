@@ -8,7 +8,7 @@ use crate::clock::{format_millis, to_eat};
 use crate::domain::metadata::Metadata;
 use crate::domain::money::Amount;
 use crate::domain::recipients::RecipientFields;
-use crate::domain::send_money::{Flavor, SendMoney, SendMoneyState, Shown};
+use crate::domain::send_money::{Flavor, Payment, SendMoney, SendMoneyState, Shown};
 
 #[derive(Debug, Deserialize)]
 pub struct SendMoneyRequest {
@@ -194,18 +194,7 @@ fn v1_amount(currency: &str, value: Option<String>) -> Value {
 
 /// A v1 payment (`/api/v1/payments`): the Python SDK's decomposer reads `status`,
 /// `created_at`, `origination_time`, `amount`, `transfer_batches`, `metadata` and `_links`.
-fn payment_document(s: &SendMoney) -> Value {
-    let Flavor::Payment {
-        destination_type,
-        destination_reference,
-        amount,
-        description,
-        category,
-        tags,
-    } = &s.flavor
-    else {
-        return Value::Null;
-    };
+fn payment_document(s: &SendMoney, p: &Payment) -> Document<Value> {
     let (transfer_batches, errors) = batches(s);
     let origination = match &s.state {
         SendMoneyState::Processed { at_ms } => Some(format_millis(to_eat(*at_ms))),
@@ -216,28 +205,29 @@ fn payment_document(s: &SendMoney) -> Value {
         .first()
         .and_then(|d| d.transaction_reference.clone())
         .filter(|_| origination.is_some());
-    json!({"data": {"id": s.meta.id, "type": "payment", "attributes": {
+    let attributes = json!({
         "status": s.state.status(),
         "created_at": format_millis(to_eat(s.meta.created_at_ms)),
         "reference": reference,
         "origination_time": origination,
-        "destination_type": destination_type,
-        "destination_reference": destination_reference,
-        "amount": v1_amount(s.currency.code(), Some(amount.to_string())),
-        "description": description,
-        "category": category,
-        "tags": tags,
+        "destination_type": p.destination_type,
+        "destination_reference": p.destination_reference,
+        "amount": v1_amount(s.currency.code(), Some(p.amount.to_string())),
+        "description": p.description,
+        "category": p.category,
+        "tags": p.tags,
         "transfer_batches": transfer_batches,
         "errors": errors,
         "metadata": s.metadata.as_ref().map(Metadata::to_value),
         "_links": Links::new(&s.callback_url, &s.meta),
-    }}})
+    });
+    Document::new(s.meta.id, "payment", attributes)
 }
 
 /// A v1 settlement transfer, in the reference's `settlement_transfer` shape (plus
 /// `origination_time`, which the Python SDK's decomposer reads, and `metadata`, null, which
 /// every result carries).
-fn settlement_transfer_document(s: &SendMoney, requested: Option<&Amount>) -> Value {
+fn settlement_transfer_document(s: &SendMoney, requested: Option<&Amount>) -> Document<Value> {
     let (batches, errors) = batches(s);
     let origination = match &s.state {
         SendMoneyState::Processed { at_ms } => Some(format_millis(to_eat(*at_ms))),
@@ -263,7 +253,7 @@ fn settlement_transfer_document(s: &SendMoney, requested: Option<&Amount>) -> Va
             json!({"status": b.status, "disbursements": disbursements})
         })
         .collect();
-    json!({"data": {"id": s.meta.id, "type": "settlement_transfer", "attributes": {
+    let attributes = json!({
         "status": s.state.status(),
         "created_at": format_millis(to_eat(s.meta.created_at_ms)),
         "origination_time": origination,
@@ -272,7 +262,8 @@ fn settlement_transfer_document(s: &SendMoney, requested: Option<&Amount>) -> Va
         "errors": errors,
         "metadata": null,
         "_links": Links::new(&s.callback_url, &s.meta),
-    }}})
+    });
+    Document::new(s.meta.id, "settlement_transfer", attributes)
 }
 
 /// A send money resource as its API generation shows it: GET and callbacks.
@@ -280,14 +271,14 @@ fn settlement_transfer_document(s: &SendMoney, requested: Option<&Amount>) -> Va
 #[serde(untagged)]
 pub enum SendMoneyView {
     V2(Box<Document<SendMoneyAttributes>>),
-    V1(Value),
+    V1(Document<Value>),
 }
 
 impl From<&SendMoney> for SendMoneyView {
     fn from(s: &SendMoney) -> Self {
         match &s.flavor {
             Flavor::SendMoney => Self::V2(Box::new(Document::from(s))),
-            Flavor::Payment { .. } => Self::V1(payment_document(s)),
+            Flavor::Payment(p) => Self::V1(payment_document(s, p)),
             Flavor::SettlementTransfer { requested } => {
                 Self::V1(settlement_transfer_document(s, requested.as_ref()))
             }
