@@ -16,13 +16,12 @@ use super::resource::{created, show};
 use crate::clock::{format_seconds, to_eat};
 use crate::domain::metadata::Metadata;
 use crate::domain::money::{Amount, Currency};
-use crate::domain::payment_link::{LIFETIME_MS, LinkState, PaymentLink};
+use crate::domain::payment_link::{LinkState, PaymentLink};
 use crate::domain::phone::PhoneNumber;
 use crate::domain::{optional_text, required_text};
-use crate::scheduler::{Job, Settle};
 use crate::service::AppState;
-use crate::service::lifecycle::{finish_payment_link, pay_payment_link};
-use crate::service::new_envelope;
+use crate::service::lifecycle::pay_payment_link;
+use crate::service::payment_links::{self, NewLink};
 use crate::wire::payment_links::{PaymentLinkAttributes, PaymentLinkRequest};
 use crate::wire::{Document, callback_url_of};
 
@@ -42,41 +41,17 @@ async fn create(
     BaseUrl(base): BaseUrl,
     ApiJson(body): ApiJson<PaymentLinkRequest>,
 ) -> Result<Response, ApiError> {
-    let till_number = required_text(body.till_number.as_deref(), "Till number")?;
-    let currency = Currency::parse(body.currency.as_deref())?;
-    let amount = Amount::parse(body.amount.as_ref(), "Amount")?;
-    let metadata = Metadata::parse(body.metadata.as_ref())?;
-    let callback_url = callback_url_of(body.links.as_ref())?;
-    let meta = new_envelope(&state, &auth.client_id, &base, COLLECTION);
-    let token = state.ids.uuid();
-    let link = PaymentLink {
-        till_name: state
-            .store
-            .till_names
-            .get(&(auth.client_id.clone(), till_number.clone()))
-            .map_or_else(|| format!("Till {till_number}"), |n| n.value().clone()),
-        till_number,
-        currency,
-        amount,
+    let link = NewLink {
+        till_number: required_text(body.till_number.as_deref(), "Till number")?,
+        currency: Currency::parse(body.currency.as_deref())?,
+        amount: Amount::parse(body.amount.as_ref(), "Amount")?,
+        metadata: Metadata::parse(body.metadata.as_ref())?,
+        callback_url: callback_url_of(body.links.as_ref())?,
         payment_reference: optional_text(body.payment_reference.as_deref()),
         note: optional_text(body.note.as_deref()),
-        metadata,
-        callback_url,
-        expires_at_ms: meta.created_at_ms + LIFETIME_MS,
-        link: format!("{base}/links/{token}"),
-        link_token: token,
-        meta,
-        state: LinkState::Active,
     };
-    let id = link.meta.id;
-    let response = created(&link.meta.self_url);
-    state.store.payment_links.insert(link);
-    state.scheduler.schedule(
-        Job::Settle(Settle::PaymentLinkExpiry, id),
-        &auth.client_id,
-        std::time::Duration::from_millis(LIFETIME_MS as u64),
-    );
-    Ok(response)
+    let url = payment_links::create(&state, &auth.client_id, &base, COLLECTION, link);
+    Ok(created(&url))
 }
 
 async fn find(
@@ -107,11 +82,7 @@ async fn cancel(
         .ok_or_else(|| {
             super::resource::not_found(&state.store.payment_links, &id, "Payment link")
         })?;
-    if !finish_payment_link(&state, link.meta.id, LinkState::Cancelled) {
-        return Err(ApiError::BadRequest(
-            "Only active payment links can be cancelled.".into(),
-        ));
-    }
+    payment_links::cancel(&state, &link)?;
     Ok(Json(json!({"message": "Payment link cancelled."})))
 }
 

@@ -6,6 +6,7 @@
 pub mod incoming_payments;
 pub mod jobs;
 pub mod lifecycle;
+pub mod payment_links;
 pub mod reversals;
 pub mod send_money;
 pub mod simulate;
