@@ -1,12 +1,10 @@
 //! Callback faults from scenarios: delayed, dropped, duplicated and conflicting deliveries.
 //! Decided when a callback is queued (off the request path); read without a lock.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
-
+use super::Listed;
 use super::spec::CallbackFaultSpec;
 use crate::domain::delivery::CallbackKind;
 
@@ -41,24 +39,20 @@ pub struct Treatment {
 
 #[derive(Default)]
 pub struct CallbackFaults {
-    entries: ArcSwap<Vec<Arc<Entry>>>,
+    entries: Listed<Entry>,
 }
 
 impl CallbackFaults {
     pub fn add(&self, spec: CallbackFaultSpec) {
-        let entry = Arc::new(Entry {
+        let entry = Entry {
             spec,
             used: AtomicU64::new(0),
-        });
-        self.entries.rcu(|all| {
-            let mut next = Vec::clone(all);
-            next.push(entry.clone());
-            next
-        });
+        };
+        self.entries.push(entry);
     }
 
     pub fn clear(&self) {
-        self.entries.store(Arc::default());
+        self.entries.clear();
     }
 
     /// The first matching fault with uses left decides; `None`: deliver normally.

@@ -4,12 +4,10 @@
 //!
 //! The rules are read on every request without a lock (`ArcSwap`); counters are atomics.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
-
+use super::Listed;
 use super::spec::Fault;
 
 /// What a fault does to a request that matches it.
@@ -63,7 +61,7 @@ impl Rule {
 
 #[derive(Default)]
 pub struct Faults {
-    rules: ArcSwap<Vec<Arc<Rule>>>,
+    rules: Listed<Rule>,
 }
 
 impl Faults {
@@ -71,7 +69,7 @@ impl Faults {
         let Some((method, path)) = endpoint(&f.endpoint) else {
             return; // checked when the scenario was parsed
         };
-        let rule = Arc::new(Rule {
+        let rule = Rule {
             method,
             path,
             client_id: f.client_id.clone(),
@@ -84,16 +82,12 @@ impl Faults {
             times: f.times,
             probability: f.probability,
             seen: AtomicU64::new(0),
-        });
-        self.rules.rcu(|rules| {
-            let mut next = Vec::clone(rules);
-            next.push(rule.clone());
-            next
-        });
+        };
+        self.rules.push(rule);
     }
 
     pub fn clear(&self) {
-        self.rules.store(Arc::default());
+        self.rules.clear();
     }
 
     /// What the first rule that applies to a request does, counting it. `client` (the

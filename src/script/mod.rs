@@ -9,6 +9,9 @@ pub mod faults;
 pub mod rules;
 pub mod spec;
 
+use std::sync::Arc;
+
+use arc_swap::{ArcSwap, Guard};
 use dashmap::DashMap;
 use uuid::Uuid;
 
@@ -17,6 +20,40 @@ use self::faults::Faults;
 use self::rules::Rules;
 use crate::domain::activity::Activity;
 use crate::domain::handset::Answer;
+
+/// A list read on every request without a lock, appended to by scenario loads (copy on
+/// write) and emptied by a reset.
+pub struct Listed<T> {
+    items: ArcSwap<Vec<Arc<T>>>,
+}
+
+impl<T> Default for Listed<T> {
+    fn default() -> Self {
+        Self {
+            items: ArcSwap::default(),
+        }
+    }
+}
+
+impl<T> Listed<T> {
+    pub fn push(&self, item: T) {
+        let item = Arc::new(item);
+        self.items.rcu(|items| {
+            let mut next = Vec::clone(items);
+            next.push(item.clone());
+            next
+        });
+    }
+
+    pub fn clear(&self) {
+        self.items.store(Arc::default());
+    }
+
+    /// The items as they are now.
+    pub fn load(&self) -> Guard<Arc<Vec<Arc<T>>>> {
+        self.items.load()
+    }
+}
 
 /// A timeline moment waiting for its time.
 #[derive(Debug, Clone)]

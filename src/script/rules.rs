@@ -2,14 +2,13 @@
 //! match wins, `times` counted atomically) and revealed when due, like any result.
 //! Read without a lock (`ArcSwap`).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
+use super::Listed;
 pub use super::spec::RuleEndpoint as Endpoint;
 use super::spec::{OutcomeSpec, RuleSpec};
 use crate::domain::Verdict;
@@ -72,24 +71,20 @@ impl Rule {
 
 #[derive(Default)]
 pub struct Rules {
-    rules: ArcSwap<Vec<Arc<Rule>>>,
+    rules: Listed<Rule>,
 }
 
 impl Rules {
     pub fn add(&self, spec: RuleSpec) {
-        let rule = Arc::new(Rule {
+        let rule = Rule {
             spec,
             used: AtomicU64::new(0),
-        });
-        self.rules.rcu(|rules| {
-            let mut next = Vec::clone(rules);
-            next.push(rule.clone());
-            next
-        });
+        };
+        self.rules.push(rule);
     }
 
     pub fn clear(&self) {
-        self.rules.store(Arc::default());
+        self.rules.clear();
     }
 
     /// The first matching rule with uses left decides; `None`: the default behaviour.
