@@ -85,7 +85,7 @@ impl Sandbox {
             scenarios.clone(),
         )
         .context("building the callback HTTP client")?;
-        let state = AppState {
+        let state = AppState::new(service::Parts {
             settings: Arc::new(settings(&args, local_addr)),
             store,
             clock,
@@ -93,7 +93,7 @@ impl Sandbox {
             scheduler,
             dispatcher,
             scenarios,
-        };
+        });
         // Start-up work: scenario files. A bad one stops the start, naming file and line.
         if !args.scenario.is_empty() {
             let base = args.public_url.as_ref().map_or_else(

@@ -22,11 +22,16 @@ fn main() -> anyhow::Result<ExitCode> {
     // Exit without waiting on the blocking pool: a scenario still parsing there has nobody
     // left to answer, and must not hold the process past its shutdown grace.
     runtime.shutdown_background();
+    // Whatever ended the process, the queued log lines are written out before it exits.
+    k2_sandbox::telemetry::flush();
     outcome
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    k2_sandbox::telemetry::init(args.log_format, std::io::stderr);
+    k2_sandbox::telemetry::init(
+        args.log_format,
+        k2_sandbox::telemetry::non_blocking_stderr(),
+    );
     tracing::info!(config = %args.masked_summary(), "starting k2-sandbox {}", env!("CARGO_PKG_VERSION"));
 
     // The first SIGINT/SIGTERM starts a graceful shutdown; a second one exits at once.
@@ -55,6 +60,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                     queued_jobs = state.scheduler.pending(),
                     "received a second {second}: exiting at once, abandoning what is left"
                 );
+                k2_sandbox::telemetry::flush();
                 std::process::exit(if second == "SIGINT" { 130 } else { 143 });
             });
         })

@@ -25,6 +25,9 @@ use uuid::Uuid;
 use crate::clock::Clock;
 use crate::domain::delivery::CallbackKind;
 
+/// How many due jobs the worker runs before it lets other tasks in.
+const BATCH: usize = 64;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Job {
     /// Decide the result of a pending resource.
@@ -212,8 +215,13 @@ impl Scheduler {
             .min()
     }
 
-    fn finish(&self) {
-        self.inner.in_flight.fetch_sub(1, Ordering::AcqRel);
+    /// `n` jobs ran to the end (none: nothing to tell, and no wake-up that would spin the
+    /// worker).
+    fn finish(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        self.inner.in_flight.fetch_sub(n, Ordering::AcqRel);
         self.inner.progress.notify_waiters();
         // A finished job may have scheduled a follow-up that is already due.
         self.inner.wake.notify_one();
@@ -261,18 +269,26 @@ impl Scheduler {
             tokio::pin!(woken);
             woken.as_mut().enable();
 
-            for job in self.pop_due() {
+            // A second's worth of results can fall due at once: run them in bounded batches,
+            // letting requests in between, so a burst never stalls the server.
+            let mut settled = 0;
+            for (n, job) in self.pop_due().into_iter().enumerate() {
                 match execute(job) {
-                    None => self.finish(),
+                    None => settled += 1,
                     Some(fut) => {
                         let this = self.clone();
                         tokio::spawn(async move {
                             fut.await;
-                            this.finish();
+                            this.finish(1);
                         });
                     }
                 }
+                if (n + 1) % BATCH == 0 {
+                    self.finish(std::mem::take(&mut settled));
+                    tokio::task::yield_now().await;
+                }
             }
+            self.finish(settled);
             self.inner.progress.notify_waiters();
 
             // On real time, sleep until the next job is due; a virtual clock only moves when

@@ -1,6 +1,10 @@
 //! Log subscriber set-up. Logs go to the writer handed in (stderr in the binary), filtered by
-//! `RUST_LOG` (default `info`), pretty or JSON.
+//! `RUST_LOG` (default `info`), pretty or JSON. The binary writes through a background thread
+//! ([`non_blocking_stderr`]), so a slow terminal or a full pipe never holds up a request.
 
+use std::sync::Mutex;
+
+use tracing_appender::non_blocking::{NonBlocking, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -19,4 +23,20 @@ where
         LogFormat::Pretty => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
+}
+
+/// The guard of the background log writer: dropping it writes out what is queued.
+static GUARD: Mutex<Option<WorkerGuard>> = Mutex::new(None);
+
+/// Stderr behind a background thread. Lines are queued (dropped past 128k queued lines,
+/// rather than blocking a request) and written in order; [`flush`] writes out the rest.
+pub fn non_blocking_stderr() -> NonBlocking {
+    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
+    *GUARD.lock().unwrap_or_else(|p| p.into_inner()) = Some(guard);
+    writer
+}
+
+/// Writes out every queued log line; call before the process exits.
+pub fn flush() {
+    drop(GUARD.lock().unwrap_or_else(|p| p.into_inner()).take());
 }

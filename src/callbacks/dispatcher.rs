@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use tracing::{Instrument, info_span};
+use tracing::{Instrument, debug_span};
 use uuid::Uuid;
 
 use super::signing::{SIGNATURE_HEADER, sign};
@@ -48,6 +48,11 @@ struct Inner {
     policy: RetryPolicy,
     sequence: AtomicU64,
     scenarios: Arc<crate::script::Script>,
+    started: Instant,
+    /// When the last "exhausted" warning was written (ms since `started`), and how many
+    /// deliveries were exhausted since.
+    exhausted_warned_ms: AtomicU64,
+    exhausted_quiet: AtomicU64,
 }
 
 impl Dispatcher {
@@ -80,6 +85,9 @@ impl Dispatcher {
                 policy,
                 sequence: AtomicU64::new(0),
                 scenarios,
+                started: Instant::now(),
+                exhausted_warned_ms: AtomicU64::new(0),
+                exhausted_quiet: AtomicU64::new(0),
             }),
         })
     }
@@ -220,7 +228,7 @@ impl Dispatcher {
             return;
         }
         let number = delivery.attempts.len() as u32 + 1;
-        let span = info_span!(
+        let span = debug_span!(
             "callback_attempt",
             delivery = %id,
             resource = %delivery.resource.id,
@@ -236,13 +244,13 @@ impl Dispatcher {
                 .store
                 .update_delivery(id, |d| d.record(attempt, policy.attempts));
             match state {
-                Some(DeliveryState::Delivered) => tracing::info!(?status, latency_ms, "delivered"),
-                Some(DeliveryState::Exhausted) => {
-                    tracing::warn!(?status, latency_ms, "callback exhausted its attempts");
+                Some(DeliveryState::Delivered) => {
+                    tracing::debug!(?status, latency_ms, "delivered");
                 }
+                Some(DeliveryState::Exhausted) => self.warn_exhausted(&delivery.target, status),
                 Some(DeliveryState::Pending) => {
                     let wait = policy.delay_after(number);
-                    tracing::info!(
+                    tracing::debug!(
                         ?status,
                         latency_ms,
                         retry_in_ms = wait.as_millis() as u64,
@@ -257,6 +265,33 @@ impl Dispatcher {
         }
         .instrument(span)
         .await;
+    }
+
+    /// Warns that a callback ran out of attempts: at once the first time, then at most every
+    /// ten seconds with how many more did (a receiver that is down under load would otherwise
+    /// write a line per request).
+    fn warn_exhausted(&self, target: &str, status: Option<u16>) {
+        const EVERY_MS: u64 = 10_000;
+        self.inner.exhausted_quiet.fetch_add(1, Ordering::Relaxed);
+        // Never 0, which means "not warned yet".
+        let now = self.inner.started.elapsed().as_millis() as u64 + 1;
+        let last = self.inner.exhausted_warned_ms.load(Ordering::Relaxed);
+        let due = last == 0 || now.saturating_sub(last) >= EVERY_MS;
+        if due
+            && self
+                .inner
+                .exhausted_warned_ms
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            let count = self.inner.exhausted_quiet.swap(0, Ordering::Relaxed);
+            tracing::warn!(
+                target,
+                ?status,
+                exhausted = count,
+                "callbacks ran out of attempts (see GET /_sandbox/callbacks?status=exhausted)"
+            );
+        }
     }
 
     /// POSTs the delivery's exact bytes and signature once; what happened.

@@ -336,14 +336,26 @@ impl FromRequestParts<AppState> for Authenticated {
             BearerToken::Malformed => Err(ApiError::Unauthorized(
                 "Authorization header is malformed: expected Bearer <access_token>".into(),
             )),
-            BearerToken::Present(token) => check_token(state, &token)
-                .map(|record| Self {
+            BearerToken::Present(token) => {
+                let record = check_token(state, &token)
+                    .map_err(|p| ApiError::Unauthorized(p.message().into()))?;
+                // Tell the journal whose request this is, so it need not look the token up
+                // again.
+                if let Some(slot) = parts.extensions.get::<ClientSlot>() {
+                    let _ = slot.0.set(record.client_id.clone());
+                }
+                Ok(Self {
                     client_id: record.client_id,
                 })
-                .map_err(|p| ApiError::Unauthorized(p.message().into())),
+            }
         }
     }
 }
+
+/// Where `Authenticated` leaves the application of a request's valid token, for the journal
+/// that inserted it.
+#[derive(Clone, Default)]
+pub struct ClientSlot(pub std::sync::Arc<std::sync::OnceLock<String>>);
 
 /// The base of absolute URLs in `Location` and `_links`: `--public-url` when set, else the
 /// request's `Host` (so a client reaching us as `http://k2:8080` can follow them), else the

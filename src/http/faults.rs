@@ -58,7 +58,7 @@ pub async fn apply(State(state): State<AppState>, req: Request, next: Next) -> R
     ) else {
         return next.run(req).await;
     };
-    tracing::info!(path, status = ?fault.status, drop = fault.drop, "scenario fault");
+    tracing::debug!(path, status = ?fault.status, drop = fault.drop, "scenario fault");
     if let Some(latency) = fault.latency {
         tokio::time::sleep(latency).await;
     }

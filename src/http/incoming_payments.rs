@@ -23,7 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/incoming_payments/{id}", get(find))
 }
 
-#[tracing::instrument(skip_all, fields(client_id = %auth.client_id, id))]
+#[tracing::instrument(level = "debug", skip_all, fields(client_id = %auth.client_id, id))]
 async fn create(
     State(state): State<AppState>,
     auth: Authenticated,

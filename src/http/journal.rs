@@ -4,20 +4,21 @@
 
 use std::time::Instant;
 
-use axum::body::{Body, to_bytes};
+use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use super::extract::{BearerToken, check_token};
+use super::extract::{BearerToken, ClientSlot, check_token};
 use crate::service::AppState;
 use crate::store::JournalEntry;
 
 /// Bodies are kept up to this many bytes.
 const KEPT_BODY_BYTES: usize = 64 * 1024;
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(&bytes[..bytes.len().min(KEPT_BODY_BYTES)]).into_owned()
+/// The part of a body the journal keeps: shared, not copied.
+fn kept(bytes: &Bytes) -> Bytes {
+    bytes.slice(..bytes.len().min(KEPT_BODY_BYTES))
 }
 
 pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -28,22 +29,27 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
     let started = Instant::now();
     let method = req.method().to_string();
     let query = req.uri().query().map(str::to_string);
-    let client_id = match BearerToken::from_headers(req.headers()) {
-        BearerToken::Present(token) => check_token(&state, &token).ok().map(|r| r.client_id),
-        _ => None,
-    };
+    let slot = ClientSlot::default();
     // The limits middleware has read the body already: taking it here costs nothing.
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
+    parts.extensions.insert(slot.clone());
+    let bearer = BearerToken::from_headers(&parts.headers);
     let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
-    let request_body = text(&bytes);
+    let request_body = kept(&bytes);
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
+    // Set when the handler authenticated the request; else (a fault answered first, an
+    // unknown route) the token is looked up here.
+    let client_id = slot.0.get().cloned().or_else(|| match bearer {
+        BearerToken::Present(token) => check_token(&state, &token).ok().map(|r| r.client_id),
+        _ => None,
+    });
     let (parts, body) = response.into_parts();
     // A body that fails (a scenario's dropped connection) must still fail for the client.
     let (response_bytes, dropped) = match to_bytes(body, usize::MAX).await {
         Ok(bytes) => (bytes, false),
-        Err(_) => (axum::body::Bytes::new(), true),
+        Err(_) => (Bytes::new(), true),
     };
     state.store.journal.record(JournalEntry {
         sequence: 0,
@@ -56,7 +62,7 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
         status: parts.status.as_u16(),
         client_id: client_id.clone(),
         request_body,
-        response_body: text(&response_bytes),
+        response_body: kept(&response_bytes),
         latency_ms: started.elapsed().as_millis() as u64,
     });
     if dropped {

@@ -56,6 +56,10 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
         return closing(ApiError::PayloadTooLarge(limit));
     }
     let (parts, body) = req.into_parts();
+    // No body (a GET, a POST with Content-Length: 0): nothing to read or wait for.
+    if http_body::Body::is_end_stream(&body) {
+        return next.run(Request::from_parts(parts, body)).await;
+    }
     let read = tokio::time::timeout(
         state.settings.body_timeout,
         Limited::new(body, limit).collect(),

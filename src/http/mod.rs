@@ -71,7 +71,7 @@ pub fn router(state: AppState) -> Router {
                 .extensions()
                 .get::<MatchedPath>()
                 .map_or("(unmatched)", MatchedPath::as_str);
-            tracing::info_span!("request", method = %req.method(), route, path = %req.uri().path())
+            tracing::debug_span!("request", method = %req.method(), route, path = %req.uri().path())
         }))
         .layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static(VERSION_HEADER),

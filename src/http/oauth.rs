@@ -52,7 +52,7 @@ fn client(state: &AppState, params: &OAuthParams) -> Result<Application, OAuthEr
         .ok_or_else(OAuthError::invalid_client)
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 async fn token(
     State(state): State<AppState>,
     params: OAuthParams,
@@ -76,7 +76,7 @@ async fn token(
             revoked_at_ms: None,
         },
     );
-    tracing::info!(client_id = %app.client_id, "issued access token");
+    tracing::debug!(client_id = %app.client_id, "issued access token");
     Ok(Json(TokenResponse {
         access_token,
         token_type: "Bearer",
@@ -97,7 +97,7 @@ async fn revoke(
         .ok_or_else(|| OAuthError::invalid_request("token"))?;
     let now_ms = state.clock.now_ms_of(&app.client_id);
     if state.store.revoke_token(token, &app.client_id, now_ms) {
-        tracing::info!(client_id = %app.client_id, "revoked access token");
+        tracing::debug!(client_id = %app.client_id, "revoked access token");
     }
     Ok(Json(serde_json::Map::new()))
 }

@@ -57,7 +57,7 @@ async fn create(
         enable_daraja_payload: new.enable_daraja_payload,
     };
     let response = created(&subscription.meta.self_url);
-    tracing::info!(id = %subscription.meta.id, topic = new.event_type.as_str(), "webhook subscription created");
+    tracing::debug!(id = %subscription.meta.id, topic = new.event_type.as_str(), "webhook subscription created");
     state.store.webhook_subscriptions.insert(subscription);
     Ok(response)
 }

@@ -43,7 +43,7 @@ pub fn push(
         forced: decision.as_ref().map(|d| d.verdict.clone()),
         state: PaymentState::Pending,
     };
-    tracing::info!("incoming payment created");
+    tracing::debug!("incoming payment created");
     let self_url = payment.self_url.clone();
     let due = due(state, decision.as_ref());
     accept(

@@ -76,7 +76,7 @@ fn settle_and_call_back<T, D>(
         })
         .flatten();
     if let Some((owner, url, document, early, before)) = settled {
-        tracing::info!(%id, ?kind, "settled");
+        tracing::debug!(%id, ?kind, "settled");
         if let (Some(lead), Some(before)) = (early, before) {
             let until = state
                 .clock
@@ -285,7 +285,7 @@ pub fn emit(state: &AppState, event: WebhookEvent) {
             );
         }
     }
-    tracing::info!(id = %event.meta.id, topic = event.topic.as_str(), "webhook event");
+    tracing::debug!(id = %event.meta.id, topic = event.topic.as_str(), "webhook event");
     state.store.webhook_events.insert(event);
 }
 

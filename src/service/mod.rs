@@ -15,7 +15,7 @@ pub mod timeline;
 
 use std::time::Duration;
 
-pub use self::state::{AppState, Settings};
+pub use self::state::{AppState, Parts, Settings};
 use crate::domain::{Envelope, Invalid, Owned, Verdict};
 use crate::scheduler::{Job, Settle};
 use crate::script::rules::Decision;

@@ -69,7 +69,7 @@ pub fn reverse(
         payment_reference: state.ids.mpesa_reference(),
         state: ReversalState::Scheduled,
     };
-    tracing::info!(id = %reversal.meta.id, failure = ?reversal.failure, %amount, "reversal scheduled");
+    tracing::debug!(id = %reversal.meta.id, failure = ?reversal.failure, %amount, "reversal scheduled");
     let self_url = reversal.meta.self_url.clone();
     let due = due(state, decision.as_ref());
     accept(

@@ -301,7 +301,7 @@ fn record(state: &AppState, owner: &str, base: &str, collection: &str, a: Accept
         planned,
         state: SendMoneyState::Pending,
     };
-    tracing::info!(id = %send_money.meta.id, total = %send_money.total(), ok = send_money.planned.is_ok(), "send money accepted");
+    tracing::debug!(id = %send_money.meta.id, total = %send_money.total(), ok = send_money.planned.is_ok(), "send money accepted");
     let self_url = send_money.meta.self_url.clone();
     let due = due(state, decision.as_ref());
     accept(

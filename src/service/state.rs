@@ -37,9 +37,27 @@ pub struct Settings {
     pub body_timeout: Duration,
 }
 
-/// The application state: cheap to clone, every part `Arc`-backed.
+/// The application state: one `Arc`, so the clone every middleware and handler takes is one
+/// atomic increment; its parts are reached through `Deref`.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Parts>);
+
+impl AppState {
+    pub fn new(parts: Parts) -> Self {
+        Self(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Parts;
+
+    fn deref(&self) -> &Parts {
+        &self.0
+    }
+}
+
+/// What the state is made of; each part is also cheap to clone on its own.
+pub struct Parts {
     pub settings: Arc<Settings>,
     pub store: Store,
     pub clock: Clock,

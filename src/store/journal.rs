@@ -3,6 +3,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use bytes::Bytes;
 use dashmap::DashMap;
 
 use super::page::{Page, PageRequest, page_of};
@@ -17,8 +18,9 @@ pub struct JournalEntry {
     pub status: u16,
     /// The application of the bearer token, when there was a valid one.
     pub client_id: Option<String>,
-    pub request_body: String,
-    pub response_body: String,
+    /// Up to 64 KiB of each body, shared with the request and response that carried them.
+    pub request_body: Bytes,
+    pub response_body: Bytes,
     pub latency_ms: u64,
 }
 
@@ -78,8 +80,8 @@ mod tests {
             query: None,
             status: 200,
             client_id: None,
-            request_body: String::new(),
-            response_body: String::new(),
+            request_body: Bytes::new(),
+            response_body: Bytes::new(),
             latency_ms: 0,
         }
     }

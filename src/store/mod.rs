@@ -77,6 +77,9 @@ impl TokenRecord {
 
 type TokenDigest = [u8; 32];
 
+/// How many live tokens an application may hold, per item of `--retention`.
+pub const TOKENS_PER_RETAINED: usize = 10;
+
 /// How many API requests the journal keeps.
 pub const JOURNAL_CAPACITY: u64 = 10_000;
 
@@ -98,8 +101,9 @@ pub struct Collections {
     started: std::time::Instant,
     /// Keyed by the token's SHA-256: a lookup by digest reveals nothing about the token.
     tokens: DashMap<TokenDigest, TokenRecord>,
-    /// Tokens in the order they were issued, per application: at most the retention cap
-    /// of live tokens each.
+    /// Tokens in the order they were issued, per application: at most [`TOKENS_PER_RETAINED`]
+    /// times the retention cap each, so a client that requests a token per call never pushes
+    /// out the long-lived token another part of it holds.
     token_order: Retention<TokenDigest>,
     deliveries: Collection<Delivery>,
     pub ledger: Ledger,
@@ -139,7 +143,7 @@ impl Store {
                 tenants: DashMap::new(),
                 started: std::time::Instant::now(),
                 tokens: DashMap::new(),
-                token_order: Retention::new(retention),
+                token_order: Retention::new(retention.saturating_mul(TOKENS_PER_RETAINED)),
                 deliveries: Collection::new(retention),
                 ledger: Ledger::new(initial_balance, clock, retention),
                 till_names: DashMap::new(),

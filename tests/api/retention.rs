@@ -112,9 +112,10 @@ async fn retention_is_per_application() {
 
 #[tokio::test]
 async fn tokens_past_the_cap_and_long_ended_ones_are_dropped() {
+    // Ten live tokens per item of retention: the 31st pushes out the first.
     let app = retaining(3).await;
     let first = app.token().await;
-    for _ in 0..3 {
+    for _ in 0..30 {
         app.token().await;
     }
     let response = app

@@ -65,8 +65,8 @@ async fn requests(
                 "query": e.query,
                 "status": e.status,
                 "client_id": e.client_id,
-                "request_body": e.request_body,
-                "response_body": e.response_body,
+                "request_body": String::from_utf8_lossy(&e.request_body),
+                "response_body": String::from_utf8_lossy(&e.response_body),
                 "latency_ms": e.latency_ms,
             })
         })
