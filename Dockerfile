@@ -13,6 +13,7 @@ COPY Cargo.toml Cargo.lock ./
 RUN mkdir src benches \
  && echo 'fn main() {}' > src/main.rs \
  && cp src/main.rs benches/api.rs \
+ && cp src/main.rs benches/soak.rs \
  && touch src/lib.rs \
  && cargo build --release --locked --target x86_64-unknown-linux-gnu \
  && rm -rf src

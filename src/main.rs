@@ -8,6 +8,11 @@ use clap::Parser as _;
 use k2_sandbox::Sandbox;
 use k2_sandbox::config::{Cli, Invocation, ServeArgs};
 
+/// mimalloc: the sandbox allocates and frees small objects at a high rate from several
+/// threads, where glibc's malloc spent a quarter of a create's CPU.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
