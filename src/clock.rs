@@ -154,12 +154,14 @@ pub fn to_eat(ms: i64) -> DateTime<FixedOffset> {
 
 /// `2020-10-19T09:24:48.622+03:00`: the reference's format for `initiation_time`.
 pub fn format_millis(t: DateTime<FixedOffset>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string()
+    // The RFC 3339 writer gives the same text as `%Y-%m-%dT%H:%M:%S%.3f%:z` for years 1 to
+    // 9999 (to_eat clamps to them) without parsing a format string per call.
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
 }
 
 /// `2020-10-19T09:24:54+03:00`: the reference's format for `created_at`, `origination_time`.
 pub fn format_seconds(t: DateTime<FixedOffset>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
 /// Source of every id, reference and token the sandbox makes up.
@@ -273,5 +275,29 @@ mod tests {
         assert_eq!(clock.now_ms_of("a") - clock.now_ms_of("b"), 1_000);
         clock.advance(1);
         assert_eq!(clock.now_ms_of("a") - clock.now_ms(), 1_000);
+    }
+}
+
+#[cfg(test)]
+mod format_tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_read_as_the_reference_writes_them() {
+        let t = to_eat(1_603_088_688_622);
+        assert_eq!(format_millis(t), "2020-10-19T09:24:48.622+03:00");
+        assert_eq!(format_seconds(t), "2020-10-19T09:24:48+03:00");
+        // The same text as the strftime patterns, to the ends of the clamped range.
+        for ms in [i64::MIN, -1, 0, 1_603_088_688_000, i64::MAX] {
+            let t = to_eat(ms);
+            assert_eq!(
+                format_millis(t),
+                t.format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string()
+            );
+            assert_eq!(
+                format_seconds(t),
+                t.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+            );
+        }
     }
 }

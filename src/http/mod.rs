@@ -133,14 +133,14 @@ async fn json_errors(req: Request, next: Next) -> Response {
 /// The one place errors reach the log: a server fault at error level with its detail, a
 /// client's mistake at debug.
 async fn log_outcome(req: Request, next: Next) -> Response {
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
+    // Cheap clones (a shared buffer), read only when there is something to log.
+    let (method, uri) = (req.method().clone(), req.uri().clone());
     let response = next.run(req).await;
     let status = response.status();
     if let Some(InternalDetail(detail)) = response.extensions().get::<InternalDetail>() {
-        tracing::error!(%method, %path, %status, detail, "request failed");
+        tracing::error!(%method, path = uri.path(), %status, detail, "request failed");
     } else if status.is_client_error() {
-        tracing::debug!(%method, %path, %status, "client error");
+        tracing::debug!(%method, path = uri.path(), %status, "client error");
     }
     response
 }

@@ -47,13 +47,13 @@ where
     T: Owned + Clone,
     D: for<'a> From<&'a T> + Serialize,
 {
-    let resource = collection
-        .find(id, owner)
+    let (resource_id, document) = collection
+        .view(id, owner, |r| (r.id(), D::from(r)))
         .ok_or_else(|| not_found(collection, id, what))?;
     Ok(
-        match state.scenarios.shown_instead(&state.clock, resource.id()) {
+        match state.scenarios.shown_instead(&state.clock, resource_id) {
             Some(before) => Json(before).into_response(),
-            None => Json(D::from(&resource)).into_response(),
+            None => Json(document).into_response(),
         },
     )
 }

@@ -1,6 +1,8 @@
 //! A sharded map of one kind of resource, each owned by one application, that keeps at most
 //! the retention cap of each application's resources (see `retention`).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use dashmap::DashMap;
 use uuid::Uuid;
 
@@ -12,7 +14,7 @@ use super::retention::{Evicted, Retention};
 /// Locking rule: each call takes one shard lock and releases it before returning; `update`
 /// runs its closure under that lock, so the closure must not block or await.
 pub struct Collection<T> {
-    map: DashMap<Uuid, T>,
+    map: DashMap<Uuid, Slot<T>>,
     retention: Retention<Uuid>,
     evicted: Evicted<Uuid>,
 }
@@ -28,14 +30,20 @@ impl<T: Owned + Clone> Collection<T> {
     }
 
     /// Stores `item`; past its owner's retention cap, evicts the owner's oldest finished
-    /// resources.
+    /// resources that no client has read since they were last looked at (a second chance, as
+    /// in the CLOCK algorithm: a resource a client keeps polling is never the one to go).
     pub fn insert(&self, item: T) {
         let (id, owner) = (item.id(), item.owner().to_string());
-        if self.map.insert(id, item).is_some() {
+        if self.map.insert(id, Slot::new(item)).is_some() {
             return;
         }
         self.retention.push(&owner, id, |old| {
-            let removed = self.map.remove_if(&old, |_, r| r.finished()).is_some();
+            let removed = self
+                .map
+                .remove_if(&old, |_, s| {
+                    s.item.finished() && !s.referenced.swap(false, Ordering::Relaxed)
+                })
+                .is_some();
             if removed {
                 self.evicted.remember(old);
             }
@@ -55,12 +63,12 @@ impl<T: Owned + Clone> Collection<T> {
     }
 
     /// A copy of the resource, if it exists and belongs to `owner`: another application's
-    /// resource is as good as absent.
+    /// resource is as good as absent. Marks it read.
     pub fn get(&self, id: Uuid, owner: &str) -> Option<T> {
         self.map
             .get(&id)
-            .filter(|r| r.owner() == owner)
-            .map(|r| r.value().clone())
+            .filter(|s| s.item.owner() == owner)
+            .map(|s| s.read().clone())
     }
 
     /// Like [`get`](Self::get) for an id as it came in a URL; malformed ids are not found.
@@ -70,9 +78,20 @@ impl<T: Owned + Clone> Collection<T> {
             .and_then(|id| self.get(id, owner))
     }
 
+    /// `f` of `owner`'s resource `id` (as it came in a URL), under its shard's read lock:
+    /// a document rendered without copying the resource first. Marks it read; `f` must not
+    /// block.
+    pub fn view<R>(&self, id: &str, owner: &str, f: impl FnOnce(&T) -> R) -> Option<R> {
+        let id = Uuid::parse_str(id.trim()).ok()?;
+        self.map
+            .get(&id)
+            .filter(|s| s.item.owner() == owner)
+            .map(|s| f(s.read()))
+    }
+
     /// A copy of the resource `id`, whoever owns it (internal use, control plane).
     pub fn get_any(&self, id: Uuid) -> Option<T> {
-        self.map.get(&id).map(|r| r.value().clone())
+        self.map.get(&id).map(|s| s.item.clone())
     }
 
     /// A page, newest first by `sequence`, of every owner's resources that satisfy `keep`
@@ -83,20 +102,24 @@ impl<T: Owned + Clone> Collection<T> {
         sequence: impl Fn(&T) -> u64,
         keep: impl Fn(&T) -> bool,
     ) -> Page<T> {
-        page_of(&self.map, request, sequence, keep)
+        let page = page_of(&self.map, request, |s| sequence(&s.item), |s| keep(&s.item));
+        Page {
+            items: page.items.into_iter().map(|s| s.item).collect(),
+            next: page.next,
+        }
     }
 
     /// Runs `f` on the resource under its shard lock, whoever owns it (internal use).
     pub fn update<R>(&self, id: Uuid, f: impl FnOnce(&mut T) -> R) -> Option<R> {
-        self.map.get_mut(&id).map(|mut r| f(&mut r))
+        self.map.get_mut(&id).map(|mut s| f(&mut s.item))
     }
 
     /// Copies of `owner`'s resources that satisfy `keep`, in no particular order.
     pub fn filter(&self, owner: &str, keep: impl Fn(&T) -> bool) -> Vec<T> {
         self.map
             .iter()
-            .filter(|r| r.owner() == owner && keep(r.value()))
-            .map(|r| r.value().clone())
+            .filter(|s| s.item.owner() == owner && keep(&s.item))
+            .map(|s| s.item.clone())
             .collect()
     }
 
@@ -104,8 +127,8 @@ impl<T: Owned + Clone> Collection<T> {
     pub fn filter_any(&self, keep: impl Fn(&T) -> bool) -> Vec<T> {
         self.map
             .iter()
-            .filter(|r| keep(r.value()))
-            .map(|r| r.value().clone())
+            .filter(|s| keep(&s.item))
+            .map(|s| s.item.clone())
             .collect()
     }
 
@@ -113,8 +136,8 @@ impl<T: Owned + Clone> Collection<T> {
     pub fn find_any(&self, pred: impl Fn(&T) -> bool) -> Option<T> {
         self.map
             .iter()
-            .find(|r| pred(r.value()))
-            .map(|r| r.value().clone())
+            .find(|s| pred(&s.item))
+            .map(|s| s.item.clone())
     }
 
     pub fn clear(&self) {
@@ -125,7 +148,40 @@ impl<T: Owned + Clone> Collection<T> {
 
     /// Forgets `owner`'s resources.
     pub fn remove_owner(&self, owner: &str) {
-        self.map.retain(|_, r| r.owner() != owner);
+        self.map.retain(|_, s| s.item.owner() != owner);
         self.retention.remove_owner(owner);
+    }
+}
+
+/// A resource and whether a client read it since retention last looked at it.
+struct Slot<T> {
+    item: T,
+    referenced: AtomicBool,
+}
+
+impl<T> Slot<T> {
+    fn new(item: T) -> Self {
+        Self {
+            item,
+            referenced: AtomicBool::new(false),
+        }
+    }
+
+    /// The resource, marked read (a store only when it changes, so polling stays read-only
+    /// on the cache line most of the time).
+    fn read(&self) -> &T {
+        if !self.referenced.load(Ordering::Relaxed) {
+            self.referenced.store(true, Ordering::Relaxed);
+        }
+        &self.item
+    }
+}
+
+impl<T: Clone> Clone for Slot<T> {
+    fn clone(&self) -> Self {
+        Self {
+            item: self.item.clone(),
+            referenced: AtomicBool::new(self.referenced.load(Ordering::Relaxed)),
+        }
     }
 }

@@ -81,9 +81,10 @@ async fn pending_work_is_never_evicted() {
         let document = app.get_json(location, &token).await;
         assert_eq!(document["data"]["attributes"]["status"], "Pending");
     }
-    // Once they finish, later creates evict them.
+    // Once they finish, later creates evict them (after the second chance their reads
+    // above earned them).
     app.advance("2s").await;
-    for _ in 0..2 {
+    for _ in 0..10 {
         app.create(STK, &token, &stk_request("http://127.0.0.1:9/cb"))
             .await;
     }
@@ -261,4 +262,34 @@ async fn control_plane_lists_come_newest_first_a_page_at_a_time() {
         let body: Value = response.json().await.expect("json");
         assert_eq!(body["error_code"], 400, "{bad}");
     }
+}
+
+#[tokio::test]
+async fn a_resource_a_client_keeps_reading_is_kept_past_the_cap() {
+    let app = retaining(2).await;
+    let token = app.token().await;
+    let polled = app
+        .create(STK, &token, &stk_request("http://127.0.0.1:9/cb"))
+        .await;
+    app.advance("2s").await;
+    for _ in 0..6 {
+        // Read between every insert: a second chance each time retention looks at it.
+        assert_eq!(
+            app.get_with_token(&polled, &token).await.status(),
+            StatusCode::OK
+        );
+        app.create(STK, &token, &stk_request("http://127.0.0.1:9/cb"))
+            .await;
+        app.advance("2s").await;
+    }
+    // Left alone, it goes like any other.
+    for _ in 0..4 {
+        app.create(STK, &token, &stk_request("http://127.0.0.1:9/cb"))
+            .await;
+        app.advance("2s").await;
+    }
+    assert_eq!(
+        app.get_with_token(&polled, &token).await.status(),
+        StatusCode::NOT_FOUND
+    );
 }
