@@ -227,16 +227,25 @@ async fn past_the_connection_cap_a_connection_gets_a_json_503_and_health_recover
             .expect("write");
         held.push(s);
     }
-    // Let the server take both before the third arrives.
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let mut third = TcpStream::connect(addr)
-        .await
-        .expect("accepted, not refused");
-    third
-        .write_all(b"GET /_sandbox/health HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .expect("write");
-    let response = read_response(&mut third).await.expect("an answer");
+    // Once the server has taken both, a third connection is refused; until then (a busy CI
+    // machine may accept late) it is served, and we try again.
+    let mut response = None;
+    for _ in 0..100 {
+        let mut third = TcpStream::connect(addr)
+            .await
+            .expect("accepted, not refused");
+        third
+            .write_all(b"GET /_sandbox/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .expect("write");
+        let answer = read_response(&mut third).await.expect("an answer");
+        if answer.status == 503 {
+            response = Some(answer);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let response = response.expect("a 503 once both connections are held");
     assert_eq!(response.status, 503);
     assert_eq!(response.header("retry-after"), Some("1"));
     assert_eq!(response.header("connection"), Some("close"));
@@ -332,7 +341,13 @@ async fn a_second_signal_exits_at_once() {
         .write_all(b"GET /_sandbox/health HTTP/1.1\r\n")
         .await
         .expect("write");
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // A later connection answered means the server has accepted the first one.
+    let mut later = TcpStream::connect(sandbox.addr).await.expect("connect");
+    later
+        .write_all(b"GET /_sandbox/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("write");
+    assert_eq!(read_response(&mut later).await.expect("answer").status, 200);
     sandbox.signal("TERM");
     // The first signal waits for the half-sent request, up to the ten-minute grace.
     assert_eq!(sandbox.exit_within(Duration::from_millis(300)).await, None);
