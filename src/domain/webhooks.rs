@@ -1,6 +1,6 @@
 //! Webhook subscriptions and the events they receive (reference, "Webhooks").
 
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::{Envelope, Invalid, Scope, owned_by_envelope};
 
@@ -89,10 +89,10 @@ pub struct WebhookEvent {
     /// For a Buygoods payment received: the paying subscriber, whom a transaction SMS
     /// notification naming this event goes to.
     pub sender_phone: Option<String>,
-    /// The K2Connect payload.
-    pub payload: Value,
-    /// The Daraja payload, for the topics that have one.
-    pub daraja_payload: Option<Value>,
+    /// The K2Connect payload, as the compact JSON text it was sent as (a `Value` tree would
+    /// cost several times the memory of its text). A Daraja payload is rendered only for the
+    /// subscriptions that ask for it, and not kept.
+    pub payload: Box<RawValue>,
 }
 
 owned_by_envelope!(WebhookSubscription, WebhookEvent);

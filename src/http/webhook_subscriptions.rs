@@ -30,7 +30,7 @@ async fn event(
     State(state): State<AppState>,
     auth: Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Box<serde_json::value::RawValue>>, ApiError> {
     state
         .store
         .webhook_events

@@ -241,7 +241,7 @@ pub fn emit_transaction_event(
         base_url,
     };
     let (topic, payload) = transaction_payload(&frame, tx, reversed_at_ms);
-    let daraja = reversed_at_ms.is_none().then(|| daraja_payload(tx));
+    let daraja = || reversed_at_ms.is_none().then(|| daraja_payload(tx));
     emit(
         state,
         WebhookEvent {
@@ -252,37 +252,54 @@ pub fn emit_transaction_event(
                 (TransactionKind::Buygoods(payer), None) => Some(payer.phone_number.to_string()),
                 _ => None,
             },
-            payload,
-            daraja_payload: daraja,
+            payload: raw(&payload),
         },
+        daraja,
     );
     id
 }
 
+/// A payload as the compact JSON text it is sent as.
+pub fn raw(payload: &serde_json::Value) -> Box<serde_json::value::RawValue> {
+    serde_json::value::to_raw_value(payload).expect("a JSON value always serialises")
+}
+
 /// Records an event and queues a signed delivery to each subscription it matches, in the
-/// shape the subscription chose.
-pub fn emit(state: &AppState, event: WebhookEvent) {
+/// shape the subscription chose: the K2Connect payload, or `daraja`'s (rendered once, and only
+/// when a subscription asks for it).
+pub fn emit(
+    state: &AppState,
+    event: WebhookEvent,
+    daraja: impl FnOnce() -> Option<serde_json::Value>,
+) {
     let owner = event.meta.owner.clone();
     let mut subscriptions = state.store.webhook_subscriptions.filter(&owner, |s| {
         s.matches(event.topic, event.till_number.as_deref())
     });
     subscriptions.sort_by_key(|s| s.meta.sequence);
     if let Some(app) = state.store.application(&owner) {
+        let daraja = subscriptions
+            .iter()
+            .any(|s| s.enable_daraja_payload)
+            .then(daraja)
+            .flatten();
         for s in subscriptions {
-            let body = match (&event.daraja_payload, s.enable_daraja_payload) {
-                (Some(daraja), true) => daraja,
-                _ => &event.payload,
+            let resource = ResourceRef {
+                kind: CallbackKind::WebhookEvent,
+                id: event.meta.id,
             };
-            state.dispatcher.enqueue(
-                &owner,
-                &app.api_key,
-                ResourceRef {
-                    kind: CallbackKind::WebhookEvent,
-                    id: event.meta.id,
-                },
-                &s.url,
-                body,
-            );
+            match (&daraja, s.enable_daraja_payload) {
+                (Some(daraja), true) => {
+                    state
+                        .dispatcher
+                        .enqueue(&owner, &app.api_key, resource, &s.url, daraja)
+                }
+                _ => {
+                    state
+                        .dispatcher
+                        .enqueue(&owner, &app.api_key, resource, &s.url, &event.payload)
+                }
+            };
         }
     }
     tracing::debug!(id = %event.meta.id, topic = event.topic.as_str(), "webhook event");

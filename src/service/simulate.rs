@@ -108,9 +108,9 @@ fn frame(
             )
             .then(|| a.till_number.clone()),
             sender_phone: None,
-            payload: body,
-            daraja_payload: None,
+            payload: super::lifecycle::raw(&body),
         },
+        || None,
     );
     (id, resource_id)
 }

@@ -102,7 +102,7 @@ async fn trigger(
             "topic": activity.topic.as_str(),
             "resource_id": done.resource_id,
             "deliveries": deliveries,
-            "payload": event.payload,
+            "payload": serde_json::from_str::<Value>(event.payload.get()).unwrap_or_default(),
         })),
     ))
 }
