@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use serde::Serialize;
 use tracing::{Instrument, debug_span};
 use uuid::Uuid;
@@ -113,12 +114,20 @@ impl Dispatcher {
             .conflicting
             .then(|| crate::script::callback_faults::conflicting_body(&body))
             .flatten();
+        let body = Bytes::from(body);
         let id = self.record(owner, api_key, &resource, target, body.clone(), &treatment);
         for _ in 0..treatment.duplicates {
             self.record(owner, api_key, &resource, target, body.clone(), &treatment);
         }
         if let Some(conflict) = conflicting {
-            self.record(owner, api_key, &resource, target, conflict, &treatment);
+            self.record(
+                owner,
+                api_key,
+                &resource,
+                target,
+                conflict.into(),
+                &treatment,
+            );
         }
         id
     }
@@ -130,7 +139,7 @@ impl Dispatcher {
         api_key: &str,
         resource: &ResourceRef,
         target: &str,
-        body: String,
+        body: Bytes,
         treatment: &crate::script::callback_faults::Treatment,
     ) -> Uuid {
         let resource = resource.clone();
@@ -140,7 +149,7 @@ impl Dispatcher {
             owner: owner.to_string(),
             resource,
             target: target.to_string(),
-            signature: sign(api_key, body.as_bytes()),
+            signature: sign(api_key, &body),
             body,
             created_at_ms: self.inner.clock.now_ms_of(owner),
             attempts: Vec::new(),
@@ -191,7 +200,7 @@ impl Dispatcher {
         owner: &str,
         target: &str,
         kind: ProbeKind,
-        body: String,
+        body: Bytes,
         signature: String,
         after: Duration,
     ) -> Uuid {

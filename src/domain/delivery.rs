@@ -2,6 +2,7 @@
 //! for a receiver probe, what a correct receiver does and what the app did. Plain values; the
 //! dispatcher (`callbacks`) makes the attempts and the store keeps the records.
 
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -62,8 +63,9 @@ pub struct Delivery {
     pub owner: String,
     pub resource: ResourceRef,
     pub target: String,
-    /// The exact bytes sent, every attempt.
-    pub body: String,
+    /// The exact bytes sent, every attempt: shared by every copy of the record and every
+    /// attempt, never copied.
+    pub body: Bytes,
     pub signature: String,
     pub created_at_ms: i64,
     pub attempts: Vec<Attempt>,

@@ -117,7 +117,7 @@ pub fn schedule(
         };
         state
             .dispatcher
-            .probe(owner, &spec.url, *kind, body, signature, after);
+            .probe(owner, &spec.url, *kind, body.into(), signature, after);
     }
     kinds.len()
 }

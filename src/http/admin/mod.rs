@@ -195,7 +195,7 @@ impl From<Delivery> for DeliveryView {
                 })
                 .collect(),
             signature: d.signature,
-            body: d.body,
+            body: String::from_utf8_lossy(&d.body).into_owned(),
             probe: d.probe,
         }
     }
