@@ -142,55 +142,27 @@ impl Dispatcher {
         body: Bytes,
         treatment: &crate::script::callback_faults::Treatment,
     ) -> Uuid {
-        let resource = resource.clone();
-        let delivery = Delivery {
-            id: self.inner.ids.uuid(),
-            sequence: self.inner.sequence.fetch_add(1, Ordering::Relaxed),
-            owner: owner.to_string(),
-            resource,
-            target: target.to_string(),
-            signature: sign(api_key, &body),
-            body,
-            created_at_ms: self.inner.clock.now_ms_of(owner),
-            attempts: Vec::new(),
-            probe: None,
-            state: if treatment.drop {
-                DeliveryState::Dropped
-            } else {
-                DeliveryState::Pending
-            },
-        };
-        let id = delivery.id;
-        self.inner.store.insert_delivery(delivery);
-        if !treatment.drop {
-            let delay = treatment.delay.unwrap_or(Duration::ZERO);
-            self.inner
-                .scheduler
-                .schedule(Job::Deliver(id), owner, delay);
+        let signature = sign(api_key, &body);
+        let mut delivery = self.new_delivery(owner, resource.clone(), target, body, signature);
+        if treatment.drop {
+            delivery.state = DeliveryState::Dropped;
+            return self.queue(delivery, None);
         }
-        id
+        self.queue(delivery, Some(treatment.delay.unwrap_or(Duration::ZERO)))
     }
 
     /// Queues a recorded delivery again as a new one (same target, bytes and signature), to
     /// check a receiver's handling of duplicates. Returns the new delivery's id.
     pub fn replay(&self, id: Uuid) -> Option<Uuid> {
         let original = self.inner.store.delivery(id)?;
-        let replay = Delivery {
-            id: self.inner.ids.uuid(),
-            sequence: self.inner.sequence.fetch_add(1, Ordering::Relaxed),
-            created_at_ms: self.inner.clock.now_ms_of(&original.owner),
-            attempts: Vec::new(),
-            state: DeliveryState::Pending,
-            probe: None,
-            ..original
-        };
-        let new_id = replay.id;
-        let owner = replay.owner.clone();
-        self.inner.store.insert_delivery(replay);
-        self.inner
-            .scheduler
-            .schedule(Job::Deliver(new_id), &owner, Duration::ZERO);
-        Some(new_id)
+        let replay = self.new_delivery(
+            &original.owner,
+            original.resource,
+            &original.target,
+            original.body,
+            original.signature,
+        );
+        Some(self.queue(replay, Some(Duration::ZERO)))
     }
 
     /// Queues a receiver probe: `body` sent once to `target` with `signature` (empty: none),
@@ -204,27 +176,49 @@ impl Dispatcher {
         signature: String,
         after: Duration,
     ) -> Uuid {
-        let delivery = Delivery {
+        let resource = ResourceRef {
+            kind: CallbackKind::ReceiverProbe,
+            id: Uuid::nil(),
+        };
+        let mut delivery = self.new_delivery(owner, resource, target, body, signature);
+        delivery.probe = Some(Probe::new(kind));
+        self.queue(delivery, Some(after))
+    }
+
+    /// A new pending delivery record, not yet queued: a fresh id, the next sequence, now.
+    fn new_delivery(
+        &self,
+        owner: &str,
+        resource: ResourceRef,
+        target: &str,
+        body: Bytes,
+        signature: String,
+    ) -> Delivery {
+        Delivery {
             id: self.inner.ids.uuid(),
             sequence: self.inner.sequence.fetch_add(1, Ordering::Relaxed),
             owner: owner.to_string(),
-            resource: ResourceRef {
-                kind: CallbackKind::ReceiverProbe,
-                id: Uuid::nil(),
-            },
+            resource,
             target: target.to_string(),
             body,
             signature,
             created_at_ms: self.inner.clock.now_ms_of(owner),
             attempts: Vec::new(),
             state: DeliveryState::Pending,
-            probe: Some(Probe::new(kind)),
-        };
-        let id = delivery.id;
+            probe: None,
+        }
+    }
+
+    /// Records `delivery` and schedules its first attempt `after` from now (`None`: never,
+    /// for a dropped one). Returns its id.
+    fn queue(&self, delivery: Delivery, after: Option<Duration>) -> Uuid {
+        let (id, owner) = (delivery.id, delivery.owner.clone());
         self.inner.store.insert_delivery(delivery);
-        self.inner
-            .scheduler
-            .schedule(Job::Deliver(id), owner, after);
+        if let Some(after) = after {
+            self.inner
+                .scheduler
+                .schedule(Job::Deliver(id), &owner, after);
+        }
         id
     }
 

@@ -132,6 +132,11 @@ impl<T: Owned + Clone> Collection<T> {
             .collect()
     }
 
+    /// How many resources of any owner satisfy `keep` (control plane), copying none.
+    pub fn count_any(&self, keep: impl Fn(&T) -> bool) -> usize {
+        self.map.iter().filter(|s| keep(&s.item)).count()
+    }
+
     /// The first resource of any owner that satisfies `pred` (for capability URLs).
     pub fn find_any(&self, pred: impl Fn(&T) -> bool) -> Option<T> {
         self.map

@@ -325,6 +325,11 @@ impl Store {
         self.inner.deliveries.update(id, f)
     }
 
+    /// How many deliveries satisfy `keep`.
+    pub fn count_deliveries(&self, keep: impl Fn(&Delivery) -> bool) -> usize {
+        self.inner.deliveries.count_any(keep)
+    }
+
     /// A page of the delivery log, newest first.
     pub fn deliveries(
         &self,

@@ -103,6 +103,13 @@ async fn read_response(stream: &mut TcpStream) -> Option<RawResponse> {
     })
 }
 
+/// A connection to `addr` that has sent `bytes` (a whole request, or part of one).
+async fn send_raw(addr: SocketAddr, bytes: &[u8]) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(bytes).await.expect("write");
+    stream
+}
+
 /// Whether the server closes `stream` (EOF or reset) within the hang guard.
 async fn closed_by_server(stream: &mut TcpStream) -> bool {
     let mut byte = [0u8; 1];
@@ -115,18 +122,14 @@ async fn closed_by_server(stream: &mut TcpStream) -> bool {
 #[tokio::test]
 async fn a_half_sent_request_line_is_closed_after_the_header_timeout() {
     let (_app, addr) = spawn_impatient_app(|_| {}).await;
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
-    stream
-        .write_all(b"GET /_sandbox/health HTTP/1.1\r\n")
-        .await
-        .expect("write");
+    let mut stream = send_raw(addr, b"GET /_sandbox/health HTTP/1.1\r\n").await;
     assert!(closed_by_server(&mut stream).await);
 
-    let mut headers = TcpStream::connect(addr).await.expect("connect");
-    headers
-        .write_all(b"GET /_sandbox/health HTTP/1.1\r\nHost: x\r\nAccept: applic")
-        .await
-        .expect("write");
+    let mut headers = send_raw(
+        addr,
+        b"GET /_sandbox/health HTTP/1.1\r\nHost: x\r\nAccept: applic",
+    )
+    .await;
     assert!(closed_by_server(&mut headers).await);
 
     // A connection that never sends a byte is not kept either.
@@ -137,14 +140,12 @@ async fn a_half_sent_request_line_is_closed_after_the_header_timeout() {
 #[tokio::test]
 async fn a_body_shorter_than_its_content_length_gets_a_json_408() {
     let (_app, addr) = spawn_impatient_app(|_| {}).await;
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
-    stream
-        .write_all(
-            b"POST /_sandbox/reset HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+    let mut stream = send_raw(
+        addr,
+        b"POST /_sandbox/reset HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
               Content-Length: 100\r\n\r\n{\"a\":",
-        )
-        .await
-        .expect("write");
+    )
+    .await;
     let response = read_response(&mut stream).await.expect("an answer");
     assert_eq!(response.status, 408);
     assert_eq!(response.header("connection"), Some("close"));
@@ -158,11 +159,7 @@ async fn a_body_shorter_than_its_content_length_gets_a_json_408() {
 #[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
     let (_app, addr) = spawn_impatient_app(|_| {}).await;
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
-    stream
-        .write_all(b"GET /_sandbox/health HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .expect("write");
+    let mut stream = send_raw(addr, b"GET /_sandbox/health HTTP/1.1\r\nHost: x\r\n\r\n").await;
     let response = read_response(&mut stream).await.expect("an answer");
     assert_eq!(response.status, 200);
     assert_eq!(response.header("connection"), None, "kept alive");
@@ -221,23 +218,18 @@ async fn past_the_connection_cap_a_connection_gets_a_json_503_and_health_recover
     .await;
     let mut held = Vec::new();
     for _ in 0..2 {
-        let mut s = TcpStream::connect(addr).await.expect("connect");
-        s.write_all(b"GET /_sandbox/health HTTP/1.1\r\n")
-            .await
-            .expect("write");
+        let s = send_raw(addr, b"GET /_sandbox/health HTTP/1.1\r\n").await;
         held.push(s);
     }
     // Once the server has taken both, a third connection is refused; until then (a busy CI
     // machine may accept late) it is served, and we try again.
     let mut response = None;
     for _ in 0..100 {
-        let mut third = TcpStream::connect(addr)
-            .await
-            .expect("accepted, not refused");
-        third
-            .write_all(b"GET /_sandbox/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            .await
-            .expect("write");
+        let mut third = send_raw(
+            addr,
+            b"GET /_sandbox/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
         let answer = read_response(&mut third).await.expect("an answer");
         if answer.status == 503 {
             response = Some(answer);
@@ -272,8 +264,7 @@ async fn past_the_connection_cap_a_connection_gets_a_json_503_and_health_recover
 async fn oversized_uris_and_headers_get_the_api_json_error() {
     let (_app, addr) = spawn_impatient_app(|_| {}).await;
     let exchange = |request: Vec<u8>| async move {
-        let mut stream = TcpStream::connect(addr).await.expect("connect");
-        stream.write_all(&request).await.expect("write");
+        let mut stream = send_raw(addr, &request).await;
         read_response(&mut stream).await.expect("an answer")
     };
     let long_uri = format!(
@@ -312,20 +303,17 @@ async fn oversized_uris_and_headers_get_the_api_json_error() {
 #[tokio::test]
 async fn sigterm_ends_within_the_grace_period_whatever_clients_are_doing() {
     let mut sandbox = SandboxProcess::start(&["--shutdown-grace-ms", "500"]).await;
-    let mut half_line = TcpStream::connect(sandbox.addr).await.expect("connect");
-    half_line
-        .write_all(b"GET /_sandbox/health HTTP/1.1\r\n")
-        .await
-        .expect("write");
-    let mut short_body = TcpStream::connect(sandbox.addr).await.expect("connect");
-    short_body
-        .write_all(b"POST /_sandbox/reset HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{")
-        .await
-        .expect("write");
-    let mut idle = TcpStream::connect(sandbox.addr).await.expect("connect");
-    idle.write_all(b"GET /_sandbox/health HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .expect("write");
+    let _half_line = send_raw(sandbox.addr, b"GET /_sandbox/health HTTP/1.1\r\n").await;
+    let _short_body = send_raw(
+        sandbox.addr,
+        b"POST /_sandbox/reset HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{",
+    )
+    .await;
+    let mut idle = send_raw(
+        sandbox.addr,
+        b"GET /_sandbox/health HTTP/1.1\r\nHost: x\r\n\r\n",
+    )
+    .await;
     assert_eq!(read_response(&mut idle).await.expect("answer").status, 200);
 
     sandbox.signal("TERM");
@@ -336,17 +324,13 @@ async fn sigterm_ends_within_the_grace_period_whatever_clients_are_doing() {
 #[tokio::test]
 async fn a_second_signal_exits_at_once() {
     let mut sandbox = SandboxProcess::start(&["--shutdown-grace-ms", "600000"]).await;
-    let mut half_line = TcpStream::connect(sandbox.addr).await.expect("connect");
-    half_line
-        .write_all(b"GET /_sandbox/health HTTP/1.1\r\n")
-        .await
-        .expect("write");
+    let _half_line = send_raw(sandbox.addr, b"GET /_sandbox/health HTTP/1.1\r\n").await;
     // A later connection answered means the server has accepted the first one.
-    let mut later = TcpStream::connect(sandbox.addr).await.expect("connect");
-    later
-        .write_all(b"GET /_sandbox/health HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .expect("write");
+    let mut later = send_raw(
+        sandbox.addr,
+        b"GET /_sandbox/health HTTP/1.1\r\nHost: x\r\n\r\n",
+    )
+    .await;
     assert_eq!(read_response(&mut later).await.expect("answer").status, 200);
     sandbox.signal("TERM");
     // The first signal waits for the half-sent request, up to the ten-minute grace.

@@ -86,15 +86,7 @@ async fn trigger(
         .ok_or_else(|| ApiError::Internal("the simulated event was not recorded".into()))?;
     let deliveries = state
         .store
-        .deliveries(
-            crate::store::PageRequest {
-                before: None,
-                limit: usize::MAX,
-            },
-            |d| d.resource.id == done.event_id,
-        )
-        .items
-        .len();
+        .count_deliveries(|d| d.resource.id == done.event_id);
     Ok((
         StatusCode::CREATED,
         Json(json!({
