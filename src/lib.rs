@@ -244,7 +244,9 @@ async fn housekeeping(state: AppState) {
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        housekeep(&state);
+        // A sweep walks every token and tenant: on the blocking pool, not an async worker.
+        let sweep = state.clone();
+        let _ = tokio::task::spawn_blocking(move || housekeep(&sweep)).await;
     }
 }
 
