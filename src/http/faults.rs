@@ -6,9 +6,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::Response;
 
 use super::extract::BearerToken;
@@ -45,28 +44,27 @@ fn bearer_client(state: &AppState, req: &Request) -> Option<String> {
     }
 }
 
-pub async fn apply(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// The answer a scenario fault imposes on `req`, after the fault's latency; the request
+/// back when no fault answers (none applies, or it only delays the request).
+pub async fn imposed(state: &AppState, req: Request) -> Result<Response, Request> {
     let path = req.uri().path();
-    if path.starts_with("/_sandbox/") {
-        return next.run(req).await;
-    }
     let Some(fault) = state.scenarios.faults.decide(
         req.method().as_str(),
         path,
-        || bearer_client(&state, &req),
+        || bearer_client(state, &req),
         || state.ids.unit(),
     ) else {
-        return next.run(req).await;
+        return Err(req);
     };
     tracing::debug!(path, status = ?fault.status, drop = fault.drop, "scenario fault");
     if let Some(latency) = fault.latency {
         tokio::time::sleep(latency).await;
     }
     if fault.drop {
-        return Response::new(dropped_body());
+        return Ok(Response::new(dropped_body()));
     }
     let Some(code) = fault.status.and_then(|s| StatusCode::from_u16(s).ok()) else {
-        return next.run(req).await; // latency only
+        return Err(req); // latency only
     };
     let reason = code.canonical_reason().unwrap_or("Scenario fault");
     let mut response = super::error::error_response(code, reason.to_string());
@@ -75,5 +73,5 @@ pub async fn apply(State(state): State<AppState>, req: Request, next: Next) -> R
             response.headers_mut().insert(header::RETRY_AFTER, v);
         }
     }
-    response
+    Ok(response)
 }

@@ -1,12 +1,11 @@
 //! Records every API request (not the control plane's) in the journal: method, path, status,
-//! both bodies, the application and the latency. Runs inside the limits middleware, which
-//! has already read the request body within the body limit.
+//! both bodies, the application and the latency.
 
 use std::time::Instant;
 
 use axum::body::{Body, Bytes, to_bytes};
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::extract::Request;
+use axum::http::request::Parts;
 use axum::response::Response;
 
 use super::extract::{BearerToken, ClientSlot, check_token};
@@ -21,28 +20,30 @@ fn kept(bytes: &Bytes) -> Bytes {
     bytes.slice(..bytes.len().min(KEPT_BODY_BYTES))
 }
 
-pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let path = req.uri().path().to_string();
-    if path.starts_with("/_sandbox/") {
-        return next.run(req).await;
-    }
-    let started = Instant::now();
-    let method = req.method().to_string();
-    let query = req.uri().query().map(str::to_string);
+/// Runs `inner` on the request and records the exchange. `body` is the request body, which
+/// the limits have read whole.
+pub async fn around<F>(
+    state: &AppState,
+    mut parts: Parts,
+    body: Bytes,
+    started: Instant,
+    inner: impl FnOnce(Request) -> F,
+) -> Response
+where
+    F: Future<Output = Response>,
+{
     let slot = ClientSlot::default();
-    // The limits middleware has read the body already: taking it here costs nothing.
-    let (mut parts, body) = req.into_parts();
     parts.extensions.insert(slot.clone());
     let bearer = BearerToken::from_headers(&parts.headers);
-    let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
-    let request_body = kept(&bytes);
-    let response = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
+    let method = parts.method.to_string();
+    let path = parts.uri.path().to_string();
+    let query = parts.uri.query().map(str::to_string);
+    let request_body = kept(&body);
+    let response = inner(Request::from_parts(parts, Body::from(body))).await;
     // Set when the handler authenticated the request; else (a fault answered first, an
     // unknown route) the token is looked up here.
     let client_id = slot.0.get().cloned().or_else(|| match bearer {
-        BearerToken::Present(token) => check_token(&state, &token).ok().map(|r| r.client_id),
+        BearerToken::Present(token) => check_token(state, &token).ok().map(|r| r.client_id),
         _ => None,
     });
     let (parts, body) = response.into_parts();
@@ -60,7 +61,7 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
         path,
         query,
         status: parts.status.as_u16(),
-        client_id: client_id.clone(),
+        client_id,
         request_body,
         response_body: kept(&response_bytes),
         latency_ms: started.elapsed().as_millis() as u64,

@@ -7,10 +7,10 @@
 //! JSON; only a head past hyper's own limits, or one that is not HTTP at all, gets hyper's
 //! empty 400, 414 or 431.
 
-use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::body::Bytes;
+use axum::extract::Request;
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 
@@ -24,28 +24,29 @@ pub const MAX_HEADERS: usize = 100;
 /// The most bytes of header names and values in one request.
 pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 
-pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// The request's head and whole body, or the answer that refuses it.
+pub async fn read(state: &AppState, req: Request) -> Result<(Parts, Bytes), Response> {
     // The OAuth endpoints answer in OAuth's error shape, as their handlers do.
     let oauth = req.uri().path().starts_with("/oauth/");
     let closing = |error: ApiError| closing(error, oauth);
     let uri_len = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
     if uri_len > MAX_URI_BYTES {
-        return closing(ApiError::UriTooLong(MAX_URI_BYTES));
+        return Err(closing(ApiError::UriTooLong(MAX_URI_BYTES)));
     }
     let headers = req.headers();
     if headers.len() > MAX_HEADERS {
-        return closing(ApiError::HeadersTooLarge(format!(
+        return Err(closing(ApiError::HeadersTooLarge(format!(
             "Too many request headers: the limit is {MAX_HEADERS}"
-        )));
+        ))));
     }
     let header_bytes: usize = headers
         .iter()
         .map(|(name, value)| name.as_str().len() + value.len())
         .sum();
     if header_bytes > MAX_HEADER_BYTES {
-        return closing(ApiError::HeadersTooLarge(format!(
+        return Err(closing(ApiError::HeadersTooLarge(format!(
             "Request headers are too large: the limit is {MAX_HEADER_BYTES} bytes"
-        )));
+        ))));
     }
     let limit = state.settings.max_body_bytes;
     let declared = headers
@@ -53,12 +54,12 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|len| len > limit as u64) {
-        return closing(ApiError::PayloadTooLarge(limit));
+        return Err(closing(ApiError::PayloadTooLarge(limit)));
     }
     let (parts, body) = req.into_parts();
     // No body (a GET, a POST with Content-Length: 0): nothing to read or wait for.
     if http_body::Body::is_end_stream(&body) {
-        return next.run(Request::from_parts(parts, body)).await;
+        return Ok((parts, Bytes::new()));
     }
     let read = tokio::time::timeout(
         state.settings.body_timeout,
@@ -68,23 +69,22 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
     let bytes = match read {
         Ok(Ok(collected)) => collected.to_bytes(),
         Ok(Err(e)) if e.is::<LengthLimitError>() => {
-            return closing(ApiError::PayloadTooLarge(limit));
+            return Err(closing(ApiError::PayloadTooLarge(limit)));
         }
         Ok(Err(e)) => {
             tracing::debug!(error = %e, "the request body could not be read");
-            return closing(ApiError::BadRequest(
+            return Err(closing(ApiError::BadRequest(
                 "The request body ended before its Content-Length".into(),
-            ));
-        }
-        Err(_) => {
-            return closing(ApiError::RequestTimeout(format!(
-                "The request body did not arrive within {} ms",
-                state.settings.body_timeout.as_millis()
             )));
         }
+        Err(_) => {
+            return Err(closing(ApiError::RequestTimeout(format!(
+                "The request body did not arrive within {} ms",
+                state.settings.body_timeout.as_millis()
+            ))));
+        }
     };
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    Ok((parts, bytes))
 }
 
 /// An error after which the connection cannot be trusted to be at a request boundary: the

@@ -1,6 +1,7 @@
-//! The HTTP surface: one router per API area, merged here with the layers every request goes
-//! through (URI, header and body limits, panic catcher, tracing, error logging, version
-//! header) and JSON fallbacks for unknown routes (404) and wrong methods (405).
+//! The HTTP surface: one router per API area, merged here behind the one gate every request
+//! goes through (URI, header and body limits, journal, scenario faults, JSON errors, error
+//! logging, version header), a panic catcher, and JSON fallbacks for unknown routes (404)
+//! and wrong methods (405).
 
 pub mod admin;
 pub mod error;
@@ -19,14 +20,15 @@ mod send_money;
 mod sms_notifications;
 mod webhook_subscriptions;
 
+use std::time::Instant;
+
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
 
 use self::error::{ApiError, InternalDetail};
 use crate::service::AppState;
@@ -50,34 +52,46 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
-        .layer(middleware::from_fn(json_errors))
-        .layer(middleware::from_fn_with_state(state.clone(), faults::apply))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            journal::record,
-        ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            limits::enforce,
-        ))
-        .layer(middleware::from_fn(log_outcome))
         .layer(CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {
                 ApiError::Internal("a handler panicked".into()).into_response()
             },
         ))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            let route = req
-                .extensions()
-                .get::<MatchedPath>()
-                .map_or("(unmatched)", MatchedPath::as_str);
-            tracing::debug_span!("request", method = %req.method(), route, path = %req.uri().path())
-        }))
-        .layer(SetResponseHeaderLayer::overriding(
-            HeaderName::from_static(VERSION_HEADER),
-            HeaderValue::from_static(env!("CARGO_PKG_VERSION")),
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), gate))
         .with_state(state)
+}
+
+/// The one layer every request goes through, in this order: the limits (URI, headers, the
+/// body read whole), then for API requests (not the control plane) the journal around the
+/// scenario's faults around the route; every error in the API's JSON; the log; the version
+/// header. One layer rather than one per step: each layer costs a boxed future and a clone
+/// of the route per request.
+async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    // Cheap clones (a shared buffer), read only when there is something to log.
+    let (method, uri) = (req.method().clone(), req.uri().clone());
+    let mut response = match limits::read(&state, req).await {
+        Err(refused) => refused,
+        Ok((parts, body)) if parts.uri.path().starts_with("/_sandbox/") => {
+            json_errors(next.run(Request::from_parts(parts, Body::from(body))).await).await
+        }
+        Ok((parts, body)) => {
+            let state = &state;
+            journal::around(state, parts, body, started, move |req| async move {
+                match faults::imposed(state, req).await {
+                    Ok(imposed) => imposed,
+                    Err(req) => json_errors(next.run(req).await).await,
+                }
+            })
+            .await
+        }
+    };
+    log_outcome(&method, &uri, &response);
+    response.headers_mut().insert(
+        HeaderName::from_static(VERSION_HEADER),
+        HeaderValue::from_static(env!("CARGO_PKG_VERSION")),
+    );
+    response
 }
 
 async fn not_found(req: Request) -> ApiError {
@@ -96,8 +110,7 @@ async fn method_not_allowed(req: Request) -> ApiError {
 /// Every error leaves as the reference's JSON. axum's own extractors reject a query string or
 /// path segment that does not parse in plain text; such a body becomes the `error_message`.
 /// HTML pages for people (the payment link page) keep their HTML.
-async fn json_errors(req: Request, next: Next) -> Response {
-    let response = next.run(req).await;
+async fn json_errors(response: Response) -> Response {
     let status = response.status();
     let content_type = response
         .headers()
@@ -132,15 +145,11 @@ async fn json_errors(req: Request, next: Next) -> Response {
 
 /// The one place errors reach the log: a server fault at error level with its detail, a
 /// client's mistake at debug.
-async fn log_outcome(req: Request, next: Next) -> Response {
-    // Cheap clones (a shared buffer), read only when there is something to log.
-    let (method, uri) = (req.method().clone(), req.uri().clone());
-    let response = next.run(req).await;
+fn log_outcome(method: &Method, uri: &Uri, response: &Response) {
     let status = response.status();
     if let Some(InternalDetail(detail)) = response.extensions().get::<InternalDetail>() {
         tracing::error!(%method, path = uri.path(), %status, detail, "request failed");
     } else if status.is_client_error() {
         tracing::debug!(%method, path = uri.path(), %status, "client error");
     }
-    response
 }

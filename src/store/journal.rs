@@ -1,12 +1,14 @@
 //! The request journal: the last N API requests with their bodies, for inspection.
-//! Bounded: each insert evicts the entry `capacity` places older. Sharded, no global lock.
+//! A ring of `capacity` slots, each behind its own lock: an insert takes a sequence number
+//! and overwrites the slot of the entry `capacity` places older. No hashing, no global lock,
+//! and a page reads only the slots it shows.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
-use dashmap::DashMap;
 
-use super::page::{Page, PageRequest, page_of};
+use super::page::{Page, PageRequest};
 
 #[derive(Debug, Clone)]
 pub struct JournalEntry {
@@ -24,28 +26,42 @@ pub struct JournalEntry {
     pub latency_ms: u64,
 }
 
+type Slot = Mutex<Option<Box<JournalEntry>>>;
+
 pub struct Journal {
-    entries: DashMap<u64, JournalEntry>,
+    slots: Box<[Slot]>,
     next: AtomicU64,
-    capacity: u64,
 }
 
 impl Journal {
     pub fn new(capacity: u64) -> Self {
+        let capacity = usize::try_from(capacity.max(1)).unwrap_or(usize::MAX);
         Self {
-            entries: DashMap::new(),
+            slots: (0..capacity).map(|_| Mutex::new(None)).collect(),
             next: AtomicU64::new(0),
-            capacity: capacity.max(1),
         }
+    }
+
+    fn slot(&self, sequence: u64) -> std::sync::MutexGuard<'_, Option<Box<JournalEntry>>> {
+        let index = (sequence % self.slots.len() as u64) as usize;
+        self.slots[index]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn record(&self, mut entry: JournalEntry) {
         let sequence = self.next.fetch_add(1, Ordering::Relaxed);
         entry.sequence = sequence;
-        self.entries.insert(sequence, entry);
-        if let Some(evict) = sequence.checked_sub(self.capacity) {
-            self.entries.remove(&evict);
-        }
+        let entry = Box::new(entry);
+        let old = {
+            let mut slot = self.slot(sequence);
+            // A slower writer of an older sequence never overwrites a newer entry.
+            if slot.as_ref().is_some_and(|e| e.sequence > sequence) {
+                return;
+            }
+            slot.replace(entry)
+        };
+        drop(old); // freed outside the lock
     }
 
     /// A page of the entries that satisfy `keep`, newest first.
@@ -54,16 +70,48 @@ impl Journal {
         request: PageRequest,
         keep: impl Fn(&JournalEntry) -> bool,
     ) -> Page<JournalEntry> {
-        page_of(&self.entries, request, |e| e.sequence, keep)
+        let end = self.next.load(Ordering::Relaxed);
+        let end = request.before.map_or(end, |b| b.min(end));
+        let oldest = end.saturating_sub(self.slots.len() as u64);
+        let mut items = Vec::new();
+        let mut next = None;
+        for sequence in (oldest..end).rev() {
+            let slot = self.slot(sequence);
+            let Some(entry) = slot.as_deref().filter(|e| e.sequence == sequence) else {
+                continue;
+            };
+            if !keep(entry) {
+                continue;
+            }
+            if items.len() == request.limit {
+                next = items.last().map(|e: &JournalEntry| e.sequence);
+                break;
+            }
+            items.push(entry.clone());
+        }
+        Page { items, next }
     }
 
     pub fn clear_owner(&self, owner: &str) {
-        self.entries
-            .retain(|_, e| e.client_id.as_deref() != Some(owner));
+        for slot in &self.slots {
+            let mut slot = slot
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if slot
+                .as_ref()
+                .is_some_and(|e| e.client_id.as_deref() == Some(owner))
+            {
+                *slot = None;
+            }
+        }
     }
 
     pub fn clear(&self) {
-        self.entries.clear();
+        for slot in &self.slots {
+            *slot
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        }
     }
 }
 
@@ -86,6 +134,10 @@ mod tests {
         }
     }
 
+    fn paths(page: &Page<JournalEntry>) -> Vec<&str> {
+        page.items.iter().map(|e| e.path.as_str()).collect()
+    }
+
     #[test]
     fn keeps_only_the_last_capacity_entries_in_order() {
         let journal = Journal::new(2);
@@ -96,12 +148,33 @@ mod tests {
             before: None,
             limit: 10,
         };
-        let paths: Vec<String> = journal
-            .page(all, |_| true)
-            .items
-            .into_iter()
-            .map(|e| e.path)
-            .collect();
-        assert_eq!(paths, ["/c", "/b"]);
+        assert_eq!(paths(&journal.page(all, |_| true)), ["/c", "/b"]);
+    }
+
+    #[test]
+    fn pages_follow_the_cursor_and_skip_what_the_filter_drops() {
+        let journal = Journal::new(10);
+        for p in ["/a", "/x", "/b", "/x", "/c", "/d"] {
+            journal.record(entry(p));
+        }
+        let keep = |e: &JournalEntry| e.path != "/x";
+        let first = journal.page(
+            PageRequest {
+                before: None,
+                limit: 2,
+            },
+            keep,
+        );
+        assert_eq!(paths(&first), ["/d", "/c"]);
+        assert_eq!(first.next, Some(4));
+        let second = journal.page(
+            PageRequest {
+                before: first.next,
+                limit: 2,
+            },
+            keep,
+        );
+        assert_eq!(paths(&second), ["/b", "/a"]);
+        assert_eq!(second.next, None);
     }
 }
