@@ -322,7 +322,7 @@ pub fn check_token(state: &AppState, token: &str) -> Result<TokenRecord, TokenPr
 /// The application behind a valid bearer token; every `/api/...` handler takes one.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
-    pub client_id: String,
+    pub client_id: std::sync::Arc<str>,
 }
 
 impl FromRequestParts<AppState> for Authenticated {
@@ -355,7 +355,7 @@ impl FromRequestParts<AppState> for Authenticated {
 /// Where `Authenticated` leaves the application of a request's valid token, for the journal
 /// that inserted it.
 #[derive(Clone, Default)]
-pub struct ClientSlot(pub std::sync::Arc<std::sync::OnceLock<String>>);
+pub struct ClientSlot(pub std::sync::Arc<std::sync::OnceLock<std::sync::Arc<str>>>);
 
 /// The base of absolute URLs in `Location` and `_links`: `--public-url` when set, else the
 /// request's `Host` (so a client reaching us as `http://k2:8080` can follow them), else the

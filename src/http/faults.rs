@@ -37,7 +37,7 @@ pub fn dropped_body() -> Body {
 }
 
 /// The application whose token the request bears, if any.
-fn bearer_client(state: &AppState, req: &Request) -> Option<String> {
+fn bearer_client(state: &AppState, req: &Request) -> Option<std::sync::Arc<str>> {
     match BearerToken::from_headers(req.headers()) {
         BearerToken::Present(token) => state.store.token(&token).map(|record| record.client_id),
         _ => None,
@@ -51,7 +51,7 @@ pub async fn imposed(state: &AppState, req: Request) -> Result<Response, Request
     let Some(fault) = state.scenarios.faults.decide(
         req.method().as_str(),
         path,
-        || bearer_client(state, &req),
+        || bearer_client(state, &req).map(|c| c.to_string()),
         || state.ids.unit(),
     ) else {
         return Err(req);

@@ -35,9 +35,7 @@ where
     let slot = ClientSlot::default();
     parts.extensions.insert(slot.clone());
     let bearer = BearerToken::from_headers(&parts.headers);
-    let method = parts.method.to_string();
-    let path = parts.uri.path().to_string();
-    let query = parts.uri.query().map(str::to_string);
+    let (method, uri) = (parts.method.clone(), parts.uri.clone());
     let request_body = kept(&body);
     let response = inner(Request::from_parts(parts, Body::from(body))).await;
     // Set when the handler authenticated the request; else (a fault answered first, an
@@ -58,8 +56,7 @@ where
             .as_deref()
             .map_or_else(|| state.clock.now_ms(), |c| state.clock.now_ms_of(c)),
         method,
-        path,
-        query,
+        uri,
         status: parts.status.as_u16(),
         client_id,
         request_body,

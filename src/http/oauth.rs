@@ -69,7 +69,7 @@ async fn token(
     state.store.insert_token(
         &access_token,
         TokenRecord {
-            client_id: app.client_id.clone(),
+            client_id: app.client_id.as_str().into(),
             issued_at_ms: now_ms,
             expires_at_ms: now_ms.saturating_add(crate::clock::millis(ttl)),
             revoked: false,
@@ -110,7 +110,7 @@ async fn introspect(
     params: OAuthParams,
 ) -> Result<Json<Introspection>, OAuthError> {
     let caller = if params.get("client_id").is_some() || params.get("client_secret").is_some() {
-        client(&state, &params)?.client_id
+        client(&state, &params)?.client_id.as_str().into()
     } else {
         match BearerToken::from_headers(&headers) {
             BearerToken::Present(t) => {
@@ -128,10 +128,10 @@ async fn introspect(
     let details = state
         .store
         .token(token)
-        .filter(|r| r.client_id == caller && r.is_active(state.clock.now_ms_of(&r.client_id)))
+        .filter(|r| *r.client_id == *caller && r.is_active(state.clock.now_ms_of(&r.client_id)))
         .map(|r| IntrospectionDetails {
             scope: "",
-            client_id: r.client_id,
+            client_id: r.client_id.to_string(),
             token_type: "Bearer",
             exp: r.expires_at_ms / 1000,
             iat: r.issued_at_ms / 1000,
@@ -156,7 +156,7 @@ async fn token_info(
         scope: [],
         expires_in: (record.expires_at_ms - now_ms) / 1000,
         application: ApplicationRef {
-            uid: record.client_id,
+            uid: record.client_id.to_string(),
         },
         created_at: record.issued_at_ms / 1000,
     }))

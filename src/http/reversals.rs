@@ -31,7 +31,7 @@ async fn create(
     BaseUrl(base): BaseUrl,
     ApiJson(body): ApiJson<ReversalRequest>,
 ) -> Result<Response, ApiError> {
-    let owner = auth.client_id.as_str();
+    let owner = &*auth.client_id;
     let reference = required_text(
         body.transaction_reference.as_deref(),
         "Transaction reference",

@@ -3,23 +3,25 @@
 //! and overwrites the slot of the entry `capacity` places older. No hashing, no global lock,
 //! and a page reads only the slots it shows.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
+use axum::http::{Method, Uri};
 use bytes::Bytes;
 
 use super::page::{Page, PageRequest};
 
+/// One request and its answer. Every field is shared with the request that carried it (the
+/// URI's and bodies' buffers, the token's application): recording copies no text.
 #[derive(Debug, Clone)]
 pub struct JournalEntry {
     pub sequence: u64,
     pub at_ms: i64,
-    pub method: String,
-    pub path: String,
-    pub query: Option<String>,
+    pub method: Method,
+    pub uri: Uri,
     pub status: u16,
     /// The application of the bearer token, when there was a valid one.
-    pub client_id: Option<String>,
+    pub client_id: Option<Arc<str>>,
     /// Up to 64 KiB of each body, shared with the request and response that carried them.
     pub request_body: Bytes,
     pub response_body: Bytes,
@@ -123,9 +125,8 @@ mod tests {
         JournalEntry {
             sequence: 0,
             at_ms: 0,
-            method: "GET".into(),
-            path: path.into(),
-            query: None,
+            method: Method::GET,
+            uri: Uri::try_from(path).expect("a path"),
             status: 200,
             client_id: None,
             request_body: Bytes::new(),
@@ -135,7 +136,7 @@ mod tests {
     }
 
     fn paths(page: &Page<JournalEntry>) -> Vec<&str> {
-        page.items.iter().map(|e| e.path.as_str()).collect()
+        page.items.iter().map(|e| e.uri.path()).collect()
     }
 
     #[test]
@@ -157,7 +158,7 @@ mod tests {
         for p in ["/a", "/x", "/b", "/x", "/c", "/d"] {
             journal.record(entry(p));
         }
-        let keep = |e: &JournalEntry| e.path != "/x";
+        let keep = |e: &JournalEntry| e.uri.path() != "/x";
         let first = journal.page(
             PageRequest {
                 before: None,

@@ -60,7 +60,8 @@ impl Application {
 /// An issued access token. The token itself is not stored, only its SHA-256.
 #[derive(Debug, Clone)]
 pub struct TokenRecord {
-    pub client_id: String,
+    /// Shared: every request the token authenticates carries it without copying.
+    pub client_id: std::sync::Arc<str>,
     pub issued_at_ms: i64,
     pub expires_at_ms: i64,
     /// Revoked tokens are kept for a while, so a client is told "revoked" rather than
@@ -239,7 +240,7 @@ impl Store {
         self.reset_owner(client_id);
         self.inner.tenants.remove(client_id);
         self.inner.applications.remove(client_id);
-        self.inner.tokens.retain(|_, t| t.client_id != client_id);
+        self.inner.tokens.retain(|_, t| *t.client_id != *client_id);
         self.inner.token_order.remove_owner(client_id);
     }
 
@@ -301,7 +302,7 @@ impl Store {
         self.inner
             .tokens
             .get_mut(&digest(token))
-            .filter(|r| r.client_id == client_id)
+            .filter(|r| *r.client_id == *client_id)
             .map(|mut r| {
                 if !r.revoked {
                     r.revoked = true;

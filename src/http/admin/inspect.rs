@@ -43,11 +43,13 @@ async fn requests(
     let request = page::request(f.limit, f.cursor.as_deref())?;
     let since_ms = page::since_ms(f.since.as_deref())?;
     let page = state.store.journal.page(request, |e| {
-        f.path.as_deref().is_none_or(|p| e.path.starts_with(p))
+        f.path
+            .as_deref()
+            .is_none_or(|p| e.uri.path().starts_with(p))
             && f.status.is_none_or(|s| e.status == s)
             && f.method
                 .as_deref()
-                .is_none_or(|m| e.method.eq_ignore_ascii_case(m))
+                .is_none_or(|m| e.method.as_str().eq_ignore_ascii_case(m))
             && f.client_id
                 .as_deref()
                 .is_none_or(|c| e.client_id.as_deref() == Some(c))
@@ -60,9 +62,9 @@ async fn requests(
             json!({
                 "sequence": e.sequence,
                 "at": format_millis(to_eat(e.at_ms)),
-                "method": e.method,
-                "path": e.path,
-                "query": e.query,
+                "method": e.method.as_str(),
+                "path": e.uri.path(),
+                "query": e.uri.query(),
                 "status": e.status,
                 "client_id": e.client_id,
                 "request_body": String::from_utf8_lossy(&e.request_body),
