@@ -245,6 +245,11 @@ pub struct ServeArgs {
     #[arg(long, env = "K2_SANDBOX_CALLBACK_TIMEOUT_MS", default_value_t = 5000)]
     pub callback_timeout_ms: u64,
 
+    /// Callback delivery attempts in flight at once; further due callbacks wait their turn
+    /// (none is dropped). Bounds the work a burst of results puts beside the requests.
+    #[arg(long, env = "K2_SANDBOX_CALLBACK_CONCURRENCY", default_value_t = 64, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
+    pub callback_concurrency: usize,
+
     /// Wait before the first retry, in milliseconds; doubled after each failed attempt.
     #[arg(long, env = "K2_SANDBOX_CALLBACK_BACKOFF_MS", default_value_t = 1000)]
     pub callback_backoff_ms: u64,
@@ -331,6 +336,7 @@ impl Default for ServeArgs {
             scenario: Vec::new(),
             callback_attempts: 5,
             callback_timeout_ms: 5000,
+            callback_concurrency: 64,
             callback_backoff_ms: 1000,
             initial_balance: DEFAULT_INITIAL_BALANCE.parse().expect("a decimal"),
             max_body_bytes: 1024 * 1024,
@@ -358,7 +364,7 @@ impl ServeArgs {
             "host={} port={} public_url={} client_id={} client_secret={} api_key={} auto_tenants={} \
              admin_token={} \
              token_ttl={}s seed={} clock={} callback_delay_ms={} stk_timeout_ms={} callback_attempts={} \
-             callback_timeout_ms={} callback_backoff_ms={} initial_balance={} max_body_bytes={} \
+             callback_timeout_ms={} callback_concurrency={} callback_backoff_ms={} initial_balance={} max_body_bytes={} \
              retention={} tenant_ttl={}s max_tenants={} \
              header_timeout_ms={} body_timeout_ms={} idle_timeout_ms={} max_connections={} \
              shutdown_grace_ms={}",
@@ -381,6 +387,7 @@ impl ServeArgs {
             self.stk_timeout_ms,
             self.callback_attempts,
             self.callback_timeout_ms,
+            self.callback_concurrency,
             self.callback_backoff_ms,
             self.initial_balance,
             self.max_body_bytes,

@@ -51,6 +51,7 @@ pub struct Sandbox {
     limits: server::ConnectionLimits,
     stats: Arc<server::ServerStats>,
     shutdown_grace: Duration,
+    callback_concurrency: usize,
 }
 
 impl Sandbox {
@@ -110,6 +111,7 @@ impl Sandbox {
             limits: limits(&args),
             stats: Arc::default(),
             shutdown_grace: Duration::from_millis(args.shutdown_grace_ms),
+            callback_concurrency: args.callback_concurrency,
         })
     }
 
@@ -140,11 +142,13 @@ impl Sandbox {
             limits,
             stats,
             shutdown_grace,
+            callback_concurrency,
         } = self;
         let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
         let exec_state = state.clone();
         let worker = tokio::spawn(state.scheduler.clone().run(
             move |job| service::jobs::execute(&exec_state, job),
+            callback_concurrency,
             async move {
                 let _ = worker_stopped.await;
             },

@@ -4,7 +4,9 @@
 //! One worker task pops due jobs in due order. Settling a resource is synchronous and runs
 //! inline, so every id and reference it draws is drawn in the same order on every run (with
 //! `--seed`, byte-for-byte reproducible results); a delivery attempt is spawned, so a slow
-//! callback receiver never holds up anything else. With a virtual clock nothing becomes due until the clock is advanced; the advance
+//! callback receiver never holds up anything else, and at most `--callback-concurrency`
+//! attempts run at once, so a second's results falling due never floods the runtime that
+//! answers requests. With a virtual clock nothing becomes due until the clock is advanced; the advance
 //! then waits, through [`Scheduler::wait_idle`], until everything due has run.
 //!
 //! Locking rule: the request path takes no lock. `schedule` sends the job down an unbounded
@@ -257,13 +259,21 @@ impl Scheduler {
     }
 
     /// The worker loop until `shutdown` resolves: `execute` runs each due job, doing
-    /// synchronous work inline and returning the asynchronous rest, which is spawned.
-    pub async fn run<F, Fut>(self, execute: F, shutdown: impl Future<Output = ()>)
-    where
+    /// synchronous work inline and returning the asynchronous rest, which is spawned; at
+    /// most `concurrency` of those run at once. When all are busy the worker waits for one
+    /// to end: due work waits in the heaps (nothing is dropped), and the runtime's queue
+    /// never holds more than `concurrency` callback tasks for a request to wait behind.
+    pub async fn run<F, Fut>(
+        self,
+        execute: F,
+        concurrency: usize,
+        shutdown: impl Future<Output = ()>,
+    ) where
         F: Fn(Job) -> Option<Fut>,
         Fut: Future<Output = ()> + Send + 'static,
     {
         tokio::pin!(shutdown);
+        let slots = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
         loop {
             let woken = self.inner.wake.notified();
             tokio::pin!(woken);
@@ -276,9 +286,14 @@ impl Scheduler {
                 match execute(job) {
                     None => settled += 1,
                     Some(fut) => {
+                        let slot = tokio::select! {
+                            () = &mut shutdown => return,
+                            slot = slots.clone().acquire_owned() => slot,
+                        };
                         let this = self.clone();
                         tokio::spawn(async move {
                             fut.await;
+                            drop(slot);
                             this.finish(1);
                         });
                     }
@@ -329,6 +344,7 @@ mod tests {
                 log.lock().expect("lock").push(job);
                 None::<std::future::Ready<()>>
             },
+            1,
             async move {
                 let _ = stop_rx.await;
             },
@@ -369,6 +385,7 @@ mod tests {
                     c.fetch_add(1, Ordering::SeqCst);
                 })
             },
+            1,
             async move {
                 let _ = stop_rx.await;
             },

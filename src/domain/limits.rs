@@ -25,6 +25,36 @@ pub fn max_chars(key: &str) -> usize {
     }
 }
 
+/// Whether any string or key of the JSON text `body` is long enough that [`check`] could
+/// refuse it: a string over [`MAX_TEXT_CHARS`] bytes or a key over [`MAX_KEY_CHARS`] bytes, as
+/// written (an escape only makes the text longer than what it stands for). One pass over the
+/// bytes; when false, the body needs no tree to be checked.
+pub fn may_exceed(body: &[u8]) -> bool {
+    let mut i = 0;
+    while i < body.len() {
+        if body[i] != b'"' {
+            i += 1;
+            continue;
+        }
+        let start = i + 1;
+        let mut end = start;
+        while end < body.len() && body[end] != b'"' {
+            end += if body[end] == b'\\' { 2 } else { 1 };
+        }
+        let len = end.min(body.len()) - start;
+        let mut next = end + 1;
+        while next < body.len() && body[next].is_ascii_whitespace() {
+            next += 1;
+        }
+        let key = body.get(next) == Some(&b':');
+        if len > if key { MAX_KEY_CHARS } else { MAX_TEXT_CHARS } {
+            return true;
+        }
+        i = end + 1;
+    }
+    false
+}
+
 /// Checks every string and key in `body`; the first one too long is named by its path
 /// (`subscriber.first_name`, `destinations[2].nickname`).
 pub fn check(body: &Value) -> Result<(), Invalid> {
@@ -97,6 +127,26 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn only_long_strings_or_keys_need_the_full_check() {
+        let short = br#"{"a": "b", "k": ["x", 1, {"n": "\"quoted\""}]}"#;
+        assert!(!may_exceed(short));
+        let long_value = format!(r#"{{"a": "{}"}}"#, "x".repeat(MAX_TEXT_CHARS + 1));
+        assert!(may_exceed(long_value.as_bytes()));
+        let long_key = format!(r#"{{"{}" : 1}}"#, "k".repeat(MAX_KEY_CHARS + 1));
+        assert!(may_exceed(long_key.as_bytes()));
+        // A value as long as a long key is fine; escaped quotes do not end a string.
+        let value = format!(r#"{{"a": "{}"}}"#, "v".repeat(MAX_KEY_CHARS + 1));
+        assert!(!may_exceed(value.as_bytes()));
+        let escaped = format!(r#"{{"a": "{}"}}"#, "\\\"".repeat(MAX_TEXT_CHARS));
+        assert!(may_exceed(escaped.as_bytes()));
+        // What `check` refuses, the scan flags.
+        for body in [long_value, long_key] {
+            let value: Value = serde_json::from_str(&body).expect("json");
+            assert!(check(&value).is_err());
+        }
+    }
 
     #[test]
     fn the_first_field_too_long_is_named_by_its_path() {

@@ -2,6 +2,7 @@
 
 use serde_json::value::RawValue;
 
+use super::ledger::{Transaction, TransactionKind};
 use super::{Envelope, Invalid, Scope, owned_by_envelope};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +19,16 @@ pub enum EventType {
 }
 
 impl EventType {
+    /// The event of a ledger transaction received, or reversed.
+    pub fn of_transaction(tx: &Transaction, reversed: bool) -> Self {
+        match (&tx.kind, reversed) {
+            (TransactionKind::Buygoods(_), false) => Self::BuygoodsTransactionReceived,
+            (TransactionKind::Buygoods(_), true) => Self::BuygoodsTransactionReversed,
+            (TransactionKind::B2b { .. }, false) => Self::B2bTransactionReceived,
+            (TransactionKind::B2b { .. }, true) => Self::B2bTransactionReversed,
+        }
+    }
+
     pub const ALL: [Self; 9] = [
         Self::BuygoodsTransactionReceived,
         Self::BuygoodsTransactionReversed,
@@ -89,10 +100,23 @@ pub struct WebhookEvent {
     /// For a Buygoods payment received: the paying subscriber, whom a transaction SMS
     /// notification naming this event goes to.
     pub sender_phone: Option<String>,
-    /// The K2Connect payload, as the compact JSON text it was sent as (a `Value` tree would
-    /// cost several times the memory of its text). A Daraja payload is rendered only for the
-    /// subscriptions that ask for it, and not kept.
-    pub payload: Box<RawValue>,
+    /// The K2Connect payload. A Daraja payload is rendered only for the subscriptions that
+    /// ask for it, and not kept.
+    pub payload: EventPayload,
+}
+
+/// What an event's K2Connect payload is made from: kept as the facts, rendered when it is
+/// sent or shown (a rendered payload is a kilobyte of text per payment received, and most
+/// events have no subscription to send it to).
+#[derive(Debug, Clone)]
+pub enum EventPayload {
+    /// A ledger transaction received, or reversed at the given instant.
+    Transaction {
+        tx: Box<Transaction>,
+        reversed_at_ms: Option<i64>,
+    },
+    /// Any other payload, as the compact JSON text it was sent as.
+    Rendered(Box<RawValue>),
 }
 
 owned_by_envelope!(WebhookSubscription, WebhookEvent);

@@ -124,22 +124,32 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
             }
             Some(_) => {}
         }
-        // Text limits first, on the whole body: every field of every endpoint, by its path.
-        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&body) {
+        // Text limits first, on the whole document: every field of every endpoint, by its
+        // path. Only a body with a long string needs the tree for that; the typed request is
+        // then read from the tree (its strings move, they are not copied).
+        if crate::domain::limits::may_exceed(&body) {
+            let value: serde_json::Value = serde_json::from_slice(&body)
+                .map_err(|e| ApiError::BadRequest(format!("Invalid JSON in request body: {e}")))?;
             crate::domain::limits::check(&value)?;
+            return serde_path_to_error::deserialize(value)
+                .map(ApiJson)
+                .map_err(invalid_body);
         }
         let de = &mut serde_json::Deserializer::from_slice(&body);
         serde_path_to_error::deserialize(de)
             .map(ApiJson)
-            .map_err(|e| {
-                let path = e.path().to_string();
-                let inner = e.into_inner();
-                if inner.is_data() && path != "." {
-                    ApiError::BadRequest(format!("Invalid value for {path}: {inner}"))
-                } else {
-                    ApiError::BadRequest(format!("Invalid JSON in request body: {inner}"))
-                }
-            })
+            .map_err(invalid_body)
+    }
+}
+
+/// A body that does not read into its request type: the field at fault, by its path.
+fn invalid_body(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    if inner.is_data() && path != "." {
+        ApiError::BadRequest(format!("Invalid value for {path}: {inner}"))
+    } else {
+        ApiError::BadRequest(format!("Invalid JSON in request body: {inner}"))
     }
 }
 

@@ -35,7 +35,7 @@ async fn event(
         .store
         .webhook_events
         .find(&id, &auth.client_id)
-        .map(|e| Json(e.payload))
+        .map(|e| Json(crate::wire::webhooks::event_payload(&e)))
         .ok_or_else(|| {
             super::resource::not_found(&state.store.webhook_events, &id, "Webhook event")
         })

@@ -15,12 +15,12 @@ use crate::domain::phone::PhoneNumber;
 use crate::domain::polling::PollingState;
 use crate::domain::reversal::ReversalState;
 use crate::domain::sms_notification::{SentSms, SmsState};
-use crate::domain::webhooks::{EventType, WebhookEvent};
+use crate::domain::webhooks::{EventPayload, EventType, WebhookEvent};
 use crate::domain::{Verdict, incoming_payment::PaymentState};
 use crate::scheduler::{Job, Settle};
 use crate::service::AppState;
 use crate::wire::Document;
-use crate::wire::webhooks::{EventFrame, daraja_payload, transaction_payload};
+use crate::wire::webhooks::{daraja_payload, event_payload};
 
 /// The scheme, host and port of an absolute resource URL: where webhook `_links` point.
 pub fn base_of(self_url: &str) -> &str {
@@ -234,13 +234,7 @@ pub fn emit_transaction_event(
     base_url: &str,
 ) -> Uuid {
     let id = state.ids.uuid();
-    let now_ms = state.clock.now_ms_of(&tx.owner);
-    let frame = EventFrame {
-        id,
-        created_at_ms: now_ms,
-        base_url,
-    };
-    let (topic, payload) = transaction_payload(&frame, tx, reversed_at_ms);
+    let topic = EventType::of_transaction(tx, reversed_at_ms.is_some());
     let daraja = || reversed_at_ms.is_none().then(|| daraja_payload(tx));
     emit(
         state,
@@ -252,7 +246,10 @@ pub fn emit_transaction_event(
                 (TransactionKind::Buygoods(payer), None) => Some(payer.phone_number.to_string()),
                 _ => None,
             },
-            payload: raw(&payload),
+            payload: EventPayload::Transaction {
+                tx: Box::new(tx.clone()),
+                reversed_at_ms,
+            },
         },
         daraja,
     );
@@ -283,6 +280,10 @@ pub fn emit(
             .any(|s| s.enable_daraja_payload)
             .then(daraja)
             .flatten();
+        let payload = subscriptions
+            .iter()
+            .any(|s| !(s.enable_daraja_payload && daraja.is_some()))
+            .then(|| event_payload(&event));
         for s in subscriptions {
             let resource = ResourceRef {
                 kind: CallbackKind::WebhookEvent,
@@ -295,9 +296,10 @@ pub fn emit(
                         .enqueue(&owner, &app.api_key, resource, &s.url, daraja)
                 }
                 _ => {
+                    let payload = payload.as_ref().expect("rendered for this subscription");
                     state
                         .dispatcher
-                        .enqueue(&owner, &app.api_key, resource, &s.url, &event.payload)
+                        .enqueue(&owner, &app.api_key, resource, &s.url, payload)
                 }
             };
         }

@@ -10,7 +10,7 @@ use crate::domain::activity::{Activity, DEFAULT_AMOUNT};
 use crate::domain::ledger::{Account, Payer, Transaction, TransactionKind, TransactionStatus};
 use crate::domain::money::{Amount, Currency, format_amount};
 use crate::domain::recipients::{MerchantAccountKind, SettlementMethod};
-use crate::domain::webhooks::{EventType, WebhookEvent};
+use crate::domain::webhooks::{EventPayload, EventType, WebhookEvent};
 use crate::service::AppState;
 use crate::service::lifecycle::{emit, emit_transaction_event, receive_transaction};
 use crate::wire::webhooks::{
@@ -108,7 +108,7 @@ fn frame(
             )
             .then(|| a.till_number.clone()),
             sender_phone: None,
-            payload: super::lifecycle::raw(&body),
+            payload: EventPayload::Rendered(super::lifecycle::raw(&body)),
         },
         || None,
     );

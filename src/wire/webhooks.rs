@@ -3,13 +3,14 @@
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::{Document, SelfLink, lenient_string};
 use crate::clock::{format_millis, format_seconds, to_eat};
 use crate::domain::ledger::{Payer, Transaction, TransactionKind};
-use crate::domain::webhooks::{EventType, WebhookSubscription};
+use crate::domain::webhooks::{EventPayload, EventType, WebhookEvent, WebhookSubscription};
 use crate::domain::{Invalid, Scope, lenient_bool, required_text};
 
 #[derive(Debug, Deserialize)]
@@ -119,6 +120,27 @@ impl EventFrame<'_> {
                 "resource": format!("{}/financial_transaction/{}", self.base_url, resource_id),
             }
         })
+    }
+}
+
+/// An event's K2Connect payload as compact JSON text: the same bytes every time.
+pub fn event_payload(event: &WebhookEvent) -> Box<RawValue> {
+    match &event.payload {
+        EventPayload::Rendered(text) => text.clone(),
+        EventPayload::Transaction { tx, reversed_at_ms } => {
+            let suffix = format!("/webhook_events/{}", event.meta.id);
+            let frame = EventFrame {
+                id: event.meta.id,
+                created_at_ms: event.meta.created_at_ms,
+                base_url: event
+                    .meta
+                    .self_url
+                    .strip_suffix(&suffix)
+                    .unwrap_or(&event.meta.self_url),
+            };
+            let (_, payload) = transaction_payload(&frame, tx, *reversed_at_ms);
+            serde_json::value::to_raw_value(&payload).expect("a JSON value always serialises")
+        }
     }
 }
 
