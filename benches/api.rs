@@ -1,59 +1,92 @@
-//! `cargo bench`: throughput and latency of the hot endpoints, against a real sandbox on
-//! 127.0.0.1:0, over HTTP, with concurrent clients. Bounded in count and time; prints a table.
-//! (Under `cargo test --all-targets` it only checks that it builds.)
+//! `cargo bench --bench api`: sustained throughput, latency, CPU and memory of the hot
+//! endpoints. Starts the release binary with its default flags (the 1 s callback delay
+//! included) twice: once with a live callback receiver, once with the receiver down (every
+//! callback fails and is retried). Against each, 32 clients over loopback HTTP run each route
+//! for BENCH_SECS (default 20) or 100k requests, whichever ends first; then it prints req/s,
+//! p50/p99/max latency, the server's CPU per request (for creates, until the results and
+//! callbacks they caused have run, up to 20 s after the last request: that work is part of
+//! a create's cost), and the server's resident memory per 100k resources created. Start-up time to the first answer and idle RSS come first.
+//!
+//! These numbers share the machine with the load generator; `../shared/perf/compare.sh`
+//! measures against a bare server with the two on separate cores. (Under
+//! `cargo test --all-targets` this only checks that it builds.)
+
+mod common;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use k2_sandbox::Sandbox;
-use k2_sandbox::config::ServeArgs;
+use common::{CREDENTIALS, ms, percentile};
 use serde_json::json;
 
-const CONCURRENCY: usize = 32;
-const REQUESTS: usize = 4_000;
-const TIME_LIMIT: Duration = Duration::from_secs(20);
+const CLIENTS: usize = 32;
+const MAX_REQUESTS: usize = 100_000;
 
-struct Row {
-    name: &'static str,
-    requests: usize,
-    elapsed: Duration,
-    latencies: Vec<Duration>,
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
-/// What every request needs: one HTTP client, the base URL, a bearer token, a resource to GET.
 struct Ctx {
     client: reqwest::Client,
     base: String,
     token: String,
     location: String,
+    callback: String,
 }
 
-/// Runs `request` from `CONCURRENCY` workers until `REQUESTS` are done or `TIME_LIMIT` passes;
-/// `request` gets the request's index and answers whether the response was the expected one.
-async fn run<F, Fut>(name: &'static str, ctx: &Arc<Ctx>, request: F) -> Row
+struct Row {
+    route: &'static str,
+    requests: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+    cpu: Duration,
+    /// For creates: how long after the last request the results and callbacks it caused
+    /// took to finish (their CPU is counted in `cpu`).
+    settled: Option<Duration>,
+}
+
+/// The most a run waits for the work its creates caused.
+const SETTLE_LIMIT: Duration = Duration::from_secs(20);
+
+/// Waits until the sandbox has no result or callback attempt queued, or `SETTLE_LIMIT`.
+async fn settle(ctx: &Ctx) -> Duration {
+    let started = Instant::now();
+    while started.elapsed() < SETTLE_LIMIT {
+        let clock: serde_json::Value = ctx
+            .client
+            .get(format!("{}/_sandbox/clock", ctx.base))
+            .send()
+            .await
+            .expect("clock")
+            .json()
+            .await
+            .expect("json");
+        if clock["pending_jobs"] == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    started.elapsed()
+}
+
+/// Runs `request` from `CLIENTS` workers for `secs` or `MAX_REQUESTS`; every answer must be
+/// the expected one.
+async fn run<F, Fut>(route: &'static str, pid: u32, secs: u64, ctx: &Arc<Ctx>, request: F) -> Row
 where
     F: Fn(Arc<Ctx>, usize) -> Fut + Copy + Send + 'static,
     Fut: std::future::Future<Output = bool> + Send,
 {
+    let cpu_before = common::cpu_time(pid);
     let started = Instant::now();
+    let limit = Duration::from_secs(secs);
     let mut workers = tokio::task::JoinSet::new();
-    for w in 0..CONCURRENCY {
+    for w in 0..CLIENTS {
         let ctx = ctx.clone();
         workers.spawn(async move {
             let mut latencies = Vec::new();
             let mut i = w;
-            while i < REQUESTS && started.elapsed() < TIME_LIMIT {
+            while i < MAX_REQUESTS && started.elapsed() < limit {
                 let t = Instant::now();
-                assert!(request(ctx.clone(), i).await, "{name}: a request failed");
+                assert!(request(ctx.clone(), i).await, "{route}: a request failed");
                 latencies.push(t.elapsed());
-                i += CONCURRENCY;
+                i += CLIENTS;
             }
             latencies
         });
@@ -62,84 +95,53 @@ where
     while let Some(done) = workers.join_next().await {
         latencies.extend(done.expect("worker"));
     }
+    let elapsed = started.elapsed();
     latencies.sort();
+    let settled = if route.starts_with("POST /api") {
+        Some(settle(ctx).await)
+    } else {
+        None
+    };
     Row {
-        name,
+        route,
         requests: latencies.len(),
-        elapsed: started.elapsed(),
+        elapsed,
         latencies,
+        cpu: common::cpu_time(pid).saturating_sub(cpu_before),
+        settled,
     }
 }
 
-const CREDENTIALS: [(&str, &str); 3] = [
-    ("client_id", "sandbox-client-id"),
-    ("client_secret", "sandbox-client-secret"),
-    ("grant_type", "client_credentials"),
-];
-
-fn stk_body() -> serde_json::Value {
+fn stk_body(callback: &str) -> serde_json::Value {
     json!({"payment_channel": "M-PESA STK Push", "till_number": "K000000",
-        "subscriber": {"phone_number": "+254712345678"}, "amount": {"currency": "KES", "value": 100},
-        "_links": {"callback_url": "http://127.0.0.1:9/cb"}})
+        "subscriber": {"first_name": "Bench", "phone_number": "+254712345678"},
+        "amount": {"currency": "KES", "value": 100},
+        "metadata": {"reference": "bench"},
+        "_links": {"callback_url": callback}})
 }
 
-fn send_money_body(i: usize) -> serde_json::Value {
+fn send_money_body(i: usize, callback: &str) -> serde_json::Value {
     json!({"destinations": [{"type": "mobile_wallet", "phone_number": format!("2547{:08}", i % 1000),
         "network": "Safaricom", "amount": 1, "description": "bench"}],
-        "_links": {"callback_url": "http://127.0.0.1:9/cb"}})
+        "_links": {"callback_url": callback}})
 }
 
-#[tokio::main]
-async fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("bench: skipped (run `cargo bench`)");
-        return;
-    }
-    let args = ServeArgs {
-        port: 0,
-        callback_delay_ms: 0,
-        callback_attempts: 1,
-        callback_timeout_ms: 200,
-        ..ServeArgs::default()
-    };
-    let sandbox = Sandbox::build(args).await.expect("sandbox");
-    let base = format!("http://{}", sandbox.local_addr());
-    tokio::spawn(sandbox.run_until(std::future::pending()));
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("client");
-
-    let token: serde_json::Value = client
-        .post(format!("{base}/oauth/token"))
-        .form(&CREDENTIALS)
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("json");
-    let token = token["access_token"].as_str().expect("token").to_string();
-    let location = client
-        .post(format!("{base}/api/v2/incoming_payments"))
-        .bearer_auth(&token)
-        .json(&stk_body())
-        .send()
-        .await
-        .expect("stk")
-        .headers()["location"]
-        .to_str()
-        .expect("ascii")
-        .to_string();
-    let ctx = Arc::new(Ctx {
+/// One sandbox, every route, with callbacks to `callback`.
+async fn bench(label: &str, callback: String, secs: u64) {
+    let server = common::start(&[]).await;
+    let pid = server.pid;
+    let client = common::client();
+    let token = common::token(&client, &server.base).await;
+    let mut ctx = Arc::new(Ctx {
         client,
-        base,
+        base: server.base.clone(),
         token,
-        location,
+        location: String::new(),
+        callback,
     });
 
-    let rows = [
-        run("POST /oauth/token", &ctx, |c, _| async move {
+    let mut rows = vec![
+        run("POST /oauth/token", pid, secs, &ctx, |c, _| async move {
             let r = c.client.post(format!("{}/oauth/token", c.base));
             r.form(&CREDENTIALS)
                 .send()
@@ -147,19 +149,53 @@ async fn main() {
                 .is_ok_and(|r| r.status() == 200)
         })
         .await,
-        run("POST /api/v2/incoming_payments", &ctx, |c, _| async move {
+    ];
+    let rss_before = common::rss_kib(pid);
+    let mut created = 0;
+    let stk = run(
+        "POST /api/v2/incoming_payments",
+        pid,
+        secs,
+        &ctx,
+        |c, _| async move {
             let r = c
                 .client
                 .post(format!("{}/api/v2/incoming_payments", c.base));
             r.bearer_auth(&c.token)
-                .json(&stk_body())
+                .json(&stk_body(&c.callback))
                 .send()
                 .await
                 .is_ok_and(|r| r.status() == 201)
-        })
-        .await,
+        },
+    )
+    .await;
+    created += stk.requests;
+    rows.push(stk);
+    // The newest push: retention may have dropped the first ones.
+    let location = ctx
+        .client
+        .post(format!("{}/api/v2/incoming_payments", ctx.base))
+        .bearer_auth(&ctx.token)
+        .json(&stk_body(&ctx.callback))
+        .send()
+        .await
+        .expect("stk")
+        .headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    ctx = Arc::new(Ctx {
+        location,
+        client: ctx.client.clone(),
+        base: ctx.base.clone(),
+        token: ctx.token.clone(),
+        callback: ctx.callback.clone(),
+    });
+    rows.push(
         run(
             "GET /api/v2/incoming_payments/{id}",
+            pid,
+            secs,
             &ctx,
             |c, _| async move {
                 let r = c.client.get(&c.location);
@@ -170,30 +206,89 @@ async fn main() {
             },
         )
         .await,
-        run("POST /api/v2/send_money", &ctx, |c, i| async move {
+    );
+    let send = run(
+        "POST /api/v2/send_money",
+        pid,
+        secs,
+        &ctx,
+        |c, i| async move {
             let r = c.client.post(format!("{}/api/v2/send_money", c.base));
             r.bearer_auth(&c.token)
-                .json(&send_money_body(i))
+                .json(&send_money_body(i, &c.callback))
                 .send()
                 .await
                 .is_ok_and(|r| r.status() == 201)
-        })
-        .await,
-    ];
+        },
+    )
+    .await;
+    created += send.requests;
+    rows.push(send);
+    let grown_kib = common::rss_kib(pid).saturating_sub(rss_before);
 
+    println!("\n{label}: {CLIENTS} clients, each route for {secs} s or {MAX_REQUESTS} requests\n");
     println!(
-        "\nk2-sandbox over loopback HTTP, {CONCURRENCY} concurrent clients (debug builds are slower: use cargo bench)\n"
+        "| route | requests | req/s | p50 | p99 | max | server CPU per request | results settled after |"
     );
-    println!("| endpoint | requests | req/s | p50 | p99 |");
-    println!("|---|---:|---:|---:|---:|");
-    for r in rows {
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for r in &rows {
         println!(
-            "| {} | {} | {:.0} | {:.2} ms | {:.2} ms |",
-            r.name,
+            "| {} | {} | {:.0} | {:.2} ms | {:.2} ms | {:.1} ms | {:.0} µs | {} |",
+            r.route,
             r.requests,
             r.requests as f64 / r.elapsed.as_secs_f64(),
-            percentile(&r.latencies, 0.50).as_secs_f64() * 1000.0,
-            percentile(&r.latencies, 0.99).as_secs_f64() * 1000.0,
+            ms(percentile(&r.latencies, 0.50)),
+            ms(percentile(&r.latencies, 0.99)),
+            ms(r.latencies.last().copied().unwrap_or_default()),
+            r.cpu.as_secs_f64() * 1e6 / r.requests.max(1) as f64,
+            r.settled
+                .map_or("-".to_string(), |d| format!("{:.1} s", d.as_secs_f64())),
         );
     }
+    println!(
+        "\nresident memory: {:.1} MB after {created} resources (STK pushes and payments, with \
+         their results, deliveries and journal entries): {:.0} MB per 100k, {:.2} KB each",
+        common::rss_kib(pid) as f64 / 1024.0,
+        grown_kib as f64 / 1024.0 * 100_000.0 / created.max(1) as f64,
+        grown_kib as f64 / created.max(1) as f64,
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("bench: skipped (run `cargo bench`)");
+        return;
+    }
+    let secs: u64 = std::env::var("BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
+
+    // Start-up: the best of five, and the memory of an idle sandbox.
+    let mut startups = Vec::new();
+    let mut idle_kib = 0;
+    for _ in 0..5 {
+        let mut server = common::start(&[]).await;
+        startups.push(server.startup);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        idle_kib = common::rss_kib(server.pid);
+        let _ = server.child.kill().await;
+    }
+    startups.sort();
+    println!(
+        "\nstart-up to the first answer: {:.1} ms (best of 5; median {:.1} ms); idle RSS {:.1} MB",
+        ms(startups[0]),
+        ms(startups[2]),
+        idle_kib as f64 / 1024.0
+    );
+
+    let delivered = Arc::new(AtomicU64::new(0));
+    let live = common::receiver(delivered.clone()).await;
+    bench("receiver up", live, secs).await;
+    println!(
+        "callbacks received by the live receiver: {}",
+        delivered.load(Ordering::Relaxed)
+    );
+    bench("receiver down", common::dead_receiver(), secs).await;
 }

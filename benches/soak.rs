@@ -8,46 +8,16 @@
 //! `SOAK_ARGS="--retention 20000"`. (Under `cargo test --all-targets` it only checks that it
 //! builds.)
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tokio::io::AsyncBufReadExt as _;
 
 const CLIENTS: usize = 16;
 const REPORT_EVERY: Duration = Duration::from_secs(5);
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-/// A receiver that accepts every callback, as a healthy app does.
-async fn receiver(delivered: Arc<AtomicU64>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}/cb", listener.local_addr().expect("addr"));
-    let app = axum::Router::new().route(
-        "/cb",
-        axum::routing::post(move || {
-            let delivered = delivered.clone();
-            async move {
-                delivered.fetch_add(1, Ordering::Relaxed);
-                "ok"
-            }
-        }),
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    url
-}
 
 #[tokio::main]
 async fn main() {
@@ -60,47 +30,13 @@ async fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(60);
     let extra = std::env::var("SOAK_ARGS").unwrap_or_default();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_k2-sandbox"))
-        .args(["--port", "0", "--log-format", "json"])
-        .args(extra.split_whitespace())
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the sandbox starts");
-    let pid = child.id().expect("pid");
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let line = lines
-        .next_line()
-        .await
-        .expect("stdout")
-        .expect("start-up line");
-    let base = line
-        .strip_prefix("k2-sandbox listening on ")
-        .expect("start-up line")
-        .to_string();
+    let server = common::start(&extra.split_whitespace().collect::<Vec<_>>()).await;
+    let (pid, base) = (server.pid, server.base.clone());
     let delivered = Arc::new(AtomicU64::new(0));
-    let callback = receiver(delivered.clone()).await;
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("client");
-    let token: serde_json::Value = client
-        .post(format!("{base}/oauth/token"))
-        .form(&[
-            ("client_id", "sandbox-client-id"),
-            ("client_secret", "sandbox-client-secret"),
-            ("grant_type", "client_credentials"),
-        ])
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("json");
-    let token = Arc::new(token["access_token"].as_str().expect("token").to_string());
-    let idle_kib = rss_kib(pid);
+    let callback = common::receiver(delivered.clone()).await;
+    let client = common::client();
+    let token = Arc::new(common::token(&client, &base).await);
+    let idle_kib = common::rss_kib(pid);
 
     let created = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(secs);
@@ -168,7 +104,7 @@ async fn main() {
         .await
         .is_ok();
         let n = created.load(Ordering::Relaxed);
-        let rss = rss_kib(pid);
+        let rss = common::rss_kib(pid);
         peak = peak.max(rss);
         let per_100k = if n > 0 {
             format!(
@@ -193,5 +129,6 @@ async fn main() {
         idle_kib as f64 / 1024.0,
         peak as f64 / 1024.0
     );
+    let mut child = server.child;
     let _ = child.kill().await;
 }

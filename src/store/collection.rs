@@ -91,7 +91,7 @@ impl<T: Owned + Clone> Collection<T> {
 
     /// A copy of the resource `id`, whoever owns it (internal use, control plane).
     pub fn get_any(&self, id: Uuid) -> Option<T> {
-        self.map.get(&id).map(|s| s.item.clone())
+        self.map.get(&id).map(|s| T::clone(&s.item))
     }
 
     /// A page, newest first by `sequence`, of every owner's resources that satisfy `keep`
@@ -104,7 +104,7 @@ impl<T: Owned + Clone> Collection<T> {
     ) -> Page<T> {
         let page = page_of(&self.map, request, |s| sequence(&s.item), |s| keep(&s.item));
         Page {
-            items: page.items.into_iter().map(|s| s.item).collect(),
+            items: page.items.into_iter().map(|s| *s.item).collect(),
             next: page.next,
         }
     }
@@ -119,7 +119,7 @@ impl<T: Owned + Clone> Collection<T> {
         self.map
             .iter()
             .filter(|s| s.item.owner() == owner && keep(&s.item))
-            .map(|s| s.item.clone())
+            .map(|s| T::clone(&s.item))
             .collect()
     }
 
@@ -128,7 +128,7 @@ impl<T: Owned + Clone> Collection<T> {
         self.map
             .iter()
             .filter(|s| keep(&s.item))
-            .map(|s| s.item.clone())
+            .map(|s| T::clone(&s.item))
             .collect()
     }
 
@@ -142,7 +142,7 @@ impl<T: Owned + Clone> Collection<T> {
         self.map
             .iter()
             .find(|s| pred(&s.item))
-            .map(|s| s.item.clone())
+            .map(|s| T::clone(&s.item))
     }
 
     pub fn clear(&self) {
@@ -158,16 +158,18 @@ impl<T: Owned + Clone> Collection<T> {
     }
 }
 
-/// A resource and whether a client read it since retention last looked at it.
+/// A resource and whether a client read it since retention last looked at it. The resource
+/// is boxed: a hash table keeps spare capacity, and spare slots of a few hundred bytes each
+/// (an STK push is 448) would cost more than the pointers.
 struct Slot<T> {
-    item: T,
+    item: Box<T>,
     referenced: AtomicBool,
 }
 
 impl<T> Slot<T> {
     fn new(item: T) -> Self {
         Self {
-            item,
+            item: Box::new(item),
             referenced: AtomicBool::new(false),
         }
     }

@@ -122,3 +122,49 @@ async fn a_receiver_named_by_host_name_is_reached() {
     let received = receiver.wait_for(1).await;
     assert!(received[0].signature_verifies(API_KEY));
 }
+
+#[tokio::test]
+async fn at_most_callback_concurrency_attempts_run_at_once_and_the_rest_wait_their_turn() {
+    let app = spawn_app_with(|a| {
+        a.callback_concurrency = 2;
+        a.callback_delay_ms = 0;
+        a.callback_attempts = 1;
+        a.callback_timeout_ms = 1500;
+    })
+    .await;
+    let hung = CallbackReceiver::start(Behaviour::Hang).await;
+    let healthy = CallbackReceiver::start(Behaviour::Accept).await;
+    let token = app.token().await;
+    // Two attempts that hang hold both slots until they time out.
+    for _ in 0..2 {
+        app.stk_push(&token, &hung.url).await;
+    }
+    hung.wait_for(2).await;
+    for _ in 0..3 {
+        app.stk_push(&token, &healthy.url).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        healthy.received().is_empty(),
+        "an attempt started while both slots were held"
+    );
+    // Once the hung attempts time out, every waiting callback is delivered: none is lost.
+    let received = healthy.wait_for(3).await;
+    assert!(received.iter().all(|r| r.signature_verifies(API_KEY)));
+    let states: Vec<Value> = app
+        .deliveries()
+        .await
+        .iter()
+        .map(|d| d["state"].clone())
+        .collect();
+    assert_eq!(
+        states.iter().filter(|s| *s == "delivered").count(),
+        3,
+        "{states:?}"
+    );
+    assert_eq!(
+        states.iter().filter(|s| *s == "exhausted").count(),
+        2,
+        "{states:?}"
+    );
+}
