@@ -217,16 +217,14 @@ impl Scheduler {
             .min()
     }
 
-    /// `n` jobs ran to the end (none: nothing to tell, and no wake-up that would spin the
-    /// worker).
+    /// `n` jobs ran to the end (none: nothing to tell). A follow-up a job scheduled has woken
+    /// the worker already (`schedule` does).
     fn finish(&self, n: usize) {
         if n == 0 {
             return;
         }
         self.inner.in_flight.fetch_sub(n, Ordering::AcqRel);
         self.inner.progress.notify_waiters();
-        // A finished job may have scheduled a follow-up that is already due.
-        self.inner.wake.notify_one();
     }
 
     fn is_idle(&self) -> bool {
@@ -274,6 +272,9 @@ impl Scheduler {
     {
         tokio::pin!(shutdown);
         let slots = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+        // One timer, reset each round, rather than a new one per round.
+        let sleep = tokio::time::sleep(Duration::ZERO);
+        tokio::pin!(sleep);
         loop {
             let woken = self.inner.wake.notified();
             tokio::pin!(woken);
@@ -314,10 +315,13 @@ impl Scheduler {
                 }
                 _ => Duration::from_secs(3600),
             };
+            sleep
+                .as_mut()
+                .reset(tokio::time::Instant::now() + sleep_for);
             tokio::select! {
                 () = &mut shutdown => return,
                 () = &mut woken => {}
-                () = tokio::time::sleep(sleep_for) => {}
+                () = &mut sleep => {}
             }
         }
     }
