@@ -246,7 +246,8 @@ pub struct ServeArgs {
     pub callback_timeout_ms: u64,
 
     /// Callback delivery attempts in flight at once; further due callbacks wait their turn
-    /// (none is dropped). Bounds the work a burst of results puts beside the requests.
+    /// (none is dropped; results are still decided on time). Bounds the work a burst of
+    /// results puts beside the requests.
     #[arg(long, env = "K2_SANDBOX_CALLBACK_CONCURRENCY", default_value_t = 64, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
     pub callback_concurrency: usize,
 

@@ -5,8 +5,8 @@
 //! inline, so every id and reference it draws is drawn in the same order on every run (with
 //! `--seed`, byte-for-byte reproducible results); a delivery attempt is spawned, so a slow
 //! callback receiver never holds up anything else, and at most `--callback-concurrency`
-//! attempts run at once, so a second's results falling due never floods the runtime that
-//! answers requests. With a virtual clock nothing becomes due until the clock is advanced; the advance
+//! attempts run at once (the rest wait their turn, in due order), so a second's results
+//! falling due never floods the runtime that answers requests. With a virtual clock nothing becomes due until the clock is advanced; the advance
 //! then waits, through [`Scheduler::wait_idle`], until everything due has run.
 //!
 //! Locking rule: the request path takes no lock. `schedule` sends the job down an unbounded
@@ -15,7 +15,7 @@
 //! them. The mutex is never held across `.await`; jobs run after it is released.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -258,9 +258,8 @@ impl Scheduler {
 
     /// The worker loop until `shutdown` resolves: `execute` runs each due job, doing
     /// synchronous work inline and returning the asynchronous rest, which is spawned; at
-    /// most `concurrency` of those run at once. When all are busy the worker waits for one
-    /// to end: due work waits in the heaps (nothing is dropped), and the runtime's queue
-    /// never holds more than `concurrency` callback tasks for a request to wait behind.
+    /// most `concurrency` of those run at once, the others wait in due order. Settling never
+    /// waits for a slot: a slow receiver delays callbacks, never results.
     pub async fn run<F, Fut>(
         self,
         execute: F,
@@ -272,6 +271,7 @@ impl Scheduler {
     {
         tokio::pin!(shutdown);
         let slots = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+        let mut waiting: VecDeque<Fut> = VecDeque::new();
         // One timer, reset each round, rather than a new one per round.
         let sleep = tokio::time::sleep(Duration::ZERO);
         tokio::pin!(sleep);
@@ -286,25 +286,16 @@ impl Scheduler {
             for (n, job) in self.pop_due().into_iter().enumerate() {
                 match execute(job) {
                     None => settled += 1,
-                    Some(fut) => {
-                        let slot = tokio::select! {
-                            () = &mut shutdown => return,
-                            slot = slots.clone().acquire_owned() => slot,
-                        };
-                        let this = self.clone();
-                        tokio::spawn(async move {
-                            fut.await;
-                            drop(slot);
-                            this.finish(1);
-                        });
-                    }
+                    Some(fut) => waiting.push_back(fut),
                 }
                 if (n + 1) % BATCH == 0 {
                     self.finish(std::mem::take(&mut settled));
+                    self.start(&slots, &mut waiting);
                     tokio::task::yield_now().await;
                 }
             }
             self.finish(settled);
+            self.start(&slots, &mut waiting);
             self.inner.progress.notify_waiters();
 
             // On real time, sleep until the next job is due; a virtual clock only moves when
@@ -322,8 +313,41 @@ impl Scheduler {
                 () = &mut shutdown => return,
                 () = &mut woken => {}
                 () = &mut sleep => {}
+                Ok(slot) = slots.clone().acquire_owned(), if !waiting.is_empty() => {
+                    if let Some(fut) = waiting.pop_front() {
+                        self.spawn(fut, slot);
+                    }
+                }
             }
         }
+    }
+
+    /// Spawns waiting jobs while slots are free.
+    fn start<Fut>(&self, slots: &Arc<tokio::sync::Semaphore>, waiting: &mut VecDeque<Fut>)
+    where
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        while !waiting.is_empty() {
+            let Ok(slot) = slots.clone().try_acquire_owned() else {
+                return;
+            };
+            if let Some(fut) = waiting.pop_front() {
+                self.spawn(fut, slot);
+            }
+        }
+    }
+
+    /// Runs `fut` holding `slot`; the job is finished when it ends.
+    fn spawn<Fut>(&self, fut: Fut, slot: tokio::sync::OwnedSemaphorePermit)
+    where
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let this = self.clone();
+        tokio::spawn(async move {
+            fut.await;
+            drop(slot);
+            this.finish(1);
+        });
     }
 }
 
