@@ -256,14 +256,10 @@ async fn bench(label: &str, callback: String, secs: u64) {
 
 #[tokio::main]
 async fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("bench: skipped (run `cargo bench`)");
+    if !common::benching("api") {
         return;
     }
-    let secs: u64 = std::env::var("BENCH_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20);
+    let secs = common::secs_from_env("BENCH_SECS", 20);
 
     // Start-up: the best of five, and the memory of an idle sandbox.
     let mut startups = Vec::new();

@@ -21,14 +21,10 @@ const REPORT_EVERY: Duration = Duration::from_secs(5);
 
 #[tokio::main]
 async fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("soak: skipped (run `cargo bench --bench soak`)");
+    if !common::benching("soak") {
         return;
     }
-    let secs: u64 = std::env::var("SOAK_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(60);
+    let secs = common::secs_from_env("SOAK_SECS", 60);
     let extra = std::env::var("SOAK_ARGS").unwrap_or_default();
     let server = common::start(&extra.split_whitespace().collect::<Vec<_>>()).await;
     let (pid, base) = (server.pid, server.base.clone());

@@ -58,6 +58,24 @@ pub async fn start(args: &[&str]) -> Server {
     }
 }
 
+/// Whether this run is `cargo bench` (under `cargo test --all-targets` a bench only checks that
+/// it builds); says so when it is not.
+pub fn benching(name: &str) -> bool {
+    let on = std::env::args().any(|a| a == "--bench");
+    if !on {
+        println!("{name}: skipped (run `cargo bench --bench {name}`)");
+    }
+    on
+}
+
+/// A duration in seconds from the environment variable `var`, else `default`.
+pub fn secs_from_env(var: &str, default: u64) -> u64 {
+    std::env::var(var)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .no_proxy()

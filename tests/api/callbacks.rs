@@ -164,12 +164,7 @@ async fn at_most_callback_concurrency_attempts_run_at_once_and_the_rest_wait_the
     // Once the hung attempts time out, every waiting callback is delivered: none is lost.
     let received = healthy.wait_for(3).await;
     assert!(received.iter().all(|r| r.signature_verifies(API_KEY)));
-    let states: Vec<Value> = app
-        .deliveries()
-        .await
-        .iter()
-        .map(|d| d["state"].clone())
-        .collect();
+    let states = app.delivery_states().await;
     assert_eq!(
         states.iter().filter(|s| *s == "delivered").count(),
         3,

@@ -224,6 +224,15 @@ impl TestApp {
         all
     }
 
+    /// The state of every delivery (`pending`, `delivered`, ...), oldest first.
+    pub async fn delivery_states(&self) -> Vec<Value> {
+        self.deliveries()
+            .await
+            .iter()
+            .map(|d| d["state"].clone())
+            .collect()
+    }
+
     /// Advances the clock and waits, through the control plane, for what fell due.
     pub async fn advance(&self, by: &str) -> Value {
         let response = self

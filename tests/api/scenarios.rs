@@ -718,12 +718,7 @@ async fn faults_scoped_to_an_application_leave_the_others_alone() {
             "Success"
         );
     }
-    let states: Vec<Value> = app
-        .deliveries()
-        .await
-        .iter()
-        .map(|d| d["state"].clone())
-        .collect();
+    let states = app.delivery_states().await;
     assert!(states.contains(&json!("dropped")), "{states:?}");
 }
 

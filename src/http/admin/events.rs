@@ -94,7 +94,7 @@ async fn trigger(
             "topic": activity.topic.as_str(),
             "resource_id": done.resource_id,
             "deliveries": deliveries,
-            "payload": serde_json::from_str::<Value>(crate::wire::webhooks::event_payload(&event).get()).unwrap_or_default(),
+            "payload": crate::wire::webhooks::event_payload(&event),
         })),
     ))
 }
