@@ -23,6 +23,10 @@ pub const MAX_URI_BYTES: usize = 8 * 1024;
 pub const MAX_HEADERS: usize = 100;
 /// The most bytes of header names and values in one request.
 pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+/// How much of a body past the limit is read and thrown away before the 413, so that a client
+/// still writing its body reads the answer instead of a connection reset under its write.
+/// A body declared larger than the limit and this together is refused without reading.
+const DRAIN_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The request's head and whole body, or the answer that refuses it.
 pub async fn read(state: &AppState, req: Request) -> Result<(Parts, Bytes), Response> {
@@ -53,22 +57,28 @@ pub async fn read(state: &AppState, req: Request) -> Result<(Parts, Bytes), Resp
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
+    // A client that waits for 100 Continue has not sent its body: nothing to drain.
+    let drain = !headers.contains_key(header::EXPECT)
+        && declared.is_none_or(|len| len <= limit as u64 + DRAIN_BYTES);
+    let timeout = state.settings.body_timeout;
+    let (parts, mut body) = req.into_parts();
     if declared.is_some_and(|len| len > limit as u64) {
+        if drain {
+            discard(&mut body, timeout).await;
+        }
         return Err(closing(ApiError::PayloadTooLarge(limit)));
     }
-    let (parts, body) = req.into_parts();
     // No body (a GET, a POST with Content-Length: 0): nothing to read or wait for.
     if http_body::Body::is_end_stream(&body) {
         return Ok((parts, Bytes::new()));
     }
-    let read = tokio::time::timeout(
-        state.settings.body_timeout,
-        Limited::new(body, limit).collect(),
-    )
-    .await;
+    let read = tokio::time::timeout(timeout, Limited::new(&mut body, limit).collect()).await;
     let bytes = match read {
         Ok(Ok(collected)) => collected.to_bytes(),
         Ok(Err(e)) if e.is::<LengthLimitError>() => {
+            if drain {
+                discard(&mut body, timeout).await;
+            }
             return Err(closing(ApiError::PayloadTooLarge(limit)));
         }
         Ok(Err(e)) => {
@@ -85,6 +95,22 @@ pub async fn read(state: &AppState, req: Request) -> Result<(Parts, Bytes), Resp
         }
     };
     Ok((parts, bytes))
+}
+
+/// Reads and drops up to `DRAIN_BYTES` of what is left of a refused body, for at most
+/// `timeout`: the answer then reaches a client that writes its whole body before it reads.
+async fn discard(body: &mut axum::body::Body, timeout: std::time::Duration) {
+    let drop_all = async {
+        let mut left = DRAIN_BYTES;
+        while let Some(Ok(frame)) = body.frame().await {
+            let len = frame.data_ref().map_or(0, |data| data.len() as u64);
+            left = left.saturating_sub(len);
+            if left == 0 {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(timeout, drop_all).await;
 }
 
 /// An error after which the connection cannot be trusted to be at a request boundary: the

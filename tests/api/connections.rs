@@ -1,5 +1,5 @@
 //! Connections driven with raw sockets: half-sent requests, idle keep-alive, the connection
-//! cap, oversized heads, bodies on routes that ignore them, and shutdown with clients that
+//! cap, oversized heads and bodies, bodies on routes that ignore them, and shutdown with clients that
 //! never finish.
 
 use std::net::SocketAddr;
@@ -154,6 +154,55 @@ async fn a_body_shorter_than_its_content_length_gets_a_json_408() {
         serde_json::json!({"error_code": 408, "error_message": "The request body did not arrive within 300 ms"})
     );
     assert!(closed_by_server(&mut stream).await);
+}
+
+#[tokio::test]
+async fn a_client_that_writes_its_whole_oversized_body_before_reading_gets_the_413() {
+    let app = spawn_app_with(|args| args.max_body_bytes = 1024).await;
+    let addr: SocketAddr = app
+        .base
+        .trim_start_matches("http://")
+        .parse()
+        .expect("addr");
+    let body = vec![b'x'; 4 * 1024 * 1024];
+    let expected = serde_json::json!({"error_code": 413, "error_message": "Request body is too large: the limit is 1024 bytes"});
+    for round in 0..10 {
+        // Declared too large: refused before reading, yet the write does not meet a reset.
+        let head = format!(
+            "POST /_sandbox/scenarios HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        let mut stream = send_raw(addr, head.as_bytes()).await;
+        stream
+            .write_all(&body)
+            .await
+            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        let response = read_response(&mut stream).await.expect("an answer");
+        assert_eq!(response.status, 413, "round {round}");
+        assert_eq!(response.header("connection"), Some("close"));
+        assert_eq!(response.json(), expected);
+
+        // Chunked: found too large while reading.
+        let mut stream = send_raw(
+            addr,
+            b"POST /_sandbox/scenarios HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+        )
+        .await;
+        for chunk in body.chunks(64 * 1024) {
+            let framed = [format!("{:x}\r\n", chunk.len()).as_bytes(), chunk, b"\r\n"].concat();
+            stream
+                .write_all(&framed)
+                .await
+                .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        }
+        stream
+            .write_all(b"0\r\n\r\n")
+            .await
+            .expect("the last chunk");
+        let response = read_response(&mut stream).await.expect("an answer");
+        assert_eq!(response.status, 413, "round {round}");
+        assert_eq!(response.json(), expected);
+    }
 }
 
 #[tokio::test]
