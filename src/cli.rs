@@ -86,16 +86,45 @@ impl Client {
 }
 
 fn clock_line(body: &Value) -> String {
+    let base = if body["virtual"] == true {
+        "virtual"
+    } else {
+        "real time"
+    };
+    let advanced = body["advanced_ms"].as_i64().unwrap_or(0);
+    let whose = body["client_id"]
+        .as_str()
+        .map_or_else(String::new, |c| format!(" on {c}'s clock"));
     format!(
-        "now {} ({}), {} jobs pending",
+        "now {}{whose} ({base}{}), {} jobs pending",
         body["now"].as_str().unwrap_or("?"),
-        if body["virtual"] == true {
-            "virtual"
+        if advanced > 0 {
+            format!(" + {}", span(advanced))
         } else {
-            "real time"
+            String::new()
         },
         body["pending_jobs"]
     )
+}
+
+/// Milliseconds as the largest units that name them, e.g. `7d 2h`, `90s` -> `1m 30s`.
+fn span(ms: i64) -> String {
+    const UNITS: [(i64, &str); 5] = [
+        (86_400_000, "d"),
+        (3_600_000, "h"),
+        (60_000, "m"),
+        (1_000, "s"),
+        (1, "ms"),
+    ];
+    let mut left = ms;
+    let mut parts = Vec::new();
+    for (size, unit) in UNITS {
+        if left >= size {
+            parts.push(format!("{}{unit}", left / size));
+            left %= size;
+        }
+    }
+    parts.join(" ")
 }
 
 /// What each command prints on success, or why it failed.

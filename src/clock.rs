@@ -86,6 +86,12 @@ impl Clock {
             });
     }
 
+    /// How far the shared clock was advanced, in milliseconds, ahead of real time (or of
+    /// the virtual clock's start).
+    pub fn advanced_ms(&self) -> i64 {
+        self.inner.offset_ms.load(Ordering::Acquire)
+    }
+
     /// How far `tenant`'s clock runs ahead of the shared one.
     pub fn tenant_offset_ms(&self, tenant: &str) -> i64 {
         self.inner.tenants.get(tenant).map_or(0, |o| *o)

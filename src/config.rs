@@ -58,15 +58,31 @@ pub enum Command {
     },
 }
 
-/// How the CLI reaches a running sandbox.
+/// How the CLI reaches a running sandbox. Global: accepted anywhere after the command,
+/// including after an action such as `clock advance 7d`. The ids differ from `serve`'s
+/// flags of the same names, so that no value of one leaks into the other.
 #[derive(Debug, Clone, Args)]
 pub struct ClientArgs {
     /// Base URL of the running sandbox.
-    #[arg(long, env = "K2_SANDBOX_URL", default_value = "http://127.0.0.1:8080")]
+    #[arg(
+        long = "url",
+        id = "client_url",
+        value_name = "URL",
+        global = true,
+        env = "K2_SANDBOX_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
     pub url: Url,
 
     /// The sandbox's --admin-token, if it has one.
-    #[arg(long, env = "K2_SANDBOX_ADMIN_TOKEN", hide_env_values = true)]
+    #[arg(
+        long = "admin-token",
+        id = "client_admin_token",
+        value_name = "TOKEN",
+        global = true,
+        env = "K2_SANDBOX_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
     pub admin_token: Option<String>,
 }
 
@@ -124,7 +140,12 @@ pub struct ClockArgs {
     #[command(subcommand)]
     pub action: ClockAction,
     /// One application's own clock instead of the shared one.
-    #[arg(long, global = true)]
+    #[arg(
+        long = "client-id",
+        id = "clock_client_id",
+        value_name = "CLIENT_ID",
+        global = true
+    )]
     pub client_id: Option<String>,
     #[command(flatten)]
     pub client: ClientArgs,
@@ -147,6 +168,18 @@ pub struct ResetArgs {
     pub client_id: Option<String>,
     #[command(flatten)]
     pub client: ClientArgs,
+}
+
+/// A switch's env twin, spelled as people spell it: `1`, `true`, `yes`, `on`, `y`, `t` turn it
+/// on; `0`, `false`, `no`, `off`, `n`, `f` and the empty string leave it off.
+fn parse_switch(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" | "y" | "t" => Ok(true),
+        "" | "0" | "false" | "no" | "off" | "n" | "f" => Ok(false),
+        other => Err(format!(
+            "{other:?} is not a switch value: use 1, true, yes or on; 0, false, no, off or empty"
+        )),
+    }
 }
 
 /// What the binary was asked to do.
@@ -202,7 +235,7 @@ pub struct ServeArgs {
 
     /// Provision a fresh, isolated application for any client_id/client_secret on its first
     /// token request (it signs with --api-key), so parallel CI jobs can share one process.
-    #[arg(long, env = "K2_SANDBOX_AUTO_TENANTS")]
+    #[arg(long, env = "K2_SANDBOX_AUTO_TENANTS", value_parser = parse_switch)]
     pub auto_tenants: bool,
 
     /// Require `Authorization: Bearer <token>` on the /_sandbox/ control plane (health stays

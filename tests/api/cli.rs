@@ -85,7 +85,7 @@ async fn the_cli_drives_a_running_sandbox_end_to_end() {
 
     let clock = k2(&app.base, &["clock", "advance", "7d"]).await;
     assert!(clock.status.success());
-    assert!(stdout(&clock).starts_with("now 2026-05-08T10:00:00.000+03:00 (virtual)"));
+    assert!(stdout(&clock).starts_with("now 2026-05-08T10:00:00.000+03:00 (virtual + 7d)"));
 
     let reset = k2(&app.base, &["reset"]).await;
     assert!(reset.status.success());
@@ -105,4 +105,122 @@ async fn refusals_and_unreachable_sandboxes_have_their_own_exit_codes() {
 
     let unreachable = k2("http://127.0.0.1:9", &["healthcheck"]).await;
     assert_eq!(unreachable.status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn the_clock_commands_move_the_shared_clock_whatever_application_serve_was_given() {
+    let app = spawn_app_with(|args| {
+        args.clock = Some(FIXED_CLOCK.parse().expect("fixed clock"));
+        args.client_id = "myapp".into();
+    })
+    .await;
+    let advance = k2(&app.base, &["clock", "advance", "7d"]).await;
+    assert!(advance.status.success(), "{advance:?}");
+    let shown: serde_json::Value = app
+        .client
+        .get(app.url("/_sandbox/clock?client_id=myapp"))
+        .send()
+        .await
+        .expect("clock")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(shown["now"], "2026-05-08T10:00:00.000+03:00");
+    assert_eq!(shown["advanced_ms"], 7 * 86_400_000_i64);
+
+    // An application's own clock, and how far it runs ahead in all.
+    let own = k2(
+        &app.base,
+        &["clock", "advance", "90s", "--client-id", "myapp"],
+    )
+    .await;
+    assert_eq!(
+        stdout(&own),
+        "now 2026-05-08T10:01:30.000+03:00 on myapp's clock (virtual + 7d 1m 30s), 0 jobs pending\n"
+    );
+}
+
+#[tokio::test]
+async fn client_flags_are_accepted_anywhere_after_the_command_and_listed_in_its_help() {
+    let app = spawn_app().await;
+    // The env points nowhere: only the flag can reach the sandbox.
+    let nowhere = "http://127.0.0.1:9";
+    for args in [
+        vec!["clock", "show", "--url", &app.base],
+        vec!["clock", "--url", &app.base, "show"],
+        vec!["clock", "advance", "1s", "--url", &app.base],
+        vec!["clock", "advance", "--url", &app.base, "1s"],
+        vec!["trigger", "buygoods", "--url", &app.base, "--amount", "5"],
+        vec!["reset", "--url", &app.base],
+        vec!["healthcheck", "--url", &app.base],
+    ] {
+        let output = k2(nowhere, &args).await;
+        assert!(output.status.success(), "{args:?}: {output:?}");
+    }
+    // A real-time clock after an advance is not "real time" any more.
+    let shown = k2(nowhere, &["clock", "show", "--url", &app.base]).await;
+    assert!(
+        stdout(&shown).contains("(real time + 2s)"),
+        "{}",
+        stdout(&shown)
+    );
+
+    for command in [
+        &["clock", "advance", "--help"][..],
+        &["clock", "show", "--help"],
+        &["stk", "--help"],
+    ] {
+        let help = stdout(&k2(nowhere, command).await);
+        assert!(help.contains("--url <URL>"), "{command:?}: {help}");
+        assert!(
+            help.contains("--admin-token <TOKEN>"),
+            "{command:?}: {help}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_auto_tenants_env_twin_takes_the_usual_spellings_of_a_switch() {
+    for (value, on) in [
+        ("1", true),
+        ("yes", true),
+        ("ON", true),
+        ("true", true),
+        ("0", false),
+        ("off", false),
+        ("", false),
+        ("false", false),
+    ] {
+        let sandbox =
+            SandboxProcess::start_with_env(&[], &[("K2_SANDBOX_AUTO_TENANTS", value)]).await;
+        let response = http_client()
+            .post(format!("{}/oauth/token", sandbox.base))
+            .form(&[
+                ("client_id", "a-new-app"),
+                ("client_secret", "its-secret"),
+                ("grant_type", "client_credentials"),
+            ])
+            .send()
+            .await
+            .expect("token");
+        let expected = if on { 200 } else { 401 };
+        assert_eq!(
+            response.status(),
+            expected,
+            "K2_SANDBOX_AUTO_TENANTS={value:?}"
+        );
+    }
+    let refused = tokio::process::Command::new(env!("CARGO_BIN_EXE_k2-sandbox"))
+        .args(["--port", "0"])
+        .env("K2_SANDBOX_AUTO_TENANTS", "maybe")
+        .output()
+        .await
+        .expect("runs");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains(
+            "\"maybe\" is not a switch value: use 1, true, yes or on; 0, false, no, off or empty"
+        ),
+        "{refused:?}"
+    );
 }

@@ -536,10 +536,16 @@ pub struct SandboxProcess {
 impl SandboxProcess {
     /// Starts `k2-sandbox --port 0 <args>` and waits for its start-up line.
     pub async fn start(args: &[&str]) -> Self {
+        Self::start_with_env(args, &[]).await
+    }
+
+    /// Like [`start`](Self::start), with `env` set for the process.
+    pub async fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Self {
         use tokio::io::AsyncBufReadExt as _;
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_k2-sandbox"))
             .args(["--port", "0"])
             .args(args)
+            .envs(env.iter().copied())
             .stdout(std::process::Stdio::piped())
             .stderr(if std::env::var_os("TEST_LOG").is_some() {
                 std::process::Stdio::inherit()

@@ -265,6 +265,9 @@ struct ClockView {
     is_virtual: bool,
     /// Whose clock: an application that runs ahead on its own, or null for the shared one.
     client_id: Option<String>,
+    /// How far this clock was advanced, in milliseconds, ahead of real time (or of the
+    /// virtual clock's start): the shared advances plus the application's own.
+    advanced_ms: i64,
     /// Results and callback attempts still queued or running.
     pending_jobs: usize,
 }
@@ -273,9 +276,13 @@ fn clock_view(state: &AppState, client_id: Option<String>) -> ClockView {
     let now_ms = client_id
         .as_deref()
         .map_or_else(|| state.clock.now_ms(), |c| state.clock.now_ms_of(c));
+    let own_ms = client_id
+        .as_deref()
+        .map_or(0, |c| state.clock.tenant_offset_ms(c));
     ClockView {
         now: format_millis(to_eat(now_ms)),
         is_virtual: state.clock.is_virtual(),
+        advanced_ms: state.clock.advanced_ms().saturating_add(own_ms),
         client_id,
         pending_jobs: state.scheduler.pending(),
     }
