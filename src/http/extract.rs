@@ -362,10 +362,19 @@ impl FromRequestParts<AppState> for Authenticated {
     }
 }
 
-/// Where `Authenticated` leaves the application of a request's valid token, for the journal
-/// that inserted it.
+/// Where `Authenticated` (or the OAuth endpoints, once the client credentials check out)
+/// leaves the application of a request, for the journal that inserted it.
 #[derive(Clone, Default)]
 pub struct ClientSlot(pub std::sync::Arc<std::sync::OnceLock<std::sync::Arc<str>>>);
+
+impl ClientSlot {
+    /// Records `client_id` as the request's application; the first one set stays.
+    pub fn set(slot: Option<&axum::Extension<Self>>, client_id: &str) {
+        if let Some(axum::Extension(slot)) = slot {
+            let _ = slot.0.set(client_id.into());
+        }
+    }
+}
 
 /// The base of absolute URLs in `Location` and `_links`: `--public-url` when set, else the
 /// request's `Host` (so a client reaching us as `http://k2:8080` can follow them), else the

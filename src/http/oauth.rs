@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 
 use super::error::OAuthError;
-use super::extract::{BearerToken, OAuthParams, check_token};
+use super::extract::{BearerToken, ClientSlot, OAuthParams, check_token};
 use crate::clock::{format_seconds, to_eat};
 use crate::service::AppState;
 use crate::store::{Application, TokenRecord};
@@ -55,6 +55,7 @@ fn client(state: &AppState, params: &OAuthParams) -> Result<Application, OAuthEr
 #[tracing::instrument(level = "debug", skip_all)]
 async fn token(
     State(state): State<AppState>,
+    slot: Option<axum::Extension<ClientSlot>>,
     params: OAuthParams,
 ) -> Result<Json<TokenResponse>, OAuthError> {
     match params.get("grant_type") {
@@ -63,6 +64,7 @@ async fn token(
         Some(_) => return Err(OAuthError::unsupported_grant_type()),
     }
     let app = client(&state, &params)?;
+    ClientSlot::set(slot.as_ref(), &app.client_id);
     let ttl = state.settings.token_ttl;
     let now_ms = state.clock.now_ms_of(&app.client_id);
     let access_token = state.ids.token();
@@ -89,9 +91,11 @@ async fn token(
 /// `Authorization: Bearer null` here, so only the client credentials in the body count.
 async fn revoke(
     State(state): State<AppState>,
+    slot: Option<axum::Extension<ClientSlot>>,
     params: OAuthParams,
 ) -> Result<Json<serde_json::Map<String, serde_json::Value>>, OAuthError> {
     let app = client(&state, &params)?;
+    ClientSlot::set(slot.as_ref(), &app.client_id);
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token"))?;
@@ -107,6 +111,7 @@ async fn revoke(
 async fn introspect(
     State(state): State<AppState>,
     headers: HeaderMap,
+    slot: Option<axum::Extension<ClientSlot>>,
     params: OAuthParams,
 ) -> Result<Json<Introspection>, OAuthError> {
     let caller = if params.get("client_id").is_some() || params.get("client_secret").is_some() {
@@ -121,6 +126,7 @@ async fn introspect(
             _ => return Err(OAuthError::invalid_client()),
         }
     };
+    ClientSlot::set(slot.as_ref(), &caller);
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token"))?;

@@ -435,3 +435,62 @@ async fn each_tenant_can_run_its_own_clock() {
     );
     assert_eq!(app.get_with_token(&b, &bob).await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_journal_gives_oauth_requests_their_application_and_its_clock() {
+    let app = spawn_shared_app().await;
+    app.advance("7d").await;
+    // Applications' own clocks run ahead of the shared one.
+    let ahead = json!({"by": "1h", "client_id": OTHER_CLIENT_ID});
+    let moved = app.post_control("/_sandbox/clock/advance", &ahead).await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    let token = app.token_of(OTHER_CLIENT_ID, OTHER_CLIENT_SECRET).await;
+    let introspect = app
+        .oauth_form(
+            "/oauth/introspect",
+            &[
+                ("client_id", OTHER_CLIENT_ID),
+                ("client_secret", OTHER_CLIENT_SECRET),
+                ("token", token.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(introspect.status(), StatusCode::OK);
+    let refused = app
+        .request_token_with(&[
+            ("client_id", OTHER_CLIENT_ID),
+            ("client_secret", "wrong"),
+            ("grant_type", "client_credentials"),
+        ])
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+
+    let journal = app.control("/_sandbox/requests?path=/oauth").await;
+    let entries: Vec<(String, Value, String)> = journal["requests"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|e| {
+            (
+                e["path"].as_str().expect("path").to_string(),
+                e["client_id"].clone(),
+                e["at"].as_str().expect("at").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(entries.len(), 3, "{journal}");
+    // Newest first: the refusal names nobody (the credentials did not check out) and is
+    // on the shared clock; the others are the application's, on its clock.
+    assert_eq!(entries[0].0, "/oauth/token");
+    assert_eq!(entries[0].1, Value::Null);
+    assert!(
+        entries[0].2.starts_with("2026-05-08T10:00:00"),
+        "{entries:?}"
+    );
+    assert_eq!(entries[1].0, "/oauth/introspect");
+    assert_eq!(entries[2].0, "/oauth/token");
+    for entry in &entries[1..] {
+        assert_eq!(entry.1, OTHER_CLIENT_ID);
+        assert!(entry.2.starts_with("2026-05-08T11:00:00"), "{entries:?}");
+    }
+}

@@ -139,12 +139,17 @@ impl TestApp {
     }
 
     pub async fn request_token_with(&self, params: &[(&str, &str)]) -> reqwest::Response {
+        self.oauth_form("/oauth/token", params).await
+    }
+
+    /// A form POST to an OAuth endpoint.
+    pub async fn oauth_form(&self, path: &str, params: &[(&str, &str)]) -> reqwest::Response {
         self.client
-            .post(self.url("/oauth/token"))
+            .post(self.url(path))
             .form(params)
             .send()
             .await
-            .expect("token request")
+            .expect("OAuth request")
     }
 
     /// A fresh access token of the default application.
