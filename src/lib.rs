@@ -103,7 +103,7 @@ impl Sandbox {
             );
             let loaded = scenario::load_files(&state, &args.scenario, &base)
                 .map_err(|p| anyhow::anyhow!("scenario problems:\n{p}"))?;
-            tracing::info!(scenarios = ?loaded.scenarios, faults = loaded.faults, timeline = loaded.timeline, "scenarios loaded");
+            tracing::info!(scenarios = %loaded.scenarios.join(", "), faults = loaded.faults, timeline = loaded.timeline, "scenarios loaded");
         }
         Ok(Self {
             listener,

@@ -1,7 +1,8 @@
 //! Log subscriber set-up. Logs go to the writer handed in (stderr in the binary), filtered by
-//! `RUST_LOG` (default `info`), pretty or JSON. The binary writes through a background thread
+//! `RUST_LOG` (default `info`), pretty (coloured only on a terminal) or JSON. The binary writes through a background thread
 //! ([`non_blocking_stderr`]), so a slow terminal or a full pipe never holds up a request.
 
+use std::io::IsTerminal as _;
 use std::sync::Mutex;
 
 use tracing_appender::non_blocking::{NonBlocking, WorkerGuard};
@@ -15,8 +16,11 @@ where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colour only for a person at a terminal, and never with NO_COLOR set (no-color.org).
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(writer);
     // A second init (tests) keeps the first subscriber.
     let _ = match format {

@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use serde::Serialize;
-use tracing::{Instrument, debug_span};
 use uuid::Uuid;
 
 use super::signing::{SIGNATURE_HEADER, sign};
@@ -231,43 +230,42 @@ impl Dispatcher {
             return;
         }
         let number = delivery.attempts.len() as u32 + 1;
-        let span = debug_span!(
-            "callback_attempt",
+        let attempt = self.send(&delivery, number).await;
+        let (status, latency_ms) = (attempt.status, attempt.latency_ms);
+        let error = attempt.error.clone();
+        let policy = self.inner.policy;
+        let state = self
+            .inner
+            .store
+            .update_delivery(id, |d| d.record(attempt, policy.attempts));
+        let outcome = match state {
+            Some(DeliveryState::Delivered) => "delivered",
+            Some(DeliveryState::Exhausted) => {
+                self.warn_exhausted(&delivery.target, status);
+                "exhausted"
+            }
+            Some(DeliveryState::Pending) => {
+                let wait = policy.delay_after(number);
+                self.inner
+                    .scheduler
+                    .schedule(Job::Deliver(id), &delivery.owner, wait);
+                "will retry"
+            }
+            Some(DeliveryState::Dropped) | None => "dropped",
+        };
+        tracing::info!(
+            target: "k2_sandbox::callbacks",
             delivery = %id,
             resource = %delivery.resource.id,
+            client_id = %delivery.owner,
+            url = %delivery.target,
             attempt = number,
-            target = %delivery.target,
+            status,
+            error = error.as_deref().map(tracing::field::display),
+            latency_ms,
+            %outcome,
+            "callback attempt"
         );
-        async {
-            let attempt = self.send(&delivery, number).await;
-            let (status, latency_ms) = (attempt.status, attempt.latency_ms);
-            let policy = self.inner.policy;
-            let state = self
-                .inner
-                .store
-                .update_delivery(id, |d| d.record(attempt, policy.attempts));
-            match state {
-                Some(DeliveryState::Delivered) => {
-                    tracing::debug!(?status, latency_ms, "delivered");
-                }
-                Some(DeliveryState::Exhausted) => self.warn_exhausted(&delivery.target, status),
-                Some(DeliveryState::Pending) => {
-                    let wait = policy.delay_after(number);
-                    tracing::debug!(
-                        ?status,
-                        latency_ms,
-                        retry_in_ms = wait.as_millis() as u64,
-                        "attempt failed"
-                    );
-                    self.inner
-                        .scheduler
-                        .schedule(Job::Deliver(id), &delivery.owner, wait);
-                }
-                Some(DeliveryState::Dropped) | None => {}
-            }
-        }
-        .instrument(span)
-        .await;
     }
 
     /// Warns that a callback ran out of attempts: at once the first time, then at most every
@@ -290,7 +288,7 @@ impl Dispatcher {
             let count = self.inner.exhausted_quiet.swap(0, Ordering::Relaxed);
             tracing::warn!(
                 target,
-                ?status,
+                status,
                 exhausted = count,
                 "callbacks ran out of attempts (see GET /_sandbox/callbacks?status=exhausted)"
             );

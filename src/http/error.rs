@@ -44,6 +44,10 @@ pub enum ApiError {
 #[derive(Debug, Clone)]
 pub struct InternalDetail(pub String);
 
+/// The message of an error answer, carried to the access log in the response's extensions.
+#[derive(Debug, Clone)]
+pub struct ErrorMessage(pub String);
+
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
@@ -79,22 +83,31 @@ impl From<Refusal> for ApiError {
 /// `{"error_code": status, "error_message": message}` with that status: the reference's error
 /// shape, for every error the API answers (rejections, faults, [`ApiError`]).
 pub fn error_response(status: StatusCode, error_message: String) -> Response {
+    let logged = ErrorMessage(error_message.clone());
     let body = ErrorBody {
         error_code: status.as_u16(),
         error_message,
     };
-    (status, Json(body)).into_response()
+    let mut response = (status, Json(body)).into_response();
+    response.extensions_mut().insert(logged);
+    response
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let mut response = match &self {
-            Self::BadRequestList(messages) => (
-                status,
-                Json(serde_json::json!({"error_code": status.as_u16(), "error_message": messages})),
-            )
-                .into_response(),
+            Self::BadRequestList(messages) => {
+                let mut response = (
+                    status,
+                    Json(serde_json::json!({"error_code": status.as_u16(), "error_message": messages})),
+                )
+                    .into_response();
+                response
+                    .extensions_mut()
+                    .insert(ErrorMessage(self.to_string()));
+                response
+            }
             _ => error_response(status, self.to_string()),
         };
         match self {
@@ -164,11 +177,14 @@ impl OAuthError {
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
+        let logged = ErrorMessage(format!("{}: {}", self.error, self.description));
         let body = OAuthErrorBody {
             error: self.error,
             error_description: self.description,
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        response.extensions_mut().insert(logged);
+        response
     }
 }
 

@@ -56,7 +56,12 @@ pub async fn imposed(state: &AppState, req: Request) -> Result<Response, Request
     ) else {
         return Err(req);
     };
-    tracing::debug!(path, status = ?fault.status, drop = fault.drop, "scenario fault");
+    tracing::debug!(
+        path,
+        status = fault.status,
+        drop = fault.drop,
+        "scenario fault"
+    );
     if let Some(latency) = fault.latency {
         tokio::time::sleep(latency).await;
     }

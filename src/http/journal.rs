@@ -20,15 +20,16 @@ fn kept(bytes: &Bytes) -> Bytes {
     bytes.slice(..bytes.len().min(KEPT_BODY_BYTES))
 }
 
-/// Runs `inner` on the request and records the exchange. `body` is the request body, which
-/// the limits have read whole.
+/// Runs `inner` on the request and records the exchange; the answer, and the application
+/// whose request it was when known. `body` is the request body, which the limits have read
+/// whole.
 pub async fn around<F>(
     state: &AppState,
     mut parts: Parts,
     body: Bytes,
     started: Instant,
     inner: impl FnOnce(Request) -> F,
-) -> Response
+) -> (Response, Option<std::sync::Arc<str>>)
 where
     F: Future<Output = Response>,
 {
@@ -58,13 +59,15 @@ where
         method,
         uri,
         status: parts.status.as_u16(),
-        client_id,
+        client_id: client_id.clone(),
         request_body,
         response_body: kept(&response_bytes),
         latency_ms: started.elapsed().as_millis() as u64,
     });
-    if dropped {
-        return Response::from_parts(parts, crate::http::faults::dropped_body());
-    }
-    Response::from_parts(parts, Body::from(response_bytes))
+    let body = if dropped {
+        crate::http::faults::dropped_body()
+    } else {
+        Body::from(response_bytes)
+    };
+    (Response::from_parts(parts, body), client_id)
 }

@@ -30,7 +30,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
 
-use self::error::{ApiError, InternalDetail};
+use self::error::{ApiError, ErrorMessage, InternalDetail};
 use crate::service::AppState;
 
 pub const VERSION_HEADER: &str = "x-k2-sandbox-version";
@@ -70,10 +70,12 @@ async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Respon
     let started = Instant::now();
     // Cheap clones (a shared buffer), read only when there is something to log.
     let (method, uri) = (req.method().clone(), req.uri().clone());
-    let mut response = match limits::read(&state, req).await {
-        Err(refused) => refused,
+    let (mut response, client_id) = match limits::read(&state, req).await {
+        Err(refused) => (refused, None),
         Ok((parts, body)) if parts.uri.path().starts_with("/_sandbox/") => {
-            json_errors(next.run(Request::from_parts(parts, Body::from(body))).await).await
+            let response =
+                json_errors(next.run(Request::from_parts(parts, Body::from(body))).await).await;
+            (response, None)
         }
         Ok((parts, body)) => {
             let state = &state;
@@ -86,7 +88,7 @@ async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Respon
             .await
         }
     };
-    log_outcome(&method, &uri, &response);
+    log_access(&method, &uri, &response, started, client_id.as_deref());
     response.headers_mut().insert(
         HeaderName::from_static(VERSION_HEADER),
         HeaderValue::from_static(env!("CARGO_PKG_VERSION")),
@@ -102,8 +104,7 @@ async fn not_found(req: Request) -> ApiError {
     ))
 }
 
-async fn method_not_allowed(req: Request) -> ApiError {
-    tracing::debug!(method = %req.method(), path = %req.uri().path(), "method not allowed");
+async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
 
@@ -143,13 +144,29 @@ async fn json_errors(response: Response) -> Response {
     Response::from_parts(parts, json)
 }
 
-/// The one place errors reach the log: a server fault at error level with its detail, a
-/// client's mistake at debug.
-fn log_outcome(method: &Method, uri: &Uri, response: &Response) {
-    let status = response.status();
+/// The access log: one line per request answered, at info (error for a server fault, with
+/// its detail): method, path, status, latency, the application when known, and the message
+/// of an error answer. Target `k2_sandbox::access`, so `RUST_LOG` can quiet it on its own.
+fn log_access(
+    method: &Method,
+    uri: &Uri,
+    response: &Response,
+    started: Instant,
+    client_id: Option<&str>,
+) {
+    let status = response.status().as_u16();
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let latency_ms = (latency_ms * 10.0).round() / 10.0;
+    let path = uri.path();
+    // Displayed, not debugged: no quotes around strings, no `Some(..)`; absent ones are left out.
+    let client_id = client_id.map(tracing::field::display);
+    let error = response
+        .extensions()
+        .get::<ErrorMessage>()
+        .map(|e| tracing::field::display(&e.0));
     if let Some(InternalDetail(detail)) = response.extensions().get::<InternalDetail>() {
-        tracing::error!(%method, path = uri.path(), %status, detail, "request failed");
-    } else if status.is_client_error() {
-        tracing::debug!(%method, path = uri.path(), %status, "client error");
+        tracing::error!(target: "k2_sandbox::access", %method, %path, status, latency_ms, client_id, error, %detail, "request failed");
+    } else {
+        tracing::info!(target: "k2_sandbox::access", %method, %path, status, latency_ms, client_id, error, "request");
     }
 }

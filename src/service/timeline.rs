@@ -49,7 +49,11 @@ pub fn run_moment(state: &AppState, id: Uuid) {
             let by_ms = crate::clock::millis(by);
             state.clock.advance_for(client_id.as_deref(), by_ms);
             state.scheduler.clock_moved();
-            tracing::info!(by_ms, ?client_id, "a scenario jumped the clock");
+            tracing::info!(
+                by_ms,
+                client_id = client_id.as_deref(),
+                "a scenario jumped the clock"
+            );
         }
         None => {}
     }

@@ -546,17 +546,46 @@ impl SandboxProcess {
 
     /// Like [`start`](Self::start), with `env` set for the process.
     pub async fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Self {
+        let stderr = if std::env::var_os("TEST_LOG").is_some() {
+            std::process::Stdio::inherit()
+        } else {
+            std::process::Stdio::null()
+        };
+        Self::spawn(args, env, stderr).await
+    }
+
+    /// Like [`start`](Self::start), with its log (stderr) kept for [`log`](Self::log).
+    pub async fn start_logging(args: &[&str]) -> Self {
+        Self::spawn(args, &[], std::process::Stdio::piped()).await
+    }
+
+    /// Stops the process with SIGTERM and returns what it logged (started with
+    /// [`start_logging`](Self::start_logging)).
+    pub async fn log(mut self) -> String {
+        use tokio::io::AsyncReadExt as _;
+        self.signal("TERM");
+        let mut stderr = self
+            .child
+            .stderr
+            .take()
+            .expect("started with start_logging");
+        let mut log = String::new();
+        tokio::time::timeout(Duration::from_secs(10), stderr.read_to_string(&mut log))
+            .await
+            .expect("the process exits within 10 s")
+            .expect("stderr readable");
+        log
+    }
+
+    async fn spawn(args: &[&str], env: &[(&str, &str)], stderr: std::process::Stdio) -> Self {
         use tokio::io::AsyncBufReadExt as _;
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_k2-sandbox"))
             .args(["--port", "0"])
             .args(args)
             .envs(env.iter().copied())
+            .env_remove("RUST_LOG")
             .stdout(std::process::Stdio::piped())
-            .stderr(if std::env::var_os("TEST_LOG").is_some() {
-                std::process::Stdio::inherit()
-            } else {
-                std::process::Stdio::null()
-            })
+            .stderr(stderr)
             .kill_on_drop(true)
             .spawn()
             .expect("the binary starts");

@@ -14,6 +14,7 @@ mod incoming_payments;
 mod input_limits;
 mod isolation;
 mod layers;
+mod logs;
 mod oauth;
 mod payment_links;
 mod polling;

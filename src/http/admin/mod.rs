@@ -311,7 +311,7 @@ async fn move_clock(
             "due work did not finish within 60 s".into(),
         ));
     }
-    tracing::info!(by_ms, client_id = ?client_id, "clock advanced");
+    tracing::info!(by_ms, client_id = client_id.as_deref(), "clock advanced");
     Ok(Json(clock_view(state, client_id)))
 }
 
