@@ -7,6 +7,7 @@ mod connections;
 mod control_plane;
 mod errors;
 mod events;
+mod examples;
 mod fidelity;
 mod handset;
 mod helpers;
