@@ -267,7 +267,8 @@ impl RecipientFields {
     }
 
     /// An external recipient as the `external_recipients` endpoint requires it: names are
-    /// required for wallets and tills, as in the reference's tables.
+    /// required for wallets and tills, as in the reference's tables. A bank account without a
+    /// settlement method settles by EFT: the official Python SDK has no way to send one.
     pub fn external_recipient(&self, kind: &str) -> Result<RecipientDetails, Invalid> {
         match kind {
             "mobile_wallet" => {
@@ -282,7 +283,7 @@ impl RecipientFields {
             }
             _ => {}
         }
-        self.recipient(kind, None)
+        self.recipient(kind, Some(SettlementMethod::Eft))
     }
 
     pub fn merchant_wallet(&self) -> Result<MerchantAccountKind, Invalid> {

@@ -57,6 +57,35 @@ async fn external_recipients_of_every_type_are_created_and_shown_as_pay_recipien
 }
 
 #[tokio::test]
+async fn an_external_bank_account_without_a_settlement_method_settles_by_eft() {
+    let app = spawn_app().await;
+    let token = app.token().await;
+    // What the official Python SDK sends: it has no settlement_method field.
+    let body = json!({"type": "bank_account", "external_recipient": {"account_name": "John Doe",
+        "account_number": "987654321", "bank_branch_ref": "633aa26c-7b7c-4091-ae28-96c0687cf886",
+        "nickname": "JD bank"}});
+    let location = app
+        .create("/api/v2/external_recipients", &token, &body)
+        .await;
+    let document = app.get_json(&location, &token).await;
+    assert_eq!(document["data"]["attributes"]["settlement_method"], "EFT");
+    assert_eq!(
+        document["data"]["attributes"]["account_number"],
+        "987654321"
+    );
+    // A merchant's own bank account still names one, as the reference requires.
+    let (status, error) = app
+        .rejected(
+            "/api/v2/merchant_bank_accounts",
+            &token,
+            &body["external_recipient"],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error["error_message"], "Settlement method can't be blank");
+}
+
+#[tokio::test]
 async fn invalid_recipients_get_400s() {
     let app = spawn_app().await;
     let token = app.token().await;

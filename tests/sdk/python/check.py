@@ -205,12 +205,30 @@ def _():
     assert decomposed.topic == "settlement_transfer_completed", body
 
 
-@check("SendMoney.add_external_recipient")
+@check("SendMoney.add_external_recipient (every type, each read back)")
 def _():
-    location = k2connect.SendMoney(TOKEN).add_external_recipient({
-        "type": "mobile_wallet", "first_name": "John", "last_name": "Doe", "nickname": "JD",
-        "email": "john@example.com", "phone_number": "+254712345679", "network": "Safaricom"})
-    assert "/api/v2/external_recipients/" in location, location
+    # Exactly what the SDK's models accept: its bank account has no settlement_method.
+    recipients = [
+        {"type": "mobile_wallet", "first_name": "John", "last_name": "Doe", "nickname": "JD",
+         "email": "john@example.com", "phone_number": "+254712345679", "network": "Safaricom"},
+        {"type": "bank_account", "account_name": "John Doe", "account_number": "987654321",
+         "bank_branch_ref": "633aa26c-7b7c-4091-ae28-96c0687cf886", "nickname": "JD bank"},
+        {"type": "till", "till_name": "Shop", "till_number": "123456", "nickname": "Shop"},
+        {"type": "paybill", "paybill_name": "KPLC", "paybill_number": "888880",
+         "paybill_account_number": "ACC-1", "nickname": "Power"},
+    ]
+    labels = {"mobile_wallet": "Mobile Wallet", "bank_account": "Bank Account", "till": "Till",
+              "paybill": "Paybill"}
+    for recipient in recipients:
+        location = k2connect.SendMoney(TOKEN).add_external_recipient(recipient)
+        assert "/api/v2/external_recipients/" in location, location
+        document = requests.get(location, headers={"Authorization": f"Bearer {TOKEN}"}).json()
+        attributes = document["data"]["attributes"]
+        assert attributes["recipient_type"] == labels[recipient["type"]], document
+        # Every detail sent is shown back (the nickname is not part of the document).
+        for key, value in recipient.items():
+            if key not in ("type", "nickname"):
+                assert attributes[key] == value, (key, document)
 
 
 @check("SendMoney.create_payment (external wallets) + callback")
@@ -223,6 +241,33 @@ def _():
     assert "/api/v2/send_money/" in location, location
     body, _ = wait_for("send_money")
     assert body["data"]["attributes"]["status"] == "Processed", body
+
+
+@check("SendMoney.create_payment (each external type) + callback")
+def _():
+    # One payment per type: a payment's destinations are all of one type.
+    destinations = [
+        {"type": "mobile_wallet", "phone_number": "254712345679", "network": "Safaricom",
+         "amount": 10, "description": "Wallet"},
+        {"type": "bank_account", "account_name": "John Doe", "account_number": "987654321",
+         "bank_branch_ref": "633aa26c-7b7c-4091-ae28-96c0687cf886", "amount": 20, "description": "Bank"},
+        {"type": "till", "till_number": "123456", "amount": 30, "description": "Till"},
+        {"type": "paybill", "paybill_number": "888880", "paybill_account_number": "ACC-1",
+         "amount": 40, "description": "Paybill"},
+    ]
+    for destination in destinations:
+        location = k2connect.SendMoney(TOKEN).create_payment({
+            "source_identifier": None, "currency": "KES", "callback_url": f"{RECEIVER}/send_money",
+            "destinations": [destination]})
+        assert "/api/v2/send_money/" in location, location
+        body, _ = wait_for("send_money")
+        attributes = body["data"]["attributes"]
+        assert attributes["status"] == "Processed", body
+        assert attributes["destinations"][0]["type"] == destination["type"], body
+        paid = attributes["transfer_batches"][0]["disbursements"][0]
+        assert paid["destination_type"] == destination["type"], body
+        assert paid["status"] == "Transferred", body
+        assert paid["amount"] == f"{destination['amount']}.0", body
 
 
 @check("SendMoney.create_payment (own wallet) + callback")
