@@ -83,8 +83,10 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Scenario>, Problems> {
             file: file.to_string(),
             spans: spans.next().unwrap_or_default(),
         };
-        match serde_path_to_error::deserialize::<_, Scenario>(document) {
-            Ok(mut scenario) => {
+        // An empty document (`---` alone, `null`, `~`) holds no scenario and is passed over.
+        match serde_path_to_error::deserialize::<_, Option<Scenario>>(document) {
+            Ok(None) => {}
+            Ok(Some(mut scenario)) => {
                 problems.extend(
                     check(&scenario)
                         .into_iter()
