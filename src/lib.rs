@@ -20,12 +20,14 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod routes;
 pub mod scenario;
 pub mod scheduler;
 pub mod script;
 pub mod server;
 pub mod service;
 pub mod store;
+pub mod suggest;
 pub mod telemetry;
 pub mod wire;
 

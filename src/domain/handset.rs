@@ -49,8 +49,9 @@ impl Answer {
             .find(|a| a.as_str() == wanted)
             .ok_or_else(|| {
                 Invalid(format!(
-                    "Unknown answer {text:?}: use one of {}",
-                    Self::ALL.map(Self::as_str).join(", ")
+                    "Unknown answer {text:?}: use one of {}{}",
+                    Self::ALL.map(Self::as_str).join(", "),
+                    crate::suggest::did_you_mean(&wanted, Self::ALL.map(Self::as_str))
                 ))
             })
     }

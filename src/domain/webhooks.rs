@@ -62,8 +62,9 @@ impl EventType {
             .find(|t| t.as_str() == text)
             .ok_or_else(|| {
                 Invalid(format!(
-                    "Event type is invalid: use one of {}",
-                    Self::ALL.map(Self::as_str).join(", ")
+                    "Event type is invalid: use one of {}{}",
+                    Self::ALL.map(Self::as_str).join(", "),
+                    crate::suggest::did_you_mean(&text, Self::ALL.map(Self::as_str))
                 ))
             })
     }

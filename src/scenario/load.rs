@@ -134,8 +134,25 @@ fn type_problem(file: &str, e: serde_path_to_error::Error<serde_yaml_ng::Error>)
         } else {
             field
         },
-        message: strip_location(&inner.to_string()),
+        message: with_suggestion(strip_location(&inner.to_string())),
     }
+}
+
+/// serde's "unknown variant `x`, expected one of `a`, `b`" (and the same for fields) with
+/// the closest expected name as a "did you mean".
+fn with_suggestion(message: String) -> String {
+    let unknown = ["unknown variant `", "unknown field `"]
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix));
+    let Some(rest) = unknown else {
+        return message;
+    };
+    let Some((word, expected)) = rest.split_once('`') else {
+        return message;
+    };
+    let candidates = expected.split('`').skip(1).step_by(2);
+    let hint = crate::suggest::did_you_mean(word, candidates);
+    message + &hint
 }
 
 /// At most [`MAX_PROBLEMS`], and a last line saying how many more there were.
@@ -178,7 +195,7 @@ fn strip_location(message: &str) -> String {
 }
 
 /// The longest problem message shown.
-const MAX_MESSAGE_CHARS: usize = 300;
+const MAX_MESSAGE_CHARS: usize = 500;
 
 /// Checks across fields: (field, message) of every problem.
 fn check(s: &Scenario) -> Vec<(String, String)> {
@@ -234,13 +251,42 @@ fn check_faults(s: &Scenario, problems: &mut Vec<(String, String)>) {
         if fault.probability.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
             problem("probability", "a probability is between 0.0 and 1.0".into());
         }
-        if crate::script::faults::endpoint(&fault.endpoint).is_none() {
-            problem(
-                "endpoint",
-                format!("{:?} is not `METHOD /path` or `/path`", fault.endpoint),
-            );
+        if let Some(message) = endpoint_problem(&fault.endpoint) {
+            problem("endpoint", message);
         }
     }
+}
+
+/// What is wrong with a fault's `METHOD /path` or `/path`: its form, a method that is not
+/// HTTP's, or a path that reaches no API route (a fault on it could never apply).
+fn endpoint_problem(endpoint: &str) -> Option<String> {
+    use crate::suggest::did_you_mean;
+    let Some((method, path)) = crate::script::faults::endpoint(endpoint) else {
+        return Some(format!("{endpoint:?} is not `METHOD /path` or `/path`"));
+    };
+    if let Some(method) = method.as_deref()
+        && !crate::routes::METHODS.contains(&method)
+    {
+        return Some(format!(
+            "{method} is not an HTTP method{}",
+            did_you_mean(method, crate::routes::METHODS.iter().copied())
+        ));
+    }
+    if crate::routes::reaches(method.as_deref(), &path) {
+        return None;
+    }
+    let served_otherwise = method.is_some() && crate::routes::reaches(None, &path);
+    Some(if served_otherwise {
+        format!(
+            "no API route answers {} {path}: it is served for other methods",
+            method.unwrap_or_default()
+        )
+    } else {
+        format!(
+            "{path} is not a path of the API, so the fault could never apply{}",
+            did_you_mean(&path, crate::routes::paths())
+        )
+    })
 }
 
 fn check_timeline(s: &Scenario, problems: &mut Vec<(String, String)>) {

@@ -293,3 +293,24 @@ async fn no_value_a_client_sends_is_a_server_error() {
         }
     }
 }
+
+/// The route list scenario files are checked against is the router's: each listed route is
+/// served (whatever it answers, it is not the router's 404 or 405).
+#[tokio::test]
+async fn every_listed_api_route_is_served() {
+    let app = spawn_app().await;
+    for (method, pattern) in k2_sandbox::routes::API {
+        let path = pattern.replace("{id}", "00000000-0000-0000-0000-000000000000");
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let response = app
+            .client
+            .request(method.clone(), app.url(&path))
+            .send()
+            .await
+            .expect("send");
+        let status = response.status();
+        let body = response.text().await.expect("body");
+        assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        assert!(!body.contains("No route for"), "{method} {path}: {body}");
+    }
+}

@@ -71,13 +71,55 @@ fn corpus() -> Vec<Case> {
             "# nothing\n# here\n",
             "the file holds no scenario",
         ),
-        case("an empty document", "---\n...\n", "the file holds no scenario"),
-        case("a lone document marker", "---\n", "the file holds no scenario"),
+        case(
+            "an empty document",
+            "---\n...\n",
+            "the file holds no scenario",
+        ),
+        case(
+            "a lone document marker",
+            "---\n",
+            "the file holds no scenario",
+        ),
         case("a null document", "null\n", "the file holds no scenario"),
         case("an empty mapping", "{}\n", "missing field `name`"),
         case("a bare scalar", "just some text\n", "invalid type"),
         case("a list at the top", "- name: x\n", "invalid type"),
-        case("misspelt field", "nmae: x\n", "unknown field `nmae`"),
+        case(
+            "misspelt field",
+            "nmae: x\n",
+            "unknown field `nmae`, expected one of `name`, `description`, `world`, `rules`, `faults`, `callback_faults`, `probes`, `timeline` (did you mean `name`?)",
+        ),
+        case(
+            "misspelt callback fault resource",
+            "name: x\ncallback_faults:\n  - resource: incoming_payments\n    drop: true\n",
+            "unknown variant `incoming_payments`, expected one of `incoming_payment`, `send_money`, `polling`, `transaction_sms_notification`, `reversals`, `payment_link`, `webhook_event` (did you mean `incoming_payment`?)",
+        ),
+        case(
+            "misspelt fault method",
+            "name: x\nfaults:\n  - endpoint: POTS /api/v2/poling\n    status: 503\n",
+            "POTS is not an HTTP method (did you mean `POST`?)",
+        ),
+        case(
+            "misspelt fault path",
+            "name: x\nfaults:\n  - endpoint: POST /api/v2/poling\n    status: 503\n",
+            "/api/v2/poling is not a path of the API, so the fault could never apply (did you mean `/api/v2/polling`?)",
+        ),
+        case(
+            "a fault on a method the path does not serve",
+            "name: x\nfaults:\n  - endpoint: DELETE /api/v2/send_money\n    status: 503\n",
+            "no API route answers DELETE /api/v2/send_money: it is served for other methods",
+        ),
+        case(
+            "misspelt event type",
+            "name: x\ntimeline:\n  - at: 1s\n    event: {type: buygoods_transaction_recieved}\n",
+            "Event type is invalid: use one of buygoods_transaction_received, buygoods_transaction_reversed, b2b_transaction_received, b2b_transaction_reversed, settlement_transfer_completed, customer_created, card_transaction_received, card_transaction_voided, card_transaction_reversed (did you mean `buygoods_transaction_received`?)",
+        ),
+        case(
+            "misspelt handset behaviour",
+            "name: x\nworld:\n  handsets:\n    - {phone_number: \"+254700000009\", behaviour: cancell}\n",
+            "Unknown answer \"cancell\": use one of pay, wrong_pin, cancel, timeout, unreachable, insufficient_funds (did you mean `cancel`?)",
+        ),
         case("wrong type", "name: x\ntimeline: 5\n", "invalid type"),
         case(
             "NUL byte",
