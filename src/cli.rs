@@ -11,20 +11,49 @@ use reqwest::Method;
 
 use crate::config::{ClientArgs, ClockAction, ClockArgs, Command, ResetArgs, StkArgs, TriggerArgs};
 
-/// Short names for `trigger`.
-fn event_type(name: &str) -> String {
-    match name.trim().to_ascii_lowercase().replace('-', "_").as_str() {
-        "buygoods" | "buygoods_received" => "buygoods_transaction_received".into(),
-        "buygoods_reversed" => "buygoods_transaction_reversed".into(),
-        "b2b" | "b2b_received" => "b2b_transaction_received".into(),
-        "b2b_reversed" => "b2b_transaction_reversed".into(),
-        "settlement" | "settlement_transfer" => "settlement_transfer_completed".into(),
-        "customer" | "customer_created" => "customer_created".into(),
-        "card" | "card_received" => "card_transaction_received".into(),
-        "card_voided" => "card_transaction_voided".into(),
-        "card_reversed" => "card_transaction_reversed".into(),
-        other => other.to_string(),
-    }
+/// `trigger`'s short names and the event types they stand for.
+const SHORT_EVENT_NAMES: [(&str, &str); 9] = [
+    ("buygoods", "buygoods_transaction_received"),
+    ("buygoods-reversed", "buygoods_transaction_reversed"),
+    ("b2b", "b2b_transaction_received"),
+    ("b2b-reversed", "b2b_transaction_reversed"),
+    ("settlement", "settlement_transfer_completed"),
+    ("customer-created", "customer_created"),
+    ("card", "card_transaction_received"),
+    ("card-voided", "card_transaction_voided"),
+    ("card-reversed", "card_transaction_reversed"),
+];
+
+/// The event type a `trigger` name stands for: a short name (`-` or `_` alike), or a full
+/// event type; `None` for neither.
+fn event_type(name: &str) -> Option<&'static str> {
+    let wanted = name.trim().to_ascii_lowercase().replace('_', "-");
+    let aliases = [
+        ("buygoods-received", "buygoods"),
+        ("b2b-received", "b2b"),
+        ("settlement-transfer", "settlement"),
+        ("customer", "customer-created"),
+        ("card-received", "card"),
+    ];
+    let short = aliases
+        .iter()
+        .find(|(alias, _)| *alias == wanted)
+        .map_or(wanted.as_str(), |(_, short)| short);
+    SHORT_EVENT_NAMES
+        .iter()
+        .find(|(s, full)| *s == short || full.replace('_', "-") == short)
+        .map(|(_, full)| *full)
+}
+
+/// Why `name` is no event: the names `trigger` takes, and the closest one.
+fn unknown_event(name: &str) -> String {
+    let names = SHORT_EVENT_NAMES.map(|(short, _)| short);
+    format!(
+        "unknown event {name:?}: use one of {} (or a full event type such as \
+         buygoods_transaction_received){}",
+        names.join(", "),
+        crate::suggest::did_you_mean(name, names.iter().copied())
+    )
 }
 
 fn encode(text: &str) -> String {
@@ -184,8 +213,11 @@ async fn healthcheck(client: &Client) -> Outcome {
 }
 
 async fn trigger(client: &Client, t: TriggerArgs) -> Outcome {
+    let Some(event_type) = event_type(&t.event) else {
+        return Err(Failure::Refused(unknown_event(&t.event)));
+    };
     let body = json!({
-        "type": event_type(&t.event),
+        "type": event_type,
         "client_id": t.client_id,
         "till_number": t.till,
         "amount": t.amount,
@@ -201,8 +233,12 @@ async fn trigger(client: &Client, t: TriggerArgs) -> Outcome {
         .call(Method::POST, "/_sandbox/events", Some(body))
         .await
         .map(|b| {
+            // A transaction's M-PESA reference, for `--transaction` of a reversal.
+            let reference = b["payload"]["event"]["resource"]["reference"]
+                .as_str()
+                .map_or_else(String::new, |r| format!(", reference {r}"));
             format!(
-                "{} {} (resource {}): {} deliveries queued",
+                "{} {} (resource {}{reference}): {} deliveries queued",
                 b["topic"].as_str().unwrap_or("?"),
                 b["id"].as_str().unwrap_or("?"),
                 b["resource_id"].as_str().unwrap_or("?"),

@@ -43,8 +43,8 @@ pub enum Command {
     Healthcheck(ClientArgs),
     /// Simulate real-world activity and fire its webhook, e.g. `trigger buygoods --amount 100`.
     Trigger(TriggerArgs),
-    /// Answer a pending STK push as the customer: `stk pay|wrong-pin|cancel|timeout|
-    /// unreachable|insufficient-funds <incoming payment id | phone number>`.
+    /// Answer a pending STK push as the customer: `stk pay|wrong_pin|cancel|timeout|
+    /// unreachable|insufficient_funds <incoming payment id | phone number>`.
     Stk(StkArgs),
     /// Read or move the sandbox clock: `clock show`, `clock advance 7d`, `clock set <instant>`.
     Clock(ClockArgs),
@@ -124,7 +124,7 @@ pub struct TriggerArgs {
 
 #[derive(Debug, Args)]
 pub struct StkArgs {
-    /// pay, wrong-pin, cancel, timeout, unreachable or insufficient-funds.
+    /// pay, wrong_pin, cancel, timeout, unreachable or insufficient_funds (`-` for `_` works too).
     pub answer: String,
     /// The incoming payment's id, or a phone number (its latest pending prompt).
     pub target: String,

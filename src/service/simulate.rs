@@ -9,7 +9,9 @@ use crate::domain::Invalid;
 use crate::domain::activity::{Activity, DEFAULT_AMOUNT};
 use crate::domain::ledger::{Account, Payer, Transaction, TransactionKind, TransactionStatus};
 use crate::domain::money::{Amount, Currency, format_amount};
-use crate::domain::recipients::{MerchantAccountKind, SettlementMethod};
+use crate::domain::recipients::{
+    BankAccount, MerchantAccount, MerchantAccountKind, SettlementMethod,
+};
 use crate::domain::webhooks::{EventPayload, EventType, WebhookEvent};
 use crate::service::AppState;
 use crate::service::lifecycle::{emit, emit_transaction_event, receive_transaction};
@@ -161,9 +163,11 @@ fn reverse(state: &AppState, a: &Activity, b2b: bool) -> Result<Simulated, Inval
             })
             .filter(|t| matches!(t.kind, TransactionKind::B2b { .. }) == b2b)
             .ok_or_else(|| {
+                let kind = if b2b { "b2b" } else { "buygoods" };
                 Invalid(format!(
-                    "No received {} transaction {reference}",
-                    if b2b { "b2b" } else { "buygoods" }
+                    "No received {kind} transaction {reference} in this application: trigger \
+                     {kind} first and pass the reference it prints (or its id), or leave out \
+                     the transaction to reverse a new one"
                 ))
             })?,
         None => {
@@ -211,7 +215,9 @@ fn reverse(state: &AppState, a: &Activity, b2b: bool) -> Result<Simulated, Inval
     })
 }
 
-/// Moves money from the company account to the first merchant account.
+/// Moves money from the company account to the first merchant account; an application
+/// with none gets a default merchant bank account to settle to (a real one, readable at its
+/// `self` URL), so that a settlement can be triggered on a fresh sandbox.
 fn settle(
     state: &AppState,
     a: &Activity,
@@ -219,9 +225,10 @@ fn settle(
 ) -> Result<Simulated, Invalid> {
     let mut accounts = state.store.merchant_accounts.filter(&a.owner, |_| true);
     accounts.sort_by_key(|m| m.meta.sequence);
-    let account = accounts.into_iter().next().ok_or_else(|| {
-        Invalid("Add a merchant wallet or bank account first: settlements go there".into())
-    })?;
+    let account = match accounts.into_iter().next() {
+        Some(account) => account,
+        None => default_settlement_account(state, a),
+    };
     state
         .store
         .ledger
@@ -263,4 +270,25 @@ fn settle(
         event_id,
         resource_id,
     })
+}
+
+/// The merchant bank account a settlement goes to when the application added none.
+fn default_settlement_account(state: &AppState, a: &Activity) -> MerchantAccount {
+    let account = MerchantAccount {
+        meta: crate::service::new_envelope(
+            state,
+            &a.owner,
+            &a.base_url,
+            "/api/v2/merchant_bank_accounts",
+        ),
+        nickname: Some("Sandbox settlement account".into()),
+        kind: MerchantAccountKind::Bank(BankAccount {
+            account_name: "Sandbox Merchant".into(),
+            bank_branch_ref: "633aa26c-7b7c-4091-ae28-96c0687cf886".into(),
+            account_number: "0000000000".into(),
+            settlement_method: SettlementMethod::Eft,
+        }),
+    };
+    state.store.merchant_accounts.insert(account.clone());
+    account
 }

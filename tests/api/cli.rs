@@ -224,3 +224,66 @@ async fn the_auto_tenants_env_twin_takes_the_usual_spellings_of_a_switch() {
         "{refused:?}"
     );
 }
+
+/// The README's block of client commands, as a new user copies it, on a fresh sandbox (with
+/// the STK push its `stk` line answers, as its comment says).
+#[tokio::test]
+async fn the_readme_cli_block_works_on_a_fresh_sandbox() {
+    let readme = include_str!("../../README.md");
+    let block = readme
+        .split("```sh\n")
+        .find(|b| b.starts_with("k2-sandbox trigger"))
+        .and_then(|b| b.split("```").next())
+        .expect("the README's CLI block");
+    let app = spawn_app_with(|args| args.callback_delay_ms = RESULT_DELAY_MS).await;
+    let token = app.token().await;
+    let mut request = stk_request("http://127.0.0.1:9/cb");
+    request["subscriber"]["phone_number"] = json!("+254700000009");
+    app.create("/api/v2/incoming_payments", &token, &request)
+        .await;
+    let mut ran = 0;
+    for line in block.lines() {
+        let command = line.split(" #").next().expect("command");
+        let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+        let output = k2(&app.base, &args).await;
+        assert!(output.status.success(), "{line}: {output:?}");
+        ran += 1;
+    }
+    assert_eq!(ran, 6);
+}
+
+#[tokio::test]
+async fn trigger_names_its_events_and_prints_the_reference_a_reversal_takes() {
+    let app = spawn_app().await;
+    let unknown = k2(&app.base, &["trigger", "byugoods"]).await;
+    assert_eq!(unknown.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&unknown.stderr),
+        "error: unknown event \"byugoods\": use one of buygoods, buygoods-reversed, b2b, \
+         b2b-reversed, settlement, customer-created, card, card-voided, card-reversed (or a full \
+         event type such as buygoods_transaction_received) (did you mean `buygoods`?)\n"
+    );
+    // Every spelling of the name reverses the transaction whose reference `trigger` printed.
+    for name in [
+        "buygoods-reversed",
+        "buygoods_reversed",
+        "buygoods_transaction_reversed",
+    ] {
+        let received = stdout(&k2(&app.base, &["trigger", "buygoods"]).await);
+        let reference = received
+            .split(", reference ")
+            .nth(1)
+            .and_then(|r| r.split(')').next())
+            .unwrap_or_else(|| panic!("a reference in {received}"));
+        let reversed = k2(&app.base, &["trigger", name, "--transaction", reference]).await;
+        assert!(reversed.status.success(), "{name}: {reversed:?}");
+        assert!(
+            stdout(&reversed).starts_with("buygoods_transaction_reversed "),
+            "{reversed:?}"
+        );
+        assert!(
+            stdout(&reversed).contains(&format!(", reference {reference}): ")),
+            "{reversed:?}"
+        );
+    }
+}

@@ -204,15 +204,56 @@ async fn invalid_triggers_are_400_and_unknown_applications_404() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, error) = app
-        .trigger(json!({"type": "settlement_transfer_completed"}))
-        .await;
-    assert_eq!(
-        status,
-        StatusCode::BAD_REQUEST,
-        "no merchant account yet: {error}"
-    );
-    let (status, _) = app
         .trigger(json!({"type": "buygoods_transaction_reversed", "transaction": "NOPE"}))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        error["error_message"],
+        "No received buygoods transaction NOPE in this application: trigger buygoods first and \
+         pass the reference it prints (or its id), or leave out the transaction to reverse a new one"
+    );
+}
+
+#[tokio::test]
+async fn a_fresh_sandbox_settles_to_a_default_merchant_account_and_reverses_by_reference() {
+    let app = spawn_app().await;
+    let token = app.token().await;
+    let (status, settled) = app
+        .trigger(json!({"type": "settlement_transfer_completed", "amount": 1000}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{settled}");
+    let destination = &settled["payload"]["event"]["resource"]["destination"];
+    assert_eq!(destination["type"], "Bank Account");
+    assert_eq!(destination["resource"]["settlement_method"], "EFT");
+    // The default account is a real one: readable, and the next settlement goes there too.
+    let reference = destination["resource"]["reference"].as_str().expect("id");
+    let account = app
+        .get_json(
+            &app.url(&format!("/api/v2/merchant_bank_accounts/{reference}")),
+            &token,
+        )
+        .await;
+    assert_eq!(
+        account["data"]["attributes"]["account_name"],
+        "Sandbox Merchant"
+    );
+    let (_, again) = app
+        .trigger(json!({"type": "settlement_transfer_completed"}))
+        .await;
+    assert_eq!(
+        again["payload"]["event"]["resource"]["destination"]["resource"]["reference"],
+        reference
+    );
+
+    let (_, received) = app
+        .trigger(json!({"type": "buygoods_transaction_received", "amount": 50}))
+        .await;
+    let mpesa = received["payload"]["event"]["resource"]["reference"]
+        .as_str()
+        .expect("reference");
+    let (status, reversed) = app
+        .trigger(json!({"type": "buygoods_transaction_reversed", "transaction": mpesa}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{reversed}");
+    assert_eq!(reversed["resource_id"], received["resource_id"]);
 }
