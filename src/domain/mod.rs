@@ -51,6 +51,11 @@ impl Invalid {
     pub fn malformed(field: &str) -> Self {
         Self(format!("{field} is invalid"))
     }
+
+    /// The reference's "X is invalid", and what is accepted instead.
+    pub fn expected(field: &str, accepted: &str) -> Self {
+        Self(format!("{field} is invalid: {accepted}"))
+    }
 }
 
 /// A required, non-blank string field.

@@ -16,17 +16,20 @@ pub struct Amount(Decimal);
 impl Amount {
     /// Parses `amount.value`; `field` names it in the error ("Amount").
     pub fn parse(value: Option<&Value>, field: &str) -> Result<Self, Invalid> {
+        const ACCEPTED: &str = "send a number of KES, as a number or a string, greater than 0 \
+                                with at most 2 decimal places (100, 99.5 or \"1500.00\")";
+        let malformed = || Invalid::expected(field, ACCEPTED);
         let text = match value {
             None | Some(Value::Null) => return Err(Invalid::blank(field)),
             Some(Value::String(s)) if s.trim().is_empty() => return Err(Invalid::blank(field)),
             Some(Value::String(s)) => s.trim().to_string(),
             // serde_json keeps the literal digits of integers; floats print shortest round-trip.
             Some(Value::Number(n)) => n.to_string(),
-            Some(_) => return Err(Invalid::malformed(field)),
+            Some(_) => return Err(malformed()),
         };
         let decimal = Decimal::from_str(&text)
             .or_else(|_| Decimal::from_scientific(&text))
-            .map_err(|_| Invalid::malformed(field))?
+            .map_err(|_| malformed())?
             .normalize();
         if decimal <= Decimal::ZERO {
             return Err(Invalid(format!("{field} must be greater than 0")));
@@ -111,8 +114,13 @@ mod tests {
     #[test]
     fn rejects_what_is_not_a_positive_amount() {
         assert_eq!(amount(json!("")), Err(Invalid::blank("Amount")));
-        assert_eq!(amount(json!("abc")), Err(Invalid::malformed("Amount")));
-        assert_eq!(amount(json!(true)), Err(Invalid::malformed("Amount")));
+        let malformed = Invalid(
+            "Amount is invalid: send a number of KES, as a number or a string, greater than 0 \
+             with at most 2 decimal places (100, 99.5 or \"1500.00\")"
+                .into(),
+        );
+        assert_eq!(amount(json!("abc")), Err(malformed.clone()));
+        assert_eq!(amount(json!(true)), Err(malformed));
         assert!(amount(json!(0)).is_err());
         assert!(amount(json!("-5")).is_err());
         assert!(amount(json!("1.005")).is_err());

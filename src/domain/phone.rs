@@ -11,19 +11,25 @@ pub struct PhoneNumber(String);
 
 impl PhoneNumber {
     pub fn parse(value: Option<&str>) -> Result<Self, Invalid> {
+        let malformed = || {
+            Invalid::expected(
+                "Phone number",
+                "use a Kenyan number as +254712345678, 254712345678 or 0712345678",
+            )
+        };
         let raw: String = match value.map(str::trim) {
             None | Some("") => return Err(Invalid::blank("Phone number")),
             Some(v) => v.chars().filter(|c| !matches!(c, ' ' | '-')).collect(),
         };
         let digits = raw.strip_prefix('+').unwrap_or(&raw);
         if !digits.chars().all(|c| c.is_ascii_digit()) {
-            return Err(Invalid::malformed("Phone number"));
+            return Err(malformed());
         }
         let subscriber = match digits.len() {
             12 if digits.starts_with("254") => &digits[3..],
             10 if digits.starts_with('0') => &digits[1..],
             9 if !raw.starts_with('+') => digits,
-            _ => return Err(Invalid::malformed("Phone number")),
+            _ => return Err(malformed()),
         };
         // Any nine subscriber digits: the reference's own examples use +254999999999.
         Ok(Self(format!("+254{subscriber}")))
@@ -74,7 +80,10 @@ mod tests {
         for bad in ["abc", "+25471234567", "12345", "+1 555 0100"] {
             assert_eq!(
                 PhoneNumber::parse(Some(bad)),
-                Err(Invalid::malformed("Phone number")),
+                Err(Invalid::expected(
+                    "Phone number",
+                    "use a Kenyan number as +254712345678, 254712345678 or 0712345678"
+                )),
                 "{bad}"
             );
         }

@@ -59,7 +59,7 @@ async fn the_clock_can_be_read_and_advanced() {
         .expect("json");
     assert_eq!(
         clock,
-        json!({"now": "2026-05-01T10:00:00.000+03:00", "virtual": true, "client_id": null, "pending_jobs": 0})
+        json!({"now": "2026-05-01T10:00:00.000+03:00", "virtual": true, "client_id": null, "advanced_ms": 0, "pending_jobs": 0})
     );
 
     let advanced = app.advance("1d 2h").await;

@@ -204,7 +204,7 @@ async fn every_invalid_field_gets_the_references_400() {
         (
             "/subscriber/phone_number",
             Some(json!("12345")),
-            "Phone number is invalid",
+            "Phone number is invalid: use a Kenyan number as +254712345678, 254712345678 or 0712345678",
         ),
         (
             "/subscriber/email",
@@ -213,7 +213,12 @@ async fn every_invalid_field_gets_the_references_400() {
         ),
         ("/amount", None, "Amount can't be blank"),
         ("/amount/value", Some(Value::Null), "Amount can't be blank"),
-        ("/amount/value", Some(json!("ten")), "Amount is invalid"),
+        (
+            "/amount/value",
+            Some(json!("ten")),
+            "Amount is invalid: send a number of KES, as a number or a string, greater than 0 \
+             with at most 2 decimal places (100, 99.5 or \"1500.00\")",
+        ),
         (
             "/amount/value",
             Some(json!(0)),

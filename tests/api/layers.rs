@@ -7,7 +7,14 @@ use std::path::{Path, PathBuf};
 
 /// The floors, bottom up; a module may use its own floor and those below.
 const FLOORS: &[&[&str]] = &[
-    &["clock", "config", "domain", "telemetry"],
+    &[
+        "clock",
+        "config",
+        "domain",
+        "routes",
+        "suggest",
+        "telemetry",
+    ],
     &["wire", "store"],
     &["scheduler", "script", "callbacks"],
     &["service"],

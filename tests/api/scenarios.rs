@@ -289,7 +289,8 @@ async fn scenarios_load_at_runtime_all_or_nothing() {
         .to_string();
     assert_eq!(
         message,
-        "(request body):4:7: world.handsets[0].phone_number: Phone number is invalid"
+        "(request body):4:7: world.handsets[0].phone_number: Phone number is invalid: use a \
+         Kenyan number as +254712345678, 254712345678 or 0712345678"
     );
 }
 
