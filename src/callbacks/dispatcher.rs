@@ -10,9 +10,7 @@ use uuid::Uuid;
 
 use super::signing::{SIGNATURE_HEADER, sign};
 use crate::clock::{Clock, IdGen};
-use crate::domain::delivery::{
-    Attempt, CallbackKind, Delivery, DeliveryState, Probe, ProbeKind, ResourceRef,
-};
+use crate::domain::delivery::{Attempt, CallbackKind, Delivery, DeliveryState, Probe, ResourceRef};
 use crate::scheduler::{Job, Scheduler};
 use crate::store::Store;
 
@@ -170,7 +168,7 @@ impl Dispatcher {
         &self,
         owner: &str,
         target: &str,
-        kind: ProbeKind,
+        probe: Probe,
         body: Bytes,
         signature: String,
         after: Duration,
@@ -180,7 +178,7 @@ impl Dispatcher {
             id: Uuid::nil(),
         };
         let mut delivery = self.new_delivery(owner, resource, target, body, signature);
-        delivery.probe = Some(Probe::new(kind));
+        delivery.probe = Some(probe);
         self.queue(delivery, Some(after))
     }
 

@@ -180,15 +180,18 @@ pub struct Probe {
     pub outcome: Option<ProbeOutcome>,
     /// Whether the app did what a correct receiver does.
     pub passed: Option<bool>,
+    /// The scenario that sent it.
+    pub scenario: Option<std::sync::Arc<str>>,
 }
 
 impl Probe {
-    pub fn new(kind: ProbeKind) -> Self {
+    pub fn new(kind: ProbeKind, scenario: Option<std::sync::Arc<str>>) -> Self {
         Self {
             kind,
             expect: kind.expected(),
             outcome: None,
             passed: None,
+            scenario,
         }
     }
 

@@ -2,6 +2,8 @@
 //! tills, balances, accounts, recipients, subscriptions, past transactions, handsets), then what
 //! the script keeps (rules, faults, callback faults), receiver probes and timeline moments.
 
+use std::sync::Arc;
+
 use super::load::{read, read_file};
 use super::model::{Moment, Scenario, ScopeSpec, SettlementMethodSpec, TransactionKindSpec};
 use super::probes;
@@ -15,7 +17,7 @@ use crate::domain::recipients::{
 };
 use crate::domain::webhooks::WebhookSubscription;
 use crate::scheduler::Job;
-use crate::script::Action;
+use crate::script::{Action, LoadedScenario};
 use crate::service::{AppState, new_envelope};
 use crate::store::Application;
 
@@ -60,8 +62,12 @@ pub fn apply(
     let mut loaded = Loaded::default();
     for s in scenarios {
         let name = s.name.clone();
-        apply_one(state, s, base_url, &mut loaded);
-        tracing::info!(scenario = %name, "scenario loaded");
+        // Loading a name again replaces the scenario: the old one's rules, faults and
+        // pending moments go first.
+        let replaced = state.scenarios.unload(&name).is_some();
+        let entry = apply_one(state, s, base_url, &mut loaded);
+        state.scenarios.register(entry);
+        tracing::info!(scenario = %name, replaced, "scenario loaded");
         loaded.scenarios.push(name);
     }
     Ok(loaded)
@@ -115,7 +121,37 @@ fn references(s: &Scenario) -> Vec<(String, &str)> {
     .concat()
 }
 
-fn apply_one(state: &AppState, s: Scenario, base: &str, loaded: &mut Loaded) {
+/// Applies one scenario, adding its counts to `loaded`; what the registry keeps of it.
+fn apply_one(state: &AppState, s: Scenario, base: &str, loaded: &mut Loaded) -> LoadedScenario {
+    let name: Arc<str> = s.name.as_str().into();
+    let w = &s.world;
+    let added = [
+        ("applications", w.applications.len()),
+        ("tills", w.tills.len()),
+        ("balances", w.balances.len()),
+        ("merchant_wallets", w.merchant_wallets.len()),
+        ("merchant_bank_accounts", w.merchant_bank_accounts.len()),
+        ("external_recipients", w.external_recipients.len()),
+        ("webhook_subscriptions", w.webhook_subscriptions.len()),
+        ("transactions", w.transactions.len()),
+        ("handsets", w.handsets.len()),
+    ]
+    .into_iter()
+    .filter(|(_, n)| *n > 0)
+    .collect();
+    let mut entry = LoadedScenario {
+        name: name.clone(),
+        description: s.description.clone(),
+        source: s.origin.file.clone(),
+        loaded_at: crate::clock::format_millis(state.clock.now()),
+        added,
+        rules: s.rules.len(),
+        faults: s.faults.len(),
+        callback_faults: s.callback_faults.len(),
+        probes: 0,
+        timeline: s.timeline.len(),
+        timeline_pending: 0,
+    };
     let default_owner = state.settings.client_id.clone();
     let owner_of = |c: &Option<String>| c.clone().unwrap_or_else(|| default_owner.clone());
     apply_money(state, &s, &owner_of);
@@ -130,25 +166,27 @@ fn apply_one(state: &AppState, s: Scenario, base: &str, loaded: &mut Loaded) {
     for spec in &s.probes {
         let owner = owner_of(&spec.client_id);
         if let Some(app) = state.store.application(&owner) {
-            loaded.probes += probes::schedule(state, spec, &owner, &app.api_key, base);
+            entry.probes += probes::schedule(state, &name, spec, &owner, &app.api_key, base);
         }
     }
     for m in &s.timeline {
-        schedule_moment(state, m, &owner_of(&m.client_id), base);
-        loaded.timeline += 1;
+        schedule_moment(state, &name, m, &owner_of(&m.client_id), base);
     }
     for f in &s.faults {
-        state.scenarios.faults.add(f);
-        loaded.faults += 1;
+        state.scenarios.faults.add(&name, f);
     }
-    loaded.rules += s.rules.len();
     for rule in s.rules {
-        state.scenarios.rules.add(rule);
+        state.scenarios.rules.add(&name, rule);
     }
-    loaded.callback_faults += s.callback_faults.len();
     for fault in s.callback_faults {
-        state.scenarios.callback_faults.add(fault);
+        state.scenarios.callback_faults.add(&name, fault);
     }
+    loaded.probes += entry.probes;
+    loaded.timeline += entry.timeline;
+    loaded.faults += entry.faults;
+    loaded.rules += entry.rules;
+    loaded.callback_faults += entry.callback_faults;
+    entry
 }
 
 /// Applications, till names and balances.
@@ -316,7 +354,7 @@ fn apply_transactions(
     }
 }
 
-fn schedule_moment(state: &AppState, m: &Moment, owner: &str, base: &str) {
+fn schedule_moment(state: &AppState, scenario: &Arc<str>, m: &Moment, owner: &str, base: &str) {
     let action = if let Some(e) = &m.event {
         let mut a = Activity::new(e.topic.0, owner.to_string(), base.to_string());
         a.amount = e.amount.map(|m| m.0);
@@ -352,7 +390,7 @@ fn schedule_moment(state: &AppState, m: &Moment, owner: &str, base: &str) {
         return;
     };
     let id = state.ids.uuid();
-    state.scenarios.add_moment(id, action);
+    state.scenarios.add_moment(scenario, id, action);
     state.scheduler.schedule(Job::Moment(id), owner, m.at.0);
 }
 

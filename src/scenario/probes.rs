@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::model::ProbeSpec;
 use crate::callbacks::signing::sign;
 use crate::clock::{format_seconds, to_eat};
-use crate::domain::delivery::ProbeKind;
+use crate::domain::delivery::{Probe, ProbeKind};
 use crate::service::AppState;
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -76,6 +76,7 @@ fn non_canonical(value: &Value) -> String {
 /// Queues the probes of one spec for `owner`, signed with `api_key`.
 pub fn schedule(
     state: &AppState,
+    scenario: &std::sync::Arc<str>,
     spec: &ProbeSpec,
     owner: &str,
     api_key: &str,
@@ -115,9 +116,10 @@ pub fn schedule(
                 (body, signature)
             }
         };
+        let probe = Probe::new(*kind, Some(scenario.clone()));
         state
             .dispatcher
-            .probe(owner, &spec.url, *kind, body.into(), signature, after);
+            .probe(owner, &spec.url, probe, body.into(), signature, after);
     }
     kinds.len()
 }

@@ -43,16 +43,21 @@ pub struct CallbackFaults {
 }
 
 impl CallbackFaults {
-    pub fn add(&self, spec: CallbackFaultSpec) {
+    pub fn add(&self, scenario: &std::sync::Arc<str>, spec: CallbackFaultSpec) {
         let entry = Entry {
             spec,
             used: AtomicU64::new(0),
         };
-        self.entries.push(entry);
+        self.entries.push(scenario, entry);
     }
 
     pub fn clear(&self) {
         self.entries.clear();
+    }
+
+    /// Removes the scenario `name`'s; how many went.
+    pub fn remove_scenario(&self, name: &str) -> usize {
+        self.entries.remove_scenario(name)
     }
 
     /// The first matching fault with uses left decides; `None`: deliver normally.

@@ -29,6 +29,8 @@ struct Rule {
     path: String,
     client_id: Option<String>,
     action: FaultAction,
+    /// Matching requests let through before the fault applies.
+    after: u64,
     times: Option<u64>,
     probability: Option<f64>,
     seen: AtomicU64,
@@ -65,7 +67,7 @@ pub struct Faults {
 }
 
 impl Faults {
-    pub fn add(&self, f: &Fault) {
+    pub fn add(&self, scenario: &std::sync::Arc<str>, f: &Fault) {
         let Some((method, path)) = endpoint(&f.endpoint) else {
             return; // checked when the scenario was parsed
         };
@@ -79,15 +81,21 @@ impl Faults {
                 latency: f.latency.map(|l| l.0),
                 drop: f.drop,
             },
+            after: f.after.unwrap_or(0),
             times: f.times,
             probability: f.probability,
             seen: AtomicU64::new(0),
         };
-        self.rules.push(rule);
+        self.rules.push(scenario, rule);
     }
 
     pub fn clear(&self) {
         self.rules.clear();
+    }
+
+    /// Removes the scenario `name`'s; how many went.
+    pub fn remove_scenario(&self, name: &str) -> usize {
+        self.rules.remove_scenario(name)
     }
 
     /// What the first rule that applies to a request does, counting it. `client` (the
@@ -118,8 +126,11 @@ impl Faults {
                         return false;
                     }
                 }
+                // The first `after` matching requests pass; then `times` are faulted.
                 let n = r.seen.fetch_add(1, Ordering::Relaxed);
-                r.times.is_none_or(|t| n < t) && r.probability.is_none_or(|p| draw() < p)
+                n >= r.after
+                    && r.times.is_none_or(|t| n - r.after < t)
+                    && r.probability.is_none_or(|p| draw() < p)
             })
             .map(|r| r.action.clone())
     }

@@ -22,9 +22,24 @@ use crate::domain::activity::Activity;
 use crate::domain::handset::Answer;
 
 /// A list read on every request without a lock, appended to by scenario loads (copy on
-/// write) and emptied by a reset.
+/// write), thinned by an unload and emptied by a reset. Each item remembers the scenario
+/// that added it.
 pub struct Listed<T> {
-    items: ArcSwap<Vec<Arc<T>>>,
+    items: ArcSwap<Vec<Arc<Tagged<T>>>>,
+}
+
+/// An item and the name of the scenario that added it; reads as the item.
+pub struct Tagged<T> {
+    pub scenario: Arc<str>,
+    item: T,
+}
+
+impl<T> std::ops::Deref for Tagged<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.item
+    }
 }
 
 impl<T> Default for Listed<T> {
@@ -36,8 +51,12 @@ impl<T> Default for Listed<T> {
 }
 
 impl<T> Listed<T> {
-    pub fn push(&self, item: T) {
-        let item = Arc::new(item);
+    /// Appends `item`, added by the scenario `scenario`.
+    pub fn push(&self, scenario: &Arc<str>, item: T) {
+        let item = Arc::new(Tagged {
+            scenario: scenario.clone(),
+            item,
+        });
         self.items.rcu(|items| {
             let mut next = Vec::clone(items);
             next.push(item.clone());
@@ -45,12 +64,25 @@ impl<T> Listed<T> {
         });
     }
 
+    /// Removes what the scenario `name` added; how many went.
+    pub fn remove_scenario(&self, name: &str) -> usize {
+        let before = self.items.load().len();
+        self.items.rcu(|items| {
+            items
+                .iter()
+                .filter(|i| &*i.scenario != name)
+                .cloned()
+                .collect::<Vec<_>>()
+        });
+        before - self.items.load().len()
+    }
+
     pub fn clear(&self) {
         self.items.store(Arc::default());
     }
 
     /// The items as they are now.
-    pub fn load(&self) -> Guard<Arc<Vec<Arc<T>>>> {
+    pub fn load(&self) -> Guard<Arc<Vec<Arc<Tagged<T>>>>> {
         self.items.load()
     }
 }
@@ -84,20 +116,64 @@ pub struct Script {
     pub faults: Faults,
     pub rules: Rules,
     pub callback_faults: CallbackFaults,
-    moments: DashMap<Uuid, Action>,
+    /// Timeline moments waiting for their time, with the scenario that scheduled each.
+    moments: DashMap<Uuid, (Arc<str>, Action)>,
+    /// The scenarios loaded, in load order (control plane only: never on the request path).
+    loaded: std::sync::Mutex<Vec<LoadedScenario>>,
     /// Resources whose result is not shown yet (an `early` callback fault): the document GET
     /// answers until the owner's clock reaches the instant.
     hidden: DashMap<Uuid, (String, i64, serde_json::Value)>,
 }
 
 impl Script {
-    /// Keeps a timeline moment until it falls due; its id is the scheduler job's.
-    pub fn add_moment(&self, id: Uuid, action: Action) {
-        self.moments.insert(id, action);
+    /// Keeps a timeline moment of `scenario` until it falls due; its id is the scheduler
+    /// job's.
+    pub fn add_moment(&self, scenario: &Arc<str>, id: Uuid, action: Action) {
+        self.moments.insert(id, (scenario.clone(), action));
     }
 
     pub fn take_moment(&self, id: Uuid) -> Option<Action> {
-        self.moments.remove(&id).map(|(_, a)| a)
+        self.moments.remove(&id).map(|(_, (_, a))| a)
+    }
+
+    /// Records a loaded scenario (its rules, faults and moments were added under its name).
+    pub fn register(&self, scenario: LoadedScenario) {
+        self.loaded_lock().push(scenario);
+    }
+
+    /// The scenarios loaded, in load order, with how many of their moments still wait.
+    pub fn list(&self) -> Vec<LoadedScenario> {
+        let mut list = self.loaded_lock().clone();
+        for s in &mut list {
+            s.timeline_pending = self
+                .moments
+                .iter()
+                .filter(|m| *m.value().0 == *s.name)
+                .count();
+        }
+        list
+    }
+
+    /// Removes what the scenario `name` keeps acting with (rules, faults, callback faults,
+    /// moments still waiting) and forgets it; what it added to the world stays. `None` when
+    /// no scenario of that name is loaded.
+    pub fn unload(&self, name: &str) -> Option<Unloaded> {
+        let mut loaded = self.loaded_lock();
+        let at = loaded.iter().position(|s| &*s.name == name)?;
+        loaded.remove(at);
+        let before = self.moments.len();
+        self.moments.retain(|_, (scenario, _)| &**scenario != name);
+        Some(Unloaded {
+            name: name.to_string(),
+            rules: self.rules.remove_scenario(name),
+            faults: self.faults.remove_scenario(name),
+            callback_faults: self.callback_faults.remove_scenario(name),
+            timeline: before - self.moments.len(),
+        })
+    }
+
+    fn loaded_lock(&self) -> std::sync::MutexGuard<'_, Vec<LoadedScenario>> {
+        self.loaded.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Keeps showing `before` for resource `id` until `until_ms` on `owner`'s clock.
@@ -118,10 +194,40 @@ impl Script {
     }
 
     pub fn clear(&self) {
+        self.loaded_lock().clear();
         self.hidden.clear();
         self.faults.clear();
         self.rules.clear();
         self.callback_faults.clear();
         self.moments.clear();
     }
+}
+
+/// A scenario as `GET /_sandbox/scenarios` lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LoadedScenario {
+    pub name: Arc<str>,
+    pub description: Option<String>,
+    /// The file it came from, or `(request body)`.
+    pub source: String,
+    pub loaded_at: String,
+    /// What it added to the world, by section (stays after an unload).
+    pub added: std::collections::BTreeMap<&'static str, usize>,
+    pub rules: usize,
+    pub faults: usize,
+    pub callback_faults: usize,
+    pub probes: usize,
+    pub timeline: usize,
+    /// Moments still waiting for their time.
+    pub timeline_pending: usize,
+}
+
+/// What an unload removed.
+#[derive(Debug, serde::Serialize)]
+pub struct Unloaded {
+    pub name: String,
+    pub rules: usize,
+    pub faults: usize,
+    pub callback_faults: usize,
+    pub timeline: usize,
 }

@@ -75,16 +75,21 @@ pub struct Rules {
 }
 
 impl Rules {
-    pub fn add(&self, spec: RuleSpec) {
+    pub fn add(&self, scenario: &std::sync::Arc<str>, spec: RuleSpec) {
         let rule = Rule {
             spec,
             used: AtomicU64::new(0),
         };
-        self.rules.push(rule);
+        self.rules.push(scenario, rule);
     }
 
     pub fn clear(&self) {
         self.rules.clear();
+    }
+
+    /// Removes the scenario `name`'s; how many went.
+    pub fn remove_scenario(&self, name: &str) -> usize {
+        self.rules.remove_scenario(name)
     }
 
     /// The first matching rule with uses left decides; `None`: the default behaviour.

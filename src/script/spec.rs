@@ -183,7 +183,11 @@ pub struct Fault {
     /// Close the connection without an answer.
     #[serde(default)]
     pub drop: bool,
-    /// Only the first N matching requests; then requests pass.
+    /// Let this many matching requests pass first: `after: 2` with `times: 1` fails the
+    /// third request only.
+    #[serde(default)]
+    pub after: Option<u64>,
+    /// Only N matching requests (after `after`); then requests pass.
     #[serde(default)]
     pub times: Option<u64>,
     /// Only this share of matching requests (0.0 to 1.0), decided by the seeded generator.

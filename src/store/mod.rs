@@ -331,6 +331,11 @@ impl Store {
         self.inner.deliveries.count_any(keep)
     }
 
+    /// Copies of the deliveries that satisfy `keep` (control plane).
+    pub fn deliveries_where(&self, keep: impl Fn(&Delivery) -> bool) -> Vec<Delivery> {
+        self.inner.deliveries.filter_any(keep)
+    }
+
     /// A page of the delivery log, newest first.
     pub fn deliveries(
         &self,

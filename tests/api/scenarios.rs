@@ -828,3 +828,94 @@ async fn a_misspelt_callback_fault_resource_is_a_problem_with_its_line() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn scenarios_are_listed_replaced_by_name_and_unloaded() {
+    let app = spawn_virtual_app().await;
+    let receiver = CallbackReceiver::start(Behaviour::VerifySignatures).await;
+    let first = format!(
+        "name: qa\ndescription: the QA world\nworld:\n  tills:\n    - {{till_number: \"112233\", name: Shop}}\n\
+         faults:\n  - endpoint: POST /api/v2/incoming_payments\n    status: 503\n\
+         timeline:\n  - at: 1h\n    event: {{type: buygoods_transaction_received}}\n\
+         probes:\n  - url: {}\n    kinds: [valid, wrong_key]\n",
+        receiver.url
+    );
+    assert_eq!(app.load_scenario(first).await.status(), StatusCode::CREATED);
+    app.advance("0s").await;
+    receiver.wait_for(2).await;
+    let listed = app.control("/_sandbox/scenarios").await;
+    let qa = &listed["scenarios"][0];
+    assert_eq!(listed["scenarios"].as_array().expect("list").len(), 1);
+    assert_eq!(
+        qa,
+        &json!({
+            "name": "qa", "description": "the QA world", "source": "(request body)",
+            "loaded_at": "2026-05-01T10:00:00.000+03:00", "added": {"tills": 1},
+            "rules": 0, "faults": 1, "callback_faults": 0, "probes": 2, "timeline": 1,
+            "timeline_pending": 1,
+            "probe_verdicts": {"passed": 2, "failed": 0, "waiting": 0}
+        })
+    );
+    let token = app.token().await;
+    let faulted = app
+        .create_incoming_payment(&token, &stk_request("http://127.0.0.1:9/cb"))
+        .await;
+    assert_eq!(faulted.status(), StatusCode::SERVICE_UNAVAILABLE);
+
+    // The same name again replaces it: the old fault and moment go.
+    let second = "name: qa\ncallback_faults:\n  - resource: send_money\n    drop: true\n";
+    assert_eq!(app.load_scenario(second).await.status(), StatusCode::CREATED);
+    let listed = app.control("/_sandbox/scenarios").await;
+    assert_eq!(listed["scenarios"].as_array().expect("list").len(), 1);
+    assert_eq!(listed["scenarios"][0]["faults"], 0);
+    assert_eq!(listed["scenarios"][0]["callback_faults"], 1);
+    assert_eq!(listed["scenarios"][0]["timeline_pending"], 0);
+    let served = app
+        .create_incoming_payment(&token, &stk_request("http://127.0.0.1:9/cb"))
+        .await;
+    assert_eq!(served.status(), StatusCode::CREATED);
+
+    let unloaded = app
+        .client
+        .delete(app.url("/_sandbox/scenarios/qa"))
+        .send()
+        .await
+        .expect("unload");
+    assert_eq!(unloaded.status(), StatusCode::OK);
+    assert_eq!(
+        unloaded.json::<Value>().await.expect("json"),
+        json!({"name": "qa", "rules": 0, "faults": 0, "callback_faults": 1, "timeline": 0})
+    );
+    assert_eq!(
+        app.control("/_sandbox/scenarios").await,
+        json!({"scenarios": []})
+    );
+    let again = app
+        .client
+        .delete(app.url("/_sandbox/scenarios/qa"))
+        .send()
+        .await
+        .expect("unload");
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        again.json::<Value>().await.expect("json"),
+        json!({"error_code": 404, "error_message": "No scenario \"qa\" is loaded"})
+    );
+}
+
+#[tokio::test]
+async fn a_fault_can_fail_only_the_nth_request() {
+    let app = spawn_app().await;
+    let yaml = "name: third\nfaults:\n  - endpoint: POST /api/v2/incoming_payments\n    \
+                status: 503\n    after: 2\n    times: 1\n";
+    assert_eq!(app.load_scenario(yaml).await.status(), StatusCode::CREATED);
+    let token = app.token().await;
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let response = app
+            .create_incoming_payment(&token, &stk_request("http://127.0.0.1:9/cb"))
+            .await;
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses, [201, 201, 503, 201, 201]);
+}

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use axum::extract::{Query, State};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -38,7 +38,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/_sandbox/clock/advance", post(advance))
         .route("/_sandbox/clock/set", post(set_clock))
         .route("/_sandbox/balances", get(balances).put(set_balance))
-        .route("/_sandbox/scenarios", post(load_scenario))
+        .route(
+            "/_sandbox/scenarios",
+            get(list_scenarios).post(load_scenario),
+        )
+        .route("/_sandbox/scenarios/{name}", delete(unload_scenario))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             require_admin_token,
@@ -434,6 +438,62 @@ async fn load_scenario(
     let loaded = crate::scenario::apply(&state, scenarios, &base)
         .map_err(|p| ApiError::BadRequest(p.one_line()))?;
     Ok((axum::http::StatusCode::CREATED, Json(loaded)))
+}
+
+/// The loaded scenarios, in load order: where each came from, what it added, what it keeps
+/// acting with, and the verdicts of its receiver probes.
+async fn list_scenarios(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let scenarios: Vec<serde_json::Value> = state
+        .scenarios
+        .list()
+        .into_iter()
+        .map(|s| {
+            let probes = probe_verdicts(&state, &s.name);
+            let mut view = serde_json::to_value(&s).expect("a scenario serialises");
+            view["probe_verdicts"] = probes;
+            view
+        })
+        .collect();
+    Json(serde_json::json!({ "scenarios": scenarios }))
+}
+
+/// How the scenario `name`'s receiver probes went: passed, failed, waiting.
+fn probe_verdicts(state: &AppState, name: &str) -> serde_json::Value {
+    let (mut passed, mut failed, mut waiting) = (0, 0, 0);
+    for d in state.store.deliveries_where(|d| {
+        d.probe
+            .as_ref()
+            .is_some_and(|p| p.scenario.as_deref() == Some(name))
+    }) {
+        match d.probe.and_then(|p| p.passed) {
+            Some(true) => passed += 1,
+            Some(false) => failed += 1,
+            None => waiting += 1,
+        }
+    }
+    serde_json::json!({"passed": passed, "failed": failed, "waiting": waiting})
+}
+
+/// Unloads a scenario: its rules, faults, callback faults and pending timeline moments go;
+/// what it added to the world stays.
+async fn unload_scenario(
+    State(state): State<AppState>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> Result<Json<crate::script::Unloaded>, ApiError> {
+    let unloaded = state.scenarios.unload(&name).ok_or_else(|| {
+        let names: Vec<String> = state
+            .scenarios
+            .list()
+            .into_iter()
+            .map(|s| s.name.to_string())
+            .collect();
+        ApiError::NotFound(format!(
+            "No scenario {name:?} is loaded{}",
+            crate::suggest::did_you_mean(&name, names.iter().map(String::as_str))
+        ))
+    })?;
+    tracing::info!(scenario = %name, "scenario unloaded");
+    Ok(Json(unloaded))
 }
 
 /// The longest a scenario body may take to parse.
