@@ -152,13 +152,18 @@ impl Dispatcher {
     /// check a receiver's handling of duplicates. Returns the new delivery's id.
     pub fn replay(&self, id: Uuid) -> Option<Uuid> {
         let original = self.inner.store.delivery(id)?;
-        let replay = self.new_delivery(
+        let mut replay = self.new_delivery(
             &original.owner,
             original.resource,
             &original.target,
             original.body,
             original.signature,
         );
+        replay.replay_of = Some(id);
+        let replay_id = replay.id;
+        self.inner
+            .store
+            .update_delivery(id, |d| d.replayed_by = Some(replay_id));
         Some(self.queue(replay, Some(Duration::ZERO)))
     }
 
@@ -203,6 +208,8 @@ impl Dispatcher {
             attempts: Vec::new(),
             state: DeliveryState::Pending,
             probe: None,
+            replay_of: None,
+            replayed_by: None,
         }
     }
 

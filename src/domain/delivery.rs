@@ -72,6 +72,10 @@ pub struct Delivery {
     pub state: DeliveryState,
     /// Set on a scenario's receiver probe: one attempt, judged by whether the app rejected it.
     pub probe: Option<Probe>,
+    /// The delivery this one sends again, if it is a replay.
+    pub replay_of: Option<Uuid>,
+    /// The latest replay of this delivery, once replayed.
+    pub replayed_by: Option<Uuid>,
 }
 
 impl Owned for Delivery {

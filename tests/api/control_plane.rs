@@ -494,3 +494,66 @@ async fn the_journal_gives_oauth_requests_their_application_and_its_clock() {
         assert!(entry.2.starts_with("2026-05-08T11:00:00"), "{entries:?}");
     }
 }
+
+#[tokio::test]
+async fn every_exhausted_delivery_is_replayed_once_in_bulk() {
+    let app = spawn_app_with(|args| {
+        args.clock = Some(FIXED_CLOCK.parse().expect("fixed clock"));
+        args.callback_delay_ms = RESULT_DELAY_MS;
+        args.callback_attempts = 1;
+    })
+    .await;
+    // Down for the first two attempts: both pushes' callbacks are exhausted.
+    let receiver = CallbackReceiver::start(Behaviour::FailFirst(2)).await;
+    let token = app.token().await;
+    app.stk_push(&token, &receiver.url).await;
+    app.stk_push(&token, &receiver.url).await;
+    app.advance("1s").await;
+    assert_eq!(app.delivery_states().await, ["exhausted", "exhausted"]);
+    let originals: Vec<Value> = app
+        .deliveries()
+        .await
+        .iter()
+        .map(|d| d["id"].clone())
+        .collect();
+
+    let replay_all = || async {
+        let response = app
+            .client
+            .post(app.url("/_sandbox/callbacks/replay?status=exhausted"))
+            .send()
+            .await
+            .expect("bulk replay");
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json::<Value>().await.expect("json")
+    };
+    let first = replay_all().await;
+    assert_eq!(first["replayed"], 2);
+    let replayed_of: Vec<Value> = first["replays"]
+        .as_array()
+        .expect("replays")
+        .iter()
+        .map(|r| r["replay_of"].clone())
+        .collect();
+    assert_eq!(replayed_of, originals);
+    app.advance("0s").await;
+    receiver.wait_for(4).await;
+    let log = app.deliveries().await;
+    assert_eq!(
+        app.delivery_states().await,
+        ["exhausted", "exhausted", "delivered", "delivered"]
+    );
+    assert_eq!(log[0]["replayed_by"], first["replays"][0]["id"]);
+    assert_eq!(log[2]["replay_of"], originals[0]);
+    assert_eq!(log[2]["body"], log[0]["body"]);
+    // Each exhausted delivery is replayed once: a second bulk replay has nothing to do.
+    assert_eq!(replay_all().await, json!({"replayed": 0, "replays": []}));
+
+    let wrong = app
+        .client
+        .post(app.url("/_sandbox/callbacks/replay?status=delivered"))
+        .send()
+        .await
+        .expect("bulk replay");
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+}

@@ -864,7 +864,10 @@ async fn scenarios_are_listed_replaced_by_name_and_unloaded() {
 
     // The same name again replaces it: the old fault and moment go.
     let second = "name: qa\ncallback_faults:\n  - resource: send_money\n    drop: true\n";
-    assert_eq!(app.load_scenario(second).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        app.load_scenario(second).await.status(),
+        StatusCode::CREATED
+    );
     let listed = app.control("/_sandbox/scenarios").await;
     assert_eq!(listed["scenarios"].as_array().expect("list").len(), 1);
     assert_eq!(listed["scenarios"][0]["faults"], 0);

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::page;
 use crate::clock::{format_millis, to_eat};
+use crate::domain::delivery::DeliveryState;
 use crate::domain::money::format_amount;
 use crate::http::error::ApiError;
 use crate::service::AppState;
@@ -20,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .route("/_sandbox/sms", get(sms_outbox))
         .route("/_sandbox/ledger", get(ledger))
         .route("/_sandbox/callbacks/{id}/replay", post(replay))
+        .route("/_sandbox/callbacks/replay", post(replay_all))
 }
 
 #[derive(Deserialize)]
@@ -175,5 +177,47 @@ async fn replay(
     Ok((
         StatusCode::CREATED,
         Json(json!({ "id": replayed, "replay_of": id })),
+    ))
+}
+
+#[derive(Deserialize)]
+struct ReplayAll {
+    /// `exhausted` (the default) or `dropped`.
+    status: Option<String>,
+    client_id: Option<String>,
+}
+
+/// Sends again every exhausted (or dropped) delivery not replayed yet, each as a new
+/// delivery; receiver probes are not replayed.
+async fn replay_all(
+    State(state): State<AppState>,
+    Query(q): Query<ReplayAll>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let wanted = match q.status.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("exhausted") => DeliveryState::Exhausted,
+        Some("dropped") => DeliveryState::Dropped,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "status {other:?} cannot be replayed in bulk: use exhausted or dropped"
+            )));
+        }
+    };
+    let mut due = state.store.deliveries_where(|d| {
+        d.state == wanted
+            && d.replayed_by.is_none()
+            && d.probe.is_none()
+            && q.client_id.as_deref().is_none_or(|c| d.owner == c)
+    });
+    due.sort_by_key(|d| d.sequence);
+    let replays: Vec<Value> = due
+        .iter()
+        .filter_map(|d| {
+            let id = state.dispatcher.replay(d.id)?;
+            Some(json!({ "id": id, "replay_of": d.id }))
+        })
+        .collect();
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "replayed": replays.len(), "replays": replays })),
     ))
 }

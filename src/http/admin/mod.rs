@@ -168,6 +168,10 @@ struct DeliveryView {
     /// Receiver probes only: what a correct receiver does and what the app did.
     #[serde(skip_serializing_if = "Option::is_none")]
     probe: Option<Probe>,
+    /// The delivery this one sends again, when it is a replay.
+    replay_of: Option<Uuid>,
+    /// The latest replay of this delivery.
+    replayed_by: Option<Uuid>,
 }
 
 #[derive(Serialize)]
@@ -201,6 +205,8 @@ impl From<Delivery> for DeliveryView {
             signature: d.signature,
             body: String::from_utf8_lossy(&d.body).into_owned(),
             probe: d.probe,
+            replay_of: d.replay_of,
+            replayed_by: d.replayed_by,
         }
     }
 }
