@@ -1,7 +1,7 @@
-//! Every route of the K2 API the sandbox serves, by method and path pattern (`{id}` for a
-//! segment): the list scenario files are checked against. The routers in `http` serve them;
-//! tests prove the two agree (each listed route is served, and every API path the routers
-//! name is listed).
+//! Every route the sandbox serves, by method and path pattern (`{id}` for a segment): the
+//! K2 API's, which scenario files are checked against, and the control plane's, which
+//! `GET /_sandbox/` lists. The routers in `http` serve them; tests prove the two agree (each
+//! listed route is served, and every path the routers name is listed).
 
 /// `(method, path pattern)` of every API route (not the control plane).
 pub const API: &[(&str, &str)] = &[
@@ -50,6 +50,109 @@ pub const API: &[(&str, &str)] = &[
     ("POST", "/api/v2/payment_links/{id}/cancel"),
     ("GET", "/links/{id}"),
     ("POST", "/links/{id}"),
+];
+
+/// `(method, path, what it does)` of every control-plane route, as `GET /_sandbox/` lists them.
+pub const CONTROL: &[(&str, &str, &str)] = &[
+    ("GET", "/_sandbox/", "this index"),
+    (
+        "GET",
+        "/_sandbox/health",
+        "200 once ready (never needs the admin token)",
+    ),
+    (
+        "GET",
+        "/_sandbox/clock",
+        "the time, shared or one application's (?client_id=)",
+    ),
+    (
+        "POST",
+        "/_sandbox/clock/advance",
+        "move the clock forward by {\"by\": \"7d\"}; runs what fell due",
+    ),
+    (
+        "POST",
+        "/_sandbox/clock/set",
+        "move the clock forward to {\"to\": \"<RFC 3339 instant>\"}",
+    ),
+    (
+        "GET",
+        "/_sandbox/prompts",
+        "pending STK prompts (?phone=&client_id=)",
+    ),
+    (
+        "POST",
+        "/_sandbox/prompts/{target}/{answer}",
+        "answer a prompt as the customer: pay, wrong_pin, cancel, timeout, unreachable, insufficient_funds",
+    ),
+    (
+        "GET",
+        "/_sandbox/handsets",
+        "how each phone number answers prompts",
+    ),
+    (
+        "PUT",
+        "/_sandbox/handsets/{phone}",
+        "set how a phone number answers prompts",
+    ),
+    (
+        "POST",
+        "/_sandbox/payment_links/{id}/pay",
+        "a customer pays a payment link",
+    ),
+    (
+        "POST",
+        "/_sandbox/events",
+        "simulate real-world activity and fire its webhook",
+    ),
+    (
+        "GET",
+        "/_sandbox/callbacks",
+        "the delivery log: every attempt, exact body and signature",
+    ),
+    (
+        "POST",
+        "/_sandbox/callbacks/{id}/replay",
+        "send a delivery again, byte for byte",
+    ),
+    (
+        "POST",
+        "/_sandbox/callbacks/replay",
+        "send every exhausted (or dropped) delivery again, once",
+    ),
+    (
+        "GET",
+        "/_sandbox/requests",
+        "the request journal (?path=&status=&method=&client_id=&since=)",
+    ),
+    (
+        "GET",
+        "/_sandbox/balances",
+        "balances of one application (?client_id=)",
+    ),
+    ("PUT", "/_sandbox/balances", "set a balance outright"),
+    ("GET", "/_sandbox/ledger", "every credit and debit"),
+    (
+        "GET",
+        "/_sandbox/sms",
+        "the outbox of transaction SMS notifications",
+    ),
+    (
+        "GET",
+        "/_sandbox/scenarios",
+        "the loaded scenarios, what they added, their probe verdicts",
+    ),
+    (
+        "POST",
+        "/_sandbox/scenarios",
+        "load a YAML scenario (all or nothing; a loaded name is replaced)",
+    ),
+    ("DELETE", "/_sandbox/scenarios/{name}", "unload a scenario"),
+    (
+        "POST",
+        "/_sandbox/reset",
+        "forget everything, or one application's world (?client_id=)",
+    ),
 ];
 
 /// The HTTP methods a route may be named with.
@@ -112,16 +215,26 @@ mod tests {
     /// served without scenario files being able to name it.
     #[test]
     fn every_path_the_routers_name_is_listed() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/http");
+        let http = concat!(env!("CARGO_MANIFEST_DIR"), "/src/http");
+        let admin = concat!(env!("CARGO_MANIFEST_DIR"), "/src/http/admin");
+        let files = [http, admin]
+            .into_iter()
+            .flat_map(|dir| std::fs::read_dir(dir).expect("source dir"))
+            .map(|entry| entry.expect("entry").path());
         let mut named = Vec::new();
-        for entry in std::fs::read_dir(dir).expect("src/http") {
-            let path = entry.expect("entry").path();
+        for path in files {
             if path.extension().is_none_or(|e| e != "rs") {
                 continue;
             }
             let text = std::fs::read_to_string(&path).expect("source");
             for piece in text.split('"').skip(1).step_by(2) {
-                let api = ["/api/", "/oauth/", "/links/", "/webhook_events/"];
+                let api = [
+                    "/api/",
+                    "/oauth/",
+                    "/links/",
+                    "/webhook_events/",
+                    "/_sandbox/",
+                ];
                 if api.iter().any(|p| piece.starts_with(p))
                     && !piece.contains(' ')
                     && !piece.ends_with('/')
@@ -134,8 +247,8 @@ mod tests {
         for path in named {
             let pattern = path.replace("{token}", "{id}");
             assert!(
-                paths().any(|p| p == pattern),
-                "{path} is routed but not in routes::API"
+                paths().any(|p| p == pattern) || CONTROL.iter().any(|(_, p, _)| *p == path),
+                "{path} is routed but not in routes::API or routes::CONTROL"
             );
         }
     }

@@ -294,13 +294,25 @@ async fn no_value_a_client_sends_is_a_server_error() {
     }
 }
 
-/// The route list scenario files are checked against is the router's: each listed route is
-/// served (whatever it answers, it is not the router's 404 or 405).
+/// The route lists (the API's, which scenario files are checked against, and the control
+/// plane's, which `GET /_sandbox/` shows) are the router's: each listed route is served
+/// (whatever it answers, it is not the router's 404 or 405).
 #[tokio::test]
-async fn every_listed_api_route_is_served() {
+async fn every_listed_route_is_served() {
     let app = spawn_app().await;
-    for (method, pattern) in k2_sandbox::routes::API {
-        let path = pattern.replace("{id}", "00000000-0000-0000-0000-000000000000");
+    let control = k2_sandbox::routes::CONTROL.iter().map(|(m, p, _)| (*m, *p));
+    let listed: Vec<(&str, &str)> = k2_sandbox::routes::API
+        .iter()
+        .copied()
+        .chain(control)
+        .collect();
+    for (method, pattern) in listed {
+        let path = pattern
+            .replace("{id}", "00000000-0000-0000-0000-000000000000")
+            .replace("{target}", "0700000009")
+            .replace("{answer}", "pay")
+            .replace("{phone}", "0700000009")
+            .replace("{name}", "qa");
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let response = app
             .client
@@ -312,5 +324,20 @@ async fn every_listed_api_route_is_served() {
         let body = response.text().await.expect("body");
         assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
         assert!(!body.contains("No route for"), "{method} {path}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn the_control_plane_answers_an_index_of_its_routes() {
+    let app = spawn_app().await;
+    for path in ["/_sandbox/", "/_sandbox"] {
+        let index = app.control(path).await;
+        let routes = index["routes"].as_array().expect("routes");
+        assert_eq!(routes.len(), k2_sandbox::routes::CONTROL.len());
+        assert!(
+            routes.contains(&json!({"method": "GET", "path": "/_sandbox/callbacks",
+            "what": "the delivery log: every attempt, exact body and signature"}))
+        );
+        assert_eq!(index["version"], env!("CARGO_PKG_VERSION"));
     }
 }

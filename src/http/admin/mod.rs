@@ -33,6 +33,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(events::router())
         .merge(inspect::router())
         .route("/_sandbox/callbacks", get(callbacks))
+        .route("/_sandbox/", get(index))
+        .route("/_sandbox", get(index))
         .route("/_sandbox/reset", post(reset))
         .route("/_sandbox/clock", get(clock))
         .route("/_sandbox/clock/advance", post(advance))
@@ -109,6 +111,19 @@ async fn balances(
         client_id,
         tills,
     })
+}
+
+/// The control plane's routes, for a person or a script finding their way.
+async fn index() -> Json<serde_json::Value> {
+    let routes: Vec<serde_json::Value> = crate::routes::CONTROL
+        .iter()
+        .map(|(method, path, what)| serde_json::json!({"method": method, "path": path, "what": what}))
+        .collect();
+    Json(serde_json::json!({
+        "name": "k2-sandbox control plane",
+        "version": env!("CARGO_PKG_VERSION"),
+        "routes": routes,
+    }))
 }
 
 #[derive(Serialize)]
