@@ -9,7 +9,10 @@ use serde_json::{Value, json};
 
 use reqwest::Method;
 
-use crate::config::{ClientArgs, ClockAction, ClockArgs, Command, ResetArgs, StkArgs, TriggerArgs};
+use crate::config::{
+    BalancesArgs, CallbacksArgs, ClientArgs, ClockAction, ClockArgs, Command, EventsArgs, ListArgs,
+    PromptsArgs, RequestsArgs, ResetArgs, ScenarioArgs, StkArgs, TriggerArgs,
+};
 
 /// `trigger`'s short names and the event types they stand for.
 const SHORT_EVENT_NAMES: [(&str, &str); 9] = [
@@ -91,11 +94,25 @@ impl Client {
         body: Option<Value>,
     ) -> Result<Value, Failure> {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(token) = &self.admin_token {
-            request = request.bearer_auth(token);
-        }
         if let Some(body) = body {
             request = request.json(&body);
+        }
+        self.send(request).await
+    }
+
+    /// A GET of `path` with the query parameters that are set.
+    async fn get(&self, path: &str, query: &[(&str, Option<String>)]) -> Result<Value, Failure> {
+        let set: Vec<(&str, &String)> = query
+            .iter()
+            .filter_map(|(k, v)| v.as_ref().map(|v| (*k, v)))
+            .collect();
+        let request = self.http.get(format!("{}{path}", self.base)).query(&set);
+        self.send(request).await
+    }
+
+    async fn send(&self, mut request: reqwest::RequestBuilder) -> Result<Value, Failure> {
+        if let Some(token) = &self.admin_token {
+            request = request.bearer_auth(token);
         }
         let response = request
             .send()
@@ -168,7 +185,531 @@ async fn execute(command: Command) -> anyhow::Result<Outcome> {
         Command::Stk(s) => stk(&Client::new(&s.client)?, s).await,
         Command::Clock(c) => clock(&Client::new(&c.client)?, c).await,
         Command::Reset(r) => reset(&Client::new(&r.client)?, r).await,
+        Command::Callbacks(c) => callbacks(&Client::new(&c.list.client)?, c).await,
+        Command::Requests(r) => requests(&Client::new(&r.list.client)?, r).await,
+        Command::Scenario(s) => scenario(&Client::new(&s.list.client)?, s).await,
+        Command::Probes(p) => probes(&Client::new(&p.client)?, p).await,
+        Command::Balances(b) => balances(&Client::new(&b.list.client)?, b).await,
+        Command::Prompts(p) => prompts(&Client::new(&p.list.client)?, p).await,
+        Command::Events(e) => events(&Client::new(&e.list.client)?, e).await,
+        Command::Completions { shell } => Ok(completions(shell)),
     })
+}
+
+/// A shell completion script for every command and flag.
+fn completions(shell: clap_complete::Shell) -> String {
+    use clap::CommandFactory as _;
+    let mut script = Vec::new();
+    clap_complete::generate(
+        shell,
+        &mut crate::config::Cli::command(),
+        "k2-sandbox",
+        &mut script,
+    );
+    String::from_utf8_lossy(&script).trim_end().to_string()
+}
+
+/// Rows as a table: a header line, then each row, columns padded to their widest cell.
+fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    if rows.is_empty() {
+        return "(none)".into();
+    }
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        padded.join("  ").trim_end().to_string()
+    };
+    std::iter::once(line(header.to_vec()))
+        .chain(
+            rows.iter()
+                .map(|r| line(r.iter().map(String::as_str).collect())),
+        )
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A JSON value as a table cell: strings bare, null as `-`.
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => "-".into(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The sandbox's answer pretty-printed (`--json`), or `render` of it.
+fn shown(json: bool, answer: Value, render: impl FnOnce(&Value) -> String) -> String {
+    if json {
+        serde_json::to_string_pretty(&answer).unwrap_or_default()
+    } else {
+        render(&answer)
+    }
+}
+
+fn delivery_rows(deliveries: &Value) -> Vec<Vec<String>> {
+    deliveries
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|d| {
+            let attempts = d["attempts"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let last = attempts.last().map_or_else(
+                || "-".to_string(),
+                |a| match (&a["status"], &a["error"]) {
+                    (Value::Number(n), _) => n.to_string(),
+                    (_, Value::String(e)) => e.clone(),
+                    _ => "-".into(),
+                },
+            );
+            vec![
+                cell(&d["id"]),
+                cell(&d["created_at"]),
+                cell(&d["resource"]["type"]),
+                cell(&d["state"]),
+                attempts.len().to_string(),
+                last,
+                cell(&d["target"]),
+            ]
+        })
+        .collect()
+}
+
+async fn callbacks(client: &Client, c: CallbacksArgs) -> Outcome {
+    use crate::config::CallbacksAction;
+    let json = c.list.json;
+    match c.action.unwrap_or(CallbacksAction::List) {
+        CallbacksAction::List => {
+            let answer = client
+                .get(
+                    "/_sandbox/callbacks",
+                    &[
+                        ("status", c.status),
+                        ("client_id", c.list.client_id),
+                        ("since", c.since),
+                        ("limit", Some(c.limit.to_string())),
+                    ],
+                )
+                .await?;
+            Ok(shown(json, answer, |a| {
+                table(
+                    &[
+                        "ID", "CREATED", "RESOURCE", "STATE", "ATTEMPTS", "LAST", "URL",
+                    ],
+                    &delivery_rows(&a["deliveries"]),
+                )
+            }))
+        }
+        CallbacksAction::Show { id } => {
+            // The log is paged newest first; one delivery is found by its id among them.
+            let wanted = id.trim().to_ascii_lowercase();
+            let mut cursor = None;
+            loop {
+                let page = client
+                    .get(
+                        "/_sandbox/callbacks",
+                        &[("limit", Some("1000".into())), ("cursor", cursor)],
+                    )
+                    .await?;
+                let found = page["deliveries"]
+                    .as_array()
+                    .and_then(|all| all.iter().find(|d| d["id"] == wanted.as_str()))
+                    .cloned();
+                if let Some(delivery) = found {
+                    return Ok(shown(json, delivery, show_delivery));
+                }
+                match page["next_cursor"].as_str() {
+                    Some(next) => cursor = Some(next.to_string()),
+                    None => return Err(Failure::Refused(format!("no delivery {id}"))),
+                }
+            }
+        }
+        CallbacksAction::Replay { id, exhausted } => {
+            if exhausted {
+                let scope = c
+                    .list
+                    .client_id
+                    .map_or_else(String::new, |c| format!("&client_id={}", encode(&c)));
+                let path = format!("/_sandbox/callbacks/replay?status=exhausted{scope}");
+                let answer = client.call(Method::POST, &path, None).await?;
+                return Ok(shown(json, answer, |a| {
+                    format!("replayed {} exhausted deliveries", a["replayed"])
+                }));
+            }
+            let id = id.unwrap_or_default();
+            let path = format!("/_sandbox/callbacks/{}/replay", encode(id.trim()));
+            let answer = client.call(Method::POST, &path, None).await?;
+            Ok(shown(json, answer, |a| {
+                format!("replaying {} as {}", cell(&a["replay_of"]), cell(&a["id"]))
+            }))
+        }
+    }
+}
+
+/// One delivery for a person: what, where, state, signature, every attempt, the exact body.
+fn show_delivery(d: &Value) -> String {
+    let mut out = vec![
+        format!("delivery   {}", cell(&d["id"])),
+        format!(
+            "resource   {} {}",
+            cell(&d["resource"]["type"]),
+            cell(&d["resource"]["id"])
+        ),
+        format!("url        {}", cell(&d["target"])),
+        format!("state      {}", cell(&d["state"])),
+        format!("created    {}", cell(&d["created_at"])),
+        format!("signature  {}", cell(&d["signature"])),
+    ];
+    if let Some(probe) = d.get("probe") {
+        out.push(format!(
+            "probe      {} (expect {}, outcome {}, passed {})",
+            cell(&probe["kind"]),
+            cell(&probe["expect"]),
+            cell(&probe["outcome"]),
+            cell(&probe["passed"])
+        ));
+    }
+    for a in d["attempts"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        out.push(format!(
+            "attempt {}  {}  {}  {} ms",
+            cell(&a["attempt"]),
+            cell(&a["at"]),
+            if a["status"].is_null() {
+                cell(&a["error"])
+            } else {
+                cell(&a["status"])
+            },
+            cell(&a["latency_ms"])
+        ));
+    }
+    out.push(String::new());
+    out.push(cell(&d["body"]));
+    out.join("\n")
+}
+
+fn request_rows(requests: &[Value]) -> Vec<Vec<String>> {
+    requests
+        .iter()
+        .map(|r| {
+            let path = match r["query"].as_str() {
+                Some(q) => format!("{}?{q}", cell(&r["path"])),
+                None => cell(&r["path"]),
+            };
+            vec![
+                cell(&r["at"]),
+                cell(&r["method"]),
+                path,
+                cell(&r["status"]),
+                format!("{} ms", cell(&r["latency_ms"])),
+                cell(&r["client_id"]),
+            ]
+        })
+        .collect()
+}
+
+const REQUEST_HEADER: [&str; 6] = ["AT", "METHOD", "PATH", "STATUS", "LATENCY", "CLIENT"];
+
+async fn requests(client: &Client, r: RequestsArgs) -> Outcome {
+    let query = |since: Option<String>, limit: usize| {
+        vec![
+            ("path", r.path.clone()),
+            ("status", r.status.map(|s| s.to_string())),
+            ("method", r.method.clone()),
+            ("client_id", r.list.client_id.clone()),
+            ("since", since),
+            ("limit", Some(limit.to_string())),
+        ]
+    };
+    let answer = client
+        .get("/_sandbox/requests", &query(r.since.clone(), r.limit))
+        .await?;
+    if !r.follow {
+        return Ok(shown(r.list.json, answer, |a| {
+            let rows = request_rows(
+                a["requests"]
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or_default(),
+            );
+            table(&REQUEST_HEADER, &rows)
+        }));
+    }
+    // Follow: oldest first, then every new request (by sequence) as it is answered.
+    let mut seen: Option<u64> = None;
+    let mut print = |mut batch: Vec<Value>| {
+        batch.retain(|e| {
+            e["sequence"]
+                .as_u64()
+                .is_some_and(|s| seen.is_none_or(|seen| s > seen))
+        });
+        batch.reverse();
+        for entry in &batch {
+            if r.list.json {
+                println!("{entry}");
+            } else {
+                println!(
+                    "{}",
+                    request_rows(std::slice::from_ref(entry))[0].join("  ")
+                );
+            }
+            seen = seen.max(entry["sequence"].as_u64());
+        }
+    };
+    print(answer["requests"].as_array().cloned().unwrap_or_default());
+    loop {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let answer = client.get("/_sandbox/requests", &query(None, 1000)).await?;
+        print(answer["requests"].as_array().cloned().unwrap_or_default());
+    }
+}
+
+async fn scenario(client: &Client, s: ScenarioArgs) -> Outcome {
+    use crate::config::ScenarioAction;
+    let json = s.list.json;
+    match s.action {
+        ScenarioAction::Load { files } => {
+            let mut lines = Vec::new();
+            for path in files {
+                let name = path.display().to_string();
+                let bytes = crate::scenario::read_file(&path)
+                    .map_err(|e| Failure::Refused(format!("{name}: {e}")))?;
+                let request = client
+                    .http
+                    .post(format!("{}/_sandbox/scenarios", client.base))
+                    .query(&[("source", &name)])
+                    .header(reqwest::header::CONTENT_TYPE, "application/yaml")
+                    .body(bytes);
+                let answer = client.send(request).await?;
+                lines.push(shown(json, answer, |a| {
+                    format!(
+                        "{name}: loaded {} ({} rules, {} faults, {} callback faults, {} timeline moments)",
+                        a["scenarios"]
+                            .as_array()
+                            .map(|n| n.iter().map(cell).collect::<Vec<_>>().join(", "))
+                            .unwrap_or_default(),
+                        a["rules"],
+                        a["faults"],
+                        a["callback_faults"],
+                        a["timeline"]
+                    )
+                }));
+            }
+            Ok(lines.join("\n"))
+        }
+        ScenarioAction::List => {
+            let answer = client.get("/_sandbox/scenarios", &[]).await?;
+            Ok(shown(json, answer, |a| {
+                let rows: Vec<Vec<String>> = a["scenarios"]
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|s| {
+                        let v = &s["probe_verdicts"];
+                        vec![
+                            cell(&s["name"]),
+                            cell(&s["source"]),
+                            cell(&s["loaded_at"]),
+                            format!("{}/{}/{}", s["rules"], s["faults"], s["callback_faults"]),
+                            format!("{} of {}", s["timeline_pending"], s["timeline"]),
+                            format!(
+                                "{} passed, {} failed, {} waiting",
+                                v["passed"], v["failed"], v["waiting"]
+                            ),
+                        ]
+                    })
+                    .collect();
+                table(
+                    &[
+                        "NAME",
+                        "SOURCE",
+                        "LOADED",
+                        "RULES/FAULTS/CB",
+                        "PENDING",
+                        "PROBES",
+                    ],
+                    &rows,
+                )
+            }))
+        }
+        ScenarioAction::Unload { name } => {
+            let path = format!("/_sandbox/scenarios/{}", encode(&name));
+            let answer = client.call(Method::DELETE, &path, None).await?;
+            Ok(shown(json, answer, |a| {
+                format!(
+                    "unloaded {name}: {} rules, {} faults, {} callback faults, {} pending moments",
+                    a["rules"], a["faults"], a["callback_faults"], a["timeline"]
+                )
+            }))
+        }
+    }
+}
+
+async fn probes(client: &Client, p: ListArgs) -> Outcome {
+    let answer = client
+        .get(
+            "/_sandbox/callbacks",
+            &[("client_id", p.client_id), ("limit", Some("1000".into()))],
+        )
+        .await?;
+    let probes: Vec<Value> = answer["deliveries"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter(|d| d.get("probe").is_some())
+        .cloned()
+        .collect();
+    Ok(shown(p.json, json!({ "probes": probes }), |a| {
+        let rows: Vec<Vec<String>> = a["probes"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|d| {
+                let probe = &d["probe"];
+                vec![
+                    cell(&probe["scenario"]),
+                    cell(&probe["kind"]),
+                    cell(&probe["expect"]),
+                    cell(&probe["outcome"]),
+                    match probe["passed"].as_bool() {
+                        Some(true) => "PASS".into(),
+                        Some(false) => "FAIL".into(),
+                        None => "waiting".into(),
+                    },
+                    cell(&d["target"]),
+                ]
+            })
+            .collect();
+        table(
+            &["SCENARIO", "PROBE", "EXPECT", "OUTCOME", "VERDICT", "URL"],
+            &rows,
+        )
+    }))
+}
+
+async fn balances(client: &Client, b: BalancesArgs) -> Outcome {
+    let answer = match b.action {
+        Some(crate::config::BalancesAction::Set { amount, till }) => {
+            let body =
+                json!({"client_id": b.list.client_id, "till_number": till, "balance": amount});
+            client
+                .call(Method::PUT, "/_sandbox/balances", Some(body))
+                .await?
+        }
+        None => {
+            client
+                .get("/_sandbox/balances", &[("client_id", b.list.client_id)])
+                .await?
+        }
+    };
+    Ok(shown(b.list.json, answer, |a| {
+        let mut rows = vec![vec!["company".to_string(), cell(&a["company"])]];
+        if let Some(tills) = a["tills"].as_object() {
+            rows.extend(
+                tills
+                    .iter()
+                    .map(|(till, balance)| vec![format!("till {till}"), cell(balance)]),
+            );
+        }
+        format!(
+            "application {}\n{}",
+            cell(&a["client_id"]),
+            table(&["ACCOUNT", "BALANCE (KES)"], &rows)
+        )
+    }))
+}
+
+async fn prompts(client: &Client, p: PromptsArgs) -> Outcome {
+    let answer = client
+        .get(
+            "/_sandbox/prompts",
+            &[("phone", p.phone), ("client_id", p.list.client_id)],
+        )
+        .await?;
+    Ok(shown(p.list.json, answer, |a| {
+        let rows: Vec<Vec<String>> = a["prompts"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|p| {
+                vec![
+                    cell(&p["id"]),
+                    cell(&p["phone_number"]),
+                    format!("{} {}", cell(&p["currency"]), cell(&p["amount"])),
+                    cell(&p["till_number"]),
+                    cell(&p["initiated_at"]),
+                    cell(&p["behaviour"]),
+                    cell(&p["client_id"]),
+                ]
+            })
+            .collect();
+        table(
+            &[
+                "INCOMING PAYMENT",
+                "PHONE",
+                "AMOUNT",
+                "TILL",
+                "SENT",
+                "HANDSET",
+                "CLIENT",
+            ],
+            &rows,
+        )
+    }))
+}
+
+async fn events(client: &Client, e: EventsArgs) -> Outcome {
+    let topic = e.topic.map(|t| event_type(&t).map_or(t, str::to_string));
+    let answer = client
+        .get(
+            "/_sandbox/events",
+            &[
+                ("topic", topic),
+                ("client_id", e.list.client_id),
+                ("limit", Some(e.limit.to_string())),
+            ],
+        )
+        .await?;
+    Ok(shown(e.list.json, answer, |a| {
+        let rows: Vec<Vec<String>> = a["events"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|ev| {
+                vec![
+                    cell(&ev["id"]),
+                    cell(&ev["created_at"]),
+                    cell(&ev["topic"]),
+                    cell(&ev["till_number"]),
+                    cell(&ev["client_id"]),
+                ]
+            })
+            .collect();
+        table(&["EVENT", "CREATED", "TOPIC", "TILL", "CLIENT"], &rows)
+    }))
 }
 
 /// Reads and checks scenario files, without a sandbox.

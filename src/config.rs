@@ -50,6 +50,27 @@ pub enum Command {
     Clock(ClockArgs),
     /// Forget every resource, delivery and balance (or one application's with --client-id).
     Reset(ResetArgs),
+    /// The delivery log: `callbacks [list]`, `callbacks show <id>`, `callbacks replay <id>`,
+    /// `callbacks replay --exhausted`.
+    Callbacks(CallbacksArgs),
+    /// The request journal: `requests [--path /api/v2/send_money] [--status 400] [--follow]`.
+    Requests(RequestsArgs),
+    /// Scenarios in a running sandbox: `scenario load <file>...`, `scenario list`,
+    /// `scenario unload <name>`.
+    Scenario(ScenarioArgs),
+    /// The verdicts of the receiver probes scenarios sent.
+    Probes(ListArgs),
+    /// Balances of an application's accounts; `balances set <amount> [--till <till>]`.
+    Balances(BalancesArgs),
+    /// STK prompts waiting for the customer's answer.
+    Prompts(PromptsArgs),
+    /// The webhook events fired.
+    Events(EventsArgs),
+    /// Print a shell completion script: `completions bash|zsh|fish|elvish|powershell`.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
     /// Check YAML scenario files without running them: each problem with file, line and field.
     Validate {
         /// The files to check.
@@ -180,6 +201,145 @@ fn parse_switch(text: &str) -> Result<bool, String> {
             "{other:?} is not a switch value: use 1, true, yes or on; 0, false, no, off or empty"
         )),
     }
+}
+
+/// What every listing command takes: how to reach the sandbox and how to print.
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    /// Only this application's.
+    #[arg(
+        long = "client-id",
+        id = "list_client_id",
+        value_name = "CLIENT_ID",
+        global = true
+    )]
+    pub client_id: Option<String>,
+    /// The sandbox's JSON answer instead of a table, for scripts.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CallbacksArgs {
+    #[command(subcommand)]
+    pub action: Option<CallbacksAction>,
+    /// pending, delivered, exhausted or dropped.
+    #[arg(long, global = true)]
+    pub status: Option<String>,
+    /// Only deliveries made at or after this RFC 3339 instant.
+    #[arg(long, global = true)]
+    pub since: Option<String>,
+    /// How many, newest first (at most 1000).
+    #[arg(long, global = true, default_value_t = 50)]
+    pub limit: usize,
+    #[command(flatten)]
+    pub list: ListArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CallbacksAction {
+    /// The delivery log, newest first (the default).
+    List,
+    /// One delivery: its exact body, signature and every attempt.
+    Show { id: String },
+    /// Send a delivery again, byte for byte; with --exhausted, every exhausted one not
+    /// replayed yet.
+    Replay {
+        /// The delivery to replay.
+        #[arg(required_unless_present = "exhausted")]
+        id: Option<String>,
+        /// Replay every exhausted delivery (of --client-id's application, if given).
+        #[arg(long, conflicts_with = "id")]
+        exhausted: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RequestsArgs {
+    /// Only paths that start with this, e.g. /api/v2/incoming_payments.
+    #[arg(long)]
+    pub path: Option<String>,
+    /// Only answers with this status.
+    #[arg(long)]
+    pub status: Option<u16>,
+    /// Only this method.
+    #[arg(long)]
+    pub method: Option<String>,
+    /// Only requests at or after this RFC 3339 instant.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// How many, newest first (at most 1000).
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// Keep printing new requests as they are answered, until interrupted.
+    #[arg(long, short)]
+    pub follow: bool,
+    #[command(flatten)]
+    pub list: ListArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ScenarioArgs {
+    #[command(subcommand)]
+    pub action: ScenarioAction,
+    #[command(flatten)]
+    pub list: ListArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScenarioAction {
+    /// Load scenario files into the running sandbox (each all or nothing; a loaded name is
+    /// replaced).
+    Load {
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
+    /// The loaded scenarios.
+    List,
+    /// Unload a scenario: its rules, faults and pending moments go; the world it made stays.
+    Unload { name: String },
+}
+
+#[derive(Debug, Args)]
+pub struct BalancesArgs {
+    #[command(subcommand)]
+    pub action: Option<BalancesAction>,
+    #[command(flatten)]
+    pub list: ListArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BalancesAction {
+    /// Set an account's balance outright: the company's, or a till's with --till.
+    Set {
+        /// In KES, e.g. 1500 or 99.50.
+        amount: String,
+        #[arg(long)]
+        till: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PromptsArgs {
+    /// Only prompts sent to this phone number.
+    #[arg(long)]
+    pub phone: Option<String>,
+    #[command(flatten)]
+    pub list: ListArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// Only events of this type, e.g. buygoods_transaction_received.
+    #[arg(long)]
+    pub topic: Option<String>,
+    /// How many, newest first (at most 1000).
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    #[command(flatten)]
+    pub list: ListArgs,
 }
 
 /// What the binary was asked to do.

@@ -2,7 +2,7 @@
 
 use std::process::Output;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::*;
 
@@ -285,5 +285,255 @@ async fn trigger_names_its_events_and_prints_the_reference_a_reversal_takes() {
             stdout(&reversed).contains(&format!(", reference {reference}): ")),
             "{reversed:?}"
         );
+    }
+}
+
+/// Each control-plane command: a table for a person, the sandbox's JSON with `--json`.
+#[tokio::test]
+async fn the_cli_covers_the_control_plane_with_tables_and_json() {
+    let app = spawn_app_with(|args| {
+        args.clock = Some(FIXED_CLOCK.parse().expect("fixed clock"));
+        args.callback_delay_ms = RESULT_DELAY_MS;
+        args.callback_attempts = 1;
+    })
+    .await;
+    let token = app.token().await;
+    // A callback to nowhere (exhausted), a prompt waiting, a webhook event.
+    app.stk_push(&token, "http://127.0.0.1:9/cb").await;
+    app.advance("1s").await;
+    let mut waiting = stk_request("http://127.0.0.1:9/cb");
+    waiting["subscriber"]["phone_number"] = json!("+254700000009");
+    let prompt = app
+        .create("/api/v2/incoming_payments", &token, &waiting)
+        .await;
+    assert!(
+        k2(&app.base, &["trigger", "buygoods", "--till", "000000"])
+            .await
+            .status
+            .success()
+    );
+
+    let callbacks = stdout(&k2(&app.base, &["callbacks"]).await);
+    let lines: Vec<&str> = callbacks.lines().collect();
+    assert!(lines[0].starts_with("ID "), "{callbacks}");
+    assert!(lines[0].ends_with("CREATED                        RESOURCE          STATE      ATTEMPTS  LAST               URL"), "{callbacks}");
+    assert!(lines[1].contains("  2026-05-01T10:00:01.000+03:00  incoming_payment  exhausted  1         connection failed  http://127.0.0.1:9/cb"), "{callbacks}");
+    let listed: Value = serde_json::from_str(&stdout(
+        &k2(
+            &app.base,
+            &["callbacks", "list", "--status", "exhausted", "--json"],
+        )
+        .await,
+    ))
+    .expect("JSON");
+    assert_eq!(
+        listed,
+        app.control("/_sandbox/callbacks?status=exhausted&limit=50")
+            .await
+    );
+    let id = listed["deliveries"][0]["id"].as_str().expect("id");
+
+    let shown = stdout(&k2(&app.base, &["callbacks", "show", id]).await);
+    assert!(shown.starts_with(&format!("delivery   {id}\n")), "{shown}");
+    assert!(shown.contains("\nstate      exhausted\n"), "{shown}");
+    assert!(
+        shown.contains("\nattempt 1  2026-05-01T10:00:01.000+03:00  connection failed  "),
+        "{shown}"
+    );
+    assert!(
+        shown
+            .trim_end()
+            .ends_with(listed["deliveries"][0]["body"].as_str().expect("body"))
+    );
+
+    let replayed = k2(&app.base, &["callbacks", "replay", "--exhausted"]).await;
+    assert_eq!(
+        stdout(&replayed),
+        "replayed 1 exhausted deliveries\n",
+        "{replayed:?}"
+    );
+    let one = k2(&app.base, &["callbacks", "replay", id, "--json"]).await;
+    let one: Value = serde_json::from_str(&stdout(&one)).expect("JSON");
+    assert_eq!(one["replay_of"], id);
+
+    let requests = stdout(
+        &k2(
+            &app.base,
+            &["requests", "--path", "/api/v2/incoming_payments"],
+        )
+        .await,
+    );
+    assert!(requests.starts_with("AT                             METHOD  PATH                       STATUS  LATENCY  CLIENT\n"), "{requests}");
+    assert_eq!(requests.lines().count(), 3, "{requests}");
+    assert!(
+        requests.contains("  POST    /api/v2/incoming_payments  201     "),
+        "{requests}"
+    );
+
+    let prompts = stdout(&k2(&app.base, &["prompts"]).await);
+    let prompt_id = prompt.rsplit('/').next().expect("id");
+    assert!(
+        prompts
+            .lines()
+            .nth(1)
+            .expect("a prompt")
+            .starts_with(&format!(
+                "{prompt_id}  +254700000009  KES 20000.0  K000000  "
+            )),
+        "{prompts}"
+    );
+
+    let balances = stdout(&k2(&app.base, &["balances"]).await);
+    assert!(
+        balances.starts_with(&format!("application {CLIENT_ID}\nACCOUNT")),
+        "{balances}"
+    );
+    assert!(
+        balances.contains("\ncompany       1000000.0\n"),
+        "{balances}"
+    );
+    let set = stdout(
+        &k2(
+            &app.base,
+            &["balances", "set", "250.50", "--till", "000000"],
+        )
+        .await,
+    );
+    assert!(set.contains("\ntill 000000   250.5"), "{set}");
+
+    let events = stdout(&k2(&app.base, &["events", "--topic", "buygoods"]).await);
+    // The paid STK push's and the triggered one.
+    assert_eq!(events.lines().count(), 3, "{events}");
+    for till in ["000000   ", "K000000  "] {
+        assert!(
+            events.contains(&format!(
+                "  buygoods_transaction_received  {till}sandbox-client-id"
+            )),
+            "{events}"
+        );
+    }
+
+    // Scenarios: loaded from files (named by their path), listed, probes judged, unloaded.
+    let receiver = CallbackReceiver::start(Behaviour::VerifySignatures).await;
+    let dir = std::env::temp_dir().join(format!("k2-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("probes.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "name: probes\nprobes:\n  - url: {}\n    kinds: [valid, wrong_key]\n",
+            receiver.url
+        ),
+    )
+    .expect("write");
+    let file = file.display().to_string();
+    let loaded = k2(&app.base, &["scenario", "load", &file]).await;
+    assert_eq!(
+        stdout(&loaded),
+        format!(
+            "{file}: loaded probes (0 rules, 0 faults, 0 callback faults, 0 timeline moments)\n"
+        )
+    );
+    app.advance("0s").await;
+    receiver.wait_for(2).await;
+    let probes = stdout(&k2(&app.base, &["probes"]).await);
+    assert!(
+        probes.starts_with("SCENARIO  PROBE      EXPECT  OUTCOME   VERDICT  URL\n"),
+        "{probes}"
+    );
+    assert!(
+        probes.contains("probes    wrong_key  reject  rejected  PASS"),
+        "{probes}"
+    );
+    assert!(
+        probes.contains("probes    valid      accept  accepted  PASS"),
+        "{probes}"
+    );
+    let list = stdout(&k2(&app.base, &["scenario", "list"]).await);
+    assert!(
+        list.lines()
+            .nth(1)
+            .expect("a row")
+            .starts_with(&format!("probes  {file}  ")),
+        "{list}"
+    );
+    assert!(list.contains("2 passed, 0 failed, 0 waiting"), "{list}");
+    let broken = dir.join("broken.yaml");
+    std::fs::write(
+        &broken,
+        "name: x\nfaults:\n  - endpoint: POTS /api/v2/polling\n    status: 503\n",
+    )
+    .expect("write");
+    let refused = k2(
+        &app.base,
+        &["scenario", "load", &broken.display().to_string()],
+    )
+    .await;
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains(&format!(
+            "{}:3:15: faults[0].endpoint: POTS is not an HTTP method",
+            broken.display()
+        )),
+        "{refused:?}"
+    );
+    let unloaded = k2(&app.base, &["scenario", "unload", "probes"]).await;
+    assert_eq!(
+        stdout(&unloaded),
+        "unloaded probes: 0 rules, 0 faults, 0 callback faults, 0 pending moments\n"
+    );
+    assert_eq!(
+        k2(&app.base, &["scenario", "unload", "probes"])
+            .await
+            .status
+            .code(),
+        Some(1)
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
+async fn requests_follow_prints_each_new_request_as_it_is_answered() {
+    use tokio::io::AsyncBufReadExt as _;
+    let app = spawn_app().await;
+    let mut follow = tokio::process::Command::new(env!("CARGO_BIN_EXE_k2-sandbox"))
+        .args(["requests", "--follow", "--url", &app.base])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("runs");
+    let mut lines = tokio::io::BufReader::new(follow.stdout.take().expect("stdout")).lines();
+    let first = tokio::time::timeout(std::time::Duration::from_secs(10), lines.next_line());
+    app.token().await;
+    let line = first
+        .await
+        .expect("a line")
+        .expect("readable")
+        .expect("a line");
+    assert!(line.contains("  POST  /oauth/token  200  "), "{line}");
+    let unknown = app
+        .client
+        .get(app.url("/api/v2/nowhere"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(unknown.status(), 404);
+    let line = tokio::time::timeout(std::time::Duration::from_secs(10), lines.next_line())
+        .await
+        .expect("a line")
+        .expect("readable")
+        .expect("a line");
+    assert!(line.contains("  GET  /api/v2/nowhere  404  "), "{line}");
+}
+
+#[tokio::test]
+async fn completions_are_printed_for_each_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        let output = k2("http://127.0.0.1:9", &["completions", shell]).await;
+        assert!(output.status.success(), "{shell}");
+        let script = stdout(&output);
+        for command in ["callbacks", "requests", "scenario", "trigger", "clock"] {
+            assert!(script.contains(command), "{shell}: {command}");
+        }
     }
 }

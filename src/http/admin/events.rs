@@ -1,9 +1,10 @@
 //! `POST /_sandbox/events`: simulate real-world activity (a payment into a till, a reversal,
-//! a settlement, a new customer, a card payment) and fire its webhook event.
+//! a settlement, a new customer, a card payment) and fire its webhook event; `GET` lists the
+//! webhook events fired, whatever caused them.
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::routing::post;
+use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -19,7 +20,7 @@ use crate::service::AppState;
 use crate::service::simulate::simulate;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/_sandbox/events", post(trigger))
+    Router::new().route("/_sandbox/events", get(list).post(trigger))
 }
 
 #[derive(Debug, Deserialize)]
@@ -97,4 +98,56 @@ async fn trigger(
             "payload": crate::wire::webhooks::event_payload(&event),
         })),
     ))
+}
+
+#[derive(Deserialize)]
+struct EventFilter {
+    /// An event type, e.g. `buygoods_transaction_received`.
+    topic: Option<String>,
+    client_id: Option<String>,
+    since: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+/// The webhook events fired, newest first (their deliveries are in the delivery log, under
+/// the event's id).
+async fn list(
+    State(state): State<AppState>,
+    Query(f): Query<EventFilter>,
+) -> Result<Json<Value>, ApiError> {
+    let request = super::page::request(f.limit, f.cursor.as_deref())?;
+    let since_ms = super::page::since_ms(f.since.as_deref())?;
+    let topic = f
+        .topic
+        .as_deref()
+        .map(|t| EventType::parse(Some(t)))
+        .transpose()?;
+    let page = state.store.webhook_events.page_any(
+        request,
+        |e| e.meta.sequence,
+        |e| {
+            topic.is_none_or(|t| e.topic == t)
+                && f.client_id.as_deref().is_none_or(|c| e.meta.owner == c)
+                && since_ms.is_none_or(|t| e.meta.created_at_ms >= t)
+        },
+    );
+    let events: Vec<Value> = page
+        .items
+        .into_iter()
+        .map(|e| {
+            json!({
+                "id": e.meta.id,
+                "topic": e.topic.as_str(),
+                "created_at": crate::clock::format_millis(crate::clock::to_eat(e.meta.created_at_ms)),
+                "client_id": e.meta.owner,
+                "till_number": e.till_number,
+                "self": e.meta.self_url,
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "events": events,
+        "next_cursor": super::page::next_cursor(page.next),
+    })))
 }

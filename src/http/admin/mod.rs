@@ -438,14 +438,26 @@ async fn set_balance(
 async fn load_scenario(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
+    Query(q): Query<LoadQuery>,
     req: axum::extract::Request,
 ) -> Result<(axum::http::StatusCode, Json<crate::scenario::Loaded>), ApiError> {
+    // `?source=` names the file the body came from (the CLI sends it): problems and the
+    // scenario list show it instead of "(request body)".
+    let source = q
+        .source
+        .map(|s| {
+            s.chars()
+                .filter(|c| !c.is_control())
+                .take(200)
+                .collect::<String>()
+        })
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "(request body)".into());
     let body = crate::http::extract::read_file_body(req, &state).await?;
     // Parsing up to a megabyte of YAML is CPU work: off the async workers, within a budget.
     // The parse is bounded in size, depth, aliases and documents, so it ends well within it;
     // the budget is the last guard, and the runtime does not wait for it at shutdown.
-    let parsing =
-        tokio::task::spawn_blocking(move || crate::scenario::read("(request body)", &body));
+    let parsing = tokio::task::spawn_blocking(move || crate::scenario::read(&source, &body));
     let scenarios = tokio::time::timeout(PARSE_BUDGET, parsing)
         .await
         .map_err(|_| {
@@ -515,6 +527,11 @@ async fn unload_scenario(
     })?;
     tracing::info!(scenario = %name, "scenario unloaded");
     Ok(Json(unloaded))
+}
+
+#[derive(Deserialize)]
+struct LoadQuery {
+    source: Option<String>,
 }
 
 /// The longest a scenario body may take to parse.
