@@ -551,6 +551,28 @@ async fn scenario(client: &Client, s: ScenarioArgs) -> Outcome {
                 )
             }))
         }
+        ScenarioAction::Export { name } => {
+            let mut request = client
+                .http
+                .get(format!("{}/_sandbox/scenarios/export", client.base))
+                .query(&[("name", name.as_str())]);
+            if let Some(c) = &s.list.client_id {
+                request = request.query(&[("client_id", c)]);
+            }
+            if let Some(token) = &client.admin_token {
+                request = request.bearer_auth(token);
+            }
+            let response = request
+                .send()
+                .await
+                .map_err(|e| Failure::Unreachable(format!("cannot reach {}: {e}", client.base)))?;
+            let status = response.status();
+            let text = response.text().await.unwrap_or_default();
+            if !status.is_success() {
+                return Err(Failure::Refused(format!("{status}: {text}")));
+            }
+            Ok(text.trim_end().to_string())
+        }
         ScenarioAction::Unload { name } => {
             let path = format!("/_sandbox/scenarios/{}", encode(&name));
             let answer = client.call(Method::DELETE, &path, None).await?;

@@ -300,6 +300,13 @@ pub enum ScenarioAction {
     List,
     /// Unload a scenario: its rules, faults and pending moments go; the world it made stays.
     Unload { name: String },
+    /// Print the world (applications, tills, balances, accounts, recipients, subscriptions,
+    /// handsets, transactions received) as a scenario file that loads back into it.
+    Export {
+        /// The exported scenario's name.
+        #[arg(long, default_value = "exported")]
+        name: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -149,6 +149,11 @@ pub const CONTROL: &[(&str, &str, &str)] = &[
     ),
     ("DELETE", "/_sandbox/scenarios/{name}", "unload a scenario"),
     (
+        "GET",
+        "/_sandbox/scenarios/export",
+        "the world as a scenario file that loads back into it (?client_id=)",
+    ),
+    (
         "POST",
         "/_sandbox/reset",
         "forget everything, or one application's world (?client_id=)",

@@ -7,6 +7,7 @@
 //! Loading never panics, and no file can make it hang or grow without bound (`locate`).
 
 mod apply;
+mod export;
 mod load;
 mod locate;
 mod model;
@@ -14,6 +15,7 @@ mod probes;
 mod problems;
 
 pub use self::apply::{Loaded, apply, load_files};
+pub use self::export::export;
 pub use self::load::{MAX_FILE_BYTES, parse, read, read_file};
 pub use self::model::Scenario;
 pub use self::problems::{Origin, Problem, Problems};

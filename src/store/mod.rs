@@ -244,6 +244,18 @@ impl Store {
         self.inner.token_order.remove_owner(client_id);
     }
 
+    /// Every application, by client id.
+    pub fn applications(&self) -> Vec<Application> {
+        let mut all: Vec<Application> = self
+            .inner
+            .applications
+            .iter()
+            .map(|a| a.value().clone())
+            .collect();
+        all.sort_by(|a, b| a.client_id.cmp(&b.client_id));
+        all
+    }
+
     pub fn application(&self, client_id: &str) -> Option<Application> {
         self.inner
             .applications

@@ -489,6 +489,12 @@ async fn the_cli_covers_the_control_plane_with_tables_and_json() {
             .code(),
         Some(1)
     );
+    let exported = stdout(&k2(&app.base, &["scenario", "export", "--name", "snapshot"]).await);
+    assert!(
+        exported.starts_with("# Exported by k2-sandbox "),
+        "{exported}"
+    );
+    assert!(exported.contains("\nname: snapshot\n"), "{exported}");
     std::fs::remove_dir_all(dir).ok();
 }
 

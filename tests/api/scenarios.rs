@@ -922,3 +922,103 @@ async fn a_fault_can_fail_only_the_nth_request() {
     }
     assert_eq!(statuses, [201, 201, 503, 201, 201]);
 }
+
+#[tokio::test]
+async fn the_exported_world_loads_back_into_the_same_world() {
+    let app = spawn_virtual_app().await;
+    let token = app.token().await;
+    let setup = "name: setup\nworld:\n  applications:\n    - {client_id: ci-job-1, client_secret: s, api_key: k}\n  \
+                 tills:\n    - {till_number: \"112233\", name: Corner Shop}\n  \
+                 handsets:\n    - {phone_number: \"+254711000001\", behaviour: cancel, client_id: ci-job-1}\n  \
+                 transactions:\n    - {type: b2b, till_number: \"112233\", amount: 300, ago: 2h, sending_till: \"445566\"}\n";
+    assert_eq!(app.load_scenario(setup).await.status(), StatusCode::CREATED);
+    for (path, body) in [
+        (
+            "/api/v2/merchant_wallets",
+            json!({"first_name": "Jane", "last_name": "Doe",
+            "phone_number": "+254712345678", "network": "Safaricom", "nickname": "Wallet"}),
+        ),
+        (
+            "/api/v2/merchant_bank_accounts",
+            json!({"account_name": "Jane Doe", "bank_branch_ref": "633aa26c-7b7c-4091-ae28-96c0687cf886",
+            "account_number": "123", "settlement_method": "RTS"}),
+        ),
+        (
+            "/api/v2/external_recipients",
+            json!({"type": "paybill", "external_recipient": {"paybill_name": "KPLC",
+            "paybill_number": "888880", "paybill_account_number": "ACC-1", "nickname": "Power"}}),
+        ),
+        (
+            "/api/v2/external_recipients",
+            json!({"type": "till", "external_recipient": {"till_name": "Shop", "till_number": "654321"}}),
+        ),
+        (
+            "/api/v2/webhook_subscriptions",
+            json!({"event_type": "buygoods_transaction_received",
+            "url": "https://example.com/hooks", "scope": "till", "scope_reference": "112233"}),
+        ),
+    ] {
+        app.create(path, &token, &body).await;
+    }
+    let (status, _) = app
+        .trigger(
+            json!({"type": "buygoods_transaction_received", "till_number": "112233", "amount": 45}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let set = app
+        .client
+        .put(app.url("/_sandbox/balances"))
+        .json(&json!({"balance": 777}))
+        .send()
+        .await
+        .expect("set");
+    assert_eq!(set.status(), StatusCode::OK);
+
+    let export = || async {
+        let response = app
+            .client
+            .get(app.url("/_sandbox/scenarios/export"))
+            .send()
+            .await
+            .expect("export");
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/yaml; charset=utf-8"
+        );
+        response.text().await.expect("text")
+    };
+    let balances = || app.control("/_sandbox/balances");
+    let (before, balances_before) = (export().await, balances().await);
+    for needle in [
+        "client_id: ci-job-1",
+        "name: Corner Shop",
+        "paybill_account_number: ACC-1",
+        "settlement_method: RTS",
+        "scope_reference: '112233'",
+        "behaviour: cancel",
+        "type: b2b",
+        "ago: 2h",
+        "amount: '45.0'",
+    ] {
+        assert!(before.contains(needle), "{needle} in\n{before}");
+    }
+
+    let reset = app.post_control("/_sandbox/reset", &json!({})).await;
+    assert_eq!(reset.status(), StatusCode::OK);
+    assert_eq!(
+        app.load_scenario(before.clone()).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(export().await, before);
+    assert_eq!(balances().await, balances_before);
+
+    let unknown = app
+        .client
+        .get(app.url("/_sandbox/scenarios/export?client_id=nobody"))
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}

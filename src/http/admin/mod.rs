@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -45,6 +45,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(list_scenarios).post(load_scenario),
         )
         .route("/_sandbox/scenarios/{name}", delete(unload_scenario))
+        .route(
+            "/_sandbox/scenarios/export",
+            get(export_world).delete(|state| unload_scenario(state, Path("export".into()))),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             require_admin_token,
@@ -507,11 +511,42 @@ fn probe_verdicts(state: &AppState, name: &str) -> serde_json::Value {
     serde_json::json!({"passed": passed, "failed": failed, "waiting": waiting})
 }
 
+#[derive(Deserialize)]
+struct ExportQuery {
+    /// Only this application's world.
+    client_id: Option<String>,
+    /// The exported scenario's name (default `exported`).
+    name: Option<String>,
+}
+
+/// The world as a scenario file (YAML) that loads back into the same world.
+async fn export_world(
+    State(state): State<AppState>,
+    Query(q): Query<ExportQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse as _;
+    if let Some(c) = q.client_id.as_deref()
+        && state.store.application(c).is_none()
+    {
+        return Err(ApiError::NotFound(format!("No application {c:?}")));
+    }
+    let name = q.name.as_deref().unwrap_or("exported");
+    let yaml = crate::scenario::export(&state, q.client_id.as_deref(), name);
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/yaml; charset=utf-8",
+        )],
+        yaml,
+    )
+        .into_response())
+}
+
 /// Unloads a scenario: its rules, faults, callback faults and pending timeline moments go;
 /// what it added to the world stays.
 async fn unload_scenario(
     State(state): State<AppState>,
-    axum::extract::Path(name): axum::extract::Path<String>,
+    Path(name): Path<String>,
 ) -> Result<Json<crate::script::Unloaded>, ApiError> {
     let unloaded = state.scenarios.unload(&name).ok_or_else(|| {
         let names: Vec<String> = state
