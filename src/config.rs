@@ -56,7 +56,7 @@ pub enum Command {
     /// The request journal: `requests [--path /api/v2/send_money] [--status 400] [--follow]`.
     Requests(RequestsArgs),
     /// Scenarios in a running sandbox: `scenario load <file>...`, `scenario list`,
-    /// `scenario unload <name>`.
+    /// `scenario unload <name>`, `scenario export > world.yaml`.
     Scenario(ScenarioArgs),
     /// The verdicts of the receiver probes scenarios sent.
     Probes(ListArgs),

@@ -35,7 +35,10 @@ static GUARD: Mutex<Option<WorkerGuard>> = Mutex::new(None);
 /// Stderr behind a background thread. Lines are queued (dropped past 128k queued lines,
 /// rather than blocking a request) and written in order; [`flush`] writes out the rest.
 pub fn non_blocking_stderr() -> NonBlocking {
-    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
+    // Buffered: the worker writes every line it finds queued, then flushes, so a burst of
+    // lines costs one write to stderr instead of one per line.
+    let stderr = std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr());
+    let (writer, guard) = tracing_appender::non_blocking(stderr);
     *GUARD.lock().unwrap_or_else(|p| p.into_inner()) = Some(guard);
     writer
 }
