@@ -11,7 +11,7 @@ use reqwest::Method;
 
 use crate::config::{
     BalancesArgs, CallbacksArgs, ClientArgs, ClockAction, ClockArgs, Command, EventsArgs, ListArgs,
-    PromptsArgs, RequestsArgs, ResetArgs, ScenarioArgs, StkArgs, TriggerArgs,
+    PromptsArgs, RequestsArgs, ResetArgs, ScenarioArgs, StkArgs, TriggerArgs, WatchArgs,
 };
 
 /// `trigger`'s short names and the event types they stand for.
@@ -110,6 +110,41 @@ impl Client {
         self.send(request).await
     }
 
+    /// Opens the live stream with the query parameters that are set. No overall timeout:
+    /// a stream lasts as long as it is read.
+    async fn stream(&self, query: &[(&str, Option<String>)]) -> Result<Events, Failure> {
+        let set: Vec<(&str, &String)> = query
+            .iter()
+            .filter_map(|(k, v)| v.as_ref().map(|v| (*k, v)))
+            .collect();
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .map_err(|e| Failure::Unreachable(e.to_string()))?;
+        let mut request = http
+            .get(format!("{}/_sandbox/stream", self.base))
+            .query(&set);
+        if let Some(token) = &self.admin_token {
+            request = request.bearer_auth(token);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| Failure::Unreachable(format!("cannot reach {}: {e}", self.base)))?;
+        if !response.status().is_success() {
+            let status = response.status();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            return Err(Failure::Refused(format!(
+                "{status}: {}",
+                cell(&body["error_message"])
+            )));
+        }
+        Ok(Events {
+            response,
+            buffer: String::new(),
+        })
+    }
+
     async fn send(&self, mut request: reqwest::RequestBuilder) -> Result<Value, Failure> {
         if let Some(token) = &self.admin_token {
             request = request.bearer_auth(token);
@@ -192,6 +227,7 @@ async fn execute(command: Command) -> anyhow::Result<Outcome> {
         Command::Balances(b) => balances(&Client::new(&b.list.client)?, b).await,
         Command::Prompts(p) => prompts(&Client::new(&p.list.client)?, p).await,
         Command::Events(e) => events(&Client::new(&e.list.client)?, e).await,
+        Command::Watch(w) => watch(&Client::new(&w.list.client)?, w).await,
         Command::Completions { shell } => Ok(completions(shell)),
     })
 }
@@ -453,32 +489,157 @@ async fn requests(client: &Client, r: RequestsArgs) -> Outcome {
             table(&REQUEST_HEADER, &rows)
         }));
     }
-    // Follow: oldest first, then every new request (by sequence) as it is answered.
-    let mut seen: Option<u64> = None;
-    let mut print = |mut batch: Vec<Value>| {
-        batch.retain(|e| {
-            e["sequence"]
-                .as_u64()
-                .is_some_and(|s| seen.is_none_or(|seen| s > seen))
-        });
-        batch.reverse();
-        for entry in &batch {
-            if r.list.json {
-                println!("{entry}");
-            } else {
-                println!(
-                    "{}",
-                    request_rows(std::slice::from_ref(entry))[0].join("  ")
-                );
-            }
-            seen = seen.max(entry["sequence"].as_u64());
+    // Follow: the history, then every request as it is answered, from the live stream
+    // (subscribed first, so that none answered in between is lost).
+    let mut events = client
+        .stream(&[
+            ("kind", Some("request".into())),
+            ("client_id", r.list.client_id.clone()),
+        ])
+        .await?;
+    let history = answer["requests"].as_array().cloned().unwrap_or_default();
+    for entry in history.iter().rev() {
+        if r.list.json {
+            println!("{entry}");
+        } else {
+            println!(
+                "{}",
+                request_rows(std::slice::from_ref(entry))[0].join("  ")
+            );
         }
-    };
-    print(answer["requests"].as_array().cloned().unwrap_or_default());
-    loop {
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        let answer = client.get("/_sandbox/requests", &query(None, 1000)).await?;
-        print(answer["requests"].as_array().cloned().unwrap_or_default());
+    }
+    while let Some((kind, event)) = events.next().await? {
+        let data = &event["data"];
+        let wanted = kind == "request"
+            && r.path
+                .as_deref()
+                .is_none_or(|p| cell(&data["path"]).starts_with(p))
+            && r.status.is_none_or(|s| data["status"] == s)
+            && r.method
+                .as_deref()
+                .is_none_or(|m| cell(&data["method"]).eq_ignore_ascii_case(m));
+        if !wanted {
+            continue;
+        }
+        if r.list.json {
+            println!("{event}");
+        } else {
+            let row = json!({
+                "at": event["at"], "method": data["method"], "path": data["path"],
+                "query": data["query"], "status": data["status"],
+                "latency_ms": format!("{:.1}", data["latency_ms"].as_f64().unwrap_or(0.0)),
+                "client_id": event["client_id"],
+            });
+            println!("{}", request_rows(&[row])[0].join("  "));
+        }
+    }
+    Ok("the sandbox ended the stream".into())
+}
+
+/// `watch`: everything that happens, a line each, until interrupted.
+async fn watch(client: &Client, w: WatchArgs) -> Outcome {
+    let mut events = client
+        .stream(&[("kind", w.kind), ("client_id", w.list.client_id)])
+        .await?;
+    while let Some((kind, event)) = events.next().await? {
+        if w.list.json {
+            println!("{event}");
+            continue;
+        }
+        let d = &event["data"];
+        let what = match kind.as_str() {
+            "request" => format!(
+                "{} {} {} ({:.1} ms){}",
+                cell(&d["method"]),
+                cell(&d["path"]),
+                cell(&d["status"]),
+                d["latency_ms"].as_f64().unwrap_or(0.0),
+                d["error"]
+                    .as_str()
+                    .map_or_else(String::new, |e| format!(": {e}"))
+            ),
+            "resource" => format!(
+                "{} {} {}",
+                cell(&d["type"]),
+                cell(&d["id"]),
+                cell(&d["status"])
+            ),
+            "callback" => format!(
+                "attempt {} to {}: {} ({})",
+                cell(&d["attempt"]),
+                cell(&d["url"]),
+                if d["status"].is_null() {
+                    cell(&d["error"])
+                } else {
+                    cell(&d["status"])
+                },
+                cell(&d["outcome"])
+            ),
+            "webhook" => format!(
+                "{} {} till {}",
+                cell(&d["topic"]),
+                cell(&d["id"]),
+                cell(&d["till_number"])
+            ),
+            "sms" => format!("to {}: {}", cell(&d["phone_number"]), cell(&d["message"])),
+            "prompt" => format!(
+                "{} {} (incoming payment {})",
+                cell(&d["phone_number"]),
+                cell(&d["status"]),
+                cell(&d["id"])
+            ),
+            "clock" => format!("advanced {} ms", cell(&d["by_ms"])),
+            "scenario" => format!("{} {}", cell(&d["name"]), cell(&d["action"])),
+            "missed" => format!(
+                "missed {} events: reading too slowly",
+                cell(&event["missed"])
+            ),
+            _ => event.to_string(),
+        };
+        println!(
+            "{}  {:<8}  {:<18}  {what}",
+            cell(&event["at"]),
+            kind,
+            cell(&event["client_id"])
+        );
+    }
+    Ok("the sandbox ended the stream".into())
+}
+
+/// An open `GET /_sandbox/stream`, read event by event.
+struct Events {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl Events {
+    /// The next event's kind and JSON; `None` when the sandbox ends the stream.
+    async fn next(&mut self) -> Result<Option<(String, Value)>, Failure> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let frame: String = self.buffer.drain(..end + 2).collect();
+                let field = |name: &str| {
+                    frame
+                        .lines()
+                        .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(": ")))
+                        .map(str::to_string)
+                };
+                if let (Some(kind), Some(data)) = (field("event"), field("data")) {
+                    let event = serde_json::from_str(&data).unwrap_or(Value::Null);
+                    return Ok(Some((kind, event)));
+                }
+                continue; // a keep-alive comment
+            }
+            let chunk = self
+                .response
+                .chunk()
+                .await
+                .map_err(|e| Failure::Unreachable(format!("the stream broke: {e}")))?;
+            match chunk {
+                Some(bytes) => self.buffer.push_str(&String::from_utf8_lossy(&bytes)),
+                None => return Ok(None),
+            }
+        }
     }
 }
 

@@ -66,6 +66,9 @@ pub enum Command {
     Prompts(PromptsArgs),
     /// The webhook events fired.
     Events(EventsArgs),
+    /// Everything that happens, live, a line each: requests, results, callback attempts,
+    /// webhooks, SMS, prompts, clock moves, scenarios (`--kind request,callback` to narrow).
+    Watch(WatchArgs),
     /// Print a shell completion script: `completions bash|zsh|fish|elvish|powershell`.
     Completions {
         /// The shell to complete for.
@@ -333,6 +336,16 @@ pub struct PromptsArgs {
     /// Only prompts sent to this phone number.
     #[arg(long)]
     pub phone: Option<String>,
+    #[command(flatten)]
+    pub list: ListArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Only these kinds, comma-separated: request, resource, callback, webhook, sms, prompt,
+    /// clock, scenario.
+    #[arg(long)]
+    pub kind: Option<String>,
     #[command(flatten)]
     pub list: ListArgs,
 }

@@ -163,8 +163,11 @@ impl Sandbox {
             .ready
             .store(true, std::sync::atomic::Ordering::Release);
         let (stopping_tx, stopping) = tokio::sync::oneshot::channel();
+        let feed = state.store.feed.clone();
         let shutdown = async move {
             shutdown.await;
+            // Live streams never finish on their own: end them, so they do not hold the grace.
+            feed.close();
             let _ = stopping_tx.send(tokio::time::Instant::now() + shutdown_grace);
         };
         server::serve(listener, app, limits, stats, shutdown, shutdown_grace).await;

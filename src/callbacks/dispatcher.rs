@@ -258,6 +258,18 @@ impl Dispatcher {
             }
             Some(DeliveryState::Dropped) | None => "dropped",
         };
+        self.inner.store.feed.publish(
+            "callback",
+            Some(&delivery.owner),
+            || crate::clock::format_millis(self.inner.clock.now_of(&delivery.owner)),
+            || {
+                serde_json::json!({
+                    "delivery": id, "resource": delivery.resource, "url": delivery.target,
+                    "attempt": number, "status": status, "error": error,
+                    "latency_ms": latency_ms, "outcome": outcome,
+                })
+            },
+        );
         tracing::info!(
             target: "k2_sandbox::callbacks",
             delivery = %id,

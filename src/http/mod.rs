@@ -89,6 +89,18 @@ async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Respon
         }
     };
     log_access(&method, &uri, &response, started, client_id.as_deref());
+    if !uri.path().starts_with("/_sandbox/") {
+        crate::service::publish(&state, "request", client_id.as_deref(), || {
+            serde_json::json!({
+                "method": method.as_str(),
+                "path": uri.path(),
+                "query": uri.query(),
+                "status": response.status().as_u16(),
+                "latency_ms": started.elapsed().as_secs_f64() * 1000.0,
+                "error": response.extensions().get::<ErrorMessage>().map(|e| e.0.as_str()),
+            })
+        });
+    }
     response.headers_mut().insert(
         HeaderName::from_static(VERSION_HEADER),
         HeaderValue::from_static(env!("CARGO_PKG_VERSION")),

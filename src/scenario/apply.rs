@@ -68,6 +68,12 @@ pub fn apply(
         let entry = apply_one(state, s, base_url, &mut loaded);
         state.scenarios.register(entry);
         tracing::info!(scenario = %name, replaced, "scenario loaded");
+        crate::service::publish(
+            state,
+            "scenario",
+            None,
+            || serde_json::json!({"name": name, "action": if replaced { "replaced" } else { "loaded" }}),
+        );
         loaded.scenarios.push(name);
     }
     Ok(loaded)

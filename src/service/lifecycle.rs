@@ -77,6 +77,14 @@ fn settle_and_call_back<T, D>(
         .flatten();
     if let Some((owner, url, document, early, before)) = settled {
         tracing::debug!(%id, ?kind, "settled");
+        super::publish(state, "resource", Some(&owner), || {
+            let document = serde_json::to_value(&document).unwrap_or_default();
+            serde_json::json!({
+                "type": kind,
+                "id": id,
+                "status": document["data"]["attributes"]["status"],
+            })
+        });
         if let (Some(lead), Some(before)) = (early, before) {
             let until = state
                 .clock
@@ -140,6 +148,12 @@ pub fn prompt_due(state: &AppState, id: Uuid) {
             answer_prompt(state, id, answer);
         }
         Behaviour::Manual => {
+            super::publish(
+                state,
+                "prompt",
+                Some(&owner),
+                || serde_json::json!({"id": id, "phone_number": phone.to_string(), "status": "waiting"}),
+            );
             let expires_at =
                 initiated_at_ms.saturating_add(crate::clock::millis(state.settings.stk_timeout));
             let wait = (expires_at - state.clock.now_ms_of(&owner)).max(0) as u64;
@@ -305,6 +319,13 @@ pub fn emit(
         }
     }
     tracing::debug!(id = %event.meta.id, topic = event.topic.as_str(), "webhook event");
+    super::publish(state, "webhook", Some(&event.meta.owner), || {
+        serde_json::json!({
+            "id": event.meta.id,
+            "topic": event.topic.as_str(),
+            "till_number": event.till_number,
+        })
+    });
     state.store.webhook_events.insert(event);
 }
 
@@ -402,6 +423,13 @@ pub fn settle_sms_notification(state: &AppState, id: Uuid) {
         |n| n.meta.owner.clone(),
     );
     if let Some(sms) = sent {
+        super::publish(state, "sms", Some(&sms.meta.owner), || {
+            serde_json::json!({
+                "id": sms.meta.id,
+                "phone_number": sms.phone_number,
+                "message": sms.message,
+            })
+        });
         state.store.sms_outbox.insert(sms);
     }
 }

@@ -95,3 +95,22 @@ pub fn envelope_of(
         self_url: format!("{base}{collection}/{id}"),
     }
 }
+
+/// Publishes to the live feed, stamped on `owner`'s clock; `data` is built only if someone
+/// listens.
+pub fn publish(
+    state: &AppState,
+    kind: &'static str,
+    owner: Option<&str>,
+    data: impl FnOnce() -> serde_json::Value,
+) {
+    state.store.feed.publish(
+        kind,
+        owner,
+        || {
+            let now = owner.map_or_else(|| state.clock.now_ms(), |o| state.clock.now_ms_of(o));
+            crate::clock::format_millis(crate::clock::to_eat(now))
+        },
+        data,
+    );
+}

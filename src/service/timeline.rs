@@ -54,6 +54,12 @@ pub fn run_moment(state: &AppState, id: Uuid) {
                 client_id = client_id.as_deref(),
                 "a scenario jumped the clock"
             );
+            super::publish(
+                state,
+                "clock",
+                client_id.as_deref(),
+                || serde_json::json!({"by_ms": by_ms, "client_id": client_id}),
+            );
         }
         None => {}
     }

@@ -5,6 +5,7 @@
 //! one across `.await` — copy what you need out, or mutate inside a closure.
 
 mod collection;
+pub mod feed;
 mod handsets;
 mod journal;
 mod ledger;
@@ -23,6 +24,7 @@ use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 pub use self::collection::Collection;
+pub use self::feed::Feed;
 pub use self::handsets::Handsets;
 pub use self::journal::{Journal, JournalEntry};
 pub use self::ledger::{Entry, Insufficient, Ledger};
@@ -124,6 +126,8 @@ pub struct Collections {
     pub sms_outbox: Collection<SentSms>,
     pub reversals: Collection<Reversal>,
     pub payment_links: Collection<PaymentLink>,
+    /// The live feed of what happens (`GET /_sandbox/stream`).
+    pub feed: Arc<Feed>,
 }
 
 impl Deref for Store {
@@ -162,6 +166,7 @@ impl Store {
                 sms_outbox: Collection::new(retention),
                 reversals: Collection::new(retention),
                 payment_links: Collection::new(retention),
+                feed: Arc::default(),
             }),
         }
     }

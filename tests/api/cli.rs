@@ -543,3 +543,39 @@ async fn completions_are_printed_for_each_shell() {
         }
     }
 }
+
+#[tokio::test]
+async fn watch_prints_what_happens_a_line_each() {
+    use tokio::io::AsyncBufReadExt as _;
+    let app = spawn_app().await;
+    let mut watch = tokio::process::Command::new(env!("CARGO_BIN_EXE_k2-sandbox"))
+        .args(["watch", "--kind", "webhook,clock", "--url", &app.base])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("runs");
+    let mut lines = tokio::io::BufReader::new(watch.stdout.take().expect("stdout")).lines();
+    // The stream is open once the process listens; keep firing until the first line shows.
+    let firing = async {
+        loop {
+            let _ = k2(&app.base, &["trigger", "buygoods", "--till", "000000"]).await;
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    };
+    let line = tokio::select! {
+        line = tokio::time::timeout(std::time::Duration::from_secs(10), lines.next_line()) => {
+            line.expect("a line").expect("readable").expect("a line")
+        }
+        () = firing => unreachable!(),
+    };
+    assert!(
+        line.contains("  webhook   sandbox-client-id   buygoods_transaction_received "),
+        "{line}"
+    );
+    assert!(line.ends_with(" till 000000"), "{line}");
+    drop(watch);
+
+    let unknown = k2(&app.base, &["watch", "--kind", "requests"]).await;
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("(did you mean `request`?)"));
+}

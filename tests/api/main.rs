@@ -27,5 +27,6 @@ mod scenarios;
 mod send_money;
 mod sms_notifications;
 mod snapshots;
+mod stream;
 mod v1;
 mod webhooks;

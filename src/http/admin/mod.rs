@@ -24,6 +24,7 @@ mod events;
 mod handsets;
 mod inspect;
 mod page;
+mod stream;
 
 pub use events::TriggerRequest;
 
@@ -35,6 +36,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/_sandbox/callbacks", get(callbacks))
         .route("/_sandbox/", get(index))
         .route("/_sandbox", get(index))
+        .route("/_sandbox/stream", get(stream::stream))
         .route("/_sandbox/reset", post(reset))
         .route("/_sandbox/clock", get(clock))
         .route("/_sandbox/clock/advance", post(advance))
@@ -68,7 +70,7 @@ async fn require_admin_token(
         use subtle::ConstantTimeEq as _;
         let presented = match crate::http::extract::BearerToken::from_headers(req.headers()) {
             crate::http::extract::BearerToken::Present(t) => t,
-            _ => String::new(),
+            _ => presented_elsewhere(&req).unwrap_or_default(),
         };
         if !bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
             return Err(ApiError::Unauthorized(
@@ -77,6 +79,29 @@ async fn require_admin_token(
         }
     }
     Ok(next.run(req).await)
+}
+
+/// Where a browser puts the admin token, since an `EventSource` cannot set a header: the
+/// `k2_sandbox_admin_token` cookie, or on the stream alone, `?token=`.
+fn presented_elsewhere(req: &axum::extract::Request) -> Option<String> {
+    let cookie = req
+        .headers()
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix("k2_sandbox_admin_token="))
+        .map(str::to_string);
+    cookie.or_else(|| {
+        (req.uri().path() == "/_sandbox/stream")
+            .then(|| req.uri().query())
+            .flatten()
+            .and_then(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .find(|(k, _)| k == "token")
+                    .map(|(_, v)| v.into_owned())
+            })
+    })
 }
 
 #[derive(Deserialize)]
@@ -341,6 +366,12 @@ async fn move_clock(
         ));
     }
     tracing::info!(by_ms, client_id = client_id.as_deref(), "clock advanced");
+    crate::service::publish(
+        state,
+        "clock",
+        client_id.as_deref(),
+        || serde_json::json!({"by_ms": by_ms, "client_id": client_id}),
+    );
     Ok(Json(clock_view(state, client_id)))
 }
 
@@ -561,6 +592,12 @@ async fn unload_scenario(
         ))
     })?;
     tracing::info!(scenario = %name, "scenario unloaded");
+    crate::service::publish(
+        &state,
+        "scenario",
+        None,
+        || serde_json::json!({"name": name, "action": "unloaded"}),
+    );
     Ok(Json(unloaded))
 }
 
