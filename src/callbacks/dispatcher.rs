@@ -260,14 +260,14 @@ impl Dispatcher {
         };
         self.inner.store.feed.publish(
             "callback",
-            Some(&delivery.owner),
-            || crate::clock::format_millis(self.inner.clock.now_of(&delivery.owner)),
+            Some(delivery.owner.as_str().into()),
+            || self.inner.clock.now_ms_of(&delivery.owner),
             || {
-                serde_json::json!({
+                crate::store::feed::Data::Json(serde_json::json!({
                     "delivery": id, "resource": delivery.resource, "url": delivery.target,
                     "attempt": number, "status": status, "error": error,
                     "latency_ms": latency_ms, "outcome": outcome,
-                })
+                }))
             },
         );
         tracing::info!(

@@ -90,16 +90,28 @@ async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Respon
     };
     log_access(&method, &uri, &response, started, client_id.as_deref());
     if !uri.path().starts_with("/_sandbox/") {
-        crate::service::publish(&state, "request", client_id.as_deref(), || {
-            serde_json::json!({
-                "method": method.as_str(),
-                "path": uri.path(),
-                "query": uri.query(),
-                "status": response.status().as_u16(),
-                "latency_ms": started.elapsed().as_secs_f64() * 1000.0,
-                "error": response.extensions().get::<ErrorMessage>().map(|e| e.0.as_str()),
-            })
-        });
+        let feed = &state.store.feed;
+        feed.publish(
+            "request",
+            client_id.clone(),
+            || {
+                client_id
+                    .as_deref()
+                    .map_or_else(|| state.clock.now_ms(), |c| state.clock.now_ms_of(c))
+            },
+            || {
+                crate::store::feed::Data::Request(crate::store::feed::RequestData {
+                    method: method.clone(),
+                    uri: uri.clone(),
+                    status: response.status().as_u16(),
+                    latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+                    error: response
+                        .extensions()
+                        .get::<ErrorMessage>()
+                        .map(|e| e.0.clone()),
+                })
+            },
+        );
     }
     response.headers_mut().insert(
         HeaderName::from_static(VERSION_HEADER),

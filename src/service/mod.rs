@@ -106,11 +106,8 @@ pub fn publish(
 ) {
     state.store.feed.publish(
         kind,
-        owner,
-        || {
-            let now = owner.map_or_else(|| state.clock.now_ms(), |o| state.clock.now_ms_of(o));
-            crate::clock::format_millis(crate::clock::to_eat(now))
-        },
-        data,
+        owner.map(std::sync::Arc::from),
+        || owner.map_or_else(|| state.clock.now_ms(), |o| state.clock.now_ms_of(o)),
+        || crate::store::feed::Data::Json(data()),
     );
 }

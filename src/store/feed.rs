@@ -15,7 +15,8 @@ use tokio::sync::broadcast;
 /// Events kept for a subscriber that is behind, before it misses some.
 pub const CAPACITY: usize = 4096;
 
-/// One thing that happened.
+/// One thing that happened. Rendered to JSON by the subscriber's task, not by the request
+/// that published it.
 #[derive(Debug, Serialize)]
 pub struct FeedEvent {
     /// Increasing over the process's life: the SSE `id`.
@@ -23,10 +24,48 @@ pub struct FeedEvent {
     /// `request`, `resource`, `callback`, `webhook`, `sms`, `prompt`, `clock` or `scenario`.
     pub kind: &'static str,
     /// The application it belongs to, when it belongs to one.
-    pub client_id: Option<String>,
+    pub client_id: Option<Arc<str>>,
     /// When, on the application's clock (else the shared one), as the API writes times.
-    pub at: String,
-    pub data: serde_json::Value,
+    #[serde(serialize_with = "eat_time")]
+    pub at: i64,
+    pub data: Data,
+}
+
+/// What an event says: a request answered (the hot one, kept as the request's own parts), or
+/// any other event's JSON.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Data {
+    Request(RequestData),
+    Json(serde_json::Value),
+}
+
+/// A request answered, as `{"method", "path", "query", "status", "latency_ms", "error"}`.
+#[derive(Debug)]
+pub struct RequestData {
+    pub method: axum::http::Method,
+    pub uri: axum::http::Uri,
+    pub status: u16,
+    pub latency_ms: f64,
+    pub error: Option<String>,
+}
+
+impl Serialize for RequestData {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = s.serialize_map(Some(6))?;
+        map.serialize_entry("method", self.method.as_str())?;
+        map.serialize_entry("path", self.uri.path())?;
+        map.serialize_entry("query", &self.uri.query())?;
+        map.serialize_entry("status", &self.status)?;
+        map.serialize_entry("latency_ms", &self.latency_ms)?;
+        map.serialize_entry("error", &self.error)?;
+        map.end()
+    }
+}
+
+fn eat_time<S: serde::Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::clock::format_millis(crate::clock::to_eat(*ms)))
 }
 
 pub struct Feed {
@@ -54,13 +93,14 @@ impl Feed {
         self.subscribers.load(Ordering::Relaxed) > 0
     }
 
-    /// Publishes an event built by `data`, if anyone listens.
+    /// Publishes an event built by `data`, if anyone listens; `at_ms` is when, on the
+    /// application's clock.
     pub fn publish(
         &self,
         kind: &'static str,
-        client_id: Option<&str>,
-        at: impl FnOnce() -> String,
-        data: impl FnOnce() -> serde_json::Value,
+        client_id: Option<Arc<str>>,
+        at_ms: impl FnOnce() -> i64,
+        data: impl FnOnce() -> Data,
     ) {
         if !self.active() {
             return;
@@ -68,8 +108,8 @@ impl Feed {
         let event = FeedEvent {
             seq: self.seq.fetch_add(1, Ordering::Relaxed) + 1,
             kind,
-            client_id: client_id.map(str::to_string),
-            at: at(),
+            client_id,
+            at: at_ms(),
             data: data(),
         };
         // No receiver left between the check and here: nothing to do.
@@ -123,6 +163,18 @@ impl Subscription {
     }
 }
 
+impl Subscription {
+    /// What is already waiting, without waiting: `None` when nothing is.
+    pub fn ready(&mut self) -> Option<Next> {
+        match self.receiver.try_recv() {
+            Ok(event) => Some(Next::Event(event)),
+            Err(broadcast::error::TryRecvError::Lagged(n)) => Some(Next::Missed(n)),
+            Err(broadcast::error::TryRecvError::Closed) => Some(Next::Closed),
+            Err(broadcast::error::TryRecvError::Empty) => None,
+        }
+    }
+}
+
 impl Drop for Subscription {
     fn drop(&mut self) {
         self.feed.subscribers.fetch_sub(1, Ordering::Relaxed);
@@ -134,7 +186,7 @@ mod tests {
     use super::*;
 
     fn publish(feed: &Feed, n: u64) {
-        feed.publish("clock", None, String::new, || serde_json::json!({ "n": n }));
+        feed.publish("clock", None, || 0, || Data::Json(serde_json::json!({ "n": n })));
     }
 
     #[tokio::test]
@@ -147,7 +199,10 @@ mod tests {
         publish(&feed, 2);
         for n in [1, 2] {
             match sub.next().await {
-                Next::Event(e) => assert_eq!(e.data["n"], n),
+                Next::Event(e) => match &e.data {
+                    Data::Json(data) => assert_eq!(data["n"], n),
+                    Data::Request(_) => panic!("the event published"),
+                },
                 _ => panic!("an event"),
             }
         }

@@ -1,24 +1,32 @@
 //! `GET /_sandbox/stream`: the live feed as Server-Sent Events, filterable by application and
 //! kind. Each event's SSE `event` is its kind, its `id` the feed's sequence, its `data` the
 //! JSON event. A subscriber that falls behind gets a `missed` event saying how many went by;
-//! at shutdown the stream ends.
+//! at shutdown the stream ends. Events already waiting go out together in one write, so a
+//! busy sandbox costs a reader a write per burst, not per event.
 
-use std::convert::Infallible;
+use std::fmt::Write as _;
 use std::time::Duration;
 
+use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
-use axum::response::sse::{Event, KeepAlive, Sse};
-use futures_util::Stream;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::http::error::ApiError;
 use crate::service::AppState;
-use crate::store::feed::Next;
+use crate::store::feed::{FeedEvent, Next, Subscription};
 
 /// The kinds of events the feed carries.
 pub const KINDS: [&str; 8] = [
     "request", "resource", "callback", "webhook", "sms", "prompt", "clock", "scenario",
 ];
+
+/// A comment this often keeps an idle connection (and the proxies on its way) open.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// The most events written together.
+const BATCH: usize = 256;
 
 #[derive(Deserialize)]
 pub struct StreamFilter {
@@ -28,10 +36,44 @@ pub struct StreamFilter {
     kind: Option<String>,
 }
 
+/// What one subscriber wants.
+struct Wanted {
+    kinds: Option<Vec<String>>,
+    client_id: Option<String>,
+}
+
+impl Wanted {
+    fn takes(&self, e: &FeedEvent) -> bool {
+        self.kinds
+            .as_ref()
+            .is_none_or(|k| k.iter().any(|k| k == e.kind))
+            && self.client_id.as_deref().is_none_or(|c| {
+                e.client_id.as_deref().is_none_or(|owner| owner == c)
+            })
+    }
+
+    /// Appends `next` to `out` as SSE text; false once the stream is over.
+    fn write(&self, next: Next, out: &mut String) -> bool {
+        match next {
+            Next::Closed => return false,
+            Next::Missed(n) => {
+                let _ = write!(out, "event: missed\ndata: {{\"missed\":{n}}}\n\n");
+            }
+            Next::Event(e) if self.takes(&e) => {
+                // Compact JSON holds no newline: one `data:` line.
+                let data = serde_json::to_string(&*e).unwrap_or_default();
+                let _ = write!(out, "event: {}\nid: {}\ndata: {data}\n\n", e.kind, e.seq);
+            }
+            Next::Event(_) => {}
+        }
+        true
+    }
+}
+
 pub async fn stream(
     State(state): State<AppState>,
     Query(filter): Query<StreamFilter>,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+) -> Result<Response, ApiError> {
     let kinds: Option<Vec<String>> = filter
         .kind
         .as_deref()
@@ -53,39 +95,48 @@ pub async fn stream(
                 .collect()
         })
         .transpose()?;
+    let wanted = Wanted {
+        kinds,
+        client_id: filter.client_id,
+    };
     let subscription = state.store.feed.subscribe();
-    let client_id = filter.client_id;
-    let events = futures_util::stream::unfold(subscription, move |mut sub| {
-        let kinds = kinds.clone();
-        let client_id = client_id.clone();
-        async move {
-            loop {
-                match sub.next().await {
-                    Next::Closed => return None,
-                    Next::Missed(n) => {
-                        let event = Event::default()
-                            .event("missed")
-                            .data(format!("{{\"missed\":{n}}}"));
-                        return Some((Ok(event), sub));
-                    }
-                    Next::Event(e) => {
-                        let wanted = kinds.as_ref().is_none_or(|k| k.iter().any(|k| k == e.kind))
-                            && client_id.as_deref().is_none_or(|c| {
-                                e.client_id.as_deref().is_none_or(|owner| owner == c)
-                            });
-                        if !wanted {
-                            continue;
-                        }
-                        let data = serde_json::to_string(&*e).unwrap_or_default();
-                        let event = Event::default()
-                            .event(e.kind)
-                            .id(e.seq.to_string())
-                            .data(data);
-                        return Some((Ok(event), sub));
+    let chunks = futures_util::stream::unfold(
+        (subscription, wanted, false),
+        |(mut sub, wanted, ended): (Subscription, Wanted, bool)| async move {
+            if ended {
+                return None;
+            }
+            let mut out = String::new();
+            let mut open = true;
+            while out.is_empty() && open {
+                match tokio::time::timeout(KEEP_ALIVE, sub.next()).await {
+                    Err(_) => out.push_str(": keep-alive\n\n"),
+                    Ok(next) => open = wanted.write(next, &mut out),
+                }
+                // Whatever else is already waiting goes in the same write.
+                for _ in 0..BATCH {
+                    let Some(next) = sub.ready() else { break };
+                    if !wanted.write(next, &mut out) {
+                        open = false;
+                        break;
                     }
                 }
             }
-        }
-    });
-    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+            if out.is_empty() {
+                return None;
+            }
+            Some((
+                Ok::<_, std::convert::Infallible>(Bytes::from(out)),
+                (sub, wanted, !open),
+            ))
+        },
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        Body::from_stream(chunks),
+    )
+        .into_response())
 }
