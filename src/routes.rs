@@ -57,8 +57,18 @@ pub const CONTROL: &[(&str, &str, &str)] = &[
     ("GET", "/_sandbox/", "this index"),
     (
         "GET",
+        "/_sandbox/ui/",
+        "the dashboard: what happens, live (GET / redirects here)",
+    ),
+    (
+        "GET",
         "/_sandbox/health",
         "200 once ready (never needs the admin token)",
+    ),
+    (
+        "GET",
+        "/_sandbox/stream",
+        "what happens, live, as Server-Sent Events (?client_id=&kind=request,callback,...)",
     ),
     (
         "GET",
@@ -252,7 +262,10 @@ mod tests {
         for path in named {
             let pattern = path.replace("{token}", "{id}");
             assert!(
-                paths().any(|p| p == pattern) || CONTROL.iter().any(|(_, p, _)| *p == path),
+                paths().any(|p| p == pattern)
+                    || CONTROL.iter().any(|(_, p, _)| *p == path)
+                    // The dashboard's page lists its own assets.
+                    || path.starts_with("/_sandbox/ui"),
                 "{path} is routed but not in routes::API or routes::CONTROL"
             );
         }

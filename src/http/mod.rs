@@ -18,6 +18,7 @@ mod resource;
 mod reversals;
 mod send_money;
 mod sms_notifications;
+mod ui;
 mod webhook_subscriptions;
 
 use std::time::Instant;
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .merge(reversals::router())
         .merge(payment_links::router())
         .merge(admin::router(state.clone()))
+        .merge(ui::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))

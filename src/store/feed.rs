@@ -186,7 +186,12 @@ mod tests {
     use super::*;
 
     fn publish(feed: &Feed, n: u64) {
-        feed.publish("clock", None, || 0, || Data::Json(serde_json::json!({ "n": n })));
+        feed.publish(
+            "clock",
+            None,
+            || 0,
+            || Data::Json(serde_json::json!({ "n": n })),
+        );
     }
 
     #[tokio::test]

@@ -321,6 +321,11 @@ async fn every_listed_route_is_served() {
             .await
             .expect("send");
         let status = response.status();
+        if path == "/_sandbox/stream" {
+            // A stream never ends: it answered.
+            assert_eq!(status, StatusCode::OK);
+            continue;
+        }
         let body = response.text().await.expect("body");
         assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
         assert!(!body.contains("No route for"), "{method} {path}: {body}");

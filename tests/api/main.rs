@@ -5,6 +5,7 @@ mod callbacks;
 mod cli;
 mod connections;
 mod control_plane;
+mod dashboard;
 mod errors;
 mod events;
 mod examples;

@@ -47,9 +47,10 @@ impl Wanted {
         self.kinds
             .as_ref()
             .is_none_or(|k| k.iter().any(|k| k == e.kind))
-            && self.client_id.as_deref().is_none_or(|c| {
-                e.client_id.as_deref().is_none_or(|owner| owner == c)
-            })
+            && self
+                .client_id
+                .as_deref()
+                .is_none_or(|c| e.client_id.as_deref().is_none_or(|owner| owner == c))
     }
 
     /// Appends `next` to `out` as SSE text; false once the stream is over.

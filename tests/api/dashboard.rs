@@ -1,0 +1,184 @@
+//! The dashboard in real headless Chromium (Debian's `chromium` and `chromium-driver`, which
+//! `scripts/test` installs), driven over WebDriver. Screenshots go to
+//! `target/screenshots/`.
+
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::helpers::*;
+
+/// A headless Chromium session, and the chromedriver it runs under.
+struct Browser {
+    client: Client,
+    _driver: tokio::process::Child,
+}
+
+impl Browser {
+    async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("a free port")
+            .local_addr()
+            .expect("addr")
+            .port();
+        let driver = tokio::process::Command::new(
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()),
+        )
+        .arg(format!("--port={port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("chromedriver runs: scripts/test installs Debian's chromium and chromium-driver");
+        let capabilities = json!({
+            "goog:chromeOptions": {
+                "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                         "--window-size=1280,860", "--disable-gpu"]
+            }
+        });
+        let mut last = None;
+        for _ in 0..100 {
+            // Plain HTTP to the local chromedriver: no TLS needed.
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector)
+                .capabilities(capabilities.as_object().expect("object").clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(client) => {
+                    return Self {
+                        client,
+                        _driver: driver,
+                    };
+                }
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no WebDriver session: {last:?}");
+    }
+
+    /// The text of `css`, once it satisfies `ready` (within 10 s).
+    async fn wait_text(&self, css: &str, ready: impl Fn(&str) -> bool) -> String {
+        let mut seen = String::new();
+        for _ in 0..100 {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                seen = element.text().await.unwrap_or_default();
+                if ready(&seen) {
+                    return seen;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} never got ready; last text: {seen:?}");
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("screenshot");
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/target/screenshots");
+        std::fs::create_dir_all(dir).expect("dir");
+        std::fs::write(format!("{dir}/{name}.png"), png).expect("write");
+    }
+}
+
+#[tokio::test]
+async fn the_activity_feed_shows_requests_and_prompts_live_without_a_reload() {
+    let app = spawn_app().await;
+    let browser = Browser::start().await;
+    browser.client.goto(&app.url("/")).await.expect("open");
+    assert_eq!(
+        browser.client.current_url().await.expect("url").as_str(),
+        app.url("/_sandbox/ui/")
+    );
+    browser.wait_text("#status", |t| t == "live").await;
+
+    let token = app.token().await;
+    let mut request = stk_request("http://127.0.0.1:9/cb");
+    request["subscriber"]["phone_number"] = json!("+254700000009");
+    let location = app
+        .create("/api/v2/incoming_payments", &token, &request)
+        .await;
+    let id = location.rsplit('/').next().expect("id").to_string();
+    let feed = browser
+        .wait_text("#feed", |t| {
+            t.contains(&format!(
+                "STK prompt on +254700000009 waiting (incoming payment {id})"
+            ))
+        })
+        .await;
+    assert!(
+        feed.contains("POST /api/v2/incoming_payments → 201"),
+        "{feed}"
+    );
+    assert!(feed.contains("POST /oauth/token → 200"), "{feed}");
+    // Newest first.
+    let first = browser
+        .wait_text("#feed tr:first-child", |t| !t.is_empty())
+        .await;
+    assert!(first.contains("STK prompt"), "{first}");
+
+    // A refused request shows its error.
+    let refused = app
+        .get_with_token(&app.url("/api/v2/incoming_payments/nope"), "bad")
+        .await;
+    assert_eq!(refused.status(), 401);
+    browser
+        .wait_text("#feed", |t| {
+            t.contains("GET /api/v2/incoming_payments/nope → 401")
+                && t.contains("The access token is invalid")
+        })
+        .await;
+    // The page's own requests (its icon, its assets) are not the app's: none is in the feed.
+    assert!(!feed.contains("favicon"), "{feed}");
+    browser.screenshot("dashboard-activity").await;
+    browser.client.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn the_admin_token_prompt_gates_the_dashboard() {
+    let app = spawn_app_with(|args| args.admin_token = Some("s3cret".into())).await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&app.url("/_sandbox/ui/"))
+        .await
+        .expect("open");
+    browser
+        .wait_text("#status", |t| t == "admin token needed")
+        .await;
+    let feed_hidden = browser
+        .client
+        .find(Locator::Css("#activity"))
+        .await
+        .expect("activity")
+        .attr("hidden")
+        .await
+        .expect("attr");
+    assert!(
+        feed_hidden.is_some(),
+        "nothing of the control plane shows without the token"
+    );
+    browser.screenshot("dashboard-token").await;
+
+    let input = browser
+        .client
+        .find(Locator::Css("#token-input"))
+        .await
+        .expect("input");
+    input.send_keys("s3cret").await.expect("type");
+    browser
+        .client
+        .find(Locator::Css("#token-form button"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("click");
+    browser.wait_text("#status", |t| t == "live").await;
+    app.token().await;
+    browser
+        .wait_text("#feed", |t| t.contains("POST /oauth/token → 200"))
+        .await;
+    browser.client.close().await.expect("close");
+}
