@@ -74,6 +74,16 @@ impl Browser {
         panic!("{css} never got ready; last text: {seen:?}");
     }
 
+    async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .expect("click");
+    }
+
     async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.expect("screenshot");
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/target/screenshots");
@@ -179,6 +189,64 @@ async fn the_admin_token_prompt_gates_the_dashboard() {
     app.token().await;
     browser
         .wait_text("#feed", |t| t.contains("POST /oauth/token → 200"))
+        .await;
+    browser.client.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn pay_on_the_phone_panel_then_replay_the_delivered_callback() {
+    let app = spawn_app().await;
+    let receiver = CallbackReceiver::start(Behaviour::Accept).await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&app.url("/_sandbox/ui/"))
+        .await
+        .expect("open");
+    browser.wait_text("#status", |t| t == "live").await;
+    browser.click("#tab-phone").await;
+    browser
+        .wait_text("#prompts", |t| t.contains("No prompt is waiting."))
+        .await;
+
+    let token = app.token().await;
+    let mut request = stk_request(&receiver.url);
+    request["subscriber"]["phone_number"] = json!("+254700000009");
+    app.create("/api/v2/incoming_payments", &token, &request)
+        .await;
+    // The prompt appears on the handset without a reload.
+    let handset = browser
+        .wait_text("#prompts", |t| t.contains("+254700000009"))
+        .await;
+    assert!(
+        handset.contains("Pay KES 20000.0 to till K000000? Enter your M-PESA PIN."),
+        "{handset}"
+    );
+    browser.screenshot("dashboard-phone").await;
+    browser
+        .click("#prompts .handset .answers button:first-child")
+        .await;
+    browser
+        .wait_text("#prompts", |t| t.contains("No prompt is waiting."))
+        .await;
+    let received = receiver.wait_for(1).await;
+    let signature = received[0].header("x-kopokopo-signature").to_string();
+
+    browser.click("#tab-callbacks").await;
+    let deliveries = browser
+        .wait_text("#deliveries", |t| t.contains("delivered"))
+        .await;
+    assert!(deliveries.contains("incoming_payment"), "{deliveries}");
+    assert!(
+        deliveries.contains(&format!("X-KopoKopo-Signature: {signature}")),
+        "{deliveries}"
+    );
+    browser.screenshot("dashboard-callbacks").await;
+    browser.click("#deliveries tr:first-child button").await;
+    let replayed = receiver.wait_for(2).await;
+    assert_eq!(replayed[1].body, replayed[0].body, "byte for byte");
+    browser
+        .wait_text("#deliveries", |t| t.matches("delivered").count() == 2)
         .await;
     browser.client.close().await.expect("close");
 }

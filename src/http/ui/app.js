@@ -13,9 +13,9 @@ function token() {
 }
 
 // Every control-plane call carries the admin token, if one was given.
-async function api(path) {
+async function api(path, method = "GET") {
   const headers = token() ? { Authorization: "Bearer " + token() } : {};
-  const response = await fetch(path, { headers });
+  const response = await fetch(path, { method, headers });
   if (response.status === 401) {
     askForToken();
     throw new Error("the control plane needs the admin token");
@@ -25,7 +25,7 @@ async function api(path) {
 
 function askForToken() {
   document.getElementById("token-prompt").hidden = false;
-  document.getElementById("activity").hidden = true;
+  ["tabs", "activity", "phone", "callbacks"].forEach((id) => { document.getElementById(id).hidden = true; });
   statusEl.textContent = "admin token needed";
   document.getElementById("token-input").focus();
 }
@@ -34,7 +34,8 @@ document.getElementById("token-form").addEventListener("submit", (e) => {
   e.preventDefault();
   sessionStorage.setItem("k2-admin-token", document.getElementById("token-input").value);
   document.getElementById("token-prompt").hidden = true;
-  document.getElementById("activity").hidden = false;
+  document.getElementById("tabs").hidden = false;
+  show(tabs.find((t) => t.getAttribute("aria-selected") === "true"));
   start();
 });
 
@@ -63,6 +64,7 @@ function failed(kind, d) {
 }
 
 function add(event) {
+  if (["prompt", "resource", "callback"].includes(event.kind)) refresh();
   const empty = feed.querySelector(".empty");
   if (empty) empty.remove();
   const row = document.createElement("tr");
@@ -106,6 +108,99 @@ function start() {
     notice.textContent = `Missed ${JSON.parse(m.data).missed} events: the page fell behind.`;
   });
   api("/_sandbox/clock").then((c) => { clockEl.textContent = c.now; }).catch(() => {});
+}
+
+// --- panels -------------------------------------------------------------------------
+
+const tabs = [...document.querySelectorAll("#tabs [role=tab]")];
+function show(tab) {
+  tabs.forEach((t) => {
+    const selected = t === tab;
+    t.setAttribute("aria-selected", String(selected));
+    t.tabIndex = selected ? 0 : -1;
+    document.getElementById(t.getAttribute("aria-controls")).hidden = !selected;
+  });
+  refresh();
+}
+tabs.forEach((t, i) => {
+  t.addEventListener("click", () => show(t));
+  t.addEventListener("keydown", (e) => {
+    const step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
+    if (!step) return;
+    const next = tabs[(i + step + tabs.length) % tabs.length];
+    next.focus();
+    show(next);
+  });
+});
+
+function el(tag, props = {}, ...children) {
+  const node = Object.assign(document.createElement(tag), props);
+  children.forEach((c) => node.append(c));
+  return node;
+}
+
+const ANSWERS = [["pay", "Pay"], ["wrong_pin", "Wrong PIN"], ["cancel", "Cancel"], ["timeout", "Let it time out"]];
+
+async function loadPrompts() {
+  const { prompts } = await api("/_sandbox/prompts");
+  const box = document.getElementById("prompts");
+  box.replaceChildren();
+  if (!prompts.length) box.append(el("p", { className: "none", textContent: "No prompt is waiting." }));
+  prompts.forEach((p) => {
+    const answers = el("div", { className: "answers" });
+    ANSWERS.forEach(([answer, label], i) => {
+      const button = el("button", { type: "button", textContent: label, className: i ? "secondary" : "" });
+      button.setAttribute("aria-label", `${label}: ${p.phone_number}, ${p.currency} ${p.amount}`);
+      button.addEventListener("click", async () => {
+        await api(`/_sandbox/prompts/${p.id}/${answer}`, "POST");
+        refresh();
+      });
+      answers.append(button);
+    });
+    box.append(el("article", { className: "handset" },
+      el("h3", { textContent: p.phone_number }),
+      el("p", { textContent: `Pay ${p.currency} ${p.amount} to till ${p.till_number}? Enter your M-PESA PIN.` }),
+      answers));
+  });
+}
+
+async function loadCallbacks() {
+  const { deliveries } = await api("/_sandbox/callbacks?limit=50");
+  const body = document.getElementById("deliveries");
+  body.replaceChildren();
+  if (!deliveries.length) body.append(el("tr", { className: "empty" }, el("td", { colSpan: 6, textContent: "No callback yet." })));
+  deliveries.forEach((d) => {
+    const last = d.attempts[d.attempts.length - 1];
+    const replay = el("button", { type: "button", textContent: "Replay" });
+    replay.setAttribute("aria-label", `Replay the ${d.resource.type} callback to ${d.target}`);
+    replay.addEventListener("click", async () => {
+      await api(`/_sandbox/callbacks/${d.id}/replay`, "POST");
+      refresh();
+    });
+    body.append(el("tr", { className: "delivery" },
+      el("td", { textContent: d.created_at.slice(11, 23) }),
+      el("td", { textContent: d.resource.type }),
+      el("td", { className: "state-" + d.state, textContent: d.state }),
+      el("td", { textContent: last ? `${d.attempts.length} (last: ${last.status ?? last.error})` : "0" }),
+      el("td", {}, d.target, el("span", { className: "sig", textContent: "X-KopoKopo-Signature: " + (d.signature || "(none)") })),
+      el("td", {}, replay)));
+  });
+}
+
+document.getElementById("replay-exhausted").addEventListener("click", async () => {
+  await api("/_sandbox/callbacks/replay?status=exhausted", "POST");
+  refresh();
+});
+
+// The open panel follows the feed: a change reloads it, at most every 300 ms.
+let pending = null;
+function refresh() {
+  if (pending) return;
+  pending = setTimeout(() => {
+    pending = null;
+    if (!document.getElementById("phone").hidden) loadPrompts().catch(() => {});
+    if (!document.getElementById("callbacks").hidden) loadCallbacks().catch(() => {});
+  }, 50);
 }
 
 kindFilter.addEventListener("change", start);
