@@ -102,28 +102,23 @@ impl Client {
 
     /// A GET of `path` with the query parameters that are set.
     async fn get(&self, path: &str, query: &[(&str, Option<String>)]) -> Result<Value, Failure> {
-        let set: Vec<(&str, &String)> = query
-            .iter()
-            .filter_map(|(k, v)| v.as_ref().map(|v| (*k, v)))
-            .collect();
-        let request = self.http.get(format!("{}{path}", self.base)).query(&set);
+        let request = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .query(&present(query));
         self.send(request).await
     }
 
     /// Opens the live stream with the query parameters that are set. No overall timeout:
     /// a stream lasts as long as it is read.
     async fn stream(&self, query: &[(&str, Option<String>)]) -> Result<Events, Failure> {
-        let set: Vec<(&str, &String)> = query
-            .iter()
-            .filter_map(|(k, v)| v.as_ref().map(|v| (*k, v)))
-            .collect();
         let http = reqwest::Client::builder()
             .no_proxy()
             .build()
             .map_err(|e| Failure::Unreachable(e.to_string()))?;
         let mut request = http
             .get(format!("{}/_sandbox/stream", self.base))
-            .query(&set);
+            .query(&present(query));
         if let Some(token) = &self.admin_token {
             request = request.bearer_auth(token);
         }
@@ -206,6 +201,14 @@ fn span(ms: i64) -> String {
         }
     }
     parts.join(" ")
+}
+
+/// The query parameters that are set.
+fn present<'a>(query: &'a [(&str, Option<String>)]) -> Vec<(&'a str, &'a String)> {
+    query
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (*k, v)))
+        .collect()
 }
 
 /// What each command prints on success, or why it failed.
