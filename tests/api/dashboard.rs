@@ -250,3 +250,75 @@ async fn pay_on_the_phone_panel_then_replay_the_delivered_callback() {
         .await;
     browser.client.close().await.expect("close");
 }
+
+#[tokio::test]
+async fn the_money_and_clock_panels_set_a_balance_and_move_the_clock() {
+    let app = spawn_virtual_app().await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&app.url("/_sandbox/ui/"))
+        .await
+        .expect("open");
+    browser.wait_text("#status", |t| t == "live").await;
+
+    browser.click("#tab-clock").await;
+    browser
+        .wait_text("#clock-now", |t| t == "2026-05-01T10:00:00.000+03:00")
+        .await;
+    browser.click("[data-advance='1d']").await;
+    browser
+        .wait_text("#clock-now", |t| t == "2026-05-02T10:00:00.000+03:00")
+        .await;
+    browser
+        .wait_text("#clock-mode", |t| t == "(virtual, 86400 s ahead)")
+        .await;
+    let to = browser
+        .client
+        .find(Locator::Css("#clock-to"))
+        .await
+        .expect("input");
+    to.send_keys("2026-04-01T00:00:00+03:00")
+        .await
+        .expect("type");
+    browser.click("#clock-form button").await;
+    browser
+        .wait_text("#clock-error", |t| {
+            t == "The clock only moves forward: that instant has passed"
+        })
+        .await;
+    assert_eq!(
+        app.control("/_sandbox/clock").await["now"],
+        "2026-05-02T10:00:00.000+03:00"
+    );
+
+    browser.click("#tab-money").await;
+    browser
+        .wait_text("#balances", |t| t.contains("company 1000000.0"))
+        .await;
+    let account = browser
+        .client
+        .find(Locator::Css("#balance-account"))
+        .await
+        .expect("input");
+    account.send_keys("000000").await.expect("type");
+    let amount = browser
+        .client
+        .find(Locator::Css("#balance-amount"))
+        .await
+        .expect("input");
+    amount.send_keys("2500.50").await.expect("type");
+    browser.click("#balance-form button").await;
+    browser
+        .wait_text("#balances", |t| t.contains("till 000000 2500.5"))
+        .await;
+    browser
+        .wait_text("#ledger", |t| t.contains("balance set"))
+        .await;
+    assert_eq!(
+        app.control("/_sandbox/balances").await["tills"]["000000"],
+        "2500.5"
+    );
+    browser.screenshot("dashboard-money").await;
+    browser.client.close().await.expect("close");
+}

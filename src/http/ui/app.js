@@ -12,20 +12,24 @@ function token() {
   return sessionStorage.getItem("k2-admin-token") || "";
 }
 
-// Every control-plane call carries the admin token, if one was given.
-async function api(path, method = "GET") {
+// Every control-plane call carries the admin token, if one was given. A refusal throws
+// the sandbox's error message.
+async function api(path, method = "GET", body = undefined) {
   const headers = token() ? { Authorization: "Bearer " + token() } : {};
-  const response = await fetch(path, { method, headers });
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   if (response.status === 401) {
     askForToken();
     throw new Error("the control plane needs the admin token");
   }
-  return response.json();
+  const answer = await response.json();
+  if (!response.ok) throw new Error(answer.error_message || response.statusText);
+  return answer;
 }
 
 function askForToken() {
   document.getElementById("token-prompt").hidden = false;
-  ["tabs", "activity", "phone", "callbacks"].forEach((id) => { document.getElementById(id).hidden = true; });
+  ["tabs", "activity", "phone", "callbacks", "money", "clock-panel"].forEach((id) => { document.getElementById(id).hidden = true; });
   statusEl.textContent = "admin token needed";
   document.getElementById("token-input").focus();
 }
@@ -64,7 +68,7 @@ function failed(kind, d) {
 }
 
 function add(event) {
-  if (["prompt", "resource", "callback"].includes(event.kind)) refresh();
+  if (["prompt", "resource", "callback", "webhook", "clock"].includes(event.kind)) refresh();
   const empty = feed.querySelector(".empty");
   if (empty) empty.remove();
   const row = document.createElement("tr");
@@ -192,7 +196,65 @@ document.getElementById("replay-exhausted").addEventListener("click", async () =
   refresh();
 });
 
-// The open panel follows the feed: a change reloads it, at most every 300 ms.
+async function loadMoney() {
+  const [b, l] = await Promise.all([api("/_sandbox/balances"), api("/_sandbox/ledger?limit=20")]);
+  const rows = [["company", b.company], ...Object.entries(b.tills).map(([till, v]) => ["till " + till, v])];
+  document.getElementById("balances").replaceChildren(...rows.map(([account, balance]) =>
+    el("tr", {}, el("td", { textContent: account }), el("td", { className: "num", textContent: balance }))));
+  document.getElementById("ledger").replaceChildren(...l.entries.map((e) =>
+    el("tr", {},
+      el("td", { textContent: e.at.slice(0, 19).replace("T", " ") }),
+      el("td", { textContent: e.account }),
+      el("td", { className: "num", textContent: e.amount }),
+      el("td", { className: "num", textContent: e.balance_after }),
+      el("td", { textContent: e.memo }))));
+}
+
+document.getElementById("balance-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const account = document.getElementById("balance-account").value.trim();
+  const error = document.getElementById("balance-error");
+  try {
+    await api("/_sandbox/balances", "PUT", {
+      till_number: account && account !== "company" ? account : null,
+      balance: document.getElementById("balance-amount").value,
+    });
+    error.hidden = true;
+    loadMoney();
+  } catch (failure) {
+    error.hidden = false;
+    error.textContent = failure.message;
+  }
+});
+
+async function loadClock() {
+  const c = await api("/_sandbox/clock");
+  document.getElementById("clock-now").textContent = c.now;
+  const ahead = c.advanced_ms ? `, ${c.advanced_ms / 1000} s ahead` : "";
+  document.getElementById("clock-mode").textContent = `(${c.virtual ? "virtual" : "real time"}${ahead})`;
+  clockEl.textContent = c.now;
+}
+
+async function moveClock(path, body) {
+  const error = document.getElementById("clock-error");
+  try {
+    await api(path, "POST", body);
+    error.hidden = true;
+    loadClock();
+  } catch (failure) {
+    error.hidden = false;
+    error.textContent = failure.message;
+  }
+}
+
+document.querySelectorAll("[data-advance]").forEach((b) =>
+  b.addEventListener("click", () => moveClock("/_sandbox/clock/advance", { by: b.dataset.advance })));
+document.getElementById("clock-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  moveClock("/_sandbox/clock/set", { to: document.getElementById("clock-to").value.trim() });
+});
+
+// The open panel follows the feed: changes within 50 ms reload it once.
 let pending = null;
 function refresh() {
   if (pending) return;
@@ -200,6 +262,8 @@ function refresh() {
     pending = null;
     if (!document.getElementById("phone").hidden) loadPrompts().catch(() => {});
     if (!document.getElementById("callbacks").hidden) loadCallbacks().catch(() => {});
+    if (!document.getElementById("money").hidden) loadMoney().catch(() => {});
+    if (!document.getElementById("clock-panel").hidden) loadClock().catch(() => {});
   }, 50);
 }
 
