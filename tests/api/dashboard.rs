@@ -322,3 +322,62 @@ async fn the_money_and_clock_panels_set_a_balance_and_move_the_clock() {
     browser.screenshot("dashboard-money").await;
     browser.client.close().await.expect("close");
 }
+
+#[tokio::test]
+async fn a_broken_scenario_pasted_in_the_scenarios_panel_shows_its_line_then_a_good_one_loads() {
+    let app = spawn_app().await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&app.url("/_sandbox/ui/"))
+        .await
+        .expect("open");
+    browser.wait_text("#status", |t| t == "live").await;
+    browser.click("#tab-scenarios").await;
+    browser
+        .wait_text("#scenario-list", |t| t.contains("No scenario loaded."))
+        .await;
+
+    let text = browser
+        .client
+        .find(Locator::Css("#scenario-text"))
+        .await
+        .expect("textarea");
+    text.send_keys("name: qa\nfaults:\n  - endpoint: POTS /api/v2/polling\n    status: 503\n")
+        .await
+        .expect("type");
+    browser.click("#scenario-form button").await;
+    browser
+        .wait_text("#scenario-message", |t| {
+            t == "Line 3, column 15: faults[0].endpoint: POTS is not an HTTP method (did you mean `POST`?)"
+        })
+        .await;
+    let marked = browser
+        .wait_text("#scenario-lines li.bad", |t| !t.is_empty())
+        .await;
+    assert_eq!(marked, "  - endpoint: POTS /api/v2/polling");
+    browser.screenshot("dashboard-scenario-problem").await;
+    assert_eq!(
+        app.control("/_sandbox/scenarios").await["scenarios"],
+        json!([])
+    );
+
+    text.clear().await.expect("clear");
+    text.send_keys("name: qa\nfaults:\n  - endpoint: POST /api/v2/polling\n    status: 503\n")
+        .await
+        .expect("type");
+    browser.click("#scenario-form button").await;
+    browser
+        .wait_text("#scenario-loaded", |t| t == "Loaded qa.")
+        .await;
+    let list = browser
+        .wait_text("#scenario-list", |t| t.contains("qa"))
+        .await;
+    assert!(list.contains("(dashboard)"), "{list}");
+    assert!(list.contains("0 / 1 / 0"), "{list}");
+    browser.click("#scenario-list button").await;
+    browser
+        .wait_text("#scenario-list", |t| t.contains("No scenario loaded."))
+        .await;
+    browser.client.close().await.expect("close");
+}

@@ -29,7 +29,7 @@ async function api(path, method = "GET", body = undefined) {
 
 function askForToken() {
   document.getElementById("token-prompt").hidden = false;
-  ["tabs", "activity", "phone", "callbacks", "money", "clock-panel"].forEach((id) => { document.getElementById(id).hidden = true; });
+  ["tabs", "activity", "phone", "callbacks", "money", "clock-panel", "scenarios"].forEach((id) => { document.getElementById(id).hidden = true; });
   statusEl.textContent = "admin token needed";
   document.getElementById("token-input").focus();
 }
@@ -68,7 +68,7 @@ function failed(kind, d) {
 }
 
 function add(event) {
-  if (["prompt", "resource", "callback", "webhook", "clock"].includes(event.kind)) refresh();
+  if (["prompt", "resource", "callback", "webhook", "clock", "scenario"].includes(event.kind)) refresh();
   const empty = feed.querySelector(".empty");
   if (empty) empty.remove();
   const row = document.createElement("tr");
@@ -254,6 +254,65 @@ document.getElementById("clock-form").addEventListener("submit", (e) => {
   moveClock("/_sandbox/clock/set", { to: document.getElementById("clock-to").value.trim() });
 });
 
+async function loadScenarios() {
+  const { scenarios } = await api("/_sandbox/scenarios");
+  const body = document.getElementById("scenario-list");
+  body.replaceChildren();
+  if (!scenarios.length) body.append(el("tr", { className: "empty" }, el("td", { colSpan: 6, textContent: "No scenario loaded." })));
+  scenarios.forEach((s) => {
+    const unload = el("button", { type: "button", textContent: "Unload", className: "secondary" });
+    unload.setAttribute("aria-label", `Unload ${s.name}`);
+    unload.addEventListener("click", async () => {
+      await api(`/_sandbox/scenarios/${encodeURIComponent(s.name)}`, "DELETE");
+      loadScenarios();
+    });
+    const v = s.probe_verdicts;
+    body.append(el("tr", {},
+      el("td", { textContent: s.name }),
+      el("td", { textContent: s.source }),
+      el("td", { textContent: `${s.rules} / ${s.faults} / ${s.callback_faults}` }),
+      el("td", { textContent: `${s.timeline_pending} of ${s.timeline}` }),
+      el("td", { textContent: `${v.passed} passed, ${v.failed} failed, ${v.waiting} waiting` }),
+      el("td", {}, unload)));
+  });
+}
+
+let scenarioSource = "(dashboard)";
+document.getElementById("scenario-file").addEventListener("change", async (e) => {
+  const file = e.target.files[0];
+  if (!file) return;
+  document.getElementById("scenario-text").value = await file.text();
+  scenarioSource = file.name;
+});
+
+document.getElementById("scenario-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const text = document.getElementById("scenario-text").value;
+  const headers = { "Content-Type": "application/yaml" };
+  if (token()) headers.Authorization = "Bearer " + token();
+  const response = await fetch("/_sandbox/scenarios?source=" + encodeURIComponent(scenarioSource),
+    { method: "POST", headers, body: text });
+  const answer = await response.json();
+  const problem = document.getElementById("scenario-problem");
+  if (response.ok) {
+    problem.hidden = true;
+    document.getElementById("scenario-loaded").textContent = `Loaded ${answer.scenarios.join(", ")}.`;
+    loadScenarios();
+    return;
+  }
+  // "<source>:<line>:<column>: <field>: <message>": the line is shown in the text.
+  const message = String(answer.error_message);
+  const at = message.match(/:(\d+):(\d+): (.*)$/);
+  const line = at ? Number(at[1]) : 0;
+  document.getElementById("scenario-message").textContent =
+    at ? `Line ${at[1]}, column ${at[2]}: ${at[3]}` : message;
+  document.getElementById("scenario-lines").replaceChildren(...text.split("\n").map((l, i) =>
+    el("li", { className: i + 1 === line ? "bad" : "", textContent: l || " " })));
+  document.getElementById("scenario-loaded").textContent = "";
+  problem.hidden = false;
+  problem.scrollIntoView({ block: "nearest" });
+});
+
 // The open panel follows the feed: changes within 50 ms reload it once.
 let pending = null;
 function refresh() {
@@ -264,6 +323,7 @@ function refresh() {
     if (!document.getElementById("callbacks").hidden) loadCallbacks().catch(() => {});
     if (!document.getElementById("money").hidden) loadMoney().catch(() => {});
     if (!document.getElementById("clock-panel").hidden) loadClock().catch(() => {});
+    if (!document.getElementById("scenarios").hidden) loadScenarios().catch(() => {});
   }, 50);
 }
 
