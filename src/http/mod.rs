@@ -91,8 +91,8 @@ async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Respon
         }
     };
     log_access(&method, &uri, &response, started, client_id.as_deref());
-    if !uri.path().starts_with("/_sandbox/") {
-        let feed = &state.store.feed;
+    let feed = &state.store.feed;
+    if feed.active() && !uri.path().starts_with("/_sandbox/") {
         feed.publish(
             "request",
             client_id.clone(),

@@ -74,14 +74,21 @@ impl Browser {
         panic!("{css} never got ready; last text: {seen:?}");
     }
 
+    /// Clicks `css`; found again if the page re-rendered it in between (a panel follows the
+    /// live feed, so an element may be replaced while it is being clicked).
     async fn click(&self, css: &str) {
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"))
-            .click()
-            .await
-            .expect("click");
+        let mut last = None;
+        for _ in 0..50 {
+            match self.client.find(Locator::Css(css)).await {
+                Ok(element) => match element.click().await {
+                    Ok(()) => return,
+                    Err(e) => last = Some(e),
+                },
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css}: {last:?}");
     }
 
     async fn screenshot(&self, name: &str) {
@@ -379,5 +386,77 @@ async fn a_broken_scenario_pasted_in_the_scenarios_panel_shows_its_line_then_a_g
     browser
         .wait_text("#scenario-list", |t| t.contains("No scenario loaded."))
         .await;
+    browser.client.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn the_trigger_panel_fires_a_webhook_to_the_subscribers() {
+    let app = spawn_app().await;
+    let receiver = CallbackReceiver::start(Behaviour::Accept).await;
+    let token = app.token().await;
+    app.create(
+        "/api/v2/webhook_subscriptions",
+        &token,
+        &json!({"event_type": "buygoods_transaction_received", "url": receiver.url, "scope": "company"}),
+    )
+    .await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&app.url("/_sandbox/ui/"))
+        .await
+        .expect("open");
+    browser.wait_text("#status", |t| t == "live").await;
+    browser.click("#tab-trigger").await;
+    let amount = browser
+        .client
+        .find(Locator::Css("#trigger-amount"))
+        .await
+        .expect("input");
+    amount.send_keys("250").await.expect("type");
+    browser.click("#trigger-form button").await;
+    let result = browser
+        .wait_text("#trigger-result", |t| t.starts_with("Fired "))
+        .await;
+    assert!(
+        result.starts_with("Fired buygoods_transaction_received "),
+        "{result}"
+    );
+    assert!(result.ends_with(": 1 deliveries queued."), "{result}");
+    let event = receiver.wait_for(1).await[0].json();
+    assert_eq!(event["event"]["resource"]["amount"], "250.0");
+    assert!(
+        result.contains(&format!(
+            "(reference {})",
+            event["event"]["resource"]["reference"]
+                .as_str()
+                .expect("reference")
+        )),
+        "{result}"
+    );
+
+    // A refusal shows the sandbox's message.
+    let transaction = browser
+        .client
+        .find(Locator::Css("#trigger-transaction"))
+        .await
+        .expect("input");
+    transaction.send_keys("NOPE").await.expect("type");
+    let select = browser
+        .client
+        .find(Locator::Css("#trigger-type"))
+        .await
+        .expect("select");
+    select
+        .select_by_value("buygoods_transaction_reversed")
+        .await
+        .expect("select");
+    browser.click("#trigger-form button").await;
+    browser
+        .wait_text("#trigger-result", |t| {
+            t.starts_with("No received buygoods transaction NOPE")
+        })
+        .await;
+    browser.screenshot("dashboard-trigger").await;
     browser.client.close().await.expect("close");
 }

@@ -29,7 +29,7 @@ async function api(path, method = "GET", body = undefined) {
 
 function askForToken() {
   document.getElementById("token-prompt").hidden = false;
-  ["tabs", "activity", "phone", "callbacks", "money", "clock-panel", "scenarios"].forEach((id) => { document.getElementById(id).hidden = true; });
+  ["tabs", "activity", "phone", "callbacks", "money", "clock-panel", "scenarios", "trigger"].forEach((id) => { document.getElementById(id).hidden = true; });
   statusEl.textContent = "admin token needed";
   document.getElementById("token-input").focus();
 }
@@ -311,6 +311,25 @@ document.getElementById("scenario-form").addEventListener("submit", async (e) =>
   document.getElementById("scenario-loaded").textContent = "";
   problem.hidden = false;
   problem.scrollIntoView({ block: "nearest" });
+});
+
+document.getElementById("trigger-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const value = (id) => document.getElementById(id).value.trim() || null;
+  const result = document.getElementById("trigger-result");
+  try {
+    const fired = await api("/_sandbox/events", "POST", {
+      type: value("trigger-type"), till_number: value("trigger-till"), amount: value("trigger-amount"),
+      phone_number: value("trigger-phone"), transaction: value("trigger-transaction"),
+    });
+    const reference = fired.payload?.event?.resource?.reference;
+    result.className = "";
+    result.textContent = `Fired ${fired.topic} ${fired.id}` + (reference ? ` (reference ${reference})` : "") +
+      `: ${fired.deliveries} deliveries queued.`;
+  } catch (failure) {
+    result.className = "error";
+    result.textContent = failure.message;
+  }
 });
 
 // The open panel follows the feed: changes within 50 ms reload it once.
