@@ -260,7 +260,7 @@ impl Dispatcher {
         };
         self.inner.store.feed.publish(
             "callback",
-            Some(delivery.owner.as_str().into()),
+            Some(&delivery.owner),
             || self.inner.clock.now_ms_of(&delivery.owner),
             || {
                 crate::store::feed::Data::Json(serde_json::json!({

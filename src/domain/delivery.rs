@@ -43,6 +43,19 @@ pub enum DeliveryState {
     Dropped,
 }
 
+impl DeliveryState {
+    /// A state by its name in the delivery log, in any case.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "pending" => Some(Self::Pending),
+            "delivered" => Some(Self::Delivered),
+            "exhausted" => Some(Self::Exhausted),
+            "dropped" => Some(Self::Dropped),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Attempt {
     pub number: u32,

@@ -106,7 +106,7 @@ pub fn publish(
 ) {
     state.store.feed.publish(
         kind,
-        owner.map(std::sync::Arc::from),
+        owner,
         || owner.map_or_else(|| state.clock.now_ms(), |o| state.clock.now_ms_of(o)),
         || crate::store::feed::Data::Json(data()),
     );

@@ -98,7 +98,7 @@ impl Feed {
     pub fn publish(
         &self,
         kind: &'static str,
-        client_id: Option<Arc<str>>,
+        client_id: Option<&str>,
         at_ms: impl FnOnce() -> i64,
         data: impl FnOnce() -> Data,
     ) {
@@ -108,7 +108,7 @@ impl Feed {
         let event = FeedEvent {
             seq: self.seq.fetch_add(1, Ordering::Relaxed) + 1,
             kind,
-            client_id,
+            client_id: client_id.map(Arc::from),
             at: at_ms(),
             data: data(),
         };

@@ -193,14 +193,15 @@ async fn replay_all(
     State(state): State<AppState>,
     Query(q): Query<ReplayAll>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let wanted = match q.status.as_deref().map(str::to_ascii_lowercase).as_deref() {
-        None | Some("exhausted") => DeliveryState::Exhausted,
-        Some("dropped") => DeliveryState::Dropped,
-        Some(other) => {
-            return Err(ApiError::BadRequest(format!(
-                "status {other:?} cannot be replayed in bulk: use exhausted or dropped"
-            )));
-        }
+    let wanted = match q.status.as_deref() {
+        None => DeliveryState::Exhausted,
+        Some(s) => DeliveryState::parse(s)
+            .filter(|s| matches!(s, DeliveryState::Exhausted | DeliveryState::Dropped))
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "status {s:?} cannot be replayed in bulk: use exhausted or dropped"
+                ))
+            })?,
     };
     let mut due = state.store.deliveries_where(|d| {
         d.state == wanted

@@ -265,14 +265,12 @@ async fn callbacks(
     let status = f
         .status
         .as_deref()
-        .map(|s| match s.to_ascii_lowercase().as_str() {
-            "pending" => Ok(DeliveryState::Pending),
-            "delivered" => Ok(DeliveryState::Delivered),
-            "exhausted" => Ok(DeliveryState::Exhausted),
-            "dropped" => Ok(DeliveryState::Dropped),
-            _ => Err(ApiError::BadRequest(format!(
-                "status {s:?} is not pending, delivered, exhausted or dropped"
-            ))),
+        .map(|s| {
+            DeliveryState::parse(s).ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "status {s:?} is not pending, delivered, exhausted or dropped"
+                ))
+            })
         })
         .transpose()?;
     let page = state.store.deliveries(request, |d| {
