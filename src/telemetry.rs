@@ -2,8 +2,15 @@
 //! `RUST_LOG` (default `info`), pretty (coloured only on a terminal) or JSON. The binary writes through a background thread
 //! ([`non_blocking_stderr`]), so a slow terminal or a full pipe never holds up a request.
 
+use std::fmt::{self, Write as _};
 use std::io::IsTerminal as _;
 use std::sync::Mutex;
+
+use tracing::field::{Field, Visit};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::fmt::format::{FormatEvent, FormatFields, Writer};
+use tracing_subscriber::fmt::{FmtContext, FormattedFields};
+use tracing_subscriber::registry::LookupSpan;
 
 use tracing_appender::non_blocking::{NonBlocking, WorkerGuard};
 use tracing_subscriber::EnvFilter;
@@ -24,9 +31,131 @@ where
         .with_writer(writer);
     // A second init (tests) keeps the first subscriber.
     let _ = match format {
-        LogFormat::Pretty => builder.try_init(),
+        LogFormat::Pretty if colour => builder.try_init(),
+        // Off a terminal the same text as the default format, written by `Plain`.
+        LogFormat::Pretty => builder.event_format(Plain).try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
+}
+
+/// The default format's text without colour (`2026-11-28T19:20:00.123456Z  INFO target:
+/// message key=value ...`), written without its machinery: the timestamp's date and time of
+/// day formatted once a second, strings and numbers written straight into the line. The
+/// access log writes a line per request, so this is on the hot path.
+struct Plain;
+
+impl<S, N> FormatEvent<S, N> for Plain
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        timestamp(&mut writer)?;
+        let meta = event.metadata();
+        write!(writer, " {:>5} ", meta.level().as_str())?;
+        // Spans (debug level) as the default shows them: `name{fields}:`.
+        if let Some(scope) = ctx.event_scope() {
+            for span in scope.from_root() {
+                writer.write_str(span.name())?;
+                let ext = span.extensions();
+                if let Some(fields) = ext.get::<FormattedFields<N>>()
+                    && !fields.is_empty()
+                {
+                    write!(writer, "{{{fields}}}")?;
+                }
+                writer.write_char(':')?;
+            }
+            writer.write_char(' ')?;
+        }
+        writer.write_str(meta.target())?;
+        writer.write_str(": ")?;
+        let mut fields = Fields {
+            writer: &mut writer,
+            first: true,
+            result: Ok(()),
+        };
+        event.record(&mut fields);
+        fields.result?;
+        writer.write_char('\n')
+    }
+}
+
+/// `2026-11-28T19:20:00.123456Z`, as the default format writes it.
+fn timestamp(writer: &mut Writer<'_>) -> fmt::Result {
+    thread_local! {
+        /// The second last formatted, and its text up to the seconds.
+        static SECOND: std::cell::RefCell<(u64, String)> = const {
+            std::cell::RefCell::new((u64::MAX, String::new()))
+        };
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    SECOND.with_borrow_mut(|(second, text)| {
+        if *second != now.as_secs() {
+            *second = now.as_secs();
+            text.clear();
+            let at = chrono::DateTime::from_timestamp(now.as_secs() as i64, 0).unwrap_or_default();
+            write!(text, "{}", at.format("%Y-%m-%dT%H:%M:%S"))?;
+        }
+        write!(writer, "{text}.{:06}Z", now.subsec_micros())
+    })
+}
+
+/// Writes the message, then ` name=value` for every other field; strings and numbers as
+/// they are, anything else through its `Debug` (which for `%value` fields is its `Display`).
+struct Fields<'w, 'a> {
+    writer: &'w mut Writer<'a>,
+    first: bool,
+    result: fmt::Result,
+}
+
+impl Fields<'_, '_> {
+    fn write(&mut self, field: &Field, value: impl FnOnce(&mut Writer<'_>) -> fmt::Result) {
+        if self.result.is_err() {
+            return;
+        }
+        self.result = (|| {
+            if field.name() != "message" {
+                if !self.first {
+                    self.writer.write_char(' ')?;
+                }
+                self.writer.write_str(field.name())?;
+                self.writer.write_char('=')?;
+            } else if !self.first {
+                self.writer.write_char(' ')?;
+            }
+            self.first = false;
+            value(self.writer)
+        })();
+    }
+}
+
+impl Visit for Fields<'_, '_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.write(field, |w| w.write_str(value));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.write(field, |w| w.write_str(itoa::Buffer::new().format(value)));
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.write(field, |w| w.write_str(itoa::Buffer::new().format(value)));
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.write(field, |w| w.write_str(if value { "true" } else { "false" }));
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.write(field, |w| write!(w, "{value:?}"));
+    }
 }
 
 /// The guard of the background log writer: dropping it writes out what is queued.

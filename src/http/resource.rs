@@ -2,7 +2,7 @@
 //! `GET` by id that 404s for unknown, malformed or another application's ids.
 
 use axum::Json;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -45,15 +45,25 @@ pub fn show<T, D>(
 ) -> Result<Response, ApiError>
 where
     T: Owned + Clone,
-    D: for<'a> From<&'a T> + Serialize,
+    D: for<'a> From<&'a T> + Serialize + 'static,
 {
     let (resource_id, document) = collection
-        .view(id, owner, |r| (r.id(), D::from(r)))
+        .rendered::<D>(id, owner, |r| {
+            // Plain data into a Vec: serialising cannot fail.
+            serde_json::to_vec(&D::from(r)).unwrap_or_default().into()
+        })
         .ok_or_else(|| not_found(collection, id, what))?;
     Ok(
         match state.scenarios.shown_instead(&state.clock, resource_id) {
             Some(before) => Json(before).into_response(),
-            None => Json(document).into_response(),
+            None => (
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )],
+                document,
+            )
+                .into_response(),
         },
     )
 }

@@ -1,8 +1,12 @@
 //! A sharded map of one kind of resource, each owned by one application, that keeps at most
 //! the retention cap of each application's resources (see `retention`).
 
+use std::any::TypeId;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use arc_swap::ArcSwapOption;
+use bytes::Bytes;
 use dashmap::DashMap;
 use uuid::Uuid;
 
@@ -78,15 +82,33 @@ impl<T: Owned + Clone> Collection<T> {
             .and_then(|id| self.get(id, owner))
     }
 
-    /// `f` of `owner`'s resource `id` (as it came in a URL), under its shard's read lock:
-    /// a document rendered without copying the resource first. Marks it read; `f` must not
-    /// block.
-    pub fn view<R>(&self, id: &str, owner: &str, f: impl FnOnce(&T) -> R) -> Option<R> {
+    /// `owner`'s resource `id` (as it came in a URL) as `render`ed bytes, marked read, with
+    /// its id. The bytes of a resource read before are kept until it changes, each kind of
+    /// rendering (`K`) replacing the other: a client that polls gets the same bytes without
+    /// rendering again, while one read once costs no memory. `render` runs under the shard's
+    /// read lock and must not block.
+    pub fn rendered<K: 'static>(
+        &self,
+        id: &str,
+        owner: &str,
+        render: impl FnOnce(&T) -> Bytes,
+    ) -> Option<(Uuid, Bytes)> {
         let id = Uuid::parse_str(id.trim()).ok()?;
-        self.map
-            .get(&id)
-            .filter(|s| s.item.owner() == owner)
-            .map(|s| f(s.read()))
+        let slot = self.map.get(&id).filter(|s| s.item.owner() == owner)?;
+        let kind = TypeId::of::<K>();
+        if let Some(kept) = slot.rendered.load().as_ref().filter(|r| r.kind == kind) {
+            slot.read();
+            return Some((id, kept.body.clone()));
+        }
+        let read_before = slot.referenced.load(Ordering::Relaxed);
+        let body = render(slot.read());
+        if read_before {
+            slot.rendered.store(Some(Arc::new(Rendered {
+                kind,
+                body: body.clone(),
+            })));
+        }
+        Some((id, body))
     }
 
     /// A copy of the resource `id`, whoever owns it (internal use, control plane).
@@ -111,7 +133,10 @@ impl<T: Owned + Clone> Collection<T> {
 
     /// Runs `f` on the resource under its shard lock, whoever owns it (internal use).
     pub fn update<R>(&self, id: Uuid, f: impl FnOnce(&mut T) -> R) -> Option<R> {
-        self.map.get_mut(&id).map(|mut s| f(&mut s.item))
+        self.map.get_mut(&id).map(|mut s| {
+            s.rendered.store(None);
+            f(&mut s.item)
+        })
     }
 
     /// Copies of `owner`'s resources that satisfy `keep`, in no particular order.
@@ -158,12 +183,20 @@ impl<T: Owned + Clone> Collection<T> {
     }
 }
 
-/// A resource and whether a client read it since retention last looked at it. The resource
-/// is boxed: a hash table keeps spare capacity, and spare slots of a few hundred bytes each
-/// (an STK push is 448) would cost more than the pointers.
+/// A resource, whether a client read it since retention last looked at it, and its rendering
+/// once a client reads it again (see [`Collection::rendered`]). The resource is boxed: a hash
+/// table keeps spare capacity, and spare slots of a few hundred bytes each (an STK push is
+/// 448) would cost more than the pointers.
 struct Slot<T> {
     item: Box<T>,
     referenced: AtomicBool,
+    rendered: ArcSwapOption<Rendered>,
+}
+
+/// A resource's document as bytes, and which rendering it is.
+struct Rendered {
+    kind: TypeId,
+    body: Bytes,
 }
 
 impl<T> Slot<T> {
@@ -171,6 +204,7 @@ impl<T> Slot<T> {
         Self {
             item: Box::new(item),
             referenced: AtomicBool::new(false),
+            rendered: ArcSwapOption::empty(),
         }
     }
 
@@ -189,6 +223,64 @@ impl<T: Clone> Clone for Slot<T> {
         Self {
             item: self.item.clone(),
             referenced: AtomicBool::new(self.referenced.load(Ordering::Relaxed)),
+            rendered: ArcSwapOption::new(self.rendered.load_full()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Clone)]
+    struct Note {
+        id: Uuid,
+        text: String,
+    }
+
+    impl Owned for Note {
+        fn id(&self) -> Uuid {
+            self.id
+        }
+        fn owner(&self) -> &str {
+            "app"
+        }
+    }
+
+    struct Plain;
+
+    fn read(notes: &Collection<Note>, id: Uuid, renders: &mut u32) -> Bytes {
+        let (_, body) = notes
+            .rendered::<Plain>(&id.to_string(), "app", |n| {
+                *renders += 1;
+                Bytes::from(n.text.clone())
+            })
+            .expect("found");
+        body
+    }
+
+    #[test]
+    fn a_rendering_is_kept_from_the_second_read_until_the_resource_changes() {
+        let notes = Collection::new(10);
+        let id = Uuid::new_v4();
+        notes.insert(Note {
+            id,
+            text: "pending".into(),
+        });
+        let mut renders = 0;
+        for _ in 0..3 {
+            assert_eq!(read(&notes, id, &mut renders), "pending");
+        }
+        assert_eq!(renders, 2, "read once: rendered, not kept; then kept");
+        notes.update(id, |n| n.text = "settled".into());
+        assert_eq!(read(&notes, id, &mut renders), "settled");
+        assert_eq!(read(&notes, id, &mut renders), "settled");
+        assert_eq!(renders, 3);
+        assert!(
+            notes
+                .rendered::<Plain>(&id.to_string(), "other", |_| Bytes::new())
+                .is_none(),
+            "another application's resource is absent"
+        );
     }
 }

@@ -99,9 +99,12 @@ pub struct Store {
 pub struct Collections {
     applications: DashMap<String, Application>,
     /// Auto-provisioned applications (`--auto-tenants`) and when each was last used, in
-    /// milliseconds of real time since `started`: idle ones are dropped.
+    /// microseconds of real time since `started`: idle ones are dropped.
     tenants: DashMap<String, AtomicU64>,
     started: std::time::Instant,
+    /// The last use stamped: stamps strictly increase, so "unused the longest" has one
+    /// answer even for uses in the same microsecond.
+    last_use: AtomicU64,
     /// Keyed by the token's SHA-256: a lookup by digest reveals nothing about the token.
     tokens: DashMap<TokenDigest, TokenRecord>,
     /// Tokens in the order they were issued, per application: at most [`TOKENS_PER_RETAINED`]
@@ -147,6 +150,7 @@ impl Store {
                 applications: DashMap::new(),
                 tenants: DashMap::new(),
                 started: std::time::Instant::now(),
+                last_use: AtomicU64::new(0),
                 tokens: DashMap::new(),
                 token_order: Retention::new(retention.saturating_mul(TOKENS_PER_RETAINED)),
                 deliveries: Collection::new(retention),
@@ -199,7 +203,7 @@ impl Store {
         }
         self.inner
             .tenants
-            .insert(client_id.clone(), AtomicU64::new(self.real_ms()));
+            .insert(client_id.clone(), AtomicU64::new(self.use_stamp()));
         let mut dropped = None;
         if self.inner.tenants.len() > max_tenants {
             // A scan, but only when a new tenant arrives past the cap.
@@ -217,21 +221,30 @@ impl Store {
         (true, dropped)
     }
 
-    fn real_ms(&self) -> u64 {
-        self.inner.started.elapsed().as_millis() as u64
+    /// Now, in microseconds since start, later than every stamp before it.
+    fn use_stamp(&self) -> u64 {
+        let now = self.inner.started.elapsed().as_micros() as u64;
+        let previous = self
+            .inner
+            .last_use
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| {
+                Some(now.max(last + 1))
+            })
+            .unwrap_or(now);
+        now.max(previous + 1)
     }
 
     /// Notes that an auto-provisioned tenant was just used (a token, a request).
     pub fn touch_tenant(&self, client_id: &str) {
         if let Some(seen) = self.inner.tenants.get(client_id) {
-            seen.store(self.real_ms(), Ordering::Relaxed);
+            seen.store(self.use_stamp(), Ordering::Relaxed);
         }
     }
 
     /// The auto-provisioned tenants unused for longer than `ttl`.
     pub fn idle_tenants(&self, ttl: Duration) -> Vec<String> {
-        let now = self.real_ms();
-        let ttl = ttl.as_millis() as u64;
+        let now = self.inner.started.elapsed().as_micros() as u64;
+        let ttl = ttl.as_micros() as u64;
         self.inner
             .tenants
             .iter()
