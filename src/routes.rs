@@ -50,6 +50,7 @@ pub const API: &[(&str, &str)] = &[
     ("POST", "/api/v2/payment_links/{id}/cancel"),
     ("GET", "/links/{id}"),
     ("POST", "/links/{id}"),
+    ("GET", "/links/{id}/status"),
 ];
 
 /// `(method, path, what it does)` of every control-plane route, as `GET /_sandbox/` lists them.

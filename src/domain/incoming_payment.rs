@@ -45,6 +45,9 @@ pub struct IncomingPayment {
     pub planned: PlannedTransaction,
     /// A scenario rule's verdict, which overrides the phone's behaviour.
     pub forced: Option<super::Verdict>,
+    /// The payment link whose page sent this prompt: paying it pays the link, and the link's
+    /// callback reports it (the prompt itself calls nobody back).
+    pub for_link: Option<Uuid>,
     pub state: PaymentState,
 }
 

@@ -23,6 +23,8 @@ pub struct PaymentLink {
     pub link: String,
     pub link_token: uuid::Uuid,
     pub state: LinkState,
+    /// The STK prompt of the latest checkout on the link's page, if any.
+    pub checkout: Option<uuid::Uuid>,
 }
 
 #[derive(Debug, Clone)]

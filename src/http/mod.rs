@@ -4,6 +4,7 @@
 //! and wrong methods (405).
 
 pub mod admin;
+mod checkout;
 pub mod error;
 pub(crate) mod extract;
 pub mod faults;
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sms_notifications::router())
         .merge(reversals::router())
         .merge(payment_links::router())
+        .merge(checkout::router())
         .merge(admin::router(state.clone()))
         .merge(ui::router())
         .fallback(not_found)

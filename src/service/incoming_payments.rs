@@ -16,6 +16,18 @@ pub fn push(
     collection: &str,
     request: NewIncomingPayment,
 ) -> String {
+    prompt(state, owner, base, collection, request, None).1
+}
+
+/// [`push`], or the prompt of a payment link's checkout (`for_link`); its id and URL.
+pub fn prompt(
+    state: &AppState,
+    owner: &str,
+    base: &str,
+    collection: &str,
+    request: NewIncomingPayment,
+    for_link: Option<uuid::Uuid>,
+) -> (uuid::Uuid, String) {
     let decision = state.scenarios.rules.decide(
         Endpoint::StkPush,
         &Facts {
@@ -41,6 +53,7 @@ pub fn push(
             reference: state.ids.mpesa_reference(),
         },
         forced: decision.as_ref().map(|d| d.verdict.clone()),
+        for_link,
         state: PaymentState::Pending,
     };
     tracing::debug!("incoming payment created");
@@ -53,5 +66,5 @@ pub fn push(
         Settle::IncomingPayment,
         due,
     );
-    self_url
+    (id, self_url)
 }

@@ -52,7 +52,7 @@ fn settle_and_call_back<T, D>(
     kind: CallbackKind,
     id: Uuid,
     settle: impl FnOnce(&mut T) -> bool,
-    callback_url: impl FnOnce(&T) -> String,
+    callback_url: impl FnOnce(&T) -> Option<String>,
     owner: impl FnOnce(&T) -> String,
 ) where
     T: crate::domain::Owned + Clone,
@@ -92,7 +92,9 @@ fn settle_and_call_back<T, D>(
                 .saturating_add(crate::clock::millis(lead));
             state.scenarios.hide(id, &owner, until, before);
         }
-        call_back(state, &owner, kind, id, &url, &document);
+        if let Some(url) = url {
+            call_back(state, &owner, kind, id, &url, &document);
+        }
     }
 }
 
@@ -183,7 +185,9 @@ fn settle_prompt(state: &AppState, id: Uuid, outcome: Outcome) -> bool {
     };
     let now_ms = state.clock.now_ms_of(&owner);
     let mut settled = false;
-    let mut paid: Option<(Transaction, String)> = None;
+    // The transaction, the base URL, and the link and payer when a link's page sent it.
+    type Paid = (Transaction, String, Option<(Uuid, String)>);
+    let mut paid: Option<Paid> = None;
     settle_and_call_back::<_, Document<crate::wire::incoming_payments::Attributes>>(
         state,
         &state.store.incoming_payments,
@@ -213,14 +217,26 @@ fn settle_prompt(state: &AppState, id: Uuid, outcome: Outcome) -> bool {
                         status: TransactionStatus::Received,
                     },
                     base_of(&p.self_url).to_string(),
+                    p.for_link.map(|link| (link, s.phone_number.to_string())),
                 ));
             }
             changed
         },
-        |p| p.request.callback_url.clone(),
+        // A link's checkout prompt: the link calls back instead.
+        |p| p.for_link.is_none().then(|| p.request.callback_url.clone()),
         |p| p.owner.clone(),
     );
-    if let Some((tx, base)) = paid {
+    if let Some((tx, base, for_link)) = paid {
+        if let Some((link, sender_phone_number)) = for_link {
+            // Paid on its page: the link reports Paid (a link that ended meanwhile stays as
+            // it is; the money arrived all the same).
+            let paid = LinkState::Paid {
+                transaction_reference: tx.reference.clone(),
+                sender_phone_number,
+                at_ms: now_ms,
+            };
+            finish_payment_link(state, link, paid);
+        }
         receive_transaction(state, tx, &base);
     }
     settled
@@ -336,7 +352,7 @@ pub fn settle_send_money(state: &AppState, id: Uuid) {
         Settle::SendMoney.callback_kind(),
         id,
         |s| s.settle(state.clock.now_ms_of(&s.meta.owner)),
-        |s| s.callback_url.clone(),
+        |s| Some(s.callback_url.clone()),
         |s| s.meta.owner.clone(),
     );
 }
@@ -369,7 +385,7 @@ pub fn settle_polling(state: &AppState, id: Uuid) {
             p.state = PollingState::Success { transactions };
             true
         },
-        |p| p.callback_url.clone(),
+        |p| Some(p.callback_url.clone()),
         |p| p.meta.owner.clone(),
     );
 }
@@ -419,7 +435,7 @@ pub fn settle_sms_notification(state: &AppState, id: Uuid) {
             };
             true
         },
-        |n| n.callback_url.clone(),
+        |n| Some(n.callback_url.clone()),
         |n| n.meta.owner.clone(),
     );
     if let Some(sms) = sent {
@@ -463,7 +479,7 @@ pub fn settle_reversal(state: &AppState, id: Uuid) {
             ));
             true
         },
-        |r| r.callback_url.clone(),
+        |r| Some(r.callback_url.clone()),
         |r| r.meta.owner.clone(),
     );
     let Some((tx_id, reversed, base)) = outcome else {
@@ -504,7 +520,7 @@ pub fn finish_payment_link(state: &AppState, id: Uuid, to: LinkState) -> bool {
             changed = true;
             true
         },
-        |l| l.callback_url.clone(),
+        |l| Some(l.callback_url.clone()),
         |l| l.meta.owner.clone(),
     );
     changed

@@ -1,12 +1,14 @@
 //! Payment links: a link to pay a till an amount, active for seven days, paid on its page or
 //! by a scenario, cancelled by its merchant, or expired.
 
-use super::lifecycle::finish_payment_link;
+use super::lifecycle::{base_of, finish_payment_link};
 use super::{AppState, accept, new_envelope};
 use crate::domain::Invalid;
+use crate::domain::incoming_payment::{NewIncomingPayment, Subscriber};
 use crate::domain::metadata::Metadata;
 use crate::domain::money::{Amount, Currency};
 use crate::domain::payment_link::{LIFETIME_MS, LinkState, PaymentLink};
+use crate::domain::phone::PhoneNumber;
 use crate::scheduler::Settle;
 
 /// `POST /api/v2/payment_links`, parsed.
@@ -43,6 +45,7 @@ pub fn create(state: &AppState, owner: &str, base: &str, collection: &str, l: Ne
         link_token: token,
         meta,
         state: LinkState::Active,
+        checkout: None,
     };
     let self_url = link.meta.self_url.clone();
     let lifetime = std::time::Duration::from_millis(LIFETIME_MS as u64);
@@ -54,6 +57,47 @@ pub fn create(state: &AppState, owner: &str, base: &str, collection: &str, l: Ne
         Some(lifetime),
     );
     self_url
+}
+
+/// A customer starts paying an active link on its page: an STK prompt for the link's amount
+/// goes to `phone`, which answers it as it answers any prompt (`/_sandbox/handsets`, the
+/// dashboard's phone); paying it pays the link. Refused for a link no longer active.
+pub fn checkout(state: &AppState, link: &PaymentLink, phone: PhoneNumber) -> Result<(), Invalid> {
+    if !matches!(link.state, LinkState::Active) {
+        return Err(Invalid(format!(
+            "This link is {} and cannot be paid.",
+            link.state.status()
+        )));
+    }
+    let request = NewIncomingPayment {
+        payment_channel: "M-PESA STK Push".into(),
+        till_number: link.till_number.clone(),
+        subscriber: Subscriber {
+            first_name: None,
+            middle_name: None,
+            last_name: None,
+            phone_number: phone,
+            email: None,
+        },
+        amount: link.amount,
+        currency: link.currency,
+        metadata: None,
+        // Never called: the link calls back (see `lifecycle::settle_prompt`).
+        callback_url: String::new(),
+    };
+    let (prompt, _) = super::incoming_payments::prompt(
+        state,
+        &link.meta.owner,
+        base_of(&link.meta.self_url),
+        "/api/v2/incoming_payments",
+        request,
+        Some(link.meta.id),
+    );
+    state
+        .store
+        .payment_links
+        .update(link.meta.id, |l| l.checkout = Some(prompt));
+    Ok(())
 }
 
 /// Cancels an active link; refused for one already paid, cancelled or expired.

@@ -32,6 +32,8 @@ impl Browser {
         .spawn()
         .expect("chromedriver runs: scripts/test installs Debian's chromium and chromium-driver");
         let capabilities = json!({
+            // The console's messages, for `console_errors`.
+            "goog:loggingPrefs": {"browser": "ALL"},
             "goog:chromeOptions": {
                 "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
                          "--window-size=1280,860", "--disable-gpu"]
@@ -91,11 +93,71 @@ impl Browser {
         panic!("{css}: {last:?}");
     }
 
+    /// The console's errors since the last call: uncaught exceptions, `console.error`, failed
+    /// loads. A 4xx answer to one of the page's calls is not one: the tests provoke them
+    /// (a broken scenario, a bad instant, a refused token) and the page shows them; Chromium
+    /// logs each all the same. A 4xx for the page's own files is.
+    async fn console_errors(&self) -> Vec<String> {
+        let log = self
+            .client
+            .issue_cmd(BrowserLog)
+            .await
+            .expect("the browser's log");
+        log.as_array()
+            .expect("entries")
+            .iter()
+            .filter(|e| e["level"] == "SEVERE")
+            .map(|e| e["message"].as_str().unwrap_or_default().to_string())
+            .filter(|m| {
+                let (url, what) = m.split_once(" - ").unwrap_or_default();
+                let answered = what.contains("the server responded with a status of 4");
+                !answered || url.contains("/_sandbox/ui/")
+            })
+            .collect()
+    }
+
+    async fn assert_no_console_errors(&self) {
+        let errors = self.console_errors().await;
+        assert!(errors.is_empty(), "console errors: {errors:#?}");
+    }
+
+    /// Runs `script` in the page and returns what it returns.
+    async fn eval(&self, script: &str) -> serde_json::Value {
+        self.client
+            .execute(script, vec![])
+            .await
+            .expect("script runs")
+    }
+
     async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.expect("screenshot");
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/target/screenshots");
         std::fs::create_dir_all(dir).expect("dir");
         std::fs::write(format!("{dir}/{name}.png"), png).expect("write");
+    }
+}
+
+/// chromedriver's log endpoint (`goog:loggingPrefs`), which WebDriver itself does not have.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        (
+            axum::http::Method::POST,
+            Some(json!({"type": "browser"}).to_string()),
+        )
     }
 }
 
@@ -149,6 +211,7 @@ async fn the_activity_feed_shows_requests_and_prompts_live_without_a_reload() {
     // The page's own requests (its icon, its assets) are not the app's: none is in the feed.
     assert!(!feed.contains("favicon"), "{feed}");
     browser.screenshot("dashboard-activity").await;
+    browser.assert_no_console_errors().await;
     browser.client.close().await.expect("close");
 }
 
@@ -197,6 +260,7 @@ async fn the_admin_token_prompt_gates_the_dashboard() {
     browser
         .wait_text("#feed", |t| t.contains("POST /oauth/token → 200"))
         .await;
+    browser.assert_no_console_errors().await;
     browser.client.close().await.expect("close");
 }
 
@@ -255,6 +319,7 @@ async fn pay_on_the_phone_panel_then_replay_the_delivered_callback() {
     browser
         .wait_text("#deliveries", |t| t.matches("delivered").count() == 2)
         .await;
+    browser.assert_no_console_errors().await;
     browser.client.close().await.expect("close");
 }
 
@@ -327,6 +392,7 @@ async fn the_money_and_clock_panels_set_a_balance_and_move_the_clock() {
         "2500.5"
     );
     browser.screenshot("dashboard-money").await;
+    browser.assert_no_console_errors().await;
     browser.client.close().await.expect("close");
 }
 
@@ -386,6 +452,7 @@ async fn a_broken_scenario_pasted_in_the_scenarios_panel_shows_its_line_then_a_g
     browser
         .wait_text("#scenario-list", |t| t.contains("No scenario loaded."))
         .await;
+    browser.assert_no_console_errors().await;
     browser.client.close().await.expect("close");
 }
 
@@ -458,5 +525,172 @@ async fn the_trigger_panel_fires_a_webhook_to_the_subscribers() {
         })
         .await;
     browser.screenshot("dashboard-trigger").await;
+    browser.assert_no_console_errors().await;
+    browser.client.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn every_panel_works_at_phone_width_by_keyboard_without_console_errors() {
+    let app = spawn_app().await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .set_window_size(390, 844)
+        .await
+        .expect("phone width");
+    browser
+        .client
+        .goto(&app.url("/_sandbox/ui/"))
+        .await
+        .expect("open");
+    browser.wait_text("#status", |t| t == "live").await;
+    app.token().await;
+    browser
+        .wait_text("#feed", |t| t.contains("POST /oauth/token → 200"))
+        .await;
+    let panels = [
+        ("tab-activity", "activity"),
+        ("tab-phone", "phone"),
+        ("tab-callbacks", "callbacks"),
+        ("tab-money", "money"),
+        ("tab-clock", "clock-panel"),
+        ("tab-scenarios", "scenarios"),
+        ("tab-trigger", "trigger"),
+    ];
+    // The keyboard alone: focus the first tab, then the right arrow walks every panel.
+    browser
+        .eval("document.getElementById('tab-activity').focus()")
+        .await;
+    for (i, (tab, panel)) in panels.iter().enumerate() {
+        if i > 0 {
+            browser
+                .client
+                .active_element()
+                .await
+                .expect("focus")
+                .send_keys("\u{E014}") // ArrowRight
+                .await
+                .expect("key");
+        }
+        let state = browser
+            .eval(&format!(
+                "const tab = document.getElementById('{tab}'), panel = document.getElementById('{panel}');
+                 return {{focused: document.activeElement === tab,
+                          selected: tab.getAttribute('aria-selected'),
+                          shown: !panel.hidden,
+                          others: [...document.querySelectorAll('[role=tabpanel]')].filter(p => !p.hidden).length,
+                          overflow: document.documentElement.scrollWidth - window.innerWidth,
+                          unlabelled: [...panel.querySelectorAll('input, select, textarea, button')]
+                            .filter(c => !(c.labels && c.labels.length) && !c.getAttribute('aria-label')
+                                         && !c.textContent.trim() && c.type !== 'hidden')
+                            .map(c => c.outerHTML)}};"
+            ))
+            .await;
+        assert_eq!(state["focused"], true, "{tab}: {state}");
+        assert_eq!(state["selected"], "true", "{tab}: {state}");
+        assert_eq!(state["shown"], true, "{tab}: {state}");
+        assert_eq!(state["others"], 1, "one panel at a time: {state}");
+        assert!(
+            state["overflow"].as_i64().expect("px") <= 0,
+            "{tab} scrolls sideways at phone width: {state}"
+        );
+        assert_eq!(
+            state["unlabelled"],
+            json!([]),
+            "{tab}: controls need labels"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        browser.assert_no_console_errors().await;
+    }
+    browser.click("#tab-phone").await;
+    browser.screenshot("dashboard-phone-width").await;
+    browser.assert_no_console_errors().await;
+    browser.client.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn a_payment_link_is_paid_end_to_end_on_its_page() {
+    let app = spawn_app().await;
+    let receiver = CallbackReceiver::start(Behaviour::Accept).await;
+    let token = app.token().await;
+    let location = app
+        .create(
+            "/api/v2/payment_links",
+            &token,
+            &json!({
+                "till_number": "112233", "currency": "KES", "amount": 1250,
+                "payment_reference": "INV-2041", "note": "Two bags of coffee",
+                "_links": {"callback_url": receiver.url}
+            }),
+        )
+        .await;
+    let link = app.get_json(&location, &token).await["data"]["attributes"]["payment_link"]["link"]
+        .as_str()
+        .expect("link")
+        .to_string();
+    let browser = Browser::start().await;
+    browser
+        .client
+        .set_window_size(420, 860)
+        .await
+        .expect("phone width");
+    browser.client.goto(&link).await.expect("open");
+    let page = browser.wait_text("main", |t| t.contains("Pay")).await;
+    assert!(page.contains("KES 1,250.00"), "{page}");
+    assert!(page.contains("INV-2041"), "{page}");
+    assert!(page.contains("Two bags of coffee"), "{page}");
+    browser.screenshot("checkout").await;
+
+    // A number M-PESA would refuse: the problem shows next to the field.
+    let phone = browser
+        .client
+        .find(Locator::Css("#phone"))
+        .await
+        .expect("field");
+    phone.send_keys("0712").await.expect("type");
+    browser.click("form button").await;
+    let problem = browser.wait_text("#phone-error", |t| !t.is_empty()).await;
+    assert!(problem.to_lowercase().contains("phone"), "{problem}");
+
+    // A phone that waits for its owner: "check your phone", followed live.
+    let phone = browser
+        .client
+        .find(Locator::Css("#phone"))
+        .await
+        .expect("field");
+    phone.clear().await.expect("clear");
+    phone.send_keys("0700000009").await.expect("type");
+    browser.click("form button").await;
+    browser
+        .wait_text("main", |t| t.contains("Check your phone"))
+        .await;
+    browser.eval("window.stillTheSamePage = true").await;
+    browser.screenshot("checkout-waiting").await;
+    let answered = app
+        .client
+        .post(app.url("/_sandbox/prompts/0700000009/pay"))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(answered.status(), 200);
+    let paid = browser.wait_text("main", |t| t.contains("Paid")).await;
+    assert!(paid.contains("KES 1,250.00 received. Thank you."), "{paid}");
+    assert!(paid.contains("+254700000009"), "{paid}");
+    assert_eq!(
+        browser
+            .eval("return window.stillTheSamePage === true")
+            .await,
+        true,
+        "followed without a reload"
+    );
+    let callback = receiver.wait_for(1).await.remove(0);
+    assert!(callback.signature_verifies(API_KEY));
+    let receipt = callback.json()["data"]["attributes"]["payment_link"]["transaction_reference"]
+        .as_str()
+        .expect("reference")
+        .to_string();
+    assert!(paid.contains(&receipt), "{paid}");
+    browser.screenshot("checkout-paid").await;
+    browser.assert_no_console_errors().await;
     browser.client.close().await.expect("close");
 }

@@ -102,50 +102,229 @@ async fn an_unpaid_link_expires_after_seven_days() {
     );
 }
 
+/// The link's public URL, from its document.
+async fn link_url(app: &TestApp, location: &str, token: &str) -> String {
+    app.get_json(location, token).await["data"]["attributes"]["payment_link"]["link"]
+        .as_str()
+        .expect("link")
+        .to_string()
+}
+
+async fn checkout_status(app: &TestApp, link: &str) -> Value {
+    let response = app
+        .client
+        .get(format!("{link}/status"))
+        .send()
+        .await
+        .expect("status");
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.expect("json")
+}
+
+async fn submit(link: &str, phone: &str) -> reqwest::Response {
+    // Not following the redirect: the 303 is part of what is checked.
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .post(link)
+        .form(&[("phone_number", phone)])
+        .send()
+        .await
+        .expect("pay")
+}
+
 #[tokio::test]
-async fn a_customer_pays_a_link_on_its_page() {
+async fn a_customer_pays_a_link_on_its_page_through_a_prompt_on_their_phone() {
     let app = spawn_virtual_app().await;
     let token = app.token().await;
     let receiver = CallbackReceiver::start(Behaviour::Accept).await;
     let location = app
         .create(LINKS, &token, &link_request(&receiver.url))
         .await;
-    let link = app.get_json(&location, &token).await["data"]["attributes"]["payment_link"]["link"]
-        .as_str()
-        .expect("link")
-        .to_string();
+    let link = link_url(&app, &location, &token).await;
 
     let page = app.client.get(&link).send().await.expect("page");
     assert_eq!(page.status(), StatusCode::OK);
-    assert!(page.text().await.expect("html").contains("KES 350.0"));
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    let html = page.text().await.expect("html");
+    assert!(html.contains("KES 350.00"), "{html}");
+    assert!(html.contains("<label for=\"phone\">M-PESA phone number</label>"));
 
-    let paid = app
+    // A number that does not validate: the form again, the problem next to the field.
+    let wrong = submit(&link, "12345").await;
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    let html = wrong.text().await.expect("html");
+    assert!(html.contains("aria-invalid=\"true\""), "{html}");
+    assert!(html.contains("value=\"12345\""), "{html}");
+    assert!(html.contains("id=\"phone-error\""), "{html}");
+
+    // A phone that waits for its owner (0700000009): "check your phone" until answered.
+    let sent = submit(&link, "0700000009").await;
+    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        sent.headers()["location"],
+        link.trim_start_matches(&app.base)
+    );
+    app.advance("2s").await;
+    let waiting = checkout_status(&app, &link).await;
+    assert_eq!(waiting["status"], "Active");
+    assert_eq!(waiting["view"], "Active:waiting");
+    assert_eq!(waiting["checkout"]["phone_number"], "+254700000009");
+    assert_eq!(waiting["checkout"]["status"], "Pending");
+    let html = app
         .client
-        .post(&link)
-        .form(&[("phone_number", "0712345678")])
+        .get(&link)
         .send()
         .await
-        .expect("pay");
-    assert_eq!(paid.status(), StatusCode::OK);
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("Check your phone"), "{html}");
+    assert!(html.contains("+254700000009"), "{html}");
+    let prompts = app.control("/_sandbox/prompts").await;
+    assert_eq!(prompts["prompts"][0]["amount"], "350.0", "{prompts}");
+
+    let answered = app
+        .client
+        .post(app.url("/_sandbox/prompts/0700000009/pay"))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(answered.status(), StatusCode::OK);
 
     let callback = receiver.wait_for(1).await.remove(0);
     assert!(callback.signature_verifies(API_KEY));
     let body = callback.json();
     let view = &body["data"]["attributes"]["payment_link"];
     assert_eq!(view["status"], "Paid");
-    assert_eq!(view["sender_phone_number"], "+254712345678");
+    assert_eq!(view["sender_phone_number"], "+254700000009");
     assert!(view["transaction_reference"].as_str().is_some());
     assert_same_shape(&body, &fixture("payment_link_paid"));
     assert_eq!(app.balances().await["tills"]["112233"], "1000350.0");
-
-    let twice = app
+    assert_eq!(checkout_status(&app, &link).await["view"], "Paid");
+    let html = app
         .client
-        .post(&link)
-        .form(&[("phone_number", "0712345678")])
+        .get(&link)
         .send()
         .await
-        .expect("pay");
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("<h2>Paid</h2>"), "{html}");
+    assert!(
+        html.contains(view["transaction_reference"].as_str().expect("reference")),
+        "{html}"
+    );
+
+    let twice = submit(&link, "0712345678").await;
     assert_eq!(twice.status(), StatusCode::CONFLICT);
+    assert!(twice.text().await.expect("html").contains("<h2>Paid</h2>"));
+    // Only the link called back: the prompt behind it has no callback of its own.
+    assert_eq!(app.deliveries().await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_declined_prompt_leaves_the_link_payable_and_says_why() {
+    let app = spawn_virtual_app().await;
+    let token = app.token().await;
+    let location = app
+        .create(LINKS, &token, &link_request("https://example.com/cb"))
+        .await;
+    let link = link_url(&app, &location, &token).await;
+    // 0700000001 cancels every prompt.
+    assert_eq!(
+        submit(&link, "0700000001").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    app.advance("2s").await;
+    let status = checkout_status(&app, &link).await;
+    assert_eq!(status["status"], "Active");
+    assert_eq!(status["checkout"]["status"], "Failed");
+    assert_eq!(status["checkout"]["error"], "Request cancelled by user");
+    assert!(
+        status["view"]
+            .as_str()
+            .expect("view")
+            .starts_with("Active:failed:")
+    );
+    let html = app
+        .client
+        .get(&link)
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("Payment not completed"), "{html}");
+    assert!(html.contains("Request cancelled by user"), "{html}");
+    assert!(
+        html.contains("<form method=\"post\""),
+        "the form again: {html}"
+    );
+    // Nothing was paid.
+    assert_eq!(app.balances().await["tills"]["112233"], Value::Null);
+    // A second try pays.
+    assert_eq!(
+        submit(&link, "0712345678").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    app.advance("2s").await;
+    assert_eq!(checkout_status(&app, &link).await["view"], "Paid");
+}
+
+#[tokio::test]
+async fn ended_and_unknown_links_get_pages_that_say_so() {
+    let app = spawn_virtual_app().await;
+    let token = app.token().await;
+    let cancelled = app
+        .create(LINKS, &token, &link_request("https://example.com/cb"))
+        .await;
+    let cancelled_link = link_url(&app, &cancelled, &token).await;
+    assert_eq!(
+        cancel(&app, &cancelled, &token).await.status(),
+        StatusCode::OK
+    );
+    let expired = app
+        .create(LINKS, &token, &link_request("https://example.com/cb"))
+        .await;
+    let expired_link = link_url(&app, &expired, &token).await;
+    app.advance("8d").await;
+    for (link, heading) in [(&cancelled_link, "Cancelled"), (&expired_link, "Expired")] {
+        let page = app.client.get(link).send().await.expect("page");
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.expect("html");
+        assert!(html.contains(&format!("<h2>{heading}</h2>")), "{html}");
+        assert!(!html.contains("<form"), "{html}");
+        assert_eq!(checkout_status(&app, link).await["status"], heading);
+        assert_eq!(
+            submit(link, "0712345678").await.status(),
+            StatusCode::CONFLICT
+        );
+    }
+    let unknown = app.url("/links/2eab4ca0-1724-4c90-a734-0fb5ffc4391c");
+    let page = app.client.get(&unknown).send().await.expect("page");
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    assert!(
+        page.text()
+            .await
+            .expect("html")
+            .contains("Payment link not found")
+    );
+    let status = app
+        .client
+        .get(format!("{unknown}/status"))
+        .send()
+        .await
+        .expect("status");
+    assert_eq!(status.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        status.json::<Value>().await.expect("json"),
+        json!({"error_code": 404, "error_message": "Payment link not found"})
+    );
 }
 
 #[tokio::test]
