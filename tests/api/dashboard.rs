@@ -694,3 +694,83 @@ async fn a_payment_link_is_paid_end_to_end_on_its_page() {
     browser.assert_no_console_errors().await;
     browser.client.close().await.expect("close");
 }
+
+#[tokio::test]
+async fn the_phone_panel_sets_how_a_number_answers_and_shows_the_sms_it_received() {
+    let app = spawn_virtual_app().await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&app.url("/_sandbox/ui/"))
+        .await
+        .expect("open");
+    browser.wait_text("#status", |t| t == "live").await;
+    browser.click("#tab-phone").await;
+    let magic = browser
+        .wait_text("#handsets", |t| t.contains("magic number"))
+        .await;
+    assert!(
+        magic.contains("+254700000009 manual magic number"),
+        "{magic}"
+    );
+    browser.wait_text("#sms", |t| t == "No SMS yet.").await;
+
+    let phone = browser
+        .client
+        .find(Locator::Css("#handset-phone"))
+        .await
+        .expect("field");
+    phone.send_keys("0711111111").await.expect("type");
+    browser
+        .client
+        .find(Locator::Css("#handset-behaviour"))
+        .await
+        .expect("select")
+        .select_by_value("cancel")
+        .await
+        .expect("select");
+    browser.click("#handset-form button").await;
+    browser
+        .wait_text("#handsets", |t| t.contains("+254711111111 cancel you"))
+        .await;
+    let settings = app.control("/_sandbox/handsets").await;
+    assert_eq!(
+        settings["settings"],
+        json!([{"phone_number": "+254711111111", "behaviour": "cancel", "client_id": null}])
+    );
+    // A number M-PESA would refuse is refused, and said so.
+    phone.clear().await.expect("clear");
+    phone.send_keys("12").await.expect("type");
+    browser.click("#handset-form button").await;
+    browser.wait_text("#handset-error", |t| !t.is_empty()).await;
+
+    // An SMS notification for a received payment shows as a message on the phone, live.
+    let token = app.token().await;
+    let hooks = CallbackReceiver::start(Behaviour::Accept).await;
+    app.create(
+        "/api/v2/webhook_subscriptions",
+        &token,
+        &json!({"event_type": "buygoods_transaction_received", "url": hooks.url, "scope": "company"}),
+    )
+    .await;
+    paid_stk_push(&app, &token, "+254712345678", 100).await;
+    let event_id = hooks.wait_for(1).await[0].json()["id"]
+        .as_str()
+        .expect("event id")
+        .to_string();
+    app.create(
+        "/api/v1/transaction_sms_notifications",
+        &token,
+        &json!({"webhook_event_reference": event_id, "message": "Asante for shopping with us",
+                "_links": {"callback_url": "http://127.0.0.1:9/cb"}}),
+    )
+    .await;
+    app.advance("1s").await;
+    let sms = browser
+        .wait_text("#sms", |t| t.contains("Asante for shopping with us"))
+        .await;
+    assert!(sms.contains("To +254712345678"), "{sms}");
+    browser.screenshot("dashboard-phone-settings").await;
+    browser.assert_no_console_errors().await;
+    browser.client.close().await.expect("close");
+}

@@ -68,7 +68,7 @@ function failed(kind, d) {
 }
 
 function add(event) {
-  if (["prompt", "resource", "callback", "webhook", "clock", "scenario"].includes(event.kind)) refresh();
+  if (["prompt", "sms", "resource", "callback", "webhook", "clock", "scenario"].includes(event.kind)) refresh();
   const empty = feed.querySelector(".empty");
   if (empty) empty.remove();
   const row = document.createElement("tr");
@@ -167,6 +167,37 @@ async function loadPrompts() {
       answers));
   });
 }
+
+async function loadHandsets() {
+  const [h, outbox] = await Promise.all([api("/_sandbox/handsets"), api("/_sandbox/sms?limit=20")]);
+  const rows = [
+    ...h.settings.map((s) => [s.phone_number, s.behaviour, s.client_id ? "you, for " + s.client_id : "you"]),
+    ...h.magic_numbers.map((m) => [m.phone_number, m.behaviour, "magic number"]),
+  ];
+  document.getElementById("handsets").replaceChildren(...rows.map((cells) =>
+    el("tr", {}, ...cells.map((c) => el("td", { textContent: c })))));
+  const sms = document.getElementById("sms");
+  sms.replaceChildren();
+  if (!outbox.messages.length) sms.append(el("p", { className: "none", textContent: "No SMS yet." }));
+  outbox.messages.forEach((m) => sms.append(el("article", { className: "sms" },
+    el("p", { className: "sms-to", textContent: `To ${m.phone_number} · ${m.sent_at.slice(0, 19).replace("T", " ")}` }),
+    el("p", { className: "sms-text", textContent: m.message }))));
+}
+
+document.getElementById("handset-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const error = document.getElementById("handset-error");
+  const phone = document.getElementById("handset-phone").value.trim();
+  try {
+    await api(`/_sandbox/handsets/${encodeURIComponent(phone)}`, "PUT",
+      { behaviour: document.getElementById("handset-behaviour").value });
+    error.hidden = true;
+    loadHandsets();
+  } catch (failure) {
+    error.hidden = false;
+    error.textContent = failure.message;
+  }
+});
 
 async function loadCallbacks() {
   const { deliveries } = await api("/_sandbox/callbacks?limit=50");
@@ -338,7 +369,10 @@ function refresh() {
   if (pending) return;
   pending = setTimeout(() => {
     pending = null;
-    if (!document.getElementById("phone").hidden) loadPrompts().catch(() => {});
+    if (!document.getElementById("phone").hidden) {
+      loadPrompts().catch(() => {});
+      loadHandsets().catch(() => {});
+    }
     if (!document.getElementById("callbacks").hidden) loadCallbacks().catch(() => {});
     if (!document.getElementById("money").hidden) loadMoney().catch(() => {});
     if (!document.getElementById("clock-panel").hidden) loadClock().catch(() => {});
