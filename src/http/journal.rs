@@ -20,16 +20,16 @@ fn kept(bytes: &Bytes) -> Bytes {
     bytes.slice(..bytes.len().min(KEPT_BODY_BYTES))
 }
 
-/// Runs `inner` on the request and records the exchange; the answer, and the application
-/// whose request it was when known. `body` is the request body, which the limits have read
-/// whole.
+/// Runs `inner` on the request and records the exchange; the answer, the application whose
+/// request it was when known, and the journal's sequence number for it. `body` is the request
+/// body, which the limits have read whole.
 pub async fn around<F>(
     state: &AppState,
     mut parts: Parts,
     body: Bytes,
     started: Instant,
     inner: impl FnOnce(Request) -> F,
-) -> (Response, Option<std::sync::Arc<str>>)
+) -> (Response, Option<std::sync::Arc<str>>, u64)
 where
     F: Future<Output = Response>,
 {
@@ -51,7 +51,7 @@ where
         Ok(bytes) => (bytes, false),
         Err(_) => (Bytes::new(), true),
     };
-    state.store.journal.record(JournalEntry {
+    let sequence = state.store.journal.record(JournalEntry {
         sequence: 0,
         at_ms: client_id
             .as_deref()
@@ -69,5 +69,5 @@ where
     } else {
         Body::from(response_bytes)
     };
-    (Response::from_parts(parts, body), client_id)
+    (Response::from_parts(parts, body), client_id, sequence)
 }

@@ -74,22 +74,24 @@ async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Respon
     let started = Instant::now();
     // Cheap clones (a shared buffer), read only when there is something to log.
     let (method, uri) = (req.method().clone(), req.uri().clone());
-    let (mut response, client_id) = match limits::read(&state, req).await {
-        Err(refused) => (refused, None),
+    let (mut response, client_id, journal) = match limits::read(&state, req).await {
+        Err(refused) => (refused, None, None),
         Ok((parts, body)) if parts.uri.path().starts_with("/_sandbox/") => {
             let response =
                 json_errors(next.run(Request::from_parts(parts, Body::from(body))).await).await;
-            (response, None)
+            (response, None, None)
         }
         Ok((parts, body)) => {
             let state = &state;
-            journal::around(state, parts, body, started, move |req| async move {
-                match faults::imposed(state, req).await {
-                    Ok(imposed) => imposed,
-                    Err(req) => json_errors(next.run(req).await).await,
-                }
-            })
-            .await
+            let (response, client_id, sequence) =
+                journal::around(state, parts, body, started, move |req| async move {
+                    match faults::imposed(state, req).await {
+                        Ok(imposed) => imposed,
+                        Err(req) => json_errors(next.run(req).await).await,
+                    }
+                })
+                .await;
+            (response, client_id, Some(sequence))
         }
     };
     log_access(&method, &uri, &response, started, client_id.as_deref());
@@ -109,6 +111,7 @@ async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Respon
                     uri: uri.clone(),
                     status: response.status().as_u16(),
                     latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+                    journal,
                     error: response
                         .extensions()
                         .get::<ErrorMessage>()

@@ -40,25 +40,28 @@ pub enum Data {
     Json(serde_json::Value),
 }
 
-/// A request answered, as `{"method", "path", "query", "status", "latency_ms", "error"}`.
+/// A request answered, as `{"method", "path", "query", "status", "latency_ms", "journal",
+/// "error"}`; `journal` is its sequence in the request journal (null if refused before it).
 #[derive(Debug)]
 pub struct RequestData {
     pub method: axum::http::Method,
     pub uri: axum::http::Uri,
     pub status: u16,
     pub latency_ms: f64,
+    pub journal: Option<u64>,
     pub error: Option<String>,
 }
 
 impl Serialize for RequestData {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap as _;
-        let mut map = s.serialize_map(Some(6))?;
+        let mut map = s.serialize_map(Some(7))?;
         map.serialize_entry("method", self.method.as_str())?;
         map.serialize_entry("path", self.uri.path())?;
         map.serialize_entry("query", &self.uri.query())?;
         map.serialize_entry("status", &self.status)?;
         map.serialize_entry("latency_ms", &self.latency_ms)?;
+        map.serialize_entry("journal", &self.journal)?;
         map.serialize_entry("error", &self.error)?;
         map.end()
     }

@@ -51,7 +51,9 @@ impl Journal {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    pub fn record(&self, mut entry: JournalEntry) {
+    /// Records `entry`; its sequence number (`GET /_sandbox/requests?cursor={sequence + 1}`
+    /// pages from it).
+    pub fn record(&self, mut entry: JournalEntry) -> u64 {
         let sequence = self.next.fetch_add(1, Ordering::Relaxed);
         entry.sequence = sequence;
         let entry = Box::new(entry);
@@ -59,11 +61,12 @@ impl Journal {
             let mut slot = self.slot(sequence);
             // A slower writer of an older sequence never overwrites a newer entry.
             if slot.as_ref().is_some_and(|e| e.sequence > sequence) {
-                return;
+                return sequence;
             }
             slot.replace(entry)
         };
         drop(old); // freed outside the lock
+        sequence
     }
 
     /// A page of the entries that satisfy `keep`, newest first.

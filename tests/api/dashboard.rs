@@ -774,3 +774,78 @@ async fn the_phone_panel_sets_how_a_number_answers_and_shows_the_sms_it_received
     browser.assert_no_console_errors().await;
     browser.client.close().await.expect("close");
 }
+
+#[tokio::test]
+async fn an_activity_item_opens_its_request_states_and_callbacks() {
+    let app = spawn_app().await;
+    let receiver = CallbackReceiver::start(Behaviour::Accept).await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&app.url("/_sandbox/ui/"))
+        .await
+        .expect("open");
+    browser.wait_text("#status", |t| t == "live").await;
+    let token = app.token().await;
+    let location = app
+        .create(
+            "/api/v2/incoming_payments",
+            &token,
+            &stk_request(&receiver.url),
+        )
+        .await;
+    let id = location.rsplit('/').next().expect("id").to_string();
+    let received = receiver.wait_for(1).await;
+    let signature = received[0].header("x-kopokopo-signature").to_string();
+    app.get_json(&location, &token).await;
+    browser
+        .wait_text("#feed", |t| {
+            t.contains(&format!("GET /api/v2/incoming_payments/{id} → 200"))
+        })
+        .await;
+
+    // The create: its request body and its (empty) answer.
+    browser
+        .click("#feed tr[data-kind=request] td.what button[data-path='/api/v2/incoming_payments']")
+        .await;
+    let detail = browser
+        .wait_text("#detail-body", |t| t.contains("Response 201"))
+        .await;
+    assert!(
+        detail.contains("POST /api/v2/incoming_payments"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("\"phone_number\": \"+254999999999\""),
+        "{detail}"
+    );
+
+    // The result: its states and the callback it caused, with the signature received.
+    browser
+        .click("#feed tr[data-kind=resource] td.what button")
+        .await;
+    let detail = browser
+        .wait_text("#detail-body", |t| t.contains("delivered"))
+        .await;
+    assert!(detail.contains(&format!("Resource {id}")), "{detail}");
+    assert!(
+        detail.contains(&format!("incoming_payment {id} → Success")),
+        "{detail}"
+    );
+    assert!(
+        detail.contains(&format!("delivered: {}", receiver.url)),
+        "{detail}"
+    );
+    assert!(
+        detail.contains(&format!("X-KopoKopo-Signature: {signature}")),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("→ 200 in"),
+        "an attempt with its status: {detail}"
+    );
+    browser.screenshot("dashboard-detail").await;
+    browser.click("#detail-close").await;
+    browser.assert_no_console_errors().await;
+    browser.client.close().await.expect("close");
+}

@@ -67,7 +67,80 @@ function failed(kind, d) {
   return false;
 }
 
+// Recent events, oldest first: a resource's states over time come from here.
+const history = [];
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
+
+/// The resource an event is about, if any.
+function resourceOf(event) {
+  const d = event.data;
+  if (event.kind === "resource" || event.kind === "prompt") return d.id;
+  if (event.kind === "callback") return d.resource && d.resource.id;
+  if (event.kind === "request") { const m = d.path.match(UUID); return m && m[0]; }
+  return null;
+}
+
+function pretty(text) {
+  if (!text) return "";
+  try { return JSON.stringify(JSON.parse(text), null, 2); } catch { return text; }
+}
+
+/// An item of the feed in full: the request and response, the resource's states since the
+/// page opened, and every callback it caused with its attempts, signature and body.
+async function showDetail(event) {
+  const box = document.getElementById("detail");
+  const body = document.getElementById("detail-body");
+  document.getElementById("detail-title").textContent = summary(event.kind, event.data);
+  box.hidden = false;
+  body.replaceChildren(el("p", { className: "hint", textContent: "Loading…" }));
+  const parts = [];
+  try {
+    if (event.kind === "request" && event.data.journal != null) {
+      const { requests } = await api(`/_sandbox/requests?cursor=${event.data.journal + 1}&limit=1`);
+      const r = requests.find((x) => x.sequence === event.data.journal);
+      if (r) {
+        parts.push(el("h4", { textContent: "Request" }),
+          el("pre", { textContent: `${r.method} ${r.path}${r.query ? "?" + r.query : ""}` +
+            (r.request_body ? "\n\n" + pretty(r.request_body) : "") }),
+          el("h4", { textContent: `Response ${r.status} in ${r.latency_ms} ms` }),
+          el("pre", { textContent: pretty(r.response_body) || "(no body)" }));
+      } else {
+        parts.push(el("p", { className: "none", textContent: "No longer in the request journal." }));
+      }
+    }
+    const id = resourceOf(event);
+    if (id) {
+      const states = history.filter((e) => e.kind !== "request" && e.kind !== "callback" && resourceOf(e) === id);
+      parts.push(el("h4", { textContent: `Resource ${id}` }));
+      parts.push(states.length
+        ? el("ol", { className: "states" }, ...states.map((e) => el("li", { textContent: `${e.at.slice(11, 23)} ${summary(e.kind, e.data)}` })))
+        : el("p", { className: "none", textContent: "No state change seen since the page opened." }));
+      const { deliveries } = await api("/_sandbox/callbacks?limit=1000");
+      const mine = deliveries.filter((d) => d.resource.id === id);
+      parts.push(el("h4", { textContent: "Callbacks" }));
+      if (!mine.length) parts.push(el("p", { className: "none", textContent: "No callback for it." }));
+      mine.forEach((d) => parts.push(el("div", { className: "delivery" },
+        el("p", { textContent: `${d.state}: ${d.target}` }),
+        el("ol", {}, ...d.attempts.map((a) => el("li", {
+          textContent: `${a.at.slice(11, 23)} → ${a.status ?? a.error} in ${a.latency_ms} ms` }))),
+        el("code", { className: "sig", textContent: "X-KopoKopo-Signature: " + d.signature }),
+        el("pre", { textContent: pretty(d.body) }))));
+    }
+    if (!parts.length) parts.push(el("pre", { textContent: JSON.stringify(event.data, null, 2) }));
+  } catch (failure) {
+    parts.push(el("p", { className: "error", textContent: failure.message }));
+  }
+  body.replaceChildren(...parts);
+  box.focus();
+}
+
+document.getElementById("detail-close").addEventListener("click", () => {
+  document.getElementById("detail").hidden = true;
+});
+
 function add(event) {
+  history.push(event);
+  if (history.length > MAX_ROWS) history.shift();
   if (["prompt", "sms", "resource", "callback", "webhook", "clock", "scenario"].includes(event.kind)) refresh();
   const empty = feed.querySelector(".empty");
   if (empty) empty.remove();
@@ -81,6 +154,12 @@ function add(event) {
       badge.className = "kind";
       badge.textContent = event.kind;
       cell.appendChild(badge);
+    } else if (i === 3) {
+      // The whole item, on a click or Enter.
+      const open = el("button", { type: "button", className: "item", textContent: text });
+      open.addEventListener("click", () => showDetail(event));
+      if (event.kind === "request") open.dataset.path = event.data.path;
+      cell.appendChild(open);
     } else {
       cell.textContent = text;
     }
