@@ -1,7 +1,8 @@
 //! `cargo bench --bench api`: sustained throughput, latency, CPU and memory of the hot
 //! endpoints. Starts the release binary with its default flags (the 1 s callback delay
-//! included) twice: once with a live callback receiver, once with the receiver down (every
-//! callback fails and is retried). Against each, 32 clients over loopback HTTP run each route
+//! included) three times: with a live callback receiver, with the receiver down (every
+//! callback fails and is retried), and with the live receiver and a dashboard connected (the
+//! live stream read throughout). Against each, 32 clients over loopback HTTP run each route
 //! for BENCH_SECS (default 20) or 100k requests, whichever ends first; then it prints req/s,
 //! p50/p99/max latency, the server's CPU per request (for creates, until the results and
 //! callbacks they caused have run, up to 20 s after the last request: that work is part of
@@ -126,11 +127,23 @@ fn send_money_body(i: usize, callback: &str) -> serde_json::Value {
         "_links": {"callback_url": callback}})
 }
 
-/// One sandbox, every route, with callbacks to `callback`.
-async fn bench(label: &str, callback: String, secs: u64) {
+/// One sandbox, every route, with callbacks to `callback`; with `dashboard`, a reader of the
+/// live stream (`/_sandbox/stream`, as the dashboard opens it) for the whole run.
+async fn bench(label: &str, callback: String, secs: u64, dashboard: bool) {
     let server = common::start(&[]).await;
     let pid = server.pid;
     let client = common::client();
+    let reader = dashboard.then(|| {
+        let (client, url) = (client.clone(), format!("{}/_sandbox/stream", server.base));
+        tokio::spawn(async move {
+            let mut body = client.get(url).send().await.expect("stream");
+            let mut bytes = 0;
+            while let Ok(Some(chunk)) = body.chunk().await {
+                bytes += chunk.len();
+            }
+            bytes
+        })
+    });
     let token = common::token(&client, &server.base).await;
     let mut ctx = Arc::new(Ctx {
         client,
@@ -225,6 +238,9 @@ async fn bench(label: &str, callback: String, secs: u64) {
     created += send.requests;
     rows.push(send);
     let grown_kib = common::rss_kib(pid).saturating_sub(rss_before);
+    if let Some(reader) = reader {
+        reader.abort();
+    }
 
     println!("\n{label}: {CLIENTS} clients, each route for {secs} s or {MAX_REQUESTS} requests\n");
     println!(
@@ -281,10 +297,12 @@ async fn main() {
 
     let delivered = Arc::new(AtomicU64::new(0));
     let live = common::receiver(delivered.clone()).await;
-    bench("receiver up", live, secs).await;
+    bench("receiver up", live.clone(), secs, false).await;
     println!(
         "callbacks received by the live receiver: {}",
         delivered.load(Ordering::Relaxed)
     );
-    bench("receiver down", common::dead_receiver(), secs).await;
+    bench("receiver down", common::dead_receiver(), secs, false).await;
+    // The dashboard's cost: the first run again with the live stream read throughout.
+    bench("receiver up, dashboard connected", live, secs, true).await;
 }
