@@ -73,6 +73,11 @@ pub const CONTROL: &[(&str, &str, &str)] = &[
     ),
     (
         "GET",
+        "/_sandbox/applications",
+        "the applications (with --auto-tenants, every tenant), each with its clock",
+    ),
+    (
+        "GET",
         "/_sandbox/clock",
         "the time, shared or one application's (?client_id=)",
     ),

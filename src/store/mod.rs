@@ -234,6 +234,11 @@ impl Store {
         now.max(previous + 1)
     }
 
+    /// Whether `client_id` was auto-provisioned (`--auto-tenants`).
+    pub fn is_tenant(&self, client_id: &str) -> bool {
+        self.inner.tenants.contains_key(client_id)
+    }
+
     /// Notes that an auto-provisioned tenant was just used (a token, a request).
     pub fn touch_tenant(&self, client_id: &str) {
         if let Some(seen) = self.inner.tenants.get(client_id) {

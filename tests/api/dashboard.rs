@@ -556,6 +556,7 @@ async fn every_panel_works_at_phone_width_by_keyboard_without_console_errors() {
         ("tab-clock", "clock-panel"),
         ("tab-scenarios", "scenarios"),
         ("tab-trigger", "trigger"),
+        ("tab-applications", "applications"),
     ];
     // The keyboard alone: focus the first tab, then the right arrow walks every panel.
     browser
@@ -846,6 +847,65 @@ async fn an_activity_item_opens_its_request_states_and_callbacks() {
     );
     browser.screenshot("dashboard-detail").await;
     browser.click("#detail-close").await;
+    browser.assert_no_console_errors().await;
+    browser.client.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn the_application_switch_scopes_the_feed_and_the_clock_to_one_tenant() {
+    let app = spawn_shared_app().await;
+    let a = app.token_of("job-a", "secret-a").await;
+    app.token_of("job-b", "secret-b").await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&app.url("/_sandbox/ui/"))
+        .await
+        .expect("open");
+    browser.wait_text("#status", |t| t == "live").await;
+    browser.click("#tab-applications").await;
+    let list = browser
+        .wait_text("#application-list", |t| t.contains("job-b"))
+        .await;
+    assert!(list.contains("job-a auto-provisioned"), "{list}");
+    assert!(list.contains(&format!("{CLIENT_ID} configured")), "{list}");
+    browser.screenshot("dashboard-applications").await;
+    browser.click("button[aria-label='Show only job-a']").await;
+    let scoped = browser
+        .eval("return document.getElementById('scope').value")
+        .await;
+    assert_eq!(scoped, "job-a");
+    browser.wait_text("#status", |t| t == "live").await;
+
+    // Another application's requests stay out of the feed; job-a's show.
+    browser.click("#tab-activity").await;
+    app.token_of("job-b", "secret-b").await;
+    app.get_with_token(&app.url("/api/v2/incoming_payments/x"), &a)
+        .await;
+    let feed = browser
+        .wait_text("#feed", |t| t.contains("/api/v2/incoming_payments/x"))
+        .await;
+    assert!(!feed.contains("job-b"), "{feed}");
+    assert!(!feed.contains("POST /oauth/token"), "job-b's token: {feed}");
+
+    // The Clock panel moves job-a's clock only.
+    browser.click("#tab-clock").await;
+    browser
+        .wait_text("#clock-whose", |t| t.starts_with("job-a's clock"))
+        .await;
+    browser.click("[data-advance='1h']").await;
+    browser
+        .wait_text("#clock-mode", |t| t == "(virtual, 3600 s ahead)")
+        .await;
+    assert_eq!(
+        app.control("/_sandbox/clock?client_id=job-a").await["advanced_ms"],
+        3_600_000
+    );
+    assert_eq!(
+        app.control("/_sandbox/clock?client_id=job-b").await["advanced_ms"],
+        0
+    );
+    assert_eq!(app.control("/_sandbox/clock").await["advanced_ms"], 0);
     browser.assert_no_console_errors().await;
     browser.client.close().await.expect("close");
 }

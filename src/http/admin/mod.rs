@@ -38,6 +38,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/_sandbox", get(index))
         .route("/_sandbox/stream", get(stream::stream))
         .route("/_sandbox/reset", post(reset))
+        .route("/_sandbox/applications", get(applications))
         .route("/_sandbox/clock", get(clock))
         .route("/_sandbox/clock/advance", post(advance))
         .route("/_sandbox/clock/set", post(set_clock))
@@ -338,6 +339,30 @@ fn clock_view(state: &AppState, client_id: Option<String>) -> ClockView {
         client_id,
         pending_jobs: state.scheduler.pending(),
     }
+}
+
+/// `{"auto_tenants", "applications": [{"client_id", "auto_provisioned", "now",
+/// "advanced_ms"}]}`: the configured application and, with `--auto-tenants`, every tenant,
+/// each with its own clock.
+async fn applications(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let applications: Vec<serde_json::Value> = state
+        .store
+        .applications()
+        .into_iter()
+        .map(|a| {
+            let clock = clock_view(&state, Some(a.client_id.clone()));
+            serde_json::json!({
+                "client_id": a.client_id,
+                "auto_provisioned": state.store.is_tenant(&a.client_id),
+                "now": clock.now,
+                "advanced_ms": clock.advanced_ms,
+            })
+        })
+        .collect();
+    Json(serde_json::json!({
+        "auto_tenants": state.settings.auto_tenants,
+        "applications": applications,
+    }))
 }
 
 #[derive(Deserialize)]

@@ -8,13 +8,28 @@ const clockEl = document.getElementById("clock");
 const kindFilter = document.getElementById("kind-filter");
 let source = null;
 
+const scopeEl = document.getElementById("scope");
+
+// The application every panel, the stream and the clock are scoped to ("" for all).
+function scope() {
+  return scopeEl.value;
+}
+
 function token() {
   return sessionStorage.getItem("k2-admin-token") || "";
 }
 
 // Every control-plane call carries the admin token, if one was given. A refusal throws
 // the sandbox's error message.
+// Scoped to one application, reads ask for its part only, and changes (a clock move, a
+// balance, a handset, a trigger) apply to it.
 async function api(path, method = "GET", body = undefined) {
+  if (scope() && method === "GET" && !/[?&]client_id=/.test(path)) {
+    path += (path.includes("?") ? "&" : "?") + "client_id=" + encodeURIComponent(scope());
+  }
+  if (scope() && body && typeof body === "object" && !("client_id" in body)) {
+    body = { ...body, client_id: scope() };
+  }
   const headers = token() ? { Authorization: "Bearer " + token() } : {};
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -29,7 +44,7 @@ async function api(path, method = "GET", body = undefined) {
 
 function askForToken() {
   document.getElementById("token-prompt").hidden = false;
-  ["tabs", "activity", "phone", "callbacks", "money", "clock-panel", "scenarios", "trigger"].forEach((id) => { document.getElementById(id).hidden = true; });
+  ["tabs", "activity", "phone", "callbacks", "money", "clock-panel", "scenarios", "trigger", "applications"].forEach((id) => { document.getElementById(id).hidden = true; });
   statusEl.textContent = "admin token needed";
   document.getElementById("token-input").focus();
 }
@@ -139,6 +154,10 @@ document.getElementById("detail-close").addEventListener("click", () => {
 });
 
 function add(event) {
+  // A new application (an auto-tenant's first token): the switch lists it.
+  if (event.client_id && ![...scopeEl.options].some((o) => o.value === event.client_id)) {
+    loadApplications().catch(() => {});
+  }
   history.push(event);
   if (history.length > MAX_ROWS) history.shift();
   if (["prompt", "sms", "resource", "callback", "webhook", "clock", "scenario"].includes(event.kind)) refresh();
@@ -175,6 +194,7 @@ function start() {
   if (source) source.close();
   const params = new URLSearchParams();
   if (kindFilter.value) params.set("kind", kindFilter.value);
+  if (scope()) params.set("client_id", scope());
   if (token()) params.set("token", token());
   source = new EventSource("/_sandbox/stream?" + params);
   source.onopen = () => { statusEl.textContent = "live"; };
@@ -191,6 +211,7 @@ function start() {
     notice.textContent = `Missed ${JSON.parse(m.data).missed} events: the page fell behind.`;
   });
   api("/_sandbox/clock").then((c) => { clockEl.textContent = c.now; }).catch(() => {});
+  loadApplications().catch(() => {});
 }
 
 // --- panels -------------------------------------------------------------------------
@@ -342,6 +363,9 @@ async function loadClock() {
   document.getElementById("clock-now").textContent = c.now;
   const ahead = c.advanced_ms ? `, ${c.advanced_ms / 1000} s ahead` : "";
   document.getElementById("clock-mode").textContent = `(${c.virtual ? "virtual" : "real time"}${ahead})`;
+  document.getElementById("clock-whose").textContent = c.client_id
+    ? `${c.client_id}'s clock: moving it moves no other application's.`
+    : "The shared clock: every application reads it (plus its own lead).";
   clockEl.textContent = c.now;
 }
 
@@ -456,8 +480,45 @@ function refresh() {
     if (!document.getElementById("money").hidden) loadMoney().catch(() => {});
     if (!document.getElementById("clock-panel").hidden) loadClock().catch(() => {});
     if (!document.getElementById("scenarios").hidden) loadScenarios().catch(() => {});
+    if (!document.getElementById("applications").hidden) loadApplications().catch(() => {});
   }, 50);
 }
 
 kindFilter.addEventListener("change", start);
 start();
+
+// --- applications -------------------------------------------------------------------
+
+async function loadApplications() {
+  const { auto_tenants, applications } = await api("/_sandbox/applications");
+  document.getElementById("tenants-hint").textContent = auto_tenants
+    ? "--auto-tenants: an application appears with its first token request. Scope every panel to one below or in the header."
+    : "One application, configured at start-up. Run with --auto-tenants to give every client id its own world.";
+  const chosen = scope();
+  scopeEl.replaceChildren(el("option", { value: "", textContent: "all applications" }),
+    ...applications.map((a) => el("option", { value: a.client_id, textContent: a.client_id })));
+  scopeEl.value = applications.some((a) => a.client_id === chosen) ? chosen : "";
+  document.getElementById("application-list").replaceChildren(...applications.map((a) => {
+    const only = el("button", { type: "button", textContent: a.client_id === scope() ? "Shown" : "Show only this one" });
+    only.setAttribute("aria-label", `Show only ${a.client_id}`);
+    only.disabled = a.client_id === scope();
+    only.addEventListener("click", () => { scopeEl.value = a.client_id; scopeChanged(); });
+    return el("tr", {},
+      el("td", { textContent: a.client_id }),
+      el("td", { textContent: a.auto_provisioned ? "auto-provisioned" : "configured" }),
+      el("td", { textContent: a.now }),
+      el("td", {}, only));
+  }));
+}
+
+function scopeChanged() {
+  feed.replaceChildren(el("tr", { className: "empty" }, el("td", { colSpan: 4,
+    textContent: scope() ? `Nothing yet for ${scope()}.` : "Nothing yet: make a request to the API." })));
+  history.length = 0;
+  document.getElementById("detail").hidden = true;
+  start();
+  refresh();
+}
+
+scopeEl.addEventListener("change", scopeChanged);
+scopeEl.addEventListener("focus", () => loadApplications().catch(() => {}));
