@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::clock::{format_seconds, to_eat};
-use crate::domain::incoming_payment::PaymentState;
+use crate::domain::incoming_payment::{IncomingPayment, PaymentState};
 use crate::domain::payment_link::{LinkState, PaymentLink};
 use crate::domain::phone::PhoneNumber;
 use crate::service::AppState;
@@ -53,17 +53,20 @@ enum View {
     Ended,
 }
 
-fn view_of(state: &AppState, link: &PaymentLink) -> View {
+/// The STK prompt of the link's latest checkout, if any.
+fn checkout_of(state: &AppState, link: &PaymentLink) -> Option<IncomingPayment> {
+    link.checkout
+        .and_then(|id| state.store.incoming_payments.get_any(id))
+}
+
+fn view_of(link: &PaymentLink, prompt: Option<&IncomingPayment>) -> View {
     if !matches!(link.state, LinkState::Active) {
         return View::Ended;
     }
-    let Some(prompt) = link
-        .checkout
-        .and_then(|id| state.store.incoming_payments.get_any(id))
-    else {
+    let Some(prompt) = prompt else {
         return View::Form;
     };
-    match prompt.state {
+    match &prompt.state {
         // Paid: the link turns Paid in the same step; until then, still waiting.
         PaymentState::Pending | PaymentState::Success { .. } => View::Waiting {
             phone: prompt.request.subscriber.phone_number.to_string(),
@@ -109,7 +112,7 @@ fn amount(link: &PaymentLink) -> String {
 /// The page of `link` as `state` sees it now; `entered` and `problem` refill the form after
 /// a phone number that did not validate.
 fn render(state: &AppState, link: &PaymentLink, entered: Option<(&str, &str)>) -> String {
-    let view = view_of(state, link);
+    let view = view_of(link, checkout_of(state, link).as_ref());
     let merchant = escape(&link.till_name);
     let amount = escape(&amount(link));
     let details = format!(
@@ -277,21 +280,19 @@ async fn status(State(state): State<AppState>, Path(token): Path<String>) -> Res
             "Payment link not found".into(),
         );
     };
-    let view = view_of(&state, &link);
-    let checkout = link
-        .checkout
-        .and_then(|id| state.store.incoming_payments.get_any(id))
-        .map(|p| {
-            let error = match &p.state {
-                PaymentState::Failed { errors } => Some(errors.join(" ")),
-                _ => None,
-            };
-            json!({
-                "phone_number": p.request.subscriber.phone_number.to_string(),
-                "status": p.state.status(),
-                "error": error,
-            })
-        });
+    let prompt = checkout_of(&state, &link);
+    let view = view_of(&link, prompt.as_ref());
+    let checkout = prompt.map(|p| {
+        let error = match &p.state {
+            PaymentState::Failed { errors } => Some(errors.join(" ")),
+            _ => None,
+        };
+        json!({
+            "phone_number": p.request.subscriber.phone_number.to_string(),
+            "status": p.state.status(),
+            "error": error,
+        })
+    });
     (
         [(header::CACHE_CONTROL, "no-store")],
         Json(json!({

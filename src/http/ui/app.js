@@ -237,6 +237,20 @@ tabs.forEach((t, i) => {
   });
 });
 
+// A change made from a panel: the call, then the panel reloaded; a refusal's message shown
+// in the panel's error line (`errorId`) until the next change succeeds.
+async function change(errorId, reload, path, method, body) {
+  const error = document.getElementById(errorId);
+  try {
+    await api(path, method, body);
+    error.hidden = true;
+    reload();
+  } catch (failure) {
+    error.hidden = false;
+    error.textContent = failure.message;
+  }
+}
+
 function el(tag, props = {}, ...children) {
   const node = Object.assign(document.createElement(tag), props);
   children.forEach((c) => node.append(c));
@@ -284,19 +298,11 @@ async function loadHandsets() {
     el("p", { className: "sms-text", textContent: m.message }))));
 }
 
-document.getElementById("handset-form").addEventListener("submit", async (e) => {
+document.getElementById("handset-form").addEventListener("submit", (e) => {
   e.preventDefault();
-  const error = document.getElementById("handset-error");
   const phone = document.getElementById("handset-phone").value.trim();
-  try {
-    await api(`/_sandbox/handsets/${encodeURIComponent(phone)}`, "PUT",
-      { behaviour: document.getElementById("handset-behaviour").value });
-    error.hidden = true;
-    loadHandsets();
-  } catch (failure) {
-    error.hidden = false;
-    error.textContent = failure.message;
-  }
+  change("handset-error", loadHandsets, `/_sandbox/handsets/${encodeURIComponent(phone)}`, "PUT",
+    { behaviour: document.getElementById("handset-behaviour").value });
 });
 
 async function loadCallbacks() {
@@ -341,21 +347,13 @@ async function loadMoney() {
       el("td", { textContent: e.memo }))));
 }
 
-document.getElementById("balance-form").addEventListener("submit", async (e) => {
+document.getElementById("balance-form").addEventListener("submit", (e) => {
   e.preventDefault();
   const account = document.getElementById("balance-account").value.trim();
-  const error = document.getElementById("balance-error");
-  try {
-    await api("/_sandbox/balances", "PUT", {
-      till_number: account && account !== "company" ? account : null,
-      balance: document.getElementById("balance-amount").value,
-    });
-    error.hidden = true;
-    loadMoney();
-  } catch (failure) {
-    error.hidden = false;
-    error.textContent = failure.message;
-  }
+  change("balance-error", loadMoney, "/_sandbox/balances", "PUT", {
+    till_number: account && account !== "company" ? account : null,
+    balance: document.getElementById("balance-amount").value,
+  });
 });
 
 async function loadClock() {
@@ -369,16 +367,8 @@ async function loadClock() {
   clockEl.textContent = c.now;
 }
 
-async function moveClock(path, body) {
-  const error = document.getElementById("clock-error");
-  try {
-    await api(path, "POST", body);
-    error.hidden = true;
-    loadClock();
-  } catch (failure) {
-    error.hidden = false;
-    error.textContent = failure.message;
-  }
+function moveClock(path, body) {
+  return change("clock-error", loadClock, path, "POST", body);
 }
 
 document.querySelectorAll("[data-advance]").forEach((b) =>
