@@ -165,6 +165,36 @@ pub fn format_millis(t: DateTime<FixedOffset>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
 }
 
+/// [`format_millis`] of [`to_eat`] for a stream of nearby instants: the text is built once per
+/// second and only the milliseconds written per call (the live feed stamps every event).
+#[derive(Default)]
+pub struct MillisStamp {
+    second: Option<i64>,
+    text: String,
+}
+
+impl MillisStamp {
+    pub fn format(&mut self, ms: i64) -> &str {
+        let ms = ms.clamp(EARLIEST_MS, LATEST_MS);
+        let second = ms.div_euclid(1000);
+        if self.second != Some(second) {
+            self.second = Some(second);
+            self.text = format_millis(to_eat(second * 1000));
+        }
+        // `...:SS.mmm+03:00`: the milliseconds are the three digits before the offset.
+        let digits = self.text.len() - 9..self.text.len() - 6;
+        let millis = ms.rem_euclid(1000) as u16;
+        let text = [
+            b'0' + (millis / 100) as u8,
+            b'0' + (millis / 10 % 10) as u8,
+            b'0' + (millis % 10) as u8,
+        ];
+        // ASCII digits over ASCII digits: still UTF-8.
+        self.text.replace_range(digits, std::str::from_utf8(&text).unwrap_or("000"));
+        &self.text
+    }
+}
+
 /// `2020-10-19T09:24:54+03:00`: the reference's format for `created_at`, `origination_time`.
 pub fn format_seconds(t: DateTime<FixedOffset>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
@@ -246,6 +276,30 @@ impl IdGen {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn millis_stamp_writes_what_format_millis_writes() {
+        let mut stamp = super::MillisStamp::default();
+        for ms in [
+            0,
+            1,
+            999,
+            1_000,
+            1_603_088_694_007,
+            1_603_088_694_120,
+            1_603_088_695_999,
+            -1,
+            -1_001,
+            super::LATEST_MS,
+            super::EARLIEST_MS,
+        ] {
+            assert_eq!(
+                stamp.format(ms),
+                super::format_millis(super::to_eat(ms)),
+                "{ms}"
+            );
+        }
+    }
+
     use super::*;
 
     #[test]

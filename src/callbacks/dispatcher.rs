@@ -263,11 +263,16 @@ impl Dispatcher {
             Some(&delivery.owner),
             || self.inner.clock.now_ms_of(&delivery.owner),
             || {
-                crate::store::feed::Data::Json(serde_json::json!({
-                    "delivery": id, "resource": delivery.resource, "url": delivery.target,
-                    "attempt": number, "status": status, "error": error,
-                    "latency_ms": latency_ms, "outcome": outcome,
-                }))
+                crate::store::feed::Data::Callback(crate::store::feed::CallbackData {
+                    delivery: id,
+                    resource: delivery.resource.clone(),
+                    url: delivery.target.clone(),
+                    attempt: number,
+                    status,
+                    error: error.clone(),
+                    latency_ms,
+                    outcome,
+                })
             },
         );
         tracing::info!(

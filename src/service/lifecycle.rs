@@ -19,7 +19,8 @@ use crate::domain::webhooks::{EventPayload, EventType, WebhookEvent};
 use crate::domain::{Verdict, incoming_payment::PaymentState};
 use crate::scheduler::{Job, Settle};
 use crate::service::AppState;
-use crate::wire::Document;
+use crate::store::feed::{Data, ResourceData};
+use crate::wire::{Document, Status};
 use crate::wire::webhooks::{daraja_payload, event_payload};
 
 /// The scheme, host and port of an absolute resource URL: where webhook `_links` point.
@@ -56,7 +57,7 @@ fn settle_and_call_back<T, D>(
     owner: impl FnOnce(&T) -> String,
 ) where
     T: crate::domain::Owned + Clone,
-    D: for<'a> From<&'a T> + Serialize,
+    D: for<'a> From<&'a T> + Serialize + Status,
 {
     let settled = collection
         .update(id, |resource| {
@@ -77,14 +78,17 @@ fn settle_and_call_back<T, D>(
         .flatten();
     if let Some((owner, url, document, early, before)) = settled {
         tracing::debug!(%id, ?kind, "settled");
-        super::publish(state, "resource", Some(&owner), || {
-            let document = serde_json::to_value(&document).unwrap_or_default();
-            serde_json::json!({
-                "type": kind,
-                "id": id,
-                "status": document["data"]["attributes"]["status"],
-            })
-        });
+        state.store.feed.publish(
+            "resource",
+            Some(&owner),
+            || state.clock.now_ms_of(&owner),
+            || {
+                Data::Resource(ResourceData {
+                    resource: ResourceRef { kind, id },
+                    status: document.status().into(),
+                })
+            },
+        );
         if let (Some(lead), Some(before)) = (early, before) {
             let until = state
                 .clock

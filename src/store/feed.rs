@@ -12,12 +12,14 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use serde::Serialize;
 use tokio::sync::broadcast;
 
+use crate::domain::delivery::ResourceRef;
+
 /// Events kept for a subscriber that is behind, before it misses some.
 pub const CAPACITY: usize = 4096;
 
 /// One thing that happened. Rendered to JSON by the subscriber's task, not by the request
-/// that published it.
-#[derive(Debug, Serialize)]
+/// that published it (`http::admin::stream` writes it).
+#[derive(Debug)]
 pub struct FeedEvent {
     /// Increasing over the process's life: the SSE `id`.
     pub seq: u64,
@@ -25,19 +27,45 @@ pub struct FeedEvent {
     pub kind: &'static str,
     /// The application it belongs to, when it belongs to one.
     pub client_id: Option<Arc<str>>,
-    /// When, on the application's clock (else the shared one), as the API writes times.
-    #[serde(serialize_with = "eat_time")]
+    /// When, on the application's clock (else the shared one), in milliseconds; written as
+    /// the API writes times.
     pub at: i64,
     pub data: Data,
 }
 
-/// What an event says: a request answered (the hot one, kept as the request's own parts), or
-/// any other event's JSON.
+/// What an event says. The frequent ones (a request answered, a resource settled, a callback
+/// attempt) are kept as typed parts and written straight to JSON by the subscriber; the rare
+/// ones as a JSON value.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum Data {
     Request(RequestData),
+    Resource(ResourceData),
+    Callback(CallbackData),
     Json(serde_json::Value),
+}
+
+/// A resource reached a result: `{"type", "id", "status"}`.
+#[derive(Debug, Serialize)]
+pub struct ResourceData {
+    #[serde(flatten)]
+    pub resource: ResourceRef,
+    pub status: String,
+}
+
+/// One callback attempt: `{"delivery", "resource", "url", "attempt", "status", "error",
+/// "latency_ms", "outcome"}`; `status` is the receiver's HTTP status (null if it never
+/// answered), `outcome` `delivered`, `will retry`, `exhausted` or `dropped`.
+#[derive(Debug, Serialize)]
+pub struct CallbackData {
+    pub delivery: uuid::Uuid,
+    pub resource: ResourceRef,
+    pub url: String,
+    pub attempt: u32,
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    pub latency_ms: u64,
+    pub outcome: &'static str,
 }
 
 /// A request answered, as `{"method", "path", "query", "status", "latency_ms", "journal",
@@ -65,10 +93,6 @@ impl Serialize for RequestData {
         map.serialize_entry("error", &self.error)?;
         map.end()
     }
-}
-
-fn eat_time<S: serde::Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&crate::clock::format_millis(crate::clock::to_eat(*ms)))
 }
 
 pub struct Feed {
@@ -209,7 +233,7 @@ mod tests {
             match sub.next().await {
                 Next::Event(e) => match &e.data {
                     Data::Json(data) => assert_eq!(data["n"], n),
-                    Data::Request(_) => panic!("the event published"),
+                    _ => panic!("the event published"),
                 },
                 _ => panic!("an event"),
             }

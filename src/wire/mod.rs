@@ -45,6 +45,43 @@ impl<A> Document<A> {
     }
 }
 
+/// A document's `status`, as its JSON says it (the live feed reports it without rendering).
+pub trait Status {
+    fn status(&self) -> &str;
+}
+
+impl<A: Status> Status for Document<A> {
+    fn status(&self) -> &str {
+        self.data.attributes.status()
+    }
+}
+
+impl Status for Value {
+    fn status(&self) -> &str {
+        self["status"].as_str().unwrap_or_default()
+    }
+}
+
+/// Implements [`Status`] for attribute structs with a `status` field.
+macro_rules! status_field {
+    ($($t:ty),* $(,)?) => {$(
+        impl $crate::wire::Status for $t {
+            fn status(&self) -> &str {
+                self.status
+            }
+        }
+    )*};
+}
+
+status_field!(
+    incoming_payments::Attributes,
+    send_money::SendMoneyAttributes,
+    polling::PollingAttributes,
+    sms_notifications::SmsAttributes,
+    reversals::ReversalAttributes,
+    payment_links::PaymentLinkAttributes,
+);
+
 /// `_links` of a resource that reports to a callback URL.
 #[derive(Debug, Serialize)]
 pub struct Links {

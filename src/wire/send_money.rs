@@ -274,6 +274,15 @@ pub enum SendMoneyView {
     V1(Document<Value>),
 }
 
+impl super::Status for SendMoneyView {
+    fn status(&self) -> &str {
+        match self {
+            Self::V2(document) => document.status(),
+            Self::V1(document) => document.status(),
+        }
+    }
+}
+
 impl From<&SendMoney> for SendMoneyView {
     fn from(s: &SendMoney) -> Self {
         match &s.flavor {

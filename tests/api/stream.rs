@@ -112,6 +112,26 @@ async fn requests_prompts_results_callbacks_and_clock_moves_arrive_live() {
     assert_eq!(attempt["data"]["attempt"], 1);
     assert_eq!(attempt["data"]["status"], 200);
     assert_eq!(attempt["data"]["outcome"], "delivered");
+    assert_eq!(attempt["data"]["error"], json!(null));
+    let keys: Vec<&str> = attempt["data"]
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "delivery",
+            "resource",
+            "url",
+            "attempt",
+            "status",
+            "error",
+            "latency_ms",
+            "outcome"
+        ]
+    );
     assert_eq!(
         attempt["data"]["resource"],
         json!({"type": "incoming_payment", "id": id})

@@ -13,6 +13,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use crate::clock::MillisStamp;
 use crate::http::error::ApiError;
 use crate::service::AppState;
 use crate::store::feed::{FeedEvent, Next, Subscription};
@@ -39,10 +40,11 @@ pub struct StreamFilter {
     kind: Option<String>,
 }
 
-/// What one subscriber wants.
+/// What one subscriber wants, and how its events' times are written.
 struct Wanted {
     kinds: Option<Vec<String>>,
     client_id: Option<String>,
+    stamp: MillisStamp,
 }
 
 impl Wanted {
@@ -58,7 +60,7 @@ impl Wanted {
 
     /// Appends `next` to `out` as SSE text; false once the stream is over. The JSON is
     /// written straight into `out` (no string per event, no formatting machinery).
-    fn write(&self, next: Next, out: &mut Vec<u8>) -> bool {
+    fn write(&mut self, next: Next, out: &mut Vec<u8>) -> bool {
         match next {
             Next::Closed => return false,
             Next::Missed(n) => {
@@ -71,11 +73,19 @@ impl Wanted {
                 out.extend_from_slice(e.kind.as_bytes());
                 out.extend_from_slice(b"\nid: ");
                 out.extend_from_slice(itoa::Buffer::new().format(e.seq).as_bytes());
-                out.extend_from_slice(b"\ndata: ");
-                // Compact JSON holds no newline: one `data:` line. Plain data into a Vec:
-                // writing cannot fail.
-                let _ = serde_json::to_writer(&mut *out, &*e);
-                out.extend_from_slice(b"\n\n");
+                // `{"seq", "kind", "client_id", "at", "data"}`. Compact JSON holds no newline:
+                // one `data:` line. Plain data into a Vec: writing cannot fail.
+                out.extend_from_slice(b"\ndata: {\"seq\":");
+                out.extend_from_slice(itoa::Buffer::new().format(e.seq).as_bytes());
+                out.extend_from_slice(b",\"kind\":\"");
+                out.extend_from_slice(e.kind.as_bytes());
+                out.extend_from_slice(b"\",\"client_id\":");
+                let _ = serde_json::to_writer(&mut *out, &e.client_id);
+                out.extend_from_slice(b",\"at\":\"");
+                out.extend_from_slice(self.stamp.format(e.at).as_bytes());
+                out.extend_from_slice(b"\",\"data\":");
+                let _ = serde_json::to_writer(&mut *out, &e.data);
+                out.extend_from_slice(b"}\n\n");
             }
             Next::Event(_) => {}
         }
@@ -111,11 +121,12 @@ pub async fn stream(
     let wanted = Wanted {
         kinds,
         client_id: filter.client_id,
+        stamp: MillisStamp::default(),
     };
     let subscription = state.store.feed.subscribe();
     let chunks = futures_util::stream::unfold(
         (subscription, wanted, false),
-        |(mut sub, wanted, ended): (Subscription, Wanted, bool)| async move {
+        |(mut sub, mut wanted, ended): (Subscription, Wanted, bool)| async move {
             if ended {
                 return None;
             }
