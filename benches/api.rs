@@ -1,12 +1,13 @@
 //! `cargo bench --bench api`: sustained throughput, latency, CPU and memory of the hot
 //! endpoints. Starts the release binary with its default flags (the 1 s callback delay
-//! included) three times: with a live callback receiver, with the receiver down (every
-//! callback fails and is retried), and with the live receiver and a dashboard connected (the
-//! live stream read throughout). Against each, 32 clients over loopback HTTP run each route
+//! included) twice: with a live callback receiver and with the receiver down (every
+//! callback fails and is retried). Against each, 32 clients over loopback HTTP run each route
 //! for BENCH_SECS (default 20) or 100k requests, whichever ends first; then it prints req/s,
 //! p50/p99/max latency, the server's CPU per request (for creates, until the results and
 //! callbacks they caused have run, up to 20 s after the last request: that work is part of
-//! a create's cost), and the server's resident memory per 100k resources created. Start-up time to the first answer and idle RSS come first.
+//! a create's cost), and the server's resident memory per 100k resources created. Start-up
+//! time to the first answer and idle RSS come first; the dashboard's cost (each hot route
+//! without and with the live stream read, in alternating stretches) last.
 //!
 //! These numbers share the machine with the load generator; `../shared/perf/compare.sh`
 //! measures against a bare server with the two on separate cores. (Under
@@ -113,6 +114,29 @@ where
     }
 }
 
+/// `ctx` with `location` the URL of a new STK push (retention may have dropped older ones).
+async fn with_newest_push(ctx: &Ctx) -> Arc<Ctx> {
+    let location = ctx
+        .client
+        .post(format!("{}/api/v2/incoming_payments", ctx.base))
+        .bearer_auth(&ctx.token)
+        .json(&stk_body(&ctx.callback))
+        .send()
+        .await
+        .expect("stk")
+        .headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    Arc::new(Ctx {
+        location,
+        client: ctx.client.clone(),
+        base: ctx.base.clone(),
+        token: ctx.token.clone(),
+        callback: ctx.callback.clone(),
+    })
+}
+
 fn stk_body(callback: &str) -> serde_json::Value {
     json!({"payment_channel": "M-PESA STK Push", "till_number": "K000000",
         "subscriber": {"first_name": "Bench", "phone_number": "+254712345678"},
@@ -127,23 +151,28 @@ fn send_money_body(i: usize, callback: &str) -> serde_json::Value {
         "_links": {"callback_url": callback}})
 }
 
-/// One sandbox, every route, with callbacks to `callback`; with `dashboard`, a reader of the
-/// live stream (`/_sandbox/stream`, as the dashboard opens it) for the whole run.
-async fn bench(label: &str, callback: String, secs: u64, dashboard: bool) {
+/// A reader of the live stream (`/_sandbox/stream`, as the dashboard opens it), subscribed
+/// when this returns.
+async fn dashboard(client: &reqwest::Client, base: &str) -> tokio::task::JoinHandle<usize> {
+    let mut body = client
+        .get(format!("{base}/_sandbox/stream"))
+        .send()
+        .await
+        .expect("stream");
+    tokio::spawn(async move {
+        let mut bytes = 0;
+        while let Ok(Some(chunk)) = body.chunk().await {
+            bytes += chunk.len();
+        }
+        bytes
+    })
+}
+
+/// One sandbox, every route, with callbacks to `callback`.
+async fn bench(label: &str, callback: String, secs: u64) {
     let server = common::start(&[]).await;
     let pid = server.pid;
     let client = common::client();
-    let reader = dashboard.then(|| {
-        let (client, url) = (client.clone(), format!("{}/_sandbox/stream", server.base));
-        tokio::spawn(async move {
-            let mut body = client.get(url).send().await.expect("stream");
-            let mut bytes = 0;
-            while let Ok(Some(chunk)) = body.chunk().await {
-                bytes += chunk.len();
-            }
-            bytes
-        })
-    });
     let token = common::token(&client, &server.base).await;
     let mut ctx = Arc::new(Ctx {
         client,
@@ -185,25 +214,7 @@ async fn bench(label: &str, callback: String, secs: u64, dashboard: bool) {
     created += stk.requests;
     rows.push(stk);
     // The newest push: retention may have dropped the first ones.
-    let location = ctx
-        .client
-        .post(format!("{}/api/v2/incoming_payments", ctx.base))
-        .bearer_auth(&ctx.token)
-        .json(&stk_body(&ctx.callback))
-        .send()
-        .await
-        .expect("stk")
-        .headers()["location"]
-        .to_str()
-        .expect("ascii")
-        .to_string();
-    ctx = Arc::new(Ctx {
-        location,
-        client: ctx.client.clone(),
-        base: ctx.base.clone(),
-        token: ctx.token.clone(),
-        callback: ctx.callback.clone(),
-    });
+    ctx = with_newest_push(&ctx).await;
     rows.push(
         run(
             "GET /api/v2/incoming_payments/{id}",
@@ -238,9 +249,6 @@ async fn bench(label: &str, callback: String, secs: u64, dashboard: bool) {
     created += send.requests;
     rows.push(send);
     let grown_kib = common::rss_kib(pid).saturating_sub(rss_before);
-    if let Some(reader) = reader {
-        reader.abort();
-    }
 
     println!("\n{label}: {CLIENTS} clients, each route for {secs} s or {MAX_REQUESTS} requests\n");
     println!(
@@ -297,12 +305,113 @@ async fn main() {
 
     let delivered = Arc::new(AtomicU64::new(0));
     let live = common::receiver(delivered.clone()).await;
-    bench("receiver up", live.clone(), secs, false).await;
+    bench("receiver up", live.clone(), secs).await;
     println!(
         "callbacks received by the live receiver: {}",
         delivered.load(Ordering::Relaxed)
     );
-    bench("receiver down", common::dead_receiver(), secs, false).await;
-    // The dashboard's cost: the first run again with the live stream read throughout.
-    bench("receiver up, dashboard connected", live, secs, true).await;
+    bench("receiver down", common::dead_receiver(), secs).await;
+    dashboard_cost(live, secs).await;
+}
+
+/// The dashboard's cost: on one sandbox with the live receiver, each hot route runs in
+/// alternating stretches of `secs / 4` without and with a dashboard connected (without,
+/// with, with, without, ... so that the machine's drift falls on both sides equally), and
+/// the totals of each side are compared.
+async fn dashboard_cost(callback: String, secs: u64) {
+    const ROUNDS: usize = 4;
+    let stretch = (secs / ROUNDS as u64).max(1);
+    let server = common::start(&[]).await;
+    let (pid, base) = (server.pid, server.base.clone());
+    let client = common::client();
+    let token = common::token(&client, &base).await;
+    let mut ctx = Arc::new(Ctx {
+        client: client.clone(),
+        base: base.clone(),
+        token,
+        location: String::new(),
+        callback,
+    });
+    println!(
+        "\ndashboard cost: receiver up, {CLIENTS} clients, each route in {} stretches of {stretch} s, \
+         alternately without and with a dashboard connected\n",
+        2 * ROUNDS
+    );
+    println!(
+        "| route | req/s without | req/s with | CPU per request without | with | change in CPU |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
+    for route in [
+        "POST /oauth/token",
+        "POST /api/v2/incoming_payments",
+        "GET /api/v2/incoming_payments/{id}",
+    ] {
+        if route.starts_with("GET") {
+            ctx = with_newest_push(&ctx).await;
+        }
+        // [without, with]: requests, elapsed, CPU.
+        let mut sides = [(0usize, Duration::ZERO, Duration::ZERO); 2];
+        for round in 0..ROUNDS {
+            for connected in [round % 2 == 1, round % 2 == 0] {
+                let reader = if connected {
+                    Some(dashboard(&client, &base).await)
+                } else {
+                    None
+                };
+                let row = match route {
+                    "POST /oauth/token" => {
+                        run(route, pid, stretch, &ctx, |c, _| async move {
+                            let r = c.client.post(format!("{}/oauth/token", c.base));
+                            r.form(&CREDENTIALS)
+                                .send()
+                                .await
+                                .is_ok_and(|r| r.status() == 200)
+                        })
+                        .await
+                    }
+                    "POST /api/v2/incoming_payments" => {
+                        run(route, pid, stretch, &ctx, |c, _| async move {
+                            let r = c
+                                .client
+                                .post(format!("{}/api/v2/incoming_payments", c.base));
+                            r.bearer_auth(&c.token)
+                                .json(&stk_body(&c.callback))
+                                .send()
+                                .await
+                                .is_ok_and(|r| r.status() == 201)
+                        })
+                        .await
+                    }
+                    _ => {
+                        run(route, pid, stretch, &ctx, |c, _| async move {
+                            let r = c.client.get(&c.location);
+                            r.bearer_auth(&c.token)
+                                .send()
+                                .await
+                                .is_ok_and(|r| r.status() == 200)
+                        })
+                        .await
+                    }
+                };
+                if let Some(reader) = reader {
+                    reader.abort();
+                }
+                let side = &mut sides[usize::from(connected)];
+                side.0 += row.requests;
+                side.1 += row.elapsed;
+                side.2 += row.cpu;
+            }
+        }
+        let rate = |(n, elapsed, _): (usize, Duration, Duration)| n as f64 / elapsed.as_secs_f64();
+        let cpu =
+            |(n, _, cpu): (usize, Duration, Duration)| cpu.as_secs_f64() * 1e6 / n.max(1) as f64;
+        println!(
+            "| {route} | {:.0} | {:.0} | {:.1} µs | {:.1} µs | {:+.1}% |",
+            rate(sides[0]),
+            rate(sides[1]),
+            cpu(sides[0]),
+            cpu(sides[1]),
+            (cpu(sides[1]) / cpu(sides[0]) - 1.0) * 100.0
+        );
+    }
 }

@@ -190,7 +190,8 @@ impl MillisStamp {
             b'0' + (millis % 10) as u8,
         ];
         // ASCII digits over ASCII digits: still UTF-8.
-        self.text.replace_range(digits, std::str::from_utf8(&text).unwrap_or("000"));
+        self.text
+            .replace_range(digits, std::str::from_utf8(&text).unwrap_or("000"));
         &self.text
     }
 }

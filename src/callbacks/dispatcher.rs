@@ -260,7 +260,7 @@ impl Dispatcher {
         };
         self.inner.store.feed.publish(
             "callback",
-            Some(&delivery.owner),
+            Some(delivery.owner.as_str()),
             || self.inner.clock.now_ms_of(&delivery.owner),
             || {
                 crate::store::feed::Data::Callback(crate::store::feed::CallbackData {

@@ -29,7 +29,7 @@ pub async fn around<F>(
     body: Bytes,
     started: Instant,
     inner: impl FnOnce(Request) -> F,
-) -> (Response, Option<std::sync::Arc<str>>, u64)
+) -> (Response, Journaled)
 where
     F: Future<Output = Response>,
 {
@@ -51,11 +51,12 @@ where
         Ok(bytes) => (bytes, false),
         Err(_) => (Bytes::new(), true),
     };
+    let at_ms = client_id
+        .as_deref()
+        .map_or_else(|| state.clock.now_ms(), |c| state.clock.now_ms_of(c));
     let sequence = state.store.journal.record(JournalEntry {
         sequence: 0,
-        at_ms: client_id
-            .as_deref()
-            .map_or_else(|| state.clock.now_ms(), |c| state.clock.now_ms_of(c)),
+        at_ms,
         method,
         uri,
         status: parts.status.as_u16(),
@@ -69,5 +70,19 @@ where
     } else {
         Body::from(response_bytes)
     };
-    (Response::from_parts(parts, body), client_id, sequence)
+    let journaled = Journaled {
+        client_id,
+        sequence,
+        at_ms,
+    };
+    (Response::from_parts(parts, body), journaled)
+}
+
+/// How a request was journaled.
+pub struct Journaled {
+    /// The application of its bearer token, when it had a valid one.
+    pub client_id: Option<std::sync::Arc<str>>,
+    pub sequence: u64,
+    /// When, on that application's clock (else the shared one).
+    pub at_ms: i64,
 }

@@ -74,16 +74,16 @@ async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Respon
     let started = Instant::now();
     // Cheap clones (a shared buffer), read only when there is something to log.
     let (method, uri) = (req.method().clone(), req.uri().clone());
-    let (mut response, client_id, journal) = match limits::read(&state, req).await {
-        Err(refused) => (refused, None, None),
+    let (mut response, journaled) = match limits::read(&state, req).await {
+        Err(refused) => (refused, None),
         Ok((parts, body)) if parts.uri.path().starts_with("/_sandbox/") => {
             let response =
                 json_errors(next.run(Request::from_parts(parts, Body::from(body))).await).await;
-            (response, None, None)
+            (response, None)
         }
         Ok((parts, body)) => {
             let state = &state;
-            let (response, client_id, sequence) =
+            let (response, journaled) =
                 journal::around(state, parts, body, started, move |req| async move {
                     match faults::imposed(state, req).await {
                         Ok(imposed) => imposed,
@@ -91,20 +91,21 @@ async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Respon
                     }
                 })
                 .await;
-            (response, client_id, Some(sequence))
+            (response, Some(journaled))
         }
     };
-    log_access(&method, &uri, &response, started, client_id.as_deref());
-    let feed = &state.store.feed;
+    let client_id = journaled.as_ref().and_then(|j| j.client_id.as_deref());
+    log_access(&method, &uri, &response, started, client_id);
     if !uri.path().starts_with("/_sandbox/") {
-        feed.publish(
+        // A request refused before the journal belongs to no application.
+        let (client_id, at_ms, journal) = match journaled {
+            Some(j) => (j.client_id, Some(j.at_ms), Some(j.sequence)),
+            None => (None, None, None),
+        };
+        state.store.feed.publish(
             "request",
-            client_id.as_deref(),
-            || {
-                client_id
-                    .as_deref()
-                    .map_or_else(|| state.clock.now_ms(), |c| state.clock.now_ms_of(c))
-            },
+            client_id,
+            || at_ms.unwrap_or_else(|| state.clock.now_ms()),
             || {
                 crate::store::feed::Data::Request(crate::store::feed::RequestData {
                     method: method.clone(),

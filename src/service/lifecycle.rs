@@ -20,8 +20,8 @@ use crate::domain::{Verdict, incoming_payment::PaymentState};
 use crate::scheduler::{Job, Settle};
 use crate::service::AppState;
 use crate::store::feed::{Data, ResourceData};
-use crate::wire::{Document, Status};
 use crate::wire::webhooks::{daraja_payload, event_payload};
+use crate::wire::{Document, Status};
 
 /// The scheme, host and port of an absolute resource URL: where webhook `_links` point.
 pub fn base_of(self_url: &str) -> &str {
@@ -80,7 +80,7 @@ fn settle_and_call_back<T, D>(
         tracing::debug!(%id, ?kind, "settled");
         state.store.feed.publish(
             "resource",
-            Some(&owner),
+            Some(owner.as_str()),
             || state.clock.now_ms_of(&owner),
             || {
                 Data::Resource(ResourceData {

@@ -125,7 +125,7 @@ impl Feed {
     pub fn publish(
         &self,
         kind: &'static str,
-        client_id: Option<&str>,
+        client_id: impl ClientId,
         at_ms: impl FnOnce() -> i64,
         data: impl FnOnce() -> Data,
     ) {
@@ -135,7 +135,7 @@ impl Feed {
         let event = FeedEvent {
             seq: self.seq.fetch_add(1, Ordering::Relaxed) + 1,
             kind,
-            client_id: client_id.map(Arc::from),
+            client_id: client_id.into_shared(),
             at: at_ms(),
             data: data(),
         };
@@ -156,6 +156,24 @@ impl Feed {
     /// Ends every subscription (shutdown).
     pub fn close(&self) {
         let _ = self.closing.send(true);
+    }
+}
+
+/// The application an event belongs to: borrowed (copied only if someone listens) or
+/// already shared (moved in).
+pub trait ClientId {
+    fn into_shared(self) -> Option<Arc<str>>;
+}
+
+impl ClientId for Option<&str> {
+    fn into_shared(self) -> Option<Arc<str>> {
+        self.map(Arc::from)
+    }
+}
+
+impl ClientId for Option<Arc<str>> {
+    fn into_shared(self) -> Option<Arc<str>> {
+        self
     }
 }
 
