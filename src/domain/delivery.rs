@@ -112,6 +112,9 @@ impl Delivery {
         let answered = attempt.status.is_some();
         let succeeded = attempt.status.is_some_and(|s| (200..300).contains(&s));
         let number = attempt.number;
+        // Most deliveries take one attempt: room for exactly one at first, not the four a
+        // first push reserves.
+        self.attempts.reserve_exact(1);
         self.attempts.push(attempt);
         self.state = if let Some(probe) = &mut self.probe {
             probe.judge(succeeded);

@@ -5,14 +5,24 @@
 //! first in ascending order (JavaScript's property order), and integral floats such as `5.0`
 //! become integers (`JSON.stringify(5.0)` is `5`). Other keys keep the client's order.
 
+use serde_json::value::RawValue;
 use serde_json::{Map, Number, Value};
 
 use super::Invalid;
 
 pub const MAX_ENTRIES: usize = 5;
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Metadata(Map<String, Value>);
+/// Kept as its compact JSON text, in that order: one allocation the size of the text, copied
+/// as is into every document that shows it (a map of JSON values would cost several times
+/// the text in memory, and a copy per rendering).
+#[derive(Debug, Clone)]
+pub struct Metadata(Box<RawValue>);
+
+impl PartialEq for Metadata {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.get() == other.0.get()
+    }
+}
 
 impl Metadata {
     /// `None` for an absent, null or empty-string metadata (older Python SDK modules send `""`).
@@ -43,15 +53,24 @@ impl Metadata {
         }
         // Stable sort: array-index keys first by value, the rest in insertion order.
         entries.sort_by_key(|(k, _)| array_index(k).map_or((1, 0), |i| (0, i)));
-        Ok(Some(Self(entries.into_iter().collect())))
+        let map: Map<String, Value> = entries.into_iter().collect();
+        let raw = serde_json::value::to_raw_value(&map)
+            .map_err(|e| Invalid(format!("Metadata could not be read: {e}")))?;
+        Ok(Some(Self(raw)))
     }
 
-    pub fn entries(&self) -> &Map<String, Value> {
-        &self.0
+    /// The entries, read from the text (for matching, not on the way to a document).
+    pub fn entries(&self) -> Map<String, Value> {
+        serde_json::from_str(self.0.get()).unwrap_or_default()
+    }
+
+    /// The JSON text, to put in a document as it is.
+    pub fn to_raw(&self) -> Box<RawValue> {
+        self.0.clone()
     }
 
     pub fn to_value(&self) -> Value {
-        Value::Object(self.0.clone())
+        Value::Object(self.entries())
     }
 
     /// In `jsonb` order, as send money results show metadata (see [`jsonb_canonical`]).

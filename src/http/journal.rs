@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::Request;
+use axum::http::Uri;
 use axum::http::request::Parts;
 use axum::response::Response;
 
@@ -15,9 +16,16 @@ use crate::store::JournalEntry;
 /// Bodies are kept up to this many bytes.
 const KEPT_BODY_BYTES: usize = 64 * 1024;
 
-/// The part of a body the journal keeps: shared, not copied.
+/// The part of a body the journal keeps: its first [`KEPT_BODY_BYTES`], in an allocation of
+/// their own (a slice of the request's would keep the connection's whole read buffer, 8 KiB
+/// or more, alive as long as the journal keeps the entry).
 fn kept(bytes: &Bytes) -> Bytes {
-    bytes.slice(..bytes.len().min(KEPT_BODY_BYTES))
+    Bytes::copy_from_slice(&bytes[..bytes.len().min(KEPT_BODY_BYTES)])
+}
+
+/// The request's URI in an allocation of its own, for the same reason as [`kept`].
+pub fn own_uri(uri: &Uri) -> Uri {
+    Uri::from_maybe_shared(Bytes::from(uri.to_string())).unwrap_or_else(|_| uri.clone())
 }
 
 /// Runs `inner` on the request and records the exchange; the answer, the application whose
@@ -27,6 +35,7 @@ pub async fn around<F>(
     state: &AppState,
     mut parts: Parts,
     body: Bytes,
+    uri: Uri,
     started: Instant,
     inner: impl FnOnce(Request) -> F,
 ) -> (Response, Journaled)
@@ -36,7 +45,7 @@ where
     let slot = ClientSlot::default();
     parts.extensions.insert(slot.clone());
     let bearer = BearerToken::from_headers(&parts.headers);
-    let (method, uri) = (parts.method.clone(), parts.uri.clone());
+    let method = parts.method.clone();
     let request_body = kept(&body);
     let response = inner(Request::from_parts(parts, Body::from(body))).await;
     // Set when the handler authenticated the request; else (a fault answered first, an

@@ -72,8 +72,9 @@ pub fn router(state: AppState) -> Router {
 /// of the route per request.
 async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
-    // Cheap clones (a shared buffer), read only when there is something to log.
-    let (method, uri) = (req.method().clone(), req.uri().clone());
+    // Kept by the journal and the live feed: a copy of the URI, not a share of the buffer
+    // the request was read into.
+    let (method, uri) = (req.method().clone(), journal::own_uri(req.uri()));
     let (mut response, journaled) = match limits::read(&state, req).await {
         Err(refused) => (refused, None),
         Ok((parts, body)) if parts.uri.path().starts_with("/_sandbox/") => {
@@ -83,14 +84,20 @@ async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Respon
         }
         Ok((parts, body)) => {
             let state = &state;
-            let (response, journaled) =
-                journal::around(state, parts, body, started, move |req| async move {
+            let (response, journaled) = journal::around(
+                state,
+                parts,
+                body,
+                uri.clone(),
+                started,
+                move |req| async move {
                     match faults::imposed(state, req).await {
                         Ok(imposed) => imposed,
                         Err(req) => json_errors(next.run(req).await).await,
                     }
-                })
-                .await;
+                },
+            )
+            .await;
             (response, Some(journaled))
         }
     };

@@ -6,7 +6,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use rust_decimal::Decimal;
-use serde_json::{Map, Value};
 
 use super::Listed;
 pub use super::spec::RuleEndpoint as Endpoint;
@@ -30,7 +29,7 @@ pub struct Facts<'a> {
     pub amount: Option<Decimal>,
     pub destination_types: Vec<&'a str>,
     pub destination_references: Vec<String>,
-    pub metadata: Option<&'a Map<String, Value>>,
+    pub metadata: Option<&'a crate::domain::metadata::Metadata>,
 }
 
 #[derive(Debug)]
@@ -63,8 +62,10 @@ impl Rule {
                 .as_deref()
                 .is_none_or(|r| f.destination_references.iter().any(|x| x == r))
             && m.metadata.as_ref().is_none_or(|wanted| {
-                f.metadata
-                    .is_some_and(|have| wanted.iter().all(|(k, v)| have.get(k) == Some(v)))
+                f.metadata.is_some_and(|have| {
+                    let have = have.entries();
+                    wanted.iter().all(|(k, v)| have.get(k) == Some(v))
+                })
             })
     }
 }

@@ -35,7 +35,7 @@ pub fn prompt(
             phone_number: Some(&request.subscriber.phone_number),
             till_number: Some(&request.till_number),
             amount: Some(request.amount.decimal()),
-            metadata: request.metadata.as_ref().map(|m| m.entries()),
+            metadata: request.metadata.as_ref(),
             ..Facts::default()
         },
     );

@@ -37,7 +37,7 @@ pub fn reverse(
             client_id: owner,
             till_number: Some(&transaction.till_number),
             amount: Some(amount.decimal()),
-            metadata: r.metadata.as_ref().map(|m| m.entries()),
+            metadata: r.metadata.as_ref(),
             ..Facts::default()
         },
     );

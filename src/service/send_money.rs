@@ -351,7 +351,7 @@ fn decide(state: &AppState, owner: &str, a: &Accepted) -> Option<Decision> {
             amount,
             destination_types,
             destination_references,
-            metadata: a.metadata.as_ref().map(|m| m.entries()),
+            metadata: a.metadata.as_ref(),
             ..Facts::default()
         },
     )

@@ -233,7 +233,7 @@ mod tests {
     fn publish(feed: &Feed, n: u64) {
         feed.publish(
             "clock",
-            None,
+            None::<&str>,
             || 0,
             || Data::Json(serde_json::json!({ "n": n })),
         );

@@ -11,8 +11,9 @@ use bytes::Bytes;
 
 use super::page::{Page, PageRequest};
 
-/// One request and its answer. Every field is shared with the request that carried it (the
-/// URI's and bodies' buffers, the token's application): recording copies no text.
+/// One request and its answer. The URI and request body are copies of their own (sharing the
+/// buffer the request was read into would keep all of it alive with the entry); the response
+/// body and the token's application are shared.
 #[derive(Debug, Clone)]
 pub struct JournalEntry {
     pub sequence: u64,
@@ -22,7 +23,7 @@ pub struct JournalEntry {
     pub status: u16,
     /// The application of the bearer token, when there was a valid one.
     pub client_id: Option<Arc<str>>,
-    /// Up to 64 KiB of each body, shared with the request and response that carried them.
+    /// Up to 64 KiB of each body.
     pub request_body: Bytes,
     pub response_body: Bytes,
     pub latency_ms: u64,

@@ -98,7 +98,7 @@ pub struct Attributes {
     pub initiation_time: String,
     pub status: &'static str,
     pub event: Event,
-    pub metadata: Option<Value>,
+    pub metadata: Option<Box<serde_json::value::RawValue>>,
     #[serde(rename = "_links")]
     pub links: Links,
 }
@@ -163,7 +163,7 @@ impl From<&IncomingPayment> for Document<Attributes> {
                     resource,
                     errors,
                 },
-                metadata: req.metadata.as_ref().map(Metadata::to_value),
+                metadata: req.metadata.as_ref().map(Metadata::to_raw),
                 links: Links {
                     callback_url: req.callback_url.clone(),
                     self_url: p.self_url.clone(),

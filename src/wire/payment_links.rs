@@ -35,7 +35,7 @@ pub struct PaymentLinkAttributes {
     pub note: Option<String>,
     pub payment_link: LinkView,
     pub errors: Option<Vec<String>>,
-    pub metadata: Option<Value>,
+    pub metadata: Option<Box<serde_json::value::RawValue>>,
     #[serde(rename = "_links")]
     pub links: Links,
 }
@@ -85,7 +85,7 @@ impl From<&PaymentLink> for Document<PaymentLinkAttributes> {
                     origination_time,
                 },
                 errors: None,
-                metadata: l.metadata.as_ref().map(Metadata::to_value),
+                metadata: l.metadata.as_ref().map(Metadata::to_raw),
                 links: Links::new(&l.callback_url, &l.meta),
             },
         )

@@ -28,7 +28,7 @@ pub struct ReversalAttributes {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reversal_bulk_payment: Option<BulkPayment>,
     pub errors: Option<Vec<String>>,
-    pub metadata: Option<Value>,
+    pub metadata: Option<Box<serde_json::value::RawValue>>,
     #[serde(rename = "_links")]
     pub links: Links,
 }
@@ -77,7 +77,7 @@ impl From<&Reversal> for Document<ReversalAttributes> {
                 reason: r.reason.clone(),
                 reversal_bulk_payment: bulk,
                 errors,
-                metadata: r.metadata.as_ref().map(Metadata::to_value),
+                metadata: r.metadata.as_ref().map(Metadata::to_raw),
                 links: Links::new(&r.callback_url, &r.meta),
             },
         )
