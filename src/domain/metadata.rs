@@ -59,7 +59,7 @@ impl Metadata {
         Ok(Some(Self(raw)))
     }
 
-    /// The entries, read from the text (for matching, not on the way to a document).
+    /// The entries, read back from the text (rule matching, the documents that reorder them).
     pub fn entries(&self) -> Map<String, Value> {
         serde_json::from_str(self.0.get()).unwrap_or_default()
     }
