@@ -151,6 +151,34 @@ fn send_money_body(i: usize, callback: &str) -> serde_json::Value {
         "_links": {"callback_url": callback}})
 }
 
+/// The hot routes' requests, each true when answered as expected.
+async fn get_token(c: Arc<Ctx>, _: usize) -> bool {
+    let r = c.client.post(format!("{}/oauth/token", c.base));
+    r.form(&CREDENTIALS)
+        .send()
+        .await
+        .is_ok_and(|r| r.status() == 200)
+}
+
+async fn stk_push(c: Arc<Ctx>, _: usize) -> bool {
+    let r = c
+        .client
+        .post(format!("{}/api/v2/incoming_payments", c.base));
+    r.bearer_auth(&c.token)
+        .json(&stk_body(&c.callback))
+        .send()
+        .await
+        .is_ok_and(|r| r.status() == 201)
+}
+
+async fn get_push(c: Arc<Ctx>, _: usize) -> bool {
+    let r = c.client.get(&c.location);
+    r.bearer_auth(&c.token)
+        .send()
+        .await
+        .is_ok_and(|r| r.status() == 200)
+}
+
 /// A reader of the live stream (`/_sandbox/stream`, as the dashboard opens it), subscribed
 /// when this returns.
 async fn dashboard(client: &reqwest::Client, base: &str) -> tokio::task::JoinHandle<usize> {
@@ -182,35 +210,10 @@ async fn bench(label: &str, callback: String, secs: u64) {
         callback,
     });
 
-    let mut rows = vec![
-        run("POST /oauth/token", pid, secs, &ctx, |c, _| async move {
-            let r = c.client.post(format!("{}/oauth/token", c.base));
-            r.form(&CREDENTIALS)
-                .send()
-                .await
-                .is_ok_and(|r| r.status() == 200)
-        })
-        .await,
-    ];
+    let mut rows = vec![run("POST /oauth/token", pid, secs, &ctx, get_token).await];
     let rss_before = common::rss_kib(pid);
     let mut created = 0;
-    let stk = run(
-        "POST /api/v2/incoming_payments",
-        pid,
-        secs,
-        &ctx,
-        |c, _| async move {
-            let r = c
-                .client
-                .post(format!("{}/api/v2/incoming_payments", c.base));
-            r.bearer_auth(&c.token)
-                .json(&stk_body(&c.callback))
-                .send()
-                .await
-                .is_ok_and(|r| r.status() == 201)
-        },
-    )
-    .await;
+    let stk = run("POST /api/v2/incoming_payments", pid, secs, &ctx, stk_push).await;
     created += stk.requests;
     rows.push(stk);
     // The newest push: retention may have dropped the first ones.
@@ -221,13 +224,7 @@ async fn bench(label: &str, callback: String, secs: u64) {
             pid,
             secs,
             &ctx,
-            |c, _| async move {
-                let r = c.client.get(&c.location);
-                r.bearer_auth(&c.token)
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status() == 200)
-            },
+            get_push,
         )
         .await,
     );
@@ -359,39 +356,11 @@ async fn dashboard_cost(callback: String, secs: u64) {
                     None
                 };
                 let row = match route {
-                    "POST /oauth/token" => {
-                        run(route, pid, stretch, &ctx, |c, _| async move {
-                            let r = c.client.post(format!("{}/oauth/token", c.base));
-                            r.form(&CREDENTIALS)
-                                .send()
-                                .await
-                                .is_ok_and(|r| r.status() == 200)
-                        })
-                        .await
-                    }
+                    "POST /oauth/token" => run(route, pid, stretch, &ctx, get_token).await,
                     "POST /api/v2/incoming_payments" => {
-                        run(route, pid, stretch, &ctx, |c, _| async move {
-                            let r = c
-                                .client
-                                .post(format!("{}/api/v2/incoming_payments", c.base));
-                            r.bearer_auth(&c.token)
-                                .json(&stk_body(&c.callback))
-                                .send()
-                                .await
-                                .is_ok_and(|r| r.status() == 201)
-                        })
-                        .await
+                        run(route, pid, stretch, &ctx, stk_push).await
                     }
-                    _ => {
-                        run(route, pid, stretch, &ctx, |c, _| async move {
-                            let r = c.client.get(&c.location);
-                            r.bearer_auth(&c.token)
-                                .send()
-                                .await
-                                .is_ok_and(|r| r.status() == 200)
-                        })
-                        .await
-                    }
+                    _ => run(route, pid, stretch, &ctx, get_push).await,
                 };
                 if let Some(reader) = reader {
                     reader.abort();

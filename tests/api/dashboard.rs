@@ -121,6 +121,20 @@ impl Browser {
         assert!(errors.is_empty(), "console errors: {errors:#?}");
     }
 
+    /// A browser on the dashboard at `url`, its live stream connected.
+    async fn dashboard(url: &str) -> Self {
+        let browser = Self::start().await;
+        browser.client.goto(url).await.expect("open");
+        browser.wait_text("#status", |t| t == "live").await;
+        browser
+    }
+
+    /// Ends a test: no console error on the way, then the browser closed.
+    async fn finish(self) {
+        self.assert_no_console_errors().await;
+        self.client.close().await.expect("close");
+    }
+
     /// Runs `script` in the page and returns what it returns.
     async fn eval(&self, script: &str) -> serde_json::Value {
         self.client
@@ -211,8 +225,7 @@ async fn the_activity_feed_shows_requests_and_prompts_live_without_a_reload() {
     // The page's own requests (its icon, its assets) are not the app's: none is in the feed.
     assert!(!feed.contains("favicon"), "{feed}");
     browser.screenshot("dashboard-activity").await;
-    browser.assert_no_console_errors().await;
-    browser.client.close().await.expect("close");
+    browser.finish().await;
 }
 
 #[tokio::test]
@@ -260,21 +273,14 @@ async fn the_admin_token_prompt_gates_the_dashboard() {
     browser
         .wait_text("#feed", |t| t.contains("POST /oauth/token → 200"))
         .await;
-    browser.assert_no_console_errors().await;
-    browser.client.close().await.expect("close");
+    browser.finish().await;
 }
 
 #[tokio::test]
 async fn pay_on_the_phone_panel_then_replay_the_delivered_callback() {
     let app = spawn_app().await;
     let receiver = CallbackReceiver::start(Behaviour::Accept).await;
-    let browser = Browser::start().await;
-    browser
-        .client
-        .goto(&app.url("/_sandbox/ui/"))
-        .await
-        .expect("open");
-    browser.wait_text("#status", |t| t == "live").await;
+    let browser = Browser::dashboard(&app.url("/_sandbox/ui/")).await;
     browser.click("#tab-phone").await;
     browser
         .wait_text("#prompts", |t| t.contains("No prompt is waiting."))
@@ -319,20 +325,13 @@ async fn pay_on_the_phone_panel_then_replay_the_delivered_callback() {
     browser
         .wait_text("#deliveries", |t| t.matches("delivered").count() == 2)
         .await;
-    browser.assert_no_console_errors().await;
-    browser.client.close().await.expect("close");
+    browser.finish().await;
 }
 
 #[tokio::test]
 async fn the_money_and_clock_panels_set_a_balance_and_move_the_clock() {
     let app = spawn_virtual_app().await;
-    let browser = Browser::start().await;
-    browser
-        .client
-        .goto(&app.url("/_sandbox/ui/"))
-        .await
-        .expect("open");
-    browser.wait_text("#status", |t| t == "live").await;
+    let browser = Browser::dashboard(&app.url("/_sandbox/ui/")).await;
 
     browser.click("#tab-clock").await;
     browser
@@ -392,20 +391,13 @@ async fn the_money_and_clock_panels_set_a_balance_and_move_the_clock() {
         "2500.5"
     );
     browser.screenshot("dashboard-money").await;
-    browser.assert_no_console_errors().await;
-    browser.client.close().await.expect("close");
+    browser.finish().await;
 }
 
 #[tokio::test]
 async fn a_broken_scenario_pasted_in_the_scenarios_panel_shows_its_line_then_a_good_one_loads() {
     let app = spawn_app().await;
-    let browser = Browser::start().await;
-    browser
-        .client
-        .goto(&app.url("/_sandbox/ui/"))
-        .await
-        .expect("open");
-    browser.wait_text("#status", |t| t == "live").await;
+    let browser = Browser::dashboard(&app.url("/_sandbox/ui/")).await;
     browser.click("#tab-scenarios").await;
     browser
         .wait_text("#scenario-list", |t| t.contains("No scenario loaded."))
@@ -452,8 +444,7 @@ async fn a_broken_scenario_pasted_in_the_scenarios_panel_shows_its_line_then_a_g
     browser
         .wait_text("#scenario-list", |t| t.contains("No scenario loaded."))
         .await;
-    browser.assert_no_console_errors().await;
-    browser.client.close().await.expect("close");
+    browser.finish().await;
 }
 
 #[tokio::test]
@@ -467,13 +458,7 @@ async fn the_trigger_panel_fires_a_webhook_to_the_subscribers() {
         &json!({"event_type": "buygoods_transaction_received", "url": receiver.url, "scope": "company"}),
     )
     .await;
-    let browser = Browser::start().await;
-    browser
-        .client
-        .goto(&app.url("/_sandbox/ui/"))
-        .await
-        .expect("open");
-    browser.wait_text("#status", |t| t == "live").await;
+    let browser = Browser::dashboard(&app.url("/_sandbox/ui/")).await;
     browser.click("#tab-trigger").await;
     let amount = browser
         .client
@@ -525,8 +510,7 @@ async fn the_trigger_panel_fires_a_webhook_to_the_subscribers() {
         })
         .await;
     browser.screenshot("dashboard-trigger").await;
-    browser.assert_no_console_errors().await;
-    browser.client.close().await.expect("close");
+    browser.finish().await;
 }
 
 #[tokio::test]
@@ -605,8 +589,7 @@ async fn every_panel_works_at_phone_width_by_keyboard_without_console_errors() {
     }
     browser.click("#tab-phone").await;
     browser.screenshot("dashboard-phone-width").await;
-    browser.assert_no_console_errors().await;
-    browser.client.close().await.expect("close");
+    browser.finish().await;
 }
 
 #[tokio::test]
@@ -692,20 +675,13 @@ async fn a_payment_link_is_paid_end_to_end_on_its_page() {
         .to_string();
     assert!(paid.contains(&receipt), "{paid}");
     browser.screenshot("checkout-paid").await;
-    browser.assert_no_console_errors().await;
-    browser.client.close().await.expect("close");
+    browser.finish().await;
 }
 
 #[tokio::test]
 async fn the_phone_panel_sets_how_a_number_answers_and_shows_the_sms_it_received() {
     let app = spawn_virtual_app().await;
-    let browser = Browser::start().await;
-    browser
-        .client
-        .goto(&app.url("/_sandbox/ui/"))
-        .await
-        .expect("open");
-    browser.wait_text("#status", |t| t == "live").await;
+    let browser = Browser::dashboard(&app.url("/_sandbox/ui/")).await;
     browser.click("#tab-phone").await;
     let magic = browser
         .wait_text("#handsets", |t| t.contains("magic number"))
@@ -772,21 +748,14 @@ async fn the_phone_panel_sets_how_a_number_answers_and_shows_the_sms_it_received
         .await;
     assert!(sms.contains("To +254712345678"), "{sms}");
     browser.screenshot("dashboard-phone-settings").await;
-    browser.assert_no_console_errors().await;
-    browser.client.close().await.expect("close");
+    browser.finish().await;
 }
 
 #[tokio::test]
 async fn an_activity_item_opens_its_request_states_and_callbacks() {
     let app = spawn_app().await;
     let receiver = CallbackReceiver::start(Behaviour::Accept).await;
-    let browser = Browser::start().await;
-    browser
-        .client
-        .goto(&app.url("/_sandbox/ui/"))
-        .await
-        .expect("open");
-    browser.wait_text("#status", |t| t == "live").await;
+    let browser = Browser::dashboard(&app.url("/_sandbox/ui/")).await;
     let token = app.token().await;
     let location = app
         .create(
@@ -847,8 +816,7 @@ async fn an_activity_item_opens_its_request_states_and_callbacks() {
     );
     browser.screenshot("dashboard-detail").await;
     browser.click("#detail-close").await;
-    browser.assert_no_console_errors().await;
-    browser.client.close().await.expect("close");
+    browser.finish().await;
 }
 
 #[tokio::test]
@@ -856,13 +824,7 @@ async fn the_application_switch_scopes_the_feed_and_the_clock_to_one_tenant() {
     let app = spawn_shared_app().await;
     let a = app.token_of("job-a", "secret-a").await;
     app.token_of("job-b", "secret-b").await;
-    let browser = Browser::start().await;
-    browser
-        .client
-        .goto(&app.url("/_sandbox/ui/"))
-        .await
-        .expect("open");
-    browser.wait_text("#status", |t| t == "live").await;
+    let browser = Browser::dashboard(&app.url("/_sandbox/ui/")).await;
     browser.click("#tab-applications").await;
     let list = browser
         .wait_text("#application-list", |t| t.contains("job-b"))
@@ -906,6 +868,5 @@ async fn the_application_switch_scopes_the_feed_and_the_clock_to_one_tenant() {
         0
     );
     assert_eq!(app.control("/_sandbox/clock").await["advanced_ms"], 0);
-    browser.assert_no_console_errors().await;
-    browser.client.close().await.expect("close");
+    browser.finish().await;
 }

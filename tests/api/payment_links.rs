@@ -121,6 +121,12 @@ async fn checkout_status(app: &TestApp, link: &str) -> Value {
     response.json().await.expect("json")
 }
 
+/// The checkout page's HTML.
+async fn checkout_page(app: &TestApp, link: &str) -> String {
+    let page = app.client.get(link).send().await.expect("page");
+    page.text().await.expect("html")
+}
+
 async fn submit(link: &str, phone: &str) -> reqwest::Response {
     // Not following the redirect: the 303 is part of what is checked.
     reqwest::Client::builder()
@@ -172,15 +178,7 @@ async fn a_customer_pays_a_link_on_its_page_through_a_prompt_on_their_phone() {
     assert_eq!(waiting["view"], "Active:waiting");
     assert_eq!(waiting["checkout"]["phone_number"], "+254700000009");
     assert_eq!(waiting["checkout"]["status"], "Pending");
-    let html = app
-        .client
-        .get(&link)
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let html = checkout_page(&app, &link).await;
     assert!(html.contains("Check your phone"), "{html}");
     assert!(html.contains("+254700000009"), "{html}");
     let prompts = app.control("/_sandbox/prompts").await;
@@ -204,15 +202,7 @@ async fn a_customer_pays_a_link_on_its_page_through_a_prompt_on_their_phone() {
     assert_same_shape(&body, &fixture("payment_link_paid"));
     assert_eq!(app.balances().await["tills"]["112233"], "1000350.0");
     assert_eq!(checkout_status(&app, &link).await["view"], "Paid");
-    let html = app
-        .client
-        .get(&link)
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let html = checkout_page(&app, &link).await;
     assert!(html.contains("<h2>Paid</h2>"), "{html}");
     assert!(
         html.contains(view["transaction_reference"].as_str().expect("reference")),
@@ -250,15 +240,7 @@ async fn a_declined_prompt_leaves_the_link_payable_and_says_why() {
             .expect("view")
             .starts_with("Active:failed:")
     );
-    let html = app
-        .client
-        .get(&link)
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let html = checkout_page(&app, &link).await;
     assert!(html.contains("Payment not completed"), "{html}");
     assert!(html.contains("Request cancelled by user"), "{html}");
     assert!(
