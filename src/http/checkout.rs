@@ -215,19 +215,21 @@ fn render(state: &AppState, link: &PaymentLink, entered: Option<(&str, &str)>) -
          <footer>k2-sandbox payment link · expires {expires}</footer>",
         expires = format_seconds(to_eat(link.expires_at_ms)),
     );
-    PAGE.replace("{title}", &title)
-        .replace("{view}", &escape(&view_key(link, &view)))
-        .replace("{content}", &content)
+    page_with(&title, &escape(&view_key(link, &view)), &content)
+}
+
+/// The page's template filled in: `view` and `content` are HTML already.
+fn page_with(title: &str, view: &str, content: &str) -> String {
+    PAGE.replace("{title}", title)
+        .replace("{view}", view)
+        .replace("{content}", content)
 }
 
 fn not_found() -> Response {
     let content = "<header class=\"merchant\"><p>Pay</p><h1>Payment link not found</h1></header>\
          <div class=\"body\"><p>This link does not exist. Check the address, or ask the \
          merchant for a new link.</p></div>";
-    let page = PAGE
-        .replace("{title}", "Payment link not found")
-        .replace("{view}", "Unknown")
-        .replace("{content}", content);
+    let page = page_with("Payment link not found", "Unknown", content);
     (StatusCode::NOT_FOUND, Html(page)).into_response()
 }
 
