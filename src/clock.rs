@@ -170,28 +170,26 @@ pub fn format_millis(t: DateTime<FixedOffset>) -> String {
 #[derive(Default)]
 pub struct MillisStamp {
     second: Option<i64>,
-    text: String,
+    text: Vec<u8>,
 }
 
 impl MillisStamp {
-    pub fn format(&mut self, ms: i64) -> &str {
+    /// The text, as bytes (ASCII).
+    pub fn format(&mut self, ms: i64) -> &[u8] {
         let ms = ms.clamp(EARLIEST_MS, LATEST_MS);
         let second = ms.div_euclid(1000);
         if self.second != Some(second) {
             self.second = Some(second);
-            self.text = format_millis(to_eat(second * 1000));
+            self.text = format_millis(to_eat(second * 1000)).into_bytes();
         }
         // `...:SS.mmm+03:00`: the milliseconds are the three digits before the offset.
-        let digits = self.text.len() - 9..self.text.len() - 6;
+        let at = self.text.len() - 9;
         let millis = ms.rem_euclid(1000) as u16;
-        let text = [
+        self.text[at..at + 3].copy_from_slice(&[
             b'0' + (millis / 100) as u8,
             b'0' + (millis / 10 % 10) as u8,
             b'0' + (millis % 10) as u8,
-        ];
-        // ASCII digits over ASCII digits: still UTF-8.
-        self.text
-            .replace_range(digits, std::str::from_utf8(&text).unwrap_or("000"));
+        ]);
         &self.text
     }
 }
@@ -295,7 +293,7 @@ mod tests {
         ] {
             assert_eq!(
                 stamp.format(ms),
-                super::format_millis(super::to_eat(ms)),
+                super::format_millis(super::to_eat(ms)).as_bytes(),
                 "{ms}"
             );
         }

@@ -102,7 +102,8 @@ async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Respon
         }
     };
     let client_id = journaled.as_ref().and_then(|j| j.client_id.as_deref());
-    log_access(&method, &uri, &response, started, client_id);
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    log_access(&method, &uri, &response, latency_ms, client_id);
     if !uri.path().starts_with("/_sandbox/") {
         // A request refused before the journal belongs to no application.
         let (client_id, at_ms, journal) = match journaled {
@@ -118,7 +119,7 @@ async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Respon
                     method: method.clone(),
                     uri: uri.clone(),
                     status: response.status().as_u16(),
-                    latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+                    latency_ms,
                     journal,
                     error: response
                         .extensions()
@@ -190,11 +191,10 @@ fn log_access(
     method: &Method,
     uri: &Uri,
     response: &Response,
-    started: Instant,
+    latency_ms: f64,
     client_id: Option<&str>,
 ) {
     let status = response.status().as_u16();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     let latency_ms = (latency_ms * 10.0).round() / 10.0;
     let path = uri.path();
     // Displayed, not debugged: no quotes around strings, no `Some(..)`; absent ones are left out.

@@ -2,15 +2,19 @@
 //! SMS, prompt, clock move and scenario change, as it happens, for `GET /_sandbox/stream`
 //! (the dashboard, `k2-sandbox watch`).
 //!
-//! A bounded broadcast ring: a subscriber that falls more than [`CAPACITY`] events behind
-//! loses the oldest and is told how many it missed; no subscriber can grow memory. With no
-//! subscriber, publishing costs one atomic load: events are built only for someone.
+//! A bounded ring of batches: publishers append to an open batch under a short lock; a
+//! subscriber, woken once per batch rather than per event, seals it and takes every batch it
+//! has not seen, shared with the other subscribers. One that falls more than [`CAPACITY`]
+//! events behind loses the oldest batches and is told how many events it missed; no
+//! subscriber can grow memory. With no subscriber, publishing costs one atomic load: events
+//! are built only for someone.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde::Serialize;
-use tokio::sync::broadcast;
+use tokio::sync::Notify;
 
 use crate::domain::delivery::ResourceRef;
 
@@ -96,19 +100,78 @@ impl Serialize for RequestData {
 }
 
 pub struct Feed {
-    sender: broadcast::Sender<Arc<FeedEvent>>,
     subscribers: AtomicUsize,
-    seq: AtomicU64,
+    /// Set by a subscriber about to sleep: the next publisher wakes it (one wake per batch,
+    /// not per event).
+    waiting: AtomicBool,
+    wake: Notify,
+    ring: Mutex<Ring>,
     /// Set at shutdown: streams end instead of holding the process.
     closing: tokio::sync::watch::Sender<bool>,
+}
+
+/// The events kept: batches already sealed (shared by every subscriber that takes them), and
+/// the open one publishers append to. One short lock per event, no allocation of its own.
+#[derive(Default)]
+struct Ring {
+    /// The sequence number of the newest event (they start at 1).
+    last: u64,
+    open: Vec<FeedEvent>,
+    sealed: VecDeque<Arc<Batch>>,
+    /// Events in `sealed`.
+    kept: usize,
+}
+
+/// Events with consecutive sequence numbers.
+pub struct Batch {
+    events: Vec<FeedEvent>,
+}
+
+impl Batch {
+    fn first(&self) -> u64 {
+        self.events.first().map_or(0, |e| e.seq)
+    }
+
+    fn last(&self) -> u64 {
+        self.events.last().map_or(0, |e| e.seq)
+    }
+}
+
+/// A batch is sealed by a publisher once this many events are open (by a subscriber, when
+/// it takes them, at any size).
+const SEAL_AT: usize = 256;
+
+impl Ring {
+    fn seal(&mut self) {
+        if self.open.is_empty() {
+            return;
+        }
+        // A publisher seals a full batch and starts the next with room for as many; a
+        // subscriber seals what a few milliseconds brought, copied out at its size, and the
+        // open batch keeps its room.
+        let events = if self.open.len() >= SEAL_AT {
+            std::mem::replace(&mut self.open, Vec::with_capacity(SEAL_AT))
+        } else {
+            self.open.drain(..).collect()
+        };
+        self.kept += events.len();
+        self.sealed.push_back(Arc::new(Batch { events }));
+        while self.kept > CAPACITY {
+            let Some(oldest) = self.sealed.pop_front() else {
+                break;
+            };
+            self.kept -= oldest.events.len();
+        }
+    }
 }
 
 impl Default for Feed {
     fn default() -> Self {
         Self {
-            sender: broadcast::channel(CAPACITY).0,
             subscribers: AtomicUsize::new(0),
-            seq: AtomicU64::new(0),
+            waiting: AtomicBool::new(false),
+            wake: Notify::new(),
+            ring: Mutex::default(),
             closing: tokio::sync::watch::channel(false).0,
         }
     }
@@ -118,6 +181,10 @@ impl Feed {
     /// Whether anyone listens: publishers build their event only then.
     pub fn active(&self) -> bool {
         self.subscribers.load(Ordering::Relaxed) > 0
+    }
+
+    fn ring(&self) -> MutexGuard<'_, Ring> {
+        self.ring.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Publishes an event built by `data`, if anyone listens; `at_ms` is when, on the
@@ -132,22 +199,38 @@ impl Feed {
         if !self.active() {
             return;
         }
-        let event = FeedEvent {
-            seq: self.seq.fetch_add(1, Ordering::Relaxed) + 1,
-            kind,
-            client_id: client_id.into_shared(),
-            at: at_ms(),
-            data: data(),
-        };
-        // No receiver left between the check and here: nothing to do.
-        let _ = self.sender.send(Arc::new(event));
+        let (client_id, at, data) = (client_id.into_shared(), at_ms(), data());
+        {
+            let mut ring = self.ring();
+            let seq = ring.last + 1;
+            ring.last = seq;
+            ring.open.push(FeedEvent {
+                seq,
+                kind,
+                client_id,
+                at,
+                data,
+            });
+            if ring.open.len() >= SEAL_AT {
+                ring.seal();
+            }
+        }
+        // A subscriber that set `waiting` before checking the ring under its lock is seen
+        // here: the lock orders the two.
+        if self.waiting.load(Ordering::Relaxed) && self.waiting.swap(false, Ordering::Relaxed) {
+            self.wake.notify_waiters();
+        }
     }
 
-    /// A new subscriber; dropping it unsubscribes.
+    /// A new subscriber, for events published from now on; dropping it unsubscribes.
     pub fn subscribe(self: &Arc<Self>) -> Subscription {
-        self.subscribers.fetch_add(1, Ordering::Relaxed);
+        let last = {
+            let ring = self.ring();
+            self.subscribers.fetch_add(1, Ordering::Relaxed);
+            ring.last
+        };
         Subscription {
-            receiver: self.sender.subscribe(),
+            after: last,
             closing: self.closing.subscribe(),
             feed: self.clone(),
         }
@@ -177,52 +260,90 @@ impl ClientId for Option<Arc<str>> {
     }
 }
 
-/// What a subscriber receives next.
-pub enum Next {
-    Event(Arc<FeedEvent>),
-    /// It fell behind and these many events went past it.
-    Missed(u64),
-    /// The sandbox is shutting down.
-    Closed,
+/// What a subscriber takes at once: the events it had not seen, oldest first, and how many
+/// went past it because it fell more than [`CAPACITY`] behind.
+pub struct Taken {
+    pub missed: u64,
+    batches: Vec<Arc<Batch>>,
+    after: u64,
+}
+
+impl Taken {
+    /// How many events it holds (some may be older than the subscriber's, and skipped).
+    pub fn held(&self) -> usize {
+        self.batches.iter().map(|b| b.events.len()).sum()
+    }
+
+    pub fn events(&self) -> impl Iterator<Item = &FeedEvent> {
+        let after = self.after;
+        self.batches
+            .iter()
+            .flat_map(|b| b.events.iter())
+            .filter(move |e| e.seq > after)
+    }
 }
 
 pub struct Subscription {
-    receiver: broadcast::Receiver<Arc<FeedEvent>>,
+    /// The last sequence number it has seen.
+    after: u64,
     closing: tokio::sync::watch::Receiver<bool>,
     feed: Arc<Feed>,
 }
 
 impl Subscription {
-    pub async fn next(&mut self) -> Next {
-        if *self.closing.borrow() {
-            return Next::Closed;
-        }
-        tokio::select! {
-            received = self.receiver.recv() => match received {
-                Ok(event) => Next::Event(event),
-                Err(broadcast::error::RecvError::Lagged(n)) => Next::Missed(n),
-                Err(broadcast::error::RecvError::Closed) => Next::Closed,
-            },
-            _ = self.closing.changed() => Next::Closed,
+    /// Waits until there is something to take: true, or false once the sandbox is shutting
+    /// down.
+    pub async fn wait(&mut self) -> bool {
+        loop {
+            if *self.closing.borrow() {
+                return false;
+            }
+            let woken = self.feed.wake.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            self.feed.waiting.store(true, Ordering::Relaxed);
+            if self.feed.ring().last > self.after {
+                return true;
+            }
+            tokio::select! {
+                _ = woken => {}
+                _ = self.closing.changed() => {}
+            }
         }
     }
-}
 
-impl Subscription {
-    /// What is already waiting, without waiting: `None` when nothing is.
-    pub fn ready(&mut self) -> Option<Next> {
-        match self.receiver.try_recv() {
-            Ok(event) => Some(Next::Event(event)),
-            Err(broadcast::error::TryRecvError::Lagged(n)) => Some(Next::Missed(n)),
-            Err(broadcast::error::TryRecvError::Closed) => Some(Next::Closed),
-            Err(broadcast::error::TryRecvError::Empty) => None,
+    /// Everything published since it last took.
+    pub fn take(&mut self) -> Taken {
+        let mut ring = self.feed.ring();
+        ring.seal();
+        let after = self.after;
+        let batches: Vec<Arc<Batch>> = ring
+            .sealed
+            .iter()
+            .filter(|b| b.last() > after)
+            .cloned()
+            .collect();
+        let oldest = batches.first().map_or(after + 1, |b| b.first());
+        self.after = ring.last;
+        drop(ring);
+        Taken {
+            missed: oldest.saturating_sub(after + 1),
+            batches,
+            after,
         }
     }
 }
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        self.feed.subscribers.fetch_sub(1, Ordering::Relaxed);
+        let mut ring = self.feed.ring();
+        if self.feed.subscribers.fetch_sub(1, Ordering::Relaxed) == 1 {
+            // Nobody listens: nothing is kept.
+            *ring = Ring {
+                last: ring.last,
+                ..Ring::default()
+            };
+        }
     }
 }
 
@@ -239,33 +360,53 @@ mod tests {
         );
     }
 
+    fn numbers(taken: &Taken) -> Vec<u64> {
+        taken
+            .events()
+            .map(|e| match &e.data {
+                Data::Json(data) => data["n"].as_u64().expect("a number"),
+                _ => panic!("the event published"),
+            })
+            .collect()
+    }
+
     #[tokio::test]
     async fn subscribers_get_events_in_order_and_a_slow_one_is_told_what_it_missed() {
         let feed = Arc::new(Feed::default());
         publish(&feed, 0); // nobody listens: not even built
         let mut sub = feed.subscribe();
+        let mut other = feed.subscribe();
         assert!(feed.active());
+        let waiting = tokio::spawn(async move {
+            assert!(other.wait().await);
+            other
+        });
+        tokio::task::yield_now().await;
         publish(&feed, 1);
         publish(&feed, 2);
-        for n in [1, 2] {
-            match sub.next().await {
-                Next::Event(e) => match &e.data {
-                    Data::Json(data) => assert_eq!(data["n"], n),
-                    _ => panic!("the event published"),
-                },
-                _ => panic!("an event"),
-            }
-        }
-        for n in 0..(CAPACITY as u64 + 10) {
+        let mut other = waiting.await.expect("woken by the first event");
+        assert!(sub.wait().await);
+        let taken = sub.take();
+        assert_eq!((taken.missed, numbers(&taken)), (0, vec![1, 2]));
+        assert_eq!(numbers(&sub.take()), Vec::<u64>::new());
+        // The other subscriber shares the same batch.
+        assert_eq!(numbers(&other.take()), vec![1, 2]);
+
+        let published = CAPACITY as u64 + 300;
+        for n in 0..published {
             publish(&feed, n);
         }
-        match sub.next().await {
-            Next::Missed(n) => assert_eq!(n, 10),
-            _ => panic!("a missed notice"),
-        }
+        // The slow one lost the oldest whole batches, and is told how many events they held.
+        let taken = sub.take();
+        let received = numbers(&taken);
+        assert!(taken.missed > 0 && taken.missed <= 300 + SEAL_AT as u64);
+        assert_eq!(taken.missed + received.len() as u64, published);
+        assert_eq!(received.last(), Some(&(published - 1)));
+        assert!(received.windows(2).all(|w| w[1] == w[0] + 1));
+
         feed.close();
-        assert!(matches!(sub.next().await, Next::Closed));
-        drop(sub);
+        assert!(!sub.wait().await);
+        drop((sub, other));
         assert!(!feed.active());
     }
 }
