@@ -19,7 +19,7 @@ use crate::domain::webhooks::{EventPayload, EventType, WebhookEvent};
 use crate::domain::{Verdict, incoming_payment::PaymentState};
 use crate::scheduler::{Job, Settle};
 use crate::service::AppState;
-use crate::store::feed::{Data, ResourceData};
+use crate::store::feed::{Data, ResourceData, WebhookData};
 use crate::wire::webhooks::{daraja_payload, event_payload};
 use crate::wire::{Document, Status};
 
@@ -339,13 +339,19 @@ pub fn emit(
         }
     }
     tracing::debug!(id = %event.meta.id, topic = event.topic.as_str(), "webhook event");
-    super::publish(state, "webhook", Some(&event.meta.owner), || {
-        serde_json::json!({
-            "id": event.meta.id,
-            "topic": event.topic.as_str(),
-            "till_number": event.till_number,
-        })
-    });
+    let owner = Some(event.meta.owner.as_str());
+    state.store.feed.publish(
+        "webhook",
+        owner,
+        || state.clock.now_ms_of(&event.meta.owner),
+        || {
+            Data::Webhook(WebhookData {
+                id: event.meta.id,
+                topic: event.topic.as_str(),
+                till_number: event.till_number.clone(),
+            })
+        },
+    );
     state.store.webhook_events.insert(event);
 }
 

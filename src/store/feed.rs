@@ -38,7 +38,7 @@ pub struct FeedEvent {
 }
 
 /// What an event says. The frequent ones (a request answered, a resource settled, a callback
-/// attempt) are kept as typed parts and written straight to JSON by the subscriber; the rare
+/// attempt, a webhook event) are kept as typed parts and written straight to JSON by the subscriber; the rare
 /// ones as a JSON value.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
@@ -46,7 +46,16 @@ pub enum Data {
     Request(RequestData),
     Resource(ResourceData),
     Callback(CallbackData),
+    Webhook(WebhookData),
     Json(serde_json::Value),
+}
+
+/// A webhook event happened: `{"id", "topic", "till_number"}`.
+#[derive(Debug, Serialize)]
+pub struct WebhookData {
+    pub id: uuid::Uuid,
+    pub topic: &'static str,
+    pub till_number: Option<String>,
 }
 
 /// A resource reached a result: `{"type", "id", "status"}`.

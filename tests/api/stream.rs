@@ -78,6 +78,32 @@ async fn requests_prompts_results_callbacks_and_clock_moves_arrive_live() {
     assert_eq!(token_event["data"]["method"], "POST");
     assert_eq!(token_event["data"]["path"], "/oauth/token");
     assert_eq!(token_event["data"]["status"], 200);
+    let lost = app
+        .client
+        .get(app.url("/api/v2/nowhere?page=2&q=%22x%22"))
+        .send()
+        .await
+        .expect("a request");
+    assert_eq!(lost.status(), StatusCode::NOT_FOUND);
+    let mut lost = stream.next_of("request").await["data"].take();
+    assert!(lost["latency_ms"].as_f64().expect("a latency") >= 0.0);
+    lost["latency_ms"] = json!(0);
+    assert!(lost["journal"].as_u64().expect("the journal's sequence") > 0);
+    lost["journal"] = json!(0);
+    assert_eq!(
+        lost.to_string(),
+        json!({
+            "method": "GET",
+            "path": "/api/v2/nowhere",
+            "query": "page=2&q=%22x%22",
+            "status": 404,
+            "latency_ms": 0,
+            "journal": 0,
+            "error": "No route for GET /api/v2/nowhere",
+        })
+        .to_string(),
+        "every key, in this order"
+    );
 
     let mut request = stk_request(&receiver.url);
     request["subscriber"]["phone_number"] = json!("+254700000009");
@@ -106,6 +132,10 @@ async fn requests_prompts_results_callbacks_and_clock_moves_arrive_live() {
         result["data"],
         json!({"type": "incoming_payment", "id": id, "status": "Success"})
     );
+    let webhook = stream.next_of("webhook").await;
+    assert_eq!(webhook["data"]["topic"], "buygoods_transaction_received");
+    assert_eq!(webhook["data"]["till_number"], request["till_number"]);
+    assert_eq!(webhook["data"]["id"].as_str().map(str::len), Some(36));
     app.advance("0s").await;
     let attempt = stream.next_of("callback").await;
     assert_eq!(attempt["data"]["url"], receiver.url);
