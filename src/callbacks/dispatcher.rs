@@ -115,53 +115,64 @@ impl Dispatcher {
             .then(|| crate::script::callback_faults::conflicting_body(&body))
             .flatten();
         let body = Bytes::from(body);
-        let id = self.record(owner, api_key, &resource, target, body.clone(), &treatment);
+        // Records one delivery and schedules its first attempt (or drops it).
+        let record = |body: Bytes, of_resource: bool| {
+            let signature = sign(api_key, &body);
+            let mut delivery = self.new_delivery(owner, resource.clone(), target, body, signature);
+            delivery.of_resource = of_resource;
+            if treatment.drop {
+                delivery.state = DeliveryState::Dropped;
+                return self.queue(delivery, None);
+            }
+            self.queue(delivery, Some(treatment.delay.unwrap_or(Duration::ZERO)))
+        };
+        let id = record(body.clone(), true);
         for _ in 0..treatment.duplicates {
-            self.record(owner, api_key, &resource, target, body.clone(), &treatment);
+            record(body.clone(), true);
         }
         if let Some(conflict) = conflicting {
-            self.record(
-                owner,
-                api_key,
-                &resource,
-                target,
-                conflict.into(),
-                &treatment,
-            );
+            record(conflict.into(), false);
         }
         id
     }
 
-    /// Records one delivery and schedules its first attempt (or drops it).
-    fn record(
-        &self,
-        owner: &str,
-        api_key: &str,
-        resource: &ResourceRef,
-        target: &str,
-        body: Bytes,
-        treatment: &crate::script::callback_faults::Treatment,
-    ) -> Uuid {
-        let signature = sign(api_key, &body);
-        let mut delivery = self.new_delivery(owner, resource.clone(), target, body, signature);
-        if treatment.drop {
-            delivery.state = DeliveryState::Dropped;
-            return self.queue(delivery, None);
+    /// The exact bytes a delivery sends (sent): kept, or, once released, its resource's result
+    /// document rendered again. `None` if that resource is gone (a reset, or retention).
+    pub fn body_of(&self, delivery: &Delivery) -> Option<Bytes> {
+        if !delivery.released {
+            return Some(delivery.body.clone());
         }
-        self.queue(delivery, Some(treatment.delay.unwrap_or(Duration::ZERO)))
+        match delivery.resource.kind {
+            CallbackKind::IncomingPayment => self
+                .inner
+                .store
+                .incoming_payments
+                .get_any(delivery.resource.id)
+                .map(|p| {
+                    let document = crate::wire::Document::<
+                        crate::wire::incoming_payments::Attributes,
+                    >::from(&p);
+                    serde_json::to_vec(&document)
+                        .expect("wire types always serialise")
+                        .into()
+                }),
+            _ => None,
+        }
     }
 
     /// Queues a recorded delivery again as a new one (same target, bytes and signature), to
     /// check a receiver's handling of duplicates. Returns the new delivery's id.
     pub fn replay(&self, id: Uuid) -> Option<Uuid> {
         let original = self.inner.store.delivery(id)?;
+        let body = self.body_of(&original)?;
         let mut replay = self.new_delivery(
             &original.owner,
             original.resource,
             &original.target,
-            original.body,
+            body,
             original.signature,
         );
+        replay.of_resource = original.of_resource;
         replay.replay_of = Some(id);
         let replay_id = replay.id;
         self.inner
@@ -206,6 +217,8 @@ impl Dispatcher {
             resource,
             target: target.to_string(),
             body,
+            of_resource: false,
+            released: false,
             signature,
             created_at_ms: self.inner.clock.now_ms_of(owner),
             attempts: Vec::new(),

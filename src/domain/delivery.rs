@@ -25,6 +25,16 @@ pub enum CallbackKind {
     ReceiverProbe,
 }
 
+impl CallbackKind {
+    /// Whether its resource's result document never changes once decided, so that it renders
+    /// the same bytes whenever asked. An incoming payment is final when it settles; the
+    /// others are left alone (rarer, and some change later: a link that is paid, a send money
+    /// whose v1 and v2 views differ).
+    pub fn settles_once(self) -> bool {
+        matches!(self, Self::IncomingPayment)
+    }
+}
+
 /// What a callback reports on: the kind and the resource's id.
 #[derive(Debug, Clone, Serialize)]
 pub struct ResourceRef {
@@ -77,8 +87,15 @@ pub struct Delivery {
     pub resource: ResourceRef,
     pub target: String,
     /// The exact bytes sent, every attempt: shared by every copy of the record and every
-    /// attempt, never copied.
+    /// attempt, never copied. Empty once [`released`](Self::released).
     pub body: Bytes,
+    /// Whether `body` is its resource's own result document (not a scenario's conflicting
+    /// copy, not a probe): then it can be rendered again from the resource.
+    pub of_resource: bool,
+    /// Set when it was delivered and its body let go because the resource renders the same
+    /// bytes again whenever asked (`callbacks::Dispatcher::body_of`): a finished callback
+    /// costs no copy of its result.
+    pub released: bool,
     pub signature: String,
     pub created_at_ms: i64,
     pub attempts: Vec<Attempt>,
@@ -116,7 +133,7 @@ impl Delivery {
         // first push reserves.
         self.attempts.reserve_exact(1);
         self.attempts.push(attempt);
-        self.state = if let Some(probe) = &mut self.probe {
+        let state = if let Some(probe) = &mut self.probe {
             probe.judge(succeeded);
             if answered {
                 DeliveryState::Delivered
@@ -130,7 +147,15 @@ impl Delivery {
         } else {
             DeliveryState::Pending
         };
-        self.state
+        if state == DeliveryState::Delivered
+            && self.of_resource
+            && self.resource.kind.settles_once()
+        {
+            self.body = Bytes::new();
+            self.released = true;
+        }
+        self.state = state;
+        state
     }
 }
 

@@ -267,7 +267,30 @@ async fn a_delivery_can_be_replayed_byte_for_byte() {
         received[0].header("x-kopokopo-signature"),
         received[1].header("x-kopokopo-signature")
     );
-    assert_eq!(app.deliveries().await.len(), 2);
+    // A delivered result's body is let go and rendered again from its payment when asked:
+    // the log shows, and the replay sent, exactly the bytes first received and signed.
+    let log = app.deliveries().await;
+    assert_eq!(log.len(), 2);
+    for delivery in &log {
+        assert_eq!(delivery["state"], "delivered");
+        assert_eq!(
+            delivery["body"].as_str().map(str::as_bytes),
+            Some(&received[0].body[..])
+        );
+        assert_eq!(delivery["signature"], hmac_hex(API_KEY, &received[0].body));
+    }
+    let response = app
+        .client
+        .post(app.url(&format!(
+            "/_sandbox/callbacks/{}/replay",
+            log[0]["id"].as_str().expect("id")
+        )))
+        .send()
+        .await
+        .expect("replay of a replay");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    app.advance("0s").await;
+    assert_eq!(receiver.wait_for(3).await[2].body, received[0].body);
 
     let missing = app
         .client

@@ -170,10 +170,13 @@ async fn replay(
         .and_then(|id| state.store.delivery(id))
         .map(|d| d.id)
         .ok_or_else(|| ApiError::NotFound("Delivery not found".into()))?;
-    let replayed = state
-        .dispatcher
-        .replay(id)
-        .ok_or_else(|| ApiError::NotFound("Delivery not found".into()))?;
+    let replayed = state.dispatcher.replay(id).ok_or_else(|| {
+        ApiError::NotFound(
+            "The delivery's resource is no longer kept (a reset, or --retention), and its \
+             body with it: nothing to replay"
+                .into(),
+        )
+    })?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "id": replayed, "replay_of": id })),

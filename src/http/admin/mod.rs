@@ -228,8 +228,12 @@ struct AttemptView {
     latency_ms: u64,
 }
 
-impl From<Delivery> for DeliveryView {
-    fn from(d: Delivery) -> Self {
+impl DeliveryView {
+    fn of(state: &AppState, d: Delivery) -> Self {
+        let body = state.dispatcher.body_of(&d).map_or_else(
+            || "(not kept: its resource is gone, after a reset or by --retention)".to_string(),
+            |b| String::from_utf8_lossy(&b).into_owned(),
+        );
         Self {
             id: d.id,
             resource: d.resource,
@@ -248,7 +252,7 @@ impl From<Delivery> for DeliveryView {
                 })
                 .collect(),
             signature: d.signature,
-            body: String::from_utf8_lossy(&d.body).into_owned(),
+            body,
             probe: d.probe,
             replay_of: d.replay_of,
             replayed_by: d.replayed_by,
@@ -281,7 +285,11 @@ async fn callbacks(
     });
     Ok(Json(DeliveryLog {
         next_cursor: page::next_cursor(page.next),
-        deliveries: page.items.into_iter().map(DeliveryView::from).collect(),
+        deliveries: page
+            .items
+            .into_iter()
+            .map(|d| DeliveryView::of(&state, d))
+            .collect(),
     }))
 }
 
