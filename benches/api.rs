@@ -7,7 +7,8 @@
 //! callbacks they caused have run, up to 20 s after the last request: that work is part of
 //! a create's cost), and the server's resident memory per 100k resources created. Start-up
 //! time to the first answer and idle RSS come first; the dashboard's cost (each hot route
-//! without and with the live stream read, in alternating stretches) last.
+//! without and with the live stream read, in alternating stretches) last;
+//! `BENCH_ONLY=dashboard` runs that section alone.
 //!
 //! These numbers share the machine with the load generator; `../shared/perf/compare.sh`
 //! measures against a bare server with the two on separate cores. (Under
@@ -281,6 +282,11 @@ async fn main() {
         return;
     }
     let secs = common::secs_from_env("BENCH_SECS", 20);
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("dashboard") {
+        let live = common::receiver(Arc::new(AtomicU64::new(0))).await;
+        dashboard_cost(live, secs).await;
+        return;
+    }
 
     // Start-up: the best of five, and the memory of an idle sandbox.
     let mut startups = Vec::new();
