@@ -38,8 +38,8 @@ pub struct FeedEvent {
 }
 
 /// What an event says. The frequent ones (a request answered, a resource settled, a callback
-/// attempt, a webhook event) are kept as typed parts and written straight to JSON by the subscriber; the rare
-/// ones as a JSON value.
+/// attempt, a webhook event) are kept as typed parts and written straight to JSON by the
+/// subscriber; the rare ones as a JSON value.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum Data {
