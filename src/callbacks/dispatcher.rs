@@ -142,22 +142,7 @@ impl Dispatcher {
         if !delivery.released {
             return Some(delivery.body.clone());
         }
-        match delivery.resource.kind {
-            CallbackKind::IncomingPayment => self
-                .inner
-                .store
-                .incoming_payments
-                .get_any(delivery.resource.id)
-                .map(|p| {
-                    let document = crate::wire::Document::<
-                        crate::wire::incoming_payments::Attributes,
-                    >::from(&p);
-                    serde_json::to_vec(&document)
-                        .expect("wire types always serialise")
-                        .into()
-                }),
-            _ => None,
-        }
+        render_again(delivery.resource.kind)?(&self.inner.store, delivery.resource.id)
     }
 
     /// Queues a recorded delivery again as a new one (same target, bytes and signature), to
@@ -255,10 +240,13 @@ impl Dispatcher {
         let (status, latency_ms) = (attempt.status, attempt.latency_ms);
         let error = attempt.error.clone();
         let policy = self.inner.policy;
-        let state = self
-            .inner
-            .store
-            .update_delivery(id, |d| d.record(attempt, policy.attempts));
+        let state = self.inner.store.update_delivery(id, |d| {
+            let state = d.record(attempt, policy.attempts);
+            if render_again(d.resource.kind).is_some() {
+                d.release();
+            }
+            state
+        });
         let outcome = match state {
             Some(DeliveryState::Delivered) => "delivered",
             Some(DeliveryState::Exhausted) => {
@@ -360,6 +348,24 @@ impl Dispatcher {
             error,
             latency_ms: started.elapsed().as_millis() as u64,
         }
+    }
+}
+
+/// How to render a delivered result's body again, byte for byte, from its resource: only for
+/// the kinds whose result document never changes once decided (an incoming payment is final
+/// when it settles, and its callback is `Document<incoming_payments::Attributes>`, as
+/// `service::lifecycle::settle_prompt` sends it). The others keep their bytes: rarer, and
+/// some change later (a link that is paid, send money whose v1 and v2 views differ).
+fn render_again(kind: CallbackKind) -> Option<fn(&Store, Uuid) -> Option<Bytes>> {
+    match kind {
+        CallbackKind::IncomingPayment => Some(|store, id| {
+            let payment = store.incoming_payments.get_any(id)?;
+            let document =
+                crate::wire::Document::<crate::wire::incoming_payments::Attributes>::from(&payment);
+            let body = serde_json::to_vec(&document).expect("wire types always serialise");
+            Some(body.into())
+        }),
+        _ => None,
     }
 }
 

@@ -25,16 +25,6 @@ pub enum CallbackKind {
     ReceiverProbe,
 }
 
-impl CallbackKind {
-    /// Whether its resource's result document never changes once decided, so that it renders
-    /// the same bytes whenever asked. An incoming payment is final when it settles; the
-    /// others are left alone (rarer, and some change later: a link that is paid, a send money
-    /// whose v1 and v2 views differ).
-    pub fn settles_once(self) -> bool {
-        matches!(self, Self::IncomingPayment)
-    }
-}
-
 /// What a callback reports on: the kind and the resource's id.
 #[derive(Debug, Clone, Serialize)]
 pub struct ResourceRef {
@@ -94,7 +84,7 @@ pub struct Delivery {
     pub of_resource: bool,
     /// Set when it was delivered and its body let go because the resource renders the same
     /// bytes again whenever asked (`callbacks::Dispatcher::body_of`): a finished callback
-    /// costs no copy of its result.
+    /// costs no copy of its result. See [`release`](Self::release).
     pub released: bool,
     pub signature: String,
     pub created_at_ms: i64,
@@ -133,7 +123,7 @@ impl Delivery {
         // first push reserves.
         self.attempts.reserve_exact(1);
         self.attempts.push(attempt);
-        let state = if let Some(probe) = &mut self.probe {
+        self.state = if let Some(probe) = &mut self.probe {
             probe.judge(succeeded);
             if answered {
                 DeliveryState::Delivered
@@ -147,15 +137,16 @@ impl Delivery {
         } else {
             DeliveryState::Pending
         };
-        if state == DeliveryState::Delivered
-            && self.of_resource
-            && self.resource.kind.settles_once()
-        {
+        self.state
+    }
+
+    /// Lets the body go once delivered, if it is its resource's own document (the caller
+    /// knows whether that renders the same bytes again).
+    pub fn release(&mut self) {
+        if self.state == DeliveryState::Delivered && self.of_resource {
             self.body = Bytes::new();
             self.released = true;
         }
-        self.state = state;
-        state
     }
 }
 

@@ -5,13 +5,13 @@ use std::time::Instant;
 
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::Request;
-use axum::http::Uri;
 use axum::http::request::Parts;
 use axum::response::Response;
 
 use super::extract::{BearerToken, ClientSlot, check_token};
 use crate::service::AppState;
 use crate::store::JournalEntry;
+use crate::store::journal::Target;
 
 /// Bodies are kept up to this many bytes.
 const KEPT_BODY_BYTES: usize = 64 * 1024;
@@ -23,11 +23,6 @@ fn kept(bytes: &Bytes) -> Bytes {
     Bytes::copy_from_slice(&bytes[..bytes.len().min(KEPT_BODY_BYTES)])
 }
 
-/// The request's URI in an allocation of its own, for the same reason as [`kept`].
-pub fn own_uri(uri: &Uri) -> Uri {
-    Uri::from_maybe_shared(Bytes::from(uri.to_string())).unwrap_or_else(|_| uri.clone())
-}
-
 /// Runs `inner` on the request and records the exchange; the answer, the application whose
 /// request it was when known, and the journal's sequence number for it. `body` is the request
 /// body, which the limits have read whole.
@@ -35,7 +30,7 @@ pub async fn around<F>(
     state: &AppState,
     mut parts: Parts,
     body: Bytes,
-    uri: Uri,
+    target: Target,
     started: Instant,
     inner: impl FnOnce(Request) -> F,
 ) -> (Response, Journaled)
@@ -67,7 +62,7 @@ where
         sequence: 0,
         at_ms,
         method,
-        uri,
+        target,
         status: parts.status.as_u16(),
         client_id: client_id.clone(),
         request_body,

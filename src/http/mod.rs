@@ -27,13 +27,14 @@ use std::time::Instant;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{HeaderName, HeaderValue, Method, Uri, header};
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
 
 use self::error::{ApiError, ErrorMessage, InternalDetail};
 use crate::service::AppState;
+use crate::store::journal::Target;
 
 pub const VERSION_HEADER: &str = "x-k2-sandbox-version";
 
@@ -72,9 +73,8 @@ pub fn router(state: AppState) -> Router {
 /// of the route per request.
 async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
-    // Kept by the journal and the live feed: a copy of the URI, not a share of the buffer
-    // the request was read into.
-    let (method, uri) = (req.method().clone(), journal::own_uri(req.uri()));
+    // Kept by the journal and the live feed.
+    let (method, target) = (req.method().clone(), Target::of(req.uri()));
     let (mut response, journaled) = match limits::read(&state, req).await {
         Err(refused) => (refused, None),
         Ok((parts, body)) if parts.uri.path().starts_with("/_sandbox/") => {
@@ -88,7 +88,7 @@ async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Respon
                 state,
                 parts,
                 body,
-                uri.clone(),
+                target.clone(),
                 started,
                 move |req| async move {
                     match faults::imposed(state, req).await {
@@ -103,8 +103,8 @@ async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Respon
     };
     let client_id = journaled.as_ref().and_then(|j| j.client_id.as_deref());
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    log_access(&method, &uri, &response, latency_ms, client_id);
-    if !uri.path().starts_with("/_sandbox/") {
+    log_access(&method, target.path(), &response, latency_ms, client_id);
+    if !target.path().starts_with("/_sandbox/") {
         // A request refused before the journal belongs to no application.
         let (client_id, at_ms, journal) = match journaled {
             Some(j) => (j.client_id, Some(j.at_ms), Some(j.sequence)),
@@ -117,7 +117,7 @@ async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Respon
             || {
                 crate::store::feed::Data::Request(crate::store::feed::RequestData {
                     method: method.clone(),
-                    uri: uri.clone(),
+                    target: target.clone(),
                     status: response.status().as_u16(),
                     latency_ms,
                     journal,
@@ -189,14 +189,13 @@ async fn json_errors(response: Response) -> Response {
 /// of an error answer. Target `k2_sandbox::access`, so `RUST_LOG` can quiet it on its own.
 fn log_access(
     method: &Method,
-    uri: &Uri,
+    path: &str,
     response: &Response,
     latency_ms: f64,
     client_id: Option<&str>,
 ) {
     let status = response.status().as_u16();
     let latency_ms = (latency_ms * 10.0).round() / 10.0;
-    let path = uri.path();
     // Displayed, not debugged: no quotes around strings, no `Some(..)`; absent ones are left out.
     let client_id = client_id.map(tracing::field::display);
     let error = response

@@ -19,7 +19,7 @@ use crate::domain::webhooks::{EventPayload, EventType, WebhookEvent};
 use crate::domain::{Verdict, incoming_payment::PaymentState};
 use crate::scheduler::{Job, Settle};
 use crate::service::AppState;
-use crate::store::feed::{Data, ResourceData, WebhookData};
+use crate::store::feed::{ResourceData, WebhookData};
 use crate::wire::webhooks::{daraja_payload, event_payload};
 use crate::wire::{Document, Status};
 
@@ -78,17 +78,10 @@ fn settle_and_call_back<T, D>(
         .flatten();
     if let Some((owner, url, document, early, before)) = settled {
         tracing::debug!(%id, ?kind, "settled");
-        state.store.feed.publish(
-            "resource",
-            Some(owner.as_str()),
-            || state.clock.now_ms_of(&owner),
-            || {
-                Data::Resource(ResourceData {
-                    resource: ResourceRef { kind, id },
-                    status: document.status().into(),
-                })
-            },
-        );
+        super::publish(state, "resource", Some(&owner), || ResourceData {
+            resource: ResourceRef { kind, id },
+            status: document.status().into(),
+        });
         if let (Some(lead), Some(before)) = (early, before) {
             let until = state
                 .clock
@@ -339,19 +332,11 @@ pub fn emit(
         }
     }
     tracing::debug!(id = %event.meta.id, topic = event.topic.as_str(), "webhook event");
-    let owner = Some(event.meta.owner.as_str());
-    state.store.feed.publish(
-        "webhook",
-        owner,
-        || state.clock.now_ms_of(&event.meta.owner),
-        || {
-            Data::Webhook(WebhookData {
-                id: event.meta.id,
-                topic: event.topic.as_str(),
-                till_number: event.till_number.clone(),
-            })
-        },
-    );
+    super::publish(state, "webhook", Some(&event.meta.owner), || WebhookData {
+        id: event.meta.id,
+        topic: event.topic.as_str(),
+        till_number: event.till_number.clone(),
+    });
     state.store.webhook_events.insert(event);
 }
 

@@ -96,18 +96,18 @@ pub fn envelope_of(
     }
 }
 
-/// Publishes to the live feed, stamped on `owner`'s clock; `data` is built only if someone
-/// listens.
-pub fn publish(
+/// Publishes to the live feed, stamped on `owner`'s clock; `data` (a typed part or a JSON
+/// value) is built only if someone listens.
+pub fn publish<D: Into<crate::store::feed::Data>>(
     state: &AppState,
     kind: &'static str,
     owner: Option<&str>,
-    data: impl FnOnce() -> serde_json::Value,
+    data: impl FnOnce() -> D,
 ) {
     state.store.feed.publish(
         kind,
         owner,
         || owner.map_or_else(|| state.clock.now_ms(), |o| state.clock.now_ms_of(o)),
-        || crate::store::feed::Data::Json(data()),
+        || data().into(),
     );
 }

@@ -50,6 +50,24 @@ pub enum Data {
     Json(serde_json::Value),
 }
 
+impl From<serde_json::Value> for Data {
+    fn from(value: serde_json::Value) -> Self {
+        Self::Json(value)
+    }
+}
+
+impl From<ResourceData> for Data {
+    fn from(data: ResourceData) -> Self {
+        Self::Resource(data)
+    }
+}
+
+impl From<WebhookData> for Data {
+    fn from(data: WebhookData) -> Self {
+        Self::Webhook(data)
+    }
+}
+
 /// A webhook event happened: `{"id", "topic", "till_number"}`.
 #[derive(Debug, Serialize)]
 pub struct WebhookData {
@@ -86,7 +104,7 @@ pub struct CallbackData {
 #[derive(Debug)]
 pub struct RequestData {
     pub method: axum::http::Method,
-    pub uri: axum::http::Uri,
+    pub target: super::journal::Target,
     pub status: u16,
     pub latency_ms: f64,
     pub journal: Option<u64>,
@@ -98,8 +116,8 @@ impl Serialize for RequestData {
         use serde::ser::SerializeMap as _;
         let mut map = s.serialize_map(Some(7))?;
         map.serialize_entry("method", self.method.as_str())?;
-        map.serialize_entry("path", self.uri.path())?;
-        map.serialize_entry("query", &self.uri.query())?;
+        map.serialize_entry("path", self.target.path())?;
+        map.serialize_entry("query", &self.target.query())?;
         map.serialize_entry("status", &self.status)?;
         map.serialize_entry("latency_ms", &self.latency_ms)?;
         map.serialize_entry("journal", &self.journal)?;

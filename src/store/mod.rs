@@ -7,7 +7,7 @@
 mod collection;
 pub mod feed;
 mod handsets;
-mod journal;
+pub mod journal;
 mod ledger;
 mod page;
 mod retention;

@@ -47,7 +47,7 @@ async fn requests(
     let page = state.store.journal.page(request, |e| {
         f.path
             .as_deref()
-            .is_none_or(|p| e.uri.path().starts_with(p))
+            .is_none_or(|p| e.target.path().starts_with(p))
             && f.status.is_none_or(|s| e.status == s)
             && f.method
                 .as_deref()
@@ -65,8 +65,8 @@ async fn requests(
                 "sequence": e.sequence,
                 "at": format_millis(to_eat(e.at_ms)),
                 "method": e.method.as_str(),
-                "path": e.uri.path(),
-                "query": e.uri.query(),
+                "path": e.target.path(),
+                "query": e.target.query(),
                 "status": e.status,
                 "client_id": e.client_id,
                 "request_body": String::from_utf8_lossy(&e.request_body),

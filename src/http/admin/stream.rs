@@ -131,9 +131,9 @@ mod json {
         out.extend_from_slice(b"{\"method\":");
         str(out, r.method.as_str());
         out.extend_from_slice(b",\"path\":");
-        str(out, r.uri.path());
+        str(out, r.target.path());
         out.extend_from_slice(b",\"query\":");
-        opt_str(out, r.uri.query());
+        opt_str(out, r.target.query());
         out.extend_from_slice(b",\"status\":");
         out.extend_from_slice(itoa::Buffer::new().format(r.status).as_bytes());
         out.extend_from_slice(b",\"latency_ms\":");
