@@ -39,9 +39,8 @@ pub struct FeedEvent {
 
 /// What an event says. The frequent ones (a request answered, a resource settled, a callback
 /// attempt, a webhook event) are kept as typed parts and written straight to JSON by the
-/// subscriber; the rare ones as a JSON value.
-#[derive(Debug, Serialize)]
-#[serde(untagged)]
+/// subscriber (`http::admin::stream`); the rare ones as a JSON value.
+#[derive(Debug)]
 pub enum Data {
     Request(RequestData),
     Resource(ResourceData),
@@ -109,21 +108,6 @@ pub struct RequestData {
     pub latency_ms: f64,
     pub journal: Option<u64>,
     pub error: Option<String>,
-}
-
-impl Serialize for RequestData {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
-        let mut map = s.serialize_map(Some(7))?;
-        map.serialize_entry("method", self.method.as_str())?;
-        map.serialize_entry("path", self.target.path())?;
-        map.serialize_entry("query", &self.target.query())?;
-        map.serialize_entry("status", &self.status)?;
-        map.serialize_entry("latency_ms", &self.latency_ms)?;
-        map.serialize_entry("journal", &self.journal)?;
-        map.serialize_entry("error", &self.error)?;
-        map.end()
-    }
 }
 
 pub struct Feed {

@@ -88,19 +88,24 @@ impl Wanted {
             out.extend_from_slice(b",\"at\":\"");
             out.extend_from_slice(self.stamp.format(e.at));
             out.extend_from_slice(b"\",\"data\":");
-            match &e.data {
-                Data::Request(r) => json::request(out, r),
-                // Plain data into a Vec: writing cannot fail.
-                other => {
-                    let _ = serde_json::to_writer(&mut *out, other);
+            // Plain data into a Vec: writing cannot fail.
+            let _ = match &e.data {
+                Data::Request(r) => {
+                    json::request(out, r);
+                    Ok(())
                 }
-            }
+                Data::Resource(d) => serde_json::to_writer(&mut *out, d),
+                Data::Callback(d) => serde_json::to_writer(&mut *out, d),
+                Data::Webhook(d) => serde_json::to_writer(&mut *out, d),
+                Data::Json(d) => serde_json::to_writer(&mut *out, d),
+            };
             out.extend_from_slice(b"}\n\n");
         }
     }
 }
 
-/// The most frequent event written by hand, byte for byte what serde would write.
+/// The most frequent event written by hand: `{"method", "path", "query", "status",
+/// "latency_ms", "journal", "error"}`, as `tests/api/stream.rs` pins it.
 mod json {
     use crate::store::feed::RequestData;
 
@@ -126,7 +131,6 @@ mod json {
         }
     }
 
-    /// `{"method", "path", "query", "status", "latency_ms", "journal", "error"}`.
     pub fn request(out: &mut Vec<u8>, r: &RequestData) {
         out.extend_from_slice(b"{\"method\":");
         str(out, r.method.as_str());
