@@ -25,6 +25,22 @@ pub enum CallbackKind {
     ReceiverProbe,
 }
 
+impl CallbackKind {
+    /// Its name as serialised (`incoming_payment`, …), for JSON written by hand.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::IncomingPayment => "incoming_payment",
+            Self::SendMoney => "send_money",
+            Self::Polling => "polling",
+            Self::TransactionSmsNotification => "transaction_sms_notification",
+            Self::Reversals => "reversals",
+            Self::PaymentLink => "payment_link",
+            Self::WebhookEvent => "webhook_event",
+            Self::ReceiverProbe => "receiver_probe",
+        }
+    }
+}
+
 /// What a callback reports on: the kind and the resource's id.
 #[derive(Debug, Clone, Serialize)]
 pub struct ResourceRef {
@@ -243,5 +259,31 @@ impl Probe {
             (self.expect == Expected::Accept && outcome == ProbeOutcome::Accepted)
                 || (self.expect == Expected::Reject && outcome == ProbeOutcome::Rejected),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CallbackKind::{self, *};
+
+    #[test]
+    fn a_kinds_name_is_its_serialised_name() {
+        let kinds: [CallbackKind; 8] = [
+            IncomingPayment,
+            SendMoney,
+            Polling,
+            TransactionSmsNotification,
+            Reversals,
+            PaymentLink,
+            WebhookEvent,
+            ReceiverProbe,
+        ];
+        for kind in kinds {
+            assert_eq!(
+                serde_json::to_value(kind).expect("serialises"),
+                kind.name(),
+                "{kind:?}"
+            );
+        }
     }
 }

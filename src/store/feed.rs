@@ -76,9 +76,8 @@ pub struct WebhookData {
 }
 
 /// A resource reached a result: `{"type", "id", "status"}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct ResourceData {
-    #[serde(flatten)]
     pub resource: ResourceRef,
     pub status: String,
 }
@@ -86,7 +85,7 @@ pub struct ResourceData {
 /// One callback attempt: `{"delivery", "resource", "url", "attempt", "status", "error",
 /// "latency_ms", "outcome"}`; `status` is the receiver's HTTP status (null if it never
 /// answered), `outcome` `delivered`, `will retry`, `exhausted` or `dropped`.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct CallbackData {
     pub delivery: uuid::Uuid,
     pub resource: ResourceRef,
@@ -153,9 +152,13 @@ impl Batch {
 const SEAL_AT: usize = 256;
 
 impl Ring {
-    fn seal(&mut self) {
+    /// Seals the open batch; returns the batches trimmed to make room, to be dropped (their
+    /// events freed) after the lock is let go.
+    #[must_use]
+    fn seal(&mut self) -> Vec<Arc<Batch>> {
+        let mut trimmed = Vec::new();
         if self.open.is_empty() {
-            return;
+            return trimmed;
         }
         // A publisher seals a full batch and starts the next with room for as many; a
         // subscriber seals what a few milliseconds brought, copied out at its size, and the
@@ -172,7 +175,9 @@ impl Ring {
                 break;
             };
             self.kept -= oldest.events.len();
+            trimmed.push(oldest);
         }
+        trimmed
     }
 }
 
@@ -211,7 +216,7 @@ impl Feed {
             return;
         }
         let (client_id, at, data) = (client_id.into_shared(), at_ms(), data());
-        {
+        let _trimmed = {
             let mut ring = self.ring();
             let seq = ring.last + 1;
             ring.last = seq;
@@ -223,9 +228,11 @@ impl Feed {
                 data,
             });
             if ring.open.len() >= SEAL_AT {
-                ring.seal();
+                ring.seal()
+            } else {
+                Vec::new()
             }
-        }
+        };
         // A subscriber that set `waiting` before checking the ring under its lock is seen
         // here: the lock orders the two.
         if self.waiting.load(Ordering::Relaxed) && self.waiting.swap(false, Ordering::Relaxed) {
@@ -326,7 +333,7 @@ impl Subscription {
     /// Everything published since it last took.
     pub fn take(&mut self) -> Taken {
         let mut ring = self.feed.ring();
-        ring.seal();
+        let trimmed = ring.seal();
         let after = self.after;
         let batches: Vec<Arc<Batch>> = ring
             .sealed
@@ -337,6 +344,7 @@ impl Subscription {
         let oldest = batches.first().map_or(after + 1, |b| b.first());
         self.after = ring.last;
         drop(ring);
+        drop(trimmed);
         Taken {
             missed: oldest.saturating_sub(after + 1),
             batches,

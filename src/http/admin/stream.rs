@@ -60,8 +60,8 @@ impl Wanted {
     /// per event, no formatting machinery).
     fn write(&mut self, sub: &mut Subscription, out: &mut Vec<u8>) {
         let taken = sub.take();
-        // A request event is about 250 bytes: one allocation for the lot, in the common case.
-        out.reserve(taken.held() * 256);
+        // Events are 250 to 450 bytes: one allocation for the lot, in the common case.
+        out.reserve(taken.held() * 448);
         if taken.missed > 0 {
             out.extend_from_slice(b"event: missed\ndata: {\"missed\":");
             out.extend_from_slice(itoa::Buffer::new().format(taken.missed).as_bytes());
@@ -94,8 +94,14 @@ impl Wanted {
                     json::request(out, r);
                     Ok(())
                 }
-                Data::Resource(d) => serde_json::to_writer(&mut *out, d),
-                Data::Callback(d) => serde_json::to_writer(&mut *out, d),
+                Data::Resource(d) => {
+                    json::resource(out, d);
+                    Ok(())
+                }
+                Data::Callback(d) => {
+                    json::callback(out, d);
+                    Ok(())
+                }
                 Data::Webhook(d) => serde_json::to_writer(&mut *out, d),
                 Data::Json(d) => serde_json::to_writer(&mut *out, d),
             };
@@ -104,10 +110,11 @@ impl Wanted {
     }
 }
 
-/// The most frequent event written by hand: `{"method", "path", "query", "status",
-/// "latency_ms", "journal", "error"}`, as `tests/api/stream.rs` pins it.
+/// The most frequent events written by hand (one for each request, result and callback
+/// attempt), in the shapes `tests/api/stream.rs` pins.
 mod json {
-    use crate::store::feed::RequestData;
+    use crate::domain::delivery::ResourceRef;
+    use crate::store::feed::{CallbackData, RequestData, ResourceData};
 
     /// A JSON string; the common case (nothing to escape) is copied as is.
     pub fn str(out: &mut Vec<u8>, s: &str) {
@@ -139,17 +146,73 @@ mod json {
         out.extend_from_slice(b",\"query\":");
         opt_str(out, r.target.query());
         out.extend_from_slice(b",\"status\":");
-        out.extend_from_slice(itoa::Buffer::new().format(r.status).as_bytes());
+        number(out, r.status);
         out.extend_from_slice(b",\"latency_ms\":");
         let _ = serde_json::to_writer(&mut *out, &r.latency_ms);
         out.extend_from_slice(b",\"journal\":");
         match r.journal {
-            Some(j) => out.extend_from_slice(itoa::Buffer::new().format(j).as_bytes()),
+            Some(j) => number(out, j),
             None => out.extend_from_slice(b"null"),
         }
         out.extend_from_slice(b",\"error\":");
         opt_str(out, r.error.as_deref());
         out.push(b'}');
+    }
+
+    fn number(out: &mut Vec<u8>, n: impl itoa::Integer) {
+        out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    }
+
+    fn uuid(out: &mut Vec<u8>, id: &uuid::Uuid) {
+        out.push(b'"');
+        out.extend_from_slice(
+            id.hyphenated()
+                .encode_lower(&mut uuid::Uuid::encode_buffer())
+                .as_bytes(),
+        );
+        out.push(b'"');
+    }
+
+    /// `"type":…,"id":…` (inside an object).
+    fn resource_ref(out: &mut Vec<u8>, r: &ResourceRef) {
+        out.extend_from_slice(b"\"type\":\"");
+        out.extend_from_slice(r.kind.name().as_bytes());
+        out.extend_from_slice(b"\",\"id\":");
+        uuid(out, &r.id);
+    }
+
+    /// `{"type", "id", "status"}`.
+    pub fn resource(out: &mut Vec<u8>, d: &ResourceData) {
+        out.push(b'{');
+        resource_ref(out, &d.resource);
+        out.extend_from_slice(b",\"status\":");
+        str(out, &d.status);
+        out.push(b'}');
+    }
+
+    /// `{"delivery", "resource", "url", "attempt", "status", "error", "latency_ms",
+    /// "outcome"}`.
+    pub fn callback(out: &mut Vec<u8>, d: &CallbackData) {
+        out.extend_from_slice(b"{\"delivery\":");
+        uuid(out, &d.delivery);
+        out.extend_from_slice(b",\"resource\":{");
+        resource_ref(out, &d.resource);
+        out.extend_from_slice(b"},\"url\":");
+        str(out, &d.url);
+        out.extend_from_slice(b",\"attempt\":");
+        number(out, d.attempt);
+        out.extend_from_slice(b",\"status\":");
+        match d.status {
+            Some(s) => number(out, s),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"error\":");
+        opt_str(out, d.error.as_deref());
+        out.extend_from_slice(b",\"latency_ms\":");
+        number(out, d.latency_ms);
+        out.extend_from_slice(b",\"outcome\":\"");
+        out.extend_from_slice(d.outcome.as_bytes());
+        out.extend_from_slice(b"\"}");
     }
 }
 
@@ -219,4 +282,66 @@ pub async fn stream(
         Body::from_stream(chunks),
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::json;
+    use crate::domain::delivery::{CallbackKind, ResourceRef};
+    use crate::store::feed::{CallbackData, ResourceData};
+
+    fn parsed(write: impl FnOnce(&mut Vec<u8>)) -> serde_json::Value {
+        let mut out = Vec::new();
+        write(&mut out);
+        serde_json::from_slice(&out).expect("valid JSON")
+    }
+
+    #[test]
+    fn a_failed_attempt_is_written_as_json() {
+        let id = uuid::Uuid::from_u128(7);
+        let data = CallbackData {
+            delivery: id,
+            resource: ResourceRef {
+                kind: CallbackKind::SendMoney,
+                id,
+            },
+            url: "http://app/cb?a=\"1\"".into(),
+            attempt: 3,
+            status: None,
+            error: Some("connection refused\n\"here\"".into()),
+            latency_ms: 12,
+            outcome: "will retry",
+        };
+        assert_eq!(
+            parsed(|out| json::callback(out, &data)),
+            json!({
+                "delivery": id,
+                "resource": {"type": "send_money", "id": id},
+                "url": "http://app/cb?a=\"1\"",
+                "attempt": 3,
+                "status": null,
+                "error": "connection refused\n\"here\"",
+                "latency_ms": 12,
+                "outcome": "will retry",
+            })
+        );
+    }
+
+    #[test]
+    fn a_result_is_written_as_json() {
+        let id = uuid::Uuid::from_u128(9);
+        let data = ResourceData {
+            resource: ResourceRef {
+                kind: CallbackKind::IncomingPayment,
+                id,
+            },
+            status: "Failed".into(),
+        };
+        assert_eq!(
+            parsed(|out| json::resource(out, &data)),
+            json!({"type": "incoming_payment", "id": id, "status": "Failed"})
+        );
+    }
 }
