@@ -72,6 +72,8 @@ struct Client {
 enum Failure {
     /// The sandbox answered, but not with success.
     Refused(String),
+    /// The command ran, and what it reports is a failure (a verdict): printed on stdout.
+    Failed(String),
     Unreachable(String),
 }
 
@@ -216,7 +218,8 @@ type Outcome = Result<String, Failure>;
 
 async fn execute(command: Command) -> anyhow::Result<Outcome> {
     Ok(match command {
-        Command::Serve(_) => unreachable!("serve is not a client command"),
+        Command::Serve(_) | Command::Run(_) => unreachable!("not a client command"),
+        Command::Verify(v) => verify(&Client::new(&v.client)?, v).await,
         Command::Validate { files } => validate(&files),
         Command::Healthcheck(args) => healthcheck(&Client::new(&args)?).await,
         Command::Trigger(t) => trigger(&Client::new(&t.client)?, t).await,
@@ -246,37 +249,6 @@ fn completions(shell: clap_complete::Shell) -> String {
         &mut script,
     );
     String::from_utf8_lossy(&script).trim_end().to_string()
-}
-
-/// Rows as a table: a header line, then each row, columns padded to their widest cell.
-fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    if rows.is_empty() {
-        return "(none)".into();
-    }
-    let widths: Vec<usize> = (0..header.len())
-        .map(|i| {
-            rows.iter()
-                .map(|r| r[i].chars().count())
-                .chain([header[i].len()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: Vec<&str>| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        padded.join("  ").trim_end().to_string()
-    };
-    std::iter::once(line(header.to_vec()))
-        .chain(
-            rows.iter()
-                .map(|r| line(r.iter().map(String::as_str).collect())),
-        )
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// A JSON value as a table cell: strings bare, null as `-`.
@@ -346,7 +318,7 @@ async fn callbacks(client: &Client, c: CallbacksArgs) -> Outcome {
                 )
                 .await?;
             Ok(shown(json, answer, |a| {
-                table(
+                crate::report::table(
                     &[
                         "ID", "CREATED", "RESOURCE", "STATE", "ATTEMPTS", "LAST", "URL",
                     ],
@@ -489,7 +461,7 @@ async fn requests(client: &Client, r: RequestsArgs) -> Outcome {
                     .map(Vec::as_slice)
                     .unwrap_or_default(),
             );
-            table(&REQUEST_HEADER, &rows)
+            crate::report::table(&REQUEST_HEADER, &rows)
         }));
     }
     // Follow: the history, then every request as it is answered, from the live stream
@@ -702,7 +674,7 @@ async fn scenario(client: &Client, s: ScenarioArgs) -> Outcome {
                         ]
                     })
                     .collect();
-                table(
+                crate::report::table(
                     &[
                         "NAME",
                         "SOURCE",
@@ -787,7 +759,7 @@ async fn probes(client: &Client, p: ListArgs) -> Outcome {
                 ]
             })
             .collect();
-        table(
+        crate::report::table(
             &["SCENARIO", "PROBE", "EXPECT", "OUTCOME", "VERDICT", "URL"],
             &rows,
         )
@@ -821,7 +793,7 @@ async fn balances(client: &Client, b: BalancesArgs) -> Outcome {
         format!(
             "application {}\n{}",
             cell(&a["client_id"]),
-            table(&["ACCOUNT", "BALANCE (KES)"], &rows)
+            crate::report::table(&["ACCOUNT", "BALANCE (KES)"], &rows)
         )
     }))
 }
@@ -851,7 +823,7 @@ async fn prompts(client: &Client, p: PromptsArgs) -> Outcome {
                 ]
             })
             .collect();
-        table(
+        crate::report::table(
             &[
                 "INCOMING PAYMENT",
                 "PHONE",
@@ -894,7 +866,7 @@ async fn events(client: &Client, e: EventsArgs) -> Outcome {
                 ]
             })
             .collect();
-        table(&["EVENT", "CREATED", "TOPIC", "TILL", "CLIENT"], &rows)
+        crate::report::table(&["EVENT", "CREATED", "TOPIC", "TILL", "CLIENT"], &rows)
     }))
 }
 
@@ -1042,9 +1014,32 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
             ExitCode::from(1)
         }
+        Err(Failure::Failed(output)) => {
+            println!("{output}");
+            ExitCode::from(1)
+        }
         Err(Failure::Unreachable(message)) => {
             eprintln!("error: {message}");
             ExitCode::from(2)
         }
     })
+}
+
+/// `verify`: the running sandbox's verdicts, as a table (or JSON), and the reports asked for.
+async fn verify(client: &Client, v: crate::config::VerifyArgs) -> Outcome {
+    let answer = client.get("/_sandbox/verify", &[]).await?;
+    let report: crate::service::verify::Report = serde_json::from_value(answer)
+        .map_err(|e| Failure::Refused(format!("an answer that is not a verdict report: {e}")))?;
+    crate::report::write(&report, None, v.junit.as_deref(), v.report.as_deref())
+        .map_err(|e| Failure::Refused(format!("{e:#}")))?;
+    let shown = if v.json {
+        crate::report::json(&report, None)
+    } else {
+        crate::report::verdicts(&report, None)
+    };
+    if report.passed {
+        Ok(shown)
+    } else {
+        Err(Failure::Failed(shown))
+    }
 }

@@ -216,6 +216,11 @@ impl IdGen {
         }
     }
 
+    /// The number the next [`next_sequence`](Self::next_sequence) will give.
+    pub fn sequence_now(&self) -> u64 {
+        self.sequence.load(Ordering::Relaxed)
+    }
+
     /// The next number of a run-wide counter: creation order.
     pub fn next_sequence(&self) -> u64 {
         self.sequence.fetch_add(1, Ordering::Relaxed)

@@ -74,6 +74,14 @@ pub enum Command {
         /// The shell to complete for.
         shell: clap_complete::Shell,
     },
+    /// Start a sandbox, run CMD against it, verify what the app did, report: `run [serve
+    /// flags] [--scenario FILE]... [--junit FILE] -- CMD [ARGS]...`. CMD gets K2_BASE_URL,
+    /// K2_SANDBOX_URL, K2_CLIENT_ID, K2_CLIENT_SECRET and K2_API_KEY. Exits with CMD's code if
+    /// it failed, else 1 if an expectation failed, else 0.
+    Run(RunArgs),
+    /// Judge the loaded scenarios' expectations in a running sandbox: a verdict table, JUnit
+    /// with --junit; exits 1 if one failed.
+    Verify(VerifyArgs),
     /// Check YAML scenario files without running them: each problem with file, line and field.
     Validate {
         /// The files to check.
@@ -365,6 +373,7 @@ pub struct EventsArgs {
 /// What the binary was asked to do.
 pub enum Invocation {
     Serve(ServeArgs),
+    Run(Box<RunArgs>),
     Client(Command),
 }
 
@@ -373,10 +382,84 @@ impl Cli {
     pub fn invocation(self) -> Invocation {
         match self.command {
             Some(Command::Serve(args)) => Invocation::Serve(args),
+            Some(Command::Run(args)) => Invocation::Run(Box::new(args)),
             None => Invocation::Serve(self.serve),
             Some(other) => Invocation::Client(other),
         }
     }
+}
+
+impl Cli {
+    /// Parses the process's arguments: like `parse`, and `run` without a port given (by flag
+    /// or environment) binds a free one.
+    pub fn parse_invocation() -> Invocation {
+        use clap::{CommandFactory as _, FromArgMatches as _};
+        let matches = Self::command().get_matches();
+        let cli = Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        let mut invocation = cli.invocation();
+        if let Invocation::Run(args) = &mut invocation {
+            let chosen = matches
+                .subcommand_matches("run")
+                .and_then(|m| m.value_source("port"))
+                .is_some_and(|s| s != clap::parser::ValueSource::DefaultValue);
+            if !chosen {
+                args.serve.port = 0;
+            }
+        }
+        invocation
+    }
+}
+
+/// `k2-sandbox run`: the sandbox's flags, the reports, and the command after `--`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+
+    /// Write the verdicts as JUnit XML: one suite per scenario, one case per expectation,
+    /// one for the command.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<std::path::PathBuf>,
+
+    /// Write the verdicts as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<std::path::PathBuf>,
+
+    /// After the command exits, how long at most to let due work (results, callbacks and
+    /// their retries) finish before judging, e.g. 10s.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub settle: std::time::Duration,
+
+    /// Where the sandbox's log goes (`-`: stderr, with the command's output).
+    #[arg(long, value_name = "FILE", default_value = "k2-sandbox.log")]
+    pub log_file: std::path::PathBuf,
+
+    /// The command to run and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    crate::clock::parse_span(text)
+}
+
+/// `k2-sandbox verify`: where the sandbox is and which reports to write.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Write the verdicts as JUnit XML: one suite per scenario, one case per expectation.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<std::path::PathBuf>,
+
+    /// Write the verdicts as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<std::path::PathBuf>,
+
+    /// Print the verdicts as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub client: ClientArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

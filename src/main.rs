@@ -4,9 +4,9 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use clap::Parser as _;
 use k2_sandbox::Sandbox;
 use k2_sandbox::config::{Cli, Invocation, ServeArgs};
+use k2_sandbox::signals::Signals;
 
 /// mimalloc: the sandbox allocates and frees small objects at a high rate from several
 /// threads, where glibc's malloc spent a quarter of a create's CPU.
@@ -19,8 +19,9 @@ fn main() -> anyhow::Result<ExitCode> {
         .build()
         .context("starting the async runtime")?;
     let outcome = runtime.block_on(async {
-        match Cli::parse().invocation() {
+        match Cli::parse_invocation() {
             Invocation::Serve(args) => serve(args).await.map(|()| ExitCode::SUCCESS),
+            Invocation::Run(args) => run(*args).await,
             Invocation::Client(command) => k2_sandbox::cli::run(command).await,
         }
     });
@@ -30,6 +31,19 @@ fn main() -> anyhow::Result<ExitCode> {
     // Whatever ended the process, the queued log lines are written out before it exits.
     k2_sandbox::telemetry::flush();
     outcome
+}
+
+/// `k2-sandbox run`: the log set up, the sandbox built and serving, then `run::run`.
+async fn run(args: k2_sandbox::config::RunArgs) -> anyhow::Result<ExitCode> {
+    k2_sandbox::run::start_logging(&args)?;
+    let sandbox = Sandbox::build(args.serve.clone()).await?;
+    let state = sandbox.state();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(sandbox.run_until(async move {
+        let _ = stopped.await;
+    }));
+    let serving = k2_sandbox::run::Serving { state, stop, task };
+    k2_sandbox::run::run(args, serving).await
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -72,44 +86,4 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await?;
     tracing::info!("k2-sandbox stopped");
     Ok(())
-}
-
-/// SIGINT (Ctrl-C) and SIGTERM (docker stop), listened for from start-up on, so that no
-/// signal between the first and the second is missed.
-struct Signals {
-    #[cfg(unix)]
-    interrupt: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    terminate: tokio::signal::unix::Signal,
-}
-
-impl Signals {
-    #[cfg(unix)]
-    fn new() -> anyhow::Result<Self> {
-        use tokio::signal::unix::{SignalKind, signal};
-        Ok(Self {
-            interrupt: signal(SignalKind::interrupt()).context("listening for SIGINT")?,
-            terminate: signal(SignalKind::terminate()).context("listening for SIGTERM")?,
-        })
-    }
-
-    #[cfg(not(unix))]
-    fn new() -> anyhow::Result<Self> {
-        Ok(Self {})
-    }
-
-    /// The name of the next signal received.
-    #[cfg(unix)]
-    async fn next(&mut self) -> &'static str {
-        tokio::select! {
-            _ = self.interrupt.recv() => "SIGINT",
-            _ = self.terminate.recv() => "SIGTERM",
-        }
-    }
-
-    #[cfg(not(unix))]
-    async fn next(&mut self) -> &'static str {
-        let _ = tokio::signal::ctrl_c().await;
-        "SIGINT"
-    }
 }

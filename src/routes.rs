@@ -170,6 +170,11 @@ pub const CONTROL: &[(&str, &str, &str)] = &[
         "the world as a scenario file that loads back into it (?client_id=)",
     ),
     (
+        "GET",
+        "/_sandbox/verify",
+        "judge the loaded scenarios' expectations: what the app did since each loaded",
+    ),
+    (
         "POST",
         "/_sandbox/reset",
         "forget everything, or one application's world (?client_id=)",

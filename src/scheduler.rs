@@ -238,6 +238,16 @@ impl Scheduler {
             })
     }
 
+    /// Whether a job runs, or falls due within `window` on its tenant's clock: work that
+    /// finishing up (`k2-sandbox run` settling) should wait for.
+    pub fn busy_within(&self, window: Duration) -> bool {
+        self.inner.in_flight.load(Ordering::Acquire) > 0
+            || self.inner.unsorted.load(Ordering::Acquire) > 0
+            || self
+                .next_wait_ms()
+                .is_some_and(|ms| ms <= crate::clock::millis(window))
+    }
+
     /// Resolves once nothing is due and nothing runs, or after `limit`. Returns whether idle.
     /// This is how tests and clock advances wait for results and callbacks without sleeping.
     pub async fn wait_idle(&self, limit: Duration) -> bool {

@@ -22,9 +22,17 @@ pub fn init<W>(format: LogFormat, writer: W)
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     // Colour only for a person at a terminal, and never with NO_COLOR set (no-color.org).
-    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    init_with(format, writer, std::io::stderr().is_terminal());
+}
+
+/// [`init`] for a writer that is not stderr: `terminal` says whether it is one.
+pub fn init_with<W>(format: LogFormat, writer: W, terminal: bool)
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let colour = terminal && std::env::var_os("NO_COLOR").is_none();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(colour)
@@ -164,10 +172,15 @@ static GUARD: Mutex<Option<WorkerGuard>> = Mutex::new(None);
 /// Stderr behind a background thread. Lines are queued (dropped past 128k queued lines,
 /// rather than blocking a request) and written in order; [`flush`] writes out the rest.
 pub fn non_blocking_stderr() -> NonBlocking {
+    non_blocking(std::io::stderr())
+}
+
+/// Any output (a log file) behind the same background thread as [`non_blocking_stderr`].
+pub fn non_blocking(out: impl std::io::Write + Send + 'static) -> NonBlocking {
     // Buffered: the worker writes every line it finds queued, then flushes, so a burst of
-    // lines costs one write to stderr instead of one per line.
-    let stderr = std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr());
-    let (writer, guard) = tracing_appender::non_blocking(stderr);
+    // lines costs one write instead of one per line.
+    let out = std::io::BufWriter::with_capacity(64 * 1024, out);
+    let (writer, guard) = tracing_appender::non_blocking(out);
     *GUARD.lock().unwrap_or_else(|p| p.into_inner()) = Some(guard);
     writer
 }

@@ -136,6 +136,11 @@ impl Dispatcher {
         id
     }
 
+    /// The sequence the next delivery will get (deliveries are listed in its order).
+    pub fn sequence_now(&self) -> u64 {
+        self.inner.sequence.load(Ordering::Relaxed)
+    }
+
     /// The exact bytes a delivery sends (sent): kept, or, once released, its resource's result
     /// document rendered again. `None` if that resource is gone (a reset, or retention).
     pub fn body_of(&self, delivery: &Delivery) -> Option<Bytes> {

@@ -128,8 +128,11 @@ fn references(s: &Scenario) -> Vec<(String, &str)> {
 }
 
 /// Applies one scenario, adding its counts to `loaded`; what the registry keeps of it.
-fn apply_one(state: &AppState, s: Scenario, base: &str, loaded: &mut Loaded) -> LoadedScenario {
+fn apply_one(state: &AppState, mut s: Scenario, base: &str, loaded: &mut Loaded) -> LoadedScenario {
+    // Its expectations judge what happens from here (not the world it sets up).
+    let since = crate::service::verify::since_now(state);
     let name: Arc<str> = s.name.as_str().into();
+    let expect: Arc<[crate::script::expect::ExpectSpec]> = std::mem::take(&mut s.expect).into();
     let w = &s.world;
     let added = [
         ("applications", w.applications.len()),
@@ -157,6 +160,9 @@ fn apply_one(state: &AppState, s: Scenario, base: &str, loaded: &mut Loaded) -> 
         probes: 0,
         timeline: s.timeline.len(),
         timeline_pending: 0,
+        expectations: expect.iter().map(|e| e.name()).collect(),
+        expect,
+        since,
     };
     let default_owner = state.settings.client_id.clone();
     let owner_of = |c: &Option<String>| c.clone().unwrap_or_else(|| default_owner.clone());

@@ -203,6 +203,7 @@ fn check(s: &Scenario) -> Vec<(String, String)> {
     check_world(s, &mut problems);
     check_faults(s, &mut problems);
     check_timeline(s, &mut problems);
+    check_expect(s, &mut problems);
     problems
 }
 
@@ -302,6 +303,88 @@ fn check_timeline(s: &Scenario, problems: &mut Vec<(String, String)>) {
                 format!("timeline[{i}]"),
                 "a moment has exactly one of `event`, `answer`, `pay_link` or `jump`".into(),
             ));
+        }
+    }
+}
+
+fn check_expect(s: &Scenario, problems: &mut Vec<(String, String)>) {
+    use crate::script::expect::CHECKS;
+    let mut names = std::collections::HashSet::new();
+    for (i, e) in s.expect.iter().enumerate() {
+        let mut problem = |name: &str, message: String| {
+            let field = if name.is_empty() {
+                format!("expect[{i}]")
+            } else {
+                format!("expect[{i}].{name}")
+            };
+            problems.push((field, message));
+        };
+        if e.checks().len() != 1 {
+            problem(
+                "",
+                format!(
+                    "an expectation has exactly one of `{}`",
+                    CHECKS.join("`, `")
+                ),
+            );
+            continue;
+        }
+        if !names.insert(e.name()) {
+            problem(
+                "name",
+                format!(
+                    "another expectation is named {:?}: names tell them apart in reports",
+                    e.name()
+                ),
+            );
+        }
+        if let Some(endpoint) = e.requests.as_ref().and_then(|r| r.endpoint.as_deref())
+            && let Some(message) = endpoint_problem(endpoint)
+        {
+            problem("requests.endpoint", message);
+        }
+        if let Some(c) = &e.callbacks {
+            if c.acknowledged.is_none() && c.exhausted.is_none() {
+                problem(
+                    "callbacks",
+                    "say `acknowledged` (all or a number), `exhausted` (a number), or both".into(),
+                );
+            }
+            if c.within.is_some() && c.acknowledged.is_none() {
+                problem(
+                    "callbacks.within",
+                    "`within` bounds how fast callbacks were acknowledged: add `acknowledged`"
+                        .into(),
+                );
+            }
+        }
+        if let Some(r) = &e.resources
+            && let Some(status) = &r.status
+            && !r
+                .kind
+                .statuses()
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(status.trim()))
+        {
+            problem(
+                "resources.status",
+                format!(
+                    "{} show {}, not {status:?}{}",
+                    r.kind.name(),
+                    r.kind.statuses().join(", "),
+                    crate::suggest::did_you_mean(status, r.kind.statuses().iter().copied())
+                ),
+            );
+        }
+        if let Some(b) = &e.balance
+            && b.equals.is_none()
+            && b.at_least.is_none()
+            && b.at_most.is_none()
+        {
+            problem(
+                "balance",
+                "say what it must be: `equals`, `at_least` or `at_most`".into(),
+            );
         }
     }
 }

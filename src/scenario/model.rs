@@ -5,6 +5,7 @@
 use serde::Deserialize;
 
 use crate::domain::delivery::ProbeKind;
+use crate::script::expect::ExpectSpec;
 use crate::script::spec::{
     CallbackFaultSpec, Fault, HandsetAnswer, HandsetBehaviour, Money, Phone, RuleSpec, Span, Topic,
 };
@@ -28,6 +29,9 @@ pub struct Scenario {
     pub probes: Vec<ProbeSpec>,
     #[serde(default)]
     pub timeline: Vec<Moment>,
+    /// What must have happened by the time it is verified (`k2-sandbox run`, `verify`).
+    #[serde(default)]
+    pub expect: Vec<ExpectSpec>,
     /// Filled in by `parse`, for problems found later.
     #[serde(skip)]
     pub origin: super::Origin,

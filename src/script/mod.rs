@@ -5,6 +5,7 @@
 //! Everything read on the request path is read without a lock (`ArcSwap`, sharded maps).
 
 pub mod callback_faults;
+pub mod expect;
 pub mod faults;
 pub mod rules;
 pub mod spec;
@@ -220,6 +221,13 @@ pub struct LoadedScenario {
     pub timeline: usize,
     /// Moments still waiting for their time.
     pub timeline_pending: usize,
+    /// The names of its expectations (`GET /_sandbox/verify` judges them).
+    pub expectations: Vec<String>,
+    #[serde(skip)]
+    pub expect: Arc<[expect::ExpectSpec]>,
+    /// Where the records stood when it loaded: its expectations judge what came after.
+    #[serde(skip)]
+    pub since: expect::Since,
 }
 
 /// What an unload removed.

@@ -12,6 +12,7 @@ pub mod send_money;
 pub mod simulate;
 mod state;
 pub mod timeline;
+pub mod verify;
 
 use std::time::Duration;
 

@@ -119,6 +119,25 @@ impl Journal {
         Page { items, next }
     }
 
+    /// The sequence the next entry will get.
+    pub fn end(&self) -> u64 {
+        self.next.load(Ordering::Relaxed)
+    }
+
+    /// Visits every entry kept from sequence `from` on, oldest first; false when some
+    /// entries from `from` on were already overwritten (the journal keeps its capacity).
+    pub fn scan(&self, from: u64, mut visit: impl FnMut(&JournalEntry)) -> bool {
+        let end = self.end();
+        let oldest = end.saturating_sub(self.slots.len() as u64);
+        for sequence in from.max(oldest)..end {
+            let slot = self.slot(sequence);
+            if let Some(entry) = slot.as_deref().filter(|e| e.sequence == sequence) {
+                visit(entry);
+            }
+        }
+        oldest <= from
+    }
+
     pub fn clear_owner(&self, owner: &str) {
         for slot in &self.slots {
             let mut slot = slot

@@ -12,6 +12,7 @@ const FLOORS: &[&[&str]] = &[
         "config",
         "domain",
         "routes",
+        "signals",
         "suggest",
         "telemetry",
     ],
@@ -19,7 +20,7 @@ const FLOORS: &[&[&str]] = &[
     &["scheduler", "script", "callbacks"],
     &["service"],
     &["scenario"],
-    &["http", "server", "cli"],
+    &["http", "server", "report", "cli", "run"],
 ];
 
 fn floor_of(module: &str) -> Option<usize> {

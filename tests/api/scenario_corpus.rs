@@ -88,7 +88,7 @@ fn corpus() -> Vec<Case> {
         case(
             "misspelt field",
             "nmae: x\n",
-            "unknown field `nmae`, expected one of `name`, `description`, `world`, `rules`, `faults`, `callback_faults`, `probes`, `timeline` (did you mean `name`?)",
+            "unknown field `nmae`, expected one of `name`, `description`, `world`, `rules`, `faults`, `callback_faults`, `probes`, `timeline`, `expect` (did you mean `name`?)",
         ),
         case(
             "misspelt callback fault resource",

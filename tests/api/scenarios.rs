@@ -852,7 +852,7 @@ async fn scenarios_are_listed_replaced_by_name_and_unloaded() {
             "name": "qa", "description": "the QA world", "source": "(request body)",
             "loaded_at": "2026-05-01T10:00:00.000+03:00", "added": {"tills": 1},
             "rules": 0, "faults": 1, "callback_faults": 0, "probes": 2, "timeline": 1,
-            "timeline_pending": 1,
+            "timeline_pending": 1, "expectations": [],
             "probe_verdicts": {"passed": 2, "failed": 0, "waiting": 0}
         })
     );

@@ -48,6 +48,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(list_scenarios).post(load_scenario),
         )
         .route("/_sandbox/scenarios/{name}", delete(unload_scenario))
+        .route("/_sandbox/verify", get(verify))
         .route(
             "/_sandbox/scenarios/export",
             get(export_world).delete(|state| unload_scenario(state, Path("export".into()))),
@@ -537,6 +538,11 @@ async fn load_scenario(
     let loaded = crate::scenario::apply(&state, scenarios, &base)
         .map_err(|p| ApiError::BadRequest(p.one_line()))?;
     Ok((axum::http::StatusCode::CREATED, Json(loaded)))
+}
+
+/// Every loaded scenario's expectations, judged now: `passed` is the verdict of them all.
+async fn verify(State(state): State<AppState>) -> Json<crate::service::verify::Report> {
+    Json(crate::service::verify::verify(&state))
 }
 
 /// The loaded scenarios, in load order: where each came from, what it added, what it keeps

@@ -1,0 +1,490 @@
+//! Verifying loaded scenarios' expectations (`script::expect`) against what happened since
+//! each was loaded: the request journal, the delivery log, the resources, the ledger, the SMS
+//! outbox and the prompts still open. Control plane only: it reads, never changes, the store.
+
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use crate::domain::delivery::{Delivery, DeliveryState};
+use crate::domain::webhooks::EventPayload;
+use crate::script::LoadedScenario;
+use crate::script::expect::{
+    AllOr, BalanceCheck, CallbacksCheck, ExpectSpec, ProbesCheck, RequestsCheck, ResourceKind,
+    ResourcesCheck, Since, SmsCheck, path_matches,
+};
+
+/// Where the records stand now: a scenario loading now judges what comes after.
+pub fn since_now(state: &AppState) -> Since {
+    Since {
+        journal: state.store.journal.end(),
+        resources: state.ids.sequence_now(),
+        deliveries: state.dispatcher.sequence_now(),
+    }
+}
+
+/// The most ids a verdict lists.
+const MAX_IDS: usize = 10;
+
+/// One expectation's verdict.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Verdict {
+    pub name: String,
+    /// Its key: `requests`, `callbacks`, ...
+    pub check: String,
+    /// Where it is written, e.g. `expect[2]`.
+    pub field: String,
+    pub passed: bool,
+    pub expected: String,
+    pub actual: String,
+    /// What the verdict is about, for a look in the log: journal sequences of requests
+    /// (`GET /_sandbox/requests`), delivery ids (`GET /_sandbox/callbacks`); at most ten.
+    pub ids: Vec<String>,
+}
+
+/// A scenario's verdicts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScenarioVerdicts {
+    pub scenario: String,
+    pub source: String,
+    pub passed: bool,
+    pub expectations: Vec<Verdict>,
+}
+
+/// Every loaded scenario's verdicts (those with expectations).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    pub passed: bool,
+    pub expectations: usize,
+    pub failed: usize,
+    pub scenarios: Vec<ScenarioVerdicts>,
+}
+
+/// Judges every expectation of every loaded scenario, now.
+pub fn verify(state: &AppState) -> Report {
+    let scenarios: Vec<ScenarioVerdicts> = state
+        .scenarios
+        .list()
+        .iter()
+        .filter(|s| !s.expect.is_empty())
+        .map(|s| judge_scenario(state, s))
+        .collect();
+    let expectations = scenarios.iter().map(|s| s.expectations.len()).sum();
+    let failed = scenarios
+        .iter()
+        .flat_map(|s| &s.expectations)
+        .filter(|v| !v.passed)
+        .count();
+    Report {
+        passed: failed == 0,
+        expectations,
+        failed,
+        scenarios,
+    }
+}
+
+fn judge_scenario(state: &AppState, s: &LoadedScenario) -> ScenarioVerdicts {
+    let expectations: Vec<Verdict> = s
+        .expect
+        .iter()
+        .enumerate()
+        .map(|(i, e)| judge(state, s, e, format!("expect[{i}]")))
+        .collect();
+    ScenarioVerdicts {
+        scenario: s.name.to_string(),
+        source: s.source.clone(),
+        passed: expectations.iter().all(|v| v.passed),
+        expectations,
+    }
+}
+
+/// What one check found: passed, expected, actual, ids.
+struct Found {
+    passed: bool,
+    /// When it says more than the check's own description.
+    expected: Option<String>,
+    actual: String,
+    ids: Vec<String>,
+}
+
+fn judge(state: &AppState, s: &LoadedScenario, e: &ExpectSpec, field: String) -> Verdict {
+    let owner = e.client_id.as_deref();
+    let since = &s.since;
+    let (check, found) = if let Some(r) = &e.requests {
+        ("requests", requests(state, since, owner, r))
+    } else if let Some(c) = &e.callbacks {
+        ("callbacks", callbacks(state, since, owner, c))
+    } else if let Some(p) = &e.probes {
+        ("probes", probes(state, s, p))
+    } else if let Some(r) = &e.resources {
+        ("resources", resources(state, since, owner, r))
+    } else if let Some(b) = &e.balance {
+        let owner = owner.unwrap_or(&state.settings.client_id);
+        ("balance", balance(state, owner, b))
+    } else if let Some(m) = &e.sms {
+        ("sms", sms(state, since, owner, m))
+    } else if let Some(p) = &e.prompts {
+        let open = super::lifecycle::pending_prompts(state, None, owner);
+        let found = Found {
+            passed: open.len() as u64 == p.unanswered,
+            expected: None,
+            actual: format!("{} unanswered", open.len()),
+            ids: open
+                .iter()
+                .take(MAX_IDS)
+                .map(|p| p.id.to_string())
+                .collect(),
+        };
+        ("prompts", found)
+    } else {
+        // Loading refuses an expectation without a check.
+        let found = Found {
+            passed: false,
+            expected: None,
+            actual: "none".into(),
+            ids: Vec::new(),
+        };
+        ("none", found)
+    };
+    Verdict {
+        name: e.name(),
+        check: check.into(),
+        field,
+        passed: found.passed,
+        expected: found.expected.unwrap_or_else(|| e.describe()),
+        actual: found.actual,
+        ids: found.ids,
+    }
+}
+
+fn requests(state: &AppState, since: &Since, owner: Option<&str>, r: &RequestsCheck) -> Found {
+    let endpoint = r
+        .endpoint
+        .as_deref()
+        .and_then(crate::script::faults::endpoint);
+    let mut matched = Vec::new();
+    let complete = state.store.journal.scan(since.journal, |entry| {
+        let wanted = owner.is_none_or(|o| entry.client_id.as_deref() == Some(o))
+            && endpoint.as_ref().is_none_or(|(method, path)| {
+                method.as_deref().is_none_or(|m| m == entry.method.as_str())
+                    && path_matches(path, entry.target.path())
+            })
+            && r.status.is_none_or(|s| s.matches(entry.status))
+            && !r.except.contains(&entry.status);
+        if wanted {
+            matched.push((
+                entry.sequence,
+                entry.method.clone(),
+                entry.target.clone(),
+                entry.status,
+            ));
+        }
+    });
+    let count = r.count();
+    let n = matched.len() as u64;
+    let listed: Vec<String> = matched
+        .iter()
+        .take(MAX_IDS)
+        .map(|(seq, method, target, status)| {
+            format!("#{seq} {method} {} -> {status}", target.path())
+        })
+        .collect();
+    let mut actual = format!("{n}");
+    if !listed.is_empty() {
+        actual.push_str(&format!(": {}", listed.join(", ")));
+    }
+    if !complete {
+        actual.push_str(&format!(
+            " (the journal keeps the last {} requests: older ones since the scenario loaded \
+             were not seen)",
+            crate::store::JOURNAL_CAPACITY
+        ));
+    }
+    Found {
+        passed: complete && count.holds(n),
+        expected: None,
+        actual,
+        ids: matched
+            .iter()
+            .take(MAX_IDS)
+            .map(|m| m.0.to_string())
+            .collect(),
+    }
+}
+
+/// Deliveries since the scenario loaded that are the app's callbacks (not probes), of
+/// `owner`, to URLs under `url`.
+fn deliveries(
+    state: &AppState,
+    since: &Since,
+    owner: Option<&str>,
+    url: Option<&str>,
+) -> Vec<Delivery> {
+    let mut list = state.store.deliveries_where(|d| {
+        d.sequence >= since.deliveries
+            && d.probe.is_none()
+            && owner.is_none_or(|o| d.owner == o)
+            && url.is_none_or(|u| d.target.starts_with(u))
+    });
+    list.sort_by_key(|d| d.sequence);
+    list
+}
+
+fn callbacks(state: &AppState, since: &Since, owner: Option<&str>, c: &CallbacksCheck) -> Found {
+    let list = deliveries(state, since, owner, c.url.as_deref());
+    // Dropped by a callback fault: never sent, nothing for the app to acknowledge.
+    let sent: Vec<&Delivery> = list
+        .iter()
+        .filter(|d| d.state != DeliveryState::Dropped)
+        .collect();
+    let within_ms = c.within.map(|w| w.0.as_millis());
+    let acknowledged = |d: &Delivery| {
+        d.state == DeliveryState::Delivered
+            && within_ms.is_none_or(|w| {
+                d.attempts
+                    .last()
+                    .is_some_and(|a| u128::from(a.latency_ms) <= w)
+            })
+    };
+    let (ok, not_ok): (Vec<&Delivery>, Vec<&Delivery>) = sent.iter().partition(|d| acknowledged(d));
+    let exhausted: Vec<&Delivery> = sent
+        .iter()
+        .copied()
+        .filter(|d| d.state == DeliveryState::Exhausted)
+        .collect();
+    let mut passed = true;
+    let mut expected = Vec::new();
+    let within = c.within.map_or(String::new(), |w| {
+        format!(" within {}", humantime::format_duration(w.0))
+    });
+    let mut ids = Vec::new();
+    if let Some(a) = c.acknowledged {
+        match a {
+            AllOr::All => {
+                expected.push(format!("every callback acknowledged with a 2xx{within}"));
+                passed &= not_ok.is_empty();
+                ids.extend(not_ok.iter().map(|d| d.id.to_string()));
+            }
+            AllOr::Number(n) => {
+                expected.push(format!(
+                    "at least {n} callbacks acknowledged with a 2xx{within}"
+                ));
+                passed &= ok.len() as u64 >= n;
+            }
+        }
+    }
+    if let Some(n) = c.exhausted {
+        expected.push(format!("{n} exhausted"));
+        passed &= exhausted.len() as u64 == n;
+        ids.extend(exhausted.iter().map(|d| d.id.to_string()));
+    }
+    let pending = sent
+        .iter()
+        .filter(|d| d.state == DeliveryState::Pending)
+        .count();
+    let slow = not_ok
+        .iter()
+        .filter(|d| d.state == DeliveryState::Delivered)
+        .count();
+    let mut actual = format!(
+        "{} sent: {} acknowledged{within}, {} exhausted, {pending} still being retried",
+        sent.len(),
+        ok.len(),
+        exhausted.len()
+    );
+    if slow > 0 {
+        actual.push_str(&format!(", {slow} acknowledged too slowly"));
+    }
+    if let Some(d) = not_ok.first() {
+        actual.push_str(&format!("; first not acknowledged: {}", attempt_summary(d)));
+    }
+    ids.dedup();
+    ids.truncate(MAX_IDS);
+    Found {
+        passed,
+        expected: Some(expected.join(", ")),
+        actual,
+        ids,
+    }
+}
+
+/// `delivery <id> to <url>: attempt 3 answered 500 after 12 ms`.
+fn attempt_summary(d: &Delivery) -> String {
+    let last = d
+        .attempts
+        .last()
+        .map_or("never attempted".to_string(), |a| {
+            let answer = match (a.status, &a.error) {
+                (Some(s), _) => format!("answered {s}"),
+                (None, Some(e)) => format!("failed ({e})"),
+                (None, None) => "failed".into(),
+            };
+            format!("attempt {} {answer} after {} ms", a.number, a.latency_ms)
+        });
+    format!("{} to {}: {last}", d.id, d.target)
+}
+
+/// The scenario's own receiver probes; for a scenario that sends none, every probe sent since
+/// it loaded (by another scenario, say one kept per environment).
+fn probes(state: &AppState, s: &LoadedScenario, p: &ProbesCheck) -> Found {
+    let mut list = state.store.deliveries_where(|d| {
+        d.probe.as_ref().is_some_and(|p| {
+            if s.probes > 0 {
+                p.scenario.as_deref() == Some(&*s.name)
+            } else {
+                d.sequence >= s.since.deliveries
+            }
+        })
+    });
+    list.sort_by_key(|d| d.sequence);
+    let verdict = |d: &Delivery| d.probe.as_ref().and_then(|p| p.passed);
+    let passed = list.iter().filter(|d| verdict(d) == Some(true)).count();
+    let failed: Vec<&Delivery> = list.iter().filter(|d| verdict(d) == Some(false)).collect();
+    let waiting = list.iter().filter(|d| verdict(d).is_none()).count();
+    let describe = |d: &Delivery| {
+        let probe = d.probe.as_ref();
+        let kind = probe.map_or(String::new(), |p| {
+            serde_json::to_value(p.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        });
+        let did = probe
+            .and_then(|p| p.outcome)
+            .map_or("no answer", |o| match o {
+                crate::domain::delivery::ProbeOutcome::Accepted => "accepted",
+                crate::domain::delivery::ProbeOutcome::Rejected => "rejected",
+            });
+        format!("{kind} ({did} it)")
+    };
+    let (ok, expected) = match p.passed {
+        AllOr::All => (
+            !list.is_empty() && failed.is_empty() && waiting == 0,
+            "every probe passed".to_string(),
+        ),
+        AllOr::Number(n) => (passed as u64 >= n, format!("at least {n} probes passed")),
+    };
+    if list.is_empty() && p.passed == AllOr::All {
+        return Found {
+            passed: false,
+            expected: Some(expected),
+            actual: "no receiver probes were sent: add a `probes:` section with the app's \
+                     webhook URL"
+                .into(),
+            ids: Vec::new(),
+        };
+    }
+    let mut actual = format!(
+        "{passed} passed, {} failed, {waiting} not tried yet",
+        failed.len()
+    );
+    if !failed.is_empty() {
+        let named: Vec<String> = failed.iter().map(|d| describe(d)).collect();
+        actual.push_str(&format!(": {}", named.join(", ")));
+    }
+    Found {
+        passed: ok,
+        expected: Some(expected),
+        actual,
+        ids: failed
+            .iter()
+            .take(MAX_IDS)
+            .map(|d| d.id.to_string())
+            .collect(),
+    }
+}
+
+fn resources(state: &AppState, since: &Since, owner: Option<&str>, r: &ResourcesCheck) -> Found {
+    let store = &state.store;
+    let from = since.resources;
+    let status_is = |s: &str| {
+        r.status
+            .as_deref()
+            .is_none_or(|want| want.trim().eq_ignore_ascii_case(s))
+    };
+    let mine = |o: &str| owner.is_none_or(|want| want == o);
+    let n = match r.kind {
+        ResourceKind::IncomingPayments => store
+            .incoming_payments
+            .count_any(|p| p.sequence >= from && mine(&p.owner) && status_is(p.state.status())),
+        ResourceKind::SendMoney => store.send_money.count_any(|p| {
+            p.meta.sequence >= from && mine(&p.meta.owner) && status_is(p.state.status())
+        }),
+        ResourceKind::PaymentLinks => store.payment_links.count_any(|l| {
+            l.meta.sequence >= from && mine(&l.meta.owner) && status_is(l.state.status())
+        }),
+        ResourceKind::Pollings => store.pollings.count_any(|p| {
+            let status = match p.state {
+                crate::domain::polling::PollingState::Pending => "Pending",
+                crate::domain::polling::PollingState::Success { .. } => "Success",
+            };
+            p.meta.sequence >= from && mine(&p.meta.owner) && status_is(status)
+        }),
+        ResourceKind::TransactionSmsNotifications => store.sms_notifications.count_any(|n| {
+            n.meta.sequence >= from && mine(&n.meta.owner) && status_is(n.state.status())
+        }),
+        ResourceKind::Reversals => store.reversals.count_any(|v| {
+            let status = match v.state {
+                crate::domain::reversal::ReversalState::Scheduled => "Scheduled",
+                crate::domain::reversal::ReversalState::Processed { .. } => "Processed",
+                crate::domain::reversal::ReversalState::Cancelled { .. } => "Cancelled",
+            };
+            v.meta.sequence >= from && mine(&v.meta.owner) && status_is(status)
+        }),
+    } as u64;
+    Found {
+        passed: r.count().holds(n),
+        expected: None,
+        actual: format!("{n}"),
+        ids: Vec::new(),
+    }
+}
+
+fn balance(state: &AppState, owner: &str, b: &BalanceCheck) -> Found {
+    let account = b.account();
+    let balance = state.store.ledger.balance(owner, &account);
+    Found {
+        passed: b.holds(balance),
+        expected: Some(format!("{} of {owner}: {}", account.name(), b.describe())),
+        actual: crate::domain::money::format_amount(balance),
+        ids: Vec::new(),
+    }
+}
+
+fn sms(state: &AppState, since: &Since, owner: Option<&str>, m: &SmsCheck) -> Found {
+    // The webhook events a transaction is named by (its id, M-PESA reference, or the event).
+    let events: Vec<String> = m.transaction.as_deref().map_or_else(Vec::new, |t| {
+        let t = t.trim();
+        let mut ids: Vec<String> = state
+            .store
+            .webhook_events
+            .filter_any(|e| match &e.payload {
+                EventPayload::Transaction { tx, .. } => {
+                    tx.reference.eq_ignore_ascii_case(t) || tx.id.to_string() == t
+                }
+                EventPayload::Rendered(_) => false,
+            })
+            .iter()
+            .map(|e| e.meta.id.to_string())
+            .collect();
+        ids.push(t.to_string());
+        ids
+    });
+    let sent = state.store.sms_outbox.filter_any(|s| {
+        s.meta.sequence >= since.resources
+            && owner.is_none_or(|o| s.meta.owner == o)
+            && m.to
+                .as_ref()
+                .is_none_or(|to| s.phone_number == to.0.as_str())
+            && (events.is_empty() || events.contains(&s.webhook_event_reference))
+    });
+    Found {
+        passed: m.count().holds(sent.len() as u64),
+        expected: None,
+        actual: format!("{} sent", sent.len()),
+        ids: sent
+            .iter()
+            .take(MAX_IDS)
+            .map(|s| s.meta.id.to_string())
+            .collect(),
+    }
+}
