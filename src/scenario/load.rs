@@ -252,15 +252,15 @@ fn check_faults(s: &Scenario, problems: &mut Vec<(String, String)>) {
         if fault.probability.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
             problem("probability", "a probability is between 0.0 and 1.0".into());
         }
-        if let Some(message) = endpoint_problem(&fault.endpoint) {
+        if let Some(message) = endpoint_problem(&fault.endpoint, "the fault could never apply") {
             problem("endpoint", message);
         }
     }
 }
 
-/// What is wrong with a fault's `METHOD /path` or `/path`: its form, a method that is not
-/// HTTP's, or a path that reaches no API route (a fault on it could never apply).
-fn endpoint_problem(endpoint: &str) -> Option<String> {
+/// What is wrong with a fault's or an expectation's `METHOD /path` or `/path`: its form, a
+/// method that is not HTTP's, or a path that reaches no API route (`so` says what follows).
+fn endpoint_problem(endpoint: &str, so: &str) -> Option<String> {
     use crate::suggest::did_you_mean;
     let Some((method, path)) = crate::script::faults::endpoint(endpoint) else {
         return Some(format!("{endpoint:?} is not `METHOD /path` or `/path`"));
@@ -284,7 +284,7 @@ fn endpoint_problem(endpoint: &str) -> Option<String> {
         )
     } else {
         format!(
-            "{path} is not a path of the API, so the fault could never apply{}",
+            "{path} is not a path of the API, so {so}{}",
             did_you_mean(&path, crate::routes::paths())
         )
     })
@@ -339,7 +339,7 @@ fn check_expect(s: &Scenario, problems: &mut Vec<(String, String)>) {
             );
         }
         if let Some(endpoint) = e.requests.as_ref().and_then(|r| r.endpoint.as_deref())
-            && let Some(message) = endpoint_problem(endpoint)
+            && let Some(message) = endpoint_problem(endpoint, "no request could match it")
         {
             problem("requests.endpoint", message);
         }

@@ -30,4 +30,5 @@ mod sms_notifications;
 mod snapshots;
 mod stream;
 mod v1;
+mod verify;
 mod webhooks;
