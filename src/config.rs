@@ -389,29 +389,12 @@ impl Cli {
     }
 }
 
-impl Cli {
-    /// Parses the process's arguments: like `parse`, and `run` without a port given (by flag
-    /// or environment) binds a free one.
-    pub fn parse_invocation() -> Invocation {
-        use clap::{CommandFactory as _, FromArgMatches as _};
-        let matches = Self::command().get_matches();
-        let cli = Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-        let mut invocation = cli.invocation();
-        if let Invocation::Run(args) = &mut invocation {
-            let chosen = matches
-                .subcommand_matches("run")
-                .and_then(|m| m.value_source("port"))
-                .is_some_and(|s| s != clap::parser::ValueSource::DefaultValue);
-            if !chosen {
-                args.serve.port = 0;
-            }
-        }
-        invocation
-    }
-}
-
-/// `k2-sandbox run`: the sandbox's flags, the reports, and the command after `--`.
+/// `k2-sandbox run`: the sandbox's flags, the reports, and the command after `--`. It binds a
+/// free port unless told one.
 #[derive(Debug, Args)]
+#[command(mut_arg("port", |a| a
+    .default_value("0")
+    .help("Port to bind; by default a free one, given to the command in K2_BASE_URL")))]
 pub struct RunArgs {
     #[command(flatten)]
     pub serve: ServeArgs,

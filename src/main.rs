@@ -4,6 +4,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use clap::Parser as _;
 use k2_sandbox::Sandbox;
 use k2_sandbox::config::{Cli, Invocation, ServeArgs};
 use k2_sandbox::signals::Signals;
@@ -19,7 +20,7 @@ fn main() -> anyhow::Result<ExitCode> {
         .build()
         .context("starting the async runtime")?;
     let outcome = runtime.block_on(async {
-        match Cli::parse_invocation() {
+        match Cli::parse().invocation() {
             Invocation::Serve(args) => serve(args).await.map(|()| ExitCode::SUCCESS),
             Invocation::Run(args) => run(*args).await,
             Invocation::Client(command) => k2_sandbox::cli::run(command).await,
