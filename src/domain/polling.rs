@@ -25,6 +25,15 @@ pub enum PollingState {
     },
 }
 
+impl PollingState {
+    pub fn status(&self) -> &'static str {
+        match self {
+            Self::Pending => "Pending",
+            Self::Success { .. } => "Success",
+        }
+    }
+}
+
 /// An ISO 8601 instant with an offset, e.g. `2021-04-12T08:50:22+03:00`.
 pub fn instant(
     value: Option<&str>,

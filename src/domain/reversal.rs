@@ -43,4 +43,15 @@ pub enum ReversalState {
     },
 }
 
+impl ReversalState {
+    /// The status its document shows: a cancelled reversal's is `Processed` too (its bulk
+    /// payment says `Cancelled`).
+    pub fn status(&self) -> &'static str {
+        match self {
+            Self::Scheduled => "Scheduled",
+            Self::Processed { .. } | Self::Cancelled { .. } => "Processed",
+        }
+    }
+}
+
 owned_by_envelope!(Reversal => |r| !matches!(r.state, ReversalState::Scheduled));

@@ -369,7 +369,8 @@ impl ResourceKind {
             Self::SendMoney => &["Pending", "Processed", "Failed"],
             Self::PaymentLinks => &["Active", "Paid", "Cancelled", "Expired"],
             Self::Pollings => &["Pending", "Success"],
-            Self::Reversals => &["Scheduled", "Processed", "Cancelled"],
+            // A cancelled reversal's document shows Processed (its bulk payment, Cancelled).
+            Self::Reversals => &["Scheduled", "Processed"],
         }
     }
 }

@@ -394,42 +394,67 @@ fn probes(state: &AppState, s: &LoadedScenario, p: &ProbesCheck) -> Found {
 }
 
 fn resources(state: &AppState, since: &Since, owner: Option<&str>, r: &ResourcesCheck) -> Found {
+    /// How many of `collection`'s resources, by `(sequence, owner, status)`, were created
+    /// since `from` by `owner` with the status asked for.
+    fn counted<T: crate::domain::Owned + Clone>(
+        collection: &crate::store::Collection<T>,
+        fields: impl Fn(&T) -> (u64, &str, &'static str),
+        from: u64,
+        owner: Option<&str>,
+        status: Option<&str>,
+    ) -> usize {
+        collection.count_any(|item| {
+            let (sequence, of, shown) = fields(item);
+            sequence >= from
+                && owner.is_none_or(|o| o == of)
+                && status.is_none_or(|s| s.trim().eq_ignore_ascii_case(shown))
+        })
+    }
     let store = &state.store;
-    let from = since.resources;
-    let status_is = |s: &str| {
-        r.status
-            .as_deref()
-            .is_none_or(|want| want.trim().eq_ignore_ascii_case(s))
-    };
-    let mine = |o: &str| owner.is_none_or(|want| want == o);
+    let (from, status) = (since.resources, r.status.as_deref());
     let n = match r.kind {
-        ResourceKind::IncomingPayments => store
-            .incoming_payments
-            .count_any(|p| p.sequence >= from && mine(&p.owner) && status_is(p.state.status())),
-        ResourceKind::SendMoney => store.send_money.count_any(|p| {
-            p.meta.sequence >= from && mine(&p.meta.owner) && status_is(p.state.status())
-        }),
-        ResourceKind::PaymentLinks => store.payment_links.count_any(|l| {
-            l.meta.sequence >= from && mine(&l.meta.owner) && status_is(l.state.status())
-        }),
-        ResourceKind::Pollings => store.pollings.count_any(|p| {
-            let status = match p.state {
-                crate::domain::polling::PollingState::Pending => "Pending",
-                crate::domain::polling::PollingState::Success { .. } => "Success",
-            };
-            p.meta.sequence >= from && mine(&p.meta.owner) && status_is(status)
-        }),
-        ResourceKind::TransactionSmsNotifications => store.sms_notifications.count_any(|n| {
-            n.meta.sequence >= from && mine(&n.meta.owner) && status_is(n.state.status())
-        }),
-        ResourceKind::Reversals => store.reversals.count_any(|v| {
-            let status = match v.state {
-                crate::domain::reversal::ReversalState::Scheduled => "Scheduled",
-                crate::domain::reversal::ReversalState::Processed { .. } => "Processed",
-                crate::domain::reversal::ReversalState::Cancelled { .. } => "Cancelled",
-            };
-            v.meta.sequence >= from && mine(&v.meta.owner) && status_is(status)
-        }),
+        ResourceKind::IncomingPayments => counted(
+            &store.incoming_payments,
+            |p| (p.sequence, &p.owner, p.state.status()),
+            from,
+            owner,
+            status,
+        ),
+        ResourceKind::SendMoney => counted(
+            &store.send_money,
+            |p| (p.meta.sequence, &p.meta.owner, p.state.status()),
+            from,
+            owner,
+            status,
+        ),
+        ResourceKind::PaymentLinks => counted(
+            &store.payment_links,
+            |l| (l.meta.sequence, &l.meta.owner, l.state.status()),
+            from,
+            owner,
+            status,
+        ),
+        ResourceKind::Pollings => counted(
+            &store.pollings,
+            |p| (p.meta.sequence, &p.meta.owner, p.state.status()),
+            from,
+            owner,
+            status,
+        ),
+        ResourceKind::TransactionSmsNotifications => counted(
+            &store.sms_notifications,
+            |n| (n.meta.sequence, &n.meta.owner, n.state.status()),
+            from,
+            owner,
+            status,
+        ),
+        ResourceKind::Reversals => counted(
+            &store.reversals,
+            |v| (v.meta.sequence, &v.meta.owner, v.state.status()),
+            from,
+            owner,
+            status,
+        ),
     } as u64;
     Found {
         passed: r.count().holds(n),

@@ -75,18 +75,17 @@ pub fn polled_transaction(tx: &Transaction) -> Value {
 
 impl From<&Polling> for Document<PollingAttributes> {
     fn from(p: &Polling) -> Self {
-        let (status, transactions) = match &p.state {
-            PollingState::Pending => ("Pending", Vec::new()),
-            PollingState::Success { transactions } => (
-                "Success",
-                transactions.iter().map(polled_transaction).collect(),
-            ),
+        let transactions = match &p.state {
+            PollingState::Pending => Vec::new(),
+            PollingState::Success { transactions } => {
+                transactions.iter().map(polled_transaction).collect()
+            }
         };
         Document::new(
             p.meta.id,
             "polling",
             PollingAttributes {
-                status,
+                status: p.state.status(),
                 created_at: format_millis(to_eat(p.meta.created_at_ms)),
                 from_time: p.from_time.0.clone(),
                 to_time: p.to_time.0.clone(),

@@ -44,10 +44,9 @@ pub struct BulkPayment {
 
 impl From<&Reversal> for Document<ReversalAttributes> {
     fn from(r: &Reversal) -> Self {
-        let (status, bulk, errors) = match &r.state {
-            ReversalState::Scheduled => ("Scheduled", None, None),
+        let (bulk, errors) = match &r.state {
+            ReversalState::Scheduled => (None, None),
             ReversalState::Processed { at_ms } => (
-                "Processed",
                 Some(BulkPayment {
                     amount: r.amount.to_string(),
                     status: "Transferred",
@@ -57,7 +56,6 @@ impl From<&Reversal> for Document<ReversalAttributes> {
                 None,
             ),
             ReversalState::Cancelled { at_ms, errors } => (
-                "Processed",
                 Some(BulkPayment {
                     amount: r.amount.to_string(),
                     status: "Cancelled",
@@ -71,7 +69,7 @@ impl From<&Reversal> for Document<ReversalAttributes> {
             r.meta.id,
             "reversals",
             ReversalAttributes {
-                status,
+                status: r.state.status(),
                 created_at: format_millis(to_eat(r.meta.created_at_ms)),
                 transaction_reference: r.transaction_reference.clone(),
                 reason: r.reason.clone(),
