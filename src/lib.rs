@@ -72,7 +72,7 @@ impl Sandbox {
         let ids = IdGen::new(args.seed);
         let store = Store::new(args.initial_balance, clock.clone(), args.retention);
         store.add_application(Application {
-            client_id: args.client_id.clone(),
+            client_id: args.client_id.as_str().into(),
             client_secret: args.client_secret.clone(),
             api_key: args.api_key.clone(),
         });

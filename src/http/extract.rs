@@ -1,8 +1,6 @@
 //! Extractors that turn every malformed input into an [`ApiError`] in the reference's shape:
 //! JSON bodies, OAuth parameters, bearer authentication and the base URL for links.
 
-use std::collections::HashMap;
-
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
 use axum::http::request::Parts;
@@ -156,11 +154,17 @@ fn invalid_body(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
 /// OAuth parameters from wherever a client put them: the query string, a form-encoded,
 /// multipart (`curl -F`) or JSON body, and HTTP Basic client authentication. Body values win
 /// over query values; an empty body with a JSON content type is fine.
-pub struct OAuthParams(pub HashMap<String, String>);
+pub struct OAuthParams(Vec<(String, String)>);
 
 impl OAuthParams {
+    /// The value last given for `key`, trimmed; none when that is blank.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).map(|v| v.trim()).filter(|v| !v.is_empty())
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
     }
 }
 
@@ -183,9 +187,11 @@ impl FromRequest<AppState> for OAuthParams {
     }
 }
 
-async fn oauth_params(req: Request, state: &AppState) -> Result<HashMap<String, String>, ApiError> {
+/// The parameters in the order they count: the query's, then Basic credentials the query does
+/// not name, then the body's; a later one of a name wins. A handful, so a list: no hashing.
+async fn oauth_params(req: Request, state: &AppState) -> Result<Vec<(String, String)>, ApiError> {
     {
-        let mut params: HashMap<String, String> = req
+        let mut params: Vec<(String, String)> = req
             .uri()
             .query()
             .map(|q| {
@@ -195,8 +201,11 @@ async fn oauth_params(req: Request, state: &AppState) -> Result<HashMap<String, 
             })
             .unwrap_or_default();
         if let Some((id, secret)) = basic_credentials(req.headers()) {
-            params.entry("client_id".into()).or_insert(id);
-            params.entry("client_secret".into()).or_insert(secret);
+            for (name, value) in [("client_id", id), ("client_secret", secret)] {
+                if !params.iter().any(|(k, _)| k == name) {
+                    params.push((name.into(), value));
+                }
+            }
         }
         let media_type = media_type(req.headers());
         if media_type.as_deref() == Some("multipart/form-data") {
@@ -210,7 +219,7 @@ async fn oauth_params(req: Request, state: &AppState) -> Result<HashMap<String, 
                     continue;
                 };
                 let value = field.text().await.map_err(|e| multipart_error(&e, state))?;
-                params.insert(name, value);
+                params.push((name, value));
             }
             return Ok(params);
         }
@@ -226,13 +235,9 @@ async fn oauth_params(req: Request, state: &AppState) -> Result<HashMap<String, 
                     })?;
                 for (k, v) in object {
                     match v {
-                        serde_json::Value::String(s) => {
-                            params.insert(k, s);
-                        }
+                        serde_json::Value::String(s) => params.push((k, s)),
                         serde_json::Value::Null => {}
-                        other => {
-                            params.insert(k, other.to_string());
-                        }
+                        other => params.push((k, other.to_string())),
                     }
                 }
             }

@@ -1,6 +1,8 @@
 //! OAuth 2 client credentials, as the reference's "Authorization" section describes:
 //! token, revoke, introspect and token info.
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
@@ -24,14 +26,14 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The application whose `client_id`/`client_secret` the request carries.
-fn client(state: &AppState, params: &OAuthParams) -> Result<Application, OAuthError> {
+fn client(state: &AppState, params: &OAuthParams) -> Result<Arc<Application>, OAuthError> {
     let (Some(id), Some(secret)) = (params.get("client_id"), params.get("client_secret")) else {
         return Err(OAuthError::invalid_client());
     };
     if state.settings.auto_tenants {
         let (added, dropped) = state.store.provision_application(
             Application {
-                client_id: id.to_string(),
+                client_id: id.into(),
                 client_secret: secret.to_string(),
                 api_key: state.settings.api_key.clone(),
             },
@@ -71,7 +73,7 @@ async fn token(
     state.store.insert_token(
         &access_token,
         TokenRecord {
-            client_id: app.client_id.as_str().into(),
+            client_id: app.client_id.clone(),
             issued_at_ms: now_ms,
             expires_at_ms: now_ms.saturating_add(crate::clock::millis(ttl)),
             revoked: false,
@@ -115,7 +117,7 @@ async fn introspect(
     params: OAuthParams,
 ) -> Result<Json<Introspection>, OAuthError> {
     let caller = if params.get("client_id").is_some() || params.get("client_secret").is_some() {
-        client(&state, &params)?.client_id.as_str().into()
+        client(&state, &params)?.client_id.clone()
     } else {
         match BearerToken::from_headers(&headers) {
             BearerToken::Present(t) => {

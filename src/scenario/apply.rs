@@ -206,7 +206,7 @@ fn apply_money(state: &AppState, s: &Scenario, owner_of: &impl Fn(&Option<String
     let w = &s.world;
     for a in &w.applications {
         state.store.add_application(Application {
-            client_id: a.client_id.clone(),
+            client_id: a.client_id.as_str().into(),
             client_secret: a.client_secret.clone(),
             api_key: a.api_key.clone(),
         });

@@ -28,7 +28,7 @@ pub fn export(state: &AppState, client_id: Option<&str>, name: &str) -> String {
     let owners: Vec<String> = store
         .applications()
         .into_iter()
-        .map(|a| a.client_id)
+        .map(|a| a.client_id.to_string())
         .filter(|c| wanted(c))
         .collect();
 

@@ -44,7 +44,8 @@ use crate::domain::webhooks::{WebhookEvent, WebhookSubscription};
 /// An OAuth application: one set of credentials and the API key its callbacks are signed with.
 #[derive(Debug, Clone)]
 pub struct Application {
-    pub client_id: String,
+    /// Shared: the tokens it is issued and the requests they authenticate carry it.
+    pub client_id: Arc<str>,
     pub client_secret: String,
     pub api_key: String,
 }
@@ -97,7 +98,7 @@ pub struct Store {
 
 /// The resource collections, reachable through `Store`'s `Deref`.
 pub struct Collections {
-    applications: DashMap<String, Application>,
+    applications: DashMap<String, Arc<Application>>,
     /// Auto-provisioned applications (`--auto-tenants`) and when each was last used, in
     /// microseconds of real time since `started`: idle ones are dropped.
     tenants: DashMap<String, AtomicU64>,
@@ -178,7 +179,9 @@ impl Store {
     // --- applications -------------------------------------------------------------------
 
     pub fn add_application(&self, app: Application) {
-        self.inner.applications.insert(app.client_id.clone(), app);
+        self.inner
+            .applications
+            .insert(app.client_id.to_string(), Arc::new(app));
     }
 
     /// Adds `app` as an auto-provisioned tenant unless its client id exists already (first
@@ -189,14 +192,14 @@ impl Store {
         app: Application,
         max_tenants: usize,
     ) -> (bool, Option<String>) {
-        let client_id = app.client_id.clone();
+        let client_id = app.client_id.to_string();
         let mut added = false;
         self.inner
             .applications
             .entry(client_id.clone())
             .or_insert_with(|| {
                 added = true;
-                app
+                Arc::new(app)
             });
         if !added {
             return (false, None);
@@ -268,8 +271,8 @@ impl Store {
     }
 
     /// Every application, by client id.
-    pub fn applications(&self) -> Vec<Application> {
-        let mut all: Vec<Application> = self
+    pub fn applications(&self) -> Vec<Arc<Application>> {
+        let mut all: Vec<Arc<Application>> = self
             .inner
             .applications
             .iter()
@@ -279,7 +282,7 @@ impl Store {
         all
     }
 
-    pub fn application(&self, client_id: &str) -> Option<Application> {
+    pub fn application(&self, client_id: &str) -> Option<Arc<Application>> {
         self.inner
             .applications
             .get(client_id)
@@ -287,7 +290,7 @@ impl Store {
     }
 
     /// The application whose credentials these are, if they are right.
-    pub fn authenticate_client(&self, client_id: &str, secret: &str) -> Option<Application> {
+    pub fn authenticate_client(&self, client_id: &str, secret: &str) -> Option<Arc<Application>> {
         self.application(client_id)
             .filter(|app| app.secret_matches(secret))
     }

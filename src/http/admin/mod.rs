@@ -359,7 +359,7 @@ async fn applications(State(state): State<AppState>) -> Json<serde_json::Value> 
         .applications()
         .into_iter()
         .map(|a| {
-            let clock = clock_view(&state, Some(a.client_id.clone()));
+            let clock = clock_view(&state, Some(a.client_id.to_string()));
             serde_json::json!({
                 "client_id": a.client_id,
                 "auto_provisioned": state.store.is_tenant(&a.client_id),
