@@ -5,13 +5,14 @@
 //! A debit checks and subtracts under the account's shard lock, so concurrent debits can never
 //! overdraw: of 64 concurrent requests that a balance covers 10 times, exactly 10 succeed.
 
+use std::collections::VecDeque;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use dashmap::DashMap;
 use rust_decimal::Decimal;
 
-use super::page::{Page, PageRequest, page_of};
-use super::retention::Retention;
+use super::page::{Page, PageRequest};
 use crate::clock::Clock;
 use crate::domain::ledger::Account;
 
@@ -23,21 +24,22 @@ pub struct Insufficient;
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub sequence: u64,
-    pub owner: String,
     pub account: Account,
     /// Positive for a credit, negative for a debit.
     pub amount: Decimal,
     pub balance_after: Decimal,
-    /// Why: "incoming_payment <id>", "send_money <id>", ...
-    pub memo: String,
+    /// Why: "transaction OJM6Q1W84K received", "send_money <id>", ...
+    pub memo: Box<str>,
     pub at_ms: i64,
 }
 
 pub struct Ledger {
     balances: DashMap<(String, Account), Decimal>,
-    entries: DashMap<u64, Entry>,
-    /// Each application keeps its newest entries up to the retention cap.
-    retention: Retention<u64>,
+    /// Each application's newest entries up to the retention cap, oldest first: one ring per
+    /// application, so an entry costs its own bytes and no index (entries are only ever
+    /// appended, and retention drops the oldest).
+    entries: DashMap<String, Mutex<VecDeque<Entry>>>,
+    cap: usize,
     next_entry: AtomicU64,
     initial: Decimal,
     clock: Clock,
@@ -48,7 +50,7 @@ impl Ledger {
         Self {
             balances: DashMap::new(),
             entries: DashMap::new(),
-            retention: Retention::new(retention),
+            cap: retention.max(1),
             next_entry: AtomicU64::new(0),
             initial,
             clock,
@@ -63,28 +65,53 @@ impl Ledger {
         balance_after: Decimal,
         memo: &str,
     ) {
+        let ring = match self.entries.get(owner) {
+            Some(ring) => ring,
+            None => self
+                .entries
+                .entry(owner.to_string())
+                .or_default()
+                .downgrade(),
+        };
+        let mut ring = ring.lock().unwrap_or_else(|p| p.into_inner());
+        // Drawn under the ring's lock, so each ring is in sequence order.
         let sequence = self.next_entry.fetch_add(1, Ordering::Relaxed);
-        self.entries.insert(
+        if ring.len() >= self.cap {
+            ring.pop_front();
+        }
+        ring.push_back(Entry {
             sequence,
-            Entry {
-                sequence,
-                owner: owner.to_string(),
-                account: account.clone(),
-                amount,
-                balance_after,
-                memo: memo.to_string(),
-                at_ms: self.clock.now_ms_of(owner),
-            },
-        );
-        self.retention.push(owner, sequence, |old| {
-            self.entries.remove(&old);
-            true
+            account: account.clone(),
+            amount,
+            balance_after,
+            memo: memo.into(),
+            at_ms: self.clock.now_ms_of(owner),
         });
     }
 
     /// A page of `owner`'s entries, newest first.
     pub fn entries(&self, owner: &str, request: PageRequest) -> Page<Entry> {
-        page_of(&self.entries, request, |e| e.sequence, |e| e.owner == owner)
+        let Some(ring) = self.entries.get(owner) else {
+            return Page {
+                items: Vec::new(),
+                next: None,
+            };
+        };
+        let ring = ring.lock().unwrap_or_else(|p| p.into_inner());
+        let mut items: Vec<Entry> = ring
+            .iter()
+            .rev()
+            .filter(|e| request.before.is_none_or(|b| e.sequence < b))
+            .take(request.limit.saturating_add(1))
+            .cloned()
+            .collect();
+        let next = if items.len() > request.limit {
+            items.truncate(request.limit);
+            items.last().map(|e| e.sequence)
+        } else {
+            None
+        };
+        Page { items, next }
     }
 
     pub fn balance(&self, owner: &str, account: &Account) -> Decimal {
@@ -161,8 +188,7 @@ impl Ledger {
     /// Forgets `owner`'s balances and entries.
     pub fn clear_owner(&self, owner: &str) {
         self.balances.retain(|(o, _), _| o != owner);
-        self.entries.retain(|_, e| e.owner != owner);
-        self.retention.remove_owner(owner);
+        self.entries.remove(owner);
     }
 
     /// Every touched account of `owner`.
@@ -180,7 +206,6 @@ impl Ledger {
     pub fn clear(&self) {
         self.balances.clear();
         self.entries.clear();
-        self.retention.clear();
     }
 }
 
@@ -210,5 +235,73 @@ mod tests {
             .count();
         assert_eq!(ok, 10);
         assert_eq!(ledger.balance("app", &till), Decimal::ZERO);
+    }
+
+    #[test]
+    fn each_application_keeps_its_newest_entries_paged_newest_first() {
+        let ledger = Ledger::new(Decimal::from(1000), Clock::real(), 3);
+        for n in 1..=5 {
+            ledger.credit(
+                "app",
+                &Account::Company,
+                Decimal::from(n),
+                &format!("credit {n}"),
+            );
+            ledger.credit("other", &Account::Company, Decimal::from(n), "theirs");
+        }
+        let memos = |page: &Page<Entry>| -> Vec<String> {
+            page.items.iter().map(|e| e.memo.to_string()).collect()
+        };
+        let first = ledger.entries(
+            "app",
+            PageRequest {
+                before: None,
+                limit: 2,
+            },
+        );
+        assert_eq!(memos(&first), ["credit 5", "credit 4"]);
+        let second = ledger.entries(
+            "app",
+            PageRequest {
+                before: first.next,
+                limit: 2,
+            },
+        );
+        assert_eq!(
+            memos(&second),
+            ["credit 3"],
+            "the cap of 3 dropped the two oldest"
+        );
+        assert_eq!(second.next, None);
+        assert_eq!(
+            second.items[0].balance_after,
+            Decimal::from(1000 + 1 + 2 + 3)
+        );
+        ledger.clear_owner("app");
+        assert!(
+            ledger
+                .entries(
+                    "app",
+                    PageRequest {
+                        before: None,
+                        limit: 9
+                    }
+                )
+                .items
+                .is_empty()
+        );
+        assert_eq!(
+            ledger
+                .entries(
+                    "other",
+                    PageRequest {
+                        before: None,
+                        limit: 9
+                    }
+                )
+                .items
+                .len(),
+            3
+        );
     }
 }
