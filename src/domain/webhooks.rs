@@ -113,7 +113,8 @@ pub struct WebhookEvent {
 pub enum EventPayload {
     /// A ledger transaction received, or reversed at the given instant.
     Transaction {
-        tx: Box<Transaction>,
+        /// The one the transactions collection holds, shared until the transaction changes.
+        tx: std::sync::Arc<Transaction>,
         reversed_at_ms: Option<i64>,
     },
     /// Any other payload, as the compact JSON text it was sent as.

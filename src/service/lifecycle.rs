@@ -3,6 +3,8 @@
 //! webhook events. Runs on the scheduler's worker (and the payment-link page), never inside a
 //! store lock held across an await.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -248,21 +250,22 @@ pub fn receive_transaction(state: &AppState, tx: Transaction, base_url: &str) ->
         tx.amount.decimal(),
         &format!("transaction {} received", tx.reference),
     );
-    state.store.transactions.insert(tx.clone());
-    emit_transaction_event(state, &tx, None, base_url)
+    let tx = Arc::new(tx);
+    state.store.transactions.insert_shared(tx.clone());
+    emit_transaction_event(state, tx, None, base_url)
 }
 
 /// Sends the webhook event of a transaction received (`reversed_at_ms: None`) or reversed to
 /// every matching subscription, and records it. Returns the event id.
 pub fn emit_transaction_event(
     state: &AppState,
-    tx: &Transaction,
+    tx: Arc<Transaction>,
     reversed_at_ms: Option<i64>,
     base_url: &str,
 ) -> Uuid {
     let id = state.ids.uuid();
-    let topic = EventType::of_transaction(tx, reversed_at_ms.is_some());
-    let daraja = || reversed_at_ms.is_none().then(|| daraja_payload(tx));
+    let topic = EventType::of_transaction(&tx, reversed_at_ms.is_some());
+    let daraja = || reversed_at_ms.is_none().then(|| daraja_payload(&tx));
     emit(
         state,
         WebhookEvent {
@@ -274,7 +277,7 @@ pub fn emit_transaction_event(
                 _ => None,
             },
             payload: EventPayload::Transaction {
-                tx: Box::new(tx.clone()),
+                tx: tx.clone(),
                 reversed_at_ms,
             },
         },
@@ -490,7 +493,7 @@ pub fn settle_reversal(state: &AppState, id: Uuid) {
     });
     if let (Some(tx), true) = (tx, reversed) {
         // The money left the till when the reversal was accepted (see http::reversals).
-        emit_transaction_event(state, &tx, Some(now_ms), &base);
+        emit_transaction_event(state, Arc::new(tx), Some(now_ms), &base);
     }
 }
 

@@ -3,6 +3,8 @@
 //! transfers, new customers and card payments. Each fires its webhook event to every matching
 //! subscription, and the payments move money in the ledger.
 
+use std::sync::Arc;
+
 use uuid::Uuid;
 
 use crate::domain::Invalid;
@@ -208,7 +210,7 @@ fn reverse(state: &AppState, a: &Activity, b2b: bool) -> Result<Simulated, Inval
     let now_ms = state.clock.now_ms_of(&tx.owner);
     let mut reversed = tx.clone();
     reversed.status = TransactionStatus::Reversed;
-    let event_id = emit_transaction_event(state, &reversed, Some(now_ms), &a.base_url);
+    let event_id = emit_transaction_event(state, Arc::new(reversed), Some(now_ms), &a.base_url);
     Ok(Simulated {
         event_id,
         resource_id: tx.id,

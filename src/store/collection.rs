@@ -37,6 +37,12 @@ impl<T: Owned + Clone> Collection<T> {
     /// resources that no client has read since they were last looked at (a second chance, as
     /// in the CLOCK algorithm: a resource a client keeps polling is never the one to go).
     pub fn insert(&self, item: T) {
+        self.insert_shared(Arc::new(item));
+    }
+
+    /// As [`insert`](Self::insert), for a resource that something else holds too (a webhook
+    /// event holds the transaction it reports): one copy for both until one of them changes.
+    pub fn insert_shared(&self, item: Arc<T>) {
         let (id, owner) = (item.id(), item.owner().to_string());
         if self.map.insert(id, Slot::new(item)).is_some() {
             return;
@@ -126,7 +132,11 @@ impl<T: Owned + Clone> Collection<T> {
     ) -> Page<T> {
         let page = page_of(&self.map, request, |s| sequence(&s.item), |s| keep(&s.item));
         Page {
-            items: page.items.into_iter().map(|s| *s.item).collect(),
+            items: page
+                .items
+                .into_iter()
+                .map(|s| Arc::unwrap_or_clone(s.item))
+                .collect(),
             next: page.next,
         }
     }
@@ -135,7 +145,8 @@ impl<T: Owned + Clone> Collection<T> {
     pub fn update<R>(&self, id: Uuid, f: impl FnOnce(&mut T) -> R) -> Option<R> {
         self.map.get_mut(&id).map(|mut s| {
             s.rendered.store(None);
-            f(&mut s.item)
+            // Copied first if something else holds it (it keeps what it had).
+            f(Arc::make_mut(&mut s.item))
         })
     }
 
@@ -184,11 +195,12 @@ impl<T: Owned + Clone> Collection<T> {
 }
 
 /// A resource, whether a client read it since retention last looked at it, and its rendering
-/// once a client reads it again (see [`Collection::rendered`]). The resource is boxed: a hash
-/// table keeps spare capacity, and spare slots of a few hundred bytes each (an STK push is
-/// 448) would cost more than the pointers.
+/// once a client reads it again (see [`Collection::rendered`]). The resource is behind a
+/// pointer: a hash table keeps spare capacity, and spare slots of a few hundred bytes each (an
+/// STK push is 448) would cost more than the pointers; and a shared one, so that another
+/// record can hold the same resource without a copy.
 struct Slot<T> {
-    item: Box<T>,
+    item: Arc<T>,
     referenced: AtomicBool,
     rendered: ArcSwapOption<Rendered>,
 }
@@ -200,9 +212,9 @@ struct Rendered {
 }
 
 impl<T> Slot<T> {
-    fn new(item: T) -> Self {
+    fn new(item: Arc<T>) -> Self {
         Self {
-            item: Box::new(item),
+            item,
             referenced: AtomicBool::new(false),
             rendered: ArcSwapOption::empty(),
         }
@@ -282,5 +294,21 @@ mod tests {
                 .is_none(),
             "another application's resource is absent"
         );
+    }
+
+    #[test]
+    fn a_shared_resource_is_copied_when_it_changes_and_the_other_holder_keeps_what_it_had() {
+        let notes = Collection::new(10);
+        let id = Uuid::new_v4();
+        let held = Arc::new(Note {
+            id,
+            text: "received".into(),
+        });
+        notes.insert_shared(held.clone());
+        assert_eq!(Arc::strong_count(&held), 2, "one copy for both");
+        notes.update(id, |n| n.text = "reversed".into());
+        assert_eq!(held.text, "received");
+        assert_eq!(notes.get(id, "app").expect("stored").text, "reversed");
+        assert_eq!(Arc::strong_count(&held), 1);
     }
 }
