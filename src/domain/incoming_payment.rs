@@ -39,7 +39,7 @@ pub struct IncomingPayment {
     pub request: NewIncomingPayment,
     pub initiated_at_ms: i64,
     /// Absolute URL of this resource, fixed at creation (`Location`, `_links.self`).
-    pub self_url: String,
+    pub self_url: super::self_url::SelfUrl,
     /// Ids of the transaction a success creates, drawn at creation so that a seeded run gives
     /// the same values whatever order results are decided in.
     pub planned: PlannedTransaction,

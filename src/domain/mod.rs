@@ -14,6 +14,7 @@ pub mod phone;
 pub mod polling;
 pub mod recipients;
 pub mod reversal;
+pub mod self_url;
 pub mod send_money;
 pub mod sms_notification;
 pub mod webhooks;
@@ -127,7 +128,7 @@ pub struct Envelope {
     pub sequence: u64,
     pub owner: String,
     pub created_at_ms: i64,
-    pub self_url: String,
+    pub self_url: self_url::SelfUrl,
 }
 
 /// Implements [`crate::domain::Owned`] for resources that carry an [`Envelope`] as `meta`.

@@ -12,7 +12,7 @@ use crate::service::AppState;
 use crate::store::Collection;
 
 /// `201 Created`, no body, `Location: {self_url}`.
-pub fn created(self_url: &str) -> Response {
+pub fn created(self_url: &impl std::fmt::Display) -> Response {
     (
         StatusCode::CREATED,
         [(header::LOCATION, self_url.to_string())],

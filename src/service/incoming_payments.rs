@@ -47,7 +47,7 @@ pub fn prompt(
         owner: owner.to_string(),
         request,
         initiated_at_ms: state.clock.now_ms_of(owner),
-        self_url: format!("{base}{collection}/{id}"),
+        self_url: crate::domain::self_url::SelfUrl::new(base, collection, id),
         planned: PlannedTransaction {
             resource_id: state.ids.uuid(),
             reference: state.ids.mpesa_reference(),
@@ -57,7 +57,7 @@ pub fn prompt(
         state: PaymentState::Pending,
     };
     tracing::debug!("incoming payment created");
-    let self_url = payment.self_url.clone();
+    let self_url = payment.self_url.to_string();
     let due = due(state, decision.as_ref());
     accept(
         state,

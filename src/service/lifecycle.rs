@@ -25,11 +25,6 @@ use crate::store::feed::{ResourceData, WebhookData};
 use crate::wire::webhooks::{daraja_payload, event_payload};
 use crate::wire::{Document, Status};
 
-/// The scheme, host and port of an absolute resource URL: where webhook `_links` point.
-pub fn base_of(self_url: &str) -> &str {
-    self_url.split("/api/").next().unwrap_or(self_url)
-}
-
 /// Queues a result callback signed with the owner's API key.
 pub fn call_back(
     state: &AppState,
@@ -215,7 +210,7 @@ fn settle_prompt(state: &AppState, id: Uuid, outcome: Outcome) -> bool {
                         }),
                         status: TransactionStatus::Received,
                     },
-                    base_of(&p.self_url).to_string(),
+                    p.self_url.base().to_string(),
                     p.for_link.map(|link| (link, s.phone_number.to_string())),
                 ));
             }
@@ -473,7 +468,7 @@ pub fn settle_reversal(state: &AppState, id: Uuid) {
             outcome = Some((
                 r.transaction_id,
                 r.failure.is_none(),
-                base_of(&r.meta.self_url).to_string(),
+                r.meta.self_url.base().to_string(),
             ));
             true
         },
@@ -556,7 +551,7 @@ pub fn pay_payment_link(state: &AppState, link: &PaymentLink, phone: PhoneNumber
             }),
             status: TransactionStatus::Received,
         },
-        base_of(&link.meta.self_url),
+        link.meta.self_url.base(),
     );
     true
 }

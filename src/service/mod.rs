@@ -93,7 +93,7 @@ pub fn envelope_of(
         sequence: state.ids.next_sequence(),
         owner: owner.to_string(),
         created_at_ms: state.clock.now_ms_of(owner),
-        self_url: format!("{base}{collection}/{id}"),
+        self_url: crate::domain::self_url::SelfUrl::new(base, collection, id),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Payment links: a link to pay a till an amount, active for seven days, paid on its page or
 //! by a scenario, cancelled by its merchant, or expired.
 
-use super::lifecycle::{base_of, finish_payment_link};
+use super::lifecycle::finish_payment_link;
 use super::{AppState, accept, new_envelope};
 use crate::domain::Invalid;
 use crate::domain::incoming_payment::{NewIncomingPayment, Subscriber};
@@ -47,7 +47,7 @@ pub fn create(state: &AppState, owner: &str, base: &str, collection: &str, l: Ne
         state: LinkState::Active,
         checkout: None,
     };
-    let self_url = link.meta.self_url.clone();
+    let self_url = link.meta.self_url.to_string();
     let lifetime = std::time::Duration::from_millis(LIFETIME_MS as u64);
     accept(
         state,
@@ -88,7 +88,7 @@ pub fn checkout(state: &AppState, link: &PaymentLink, phone: PhoneNumber) -> Res
     let (prompt, _) = super::incoming_payments::prompt(
         state,
         &link.meta.owner,
-        base_of(&link.meta.self_url),
+        link.meta.self_url.base(),
         "/api/v2/incoming_payments",
         request,
         Some(link.meta.id),

@@ -166,7 +166,7 @@ impl From<&IncomingPayment> for Document<Attributes> {
                 metadata: req.metadata.as_ref().map(Metadata::to_raw),
                 links: Links {
                     callback_url: req.callback_url.clone(),
-                    self_url: p.self_url.clone(),
+                    self_url: p.self_url.to_string(),
                 },
             },
         )
