@@ -133,3 +133,39 @@ async fn a_paid_stk_push_fires_buygoods_received_to_matching_subscriptions_in_th
     app.advance("1h").await;
     assert!(other_till.received().is_empty());
 }
+
+#[tokio::test]
+async fn a_webhook_events_links_start_at_a_public_url_whose_path_has_api_in_it() {
+    const PUBLIC: &str = "https://gateway.example/api/k2-sandbox";
+    let app = spawn_app_with(|args| {
+        args.clock = Some(FIXED_CLOCK.parse().expect("fixed clock"));
+        args.callback_delay_ms = RESULT_DELAY_MS;
+        args.public_url = Some(PUBLIC.parse().expect("url"));
+    })
+    .await;
+    let token = app.token().await;
+    let receiver = CallbackReceiver::start(Behaviour::Accept).await;
+    app.create(
+        SUBSCRIPTIONS,
+        &token,
+        &subscription(&receiver.url, "company", None, false),
+    )
+    .await;
+
+    // Its Location is on the public URL, which does not resolve here: not followed.
+    app.create(
+        "/api/v2/incoming_payments",
+        &token,
+        &stk_request("http://127.0.0.1:9/cb"),
+    )
+    .await;
+    app.advance("1s").await;
+
+    let body = receiver.wait_for(1).await.remove(0).json();
+    let id = body["id"].as_str().expect("id");
+    assert_eq!(
+        body["_links"]["self"],
+        format!("{PUBLIC}/webhook_events/{id}"),
+        "the base is the public URL, not what precedes its first /api/"
+    );
+}
