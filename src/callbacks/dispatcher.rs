@@ -8,9 +8,11 @@ use bytes::Bytes;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::signing::{SIGNATURE_HEADER, sign};
+use super::signing::{SIGNATURE_HEADER, mac};
 use crate::clock::{Clock, IdGen};
-use crate::domain::delivery::{Attempt, CallbackKind, Delivery, DeliveryState, Probe, ResourceRef};
+use crate::domain::delivery::{
+    Attempt, CallbackKind, Delivery, DeliveryState, Probe, ResourceRef, Signature,
+};
 use crate::scheduler::{Job, Scheduler};
 use crate::store::Store;
 
@@ -117,7 +119,7 @@ impl Dispatcher {
         let body = Bytes::from(body);
         // Records one delivery and schedules its first attempt (or drops it).
         let record = |body: Bytes, of_resource: bool| {
-            let signature = sign(api_key, &body);
+            let signature = Signature::Hmac(mac(api_key, &body));
             let mut delivery = self.new_delivery(owner, resource.clone(), target, body, signature);
             delivery.of_resource = of_resource;
             if treatment.drop {
@@ -186,7 +188,7 @@ impl Dispatcher {
             kind: CallbackKind::ReceiverProbe,
             id: Uuid::nil(),
         };
-        let mut delivery = self.new_delivery(owner, resource, target, body, signature);
+        let mut delivery = self.new_delivery(owner, resource, target, body, signature.into());
         delivery.probe = Some(probe);
         self.queue(delivery, Some(after))
     }
@@ -198,7 +200,7 @@ impl Dispatcher {
         resource: ResourceRef,
         target: &str,
         body: Bytes,
-        signature: String,
+        signature: Signature,
     ) -> Delivery {
         Delivery {
             id: self.inner.ids.uuid(),
@@ -339,7 +341,7 @@ impl Dispatcher {
         let request = if delivery.signature.is_empty() {
             request
         } else {
-            request.header(SIGNATURE_HEADER, &delivery.signature)
+            request.header(SIGNATURE_HEADER, delivery.signature.to_string())
         };
         let result = request.body(delivery.body.clone()).send().await;
         let (status, error) = match result {

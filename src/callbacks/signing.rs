@@ -8,10 +8,15 @@ use sha2::Sha256;
 pub const SIGNATURE_HEADER: &str = "X-KopoKopo-Signature";
 
 pub fn sign(api_key: &str, body: &[u8]) -> String {
+    hex::encode(mac(api_key, body))
+}
+
+/// The HMAC-SHA256 itself, as the 32 bytes a delivery record keeps.
+pub fn mac(api_key: &str, body: &[u8]) -> [u8; 32] {
     let mut mac =
         Hmac::<Sha256>::new_from_slice(api_key.as_bytes()).expect("HMAC accepts keys of any size");
     mac.update(body);
-    hex::encode(mac.finalize().into_bytes())
+    mac.finalize().into_bytes().into()
 }
 
 #[cfg(test)]

@@ -72,6 +72,46 @@ impl DeliveryState {
     }
 }
 
+/// The `X-KopoKopo-Signature` a delivery sends, as compact as it can be kept: an HMAC-SHA256
+/// as its 32 bytes (its hex is 64), anything else (a probe's truncated or missing one) as
+/// the text. Reads back as exactly the text it was made from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signature {
+    Hmac([u8; 32]),
+    Text(Box<str>),
+}
+
+impl Signature {
+    pub fn is_empty(&self) -> bool {
+        matches!(self, Self::Text(t) if t.is_empty())
+    }
+}
+
+impl From<String> for Signature {
+    fn from(text: String) -> Self {
+        let mut bytes = [0u8; 32];
+        // Lowercase only: the bytes must read back as the same text.
+        let lowercase_hex = text.len() == 64
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if lowercase_hex && hex::decode_to_slice(&text, &mut bytes).is_ok() {
+            Self::Hmac(bytes)
+        } else {
+            Self::Text(text.into_boxed_str())
+        }
+    }
+}
+
+impl std::fmt::Display for Signature {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Hmac(bytes) => f.write_str(&hex::encode(bytes)),
+            Self::Text(text) => f.write_str(text),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Attempt {
     pub number: u32,
@@ -102,7 +142,7 @@ pub struct Delivery {
     /// bytes again whenever asked (`callbacks::Dispatcher::body_of`): a finished callback
     /// costs no copy of its result. See [`release`](Self::release).
     pub released: bool,
-    pub signature: String,
+    pub signature: Signature,
     pub created_at_ms: i64,
     pub attempts: Vec<Attempt>,
     pub state: DeliveryState,
@@ -265,6 +305,23 @@ impl Probe {
 #[cfg(test)]
 mod tests {
     use super::CallbackKind::{self, *};
+    use super::Signature;
+
+    #[test]
+    fn a_signature_reads_back_as_the_text_it_was_made_from() {
+        let hmac = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+        let upper = hmac.to_uppercase();
+        let not_hex = format!("{}zz", &hmac[..62]);
+        for text in [hmac, "", "5bdcc146", &upper, &not_hex] {
+            assert_eq!(Signature::from(text.to_string()).to_string(), text);
+        }
+        assert!(matches!(
+            Signature::from(hmac.to_string()),
+            Signature::Hmac(_)
+        ));
+        assert!(Signature::from(String::new()).is_empty());
+        assert!(!Signature::from(hmac.to_string()).is_empty());
+    }
 
     #[test]
     fn a_kinds_name_is_its_serialised_name() {

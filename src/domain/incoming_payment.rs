@@ -10,7 +10,6 @@ use super::phone::PhoneNumber;
 /// A validated STK push request.
 #[derive(Debug, Clone)]
 pub struct NewIncomingPayment {
-    pub payment_channel: String,
     pub till_number: String,
     pub subscriber: Subscriber,
     pub amount: Amount,

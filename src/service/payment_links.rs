@@ -70,7 +70,6 @@ pub fn checkout(state: &AppState, link: &PaymentLink, phone: PhoneNumber) -> Res
         )));
     }
     let request = NewIncomingPayment {
-        payment_channel: "M-PESA STK Push".into(),
         till_number: link.till_number.clone(),
         subscriber: Subscriber {
             first_name: None,

@@ -48,7 +48,8 @@ impl TryFrom<IncomingPaymentRequest> for NewIncomingPayment {
 
     /// Validates in the order of the reference's parameter table; the first failure wins.
     fn try_from(req: IncomingPaymentRequest) -> Result<Self, Invalid> {
-        let payment_channel = required_text(req.payment_channel.as_deref(), "Payment channel")?;
+        // Required, but shown nowhere: checked, not kept.
+        required_text(req.payment_channel.as_deref(), "Payment channel")?;
         let till_number = required_text(req.till_number.as_deref(), "Till number")?;
         let subscriber = req.subscriber.ok_or_else(|| Invalid::blank("Subscriber"))?;
         let phone_number = PhoneNumber::parse(subscriber.phone_number.as_deref())?;
@@ -65,7 +66,6 @@ impl TryFrom<IncomingPaymentRequest> for NewIncomingPayment {
         let metadata = Metadata::parse(req.metadata.as_ref())?;
         let callback_url = callback_url(req.links.and_then(|l| l.callback_url).as_deref())?;
         Ok(Self {
-            payment_channel,
             till_number,
             subscriber: Subscriber {
                 first_name: optional_text(subscriber.first_name.as_deref()),

@@ -252,7 +252,7 @@ impl DeliveryView {
                     latency_ms: a.latency_ms,
                 })
                 .collect(),
-            signature: d.signature,
+            signature: d.signature.to_string(),
             body,
             probe: d.probe,
             replay_of: d.replay_of,
