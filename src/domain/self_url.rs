@@ -1,17 +1,18 @@
 //! A resource's absolute URL, `{base}{collection}/{id}` (`Location`, `_links.self`), kept as
 //! its parts: the prefix `{base}{collection}` is the same for every resource of a kind that
-//! clients reach the same way, so it is shared, and a URL costs 40 bytes and no allocation of
+//! clients reach the same way, so it is shared, and a URL costs 32 bytes and no allocation of
 //! its own instead of a string of a hundred.
 
 use std::fmt;
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
+use arc_swap::ArcSwapOption;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SelfUrl {
-    prefix: Arc<str>,
+    prefix: Arc<String>,
     /// Where the base ends in `prefix`.
     base_len: u32,
     id: Uuid,
@@ -52,30 +53,25 @@ impl serde::Serialize for SelfUrl {
 /// bounded: a prefix not in it (or pushed out) is simply allocated for its URL.
 const CACHED: usize = 16;
 
-static PREFIXES: Mutex<[Option<Arc<str>>; CACHED]> = Mutex::new([const { None }; CACHED]);
+/// Read and replaced without a lock: creates on every worker look prefixes up at once.
+static PREFIXES: [ArcSwapOption<String>; CACHED] = [const { ArcSwapOption::const_empty() }; CACHED];
 
 /// The shared `{base}{collection}`: the cached one when it is the same text, else a new one,
 /// which takes its slot.
-fn prefix(base: &str, collection: &str) -> Arc<str> {
+fn prefix(base: &str, collection: &str) -> Arc<String> {
     let mut hasher = BuildHasherDefault::<DefaultHasher>::default().build_hasher();
     std::hash::Hash::hash(base, &mut hasher);
     std::hash::Hash::hash(collection, &mut hasher);
     let slot = (std::hash::Hasher::finish(&hasher) % CACHED as u64) as usize;
-    let mut cache = PREFIXES.lock().unwrap_or_else(|p| p.into_inner());
-    match &cache[slot] {
-        Some(p)
-            if p.len() == base.len() + collection.len()
-                && p.starts_with(base)
-                && p.ends_with(collection) =>
-        {
-            p.clone()
-        }
-        _ => {
-            let p: Arc<str> = format!("{base}{collection}").into();
-            cache[slot] = Some(p.clone());
-            p
-        }
+    let same = |p: &String| {
+        p.len() == base.len() + collection.len() && p.starts_with(base) && p.ends_with(collection)
+    };
+    if let Some(cached) = PREFIXES[slot].load_full().filter(|p| same(p)) {
+        return cached;
     }
+    let fresh = Arc::new(format!("{base}{collection}"));
+    PREFIXES[slot].store(Some(fresh.clone()));
+    fresh
 }
 
 #[cfg(test)]

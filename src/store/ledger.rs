@@ -13,6 +13,7 @@ use dashmap::DashMap;
 use rust_decimal::Decimal;
 
 use super::page::{Page, PageRequest};
+use super::retention::of_owner;
 use crate::clock::Clock;
 use crate::domain::ledger::Account;
 
@@ -65,14 +66,8 @@ impl Ledger {
         balance_after: Decimal,
         memo: &str,
     ) {
-        let ring = match self.entries.get(owner) {
-            Some(ring) => ring,
-            None => self
-                .entries
-                .entry(owner.to_string())
-                .or_default()
-                .downgrade(),
-        };
+        let at_ms = self.clock.now_ms_of(owner);
+        let ring = of_owner(&self.entries, owner);
         let mut ring = ring.lock().unwrap_or_else(|p| p.into_inner());
         // Drawn under the ring's lock, so each ring is in sequence order.
         let sequence = self.next_entry.fetch_add(1, Ordering::Relaxed);
@@ -85,7 +80,7 @@ impl Ledger {
             amount,
             balance_after,
             memo: memo.into(),
-            at_ms: self.clock.now_ms_of(owner),
+            at_ms,
         });
     }
 

@@ -39,14 +39,7 @@ impl<K: Copy> Retention<K> {
     /// work), which sends it to the back of the line.
     pub fn push(&self, owner: &str, key: K, mut evict: impl FnMut(K) -> bool) {
         let over = {
-            let queue = match self.queues.get(owner) {
-                Some(queue) => queue,
-                None => self
-                    .queues
-                    .entry(owner.to_string())
-                    .or_default()
-                    .downgrade(),
-            };
+            let queue = of_owner(&self.queues, owner);
             let mut queue = queue.lock().unwrap_or_else(|p| p.into_inner());
             queue.push_back(key);
             let excess = queue.len().saturating_sub(self.cap).min(MAX_CHECKED);
@@ -74,6 +67,18 @@ impl<K: Copy> Retention<K> {
 
     pub fn clear(&self) {
         self.queues.clear();
+    }
+}
+
+/// `owner`'s value in `map`, made (default) the first time: looked up without copying the
+/// owner's name, which is copied only to insert it.
+pub(super) fn of_owner<'a, V: Default>(
+    map: &'a DashMap<String, V>,
+    owner: &str,
+) -> dashmap::mapref::one::Ref<'a, String, V> {
+    match map.get(owner) {
+        Some(value) => value,
+        None => map.entry(owner.to_string()).or_default().downgrade(),
     }
 }
 
