@@ -6,8 +6,8 @@
 //! p50/p99/max latency, the server's CPU per request (for creates, until the results and
 //! callbacks they caused have run, up to 20 s after the last request: that work is part of
 //! a create's cost), and the server's resident memory per 100k resources created. Start-up
-//! time to the first answer and idle RSS come first; the dashboard's cost (each hot route
-//! without and with the live stream read, in alternating stretches) last;
+//! time to the first answer and idle RSS come first; the dashboard's cost (each hot route on
+//! two sandboxes at once, the live stream of one of them read) last;
 //! `BENCH_ONLY=dashboard` runs that section alone.
 //!
 //! These numbers share the machine with the load generator; `../shared/perf/compare.sh`
@@ -317,31 +317,35 @@ async fn main() {
     dashboard_cost(live, secs).await;
 }
 
-/// The dashboard's cost: on one sandbox with the live receiver, each hot route runs in
-/// alternating stretches of `secs / 4` without and with a dashboard connected (without,
-/// with, with, without, ... so that the machine's drift falls on both sides equally), and
-/// the totals of each side are compared.
+/// The dashboard's cost. This machine's speed drifts by more than the cost being measured
+/// from one stretch to the next, so the two sides run at the same time: two sandboxes, each
+/// with the live receiver, take the same route's load at once (`CLIENTS` clients each) for
+/// `ROUNDS` stretches of `secs / ROUNDS`, a dashboard connected to one of them, to each in
+/// turn. Whatever slows the machine in a stretch slows both; each stretch gives the ratio of
+/// the watched sandbox's CPU per request to the unwatched one's, and the table shows their
+/// median and range.
 async fn dashboard_cost(callback: String, secs: u64) {
-    const ROUNDS: usize = 4;
+    const ROUNDS: usize = 8;
     let stretch = (secs / ROUNDS as u64).max(1);
-    let server = common::start(&[]).await;
-    let (pid, base) = (server.pid, server.base.clone());
+    let servers = [common::start(&[]).await, common::start(&[]).await];
     let client = common::client();
-    let token = common::token(&client, &base).await;
-    let mut ctx = Arc::new(Ctx {
-        client: client.clone(),
-        base: base.clone(),
-        token,
-        location: String::new(),
-        callback,
-    });
+    let mut ctxs = Vec::new();
+    for server in &servers {
+        ctxs.push(Arc::new(Ctx {
+            client: client.clone(),
+            base: server.base.clone(),
+            token: common::token(&client, &server.base).await,
+            location: String::new(),
+            callback: callback.clone(),
+        }));
+    }
     println!(
-        "\ndashboard cost: receiver up, {CLIENTS} clients, each route in {} stretches of {stretch} s, \
-         alternately without and with a dashboard connected\n",
-        2 * ROUNDS
+        "\ndashboard cost: two sandboxes under the same load at once (receiver up, {CLIENTS} \
+         clients each), a dashboard connected to one of them, to each in turn; {ROUNDS} \
+         stretches of {stretch} s per route\n"
     );
     println!(
-        "| route | req/s without | req/s with | CPU per request without | with | change in CPU |"
+        "| route | req/s without | req/s with | CPU per request without | with | change in CPU, median (range) |"
     );
     println!("|---|---:|---:|---:|---:|---:|");
     for route in [
@@ -350,43 +354,56 @@ async fn dashboard_cost(callback: String, secs: u64) {
         "GET /api/v2/incoming_payments/{id}",
     ] {
         if route.starts_with("GET") {
-            ctx = with_newest_push(&ctx).await;
+            for ctx in &mut ctxs {
+                *ctx = with_newest_push(ctx).await;
+            }
         }
         // [without, with]: requests, elapsed, CPU.
         let mut sides = [(0usize, Duration::ZERO, Duration::ZERO); 2];
+        let mut changes = Vec::new();
         for round in 0..ROUNDS {
-            for connected in [round % 2 == 1, round % 2 == 0] {
-                let reader = if connected {
-                    Some(dashboard(&client, &base).await)
-                } else {
-                    None
-                };
-                let row = match route {
-                    "POST /oauth/token" => run(route, pid, stretch, &ctx, get_token).await,
-                    "POST /api/v2/incoming_payments" => {
-                        run(route, pid, stretch, &ctx, stk_push).await
-                    }
-                    _ => run(route, pid, stretch, &ctx, get_push).await,
-                };
-                if let Some(reader) = reader {
-                    reader.abort();
-                }
-                let side = &mut sides[usize::from(connected)];
-                side.0 += row.requests;
-                side.1 += row.elapsed;
-                side.2 += row.cpu;
+            let watched = round % 2;
+            let reader = dashboard(&client, &servers[watched].base).await;
+            let (a, b) = tokio::join!(
+                run_route(route, servers[0].pid, stretch, &ctxs[0]),
+                run_route(route, servers[1].pid, stretch, &ctxs[1]),
+            );
+            reader.abort();
+            let (with, without) = if watched == 0 { (a, b) } else { (b, a) };
+            changes.push(per_request(&with) / per_request(&without) - 1.0);
+            for (side, row) in [(0, without), (1, with)] {
+                sides[side].0 += row.requests;
+                sides[side].1 += row.elapsed;
+                sides[side].2 += row.cpu;
             }
         }
+        changes.sort_by(f64::total_cmp);
         let rate = |(n, elapsed, _): (usize, Duration, Duration)| n as f64 / elapsed.as_secs_f64();
         let cpu =
             |(n, _, cpu): (usize, Duration, Duration)| cpu.as_secs_f64() * 1e6 / n.max(1) as f64;
         println!(
-            "| {route} | {:.0} | {:.0} | {:.1} µs | {:.1} µs | {:+.1}% |",
+            "| {route} | {:.0} | {:.0} | {:.1} µs | {:.1} µs | {:+.1}% ({:+.1} to {:+.1}%) |",
             rate(sides[0]),
             rate(sides[1]),
             cpu(sides[0]),
             cpu(sides[1]),
-            (cpu(sides[1]) / cpu(sides[0]) - 1.0) * 100.0
+            (changes[ROUNDS / 2 - 1] + changes[ROUNDS / 2]) / 2.0 * 100.0,
+            changes[0] * 100.0,
+            changes[ROUNDS - 1] * 100.0,
         );
     }
+}
+
+/// One of the three hot routes, run as [`run`] runs it.
+async fn run_route(route: &'static str, pid: u32, secs: u64, ctx: &Arc<Ctx>) -> Row {
+    match route {
+        "POST /oauth/token" => run(route, pid, secs, ctx, get_token).await,
+        "POST /api/v2/incoming_payments" => run(route, pid, secs, ctx, stk_push).await,
+        _ => run(route, pid, secs, ctx, get_push).await,
+    }
+}
+
+/// A row's server CPU per request, in seconds.
+fn per_request(row: &Row) -> f64 {
+    row.cpu.as_secs_f64() / row.requests.max(1) as f64
 }
