@@ -235,7 +235,18 @@ async fn execute(command: Command) -> anyhow::Result<Outcome> {
         Command::Events(e) => events(&Client::new(&e.list.client)?, e).await,
         Command::Watch(w) => watch(&Client::new(&w.list.client)?, w).await,
         Command::Completions { shell } => Ok(completions(shell)),
+        Command::Openapi(o) => Ok(openapi(&o)),
     })
+}
+
+/// The OpenAPI document, as JSON or YAML.
+fn openapi(args: &crate::config::OpenapiArgs) -> String {
+    let doc = crate::http::openapi::document(&args.server);
+    if args.yaml {
+        crate::http::openapi::yaml(&doc).trim_end().to_string()
+    } else {
+        serde_json::to_string_pretty(&doc).expect("a JSON value serialises")
+    }
 }
 
 /// A shell completion script for every command and flag.
@@ -475,12 +486,16 @@ async fn requests(client: &Client, r: RequestsArgs) -> Outcome {
     let history = answer["requests"].as_array().cloned().unwrap_or_default();
     for entry in history.iter().rev() {
         if r.list.json {
-            println!("{entry}");
+            if !line(format_args!("{entry}")) {
+                return Ok(String::new());
+            }
         } else {
-            println!(
+            if !line(format_args!(
                 "{}",
                 request_rows(std::slice::from_ref(entry))[0].join("  ")
-            );
+            )) {
+                return Ok(String::new());
+            }
         }
     }
     while let Some((kind, event)) = events.next().await? {
@@ -497,7 +512,9 @@ async fn requests(client: &Client, r: RequestsArgs) -> Outcome {
             continue;
         }
         if r.list.json {
-            println!("{event}");
+            if !line(format_args!("{event}")) {
+                return Ok(String::new());
+            }
         } else {
             let row = json!({
                 "at": event["at"], "method": data["method"], "path": data["path"],
@@ -505,7 +522,9 @@ async fn requests(client: &Client, r: RequestsArgs) -> Outcome {
                 "latency_ms": format!("{:.1}", data["latency_ms"].as_f64().unwrap_or(0.0)),
                 "client_id": event["client_id"],
             });
-            println!("{}", request_rows(&[row])[0].join("  "));
+            if !line(format_args!("{}", request_rows(&[row])[0].join("  "))) {
+                return Ok(String::new());
+            }
         }
     }
     Ok("the sandbox ended the stream".into())
@@ -518,7 +537,9 @@ async fn watch(client: &Client, w: WatchArgs) -> Outcome {
         .await?;
     while let Some((kind, event)) = events.next().await? {
         if w.list.json {
-            println!("{event}");
+            if !line(format_args!("{event}")) {
+                return Ok(String::new());
+            }
             continue;
         }
         let d = &event["data"];
@@ -571,12 +592,14 @@ async fn watch(client: &Client, w: WatchArgs) -> Outcome {
             ),
             _ => event.to_string(),
         };
-        println!(
+        if !line(format_args!(
             "{}  {:<8}  {:<18}  {what}",
             cell(&event["at"]),
             kind,
             cell(&event["client_id"])
-        );
+        )) {
+            return Ok(String::new());
+        }
     }
     Ok("the sandbox ended the stream".into())
 }
@@ -891,8 +914,8 @@ fn validate(files: &[std::path::PathBuf]) -> Outcome {
     if problems.is_empty() {
         Ok(lines.join("\n"))
     } else {
-        for line in &lines {
-            println!("{line}");
+        for text in &lines {
+            line(format_args!("{text}"));
         }
         Err(Failure::Refused(problems.join("\n")))
     }
@@ -1001,11 +1024,18 @@ async fn reset(client: &Client, r: ResetArgs) -> Outcome {
         })
 }
 
+/// Writes a line to stdout; false once nobody reads it (`k2-sandbox openapi | head`), which
+/// ends a command quietly instead of panicking as `println!` does.
+fn line(text: std::fmt::Arguments<'_>) -> bool {
+    use std::io::Write as _;
+    writeln!(std::io::stdout().lock(), "{text}").is_ok()
+}
+
 /// Runs a client command, printing its result; the exit code says how it went.
 pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
     Ok(match execute(command).await? {
-        Ok(line) => {
-            println!("{line}");
+        Ok(text) => {
+            line(format_args!("{text}"));
             ExitCode::SUCCESS
         }
         Err(Failure::Refused(message)) => {
@@ -1015,7 +1045,7 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             ExitCode::from(1)
         }
         Err(Failure::Failed(output)) => {
-            println!("{output}");
+            line(format_args!("{output}"));
             ExitCode::from(1)
         }
         Err(Failure::Unreachable(message)) => {

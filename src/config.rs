@@ -82,12 +82,24 @@ pub enum Command {
     /// Judge the loaded scenarios' expectations in a running sandbox: a verdict table, JUnit
     /// with --junit; exits 1 if one failed.
     Verify(VerifyArgs),
+    /// Print the OpenAPI 3.1 document of everything the sandbox serves (JSON, or --yaml).
+    Openapi(OpenapiArgs),
     /// Check YAML scenario files without running them: each problem with file, line and field.
     Validate {
         /// The files to check.
         #[arg(required = true)]
         files: Vec<std::path::PathBuf>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct OpenapiArgs {
+    /// YAML instead of JSON.
+    #[arg(long)]
+    pub yaml: bool,
+    /// The server the document names (a sandbox's base URL).
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
 }
 
 /// How the CLI reaches a running sandbox. Global: accepted anywhere after the command,

@@ -56,6 +56,7 @@ pub const API: &[(&str, &str)] = &[
 /// `(method, path, what it does)` of every control-plane route, as `GET /_sandbox/` lists them.
 pub const CONTROL: &[(&str, &str, &str)] = &[
     ("GET", "/_sandbox/", "this index"),
+    ("GET", "/", "redirects to the dashboard"),
     (
         "GET",
         "/_sandbox/ui/",
@@ -65,6 +66,16 @@ pub const CONTROL: &[(&str, &str, &str)] = &[
         "GET",
         "/_sandbox/health",
         "200 once ready (never needs the admin token)",
+    ),
+    (
+        "GET",
+        "/_sandbox/openapi.json",
+        "the OpenAPI 3.1 document of everything served (also .yaml; never needs the admin token)",
+    ),
+    (
+        "GET",
+        "/_sandbox/openapi.yaml",
+        "the OpenAPI document as YAML",
     ),
     (
         "GET",

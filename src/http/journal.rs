@@ -68,6 +68,7 @@ where
         request_body,
         response_body: kept(&response_bytes),
         latency_ms: started.elapsed().as_millis() as u64,
+        dropped,
     });
     let body = if dropped {
         crate::http::faults::dropped_body()

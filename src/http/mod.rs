@@ -12,6 +12,7 @@ mod incoming_payments;
 mod journal;
 mod limits;
 mod oauth;
+pub mod openapi;
 mod payment_links;
 mod polling;
 mod recipients;
@@ -77,7 +78,7 @@ async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Respon
     let (method, target) = (req.method().clone(), Target::of(req.uri()));
     let (mut response, journaled) = match limits::read(&state, req).await {
         Err(refused) => (refused, None),
-        Ok((parts, body)) if parts.uri.path().starts_with("/_sandbox/") => {
+        Ok((parts, body)) if outside_the_api(parts.uri.path()) => {
             let response =
                 json_errors(next.run(Request::from_parts(parts, Body::from(body))).await).await;
             (response, None)
@@ -104,7 +105,7 @@ async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Respon
     let client_id = journaled.as_ref().and_then(|j| j.client_id.as_deref());
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     log_access(&method, target.path(), &response, latency_ms, client_id);
-    if !target.path().starts_with("/_sandbox/") {
+    if !outside_the_api(target.path()) {
         // A request refused before the journal belongs to no application.
         let (client_id, at_ms, journal) = match journaled {
             Some(j) => (j.client_id, Some(j.at_ms), Some(j.sequence)),
@@ -134,6 +135,11 @@ async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Respon
         HeaderValue::from_static(env!("CARGO_PKG_VERSION")),
     );
     response
+}
+
+/// The control plane and the redirect to the dashboard: not journaled, not in the feed.
+fn outside_the_api(path: &str) -> bool {
+    path == "/" || path == "/_sandbox" || path.starts_with("/_sandbox/")
 }
 
 async fn not_found(req: Request) -> ApiError {

@@ -48,6 +48,8 @@ pub struct JournalEntry {
     pub request_body: Bytes,
     pub response_body: Bytes,
     pub latency_ms: u64,
+    /// The connection was cut instead of answered (a scenario's `drop` fault).
+    pub dropped: bool,
 }
 
 type Slot = Mutex<Option<Box<JournalEntry>>>;
@@ -176,6 +178,7 @@ mod tests {
             request_body: Bytes::new(),
             response_body: Bytes::new(),
             latency_ms: 0,
+            dropped: false,
         }
     }
 

@@ -224,6 +224,21 @@ async fn the_activity_feed_shows_requests_and_prompts_live_without_a_reload() {
         .await;
     // The page's own requests (its icon, its assets) are not the app's: none is in the feed.
     assert!(!feed.contains("favicon"), "{feed}");
+    // The header links to the OpenAPI document.
+    let href = browser
+        .eval("return document.querySelector('header a.api-doc').href")
+        .await;
+    assert_eq!(href, json!(app.url("/_sandbox/openapi.json")));
+    let doc: serde_json::Value = app
+        .client
+        .get(href.as_str().expect("a URL"))
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(doc["openapi"], "3.1.0");
     browser.screenshot("dashboard-activity").await;
     browser.finish().await;
 }

@@ -121,6 +121,21 @@ pub fn http_client() -> reqwest::Client {
         .expect("client builds")
 }
 
+impl Drop for TestApp {
+    /// Every API exchange of the test held to the OpenAPI document (`contract.rs`).
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let problems = crate::contract::journal_problems(&self.state);
+        assert!(
+            problems.is_empty(),
+            "answers off the OpenAPI document:\n{}",
+            problems.join("\n")
+        );
+    }
+}
+
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
@@ -416,6 +431,25 @@ impl CallbackReceiver {
         tokio::time::timeout(Duration::from_secs(10), wait)
             .await
             .unwrap_or_else(|_| panic!("expected {n} callbacks, got {}", self.received().len()))
+    }
+}
+
+impl Drop for CallbackReceiver {
+    /// Every body received held to the OpenAPI document's callbacks and webhooks.
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let problems: Vec<String> = self
+            .received()
+            .iter()
+            .filter_map(|r| crate::contract::CONTRACT.check_callback(&r.body).err())
+            .collect();
+        assert!(
+            problems.is_empty(),
+            "callbacks off the OpenAPI document:\n{}",
+            problems.join("\n")
+        );
     }
 }
 

@@ -4,6 +4,7 @@ mod auth;
 mod callbacks;
 mod cli;
 mod connections;
+mod contract;
 mod control_plane;
 mod dashboard;
 mod errors;

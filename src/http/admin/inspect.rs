@@ -72,6 +72,7 @@ async fn requests(
                 "request_body": String::from_utf8_lossy(&e.request_body),
                 "response_body": String::from_utf8_lossy(&e.response_body),
                 "latency_ms": e.latency_ms,
+                "dropped": e.dropped,
             })
         })
         .collect();

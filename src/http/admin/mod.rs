@@ -59,10 +59,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         ));
     Router::new()
         .route("/_sandbox/health", get(health))
+        .route("/_sandbox/openapi.json", get(super::openapi::serve_json))
+        .route("/_sandbox/openapi.yaml", get(super::openapi::serve_yaml))
         .merge(guarded)
 }
 
-/// With `--admin-token`, the control plane (but health) needs `Authorization: Bearer <token>`.
+/// With `--admin-token`, the control plane (but health and the OpenAPI document) needs `Authorization: Bearer <token>`.
 async fn require_admin_token(
     State(state): State<AppState>,
     req: axum::extract::Request,
