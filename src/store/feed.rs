@@ -4,9 +4,9 @@
 //!
 //! A bounded ring of batches: publishers append to an open batch under a short lock; a
 //! subscriber, woken once per batch rather than per event, seals it and takes every batch it
-//! has not seen, shared with the other subscribers. One that falls more than [`CAPACITY`]
-//! events behind loses the oldest batches and is told how many events it missed; no
-//! subscriber can grow memory. With no subscriber, publishing costs one atomic load: events
+//! has not seen, shared with the other subscribers; a batch every subscriber has taken is let
+//! go. One that falls more than [`CAPACITY`] events behind loses the oldest batches and is
+//! told how many events it missed; no subscriber can grow memory. With no subscriber, publishing costs one atomic load: events
 //! are built only for someone.
 
 use std::collections::VecDeque;
@@ -130,6 +130,11 @@ struct Ring {
     sealed: VecDeque<Arc<Batch>>,
     /// Events in `sealed`.
     kept: usize,
+    /// Each subscriber's id and the last sequence number it has taken: batches every
+    /// subscriber has taken are let go at once rather than kept to [`CAPACITY`] (a few
+    /// milliseconds of events stay in memory, not thousands).
+    positions: Vec<(u64, u64)>,
+    next_subscriber: u64,
 }
 
 /// Events with consecutive sequence numbers.
@@ -152,6 +157,19 @@ impl Batch {
 const SEAL_AT: usize = 256;
 
 impl Ring {
+    /// Lets go of the oldest batches every subscriber has taken; returns them, to be dropped
+    /// after the lock is let go.
+    fn release_taken(&mut self, trimmed: &mut Vec<Arc<Batch>>) {
+        let Some(taken) = self.positions.iter().map(|&(_, after)| after).min() else {
+            return;
+        };
+        while self.sealed.front().is_some_and(|b| b.last() <= taken) {
+            let batch = self.sealed.pop_front().expect("a front batch");
+            self.kept -= batch.events.len();
+            trimmed.push(batch);
+        }
+    }
+
     /// Seals the open batch; returns the batches trimmed to make room, to be dropped (their
     /// events freed) after the lock is let go.
     #[must_use]
@@ -242,12 +260,17 @@ impl Feed {
 
     /// A new subscriber, for events published from now on; dropping it unsubscribes.
     pub fn subscribe(self: &Arc<Self>) -> Subscription {
-        let last = {
-            let ring = self.ring();
+        let (id, last) = {
+            let mut ring = self.ring();
             self.subscribers.fetch_add(1, Ordering::Relaxed);
-            ring.last
+            let id = ring.next_subscriber;
+            ring.next_subscriber += 1;
+            let last = ring.last;
+            ring.positions.push((id, last));
+            (id, last)
         };
         Subscription {
+            id,
             after: last,
             closing: self.closing.subscribe(),
             feed: self.clone(),
@@ -302,6 +325,8 @@ impl Taken {
 }
 
 pub struct Subscription {
+    /// Its place in the ring's `positions`.
+    id: u64,
     /// The last sequence number it has seen.
     after: u64,
     closing: tokio::sync::watch::Receiver<bool>,
@@ -333,7 +358,7 @@ impl Subscription {
     /// Everything published since it last took.
     pub fn take(&mut self) -> Taken {
         let mut ring = self.feed.ring();
-        let trimmed = ring.seal();
+        let mut trimmed = ring.seal();
         let after = self.after;
         let batches: Vec<Arc<Batch>> = ring
             .sealed
@@ -343,6 +368,11 @@ impl Subscription {
             .collect();
         let oldest = batches.first().map_or(after + 1, |b| b.first());
         self.after = ring.last;
+        let (id, last) = (self.id, ring.last);
+        if let Some(position) = ring.positions.iter_mut().find(|(i, _)| *i == id) {
+            position.1 = last;
+        }
+        ring.release_taken(&mut trimmed);
         drop(ring);
         drop(trimmed);
         Taken {
@@ -356,12 +386,21 @@ impl Subscription {
 impl Drop for Subscription {
     fn drop(&mut self) {
         let mut ring = self.feed.ring();
+        let id = self.id;
+        ring.positions.retain(|(i, _)| *i != id);
         if self.feed.subscribers.fetch_sub(1, Ordering::Relaxed) == 1 {
             // Nobody listens: nothing is kept.
             *ring = Ring {
                 last: ring.last,
+                next_subscriber: ring.next_subscriber,
                 ..Ring::default()
             };
+        } else {
+            // It may have been the one furthest behind.
+            let mut trimmed = Vec::new();
+            ring.release_taken(&mut trimmed);
+            drop(ring);
+            drop(trimmed);
         }
     }
 }
@@ -422,6 +461,15 @@ mod tests {
         assert_eq!(taken.missed + received.len() as u64, published);
         assert_eq!(received.last(), Some(&(published - 1)));
         assert!(received.windows(2).all(|w| w[1] == w[0] + 1));
+
+        // Once every subscriber has taken them, batches are let go; the slow one is caught up.
+        let _ = other.take();
+        assert_eq!(feed.ring().kept, 0);
+        publish(&feed, 1);
+        let _ = sub.take();
+        assert_eq!(feed.ring().kept, 1, "the other has not taken it yet");
+        let _ = other.take();
+        assert_eq!(feed.ring().kept, 0);
 
         feed.close();
         assert!(!sub.wait().await);
