@@ -10,7 +10,7 @@
 //! Neither type takes a lock: both are atomics, safe to call from any handler.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
@@ -36,7 +36,9 @@ struct ClockInner {
     /// Milliseconds added by `advance`, in both modes.
     offset_ms: AtomicI64,
     /// Milliseconds one tenant's clock runs ahead of the shared one.
-    tenants: dashmap::DashMap<String, i64>,
+    tenants: dashmap::DashMap<String, i64, foldhash::fast::RandomState>,
+    /// Whether any tenant ever ran ahead: until then, no lookup per "now".
+    any_tenant: AtomicBool,
 }
 
 impl Clock {
@@ -53,7 +55,8 @@ impl Clock {
             inner: Arc::new(ClockInner {
                 frozen_at_ms,
                 offset_ms: AtomicI64::new(0),
-                tenants: dashmap::DashMap::new(),
+                tenants: dashmap::DashMap::default(),
+                any_tenant: AtomicBool::new(false),
             }),
         }
     }
@@ -94,6 +97,9 @@ impl Clock {
 
     /// How far `tenant`'s clock runs ahead of the shared one.
     pub fn tenant_offset_ms(&self, tenant: &str) -> i64 {
+        if !self.inner.any_tenant.load(Ordering::Acquire) {
+            return 0;
+        }
         self.inner.tenants.get(tenant).map_or(0, |o| *o)
     }
 
@@ -108,6 +114,7 @@ impl Clock {
 
     /// Moves one tenant's clock forward.
     pub fn advance_tenant(&self, tenant: &str, by_ms: i64) {
+        self.inner.any_tenant.store(true, Ordering::Release);
         let mut offset = self.inner.tenants.entry(tenant.to_string()).or_insert(0);
         *offset = offset.saturating_add(by_ms.max(0));
     }

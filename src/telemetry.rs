@@ -39,7 +39,8 @@ where
         .with_writer(writer);
     // A second init (tests) keeps the first subscriber.
     let _ = match format {
-        LogFormat::Pretty if colour => builder.try_init(),
+        // Fields written as `Plain` writes them (strings unquoted), in colour.
+        LogFormat::Pretty if colour => builder.fmt_fields(PlainFields).try_init(),
         // Off a terminal the same text as the default format, written by `Plain`.
         LogFormat::Pretty => builder.event_format(Plain).try_init(),
         LogFormat::Json => builder.json().try_init(),
@@ -65,7 +66,14 @@ where
     ) -> fmt::Result {
         timestamp(&mut writer)?;
         let meta = event.metadata();
-        write!(writer, " {:>5} ", meta.level().as_str())?;
+        // The level right-aligned in five, as `{:>5}` would.
+        writer.write_str(match *meta.level() {
+            tracing::Level::ERROR => " ERROR ",
+            tracing::Level::WARN => "  WARN ",
+            tracing::Level::INFO => "  INFO ",
+            tracing::Level::DEBUG => " DEBUG ",
+            tracing::Level::TRACE => " TRACE ",
+        })?;
         // Spans (debug level) as the default shows them: `name{fields}:`.
         if let Some(scope) = ctx.event_scope() {
             for span in scope.from_root() {
@@ -111,8 +119,35 @@ fn timestamp(writer: &mut Writer<'_>) -> fmt::Result {
             let at = chrono::DateTime::from_timestamp(now.as_secs() as i64, 0).unwrap_or_default();
             write!(text, "{}", at.format("%Y-%m-%dT%H:%M:%S"))?;
         }
-        write!(writer, "{text}.{:06}Z", now.subsec_micros())
+        writer.write_str(text)?;
+        // `.{:06}Z` by hand: the microseconds as six digits.
+        let mut micros = *b".000000Z";
+        let mut n = now.subsec_micros();
+        for digit in micros[1..7].iter_mut().rev() {
+            *digit = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        writer.write_str(std::str::from_utf8(&micros).unwrap_or(".000000Z"))
     })
+}
+
+/// The fields of an event or span as [`Plain`] writes them, for the coloured format.
+struct PlainFields;
+
+impl<'writer> FormatFields<'writer> for PlainFields {
+    fn format_fields<R: tracing_subscriber::field::RecordFields>(
+        &self,
+        mut writer: Writer<'writer>,
+        fields: R,
+    ) -> fmt::Result {
+        let mut visitor = Fields {
+            writer: &mut writer,
+            first: true,
+            result: Ok(()),
+        };
+        fields.record(&mut visitor);
+        visitor.result
+    }
 }
 
 /// Writes the message, then ` name=value` for every other field; strings and numbers as
@@ -157,6 +192,22 @@ impl Visit for Fields<'_, '_> {
         self.write(field, |w| w.write_str(itoa::Buffer::new().format(value)));
     }
 
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        // As `Debug` writes it (`1.5`, `2.0`). A number of tenths (a latency rounded to 0.1
+        // ms, on every access line) is written digit by digit, without the float machinery.
+        let tenths = value * 10.0;
+        if tenths.fract() == 0.0 && (0.0..1e15).contains(&tenths) {
+            let tenths = tenths as u64;
+            self.write(field, |w| {
+                w.write_str(itoa::Buffer::new().format(tenths / 10))?;
+                w.write_char('.')?;
+                w.write_char(char::from(b'0' + (tenths % 10) as u8))
+            });
+        } else {
+            self.write(field, |w| write!(w, "{value:?}"));
+        }
+    }
+
     fn record_bool(&mut self, field: &Field, value: bool) {
         self.write(field, |w| w.write_str(if value { "true" } else { "false" }));
     }
@@ -188,4 +239,84 @@ pub fn non_blocking(out: impl std::io::Write + Send + 'static) -> NonBlocking {
 /// Writes out every queued log line; call before the process exits.
 pub fn flush() {
     drop(GUARD.lock().unwrap_or_else(|p| p.into_inner()).take());
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing_subscriber::fmt::MakeWriter;
+
+    /// A writer into a shared buffer.
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Buffer {
+        type Writer = Self;
+        fn make_writer(&'a self) -> Self {
+            self.clone()
+        }
+    }
+
+    /// The first line's timestamp, and the lines two events make without their timestamps,
+    /// in `Plain` or in the coloured format (without colour).
+    fn line(plain: bool) -> (String, String) {
+        let out = Buffer::default();
+        let builder = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(out.clone());
+        let emit = || {
+            let (method, client_id, none) = ("GET", Some("app"), None::<&str>);
+            tracing::info!(target: "k2_sandbox::access", method, path = "/a", status = 200u16,
+                latency_ms = 12.3, ratio = 0.25, big = 1e20, ok = true, client_id, none,
+                shown = %"display", "request");
+            tracing::warn!(latency_ms = 0.0, negative = -1.5, "second");
+        };
+        if plain {
+            tracing::subscriber::with_default(builder.event_format(super::Plain).finish(), emit);
+        } else {
+            tracing::subscriber::with_default(
+                builder.fmt_fields(super::PlainFields).finish(),
+                emit,
+            );
+        }
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let stamp = text.split_once(' ').unwrap().0.to_string();
+        let rest = text
+            .lines()
+            .map(|l| &l[l.find(' ').unwrap()..])
+            .collect::<Vec<_>>()
+            .join("\n");
+        (stamp, rest)
+    }
+
+    #[test]
+    fn plain_writes_the_coloured_formats_text_without_colour() {
+        let (stamp, plain) = line(true);
+        let (_, default) = line(false);
+        assert_eq!(plain, default);
+        assert!(plain.contains(
+            "  INFO k2_sandbox::access: request method=GET path=/a status=200 latency_ms=12.3 \
+             ratio=0.25 big=1e20 ok=true client_id=app shown=display\n"
+        ));
+        // 2026-11-28T19:20:00.123456Z
+        let bytes = stamp.as_bytes();
+        assert_eq!(stamp.len(), 27, "{stamp}");
+        assert_eq!(
+            (bytes[10], bytes[19], bytes[26]),
+            (b'T', b'.', b'Z'),
+            "{stamp}"
+        );
+        assert!(bytes[20..26].iter().all(u8::is_ascii_digit), "{stamp}");
+    }
 }

@@ -285,7 +285,12 @@ pub enum BearerToken {
 
 impl BearerToken {
     pub fn from_headers(headers: &axum::http::HeaderMap) -> Self {
-        let Some(value) = headers.get(header::AUTHORIZATION) else {
+        Self::from_value(headers.get(header::AUTHORIZATION))
+    }
+
+    /// The token of an `Authorization` header's value, if there is one.
+    pub fn from_value(value: Option<&axum::http::HeaderValue>) -> Self {
+        let Some(value) = value else {
             return Self::Missing;
         };
         let Ok(value) = value.to_str() else {

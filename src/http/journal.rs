@@ -39,16 +39,24 @@ where
 {
     let slot = ClientSlot::default();
     parts.extensions.insert(slot.clone());
-    let bearer = BearerToken::from_headers(&parts.headers);
+    // Read only if the handler did not authenticate the request (a shared copy, not parsed).
+    let authorization = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .cloned();
     let method = parts.method.clone();
     let request_body = kept(&body);
     let response = inner(Request::from_parts(parts, Body::from(body))).await;
     // Set when the handler authenticated the request; else (a fault answered first, an
     // unknown route) the token is looked up here.
-    let client_id = slot.0.get().cloned().or_else(|| match bearer {
-        BearerToken::Present(token) => check_token(state, &token).ok().map(|r| r.client_id),
-        _ => None,
-    });
+    let client_id =
+        slot.0
+            .get()
+            .cloned()
+            .or_else(|| match BearerToken::from_value(authorization.as_ref()) {
+                BearerToken::Present(token) => check_token(state, &token).ok().map(|r| r.client_id),
+                _ => None,
+            });
     let (parts, body) = response.into_parts();
     // A body that fails (a scenario's dropped connection) must still fail for the client.
     let (response_bytes, dropped) = match to_bytes(body, usize::MAX).await {

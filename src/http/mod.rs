@@ -202,15 +202,16 @@ fn log_access(
 ) {
     let status = response.status().as_u16();
     let latency_ms = (latency_ms * 10.0).round() / 10.0;
-    // Displayed, not debugged: no quotes around strings, no `Some(..)`; absent ones are left out.
-    let client_id = client_id.map(tracing::field::display);
+    // Strings as strings (not through `Display`): the formatter writes them straight in;
+    // absent ones are left out.
+    let method = method.as_str();
     let error = response
         .extensions()
         .get::<ErrorMessage>()
-        .map(|e| tracing::field::display(&e.0));
+        .map(|e| e.0.as_str());
     if let Some(InternalDetail(detail)) = response.extensions().get::<InternalDetail>() {
-        tracing::error!(target: "k2_sandbox::access", %method, %path, status, latency_ms, client_id, error, %detail, "request failed");
+        tracing::error!(target: "k2_sandbox::access", method, path, status, latency_ms, client_id, error, %detail, "request failed");
     } else {
-        tracing::info!(target: "k2_sandbox::access", %method, %path, status, latency_ms, client_id, error, "request");
+        tracing::info!(target: "k2_sandbox::access", method, path, status, latency_ms, client_id, error, "request");
     }
 }

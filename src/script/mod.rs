@@ -12,8 +12,8 @@ pub mod spec;
 
 use std::sync::Arc;
 
+use crate::store::Map;
 use arc_swap::{ArcSwap, Guard};
-use dashmap::DashMap;
 use uuid::Uuid;
 
 use self::callback_faults::CallbackFaults;
@@ -118,12 +118,12 @@ pub struct Script {
     pub rules: Rules,
     pub callback_faults: CallbackFaults,
     /// Timeline moments waiting for their time, with the scenario that scheduled each.
-    moments: DashMap<Uuid, (Arc<str>, Action)>,
+    moments: Map<Uuid, (Arc<str>, Action)>,
     /// The scenarios loaded, in load order (control plane only: never on the request path).
     loaded: std::sync::Mutex<Vec<LoadedScenario>>,
     /// Resources whose result is not shown yet (an `early` callback fault): the document GET
     /// answers until the owner's clock reaches the instant.
-    hidden: DashMap<Uuid, (String, i64, serde_json::Value)>,
+    hidden: Map<Uuid, (String, i64, serde_json::Value)>,
 }
 
 impl Script {

@@ -5,9 +5,9 @@ use std::any::TypeId;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::store::Map;
 use arc_swap::ArcSwapOption;
 use bytes::Bytes;
-use dashmap::DashMap;
 use uuid::Uuid;
 
 use crate::domain::Owned;
@@ -18,7 +18,7 @@ use super::retention::{Evicted, Retention};
 /// Locking rule: each call takes one shard lock and releases it before returning; `update`
 /// runs its closure under that lock, so the closure must not block or await.
 pub struct Collection<T> {
-    map: DashMap<Uuid, Slot<T>>,
+    map: Map<Uuid, Slot<T>>,
     retention: Retention<Uuid>,
     evicted: Evicted<Uuid>,
 }
@@ -27,7 +27,7 @@ impl<T: Owned + Clone> Collection<T> {
     /// An empty collection keeping at most `retention` resources of each application.
     pub fn new(retention: usize) -> Self {
         Self {
-            map: DashMap::new(),
+            map: Map::default(),
             retention: Retention::new(retention),
             evicted: Evicted::new(retention),
         }

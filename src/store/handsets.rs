@@ -2,7 +2,7 @@
 //! or for one (parallel CI jobs sharing a sandbox each set their own); numbers without a
 //! setting behave as `domain::handset::default_behaviour` says.
 
-use dashmap::DashMap;
+use crate::store::Map;
 
 use crate::domain::handset::{Behaviour, default_behaviour};
 use crate::domain::phone::PhoneNumber;
@@ -12,7 +12,7 @@ type Key = (Option<String>, PhoneNumber);
 
 #[derive(Default)]
 pub struct Handsets {
-    settings: DashMap<Key, Behaviour>,
+    settings: Map<Key, Behaviour>,
 }
 
 impl Handsets {

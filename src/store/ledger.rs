@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use dashmap::DashMap;
+use crate::store::Map;
 use rust_decimal::Decimal;
 
 use super::page::{Page, PageRequest};
@@ -35,11 +35,11 @@ pub struct Entry {
 }
 
 pub struct Ledger {
-    balances: DashMap<(String, Account), Decimal>,
+    balances: Map<(String, Account), Decimal>,
     /// Each application's newest entries up to the retention cap, oldest first: one ring per
     /// application, so an entry costs its own bytes and no index (entries are only ever
     /// appended, and retention drops the oldest).
-    entries: DashMap<String, Mutex<VecDeque<Entry>>>,
+    entries: Map<String, Mutex<VecDeque<Entry>>>,
     cap: usize,
     next_entry: AtomicU64,
     initial: Decimal,
@@ -49,8 +49,8 @@ pub struct Ledger {
 impl Ledger {
     pub fn new(initial: Decimal, clock: Clock, retention: usize) -> Self {
         Self {
-            balances: DashMap::new(),
-            entries: DashMap::new(),
+            balances: Map::default(),
+            entries: Map::default(),
             cap: retention.max(1),
             next_entry: AtomicU64::new(0),
             initial,

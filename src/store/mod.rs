@@ -17,9 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use dashmap::DashMap;
 use rust_decimal::Decimal;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
@@ -60,7 +58,7 @@ impl Application {
     }
 }
 
-/// An issued access token. The token itself is not stored, only its SHA-256.
+/// An issued access token's record (the token is its key in the store).
 #[derive(Debug, Clone)]
 pub struct TokenRecord {
     /// Shared: every request the token authenticates carries it without copying.
@@ -79,7 +77,8 @@ impl TokenRecord {
     }
 }
 
-type TokenDigest = [u8; 32];
+/// An access token's 32 random bytes: the key it is stored under.
+type TokenKey = [u8; 32];
 
 /// How many live tokens an application may hold, per item of `--retention`.
 pub const TOKENS_PER_RETAINED: usize = 10;
@@ -87,9 +86,25 @@ pub const TOKENS_PER_RETAINED: usize = 10;
 /// How many API requests the journal keeps.
 pub const JOURNAL_CAPACITY: u64 = 10_000;
 
-fn digest(token: &str) -> TokenDigest {
-    Sha256::digest(token.as_bytes()).into()
+/// The key of a token as presented: the bytes its text encodes (tokens are 32 random bytes
+/// in URL-safe base64, `IdGen::token`), decoded instead of hashed: a lookup per request costs
+/// a few dozen instructions rather than a SHA-256. Any other text is no token of ours.
+fn token_key(token: &str) -> Option<TokenKey> {
+    use base64::Engine as _;
+    // Room for the decoder's estimate of 43 characters (33 bytes); exactly 32 must come out.
+    let mut bytes = [0u8; 36];
+    let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode_slice(token, &mut bytes);
+    (token.len() == 43 && decoded == Ok(32)).then(|| {
+        let mut key = [0u8; 32];
+        key.copy_from_slice(&bytes[..32]);
+        key
+    })
 }
+
+/// The concurrent map every store uses: sharded like any `DashMap`, hashed with foldhash's
+/// fast hasher instead of SipHash (a request hashes a key in several maps; SipHash was a
+/// tenth of a GET's lookups).
+pub type Map<K, V> = dashmap::DashMap<K, V, foldhash::fast::RandomState>;
 
 #[derive(Clone)]
 pub struct Store {
@@ -98,24 +113,23 @@ pub struct Store {
 
 /// The resource collections, reachable through `Store`'s `Deref`.
 pub struct Collections {
-    applications: DashMap<String, Arc<Application>>,
+    applications: Map<String, Arc<Application>>,
     /// Auto-provisioned applications (`--auto-tenants`) and when each was last used, in
     /// microseconds of real time since `started`: idle ones are dropped.
-    tenants: DashMap<String, AtomicU64>,
+    tenants: Map<String, AtomicU64>,
     started: std::time::Instant,
     /// The last use stamped: stamps strictly increase, so "unused the longest" has one
     /// answer even for uses in the same microsecond.
     last_use: AtomicU64,
-    /// Keyed by the token's SHA-256: a lookup by digest reveals nothing about the token.
-    tokens: DashMap<TokenDigest, TokenRecord>,
+    tokens: Map<TokenKey, TokenRecord>,
     /// Tokens in the order they were issued, per application: at most [`TOKENS_PER_RETAINED`]
     /// times the retention cap each, so a client that requests a token per call never pushes
     /// out the long-lived token another part of it holds.
-    token_order: Retention<TokenDigest>,
+    token_order: Retention<TokenKey>,
     deliveries: Collection<Delivery>,
     pub ledger: Ledger,
     /// Till names set by scenarios, by (application, till number).
-    pub till_names: DashMap<(String, String), String>,
+    pub till_names: Map<(String, String), String>,
     pub handsets: Handsets,
     pub journal: Journal,
     pub transactions: Collection<Transaction>,
@@ -148,15 +162,15 @@ impl Store {
     pub fn new(initial_balance: Decimal, clock: crate::clock::Clock, retention: usize) -> Self {
         Self {
             inner: Arc::new(Collections {
-                applications: DashMap::new(),
-                tenants: DashMap::new(),
+                applications: Map::default(),
+                tenants: Map::default(),
                 started: std::time::Instant::now(),
                 last_use: AtomicU64::new(0),
-                tokens: DashMap::new(),
+                tokens: Map::default(),
                 token_order: Retention::new(retention.saturating_mul(TOKENS_PER_RETAINED)),
                 deliveries: Collection::new(retention),
                 ledger: Ledger::new(initial_balance, clock, retention),
-                till_names: DashMap::new(),
+                till_names: Map::default(),
                 handsets: Handsets::default(),
                 journal: Journal::new(JOURNAL_CAPACITY),
                 transactions: Collection::new(retention),
@@ -300,7 +314,10 @@ impl Store {
     /// Stores a token; past the application's retention cap its oldest token is dropped
     /// (a client holding it is told it is invalid).
     pub fn insert_token(&self, token: &str, record: TokenRecord) {
-        let key = digest(token);
+        let Some(key) = token_key(token) else {
+            debug_assert!(false, "a token not made by IdGen::token");
+            return;
+        };
         let owner = record.client_id.clone();
         self.inner.tokens.insert(key, record);
         self.inner.token_order.push(&owner, key, |old| {
@@ -328,18 +345,19 @@ impl Store {
         before - self.inner.tokens.len()
     }
 
-    /// The record of a token, active or not. The final comparison is constant-time.
+    /// The record of a token, active or not.
     pub fn token(&self, token: &str) -> Option<TokenRecord> {
-        let wanted = digest(token);
-        let entry = self.inner.tokens.get(&wanted)?;
-        bool::from(entry.key().ct_eq(&wanted)).then(|| entry.value().clone())
+        self.inner.tokens.get(&token_key(token)?).map(|r| r.clone())
     }
 
     /// Revokes a token if it belongs to `client_id`; returns whether it did.
     pub fn revoke_token(&self, token: &str, client_id: &str, now_ms: i64) -> bool {
+        let Some(key) = token_key(token) else {
+            return false;
+        };
         self.inner
             .tokens
-            .get_mut(&digest(token))
+            .get_mut(&key)
             .filter(|r| *r.client_id == *client_id)
             .map(|mut r| {
                 if !r.revoked {
@@ -472,11 +490,40 @@ impl World for Handsets {
 }
 
 /// Till names, by (application, till number).
-impl World for DashMap<(String, String), String> {
+impl World for Map<(String, String), String> {
     fn forget_owner(&self, owner: &str) {
         self.retain(|(o, _), _| o != owner);
     }
     fn forget_all(&self) {
         self.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::token_key;
+
+    #[test]
+    fn a_token_is_keyed_by_the_bytes_it_encodes_and_nothing_else_is_a_token() {
+        let ids = crate::clock::IdGen::new(None);
+        for _ in 0..100 {
+            let token = ids.token();
+            let key = token_key(&token).expect("every token made decodes");
+            use base64::Engine as _;
+            assert_eq!(
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key),
+                token
+            );
+        }
+        let token = ids.token();
+        for other in [
+            "",
+            "sandbox-api-key",
+            &token[..42],
+            &format!("{token}A"),
+            &format!("{}+", &token[..42]),
+        ] {
+            assert_eq!(token_key(other), None, "{other:?}");
+        }
     }
 }

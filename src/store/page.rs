@@ -4,7 +4,7 @@
 
 use std::hash::Hash;
 
-use dashmap::DashMap;
+use crate::store::Map;
 
 /// What page to list: at most `limit` items with a sequence below `before`.
 #[derive(Debug, Clone, Copy)]
@@ -39,7 +39,7 @@ impl PageRequest {
 
 /// A page of the items of `map` that satisfy `keep`, newest first by `sequence`.
 pub fn page_of<K, T>(
-    map: &DashMap<K, T>,
+    map: &Map<K, T>,
     request: PageRequest,
     sequence: impl Fn(&T) -> u64,
     keep: impl Fn(&T) -> bool,

@@ -11,7 +11,7 @@ use std::collections::{HashSet, VecDeque};
 use std::hash::Hash;
 use std::sync::Mutex;
 
-use dashmap::DashMap;
+use crate::store::Map;
 
 /// The most items one insert looks at for eviction.
 const MAX_CHECKED: usize = 4;
@@ -19,14 +19,14 @@ const MAX_CHECKED: usize = 4;
 /// Per-application insertion order of keys, capped.
 pub struct Retention<K> {
     cap: usize,
-    queues: DashMap<String, Mutex<VecDeque<K>>>,
+    queues: Map<String, Mutex<VecDeque<K>>>,
 }
 
 impl<K: Copy> Retention<K> {
     pub fn new(cap: usize) -> Self {
         Self {
             cap: cap.max(1),
-            queues: DashMap::new(),
+            queues: Map::default(),
         }
     }
 
@@ -73,7 +73,7 @@ impl<K: Copy> Retention<K> {
 /// `owner`'s value in `map`, made (default) the first time: looked up without copying the
 /// owner's name, which is copied only to insert it.
 pub(super) fn of_owner<'a, V: Default>(
-    map: &'a DashMap<String, V>,
+    map: &'a Map<String, V>,
     owner: &str,
 ) -> dashmap::mapref::one::Ref<'a, String, V> {
     match map.get(owner) {
