@@ -15,21 +15,26 @@ use super::page::{Page, PageRequest};
 /// read into (sharing it would keep all of that buffer alive as long as the copy): one small
 /// allocation, no formatting or parsing; cloned by the live feed for a reference count.
 #[derive(Debug, Clone)]
-pub struct Target(Arc<str>);
+pub struct Target {
+    text: Arc<str>,
+    /// Where the path ends (the query, if any, starts past a `?` there): read on every
+    /// request by the log and the live feed, so not searched for each time.
+    path_len: usize,
+}
 
 impl Target {
     pub fn of(uri: &Uri) -> Self {
-        Self(Arc::from(
-            uri.path_and_query().map_or("/", |pq| pq.as_str()),
-        ))
+        let text: Arc<str> = Arc::from(uri.path_and_query().map_or("/", |pq| pq.as_str()));
+        let path_len = text.find('?').unwrap_or(text.len());
+        Self { text, path_len }
     }
 
     pub fn path(&self) -> &str {
-        self.0.split_once('?').map_or(&self.0, |(path, _)| path)
+        &self.text[..self.path_len]
     }
 
     pub fn query(&self) -> Option<&str> {
-        self.0.split_once('?').map(|(_, query)| query)
+        self.text.get(self.path_len + 1..)
     }
 }
 
