@@ -4,7 +4,7 @@
 
 use std::fmt::{self, Write as _};
 use std::io::IsTerminal as _;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
@@ -20,7 +20,7 @@ use crate::config::LogFormat;
 
 pub fn init<W>(format: LogFormat, writer: W)
 where
-    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+    W: for<'a> MakeWriter<'a> + Clone + Send + Sync + 'static,
 {
     // Colour only for a person at a terminal, and never with NO_COLOR set (no-color.org).
     init_with(format, writer, std::io::stderr().is_terminal());
@@ -29,10 +29,11 @@ where
 /// [`init`] for a writer that is not stderr: `terminal` says whether it is one.
 pub fn init_with<W>(format: LogFormat, writer: W, terminal: bool)
 where
-    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+    W: for<'a> MakeWriter<'a> + Clone + Send + Sync + 'static,
 {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let colour = terminal && std::env::var_os("NO_COLOR").is_none();
+    let lines = writer.clone();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(colour)
@@ -42,7 +43,11 @@ where
         // Fields written as `Plain` writes them (strings unquoted), in colour.
         LogFormat::Pretty if colour => builder.fmt_fields(PlainFields).try_init(),
         // Off a terminal the same text as the default format, written by `Plain`.
-        LogFormat::Pretty => builder.event_format(Plain).try_init(),
+        LogFormat::Pretty => builder.event_format(Plain).try_init().inspect(|()| {
+            let _ = PLAIN_LINES.set(Box::new(move |line| {
+                let _ = std::io::Write::write_all(&mut lines.make_writer(), line);
+            }));
+        }),
         LogFormat::Json => builder.json().try_init(),
     };
 }
@@ -90,11 +95,7 @@ where
         }
         writer.write_str(meta.target())?;
         writer.write_str(": ")?;
-        let mut fields = Fields {
-            writer: &mut writer,
-            first: true,
-            result: Ok(()),
-        };
+        let mut fields = Fields::new(&mut writer);
         event.record(&mut fields);
         fields.result?;
         writer.write_char('\n')
@@ -102,7 +103,7 @@ where
 }
 
 /// `2026-11-28T19:20:00.123456Z`, as the default format writes it.
-fn timestamp(writer: &mut Writer<'_>) -> fmt::Result {
+fn timestamp(writer: &mut impl fmt::Write) -> fmt::Result {
     thread_local! {
         /// The second last formatted, and its text up to the seconds.
         static SECOND: std::cell::RefCell<(u64, String)> = const {
@@ -140,11 +141,7 @@ impl<'writer> FormatFields<'writer> for PlainFields {
         mut writer: Writer<'writer>,
         fields: R,
     ) -> fmt::Result {
-        let mut visitor = Fields {
-            writer: &mut writer,
-            first: true,
-            result: Ok(()),
-        };
+        let mut visitor = Fields::new(&mut writer);
         fields.record(&mut visitor);
         visitor.result
     }
@@ -152,23 +149,31 @@ impl<'writer> FormatFields<'writer> for PlainFields {
 
 /// Writes the message, then ` name=value` for every other field; strings and numbers as
 /// they are, anything else through its `Debug` (which for `%value` fields is its `Display`).
-struct Fields<'w, 'a> {
-    writer: &'w mut Writer<'a>,
+struct Fields<'w, W: fmt::Write> {
+    writer: &'w mut W,
     first: bool,
     result: fmt::Result,
 }
 
-impl Fields<'_, '_> {
-    fn write(&mut self, field: &Field, value: impl FnOnce(&mut Writer<'_>) -> fmt::Result) {
+impl<'w, W: fmt::Write> Fields<'w, W> {
+    fn new(writer: &'w mut W) -> Self {
+        Self {
+            writer,
+            first: true,
+            result: Ok(()),
+        }
+    }
+
+    fn write(&mut self, name: &str, value: impl FnOnce(&mut W) -> fmt::Result) {
         if self.result.is_err() {
             return;
         }
         self.result = (|| {
-            if field.name() != "message" {
+            if name != "message" {
                 if !self.first {
                     self.writer.write_char(' ')?;
                 }
-                self.writer.write_str(field.name())?;
+                self.writer.write_str(name)?;
                 self.writer.write_char('=')?;
             } else if !self.first {
                 self.writer.write_char(' ')?;
@@ -177,44 +182,114 @@ impl Fields<'_, '_> {
             value(self.writer)
         })();
     }
-}
 
-impl Visit for Fields<'_, '_> {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.write(field, |w| w.write_str(value));
+    fn str(&mut self, name: &str, value: &str) {
+        self.write(name, |w| w.write_str(value));
     }
 
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.write(field, |w| w.write_str(itoa::Buffer::new().format(value)));
+    fn u64(&mut self, name: &str, value: u64) {
+        self.write(name, |w| w.write_str(itoa::Buffer::new().format(value)));
     }
 
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.write(field, |w| w.write_str(itoa::Buffer::new().format(value)));
-    }
-
-    fn record_f64(&mut self, field: &Field, value: f64) {
+    fn f64(&mut self, name: &str, value: f64) {
         // As `Debug` writes it (`1.5`, `2.0`). A number of tenths (a latency rounded to 0.1
         // ms, on every access line) is written digit by digit, without the float machinery.
         let tenths = value * 10.0;
         if tenths.fract() == 0.0 && (0.0..1e15).contains(&tenths) {
             let tenths = tenths as u64;
-            self.write(field, |w| {
+            self.write(name, |w| {
                 w.write_str(itoa::Buffer::new().format(tenths / 10))?;
                 w.write_char('.')?;
                 w.write_char(char::from(b'0' + (tenths % 10) as u8))
             });
         } else {
-            self.write(field, |w| write!(w, "{value:?}"));
+            self.write(name, |w| write!(w, "{value:?}"));
         }
+    }
+}
+
+impl<W: fmt::Write> Visit for Fields<'_, W> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.str(field.name(), value);
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.u64(field.name(), value);
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.write(field.name(), |w| {
+            w.write_str(itoa::Buffer::new().format(value))
+        });
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.f64(field.name(), value);
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.write(field, |w| w.write_str(if value { "true" } else { "false" }));
+        self.str(field.name(), if value { "true" } else { "false" });
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.write(field, |w| write!(w, "{value:?}"));
+        self.write(field.name(), |w| write!(w, "{value:?}"));
     }
+}
+
+/// Writes a formatted line to the log's output, when the log is [`Plain`] text.
+type LineWriter = Box<dyn Fn(&[u8]) + Send + Sync>;
+
+/// Set by [`init_with`] when it installs the [`Plain`] format.
+static PLAIN_LINES: OnceLock<LineWriter> = OnceLock::new();
+
+/// The access log's line for a request (`k2_sandbox::access`, info, message `request`),
+/// written straight to the output when the log is [`Plain`] text: the bytes `Plain` would
+/// write for the same event, without tracing's dispatch and field visits (a line per request
+/// is on the hot path). Returns false, having written nothing, when the line must go through
+/// tracing instead (JSON or colour, or no subscriber of ours); the caller has checked that
+/// the access log is enabled.
+pub fn access_line(
+    method: &str,
+    path: &str,
+    status: u16,
+    latency_ms: f64,
+    client_id: Option<&str>,
+    error: Option<&str>,
+) -> bool {
+    thread_local! {
+        static LINE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    // Inside a span `Plain` names it first: such a line goes through tracing.
+    let Some(write) = PLAIN_LINES
+        .get()
+        .filter(|_| tracing::Span::current().is_none())
+    else {
+        return false;
+    };
+    LINE.with_borrow_mut(|line| {
+        line.clear();
+        let _ = timestamp(line);
+        line.push_str("  INFO k2_sandbox::access: ");
+        let mut fields = Fields::new(line);
+        fields.str("message", "request");
+        fields.str("method", method);
+        fields.str("path", path);
+        fields.u64("status", u64::from(status));
+        fields.f64("latency_ms", latency_ms);
+        if let Some(client_id) = client_id {
+            fields.str("client_id", client_id);
+        }
+        if let Some(error) = error {
+            fields.str("error", error);
+        }
+        line.push('\n');
+        write(line.as_bytes());
+        // A line of an unusually long error is not kept for the next.
+        if line.capacity() > 4096 {
+            *line = String::new();
+        }
+    });
+    true
 }
 
 /// The guard of the background log writer: dropping it writes out what is queued.
@@ -298,6 +373,34 @@ mod tests {
             .collect::<Vec<_>>()
             .join("\n");
         (stamp, rest)
+    }
+
+    #[test]
+    fn the_access_line_written_directly_is_the_line_plain_writes() {
+        let out = Buffer::default();
+        super::init_with(crate::config::LogFormat::Pretty, out.clone(), false);
+        let lines = || {
+            let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+            text.lines()
+                .filter(|l| l.contains("path=/direct"))
+                .map(|l| l[l.find(' ').unwrap()..].to_string())
+                .collect::<Vec<_>>()
+        };
+        for (client_id, error) in [
+            (Some("app"), Some("The access token is invalid")),
+            (None, None),
+        ] {
+            let (method, path, status, latency_ms) = ("POST", "/direct", 401u16, 0.7);
+            tracing::info!(target: "k2_sandbox::access", method, path, status, latency_ms,
+                client_id, error, "request");
+            assert!(super::access_line(
+                method, path, status, latency_ms, client_id, error
+            ));
+            let written = lines();
+            assert_eq!(written.len(), 2, "{written:?}");
+            assert_eq!(written[0], written[1]);
+            out.0.lock().unwrap().clear();
+        }
     }
 
     #[test]

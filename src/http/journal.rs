@@ -16,11 +16,22 @@ use crate::store::journal::Target;
 /// Bodies are kept up to this many bytes.
 const KEPT_BODY_BYTES: usize = 64 * 1024;
 
-/// The part of a body the journal keeps: its first [`KEPT_BODY_BYTES`], in an allocation of
-/// their own (a slice of the request's would keep the connection's whole read buffer, 8 KiB
-/// or more, alive as long as the journal keeps the entry).
+/// The part of a request body the journal keeps: its first [`KEPT_BODY_BYTES`], in an
+/// allocation of their own (a slice of the request's would keep the connection's whole read
+/// buffer, 8 KiB or more, alive as long as the journal keeps the entry).
 fn kept(bytes: &Bytes) -> Bytes {
     Bytes::copy_from_slice(&bytes[..bytes.len().min(KEPT_BODY_BYTES)])
+}
+
+/// The part of a response body the journal keeps: the answer's own bytes, shared, not copied
+/// (a response is its own allocation, often a resource's kept rendering); a long one is
+/// copied down to its first [`KEPT_BODY_BYTES`] so the journal never holds more.
+fn kept_response(bytes: &Bytes) -> Bytes {
+    if bytes.len() <= KEPT_BODY_BYTES {
+        bytes.clone()
+    } else {
+        kept(bytes)
+    }
 }
 
 /// Runs `inner` on the request and records the exchange; the answer, the application whose
@@ -74,7 +85,7 @@ where
         status: parts.status.as_u16(),
         client_id: client_id.clone(),
         request_body,
-        response_body: kept(&response_bytes),
+        response_body: kept_response(&response_bytes),
         latency_ms: started.elapsed().as_millis() as u64,
         dropped,
     });

@@ -211,7 +211,9 @@ fn log_access(
         .map(|e| e.0.as_str());
     if let Some(InternalDetail(detail)) = response.extensions().get::<InternalDetail>() {
         tracing::error!(target: "k2_sandbox::access", method, path, status, latency_ms, client_id, error, %detail, "request failed");
-    } else {
+    } else if tracing::enabled!(target: "k2_sandbox::access", tracing::Level::INFO)
+        && !crate::telemetry::access_line(method, path, status, latency_ms, client_id, error)
+    {
         tracing::info!(target: "k2_sandbox::access", method, path, status, latency_ms, client_id, error, "request");
     }
 }
