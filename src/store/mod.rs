@@ -91,10 +91,13 @@ pub const JOURNAL_CAPACITY: u64 = 10_000;
 /// a few dozen instructions rather than a SHA-256. Any other text is no token of ours.
 fn token_key(token: &str) -> Option<TokenKey> {
     use base64::Engine as _;
+    if token.len() != 43 {
+        return None;
+    }
     // Room for the decoder's estimate of 43 characters (33 bytes); exactly 32 must come out.
     let mut bytes = [0u8; 36];
     let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode_slice(token, &mut bytes);
-    (token.len() == 43 && decoded == Ok(32)).then(|| {
+    (decoded == Ok(32)).then(|| {
         let mut key = [0u8; 32];
         key.copy_from_slice(&bytes[..32]);
         key
