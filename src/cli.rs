@@ -461,10 +461,25 @@ async fn requests(client: &Client, r: RequestsArgs) -> Outcome {
             ("limit", Some(limit.to_string())),
         ]
     };
+    // Following: subscribed to the live stream before the history is read, so that no
+    // request answered in between is lost (one answered after the subscription and before
+    // the read is in both, and shown once, from the history).
+    let events = if r.follow {
+        Some(
+            client
+                .stream(&[
+                    ("kind", Some("request".into())),
+                    ("client_id", r.list.client_id.clone()),
+                ])
+                .await?,
+        )
+    } else {
+        None
+    };
     let answer = client
         .get("/_sandbox/requests", &query(r.since.clone(), r.limit))
         .await?;
-    if !r.follow {
+    let Some(mut events) = events else {
         return Ok(shown(r.list.json, answer, |a| {
             let rows = request_rows(
                 a["requests"]
@@ -474,16 +489,10 @@ async fn requests(client: &Client, r: RequestsArgs) -> Outcome {
             );
             crate::report::table(&REQUEST_HEADER, &rows)
         }));
-    }
-    // Follow: the history, then every request as it is answered, from the live stream
-    // (subscribed first, so that none answered in between is lost).
-    let mut events = client
-        .stream(&[
-            ("kind", Some("request".into())),
-            ("client_id", r.list.client_id.clone()),
-        ])
-        .await?;
+    };
+    // The history, then every request answered after it, as it is answered.
     let history = answer["requests"].as_array().cloned().unwrap_or_default();
+    let shown_up_to = history.iter().filter_map(|e| e["sequence"].as_u64()).max();
     for entry in history.iter().rev() {
         if r.list.json {
             if !line(format_args!("{entry}")) {
@@ -501,6 +510,10 @@ async fn requests(client: &Client, r: RequestsArgs) -> Outcome {
     while let Some((kind, event)) = events.next().await? {
         let data = &event["data"];
         let wanted = kind == "request"
+            && data["journal"]
+                .as_u64()
+                .zip(shown_up_to)
+                .is_none_or(|(journal, shown)| journal > shown)
             && r.path
                 .as_deref()
                 .is_none_or(|p| cell(&data["path"]).starts_with(p))
