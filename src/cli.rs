@@ -216,6 +216,16 @@ fn present<'a>(query: &'a [(&str, Option<String>)]) -> Vec<(&'a str, &'a String)
 /// What each command prints on success, or why it failed.
 type Outcome = Result<String, Failure>;
 
+/// Prints a line of a command that streams its output (`requests --follow`, `watch`); once
+/// nobody reads stdout, ends the command quietly (see [`line`]).
+macro_rules! print_or_end {
+    ($($arg:tt)*) => {
+        if !line(format_args!($($arg)*)) {
+            return Ok(String::new());
+        }
+    };
+}
+
 async fn execute(command: Command) -> anyhow::Result<Outcome> {
     Ok(match command {
         Command::Serve(_) | Command::Run(_) => unreachable!("not a client command"),
@@ -495,16 +505,12 @@ async fn requests(client: &Client, r: RequestsArgs) -> Outcome {
     let shown_up_to = history.iter().filter_map(|e| e["sequence"].as_u64()).max();
     for entry in history.iter().rev() {
         if r.list.json {
-            if !line(format_args!("{entry}")) {
-                return Ok(String::new());
-            }
+            print_or_end!("{entry}");
         } else {
-            if !line(format_args!(
+            print_or_end!(
                 "{}",
                 request_rows(std::slice::from_ref(entry))[0].join("  ")
-            )) {
-                return Ok(String::new());
-            }
+            );
         }
     }
     while let Some((kind, event)) = events.next().await? {
@@ -525,9 +531,7 @@ async fn requests(client: &Client, r: RequestsArgs) -> Outcome {
             continue;
         }
         if r.list.json {
-            if !line(format_args!("{event}")) {
-                return Ok(String::new());
-            }
+            print_or_end!("{event}");
         } else {
             let row = json!({
                 "at": event["at"], "method": data["method"], "path": data["path"],
@@ -535,9 +539,7 @@ async fn requests(client: &Client, r: RequestsArgs) -> Outcome {
                 "latency_ms": format!("{:.1}", data["latency_ms"].as_f64().unwrap_or(0.0)),
                 "client_id": event["client_id"],
             });
-            if !line(format_args!("{}", request_rows(&[row])[0].join("  "))) {
-                return Ok(String::new());
-            }
+            print_or_end!("{}", request_rows(&[row])[0].join("  "));
         }
     }
     Ok("the sandbox ended the stream".into())
@@ -550,9 +552,7 @@ async fn watch(client: &Client, w: WatchArgs) -> Outcome {
         .await?;
     while let Some((kind, event)) = events.next().await? {
         if w.list.json {
-            if !line(format_args!("{event}")) {
-                return Ok(String::new());
-            }
+            print_or_end!("{event}");
             continue;
         }
         let d = &event["data"];
@@ -605,14 +605,12 @@ async fn watch(client: &Client, w: WatchArgs) -> Outcome {
             ),
             _ => event.to_string(),
         };
-        if !line(format_args!(
+        print_or_end!(
             "{}  {:<8}  {:<18}  {what}",
             cell(&event["at"]),
             kind,
             cell(&event["client_id"])
-        )) {
-            return Ok(String::new());
-        }
+        );
     }
     Ok("the sandbox ended the stream".into())
 }

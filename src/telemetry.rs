@@ -71,14 +71,7 @@ where
     ) -> fmt::Result {
         timestamp(&mut writer)?;
         let meta = event.metadata();
-        // The level right-aligned in five, as `{:>5}` would.
-        writer.write_str(match *meta.level() {
-            tracing::Level::ERROR => " ERROR ",
-            tracing::Level::WARN => "  WARN ",
-            tracing::Level::INFO => "  INFO ",
-            tracing::Level::DEBUG => " DEBUG ",
-            tracing::Level::TRACE => " TRACE ",
-        })?;
+        writer.write_str(level(meta.level()))?;
         // Spans (debug level) as the default shows them: `name{fields}:`.
         if let Some(scope) = ctx.event_scope() {
             for span in scope.from_root() {
@@ -99,6 +92,17 @@ where
         event.record(&mut fields);
         fields.result?;
         writer.write_char('\n')
+    }
+}
+
+/// The level between spaces, right-aligned in five as `{:>5}` would.
+fn level(level: &tracing::Level) -> &'static str {
+    match *level {
+        tracing::Level::ERROR => " ERROR ",
+        tracing::Level::WARN => "  WARN ",
+        tracing::Level::INFO => "  INFO ",
+        tracing::Level::DEBUG => " DEBUG ",
+        tracing::Level::TRACE => " TRACE ",
     }
 }
 
@@ -268,8 +272,10 @@ pub fn access_line(
     };
     LINE.with_borrow_mut(|line| {
         line.clear();
+        // As `Plain` writes it: time, level, target, then the fields.
         let _ = timestamp(line);
-        line.push_str("  INFO k2_sandbox::access: ");
+        line.push_str(level(&tracing::Level::INFO));
+        line.push_str("k2_sandbox::access: ");
         let mut fields = Fields::new(line);
         fields.str("message", "request");
         fields.str("method", method);

@@ -6,8 +6,8 @@
 //! subscriber, woken once per batch rather than per event, seals it and takes every batch it
 //! has not seen, shared with the other subscribers; a batch every subscriber has taken is let
 //! go. One that falls more than [`CAPACITY`] events behind loses the oldest batches and is
-//! told how many events it missed; no subscriber can grow memory. With no subscriber, publishing costs one atomic load: events
-//! are built only for someone.
+//! told how many events it missed; no subscriber can grow memory. With no subscriber,
+//! publishing costs one atomic load: events are built only for someone.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -64,7 +64,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(guarded)
 }
 
-/// With `--admin-token`, the control plane (but health and the OpenAPI document) needs `Authorization: Bearer <token>`.
+/// With `--admin-token`, the control plane (but health and the OpenAPI document) needs
+/// `Authorization: Bearer <token>`.
 async fn require_admin_token(
     State(state): State<AppState>,
     req: axum::extract::Request,
