@@ -98,7 +98,7 @@ impl Dispatcher {
         owner: &str,
         api_key: &str,
         resource: ResourceRef,
-        target: &str,
+        target: Arc<str>,
         payload: &impl Serialize,
     ) -> Uuid {
         // Compact: a receiver that re-serialises the parsed JSON gets these bytes back.
@@ -120,7 +120,8 @@ impl Dispatcher {
         // Records one delivery and schedules its first attempt (or drops it).
         let record = |body: Bytes, of_resource: bool| {
             let signature = Signature::Hmac(mac(api_key, &body));
-            let mut delivery = self.new_delivery(owner, resource.clone(), target, body, signature);
+            let mut delivery =
+                self.new_delivery(owner, resource.clone(), target.clone(), body, signature);
             delivery.of_resource = of_resource;
             if treatment.drop {
                 delivery.state = DeliveryState::Dropped;
@@ -160,7 +161,7 @@ impl Dispatcher {
         let mut replay = self.new_delivery(
             &original.owner,
             original.resource,
-            &original.target,
+            original.target.clone(),
             body,
             original.signature,
         );
@@ -178,7 +179,7 @@ impl Dispatcher {
     pub fn probe(
         &self,
         owner: &str,
-        target: &str,
+        target: Arc<str>,
         probe: Probe,
         body: Bytes,
         signature: String,
@@ -189,7 +190,7 @@ impl Dispatcher {
             id: Uuid::nil(),
         };
         let mut delivery = self.new_delivery(owner, resource, target, body, signature.into());
-        delivery.probe = Some(probe);
+        delivery.probe = Some(Box::new(probe));
         self.queue(delivery, Some(after))
     }
 
@@ -198,16 +199,16 @@ impl Dispatcher {
         &self,
         owner: &str,
         resource: ResourceRef,
-        target: &str,
+        target: Arc<str>,
         body: Bytes,
         signature: Signature,
     ) -> Delivery {
         Delivery {
             id: self.inner.ids.uuid(),
             sequence: self.inner.sequence.fetch_add(1, Ordering::Relaxed),
-            owner: owner.to_string(),
+            owner: self.inner.store.owner(owner),
             resource,
-            target: target.to_string(),
+            target,
             body,
             of_resource: false,
             released: false,
@@ -271,13 +272,13 @@ impl Dispatcher {
         };
         self.inner.store.feed.publish(
             "callback",
-            Some(delivery.owner.as_str()),
+            Some(&*delivery.owner),
             || self.inner.clock.now_ms_of(&delivery.owner),
             || {
                 crate::store::feed::Data::Callback(crate::store::feed::CallbackData {
                     delivery: id,
                     resource: delivery.resource.clone(),
-                    url: delivery.target.clone(),
+                    url: delivery.target.to_string(),
                     attempt: number,
                     status,
                     error: error.clone(),
@@ -335,7 +336,7 @@ impl Dispatcher {
         let request = self
             .inner
             .client
-            .post(&delivery.target)
+            .post(&*delivery.target)
             .header(reqwest::header::CONTENT_TYPE, "application/json");
         // A probe may send no signature at all.
         let request = if delivery.signature.is_empty() {

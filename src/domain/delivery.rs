@@ -129,9 +129,10 @@ pub struct Delivery {
     /// Creation order, for listing.
     pub sequence: u64,
     /// Client id of the application the callback belongs to.
-    pub owner: String,
+    pub owner: std::sync::Arc<str>,
     pub resource: ResourceRef,
-    pub target: String,
+    /// Shared with the resource that names it.
+    pub target: std::sync::Arc<str>,
     /// The exact bytes sent, every attempt: shared by every copy of the record and every
     /// attempt, never copied. Empty once [`released`](Self::released).
     pub body: Bytes,
@@ -147,7 +148,7 @@ pub struct Delivery {
     pub attempts: Vec<Attempt>,
     pub state: DeliveryState,
     /// Set on a scenario's receiver probe: one attempt, judged by whether the app rejected it.
-    pub probe: Option<Probe>,
+    pub probe: Option<Box<Probe>>,
     /// The delivery this one sends again, if it is a replay.
     pub replay_of: Option<Uuid>,
     /// The latest replay of this delivery, once replayed.

@@ -1,11 +1,13 @@
 //! An STK push ("incoming payment request"): what was asked, and the state it moves through.
 //! Pending until its result is decided, then Success (the customer paid) or Failed.
 
+use std::sync::Arc;
+
 use uuid::Uuid;
 
+pub use super::ledger::Payer;
 use super::metadata::Metadata;
 use super::money::{Amount, Currency};
-use super::phone::PhoneNumber;
 
 /// A validated STK push request.
 #[derive(Debug, Clone)]
@@ -15,17 +17,25 @@ pub struct NewIncomingPayment {
     pub amount: Amount,
     pub currency: Currency,
     pub metadata: Option<Metadata>,
-    /// A validated absolute http(s) URL, as the client wrote it.
-    pub callback_url: String,
+    /// A validated absolute http(s) URL, as the client wrote it; shared with the result's
+    /// delivery record.
+    pub callback_url: std::sync::Arc<str>,
 }
 
+/// Who is asked to pay: the payer (shared with the transaction a payment creates, so a
+/// settled push keeps one copy of the names and number) and their email.
 #[derive(Debug, Clone)]
 pub struct Subscriber {
-    pub first_name: Option<String>,
-    pub middle_name: Option<String>,
-    pub last_name: Option<String>,
-    pub phone_number: PhoneNumber,
+    pub payer: Arc<Payer>,
     pub email: Option<String>,
+}
+
+impl std::ops::Deref for Subscriber {
+    type Target = Payer;
+
+    fn deref(&self) -> &Payer {
+        &self.payer
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -34,7 +44,7 @@ pub struct IncomingPayment {
     /// Creation order (the latest prompt of a phone is the one answered by number).
     pub sequence: u64,
     /// The OAuth application (client id) that created it; no other application can see it.
-    pub owner: String,
+    pub owner: std::sync::Arc<str>,
     pub request: NewIncomingPayment,
     pub initiated_at_ms: i64,
     /// Absolute URL of this resource, fixed at creation (`Location`, `_links.self`).
@@ -43,7 +53,7 @@ pub struct IncomingPayment {
     /// the same values whatever order results are decided in.
     pub planned: PlannedTransaction,
     /// A scenario rule's verdict, which overrides the phone's behaviour.
-    pub forced: Option<super::Verdict>,
+    pub forced: Option<Box<super::Verdict>>,
     /// The payment link whose page sent this prompt: paying it pays the link, and the link's
     /// callback reports it (the prompt itself calls nobody back).
     pub for_link: Option<Uuid>,

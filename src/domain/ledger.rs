@@ -41,8 +41,8 @@ pub struct Payer {
 
 #[derive(Debug, Clone)]
 pub enum TransactionKind {
-    /// A Lipa Na M-PESA payment from a subscriber.
-    Buygoods(Payer),
+    /// A Lipa Na M-PESA payment from a subscriber (shared with the STK push that asked).
+    Buygoods(std::sync::Arc<Payer>),
     /// A payment from another till.
     B2b { sending_till: String },
 }
@@ -71,7 +71,7 @@ pub struct Transaction {
     pub id: Uuid,
     /// Creation order: transactions at the same instant are listed in it.
     pub sequence: u64,
-    pub owner: String,
+    pub owner: std::sync::Arc<str>,
     /// The M-PESA reference, e.g. `OJM6Q1W84K`.
     pub reference: String,
     pub till_number: String,

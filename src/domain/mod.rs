@@ -126,7 +126,7 @@ pub struct Envelope {
     /// Creation order among all resources (ties on `created_at_ms` are common on a virtual
     /// clock); lists that must be stable sort by it.
     pub sequence: u64,
-    pub owner: String,
+    pub owner: std::sync::Arc<str>,
     pub created_at_ms: i64,
     pub self_url: self_url::SelfUrl,
 }

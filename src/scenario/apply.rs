@@ -325,7 +325,7 @@ fn apply_transactions(
         let originated =
             state.clock.now_ms_of(&owner) - t.ago.map_or(0, |a| crate::clock::millis(a.0));
         let kind = match t.kind {
-            TransactionKindSpec::Buygoods => TransactionKind::Buygoods(Payer {
+            TransactionKindSpec::Buygoods => TransactionKind::Buygoods(Arc::new(Payer {
                 phone_number: t
                     .phone_number
                     .as_ref()
@@ -333,7 +333,7 @@ fn apply_transactions(
                 first_name: t.first_name.clone(),
                 middle_name: None,
                 last_name: t.last_name.clone(),
-            }),
+            })),
             TransactionKindSpec::B2b => TransactionKind::B2b {
                 sending_till: t
                     .sending_till
@@ -344,7 +344,7 @@ fn apply_transactions(
         let tx = Transaction {
             id: state.ids.uuid(),
             sequence: state.ids.next_sequence(),
-            owner: owner.clone(),
+            owner: state.store.owner(&owner),
             reference: t
                 .reference
                 .clone()

@@ -41,7 +41,7 @@ pub fn export(state: &AppState, client_id: Option<&str>, name: &str) -> String {
     let mut credited: BTreeMap<(String, String), Decimal> = BTreeMap::new();
     for t in &transactions {
         *credited
-            .entry((t.owner.clone(), t.till_number.clone()))
+            .entry((t.owner.to_string(), t.till_number.clone()))
             .or_default() += t.amount.decimal();
     }
     let mut balances = Vec::new();

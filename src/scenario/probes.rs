@@ -117,9 +117,14 @@ pub fn schedule(
             }
         };
         let probe = Probe::new(*kind, Some(scenario.clone()));
-        state
-            .dispatcher
-            .probe(owner, &spec.url, probe, body.into(), signature, after);
+        state.dispatcher.probe(
+            owner,
+            spec.url.as_str().into(),
+            probe,
+            body.into(),
+            signature,
+            after,
+        );
     }
     kinds.len()
 }

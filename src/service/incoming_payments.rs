@@ -44,7 +44,7 @@ pub fn prompt(
     let payment = IncomingPayment {
         id,
         sequence: state.ids.next_sequence(),
-        owner: owner.to_string(),
+        owner: state.store.owner(owner),
         request,
         initiated_at_ms: state.clock.now_ms_of(owner),
         self_url: crate::domain::self_url::SelfUrl::new(base, collection, id),
@@ -52,7 +52,7 @@ pub fn prompt(
             resource_id: state.ids.uuid(),
             reference: state.ids.mpesa_reference(),
         },
-        forced: decision.as_ref().map(|d| d.verdict.clone()),
+        forced: decision.as_ref().map(|d| Box::new(d.verdict.clone())),
         for_link,
         state: PaymentState::Pending,
     };

@@ -31,7 +31,7 @@ pub fn call_back(
     owner: &str,
     kind: CallbackKind,
     id: Uuid,
-    url: &str,
+    url: Arc<str>,
     document: &impl Serialize,
 ) {
     let Some(app) = state.store.application(owner) else {
@@ -50,8 +50,8 @@ fn settle_and_call_back<T, D>(
     kind: CallbackKind,
     id: Uuid,
     settle: impl FnOnce(&mut T) -> bool,
-    callback_url: impl FnOnce(&T) -> Option<String>,
-    owner: impl FnOnce(&T) -> String,
+    callback_url: impl FnOnce(&T) -> Option<Arc<str>>,
+    owner: impl FnOnce(&T) -> Arc<str>,
 ) where
     T: crate::domain::Owned + Clone,
     D: for<'a> From<&'a T> + Serialize + Status,
@@ -87,7 +87,7 @@ fn settle_and_call_back<T, D>(
             state.scenarios.hide(id, &owner, until, before);
         }
         if let Some(url) = url {
-            call_back(state, &owner, kind, id, &url, &document);
+            call_back(state, &owner, kind, id, url, &document);
         }
     }
 }
@@ -102,7 +102,7 @@ pub fn pending_prompts(
     let mut pending = state.store.incoming_payments.filter_any(|p| {
         p.state.is_pending()
             && phone.is_none_or(|ph| &p.request.subscriber.phone_number == ph)
-            && client_id.is_none_or(|c| c == p.owner)
+            && client_id.is_none_or(|c| *c == *p.owner)
     });
     pending.sort_by_key(|p| p.sequence);
     pending
@@ -123,7 +123,7 @@ pub fn prompt_due(state: &AppState, id: Uuid) {
     let forced = state
         .store
         .incoming_payments
-        .update(id, |p| p.forced.clone())
+        .update(id, |p| p.forced.as_deref().cloned())
         .flatten();
     match forced {
         // A pending verdict is never scheduled (`service::due`); kept for completeness.
@@ -202,12 +202,7 @@ fn settle_prompt(state: &AppState, id: Uuid, outcome: Outcome) -> bool {
                         amount: p.request.amount,
                         currency: p.request.currency,
                         originated_at_ms: now_ms,
-                        kind: TransactionKind::Buygoods(Payer {
-                            phone_number: s.phone_number.clone(),
-                            first_name: s.first_name.clone(),
-                            middle_name: s.middle_name.clone(),
-                            last_name: s.last_name.clone(),
-                        }),
+                        kind: TransactionKind::Buygoods(s.payer.clone()),
                         status: TransactionStatus::Received,
                     },
                     p.self_url.base().to_string(),
@@ -315,16 +310,22 @@ pub fn emit(
                 id: event.meta.id,
             };
             match (&daraja, s.enable_daraja_payload) {
-                (Some(daraja), true) => {
-                    state
-                        .dispatcher
-                        .enqueue(&owner, &app.api_key, resource, &s.url, daraja)
-                }
+                (Some(daraja), true) => state.dispatcher.enqueue(
+                    &owner,
+                    &app.api_key,
+                    resource,
+                    s.url.as_str().into(),
+                    daraja,
+                ),
                 _ => {
                     let payload = payload.as_ref().expect("rendered for this subscription");
-                    state
-                        .dispatcher
-                        .enqueue(&owner, &app.api_key, resource, &s.url, payload)
+                    state.dispatcher.enqueue(
+                        &owner,
+                        &app.api_key,
+                        resource,
+                        s.url.as_str().into(),
+                        payload,
+                    )
                 }
             };
         }
@@ -345,7 +346,7 @@ pub fn settle_send_money(state: &AppState, id: Uuid) {
         Settle::SendMoney.callback_kind(),
         id,
         |s| s.settle(state.clock.now_ms_of(&s.meta.owner)),
-        |s| Some(s.callback_url.clone()),
+        |s| Some(s.callback_url.as_str().into()),
         |s| s.meta.owner.clone(),
     );
 }
@@ -378,7 +379,7 @@ pub fn settle_polling(state: &AppState, id: Uuid) {
             p.state = PollingState::Success { transactions };
             true
         },
-        |p| Some(p.callback_url.clone()),
+        |p| Some(p.callback_url.as_str().into()),
         |p| p.meta.owner.clone(),
     );
 }
@@ -428,7 +429,7 @@ pub fn settle_sms_notification(state: &AppState, id: Uuid) {
             };
             true
         },
-        |n| Some(n.callback_url.clone()),
+        |n| Some(n.callback_url.as_str().into()),
         |n| n.meta.owner.clone(),
     );
     if let Some(sms) = sent {
@@ -472,7 +473,7 @@ pub fn settle_reversal(state: &AppState, id: Uuid) {
             ));
             true
         },
-        |r| Some(r.callback_url.clone()),
+        |r| Some(r.callback_url.as_str().into()),
         |r| r.meta.owner.clone(),
     );
     let Some((tx_id, reversed, base)) = outcome else {
@@ -513,7 +514,7 @@ pub fn finish_payment_link(state: &AppState, id: Uuid, to: LinkState) -> bool {
             changed = true;
             true
         },
-        |l| Some(l.callback_url.clone()),
+        |l| Some(l.callback_url.as_str().into()),
         |l| l.meta.owner.clone(),
     );
     changed
@@ -543,12 +544,12 @@ pub fn pay_payment_link(state: &AppState, link: &PaymentLink, phone: PhoneNumber
             amount: link.amount,
             currency: link.currency,
             originated_at_ms: now_ms,
-            kind: TransactionKind::Buygoods(Payer {
+            kind: TransactionKind::Buygoods(Arc::new(Payer {
                 phone_number: phone,
                 first_name: None,
                 middle_name: None,
                 last_name: None,
-            }),
+            })),
             status: TransactionStatus::Received,
         },
         link.meta.self_url.base(),

@@ -91,7 +91,7 @@ pub fn envelope_of(
     Envelope {
         id,
         sequence: state.ids.next_sequence(),
-        owner: owner.to_string(),
+        owner: state.store.owner(owner),
         created_at_ms: state.clock.now_ms_of(owner),
         self_url: crate::domain::self_url::SelfUrl::new(base, collection, id),
     }

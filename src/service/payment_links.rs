@@ -72,17 +72,19 @@ pub fn checkout(state: &AppState, link: &PaymentLink, phone: PhoneNumber) -> Res
     let request = NewIncomingPayment {
         till_number: link.till_number.clone(),
         subscriber: Subscriber {
-            first_name: None,
-            middle_name: None,
-            last_name: None,
-            phone_number: phone,
+            payer: std::sync::Arc::new(crate::domain::ledger::Payer {
+                first_name: None,
+                middle_name: None,
+                last_name: None,
+                phone_number: phone,
+            }),
             email: None,
         },
         amount: link.amount,
         currency: link.currency,
         metadata: None,
         // Never called: the link calls back (see `lifecycle::settle_prompt`).
-        callback_url: String::new(),
+        callback_url: "".into(),
     };
     let (prompt, _) = super::incoming_payments::prompt(
         state,

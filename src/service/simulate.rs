@@ -126,7 +126,7 @@ fn new_transaction(state: &AppState, a: &Activity, b2b: bool) -> Result<Transact
     Ok(Transaction {
         id: state.ids.uuid(),
         sequence: state.ids.next_sequence(),
-        owner: a.owner.clone(),
+        owner: state.store.owner(&a.owner),
         reference: state.ids.mpesa_reference(),
         till_number: a.till_number.clone(),
         amount,
@@ -137,12 +137,12 @@ fn new_transaction(state: &AppState, a: &Activity, b2b: bool) -> Result<Transact
                 sending_till: a.sending_till.clone(),
             }
         } else {
-            TransactionKind::Buygoods(Payer {
+            TransactionKind::Buygoods(std::sync::Arc::new(Payer {
                 phone_number: a.phone_number.clone(),
                 first_name: a.first_name.clone(),
                 middle_name: a.middle_name.clone(),
                 last_name: a.last_name.clone(),
-            })
+            }))
         },
         status: TransactionStatus::Received,
     })

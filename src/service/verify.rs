@@ -222,7 +222,7 @@ fn deliveries(
     let mut list = state.store.deliveries_where(|d| {
         d.sequence >= since.deliveries
             && d.probe.is_none()
-            && owner.is_none_or(|o| d.owner == o)
+            && owner.is_none_or(|o| *d.owner == *o)
             && url.is_none_or(|u| d.target.starts_with(u))
     });
     list.sort_by_key(|d| d.sequence);
@@ -496,7 +496,7 @@ fn sms(state: &AppState, since: &Since, owner: Option<&str>, m: &SmsCheck) -> Fo
     });
     let sent = state.store.sms_outbox.filter_any(|s| {
         s.meta.sequence >= since.resources
-            && owner.is_none_or(|o| s.meta.owner == o)
+            && owner.is_none_or(|o| *s.meta.owner == *o)
             && m.to
                 .as_ref()
                 .is_none_or(|to| s.phone_number == to.0.as_str())

@@ -2,23 +2,22 @@
 //! the retention cap of each application's resources (see `retention`).
 
 use std::any::TypeId;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock};
 
-use crate::store::Map;
 use arc_swap::ArcSwapOption;
 use bytes::Bytes;
 use uuid::Uuid;
 
 use crate::domain::Owned;
 
-use super::page::{Page, PageRequest, page_of};
+use super::page::{Page, PageRequest};
 use super::retention::{Evicted, Retention};
+use super::table::{Keyed, Table};
 
 /// Locking rule: each call takes one shard lock and releases it before returning; `update`
 /// runs its closure under that lock, so the closure must not block or await.
 pub struct Collection<T> {
-    map: Map<Uuid, Slot<T>>,
+    map: Table<Slot<T>>,
     retention: Retention<Uuid>,
     evicted: Evicted<Uuid>,
 }
@@ -27,7 +26,7 @@ impl<T: Owned + Clone> Collection<T> {
     /// An empty collection keeping at most `retention` resources of each application.
     pub fn new(retention: usize) -> Self {
         Self {
-            map: Map::default(),
+            map: Table::default(),
             retention: Retention::new(retention),
             evicted: Evicted::new(retention),
         }
@@ -44,21 +43,18 @@ impl<T: Owned + Clone> Collection<T> {
     /// event holds the transaction it reports): one copy for both until one of them changes.
     pub fn insert_shared(&self, item: Arc<T>) {
         let (id, owner) = (item.id(), item.owner().to_string());
-        if self.map.insert(id, Slot::new(item)).is_some() {
+        if self.map.insert(Slot::new(item)).is_some() {
             return;
         }
         self.retention.push(&owner, id, |old| {
             let removed = self
                 .map
-                .remove_if(&old, |_, s| {
-                    s.item.finished() && !s.referenced.swap(false, Ordering::Relaxed)
-                })
-                .is_some();
+                .remove_if(&old, |s| s.item.finished() && s.seen.swap(None).is_none());
             if removed {
                 self.evicted.remember(old);
             }
             // Gone otherwise (a reset) counts as evicted too: nothing to keep in line.
-            removed || !self.map.contains_key(&old)
+            removed || !self.map.contains(&old)
         });
     }
 
@@ -76,9 +72,8 @@ impl<T: Owned + Clone> Collection<T> {
     /// resource is as good as absent. Marks it read.
     pub fn get(&self, id: Uuid, owner: &str) -> Option<T> {
         self.map
-            .get(&id)
-            .filter(|s| s.item.owner() == owner)
-            .map(|s| s.read().clone())
+            .read(&id, |s| (s.item.owner() == owner).then(|| s.read().clone()))
+            .flatten()
     }
 
     /// Like [`get`](Self::get) for an id as it came in a URL; malformed ids are not found.
@@ -100,26 +95,32 @@ impl<T: Owned + Clone> Collection<T> {
         render: impl FnOnce(&T) -> Bytes,
     ) -> Option<(Uuid, Bytes)> {
         let id = Uuid::parse_str(id.trim()).ok()?;
-        let slot = self.map.get(&id).filter(|s| s.item.owner() == owner)?;
         let kind = TypeId::of::<K>();
-        if let Some(kept) = slot.rendered.load().as_ref().filter(|r| r.kind == kind) {
-            slot.read();
-            return Some((id, kept.body.clone()));
-        }
-        let read_before = slot.referenced.load(Ordering::Relaxed);
-        let body = render(slot.read());
-        if read_before {
-            slot.rendered.store(Some(Arc::new(Rendered {
-                kind,
-                body: body.clone(),
-            })));
-        }
+        let body = self.map.read(&id, |slot| {
+            if slot.item.owner() != owner {
+                return None;
+            }
+            let seen = slot.seen.load();
+            if let Some(kept) = seen.as_ref().filter(|r| r.kind == kind) {
+                return Some(kept.body.clone());
+            }
+            let body = render(&slot.item);
+            slot.seen.store(Some(if seen.is_some() {
+                Arc::new(Rendered {
+                    kind,
+                    body: body.clone(),
+                })
+            } else {
+                READ.clone()
+            }));
+            Some(body)
+        })??;
         Some((id, body))
     }
 
     /// A copy of the resource `id`, whoever owns it (internal use, control plane).
     pub fn get_any(&self, id: Uuid) -> Option<T> {
-        self.map.get(&id).map(|s| T::clone(&s.item))
+        self.map.read(&id, |s| T::clone(&s.item))
     }
 
     /// A page, newest first by `sequence`, of every owner's resources that satisfy `keep`
@@ -130,21 +131,23 @@ impl<T: Owned + Clone> Collection<T> {
         sequence: impl Fn(&T) -> u64,
         keep: impl Fn(&T) -> bool,
     ) -> Page<T> {
-        let page = page_of(&self.map, request, |s| sequence(&s.item), |s| keep(&s.item));
+        let mut found = Vec::new();
+        self.map.for_each(|s| {
+            if keep(&s.item) {
+                found.push((sequence(&s.item), s.item.id()));
+            }
+        });
+        let (ids, next) = request.select(found);
         Page {
-            items: page
-                .items
-                .into_iter()
-                .map(|s| Arc::unwrap_or_clone(s.item))
-                .collect(),
-            next: page.next,
+            items: ids.iter().filter_map(|id| self.get_any(*id)).collect(),
+            next,
         }
     }
 
     /// Runs `f` on the resource under its shard lock, whoever owns it (internal use).
     pub fn update<R>(&self, id: Uuid, f: impl FnOnce(&mut T) -> R) -> Option<R> {
-        self.map.get_mut(&id).map(|mut s| {
-            s.rendered.store(None);
+        self.map.write(&id, |s| {
+            s.forget_rendering();
             // Copied first if something else holds it (it keeps what it had).
             f(Arc::make_mut(&mut s.item))
         })
@@ -152,33 +155,31 @@ impl<T: Owned + Clone> Collection<T> {
 
     /// Copies of `owner`'s resources that satisfy `keep`, in no particular order.
     pub fn filter(&self, owner: &str, keep: impl Fn(&T) -> bool) -> Vec<T> {
-        self.map
-            .iter()
-            .filter(|s| s.item.owner() == owner && keep(&s.item))
-            .map(|s| T::clone(&s.item))
-            .collect()
+        self.filter_any(|item| item.owner() == owner && keep(item))
     }
 
     /// Copies of every owner's resources that satisfy `keep` (control plane).
     pub fn filter_any(&self, keep: impl Fn(&T) -> bool) -> Vec<T> {
-        self.map
-            .iter()
-            .filter(|s| keep(&s.item))
-            .map(|s| T::clone(&s.item))
-            .collect()
+        let mut found = Vec::new();
+        self.map.for_each(|s| {
+            if keep(&s.item) {
+                found.push(T::clone(&s.item));
+            }
+        });
+        found
     }
 
     /// How many resources of any owner satisfy `keep` (control plane), copying none.
     pub fn count_any(&self, keep: impl Fn(&T) -> bool) -> usize {
-        self.map.iter().filter(|s| keep(&s.item)).count()
+        let mut count = 0;
+        self.map.for_each(|s| count += usize::from(keep(&s.item)));
+        count
     }
 
     /// The first resource of any owner that satisfies `pred` (for capability URLs).
     pub fn find_any(&self, pred: impl Fn(&T) -> bool) -> Option<T> {
         self.map
-            .iter()
-            .find(|s| pred(&s.item))
-            .map(|s| T::clone(&s.item))
+            .find_map(|s| pred(&s.item).then(|| T::clone(&s.item)))
     }
 
     pub fn clear(&self) {
@@ -189,20 +190,22 @@ impl<T: Owned + Clone> Collection<T> {
 
     /// Forgets `owner`'s resources.
     pub fn remove_owner(&self, owner: &str) {
-        self.map.retain(|_, s| s.item.owner() != owner);
+        self.map.retain(|s| s.item.owner() != owner);
         self.retention.remove_owner(owner);
     }
 }
 
-/// A resource, whether a client read it since retention last looked at it, and its rendering
-/// once a client reads it again (see [`Collection::rendered`]). The resource is behind a
-/// pointer: a hash table keeps spare capacity, and spare slots of a few hundred bytes each (an
-/// STK push is 448) would cost more than the pointers; and a shared one, so that another
-/// record can hold the same resource without a copy.
+/// A resource, and whether a client read it since retention last looked at it (see
+/// [`Collection::insert`]) with its rendering once a client reads it again (see
+/// [`Collection::rendered`]). The resource is behind a pointer: a hash table keeps spare
+/// capacity, and spare slots of a few hundred bytes each (an STK push is some 300) would cost
+/// more than the pointers; and a shared one, so that another record can hold the same
+/// resource without a copy.
 struct Slot<T> {
     item: Arc<T>,
-    referenced: AtomicBool,
-    rendered: ArcSwapOption<Rendered>,
+    /// `None`: not read since retention looked; [`READ`]: read; else the kept rendering,
+    /// which was read too. One word for both, so a slot is 16 bytes.
+    seen: ArcSwapOption<Rendered>,
 }
 
 /// A resource's document as bytes, and which rendering it is.
@@ -211,32 +214,50 @@ struct Rendered {
     body: Bytes,
 }
 
+/// The kind of [`READ`], which no caller of [`Collection::rendered`] can name.
+enum Read {}
+
+/// What a slot read and not rendered for keeping holds.
+static READ: LazyLock<Arc<Rendered>> = LazyLock::new(|| {
+    Arc::new(Rendered {
+        kind: TypeId::of::<Read>(),
+        body: Bytes::new(),
+    })
+});
+
 impl<T> Slot<T> {
     fn new(item: Arc<T>) -> Self {
         Self {
             item,
-            referenced: AtomicBool::new(false),
-            rendered: ArcSwapOption::empty(),
+            seen: ArcSwapOption::empty(),
         }
     }
 
-    /// The resource, marked read (a store only when it changes, so polling stays read-only
+    /// The resource, marked read (a store only the first time, so polling stays read-only
     /// on the cache line most of the time).
     fn read(&self) -> &T {
-        if !self.referenced.load(Ordering::Relaxed) {
-            self.referenced.store(true, Ordering::Relaxed);
+        if self.seen.load().is_none() {
+            self.seen.store(Some(READ.clone()));
         }
         &self.item
     }
+
+    /// Drops the kept rendering (the resource changed), remembering that it was read.
+    fn forget_rendering(&self) {
+        if self
+            .seen
+            .load()
+            .as_ref()
+            .is_some_and(|r| !Arc::ptr_eq(r, &READ))
+        {
+            self.seen.store(Some(READ.clone()));
+        }
+    }
 }
 
-impl<T: Clone> Clone for Slot<T> {
-    fn clone(&self) -> Self {
-        Self {
-            item: self.item.clone(),
-            referenced: AtomicBool::new(self.referenced.load(Ordering::Relaxed)),
-            rendered: ArcSwapOption::new(self.rendered.load_full()),
-        }
+impl<T: Owned> Keyed for Slot<T> {
+    fn key(&self) -> Uuid {
+        self.item.id()
     }
 }
 

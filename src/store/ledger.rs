@@ -74,14 +74,15 @@ impl Ledger {
         if ring.len() >= self.cap {
             ring.pop_front();
         }
-        ring.push_back(Entry {
+        let entry = Entry {
             sequence,
             account: account.clone(),
             amount,
             balance_after,
             memo: memo.into(),
             at_ms,
-        });
+        };
+        super::retention::push_gently(&mut ring, entry, self.cap);
     }
 
     /// A page of `owner`'s entries, newest first.

@@ -11,6 +11,7 @@ pub mod journal;
 mod ledger;
 mod page;
 mod retention;
+mod table;
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -304,6 +305,16 @@ impl Store {
             .applications
             .get(client_id)
             .map(|a| a.value().clone())
+    }
+
+    /// `client_id` as the shared text its application holds, so that the records it owns
+    /// (thousands per application) point at one copy instead of each keeping its own; a new
+    /// copy for an unknown one.
+    pub fn owner(&self, client_id: &str) -> Arc<str> {
+        self.inner
+            .applications
+            .get(client_id)
+            .map_or_else(|| client_id.into(), |a| a.client_id.clone())
     }
 
     /// The application whose credentials these are, if they are right.

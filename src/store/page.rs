@@ -2,10 +2,6 @@
 //! number; a page ends with the cursor of the next (the last sequence shown), and only the
 //! page's items are copied out of the store.
 
-use std::hash::Hash;
-
-use crate::store::Map;
-
 /// What page to list: at most `limit` items with a sequence below `before`.
 #[derive(Debug, Clone, Copy)]
 pub struct PageRequest {
@@ -34,32 +30,6 @@ impl PageRequest {
             None
         };
         (found.into_iter().map(|(_, k)| k).collect(), next)
-    }
-}
-
-/// A page of the items of `map` that satisfy `keep`, newest first by `sequence`.
-pub fn page_of<K, T>(
-    map: &Map<K, T>,
-    request: PageRequest,
-    sequence: impl Fn(&T) -> u64,
-    keep: impl Fn(&T) -> bool,
-) -> Page<T>
-where
-    K: Copy + Eq + Hash,
-    T: Clone,
-{
-    let found = map
-        .iter()
-        .filter(|r| keep(r.value()))
-        .map(|r| (sequence(r.value()), *r.key()))
-        .collect();
-    let (keys, next) = request.select(found);
-    Page {
-        items: keys
-            .into_iter()
-            .filter_map(|k| map.get(&k).map(|r| r.value().clone()))
-            .collect(),
-        next,
     }
 }
 

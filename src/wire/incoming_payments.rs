@@ -68,16 +68,18 @@ impl TryFrom<IncomingPaymentRequest> for NewIncomingPayment {
         Ok(Self {
             till_number,
             subscriber: Subscriber {
-                first_name: optional_text(subscriber.first_name.as_deref()),
-                middle_name: optional_text(subscriber.middle_name.as_deref()),
-                last_name: optional_text(subscriber.last_name.as_deref()),
-                phone_number,
+                payer: std::sync::Arc::new(crate::domain::ledger::Payer {
+                    first_name: optional_text(subscriber.first_name.as_deref()),
+                    middle_name: optional_text(subscriber.middle_name.as_deref()),
+                    last_name: optional_text(subscriber.last_name.as_deref()),
+                    phone_number,
+                }),
                 email,
             },
             amount: value,
             currency,
             metadata,
-            callback_url,
+            callback_url: callback_url.into(),
         })
     }
 }
@@ -165,7 +167,7 @@ impl From<&IncomingPayment> for Document<Attributes> {
                 },
                 metadata: req.metadata.as_ref().map(Metadata::to_raw),
                 links: Links {
-                    callback_url: req.callback_url.clone(),
+                    callback_url: req.callback_url.to_string(),
                     self_url: p.self_url.to_string(),
                 },
             },

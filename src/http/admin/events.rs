@@ -128,7 +128,7 @@ async fn list(
         |e| e.meta.sequence,
         |e| {
             topic.is_none_or(|t| e.topic == t)
-                && f.client_id.as_deref().is_none_or(|c| e.meta.owner == c)
+                && f.client_id.as_deref().is_none_or(|c| *e.meta.owner == *c)
                 && since_ms.is_none_or(|t| e.meta.created_at_ms >= t)
         },
     );

@@ -92,7 +92,7 @@ async fn prompts(
             .handsets
             .behaviour(&p.owner, &p.request.subscriber.phone_number)
             .as_str(),
-        client_id: p.owner,
+        client_id: p.owner.to_string(),
         phone_number: p.request.subscriber.phone_number.to_string(),
         amount: p.request.amount.to_string(),
         currency: p.request.currency.code(),

@@ -106,7 +106,7 @@ async fn sms_outbox(
         request,
         |m| m.meta.sequence,
         |m| {
-            f.client_id.as_deref().is_none_or(|c| m.meta.owner == c)
+            f.client_id.as_deref().is_none_or(|c| *m.meta.owner == *c)
                 && phone.as_ref().is_none_or(|p| m.phone_number == p.as_str())
                 && since_ms.is_none_or(|t| m.meta.created_at_ms >= t)
         },
@@ -211,7 +211,7 @@ async fn replay_all(
         d.state == wanted
             && d.replayed_by.is_none()
             && d.probe.is_none()
-            && q.client_id.as_deref().is_none_or(|c| d.owner == c)
+            && q.client_id.as_deref().is_none_or(|c| *d.owner == *c)
     });
     due.sort_by_key(|d| d.sequence);
     let replays: Vec<Value> = due

@@ -241,7 +241,7 @@ impl DeliveryView {
         Self {
             id: d.id,
             resource: d.resource,
-            target: d.target,
+            target: d.target.to_string(),
             state: d.state,
             created_at: format_millis(to_eat(d.created_at_ms)),
             attempts: d
@@ -257,7 +257,7 @@ impl DeliveryView {
                 .collect(),
             signature: d.signature.to_string(),
             body,
-            probe: d.probe,
+            probe: d.probe.map(|p| *p),
             replay_of: d.replay_of,
             replayed_by: d.replayed_by,
         }
@@ -284,7 +284,7 @@ async fn callbacks(
         .transpose()?;
     let page = state.store.deliveries(request, |d| {
         status.is_none_or(|s| d.state == s)
-            && f.client_id.as_deref().is_none_or(|c| d.owner == c)
+            && f.client_id.as_deref().is_none_or(|c| *d.owner == *c)
             && since_ms.is_none_or(|t| d.created_at_ms >= t)
     });
     Ok(Json(DeliveryLog {
