@@ -166,11 +166,11 @@ impl Dispatcher {
             original.signature,
         );
         replay.of_resource = original.of_resource;
-        replay.replay_of = Some(id);
+        replay.replays_mut().of = Some(id);
         let replay_id = replay.id;
         self.inner
             .store
-            .update_delivery(id, |d| d.replayed_by = Some(replay_id));
+            .update_delivery(id, |d| d.replays_mut().by = Some(replay_id));
         Some(self.queue(replay, Some(Duration::ZERO)))
     }
 
@@ -214,11 +214,10 @@ impl Dispatcher {
             released: false,
             signature,
             created_at_ms: self.inner.clock.now_ms_of(owner),
-            attempts: Vec::new(),
+            attempts: Box::default(),
             state: DeliveryState::Pending,
             probe: None,
-            replay_of: None,
-            replayed_by: None,
+            replays: None,
         }
     }
 
@@ -281,7 +280,7 @@ impl Dispatcher {
                     url: delivery.target.to_string(),
                     attempt: number,
                     status,
-                    error: error.clone(),
+                    error: error.as_deref().map(str::to_string),
                     latency_ms,
                     outcome,
                 })
@@ -347,7 +346,7 @@ impl Dispatcher {
         let result = request.body(delivery.body.clone()).send().await;
         let (status, error) = match result {
             Ok(response) => (Some(response.status().as_u16()), None),
-            Err(e) => (None, Some(describe(e))),
+            Err(e) => (None, Some(describe(e).into_boxed_str())),
         };
         Attempt {
             number,

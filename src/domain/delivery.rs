@@ -119,7 +119,7 @@ pub struct Attempt {
     /// The receiver's HTTP status, when it answered.
     pub status: Option<u16>,
     /// Why the attempt failed without a status (refused, timed out, ...).
-    pub error: Option<String>,
+    pub error: Option<Box<str>>,
     pub latency_ms: u64,
 }
 
@@ -145,14 +145,22 @@ pub struct Delivery {
     pub released: bool,
     pub signature: Signature,
     pub created_at_ms: i64,
-    pub attempts: Vec<Attempt>,
+    /// Exactly as many as were made (most deliveries take one): no spare capacity.
+    pub attempts: Box<[Attempt]>,
     pub state: DeliveryState,
     /// Set on a scenario's receiver probe: one attempt, judged by whether the app rejected it.
     pub probe: Option<Box<Probe>>,
+    /// Set when it is a replay or was replayed (rare: boxed, so the others do not pay).
+    pub replays: Option<Box<Replays>>,
+}
+
+/// How a delivery relates to its replays.
+#[derive(Debug, Clone, Default)]
+pub struct Replays {
     /// The delivery this one sends again, if it is a replay.
-    pub replay_of: Option<Uuid>,
+    pub of: Option<Uuid>,
     /// The latest replay of this delivery, once replayed.
-    pub replayed_by: Option<Uuid>,
+    pub by: Option<Uuid>,
 }
 
 impl Owned for Delivery {
@@ -169,6 +177,20 @@ impl Owned for Delivery {
 }
 
 impl Delivery {
+    /// The delivery this one sends again, if it is a replay.
+    pub fn replay_of(&self) -> Option<Uuid> {
+        self.replays.as_ref().and_then(|r| r.of)
+    }
+
+    /// The latest replay of this delivery, once replayed.
+    pub fn replayed_by(&self) -> Option<Uuid> {
+        self.replays.as_ref().and_then(|r| r.by)
+    }
+
+    pub fn replays_mut(&mut self) -> &mut Replays {
+        self.replays.get_or_insert_default()
+    }
+
     /// Records an attempt and moves on: delivered on a 2xx, else pending until the
     /// `max_attempts`th, then exhausted. A probe ends at its one attempt, judged by whether
     /// the app accepted it (an answer of any kind delivers it).
@@ -176,10 +198,9 @@ impl Delivery {
         let answered = attempt.status.is_some();
         let succeeded = attempt.status.is_some_and(|s| (200..300).contains(&s));
         let number = attempt.number;
-        // Most deliveries take one attempt: room for exactly one at first, not the four a
-        // first push reserves.
-        self.attempts.reserve_exact(1);
-        self.attempts.push(attempt);
+        let mut attempts = std::mem::take(&mut self.attempts).into_vec();
+        attempts.push(attempt);
+        self.attempts = attempts.into_boxed_slice();
         self.state = if let Some(probe) = &mut self.probe {
             probe.judge(succeeded);
             if answered {

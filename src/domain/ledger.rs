@@ -34,9 +34,9 @@ impl Account {
 #[derive(Debug, Clone)]
 pub struct Payer {
     pub phone_number: PhoneNumber,
-    pub first_name: Option<String>,
-    pub middle_name: Option<String>,
-    pub last_name: Option<String>,
+    pub first_name: Option<Box<str>>,
+    pub middle_name: Option<Box<str>>,
+    pub last_name: Option<Box<str>>,
 }
 
 #[derive(Debug, Clone)]

@@ -7,7 +7,7 @@ use std::fmt;
 use super::Invalid;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct PhoneNumber(String);
+pub struct PhoneNumber(Box<str>);
 
 impl PhoneNumber {
     pub fn parse(value: Option<&str>) -> Result<Self, Invalid> {
@@ -32,7 +32,7 @@ impl PhoneNumber {
             _ => return Err(malformed()),
         };
         // Any nine subscriber digits: the reference's own examples use +254999999999.
-        Ok(Self(format!("+254{subscriber}")))
+        Ok(Self(format!("+254{subscriber}").into_boxed_str()))
     }
 
     pub fn as_str(&self) -> &str {

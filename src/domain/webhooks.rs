@@ -97,10 +97,6 @@ impl WebhookSubscription {
 pub struct WebhookEvent {
     pub meta: Envelope,
     pub topic: EventType,
-    pub till_number: Option<String>,
-    /// For a Buygoods payment received: the paying subscriber, whom a transaction SMS
-    /// notification naming this event goes to.
-    pub sender_phone: Option<String>,
     /// The K2Connect payload. A Daraja payload is rendered only for the subscriptions that
     /// ask for it, and not kept.
     pub payload: EventPayload,
@@ -117,8 +113,38 @@ pub enum EventPayload {
         tx: std::sync::Arc<Transaction>,
         reversed_at_ms: Option<i64>,
     },
-    /// Any other payload, as the compact JSON text it was sent as.
-    Rendered(Box<RawValue>),
+    /// Any other payload, as the compact JSON text it was sent as, and the till it names.
+    Rendered {
+        text: Box<RawValue>,
+        till_number: Option<Box<str>>,
+    },
+}
+
+impl WebhookEvent {
+    /// The till the event is about, which subscriptions of till scope match on.
+    pub fn till_number(&self) -> Option<&str> {
+        match &self.payload {
+            EventPayload::Transaction { tx, .. } => Some(&tx.till_number),
+            EventPayload::Rendered { till_number, .. } => till_number.as_deref(),
+        }
+    }
+
+    /// For a Buygoods payment received: the paying subscriber, whom a transaction SMS
+    /// notification naming this event goes to.
+    pub fn sender_phone(&self) -> Option<&str> {
+        match &self.payload {
+            EventPayload::Transaction {
+                tx,
+                reversed_at_ms: None,
+            } => match &tx.kind {
+                super::ledger::TransactionKind::Buygoods(payer) => {
+                    Some(payer.phone_number.as_str())
+                }
+                super::ledger::TransactionKind::B2b { .. } => None,
+            },
+            _ => None,
+        }
+    }
 }
 
 owned_by_envelope!(WebhookSubscription, WebhookEvent);

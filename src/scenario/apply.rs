@@ -330,9 +330,9 @@ fn apply_transactions(
                     .phone_number
                     .as_ref()
                     .map_or_else(default_phone, |p| p.0.clone()),
-                first_name: t.first_name.clone(),
+                first_name: t.first_name.as_deref().map(Into::into),
                 middle_name: None,
-                last_name: t.last_name.clone(),
+                last_name: t.last_name.as_deref().map(Into::into),
             })),
             TransactionKindSpec::B2b => TransactionKind::B2b {
                 sending_till: t

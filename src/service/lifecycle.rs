@@ -261,11 +261,6 @@ pub fn emit_transaction_event(
         WebhookEvent {
             meta: super::envelope_of(state, id, &tx.owner, base_url, "/webhook_events"),
             topic,
-            till_number: Some(tx.till_number.clone()),
-            sender_phone: match (&tx.kind, reversed_at_ms) {
-                (TransactionKind::Buygoods(payer), None) => Some(payer.phone_number.to_string()),
-                _ => None,
-            },
             payload: EventPayload::Transaction {
                 tx: tx.clone(),
                 reversed_at_ms,
@@ -290,9 +285,10 @@ pub fn emit(
     daraja: impl FnOnce() -> Option<serde_json::Value>,
 ) {
     let owner = event.meta.owner.clone();
-    let mut subscriptions = state.store.webhook_subscriptions.filter(&owner, |s| {
-        s.matches(event.topic, event.till_number.as_deref())
-    });
+    let mut subscriptions = state
+        .store
+        .webhook_subscriptions
+        .filter(&owner, |s| s.matches(event.topic, event.till_number()));
     subscriptions.sort_by_key(|s| s.meta.sequence);
     if let Some(app) = state.store.application(&owner) {
         let daraja = subscriptions
@@ -334,7 +330,7 @@ pub fn emit(
     super::publish(state, "webhook", Some(&event.meta.owner), || WebhookData {
         id: event.meta.id,
         topic: event.topic.as_str(),
-        till_number: event.till_number.clone(),
+        till_number: event.till_number().map(str::to_string),
     });
     state.store.webhook_events.insert(event);
 }
@@ -396,7 +392,7 @@ pub fn settle_sms_notification(state: &AppState, id: Uuid) {
         .webhook_events
         .find(&reference, &owner)
         .filter(|e| e.topic == EventType::BuygoodsTransactionReceived)
-        .and_then(|e| e.sender_phone);
+        .and_then(|e| e.sender_phone().map(str::to_string));
     let mut sent: Option<SentSms> = None;
     settle_and_call_back::<_, Document<crate::wire::sms_notifications::SmsAttributes>>(
         state,

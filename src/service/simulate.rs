@@ -104,15 +104,16 @@ fn frame(
         WebhookEvent {
             meta: super::envelope_of(state, id, &a.owner, &a.base_url, "/webhook_events"),
             topic: a.topic,
-            till_number: matches!(
-                a.topic,
-                EventType::CardTransactionReceived
-                    | EventType::CardTransactionVoided
-                    | EventType::CardTransactionReversed
-            )
-            .then(|| a.till_number.clone()),
-            sender_phone: None,
-            payload: EventPayload::Rendered(super::lifecycle::raw(&body)),
+            payload: EventPayload::Rendered {
+                text: super::lifecycle::raw(&body),
+                till_number: matches!(
+                    a.topic,
+                    EventType::CardTransactionReceived
+                        | EventType::CardTransactionVoided
+                        | EventType::CardTransactionReversed
+                )
+                .then(|| a.till_number.as_str().into()),
+            },
         },
         || None,
     );
@@ -139,9 +140,9 @@ fn new_transaction(state: &AppState, a: &Activity, b2b: bool) -> Result<Transact
         } else {
             TransactionKind::Buygoods(std::sync::Arc::new(Payer {
                 phone_number: a.phone_number.clone(),
-                first_name: a.first_name.clone(),
-                middle_name: a.middle_name.clone(),
-                last_name: a.last_name.clone(),
+                first_name: a.first_name.as_deref().map(Into::into),
+                middle_name: a.middle_name.as_deref().map(Into::into),
+                last_name: a.last_name.as_deref().map(Into::into),
             }))
         },
         status: TransactionStatus::Received,

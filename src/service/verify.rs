@@ -486,7 +486,7 @@ fn sms(state: &AppState, since: &Since, owner: Option<&str>, m: &SmsCheck) -> Fo
                 EventPayload::Transaction { tx, .. } => {
                     tx.reference.eq_ignore_ascii_case(t) || tx.id.to_string() == t
                 }
-                EventPayload::Rendered(_) => false,
+                EventPayload::Rendered { .. } => false,
             })
             .iter()
             .map(|e| e.meta.id.to_string())

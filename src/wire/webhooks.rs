@@ -126,7 +126,7 @@ impl EventFrame<'_> {
 /// An event's K2Connect payload as compact JSON text: the same bytes every time.
 pub fn event_payload(event: &WebhookEvent) -> Box<RawValue> {
     match &event.payload {
-        EventPayload::Rendered(text) => text.clone(),
+        EventPayload::Rendered { text, .. } => text.clone(),
         EventPayload::Transaction { tx, reversed_at_ms } => {
             let frame = EventFrame {
                 id: event.meta.id,
@@ -258,7 +258,7 @@ pub fn daraja_payload(tx: &Transaction) -> Value {
             "Buygoods",
             base64::engine::general_purpose::STANDARD
                 .encode(phone_digest(payer.phone_number.as_str())),
-            payer.first_name.clone(),
+            payer.first_name.as_deref().map(String::from),
         ),
         TransactionKind::B2b { sending_till } => (
             "Organization To Organization Transfer",

@@ -238,6 +238,7 @@ impl DeliveryView {
             || "(not kept: its resource is gone, after a reset or by --retention)".to_string(),
             |b| String::from_utf8_lossy(&b).into_owned(),
         );
+        let (replay_of, replayed_by) = (d.replay_of(), d.replayed_by());
         Self {
             id: d.id,
             resource: d.resource,
@@ -251,15 +252,15 @@ impl DeliveryView {
                     attempt: a.number,
                     at: format_millis(to_eat(a.at_ms)),
                     status: a.status,
-                    error: a.error,
+                    error: a.error.map(String::from),
                     latency_ms: a.latency_ms,
                 })
                 .collect(),
             signature: d.signature.to_string(),
             body,
             probe: d.probe.map(|p| *p),
-            replay_of: d.replay_of,
-            replayed_by: d.replayed_by,
+            replay_of,
+            replayed_by,
         }
     }
 }
