@@ -27,7 +27,7 @@ pub struct NewIncomingPayment {
 #[derive(Debug, Clone)]
 pub struct Subscriber {
     pub payer: Arc<Payer>,
-    pub email: Option<String>,
+    pub email: Option<Box<str>>,
 }
 
 impl std::ops::Deref for Subscriber {
@@ -47,8 +47,8 @@ pub struct IncomingPayment {
     pub owner: std::sync::Arc<str>,
     pub request: NewIncomingPayment,
     pub initiated_at_ms: i64,
-    /// Absolute URL of this resource, fixed at creation (`Location`, `_links.self`).
-    pub self_url: super::self_url::SelfUrl,
+    /// Where it lives: its URL is this and its id (see [`Self::self_url`]).
+    pub url: super::self_url::UrlPrefix,
     /// Ids of the transaction a success creates, drawn at creation so that a seeded run gives
     /// the same values whatever order results are decided in.
     pub planned: PlannedTransaction,
@@ -56,14 +56,14 @@ pub struct IncomingPayment {
     pub forced: Option<Box<super::Verdict>>,
     /// The payment link whose page sent this prompt: paying it pays the link, and the link's
     /// callback reports it (the prompt itself calls nobody back).
-    pub for_link: Option<Uuid>,
+    pub for_link: Option<Box<Uuid>>,
     pub state: PaymentState,
 }
 
 #[derive(Debug, Clone)]
 pub struct PlannedTransaction {
     pub resource_id: Uuid,
-    pub reference: String,
+    pub reference: Box<str>,
 }
 
 #[derive(Debug, Clone)]
@@ -101,6 +101,11 @@ pub enum Outcome {
 }
 
 impl IncomingPayment {
+    /// Its absolute URL, fixed at creation (`Location`, `_links.self`).
+    pub fn self_url(&self) -> super::self_url::SelfUrl<'_> {
+        self.url.of(self.id)
+    }
+
     /// Applies an outcome at `now_ms`. Returns false when the payment had already settled:
     /// a result is decided once.
     pub fn settle(&mut self, outcome: Outcome, now_ms: i64) -> bool {

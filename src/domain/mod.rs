@@ -128,7 +128,14 @@ pub struct Envelope {
     pub sequence: u64,
     pub owner: std::sync::Arc<str>,
     pub created_at_ms: i64,
-    pub self_url: self_url::SelfUrl,
+    /// Where it lives: its URL is this and its id (`Location`, `_links.self`).
+    pub url: self_url::UrlPrefix,
+}
+
+impl Envelope {
+    pub fn self_url(&self) -> self_url::SelfUrl<'_> {
+        self.url.of(self.id)
+    }
 }
 
 /// Implements [`crate::domain::Owned`] for resources that carry an [`Envelope`] as `meta`.

@@ -1,7 +1,7 @@
 //! A resource's absolute URL, `{base}{collection}/{id}` (`Location`, `_links.self`), kept as
 //! its parts: the prefix `{base}{collection}` is the same for every resource of a kind that
-//! clients reach the same way, so it is shared, and a URL costs 32 bytes and no allocation of
-//! its own instead of a string of a hundred.
+//! clients reach the same way, so it is shared, and a resource keeps 16 bytes (beside the id
+//! it has anyway) and no allocation of its own instead of a string of a hundred.
 
 use std::fmt;
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
@@ -10,21 +10,20 @@ use std::sync::Arc;
 use arc_swap::ArcSwapOption;
 use uuid::Uuid;
 
+/// Where a kind of resource lives, `{base}{collection}`: what a resource keeps of its URL
+/// (16 bytes), the id being its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SelfUrl {
+pub struct UrlPrefix {
     prefix: Arc<String>,
     /// Where the base ends in `prefix`.
     base_len: u32,
-    id: Uuid,
 }
 
-impl SelfUrl {
-    /// `{base}{collection}/{id}`.
-    pub fn new(base: &str, collection: &str, id: Uuid) -> Self {
+impl UrlPrefix {
+    pub fn new(base: &str, collection: &str) -> Self {
         Self {
             prefix: prefix(base, collection),
             base_len: u32::try_from(base.len()).unwrap_or(u32::MAX),
-            id,
         }
     }
 
@@ -35,15 +34,34 @@ impl SelfUrl {
             .get(..self.base_len as usize)
             .unwrap_or(&self.prefix)
     }
-}
 
-impl fmt::Display for SelfUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.prefix, self.id)
+    /// The URL of the resource `id`.
+    pub fn of(&self, id: Uuid) -> SelfUrl<'_> {
+        SelfUrl { prefix: self, id }
     }
 }
 
-impl serde::Serialize for SelfUrl {
+/// A resource's URL, `{base}{collection}/{id}`, written out when it is shown.
+#[derive(Debug, Clone, Copy)]
+pub struct SelfUrl<'a> {
+    prefix: &'a UrlPrefix,
+    id: Uuid,
+}
+
+impl<'a> SelfUrl<'a> {
+    /// See [`UrlPrefix::base`].
+    pub fn base(&self) -> &'a str {
+        self.prefix.base()
+    }
+}
+
+impl fmt::Display for SelfUrl<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.prefix.prefix, self.id)
+    }
+}
+
+impl serde::Serialize for SelfUrl<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
     }
@@ -81,8 +99,11 @@ mod tests {
     #[test]
     fn reads_as_the_whole_url_and_shares_its_prefix() {
         let id = Uuid::nil();
-        let a = SelfUrl::new("http://k2:8080", "/api/v1/incoming_payments", id);
-        let b = SelfUrl::new("http://k2:8080", "/api/v1/incoming_payments", Uuid::max());
+        let (a, b) = (
+            UrlPrefix::new("http://k2:8080", "/api/v1/incoming_payments"),
+            UrlPrefix::new("http://k2:8080", "/api/v1/incoming_payments"),
+        );
+        let (a, b) = (a.of(id), b.of(Uuid::max()));
         assert_eq!(
             a.to_string(),
             "http://k2:8080/api/v1/incoming_payments/00000000-0000-0000-0000-000000000000"
@@ -91,12 +112,12 @@ mod tests {
             serde_json::to_string(&a).expect("serialises"),
             format!("\"{a}\"")
         );
-        assert!(Arc::ptr_eq(&a.prefix, &b.prefix));
+        assert!(Arc::ptr_eq(&a.prefix.prefix, &b.prefix.prefix));
         assert_eq!(a.base(), "http://k2:8080");
-        let other = SelfUrl::new("http://localhost:8080", "/api/v1/incoming_payments", id);
+        let other = UrlPrefix::new("http://localhost:8080", "/api/v1/incoming_payments");
         assert_eq!(other.base(), "http://localhost:8080");
         assert_eq!(
-            SelfUrl::new("https://example.com/api/k2", "/webhook_events", id).base(),
+            UrlPrefix::new("https://example.com/api/k2", "/webhook_events").base(),
             "https://example.com/api/k2"
         );
     }

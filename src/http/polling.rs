@@ -47,7 +47,7 @@ async fn create(
         callback_url: callback_url_of(body.links.as_ref())?,
         state: PollingState::Pending,
     };
-    let self_url = polling.meta.self_url.to_string();
+    let self_url = polling.meta.self_url().to_string();
     let due = Some(state.settings.callback_delay);
     crate::service::accept(&state, &state.store.pollings, polling, Settle::Polling, due);
     Ok(created(&self_url))

@@ -60,7 +60,7 @@ fn create_merchant_account(
         nickname: fields.nickname(),
         kind: kind?,
     };
-    let response = created(&account.meta.self_url);
+    let response = created(&account.meta.self_url());
     state.store.merchant_accounts.insert(account);
     Ok(response)
 }
@@ -160,7 +160,7 @@ async fn create_external(
         details,
         recipient_reference: state.ids.uuid(),
     };
-    let response = created(&recipient.meta.self_url);
+    let response = created(&recipient.meta.self_url());
     state.store.external_recipients.insert(recipient);
     Ok(response)
 }

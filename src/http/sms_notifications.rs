@@ -42,7 +42,7 @@ async fn create(
         meta: new_envelope(&state, &auth.client_id, &base, COLLECTION),
         state: SmsState::Pending,
     };
-    let self_url = notification.meta.self_url.to_string();
+    let self_url = notification.meta.self_url().to_string();
     let due = Some(state.settings.callback_delay);
     crate::service::accept(
         &state,

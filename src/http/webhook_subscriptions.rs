@@ -56,7 +56,7 @@ async fn create(
         scope: new.scope,
         enable_daraja_payload: new.enable_daraja_payload,
     };
-    let response = created(&subscription.meta.self_url);
+    let response = created(&subscription.meta.self_url());
     tracing::debug!(id = %subscription.meta.id, topic = new.event_type.as_str(), "webhook subscription created");
     state.store.webhook_subscriptions.insert(subscription);
     Ok(response)

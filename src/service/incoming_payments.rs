@@ -47,17 +47,17 @@ pub fn prompt(
         owner: state.store.owner(owner),
         request,
         initiated_at_ms: state.clock.now_ms_of(owner),
-        self_url: crate::domain::self_url::SelfUrl::new(base, collection, id),
+        url: crate::domain::self_url::UrlPrefix::new(base, collection),
         planned: PlannedTransaction {
             resource_id: state.ids.uuid(),
-            reference: state.ids.mpesa_reference(),
+            reference: state.ids.mpesa_reference().into(),
         },
         forced: decision.as_ref().map(|d| Box::new(d.verdict.clone())),
-        for_link,
+        for_link: for_link.map(Box::new),
         state: PaymentState::Pending,
     };
     tracing::debug!("incoming payment created");
-    let self_url = payment.self_url.to_string();
+    let self_url = payment.self_url().to_string();
     let due = due(state, decision.as_ref());
     accept(
         state,

@@ -197,7 +197,7 @@ fn settle_prompt(state: &AppState, id: Uuid, outcome: Outcome) -> bool {
                         id: p.planned.resource_id,
                         sequence: state.ids.next_sequence(),
                         owner: p.owner.clone(),
-                        reference: p.planned.reference.clone(),
+                        reference: p.planned.reference.to_string(),
                         till_number: p.request.till_number.clone(),
                         amount: p.request.amount,
                         currency: p.request.currency,
@@ -205,8 +205,10 @@ fn settle_prompt(state: &AppState, id: Uuid, outcome: Outcome) -> bool {
                         kind: TransactionKind::Buygoods(s.payer.clone()),
                         status: TransactionStatus::Received,
                     },
-                    p.self_url.base().to_string(),
-                    p.for_link.map(|link| (link, s.phone_number.to_string())),
+                    p.self_url().base().to_string(),
+                    p.for_link
+                        .as_deref()
+                        .map(|link| (*link, s.phone_number.to_string())),
                 ));
             }
             changed
@@ -465,7 +467,7 @@ pub fn settle_reversal(state: &AppState, id: Uuid) {
             outcome = Some((
                 r.transaction_id,
                 r.failure.is_none(),
-                r.meta.self_url.base().to_string(),
+                r.meta.self_url().base().to_string(),
             ));
             true
         },
@@ -548,7 +550,7 @@ pub fn pay_payment_link(state: &AppState, link: &PaymentLink, phone: PhoneNumber
             })),
             status: TransactionStatus::Received,
         },
-        link.meta.self_url.base(),
+        link.meta.self_url().base(),
     );
     true
 }

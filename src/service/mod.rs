@@ -93,7 +93,7 @@ pub fn envelope_of(
         sequence: state.ids.next_sequence(),
         owner: state.store.owner(owner),
         created_at_ms: state.clock.now_ms_of(owner),
-        self_url: crate::domain::self_url::SelfUrl::new(base, collection, id),
+        url: crate::domain::self_url::UrlPrefix::new(base, collection),
     }
 }
 

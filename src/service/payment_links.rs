@@ -47,7 +47,7 @@ pub fn create(state: &AppState, owner: &str, base: &str, collection: &str, l: Ne
         state: LinkState::Active,
         checkout: None,
     };
-    let self_url = link.meta.self_url.to_string();
+    let self_url = link.meta.self_url().to_string();
     let lifetime = std::time::Duration::from_millis(LIFETIME_MS as u64);
     accept(
         state,
@@ -89,7 +89,7 @@ pub fn checkout(state: &AppState, link: &PaymentLink, phone: PhoneNumber) -> Res
     let (prompt, _) = super::incoming_payments::prompt(
         state,
         &link.meta.owner,
-        link.meta.self_url.base(),
+        link.meta.self_url().base(),
         "/api/v2/incoming_payments",
         request,
         Some(link.meta.id),

@@ -70,7 +70,7 @@ pub fn reverse(
         state: ReversalState::Scheduled,
     };
     tracing::debug!(id = %reversal.meta.id, failure = ?reversal.failure, %amount, "reversal scheduled");
-    let self_url = reversal.meta.self_url.to_string();
+    let self_url = reversal.meta.self_url().to_string();
     let due = due(state, decision.as_ref());
     accept(
         state,

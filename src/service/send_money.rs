@@ -302,7 +302,7 @@ fn record(state: &AppState, owner: &str, base: &str, collection: &str, a: Accept
         state: SendMoneyState::Pending,
     };
     tracing::debug!(id = %send_money.meta.id, total = %send_money.total(), ok = send_money.planned.is_ok(), "send money accepted");
-    let self_url = send_money.meta.self_url.to_string();
+    let self_url = send_money.meta.self_url().to_string();
     let due = due(state, decision.as_ref());
     accept(
         state,

@@ -74,7 +74,7 @@ impl TryFrom<IncomingPaymentRequest> for NewIncomingPayment {
                     last_name: optional_text(subscriber.last_name.as_deref()).map(Into::into),
                     phone_number,
                 }),
-                email,
+                email: email.map(Into::into),
             },
             amount: value,
             currency,
@@ -138,7 +138,7 @@ impl From<&IncomingPayment> for Document<Attributes> {
             PaymentState::Success { originated_at_ms } => (
                 Some(BuygoodsResource {
                     id: p.planned.resource_id,
-                    reference: p.planned.reference.clone(),
+                    reference: p.planned.reference.to_string(),
                     origination_time: format_seconds(to_eat(*originated_at_ms)),
                     sender_phone_number: req.subscriber.phone_number.to_string(),
                     amount: req.amount.to_string(),
@@ -168,7 +168,7 @@ impl From<&IncomingPayment> for Document<Attributes> {
                 metadata: req.metadata.as_ref().map(Metadata::to_raw),
                 links: Links {
                     callback_url: req.callback_url.to_string(),
-                    self_url: p.self_url.to_string(),
+                    self_url: p.self_url().to_string(),
                 },
             },
         )

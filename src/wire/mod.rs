@@ -94,7 +94,7 @@ impl Links {
     pub fn new(callback_url: &str, meta: &Envelope) -> Self {
         Self {
             callback_url: callback_url.to_string(),
-            self_url: meta.self_url.to_string(),
+            self_url: meta.self_url().to_string(),
         }
     }
 }

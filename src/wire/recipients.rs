@@ -151,7 +151,7 @@ impl From<&MerchantAccount> for Document<MerchantAccountAttributes> {
                 nickname: a.nickname.clone(),
                 status: "Active",
                 links: SelfLink {
-                    self_url: a.meta.self_url.to_string(),
+                    self_url: a.meta.self_url().to_string(),
                 },
             },
         )

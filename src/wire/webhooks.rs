@@ -80,7 +80,7 @@ impl From<&WebhookSubscription> for Document<SubscriptionAttributes> {
                 status: "Active",
                 created_at: format_millis(to_eat(s.meta.created_at_ms)),
                 links: SelfLink {
-                    self_url: s.meta.self_url.to_string(),
+                    self_url: s.meta.self_url().to_string(),
                 },
             },
         )
@@ -131,7 +131,7 @@ pub fn event_payload(event: &WebhookEvent) -> Box<RawValue> {
             let frame = EventFrame {
                 id: event.meta.id,
                 created_at_ms: event.meta.created_at_ms,
-                base_url: event.meta.self_url.base(),
+                base_url: event.meta.self_url().base(),
             };
             let (_, payload) = transaction_payload(&frame, tx, *reversed_at_ms);
             serde_json::value::to_raw_value(&payload).expect("a JSON value always serialises")

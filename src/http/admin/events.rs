@@ -142,7 +142,7 @@ async fn list(
                 "created_at": crate::clock::format_millis(crate::clock::to_eat(e.meta.created_at_ms)),
                 "client_id": e.meta.owner,
                 "till_number": e.till_number(),
-                "self": e.meta.self_url,
+                "self": e.meta.self_url(),
             })
         })
         .collect();
