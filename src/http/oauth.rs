@@ -59,7 +59,7 @@ async fn token(
     State(state): State<AppState>,
     slot: Option<axum::Extension<ClientSlot>>,
     params: OAuthParams,
-) -> Result<Json<TokenResponse>, OAuthError> {
+) -> Result<axum::response::Response, OAuthError> {
     match params.get("grant_type") {
         None => return Err(OAuthError::invalid_request("grant_type")),
         Some("client_credentials") => {}
@@ -81,12 +81,14 @@ async fn token(
         },
     );
     tracing::debug!(client_id = %app.client_id, "issued access token");
-    Ok(Json(TokenResponse {
+    let body = TokenResponse {
         access_token,
         token_type: "Bearer",
         expires_in: ttl.as_secs(),
         created_at: format_seconds(to_eat(now_ms)),
-    }))
+    }
+    .to_json();
+    Ok(super::resource::json_bytes(body))
 }
 
 /// RFC 7009: 200 `{}` whether or not the token existed. The Node SDK sends

@@ -56,14 +56,19 @@ where
     Ok(
         match state.scenarios.shown_instead(&state.clock, resource_id) {
             Some(before) => Json(before).into_response(),
-            None => (
-                [(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                )],
-                document,
-            )
-                .into_response(),
+            None => json_bytes(document),
         },
     )
+}
+
+/// `200 OK` with a JSON document already written out.
+pub fn json_bytes(document: impl Into<axum::body::Body>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        document.into(),
+    )
+        .into_response()
 }
