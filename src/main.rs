@@ -10,7 +10,9 @@ use k2_sandbox::config::{Cli, Invocation, ServeArgs};
 use k2_sandbox::signals::Signals;
 
 /// mimalloc: the sandbox allocates and frees small objects at a high rate from several
-/// threads, where glibc's malloc spent a quarter of a create's CPU.
+/// threads, where glibc's malloc spent a quarter of a create's CPU. Off (the system's
+/// allocator) without the default `mimalloc` feature, for heap profilers.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
