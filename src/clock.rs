@@ -206,6 +206,23 @@ pub fn format_seconds(t: DateTime<FixedOffset>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
+/// [`format_seconds`] of [`to_eat`]`(ms)`, formatted once per second per thread: every token
+/// response carries it, and the calendar arithmetic is most of the cost of writing one.
+pub fn eat_seconds_text(ms: i64) -> String {
+    thread_local! {
+        static LAST: std::cell::RefCell<(i64, String)> =
+            const { std::cell::RefCell::new((i64::MIN, String::new())) };
+    }
+    let second = ms.div_euclid(1000);
+    LAST.with_borrow_mut(|(last, text)| {
+        if *last != second {
+            *last = second;
+            *text = format_seconds(to_eat(ms));
+        }
+        text.clone()
+    })
+}
+
 /// Source of every id, reference and token the sandbox makes up.
 #[derive(Clone, Debug)]
 pub struct IdGen {
@@ -263,9 +280,14 @@ impl IdGen {
     /// 32 random bytes (256 bits), URL-safe base64 without padding: an OAuth access token.
     pub fn token(&self) -> String {
         use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.token_bytes())
+    }
+
+    /// The 32 random bytes of a [`token`](Self::token), before they are written as text.
+    pub fn token_bytes(&self) -> [u8; 32] {
         let mut bytes = [0u8; 32];
         self.fill(&mut bytes);
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+        bytes
     }
 
     /// An M-PESA style transaction reference: ten upper-case letters and digits starting with
@@ -352,6 +374,22 @@ mod tests {
 #[cfg(test)]
 mod format_tests {
     use super::*;
+
+    #[test]
+    fn seconds_text_kept_per_second_is_what_format_seconds_writes() {
+        for ms in [
+            1_764_430_846_000,
+            1_764_430_846_999,
+            1_764_430_847_000,
+            1_764_430_846_500,
+            0,
+            -1,
+            -1_000,
+            EARLIEST_MS - 5_000,
+        ] {
+            assert_eq!(eat_seconds_text(ms), format_seconds(to_eat(ms)), "{ms}");
+        }
+    }
 
     #[test]
     fn timestamps_read_as_the_reference_writes_them() {

@@ -259,7 +259,7 @@ async fn oauth_params(req: Request, state: &AppState) -> Result<Vec<(String, Str
 /// those are split as they are, which is what `form_urlencoded` makes of them too, without
 /// its three passes over each value.
 fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
-    let encoded = body.iter().any(|&b| b == b'%' || b == b'+');
+    let encoded = memchr::memchr2(b'%', b'+', body).is_some();
     match std::str::from_utf8(body) {
         Ok(text) if !encoded => {
             let mut pairs = Vec::with_capacity(4);

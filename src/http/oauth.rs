@@ -10,7 +10,6 @@ use axum::{Json, Router};
 
 use super::error::OAuthError;
 use super::extract::{BearerToken, ClientSlot, OAuthParams, check_token};
-use crate::clock::{format_seconds, to_eat};
 use crate::service::AppState;
 use crate::store::{Application, TokenRecord};
 use crate::wire::oauth::{
@@ -69,9 +68,8 @@ async fn token(
     ClientSlot::set(slot.as_ref(), &app.client_id);
     let ttl = state.settings.token_ttl;
     let now_ms = state.clock.now_ms_of(&app.client_id);
-    let access_token = state.ids.token();
-    state.store.insert_token(
-        &access_token,
+    let access_token = state.store.issue_token(
+        state.ids.token_bytes(),
         TokenRecord {
             client_id: app.client_id.clone(),
             issued_at_ms: now_ms,
@@ -85,7 +83,7 @@ async fn token(
         access_token,
         token_type: "Bearer",
         expires_in: ttl.as_secs(),
-        created_at: format_seconds(to_eat(now_ms)),
+        created_at: crate::clock::eat_seconds_text(now_ms),
     }
     .to_json();
     Ok(super::resource::json_bytes(body))

@@ -327,17 +327,18 @@ impl Store {
 
     /// Stores a token; past the application's retention cap its oldest token is dropped
     /// (a client holding it is told it is invalid).
-    pub fn insert_token(&self, token: &str, record: TokenRecord) {
-        let Some(key) = token_key(token) else {
-            debug_assert!(false, "a token not made by IdGen::token");
-            return;
-        };
+    /// Records the token drawn as `key` (`IdGen::token_bytes`) and returns its text: the
+    /// bytes in URL-safe base64, which [`token_key`] reads back.
+    pub fn issue_token(&self, key: TokenKey, record: TokenRecord) -> String {
+        use base64::Engine as _;
+        let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key);
         let owner = record.client_id.clone();
         self.inner.tokens.insert(key, record);
         self.inner.token_order.push(&owner, key, |old| {
             self.inner.tokens.remove(&old);
             true
         });
+        token
     }
 
     /// Drops tokens that expired or were revoked more than `keep_ms` ago (by each
