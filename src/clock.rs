@@ -277,13 +277,8 @@ impl IdGen {
         uuid::Builder::from_random_bytes(bytes).into_uuid()
     }
 
-    /// 32 random bytes (256 bits), URL-safe base64 without padding: an OAuth access token.
-    pub fn token(&self) -> String {
-        use base64::Engine as _;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.token_bytes())
-    }
-
-    /// The 32 random bytes of a [`token`](Self::token), before they are written as text.
+    /// 32 random bytes (256 bits): an OAuth access token, which the store writes as text
+    /// (`Store::issue_token`).
     pub fn token_bytes(&self) -> [u8; 32] {
         let mut bytes = [0u8; 32];
         self.fill(&mut bytes);

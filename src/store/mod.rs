@@ -87,8 +87,14 @@ pub const TOKENS_PER_RETAINED: usize = 10;
 /// How many API requests the journal keeps.
 pub const JOURNAL_CAPACITY: u64 = 10_000;
 
+/// A token's text: its 32 bytes in URL-safe base64 without padding.
+fn token_text(key: &TokenKey) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key)
+}
+
 /// The key of a token as presented: the bytes its text encodes (tokens are 32 random bytes
-/// in URL-safe base64, `IdGen::token`), decoded instead of hashed: a lookup per request costs
+/// in URL-safe base64, [`token_text`]), decoded instead of hashed: a lookup per request costs
 /// a few dozen instructions rather than a SHA-256. Any other text is no token of ours.
 fn token_key(token: &str) -> Option<TokenKey> {
     use base64::Engine as _;
@@ -330,8 +336,7 @@ impl Store {
     /// Records the token drawn as `key` (`IdGen::token_bytes`) and returns its text: the
     /// bytes in URL-safe base64, which [`token_key`] reads back.
     pub fn issue_token(&self, key: TokenKey, record: TokenRecord) -> String {
-        use base64::Engine as _;
-        let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key);
+        let token = token_text(&key);
         let owner = record.client_id.clone();
         self.inner.tokens.insert(key, record);
         self.inner.token_order.push(&owner, key, |old| {
@@ -516,21 +521,18 @@ impl World for Map<(String, String), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::token_key;
+    use super::{token_key, token_text};
 
     #[test]
     fn a_token_is_keyed_by_the_bytes_it_encodes_and_nothing_else_is_a_token() {
         let ids = crate::clock::IdGen::new(None);
         for _ in 0..100 {
-            let token = ids.token();
-            let key = token_key(&token).expect("every token made decodes");
-            use base64::Engine as _;
-            assert_eq!(
-                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key),
-                token
-            );
+            let bytes = ids.token_bytes();
+            let token = token_text(&bytes);
+            assert_eq!(token.len(), 43);
+            assert_eq!(token_key(&token), Some(bytes), "every token made decodes");
         }
-        let token = ids.token();
+        let token = token_text(&ids.token_bytes());
         for other in [
             "",
             "sandbox-api-key",
