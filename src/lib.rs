@@ -160,7 +160,7 @@ impl Sandbox {
         ));
 
         let housekeeping = tokio::spawn(housekeeping(state.clone()));
-        let app = http::router(state.clone());
+        let app = http::app(state.clone());
         state
             .settings
             .ready

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::Router;
+use crate::http::App;
 use axum::body::Body;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -29,7 +29,6 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
-use tower::ServiceExt as _;
 
 /// How long connections may take, and how many there may be.
 #[derive(Debug, Clone, Copy)]
@@ -65,7 +64,7 @@ const HYPER_MAX_HEADERS: usize = 1000;
 /// after that are dropped.
 pub async fn serve(
     listener: TcpListener,
-    app: Router,
+    app: App,
     limits: ConnectionLimits,
     stats: Arc<ServerStats>,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -140,7 +139,7 @@ async fn serve_connection(
     builder: &Builder<TokioExecutor>,
     stream: TcpStream,
     peer: SocketAddr,
-    app: Router,
+    app: App,
     limits: ConnectionLimits,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -152,11 +151,11 @@ async fn serve_connection(
     let service_activity = activity.clone();
     let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
         let guard = InFlight::start(service_activity.clone());
-        let response = app.clone().oneshot(req.map(Body::new));
+        let response = app.clone().handle(req.map(Body::new));
         async move {
             let response = response.await;
             drop(guard);
-            response
+            Ok::<_, std::convert::Infallible>(response)
         }
     });
     let mut conn = pin!(builder.serve_connection_with_upgrades(io, service));

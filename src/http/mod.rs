@@ -1,7 +1,7 @@
 //! The HTTP surface: one router per API area, merged here behind the one gate every request
-//! goes through (URI, header and body limits, journal, scenario faults, JSON errors, error
-//! logging, version header), a panic catcher, and JSON fallbacks for unknown routes (404)
-//! and wrong methods (405).
+//! goes through (URI, header and body limits, journal, scenario faults, a panic catcher, JSON
+//! errors, error logging, version header), with JSON fallbacks for unknown routes (404) and
+//! wrong methods (405).
 
 pub mod admin;
 mod checkout;
@@ -25,13 +25,15 @@ mod webhook_subscriptions;
 
 use std::time::Instant;
 
+use std::panic::AssertUnwindSafe;
+
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, Method, header};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use tower_http::catch_panic::CatchPanicLayer;
+use futures_util::FutureExt;
+use tower::Service;
 
 use self::error::{ApiError, ErrorMessage, InternalDetail};
 use crate::service::AppState;
@@ -39,10 +41,18 @@ use crate::store::journal::Target;
 
 pub const VERSION_HEADER: &str = "x-k2-sandbox-version";
 
-/// Builds the whole application router; tests may drive it without a socket.
-pub fn router(state: AppState) -> Router {
-    let max_body = state.settings.max_body_bytes;
-    Router::new()
+/// The application: every route, behind the gate. Cheap to clone (two `Arc`s and a few
+/// words): the server holds one per connection.
+#[derive(Clone)]
+pub struct App {
+    state: AppState,
+    routes: Router,
+    body_limit: DefaultBodyLimit,
+}
+
+/// Builds the application; tests may drive it without a socket ([`App::handle`]).
+pub fn app(state: AppState) -> App {
+    let routes = Router::new()
         .merge(oauth::router())
         .merge(incoming_payments::router())
         .merge(webhook_subscriptions::router())
@@ -57,34 +67,62 @@ pub fn router(state: AppState) -> Router {
         .merge(ui::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(max_body))
-        .layer(CatchPanicLayer::custom(
-            |_: Box<dyn std::any::Any + Send>| {
-                ApiError::Internal("a handler panicked".into()).into_response()
-            },
-        ))
-        .layer(middleware::from_fn_with_state(state.clone(), gate))
-        .with_state(state)
+        .with_state(state.clone());
+    App {
+        body_limit: DefaultBodyLimit::max(state.settings.max_body_bytes),
+        state,
+        routes,
+    }
 }
 
-/// The one layer every request goes through, in this order: the limits (URI, headers, the
+impl App {
+    /// Answers one request: the gate around the routes.
+    pub async fn handle(self, req: Request) -> Response {
+        gate(&self, req).await
+    }
+
+    /// The route's answer, or a JSON 500 if its handler panicked. The gate wraps the router
+    /// from outside rather than as `Router::layer`s: a layer wraps every route in a boxed
+    /// `Route` of its own, which costs a boxed future and a clone per request and layer.
+    async fn route(&self, mut req: Request) -> Response {
+        // The limit axum's body extractors apply; the gate has read the body within it.
+        self.body_limit.apply(&mut req);
+        let mut routes = self.routes.clone();
+        caught(routes.call(req)).await
+    }
+}
+
+/// What `route` answers, or a JSON 500 if it panicked.
+async fn caught(
+    route: impl Future<Output = Result<Response, std::convert::Infallible>>,
+) -> Response {
+    match AssertUnwindSafe(route).catch_unwind().await {
+        Ok(Ok(response)) => response,
+        Ok(Err(never)) => match never {},
+        Err(_) => ApiError::Internal("a handler panicked".into()).into_response(),
+    }
+}
+
+/// The one gate every request goes through, in this order: the limits (URI, headers, the
 /// body read whole), then for API requests (not the control plane) the journal around the
 /// scenario's faults around the route; every error in the API's JSON; the log; the version
-/// header. One layer rather than one per step: each layer costs a boxed future and a clone
-/// of the route per request.
-async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// header.
+async fn gate(app: &App, req: Request) -> Response {
+    let state = &app.state;
     let started = Instant::now();
     // Kept by the journal and the live feed.
     let (method, target) = (req.method().clone(), Target::of(req.uri()));
-    let (mut response, journaled) = match limits::read(&state, req).await {
+    let (mut response, journaled) = match limits::read(state, req).await {
         Err(refused) => (refused, None),
         Ok((parts, body)) if outside_the_api(parts.uri.path()) => {
-            let response =
-                json_errors(next.run(Request::from_parts(parts, Body::from(body))).await).await;
+            let response = json_errors(
+                app.route(Request::from_parts(parts, Body::from(body)))
+                    .await,
+            )
+            .await;
             (response, None)
         }
         Ok((parts, body)) => {
-            let state = &state;
             let (response, journaled) = journal::around(
                 state,
                 parts,
@@ -94,7 +132,7 @@ async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Respon
                 move |req| async move {
                     match faults::imposed(state, req).await {
                         Ok(imposed) => imposed,
-                        Err(req) => json_errors(next.run(req).await).await,
+                        Err(req) => json_errors(app.route(req).await).await,
                     }
                 },
             )
@@ -215,5 +253,37 @@ fn log_access(
         && !crate::telemetry::access_line(method, path, status, latency_ms, client_id, error)
     {
         tracing::info!(target: "k2_sandbox::access", method, path, status, latency_ms, client_id, error, "request");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_route_is_answered_with_a_json_500() {
+        let response = caught(async { panic!("a handler's bug") }).await;
+        assert_eq!(
+            response.status(),
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR
+        );
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["error_code"], 500);
+        assert!(
+            json["error_message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+    }
+
+    #[tokio::test]
+    async fn a_route_that_answers_is_passed_through() {
+        let answer = (axum::http::StatusCode::CREATED, "made").into_response();
+        let response = caught(async { Ok(answer) }).await;
+        assert_eq!(response.status(), axum::http::StatusCode::CREATED);
     }
 }
