@@ -1,10 +1,12 @@
 //! Log subscriber set-up. Logs go to the writer handed in (stderr in the binary), filtered by
 //! `RUST_LOG` (default `info`), pretty (coloured only on a terminal) or JSON. The binary writes through a background thread
-//! ([`non_blocking_stderr`]), so a slow terminal or a full pipe never holds up a request.
+//! ([`non_blocking_stderr`], a [`LogPipe`]), so a slow terminal or a full pipe never holds up
+//! a request.
 
 use std::fmt::{self, Write as _};
 use std::io::IsTerminal as _;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
@@ -12,7 +14,6 @@ use tracing_subscriber::fmt::format::{FormatEvent, FormatFields, Writer};
 use tracing_subscriber::fmt::{FmtContext, FormattedFields};
 use tracing_subscriber::registry::LookupSpan;
 
-use tracing_appender::non_blocking::{NonBlocking, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -298,28 +299,179 @@ pub fn access_line(
     true
 }
 
-/// The guard of the background log writer: dropping it writes out what is queued.
-static GUARD: Mutex<Option<WorkerGuard>> = Mutex::new(None);
+/// The log's output behind a background thread. A line is appended to a shared buffer, with
+/// no allocation and no wake-up of the thread per line (a wake-up per request line cost a
+/// context switch each on a busy core); the thread wakes when the buffer stops being empty,
+/// lets lines gather for [`GATHER`], and writes them all at once. Past [`MAX_QUEUED`] bytes
+/// waiting (the output cannot keep up) lines are dropped and counted rather than holding up
+/// a request, and the count is logged once the output catches up. [`flush`] writes out the
+/// rest.
+#[derive(Clone)]
+pub struct LogPipe(Arc<Pipe>);
 
-/// Stderr behind a background thread. Lines are queued (dropped past 128k queued lines,
-/// rather than blocking a request) and written in order; [`flush`] writes out the rest.
-pub fn non_blocking_stderr() -> NonBlocking {
+struct Pipe {
+    queue: Mutex<Queue>,
+    /// Signalled when the queue stops being empty, and when the pipe closes.
+    ready: Condvar,
+    /// The most bytes waiting to be written; lines past it are dropped.
+    max_queued: usize,
+    /// The writer's word that it has written everything, once closed.
+    written: Mutex<Option<std::sync::mpsc::Receiver<()>>>,
+}
+
+#[derive(Default)]
+struct Queue {
+    bytes: Vec<u8>,
+    dropped: u64,
+    closing: bool,
+}
+
+/// How long the writer lets lines gather before it writes them.
+const GATHER: Duration = Duration::from_millis(20);
+/// The most bytes waiting to be written; lines past it are dropped.
+const MAX_QUEUED: usize = 16 << 20;
+/// How long [`flush`] waits for the output to take what is queued.
+const FLUSH_WITHIN: Duration = Duration::from_secs(1);
+
+/// The pipe [`flush`] closes: the latest one [`non_blocking`] started.
+static OPEN_PIPE: Mutex<Option<LogPipe>> = Mutex::new(None);
+
+fn lock(queue: &Mutex<Queue>) -> MutexGuard<'_, Queue> {
+    queue.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl LogPipe {
+    /// Starts the writer thread over `out`, keeping up to `max_queued` bytes waiting.
+    fn start(out: impl std::io::Write + Send + 'static, max_queued: usize) -> Self {
+        let (written, done) = std::sync::mpsc::channel();
+        let pipe = Self(Arc::new(Pipe {
+            queue: Mutex::default(),
+            ready: Condvar::new(),
+            max_queued,
+            written: Mutex::new(Some(done)),
+        }));
+        let writer = pipe.clone();
+        // Without a writer thread (none could start) lines queue up to the cap, then drop.
+        let _ = std::thread::Builder::new()
+            .name("k2-sandbox-log".into())
+            .spawn(move || {
+                writer.write_out(out);
+                let _ = written.send(());
+            });
+        pipe
+    }
+
+    /// Writes out what is queued and stops the writer, waiting up to `within` for the
+    /// output to take it.
+    fn close(&self, within: Duration) {
+        lock(&self.0.queue).closing = true;
+        self.0.ready.notify_one();
+        let written = self
+            .0
+            .written
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(written) = written {
+            let _ = written.recv_timeout(within);
+        }
+    }
+
+    /// Queues `line` (whole lines: each event is one call).
+    fn append(&self, line: &[u8]) {
+        let mut queue = lock(&self.0.queue);
+        if queue.bytes.len() + line.len() > self.0.max_queued {
+            queue.dropped += 1;
+            return;
+        }
+        let was_empty = queue.bytes.is_empty();
+        queue.bytes.extend_from_slice(line);
+        drop(queue);
+        if was_empty {
+            self.0.ready.notify_one();
+        }
+    }
+
+    /// The writer thread: waits for lines, lets them gather, writes them, until closed and
+    /// empty.
+    fn write_out(&self, mut out: impl std::io::Write) {
+        let mut taken = Vec::new();
+        loop {
+            let ready = &self.0.ready;
+            let queue = lock(&self.0.queue);
+            let queue = ready
+                .wait_while(queue, |q| {
+                    q.bytes.is_empty() && q.dropped == 0 && !q.closing
+                })
+                .unwrap_or_else(|p| p.into_inner());
+            let mut queue = if queue.closing {
+                queue
+            } else {
+                ready
+                    .wait_timeout_while(queue, GATHER, |q| !q.closing)
+                    .map_or_else(|p| p.into_inner().0, |(q, _)| q)
+            };
+            std::mem::swap(&mut queue.bytes, &mut taken);
+            let (dropped, closing) = (std::mem::take(&mut queue.dropped), queue.closing);
+            drop(queue);
+            let _ = out.write_all(&taken).and_then(|()| out.flush());
+            taken.clear();
+            // A burst's buffer is not kept for ever.
+            if taken.capacity() > 1 << 20 {
+                taken = Vec::new();
+            }
+            if dropped > 0 {
+                // Queued like any line, and written next time round.
+                tracing::warn!(
+                    lines = dropped,
+                    "log lines dropped: the log's output did not keep up"
+                );
+            }
+            if closing && dropped == 0 && lock(&self.0.queue).bytes.is_empty() {
+                return;
+            }
+        }
+    }
+}
+
+impl std::io::Write for &LogPipe {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.append(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for LogPipe {
+    type Writer = &'a LogPipe;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self
+    }
+}
+
+/// Stderr behind a [`LogPipe`].
+pub fn non_blocking_stderr() -> LogPipe {
     non_blocking(std::io::stderr())
 }
 
-/// Any output (a log file) behind the same background thread as [`non_blocking_stderr`].
-pub fn non_blocking(out: impl std::io::Write + Send + 'static) -> NonBlocking {
-    // Buffered: the worker writes every line it finds queued, then flushes, so a burst of
-    // lines costs one write instead of one per line.
-    let out = std::io::BufWriter::with_capacity(64 * 1024, out);
-    let (writer, guard) = tracing_appender::non_blocking(out);
-    *GUARD.lock().unwrap_or_else(|p| p.into_inner()) = Some(guard);
-    writer
+/// Any output (a log file) behind a [`LogPipe`], like [`non_blocking_stderr`].
+pub fn non_blocking(out: impl std::io::Write + Send + 'static) -> LogPipe {
+    let pipe = LogPipe::start(out, MAX_QUEUED);
+    *OPEN_PIPE.lock().unwrap_or_else(|p| p.into_inner()) = Some(pipe.clone());
+    pipe
 }
 
-/// Writes out every queued log line; call before the process exits.
+/// Writes out every queued log line (waiting up to a second for the output to take them);
+/// call before the process exits.
 pub fn flush() {
-    drop(GUARD.lock().unwrap_or_else(|p| p.into_inner()).take());
+    let pipe = OPEN_PIPE.lock().unwrap_or_else(|p| p.into_inner()).take();
+    if let Some(pipe) = pipe {
+        pipe.close(FLUSH_WITHIN);
+    }
 }
 
 #[cfg(test)]
@@ -427,5 +579,93 @@ mod tests {
             "{stamp}"
         );
         assert!(bytes[20..26].iter().all(u8::is_ascii_digit), "{stamp}");
+    }
+
+    #[test]
+    fn a_pipe_writes_every_line_whole_and_in_order_from_many_threads() {
+        use std::io::Write as _;
+        let out = Buffer::default();
+        let pipe = super::LogPipe::start(out.clone(), super::MAX_QUEUED);
+        let writers: Vec<_> = (0..4)
+            .map(|t| {
+                let pipe = pipe.clone();
+                std::thread::spawn(move || {
+                    for n in 0..1000 {
+                        (&pipe)
+                            .write_all(format!("thread {t} line {n}\n").as_bytes())
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        pipe.close(std::time::Duration::from_secs(10));
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let mut next = [0; 4];
+        for line in text.lines() {
+            let (t, n) = line
+                .strip_prefix("thread ")
+                .and_then(|l| l.split_once(" line "))
+                .unwrap_or_else(|| panic!("a broken line: {line:?}"));
+            let (t, n): (usize, usize) = (t.parse().unwrap(), n.parse().unwrap());
+            assert_eq!(n, next[t], "thread {t}'s lines out of order");
+            next[t] += 1;
+        }
+        assert_eq!(next, [1000; 4]);
+    }
+
+    /// An output that takes nothing until released, and says when it is first written to.
+    struct Stuck {
+        entered: std::sync::mpsc::Sender<()>,
+        release: Arc<(Mutex<bool>, std::sync::Condvar)>,
+        out: Buffer,
+    }
+
+    impl std::io::Write for Stuck {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            let _ = self.entered.send(());
+            let (released, cv) = &*self.release;
+            drop(cv.wait_while(released.lock().unwrap(), |r| !*r).unwrap());
+            self.out.write(bytes)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn past_its_cap_a_stuck_output_costs_dropped_lines_not_a_blocked_writer() {
+        use std::io::Write as _;
+        let (entered, first_write) = std::sync::mpsc::channel();
+        let release = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+        let out = Buffer::default();
+        let stuck = Stuck {
+            entered,
+            release: release.clone(),
+            out: out.clone(),
+        };
+        let pipe = super::LogPipe::start(stuck, 100);
+        (&pipe).write_all(b"first\n").unwrap();
+        first_write
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the writer takes the first line");
+        // The writer is stuck in its write: 10 lines of 10 bytes fit, the other 90 do not,
+        // and none of the 100 waits.
+        for n in 0..100 {
+            (&pipe)
+                .write_all(format!("line {n:04}\n").as_bytes())
+                .unwrap();
+        }
+        assert_eq!(super::lock(&pipe.0.queue).dropped, 90);
+        *release.0.lock().unwrap() = true;
+        release.1.notify_all();
+        pipe.close(std::time::Duration::from_secs(10));
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let expected: String = std::iter::once("first\n".to_string())
+            .chain((0..10).map(|n| format!("line {n:04}\n")))
+            .collect();
+        assert_eq!(text, expected);
     }
 }
