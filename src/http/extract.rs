@@ -380,9 +380,7 @@ impl FromRequestParts<AppState> for Authenticated {
                     .map_err(|p| ApiError::Unauthorized(p.message().into()))?;
                 // Tell the journal whose request this is, so it need not look the token up
                 // again.
-                if let Some(slot) = parts.extensions.get::<ClientSlot>() {
-                    let _ = slot.0.set(record.client_id.clone());
-                }
+                ClientSlot::set(record.client_id.clone());
                 Ok(Self {
                     client_id: record.client_id,
                 })
@@ -391,17 +389,37 @@ impl FromRequestParts<AppState> for Authenticated {
     }
 }
 
+tokio::task_local! {
+    /// The request's application, once known; see [`ClientSlot`].
+    static CLIENT: Slot;
+}
+
+/// A request's application, once known.
+pub type Slot = std::cell::OnceCell<std::sync::Arc<str>>;
+
 /// Where `Authenticated` (or the OAuth endpoints, once the client credentials check out)
-/// leaves the application of a request, for the journal that inserted it.
-#[derive(Clone, Default)]
-pub struct ClientSlot(pub std::sync::Arc<std::sync::OnceLock<std::sync::Arc<str>>>);
+/// leaves the application of a request, for the journal around it: a task-local, as the
+/// handler runs in the request's task (a request extension cost an allocation for the slot
+/// and one for the extension map).
+pub struct ClientSlot;
 
 impl ClientSlot {
-    /// Records `client_id` as the request's application; the first one set stays.
-    pub fn set(slot: Option<&axum::Extension<Self>>, client_id: &str) {
-        if let Some(axum::Extension(slot)) = slot {
-            let _ = slot.0.set(client_id.into());
-        }
+    /// `request` with a slot of its own: await it, then [`take`](Self::take) what was left.
+    pub fn around<F: Future>(request: F) -> tokio::task::futures::TaskLocalFuture<Slot, F> {
+        CLIENT.scope(Slot::new(), request)
+    }
+
+    /// The application left in the slot of a request [`around`](Self::around) has run.
+    pub fn take<F: Future>(
+        scoped: std::pin::Pin<&mut tokio::task::futures::TaskLocalFuture<Slot, F>>,
+    ) -> Option<std::sync::Arc<str>> {
+        scoped.take_value().and_then(Slot::into_inner)
+    }
+
+    /// Records `client_id` as the request's application, when a journal is around it; the
+    /// first one set stays.
+    pub fn set(client_id: impl Into<std::sync::Arc<str>>) {
+        let _ = CLIENT.try_with(|slot| slot.set(client_id.into()));
     }
 }
 

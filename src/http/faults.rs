@@ -44,33 +44,38 @@ fn bearer_client(state: &AppState, req: &Request) -> Option<std::sync::Arc<str>>
     }
 }
 
-/// The answer a scenario fault imposes on `req`, after the fault's latency; the request
-/// back when no fault answers (none applies, or it only delays the request).
-pub async fn imposed(state: &AppState, req: Request) -> Result<Response, Request> {
+/// A scenario fault's work on a request, boxed (most requests have none, and need not carry
+/// room for it): awaited, the answer it imposes after its latency, or `None` when it only
+/// delays the request.
+pub type Imposed = Pin<Box<dyn Future<Output = Option<Response>> + Send>>;
+
+/// The fault that applies to `req`, if any.
+pub fn imposed(state: &AppState, req: &Request) -> Option<Imposed> {
     let path = req.uri().path();
-    let Some(fault) = state.scenarios.faults.decide(
+    let fault = state.scenarios.faults.decide(
         req.method().as_str(),
         path,
-        || bearer_client(state, &req).map(|c| c.to_string()),
+        || bearer_client(state, req).map(|c| c.to_string()),
         || state.ids.unit(),
-    ) else {
-        return Err(req);
-    };
+    )?;
     tracing::debug!(
         path,
         status = fault.status,
         drop = fault.drop,
         "scenario fault"
     );
+    Some(Box::pin(carry_out(fault)))
+}
+
+async fn carry_out(fault: crate::script::faults::FaultAction) -> Option<Response> {
     if let Some(latency) = fault.latency {
         tokio::time::sleep(latency).await;
     }
     if fault.drop {
-        return Ok(Response::new(dropped_body()));
+        return Some(Response::new(dropped_body()));
     }
-    let Some(code) = fault.status.and_then(|s| StatusCode::from_u16(s).ok()) else {
-        return Err(req); // latency only
-    };
+    // None: latency only.
+    let code = fault.status.and_then(|s| StatusCode::from_u16(s).ok())?;
     let reason = code.canonical_reason().unwrap_or("Scenario fault");
     let mut response = super::error::error_response(code, reason.to_string());
     if let Some(seconds) = fault.retry_after {
@@ -78,5 +83,5 @@ pub async fn imposed(state: &AppState, req: Request) -> Result<Response, Request
             response.headers_mut().insert(header::RETRY_AFTER, v);
         }
     }
-    Ok(response)
+    Some(response)
 }

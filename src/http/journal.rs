@@ -39,7 +39,7 @@ fn kept_response(bytes: &Bytes) -> Bytes {
 /// body, which the limits have read whole.
 pub async fn around<F>(
     state: &AppState,
-    mut parts: Parts,
+    parts: Parts,
     body: Bytes,
     target: Target,
     started: Instant,
@@ -48,8 +48,6 @@ pub async fn around<F>(
 where
     F: Future<Output = Response>,
 {
-    let slot = ClientSlot::default();
-    parts.extensions.insert(slot.clone());
     // Read only if the handler did not authenticate the request (a shared copy, not parsed).
     let authorization = parts
         .headers
@@ -57,17 +55,21 @@ where
         .cloned();
     let method = parts.method.clone();
     let request_body = kept(&body);
-    let response = inner(Request::from_parts(parts, Body::from(body))).await;
+    // Awaited in place (not in a future of its own, which would hold a second copy of the
+    // route's future: a request's whole future is moved at least once).
+    let mut scoped = std::pin::pin!(ClientSlot::around(inner(Request::from_parts(
+        parts,
+        Body::from(body)
+    ))));
+    let response = scoped.as_mut().await;
+    let authenticated = ClientSlot::take(scoped);
     // Set when the handler authenticated the request; else (a fault answered first, an
     // unknown route) the token is looked up here.
     let client_id =
-        slot.0
-            .get()
-            .cloned()
-            .or_else(|| match BearerToken::from_value(authorization.as_ref()) {
-                BearerToken::Present(token) => check_token(state, &token).ok().map(|r| r.client_id),
-                _ => None,
-            });
+        authenticated.or_else(|| match BearerToken::from_value(authorization.as_ref()) {
+            BearerToken::Present(token) => check_token(state, &token).ok().map(|r| r.client_id),
+            _ => None,
+        });
     let (parts, body) = response.into_parts();
     // A body that fails (a scenario's dropped connection) must still fail for the client.
     let (response_bytes, dropped) = match to_bytes(body, usize::MAX).await {

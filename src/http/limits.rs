@@ -7,7 +7,7 @@
 //! JSON; only a head past hyper's own limits, or one that is not HTTP at all, gets hyper's
 //! empty 400, 414 or 431.
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
@@ -64,7 +64,7 @@ pub async fn read(state: &AppState, req: Request) -> Result<(Parts, Bytes), Resp
     let (parts, mut body) = req.into_parts();
     if declared.is_some_and(|len| len > limit as u64) {
         if drain {
-            discard(&mut body, timeout).await;
+            Box::pin(discard(&mut body, timeout)).await;
         }
         return Err(closing(ApiError::PayloadTooLarge(limit)));
     }
@@ -72,6 +72,21 @@ pub async fn read(state: &AppState, req: Request) -> Result<(Parts, Bytes), Resp
     if http_body::Body::is_end_stream(&body) {
         return Ok((parts, Bytes::new()));
     }
+    // Boxed: a request without a body need not carry room for reading one.
+    let bytes = Box::pin(read_body(state, body, limit, drain, oauth)).await?;
+    Ok((parts, bytes))
+}
+
+/// The whole body within its timeout, or the answer that refuses it.
+async fn read_body(
+    state: &AppState,
+    mut body: Body,
+    limit: usize,
+    drain: bool,
+    oauth: bool,
+) -> Result<Bytes, Response> {
+    let closing = |error: ApiError| closing(error, oauth);
+    let timeout = state.settings.body_timeout;
     let read = tokio::time::timeout(timeout, Limited::new(&mut body, limit).collect()).await;
     let bytes = match read {
         Ok(Ok(collected)) => collected.to_bytes(),
@@ -94,7 +109,7 @@ pub async fn read(state: &AppState, req: Request) -> Result<(Parts, Bytes), Resp
             ))));
         }
     };
-    Ok((parts, bytes))
+    Ok(bytes)
 }
 
 /// Reads and drops up to `DRAIN_BYTES` of what is left of a refused body, for at most

@@ -77,38 +77,41 @@ pub fn app(state: AppState) -> App {
 
 impl App {
     /// Answers one request: the gate around the routes.
-    pub async fn handle(self, req: Request) -> Response {
-        gate(&self, req).await
+    pub fn handle(self, req: Request) -> impl Future<Output = Response> + Send + use<> {
+        gate(self, req)
     }
 
     /// The route's answer, or a JSON 500 if its handler panicked. The gate wraps the router
     /// from outside rather than as `Router::layer`s: a layer wraps every route in a boxed
     /// `Route` of its own, which costs a boxed future and a clone per request and layer.
-    async fn route(&self, mut req: Request) -> Response {
+    fn route(&self, mut req: Request) -> impl Future<Output = Response> + use<> {
         // The limit axum's body extractors apply; the gate has read the body within it.
         self.body_limit.apply(&mut req);
         let mut routes = self.routes.clone();
-        caught(routes.call(req)).await
+        caught(routes.call(req))
     }
 }
 
-/// What `route` answers, or a JSON 500 if it panicked.
-async fn caught(
+/// What `route` answers, or a JSON 500 if it panicked. Not an `async fn`: that would hold
+/// `route` twice, as its argument and as the future it awaits.
+fn caught(
     route: impl Future<Output = Result<Response, std::convert::Infallible>>,
-) -> Response {
-    match AssertUnwindSafe(route).catch_unwind().await {
-        Ok(Ok(response)) => response,
-        Ok(Err(never)) => match never {},
-        Err(_) => ApiError::Internal("a handler panicked".into()).into_response(),
-    }
+) -> impl Future<Output = Response> {
+    AssertUnwindSafe(route)
+        .catch_unwind()
+        .map(|answer| match answer {
+            Ok(Ok(response)) => response,
+            Ok(Err(never)) => match never {},
+            Err(_) => ApiError::Internal("a handler panicked".into()).into_response(),
+        })
 }
 
 /// The one gate every request goes through, in this order: the limits (URI, headers, the
 /// body read whole), then for API requests (not the control plane) the journal around the
 /// scenario's faults around the route; every error in the API's JSON; the log; the version
 /// header.
-async fn gate(app: &App, req: Request) -> Response {
-    let state = &app.state;
+async fn gate(app: App, req: Request) -> Response {
+    let (app, state) = (&app, &app.state);
     let started = Instant::now();
     // Kept by the journal and the live feed.
     let (method, target) = (req.method().clone(), Target::of(req.uri()));
@@ -130,10 +133,12 @@ async fn gate(app: &App, req: Request) -> Response {
                 target.clone(),
                 started,
                 move |req| async move {
-                    match faults::imposed(state, req).await {
-                        Ok(imposed) => imposed,
-                        Err(req) => json_errors(app.route(req).await).await,
+                    if let Some(fault) = faults::imposed(state, &req) {
+                        if let Some(imposed) = fault.await {
+                            return imposed;
+                        }
                     }
+                    json_errors(app.route(req).await).await
                 },
             )
             .await;
@@ -208,6 +213,13 @@ async fn json_errors(response: Response) -> Response {
     {
         return response;
     }
+    // Rare, and boxed: every request's future would otherwise carry room for reading a body.
+    Box::pin(as_json_error(response)).await
+}
+
+/// A plain-text error answer rewritten as the reference's JSON.
+async fn as_json_error(response: Response) -> Response {
+    let status = response.status();
     let (mut parts, body) = response.into_parts();
     let text = axum::body::to_bytes(body, 64 * 1024)
         .await

@@ -56,7 +56,6 @@ fn client(state: &AppState, params: &OAuthParams) -> Result<Arc<Application>, OA
 #[tracing::instrument(level = "debug", skip_all)]
 async fn token(
     State(state): State<AppState>,
-    slot: Option<axum::Extension<ClientSlot>>,
     params: OAuthParams,
 ) -> Result<axum::response::Response, OAuthError> {
     match params.get("grant_type") {
@@ -65,7 +64,7 @@ async fn token(
         Some(_) => return Err(OAuthError::unsupported_grant_type()),
     }
     let app = client(&state, &params)?;
-    ClientSlot::set(slot.as_ref(), &app.client_id);
+    ClientSlot::set(app.client_id.clone());
     let ttl = state.settings.token_ttl;
     let now_ms = state.clock.now_ms_of(&app.client_id);
     let access_token = state.store.issue_token(
@@ -93,11 +92,10 @@ async fn token(
 /// `Authorization: Bearer null` here, so only the client credentials in the body count.
 async fn revoke(
     State(state): State<AppState>,
-    slot: Option<axum::Extension<ClientSlot>>,
     params: OAuthParams,
 ) -> Result<Json<serde_json::Map<String, serde_json::Value>>, OAuthError> {
     let app = client(&state, &params)?;
-    ClientSlot::set(slot.as_ref(), &app.client_id);
+    ClientSlot::set(app.client_id.clone());
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token"))?;
@@ -113,7 +111,6 @@ async fn revoke(
 async fn introspect(
     State(state): State<AppState>,
     headers: HeaderMap,
-    slot: Option<axum::Extension<ClientSlot>>,
     params: OAuthParams,
 ) -> Result<Json<Introspection>, OAuthError> {
     let caller = if params.get("client_id").is_some() || params.get("client_secret").is_some() {
@@ -128,7 +125,7 @@ async fn introspect(
             _ => return Err(OAuthError::invalid_client()),
         }
     };
-    ClientSlot::set(slot.as_ref(), &caller);
+    ClientSlot::set(caller.clone());
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token"))?;
