@@ -2,7 +2,7 @@
 //! JSON bodies, OAuth parameters, bearer authentication and the base URL for links.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Multipart, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
@@ -31,15 +31,22 @@ fn is_json(media_type: &str) -> bool {
         || (media_type.starts_with("application/") && media_type.ends_with("+json"))
 }
 
-/// The body, within the limit; errors in the API's shape.
+/// The body, within the limit; errors in the API's shape. (The gate has read it whole
+/// within the limit already: this takes it, and holds to the limit for a caller that did
+/// not pass the gate.)
 pub async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
-    Bytes::from_request(req, state).await.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge(state.settings.max_body_bytes)
-        } else {
-            ApiError::BadRequest(format!("Could not read the request body: {rejection}"))
-        }
-    })
+    let limit = state.settings.max_body_bytes;
+    axum::body::to_bytes(req.into_body(), limit)
+        .await
+        .map_err(|e| {
+            if std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+            {
+                ApiError::PayloadTooLarge(limit)
+            } else {
+                ApiError::BadRequest(format!("Could not read the request body: {e}"))
+            }
+        })
 }
 
 /// The body of a request that uploads a file: the raw body, or for a multipart form
@@ -77,7 +84,9 @@ pub async fn read_file_body(req: Request, state: &AppState) -> Result<Bytes, Api
     })
 }
 
-async fn multipart(req: Request, state: &AppState) -> Result<Multipart, ApiError> {
+async fn multipart(mut req: Request, state: &AppState) -> Result<Multipart, ApiError> {
+    // The limit multer holds a form to (else axum's default, 2 MB).
+    DefaultBodyLimit::max(state.settings.max_body_bytes).apply(&mut req);
     Multipart::from_request(req, state)
         .await
         .map_err(|e| ApiError::BadRequest(format!("Invalid multipart body: {e}")))

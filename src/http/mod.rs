@@ -29,7 +29,7 @@ use std::panic::AssertUnwindSafe;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt;
@@ -47,7 +47,6 @@ pub const VERSION_HEADER: &str = "x-k2-sandbox-version";
 pub struct App {
     state: AppState,
     routes: Router,
-    body_limit: DefaultBodyLimit,
 }
 
 /// Builds the application; tests may drive it without a socket ([`App::handle`]).
@@ -68,11 +67,7 @@ pub fn app(state: AppState) -> App {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone());
-    App {
-        body_limit: DefaultBodyLimit::max(state.settings.max_body_bytes),
-        state,
-        routes,
-    }
+    App { state, routes }
 }
 
 impl App {
@@ -84,9 +79,7 @@ impl App {
     /// The route's answer, or a JSON 500 if its handler panicked. The gate wraps the router
     /// from outside rather than as `Router::layer`s: a layer wraps every route in a boxed
     /// `Route` of its own, which costs a boxed future and a clone per request and layer.
-    fn route(&self, mut req: Request) -> impl Future<Output = Response> + use<> {
-        // The limit axum's body extractors apply; the gate has read the body within it.
-        self.body_limit.apply(&mut req);
+    fn route(&self, req: Request) -> impl Future<Output = Response> + use<> {
         let mut routes = self.routes.clone();
         caught(routes.call(req))
     }
