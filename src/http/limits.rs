@@ -64,7 +64,7 @@ pub async fn read(state: &AppState, req: Request) -> Result<(Parts, Bytes), Resp
     let (parts, mut body) = req.into_parts();
     if declared.is_some_and(|len| len > limit as u64) {
         if drain {
-            Box::pin(discard(&mut body, timeout)).await;
+            discard(&mut body, timeout).await;
         }
         return Err(closing(ApiError::PayloadTooLarge(limit)));
     }

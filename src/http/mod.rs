@@ -23,9 +23,8 @@ mod sms_notifications;
 mod ui;
 mod webhook_subscriptions;
 
-use std::time::Instant;
-
 use std::panic::AssertUnwindSafe;
+use std::time::Instant;
 
 use axum::Router;
 use axum::body::Body;
@@ -41,8 +40,8 @@ use crate::store::journal::Target;
 
 pub const VERSION_HEADER: &str = "x-k2-sandbox-version";
 
-/// The application: every route, behind the gate. Cheap to clone (two `Arc`s and a few
-/// words): the server holds one per connection.
+/// The application: every route, behind the gate. Cheap to clone (two `Arc`s): the server
+/// clones it per request.
 #[derive(Clone)]
 pub struct App {
     state: AppState,
