@@ -305,19 +305,20 @@ fn basic_credentials(headers: &axum::http::HeaderMap) -> Option<(String, String)
 }
 
 /// The token of an `Authorization: Bearer <token>` header.
-pub enum BearerToken {
+pub enum BearerToken<'a> {
     Missing,
     Malformed,
-    Present(String),
+    /// The token, borrowed from the header.
+    Present(&'a str),
 }
 
-impl BearerToken {
-    pub fn from_headers(headers: &axum::http::HeaderMap) -> Self {
+impl<'a> BearerToken<'a> {
+    pub fn from_headers(headers: &'a axum::http::HeaderMap) -> Self {
         Self::from_value(headers.get(header::AUTHORIZATION))
     }
 
     /// The token of an `Authorization` header's value, if there is one.
-    pub fn from_value(value: Option<&axum::http::HeaderValue>) -> Self {
+    pub fn from_value(value: Option<&'a axum::http::HeaderValue>) -> Self {
         let Some(value) = value else {
             return Self::Missing;
         };
@@ -328,7 +329,7 @@ impl BearerToken {
             Some((scheme, token))
                 if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
             {
-                Self::Present(token.trim().to_string())
+                Self::Present(token.trim())
             }
             _ => Self::Malformed,
         }
@@ -385,7 +386,7 @@ impl FromRequestParts<AppState> for Authenticated {
                 "Authorization header is malformed: expected Bearer <access_token>".into(),
             )),
             BearerToken::Present(token) => {
-                let record = check_token(state, &token)
+                let record = check_token(state, token)
                     .map_err(|p| ApiError::Unauthorized(p.message().into()))?;
                 // Tell the journal whose request this is, so it need not look the token up
                 // again.

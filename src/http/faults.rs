@@ -39,7 +39,7 @@ pub fn dropped_body() -> Body {
 /// The application whose token the request bears, if any.
 fn bearer_client(state: &AppState, req: &Request) -> Option<std::sync::Arc<str>> {
     match BearerToken::from_headers(req.headers()) {
-        BearerToken::Present(token) => state.store.token(&token).map(|record| record.client_id),
+        BearerToken::Present(token) => state.store.token(token).map(|record| record.client_id),
         _ => None,
     }
 }

@@ -67,7 +67,7 @@ where
     // unknown route) the token is looked up here.
     let client_id =
         authenticated.or_else(|| match BearerToken::from_value(authorization.as_ref()) {
-            BearerToken::Present(token) => check_token(state, &token).ok().map(|r| r.client_id),
+            BearerToken::Present(token) => check_token(state, token).ok().map(|r| r.client_id),
             _ => None,
         });
     let (parts, body) = response.into_parts();

@@ -118,7 +118,7 @@ async fn introspect(
     } else {
         match BearerToken::from_headers(&headers) {
             BearerToken::Present(t) => {
-                check_token(&state, &t)
+                check_token(&state, t)
                     .map_err(|_| OAuthError::invalid_client())?
                     .client_id
             }
@@ -154,7 +154,7 @@ async fn token_info(
     let BearerToken::Present(token) = BearerToken::from_headers(&headers) else {
         return Err(OAuthError::invalid_token("The access token is missing"));
     };
-    let record = check_token(&state, &token).map_err(|p| OAuthError::invalid_token(p.message()))?;
+    let record = check_token(&state, token).map_err(|p| OAuthError::invalid_token(p.message()))?;
     let now_ms = state.clock.now_ms_of(&record.client_id);
     Ok(Json(TokenInfo {
         resource_owner_id: None,

@@ -85,16 +85,21 @@ impl Journal {
     pub fn record(&self, mut entry: JournalEntry) -> u64 {
         let sequence = self.next.fetch_add(1, Ordering::Relaxed);
         entry.sequence = sequence;
-        let entry = Box::new(entry);
         let old = {
             let mut slot = self.slot(sequence);
-            // A slower writer of an older sequence never overwrites a newer entry.
-            if slot.as_ref().is_some_and(|e| e.sequence > sequence) {
-                return sequence;
+            match slot.as_deref_mut() {
+                // A slower writer of an older sequence never overwrites a newer entry.
+                Some(current) if current.sequence > sequence => return sequence,
+                // The evicted entry's allocation is reused: no allocation and no free per
+                // request once the ring is full.
+                Some(current) => Some(std::mem::replace(current, entry)),
+                None => {
+                    *slot = Some(Box::new(entry));
+                    None
+                }
             }
-            slot.replace(entry)
         };
-        drop(old); // freed outside the lock
+        drop(old); // its target and bodies freed outside the lock
         sequence
     }
 

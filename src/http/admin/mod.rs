@@ -74,7 +74,7 @@ async fn require_admin_token(
     if let Some(expected) = &state.settings.admin_token {
         use subtle::ConstantTimeEq as _;
         let presented = match crate::http::extract::BearerToken::from_headers(req.headers()) {
-            crate::http::extract::BearerToken::Present(t) => t,
+            crate::http::extract::BearerToken::Present(t) => t.to_string(),
             _ => presented_elsewhere(&req).unwrap_or_default(),
         };
         if !bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
