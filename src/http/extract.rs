@@ -203,11 +203,7 @@ async fn oauth_params(req: Request, state: &AppState) -> Result<Vec<(String, Str
         let mut params: Vec<(String, String)> = req
             .uri()
             .query()
-            .map(|q| {
-                url::form_urlencoded::parse(q.as_bytes())
-                    .into_owned()
-                    .collect()
-            })
+            .map(|q| form_pairs(q.as_bytes()))
             .unwrap_or_default();
         if let Some((id, secret)) = basic_credentials(req.headers()) {
             for (name, value) in [("client_id", id), ("client_secret", secret)] {
@@ -264,7 +260,7 @@ async fn oauth_params(req: Request, state: &AppState) -> Result<Vec<(String, Str
     }
 }
 
-/// The pairs of a form-encoded body, owned. Most bodies need no decoding (no `%` or `+`):
+/// The pairs of a form-encoded body or query string, owned. Most bodies need no decoding (no `%` or `+`):
 /// those are split as they are, which is what `form_urlencoded` makes of them too, without
 /// its three passes over each value.
 fn form_pairs(body: &[u8]) -> Vec<(String, String)> {

@@ -331,10 +331,9 @@ impl Store {
 
     // --- tokens -------------------------------------------------------------------------
 
-    /// Stores a token; past the application's retention cap its oldest token is dropped
-    /// (a client holding it is told it is invalid).
-    /// Records the token drawn as `key` (`IdGen::token_bytes`) and returns its text: the
-    /// bytes in URL-safe base64, which [`token_key`] reads back.
+    /// Stores the token drawn as `key` (`IdGen::token_bytes`) and returns its text, which
+    /// [`token_key`] reads back; past the application's retention cap its oldest token is
+    /// dropped (a client holding it is told it is invalid).
     pub fn issue_token(&self, key: TokenKey, record: TokenRecord) -> String {
         let token = token_text(&key);
         let owner = record.client_id.clone();
