@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-pub use super::ledger::Payer;
 use super::metadata::Metadata;
 use super::money::{Amount, Currency};
+use super::phone::PhoneNumber;
 
 /// A validated STK push request.
 #[derive(Debug, Clone)]
@@ -36,6 +36,15 @@ impl std::ops::Deref for Subscriber {
     fn deref(&self) -> &Payer {
         &self.payer
     }
+}
+
+/// Who pays: a subscriber's number and names.
+#[derive(Debug, Clone)]
+pub struct Payer {
+    pub phone_number: PhoneNumber,
+    pub first_name: Option<Box<str>>,
+    pub middle_name: Option<Box<str>>,
+    pub last_name: Option<Box<str>>,
 }
 
 #[derive(Debug, Clone)]

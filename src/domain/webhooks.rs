@@ -2,7 +2,7 @@
 
 use serde_json::value::RawValue;
 
-use super::ledger::{Transaction, TransactionKind};
+use super::ledger::{Sender, Transaction};
 use super::{Envelope, Invalid, Scope, owned_by_envelope};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,11 +21,11 @@ pub enum EventType {
 impl EventType {
     /// The event of a ledger transaction received, or reversed.
     pub fn of_transaction(tx: &Transaction, reversed: bool) -> Self {
-        match (&tx.kind, reversed) {
-            (TransactionKind::Buygoods(_), false) => Self::BuygoodsTransactionReceived,
-            (TransactionKind::Buygoods(_), true) => Self::BuygoodsTransactionReversed,
-            (TransactionKind::B2b { .. }, false) => Self::B2bTransactionReceived,
-            (TransactionKind::B2b { .. }, true) => Self::B2bTransactionReversed,
+        match (tx.sender(), reversed) {
+            (Sender::Buygoods(_), false) => Self::BuygoodsTransactionReceived,
+            (Sender::Buygoods(_), true) => Self::BuygoodsTransactionReversed,
+            (Sender::B2b { .. }, false) => Self::B2bTransactionReceived,
+            (Sender::B2b { .. }, true) => Self::B2bTransactionReversed,
         }
     }
 
@@ -124,7 +124,7 @@ impl WebhookEvent {
     /// The till the event is about, which subscriptions of till scope match on.
     pub fn till_number(&self) -> Option<&str> {
         match &self.payload {
-            EventPayload::Transaction { tx, .. } => Some(&tx.till_number),
+            EventPayload::Transaction { tx, .. } => Some(&tx.till_number()),
             EventPayload::Rendered { till_number, .. } => till_number.as_deref(),
         }
     }
@@ -136,11 +136,9 @@ impl WebhookEvent {
             EventPayload::Transaction {
                 tx,
                 reversed_at_ms: None,
-            } => match &tx.kind {
-                super::ledger::TransactionKind::Buygoods(payer) => {
-                    Some(payer.phone_number.as_str())
-                }
-                super::ledger::TransactionKind::B2b { .. } => None,
+            } => match tx.sender() {
+                Sender::Buygoods(payer) => Some(payer.phone_number.as_str()),
+                Sender::B2b { .. } => None,
             },
             _ => None,
         }

@@ -10,7 +10,7 @@ use super::probes;
 use super::problems::{Problem, Problems};
 use crate::domain::Scope;
 use crate::domain::activity::{Activity, default_phone};
-use crate::domain::ledger::{Account, Payer, Transaction, TransactionKind, TransactionStatus};
+use crate::domain::ledger::{Account, Payer, Transaction, TransactionFacts, TransactionKind};
 use crate::domain::money::Currency;
 use crate::domain::recipients::{
     BankAccount, ExternalRecipient, MerchantAccount, MerchantAccountKind, SettlementMethod, Wallet,
@@ -341,26 +341,27 @@ fn apply_transactions(
                     .unwrap_or_else(|| crate::domain::activity::DEFAULT_SENDING_TILL.into()),
             },
         };
-        let tx = Transaction {
-            id: state.ids.uuid(),
-            sequence: state.ids.next_sequence(),
-            owner: state.store.owner(&owner),
-            reference: t
-                .reference
-                .clone()
-                .unwrap_or_else(|| state.ids.mpesa_reference()),
-            till_number: t.till_number.clone(),
-            amount: t.amount.0,
-            currency: Currency::Kes,
-            originated_at_ms: originated,
-            kind,
-            status: TransactionStatus::Received,
-        };
+        let tx = Transaction::new(
+            state.ids.next_sequence(),
+            TransactionFacts {
+                id: state.ids.uuid(),
+                owner: state.store.owner(&owner),
+                reference: t
+                    .reference
+                    .clone()
+                    .unwrap_or_else(|| state.ids.mpesa_reference()),
+                till_number: t.till_number.clone(),
+                amount: t.amount.0,
+                currency: Currency::Kes,
+                originated_at_ms: originated,
+                kind,
+            },
+        );
         state.store.ledger.credit(
             &owner,
-            &Account::Till(tx.till_number.clone()),
-            tx.amount.decimal(),
-            &format!("scenario {}: transaction {}", s.name, tx.reference),
+            &Account::Till(tx.till_number().to_string()),
+            tx.amount().decimal(),
+            &format!("scenario {}: transaction {}", s.name, tx.reference()),
         );
         state.store.transactions.insert(tx);
     }

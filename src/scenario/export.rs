@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
 use crate::domain::Scope;
-use crate::domain::ledger::{Account, TransactionKind, TransactionStatus};
+use crate::domain::ledger::{Account, Sender, TransactionStatus};
 use crate::domain::money::format_amount;
 use crate::domain::recipients::MerchantAccountKind;
 use crate::service::AppState;
@@ -34,15 +34,15 @@ pub fn export(state: &AppState, client_id: Option<&str>, name: &str) -> String {
 
     let mut transactions = store
         .transactions
-        .filter_any(|t| wanted(&t.owner) && t.status == TransactionStatus::Received);
+        .filter_any(|t| wanted(t.owner_id()) && t.status == TransactionStatus::Received);
     transactions.sort_by_key(|t| t.sequence);
     // Loading credits each transaction on top of the balances set first: the balances are
     // written less what the transactions will add back.
     let mut credited: BTreeMap<(String, String), Decimal> = BTreeMap::new();
     for t in &transactions {
         *credited
-            .entry((t.owner.to_string(), t.till_number.clone()))
-            .or_default() += t.amount.decimal();
+            .entry((t.owner_id().to_string(), t.till_number().to_string()))
+            .or_default() += t.amount().decimal();
     }
     let mut balances = Vec::new();
     for owner in &owners {
@@ -133,19 +133,19 @@ pub fn export(state: &AppState, client_id: Option<&str>, name: &str) -> String {
     let transactions: Vec<Value> = transactions
         .iter()
         .map(|t| {
-            let ago_ms = (state.clock.now_ms_of(&t.owner) - t.originated_at_ms).max(0);
+            let ago_ms = (state.clock.now_ms_of(t.owner_id()) - t.originated_at_ms()).max(0);
             let ago = humantime::format_duration(std::time::Duration::from_millis(ago_ms as u64));
-            let mut fields = json!({"client_id": t.owner, "till_number": t.till_number,
-                "amount": format_amount(t.amount.decimal()), "ago": ago.to_string(),
-                "reference": t.reference});
-            match &t.kind {
-                TransactionKind::Buygoods(payer) => {
+            let mut fields = json!({"client_id": t.owner_id(), "till_number": t.till_number(),
+                "amount": format_amount(t.amount().decimal()), "ago": ago.to_string(),
+                "reference": t.reference()});
+            match t.sender() {
+                Sender::Buygoods(payer) => {
                     fields["type"] = json!("buygoods");
                     fields["phone_number"] = json!(payer.phone_number.to_string());
                     fields["first_name"] = json!(payer.first_name);
                     fields["last_name"] = json!(payer.last_name);
                 }
-                TransactionKind::B2b { sending_till } => {
+                Sender::B2b { sending_till } => {
                     fields["type"] = json!("b2b");
                     fields["sending_till"] = json!(sending_till);
                 }

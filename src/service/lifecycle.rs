@@ -8,17 +8,19 @@ use std::sync::Arc;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::domain::Verdict;
 use crate::domain::delivery::{CallbackKind, ResourceRef};
 use crate::domain::handset::{Answer, Behaviour};
 use crate::domain::incoming_payment::Outcome;
-use crate::domain::ledger::{Account, Payer, Transaction, TransactionKind, TransactionStatus};
+use crate::domain::ledger::{
+    Account, Payer, Transaction, TransactionFacts, TransactionKind, TransactionStatus,
+};
 use crate::domain::payment_link::{LinkState, PaymentLink};
 use crate::domain::phone::PhoneNumber;
 use crate::domain::polling::PollingState;
 use crate::domain::reversal::ReversalState;
 use crate::domain::sms_notification::{SentSms, SmsState};
 use crate::domain::webhooks::{EventPayload, EventType, WebhookEvent};
-use crate::domain::{Verdict, incoming_payment::PaymentState};
 use crate::scheduler::{Job, Settle};
 use crate::service::AppState;
 use crate::store::feed::{ResourceData, WebhookData};
@@ -43,7 +45,8 @@ pub fn call_back(
 }
 
 /// Applies `settle` to a resource under its lock; when it changed state, calls back with the
-/// document rendered at that moment, so GET and the callback never disagree.
+/// document rendered at that moment, so GET and the callback never disagree, and returns the
+/// resource as it settled.
 fn settle_and_call_back<T, D>(
     state: &AppState,
     collection: &crate::store::Collection<T>,
@@ -52,44 +55,43 @@ fn settle_and_call_back<T, D>(
     settle: impl FnOnce(&mut T) -> bool,
     callback_url: impl FnOnce(&T) -> Option<Arc<str>>,
     owner: impl FnOnce(&T) -> Arc<str>,
-) where
+) -> Option<Arc<T>>
+where
     T: crate::domain::Owned + Clone,
     D: for<'a> From<&'a T> + Serialize + Status,
 {
-    let settled = collection
-        .update(id, |resource| {
-            let owner = owner(resource);
-            // An early callback: GET keeps showing the document from before the result.
-            let early = state.scenarios.callback_faults.early(kind, &owner);
-            let before = early.and_then(|_| serde_json::to_value(D::from(resource)).ok());
-            settle(resource).then(|| {
-                (
-                    owner,
-                    callback_url(resource),
-                    D::from(resource),
-                    early,
-                    before,
-                )
-            })
+    let (settled, resource) = collection.update_shared(id, |resource| {
+        let owner = owner(resource);
+        // An early callback: GET keeps showing the document from before the result.
+        let early = state.scenarios.callback_faults.early(kind, &owner);
+        let before = early.and_then(|_| serde_json::to_value(D::from(resource)).ok());
+        settle(resource).then(|| {
+            (
+                owner,
+                callback_url(resource),
+                D::from(resource),
+                early,
+                before,
+            )
         })
-        .flatten();
-    if let Some((owner, url, document, early, before)) = settled {
-        tracing::debug!(%id, ?kind, "settled");
-        super::publish(state, "resource", Some(&owner), || ResourceData {
-            resource: ResourceRef { kind, id },
-            status: document.status().into(),
-        });
-        if let (Some(lead), Some(before)) = (early, before) {
-            let until = state
-                .clock
-                .now_ms_of(&owner)
-                .saturating_add(crate::clock::millis(lead));
-            state.scenarios.hide(id, &owner, until, before);
-        }
-        if let Some(url) = url {
-            call_back(state, &owner, kind, id, url, &document);
-        }
+    })?;
+    let (owner, url, document, early, before) = settled?;
+    tracing::debug!(%id, ?kind, "settled");
+    super::publish(state, "resource", Some(&owner), || ResourceData {
+        resource: ResourceRef { kind, id },
+        status: document.status().into(),
+    });
+    if let (Some(lead), Some(before)) = (early, before) {
+        let until = state
+            .clock
+            .now_ms_of(&owner)
+            .saturating_add(crate::clock::millis(lead));
+        state.scenarios.hide(id, &owner, until, before);
     }
+    if let Some(url) = url {
+        call_back(state, &owner, kind, id, url, &document);
+    }
+    Some(resource)
 }
 
 /// STK prompts still waiting for an answer, oldest first: on one phone and of one application
@@ -111,7 +113,7 @@ pub fn pending_prompts(
 /// A pending STK push falls due: its phone answers as its behaviour says, or, if it waits for
 /// a control-plane answer, the prompt expires after the STK timeout.
 pub fn prompt_due(state: &AppState, id: Uuid) {
-    let Some((owner, phone, initiated_at_ms)) = state.store.incoming_payments.update(id, |p| {
+    let Some((owner, phone, initiated_at_ms)) = state.store.incoming_payments.inspect(id, |p| {
         (
             p.owner.clone(),
             p.request.subscriber.phone_number.clone(),
@@ -123,7 +125,7 @@ pub fn prompt_due(state: &AppState, id: Uuid) {
     let forced = state
         .store
         .incoming_payments
-        .update(id, |p| p.forced.as_deref().cloned())
+        .inspect(id, |p| p.forced.as_deref().cloned())
         .flatten();
     match forced {
         // A pending verdict is never scheduled (`service::due`); kept for completeness.
@@ -173,74 +175,47 @@ fn settle_prompt(state: &AppState, id: Uuid, outcome: Outcome) -> bool {
     let Some(owner) = state
         .store
         .incoming_payments
-        .update(id, |p| p.owner.clone())
+        .inspect(id, |p| p.owner.clone())
     else {
         return false;
     };
     let now_ms = state.clock.now_ms_of(&owner);
-    let mut settled = false;
-    // The transaction, the base URL, and the link and payer when a link's page sent it.
-    type Paid = (Transaction, String, Option<(Uuid, String)>);
-    let mut paid: Option<Paid> = None;
-    settle_and_call_back::<_, Document<crate::wire::incoming_payments::Attributes>>(
+    let Some(push) = settle_and_call_back::<_, Document<crate::wire::incoming_payments::Attributes>>(
         state,
         &state.store.incoming_payments,
         Settle::IncomingPayment.callback_kind(),
         id,
-        |p| {
-            let changed = p.settle(outcome, now_ms);
-            settled = changed;
-            if changed && matches!(p.state, PaymentState::Success { .. }) {
-                let s = &p.request.subscriber;
-                paid = Some((
-                    Transaction {
-                        id: p.planned.resource_id,
-                        sequence: state.ids.next_sequence(),
-                        owner: p.owner.clone(),
-                        reference: p.planned.reference.to_string(),
-                        till_number: p.request.till_number.clone(),
-                        amount: p.request.amount,
-                        currency: p.request.currency,
-                        originated_at_ms: now_ms,
-                        kind: TransactionKind::Buygoods(s.payer.clone()),
-                        status: TransactionStatus::Received,
-                    },
-                    p.self_url().base().to_string(),
-                    p.for_link
-                        .as_deref()
-                        .map(|link| (*link, s.phone_number.to_string())),
-                ));
-            }
-            changed
-        },
+        |p| p.settle(outcome, now_ms),
         // A link's checkout prompt: the link calls back instead.
         |p| p.for_link.is_none().then(|| p.request.callback_url.clone()),
         |p| p.owner.clone(),
-    );
-    if let Some((tx, base, for_link)) = paid {
-        if let Some((link, sender_phone_number)) = for_link {
+    ) else {
+        return false;
+    };
+    if let Some(tx) = Transaction::paid_by(state.ids.next_sequence(), push.clone()) {
+        if let Some(link) = push.for_link.as_deref() {
             // Paid on its page: the link reports Paid (a link that ended meanwhile stays as
             // it is; the money arrived all the same).
             let paid = LinkState::Paid {
-                transaction_reference: tx.reference.clone(),
-                sender_phone_number,
+                transaction_reference: tx.reference().to_string(),
+                sender_phone_number: push.request.subscriber.phone_number.to_string(),
                 at_ms: now_ms,
             };
-            finish_payment_link(state, link, paid);
+            finish_payment_link(state, *link, paid);
         }
-        receive_transaction(state, tx, &base);
+        receive_transaction(state, tx, push.self_url().base());
     }
-    settled
+    true
 }
 
 /// Money received into a till: credits it, records the transaction (polling, reversals) and
 /// sends its `*_transaction_received` webhook event, whose id it returns.
 pub fn receive_transaction(state: &AppState, tx: Transaction, base_url: &str) -> Uuid {
     state.store.ledger.credit(
-        &tx.owner,
-        &Account::Till(tx.till_number.clone()),
-        tx.amount.decimal(),
-        &format!("transaction {} received", tx.reference),
+        tx.owner_id(),
+        &Account::Till(tx.till_number().to_string()),
+        tx.amount().decimal(),
+        &format!("transaction {} received", tx.reference()),
     );
     let tx = Arc::new(tx);
     state.store.transactions.insert_shared(tx.clone());
@@ -261,7 +236,7 @@ pub fn emit_transaction_event(
     emit(
         state,
         WebhookEvent {
-            meta: super::envelope_of(state, id, &tx.owner, base_url, "/webhook_events"),
+            meta: super::envelope_of(state, id, tx.owner_id(), base_url, "/webhook_events"),
             topic,
             payload: EventPayload::Transaction {
                 tx: tx.clone(),
@@ -351,7 +326,7 @@ pub fn settle_send_money(state: &AppState, id: Uuid) {
 
 pub fn settle_polling(state: &AppState, id: Uuid) {
     // Read the window first: the transactions map is not touched under the polling's lock.
-    let Some((owner, scope, from, to)) = state.store.pollings.update(id, |p| {
+    let Some((owner, scope, from, to)) = state.store.pollings.inspect(id, |p| {
         (
             p.meta.owner.clone(),
             p.scope.clone(),
@@ -362,9 +337,9 @@ pub fn settle_polling(state: &AppState, id: Uuid) {
         return;
     };
     let mut transactions = state.store.transactions.filter(&owner, |tx| {
-        scope.covers(&tx.till_number) && (from..=to).contains(&tx.originated_at_ms)
+        scope.covers(&tx.till_number()) && (from..=to).contains(&tx.originated_at_ms())
     });
-    transactions.sort_by_key(|tx| (tx.originated_at_ms, tx.sequence));
+    transactions.sort_by_key(|tx| (tx.originated_at_ms(), tx.sequence));
     settle_and_call_back::<_, Document<crate::wire::polling::PollingAttributes>>(
         state,
         &state.store.pollings,
@@ -383,7 +358,7 @@ pub fn settle_polling(state: &AppState, id: Uuid) {
 }
 
 pub fn settle_sms_notification(state: &AppState, id: Uuid) {
-    let Some((owner, reference)) = state.store.sms_notifications.update(id, |n| {
+    let Some((owner, reference)) = state.store.sms_notifications.inspect(id, |n| {
         (n.meta.owner.clone(), n.webhook_event_reference.clone())
     }) else {
         return;
@@ -443,7 +418,7 @@ pub fn settle_sms_notification(state: &AppState, id: Uuid) {
 }
 
 pub fn settle_reversal(state: &AppState, id: Uuid) {
-    let Some(owner) = state.store.reversals.update(id, |r| r.meta.owner.clone()) else {
+    let Some(owner) = state.store.reversals.inspect(id, |r| r.meta.owner.clone()) else {
         return;
     };
     let now_ms = state.clock.now_ms_of(&owner);
@@ -533,23 +508,24 @@ pub fn pay_payment_link(state: &AppState, link: &PaymentLink, phone: PhoneNumber
     }
     receive_transaction(
         state,
-        Transaction {
-            id: state.ids.uuid(),
-            sequence: state.ids.next_sequence(),
-            owner: link.meta.owner.clone(),
-            reference,
-            till_number: link.till_number.clone(),
-            amount: link.amount,
-            currency: link.currency,
-            originated_at_ms: now_ms,
-            kind: TransactionKind::Buygoods(Arc::new(Payer {
-                phone_number: phone,
-                first_name: None,
-                middle_name: None,
-                last_name: None,
-            })),
-            status: TransactionStatus::Received,
-        },
+        Transaction::new(
+            state.ids.next_sequence(),
+            TransactionFacts {
+                id: state.ids.uuid(),
+                owner: link.meta.owner.clone(),
+                reference,
+                till_number: link.till_number.clone(),
+                amount: link.amount,
+                currency: link.currency,
+                originated_at_ms: now_ms,
+                kind: TransactionKind::Buygoods(Arc::new(Payer {
+                    phone_number: phone,
+                    first_name: None,
+                    middle_name: None,
+                    last_name: None,
+                })),
+            },
+        ),
         link.meta.self_url().base(),
     );
     true

@@ -30,12 +30,12 @@ pub fn reverse(
 ) -> Result<String, Refusal> {
     let transaction = reversible(state, owner, &r.transaction_reference)?;
     mark_pending_reversal(state, &transaction)?;
-    let amount = transaction.amount;
+    let amount = transaction.amount();
     let decision = state.scenarios.rules.decide(
         Endpoint::Reversal,
         &Facts {
             client_id: owner,
-            till_number: Some(&transaction.till_number),
+            till_number: Some(&transaction.till_number()),
             amount: Some(amount.decimal()),
             metadata: r.metadata.as_ref(),
             ..Facts::default()
@@ -49,7 +49,7 @@ pub fn reverse(
             .ledger
             .debit(
                 owner,
-                &Account::Till(transaction.till_number.clone()),
+                &Account::Till(transaction.till_number().to_string()),
                 amount.decimal(),
                 &format!("reversal {}", meta.id),
             )
@@ -58,9 +58,9 @@ pub fn reverse(
     });
     let reversal = Reversal {
         meta,
-        transaction_id: transaction.id,
+        transaction_id: transaction.id(),
         transaction_reference: r.transaction_reference,
-        till_number: transaction.till_number,
+        till_number: transaction.till_number().to_string(),
         amount,
         reason: r.reason,
         metadata: r.metadata,
@@ -94,11 +94,11 @@ fn reversible(state: &AppState, owner: &str, reference: &str) -> Result<Transact
             state
                 .store
                 .transactions
-                .filter(owner, |t| t.reference.eq_ignore_ascii_case(reference))
+                .filter(owner, |t| t.reference().eq_ignore_ascii_case(reference))
                 .into_iter()
                 .next()
         })
-        .filter(|t| now_ms - t.originated_at_ms <= REVERSAL_WINDOW_MS)
+        .filter(|t| now_ms - t.originated_at_ms() <= REVERSAL_WINDOW_MS)
         .ok_or_else(|| {
             Invalid(
                 "Transaction reference does not name an incoming transaction of the last 30 days"
@@ -112,7 +112,7 @@ fn mark_pending_reversal(state: &AppState, transaction: &Transaction) -> Result<
     state
         .store
         .transactions
-        .update(transaction.id, |t| match t.status {
+        .update(transaction.id(), |t| match t.status {
             TransactionStatus::Received => {
                 t.status = TransactionStatus::PendingReversal;
                 Ok(())

@@ -9,7 +9,9 @@ use uuid::Uuid;
 
 use crate::domain::Invalid;
 use crate::domain::activity::{Activity, DEFAULT_AMOUNT};
-use crate::domain::ledger::{Account, Payer, Transaction, TransactionKind, TransactionStatus};
+use crate::domain::ledger::{
+    Account, Payer, Transaction, TransactionFacts, TransactionKind, TransactionStatus,
+};
 use crate::domain::money::{Amount, Currency, format_amount};
 use crate::domain::recipients::{
     BankAccount, MerchantAccount, MerchantAccountKind, SettlementMethod,
@@ -36,7 +38,7 @@ pub fn simulate(state: &AppState, a: &Activity) -> Result<Simulated, Invalid> {
     match a.topic {
         EventType::BuygoodsTransactionReceived | EventType::B2bTransactionReceived => {
             let tx = new_transaction(state, a, a.topic == EventType::B2bTransactionReceived)?;
-            let resource_id = tx.id;
+            let resource_id = tx.id();
             let event_id = receive_transaction(state, tx, &a.base_url);
             Ok(Simulated {
                 event_id,
@@ -124,29 +126,30 @@ fn new_transaction(state: &AppState, a: &Activity, b2b: bool) -> Result<Transact
     let amount = a
         .amount
         .map_or_else(|| Amount::parse(Some(&DEFAULT_AMOUNT.into()), "Amount"), Ok)?;
-    Ok(Transaction {
-        id: state.ids.uuid(),
-        sequence: state.ids.next_sequence(),
-        owner: state.store.owner(&a.owner),
-        reference: state.ids.mpesa_reference(),
-        till_number: a.till_number.clone(),
-        amount,
-        currency: Currency::Kes,
-        originated_at_ms: state.clock.now_ms_of(&a.owner),
-        kind: if b2b {
-            TransactionKind::B2b {
-                sending_till: a.sending_till.clone(),
-            }
-        } else {
-            TransactionKind::Buygoods(std::sync::Arc::new(Payer {
-                phone_number: a.phone_number.clone(),
-                first_name: a.first_name.as_deref().map(Into::into),
-                middle_name: a.middle_name.as_deref().map(Into::into),
-                last_name: a.last_name.as_deref().map(Into::into),
-            }))
+    Ok(Transaction::new(
+        state.ids.next_sequence(),
+        TransactionFacts {
+            id: state.ids.uuid(),
+            owner: state.store.owner(&a.owner),
+            reference: state.ids.mpesa_reference(),
+            till_number: a.till_number.clone(),
+            amount,
+            currency: Currency::Kes,
+            originated_at_ms: state.clock.now_ms_of(&a.owner),
+            kind: if b2b {
+                TransactionKind::B2b {
+                    sending_till: a.sending_till.clone(),
+                }
+            } else {
+                TransactionKind::Buygoods(std::sync::Arc::new(Payer {
+                    phone_number: a.phone_number.clone(),
+                    first_name: a.first_name.as_deref().map(Into::into),
+                    middle_name: a.middle_name.as_deref().map(Into::into),
+                    last_name: a.last_name.as_deref().map(Into::into),
+                }))
+            },
         },
-        status: TransactionStatus::Received,
-    })
+    ))
 }
 
 /// Reverses a received transaction (named, or a new one): the till pays the money back.
@@ -160,11 +163,11 @@ fn reverse(state: &AppState, a: &Activity, b2b: bool) -> Result<Simulated, Inval
                 state
                     .store
                     .transactions
-                    .filter(&a.owner, |t| t.reference.eq_ignore_ascii_case(reference))
+                    .filter(&a.owner, |t| t.reference().eq_ignore_ascii_case(reference))
                     .into_iter()
                     .next()
             })
-            .filter(|t| matches!(t.kind, TransactionKind::B2b { .. }) == b2b)
+            .filter(|t| !t.is_buygoods() == b2b)
             .ok_or_else(|| {
                 let kind = if b2b { "b2b" } else { "buygoods" };
                 Invalid(format!(
@@ -182,7 +185,7 @@ fn reverse(state: &AppState, a: &Activity, b2b: bool) -> Result<Simulated, Inval
     let reversible = state
         .store
         .transactions
-        .update(tx.id, |t| {
+        .update(tx.id(), |t| {
             let ok = t.status == TransactionStatus::Received;
             if ok {
                 t.status = TransactionStatus::Reversed;
@@ -195,26 +198,26 @@ fn reverse(state: &AppState, a: &Activity, b2b: bool) -> Result<Simulated, Inval
             "The transaction is not in a state that can be reversed".into(),
         ));
     }
-    let till = Account::Till(tx.till_number.clone());
+    let till = Account::Till(tx.till_number().to_string());
     if let Err(e) = state.store.ledger.debit(
-        &tx.owner,
+        tx.owner_id(),
         &till,
-        tx.amount.decimal(),
-        &format!("transaction {} reversed", tx.reference),
+        tx.amount().decimal(),
+        &format!("transaction {} reversed", tx.reference()),
     ) {
         state
             .store
             .transactions
-            .update(tx.id, |t| t.status = TransactionStatus::Received);
+            .update(tx.id(), |t| t.status = TransactionStatus::Received);
         return Err(Invalid(e.to_string()));
     }
-    let now_ms = state.clock.now_ms_of(&tx.owner);
+    let now_ms = state.clock.now_ms_of(tx.owner_id());
     let mut reversed = tx.clone();
     reversed.status = TransactionStatus::Reversed;
     let event_id = emit_transaction_event(state, Arc::new(reversed), Some(now_ms), &a.base_url);
     Ok(Simulated {
         event_id,
-        resource_id: tx.id,
+        resource_id: tx.id(),
     })
 }
 

@@ -484,7 +484,7 @@ fn sms(state: &AppState, since: &Since, owner: Option<&str>, m: &SmsCheck) -> Fo
             .webhook_events
             .filter_any(|e| match &e.payload {
                 EventPayload::Transaction { tx, .. } => {
-                    tx.reference.eq_ignore_ascii_case(t) || tx.id.to_string() == t
+                    tx.reference().eq_ignore_ascii_case(t) || tx.id().to_string() == t
                 }
                 EventPayload::Rendered { .. } => false,
             })

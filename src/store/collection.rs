@@ -146,11 +146,24 @@ impl<T: Owned + Clone> Collection<T> {
 
     /// Runs `f` on the resource under its shard lock, whoever owns it (internal use).
     pub fn update<R>(&self, id: Uuid, f: impl FnOnce(&mut T) -> R) -> Option<R> {
+        self.update_shared(id, f).map(|(r, _)| r)
+    }
+
+    /// As [`update`](Self::update), also giving the resource as it is now stored, to be held
+    /// by something else (a transaction holds the STK push that paid it).
+    pub fn update_shared<R>(&self, id: Uuid, f: impl FnOnce(&mut T) -> R) -> Option<(R, Arc<T>)> {
         self.map.write(&id, |s| {
             s.forget_rendering();
             // Copied first if something else holds it (it keeps what it had).
-            f(Arc::make_mut(&mut s.item))
+            let r = f(Arc::make_mut(&mut s.item));
+            (r, s.item.clone())
         })
+    }
+
+    /// `f` of the resource, whoever owns it (internal use): neither marked read nor copied.
+    /// Runs under the shard's read lock, so `f` must not block.
+    pub fn inspect<R>(&self, id: Uuid, f: impl FnOnce(&T) -> R) -> Option<R> {
+        self.map.read(&id, |s| f(&s.item))
     }
 
     /// Copies of `owner`'s resources that satisfy `keep`, in no particular order.

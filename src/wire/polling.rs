@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::{Document, Links, LinksRequest, lenient_string};
 use crate::clock::{format_millis, format_seconds, to_eat};
 use crate::domain::Scope;
-use crate::domain::ledger::{Transaction, TransactionKind, TransactionStatus};
+use crate::domain::ledger::{Sender, Transaction, TransactionStatus};
 use crate::domain::polling::{Polling, PollingState};
 
 #[derive(Debug, Deserialize)]
@@ -37,18 +37,18 @@ pub struct PollingAttributes {
 
 /// A transaction as polling lists it: `{"type", "resource"}` in the reference's key order.
 pub fn polled_transaction(tx: &Transaction) -> Value {
-    let origination = format_seconds(to_eat(tx.originated_at_ms));
-    match &tx.kind {
-        TransactionKind::Buygoods(payer) => json!({
+    let origination = format_seconds(to_eat(tx.originated_at_ms()));
+    match tx.sender() {
+        Sender::Buygoods(payer) => json!({
             "type": "Buygoods Transaction",
             "resource": {
-                "id": tx.id,
-                "amount": tx.amount.to_string(),
+                "id": tx.id(),
+                "amount": tx.amount().to_string(),
                 "status": if tx.status == TransactionStatus::Reversed { "Reversed" } else { "Received" },
                 "system": "Lipa Na M-PESA",
-                "currency": tx.currency.code(),
-                "reference": tx.reference,
-                "till_number": tx.till_number,
+                "currency": tx.currency().code(),
+                "reference": tx.reference(),
+                "till_number": tx.till_number(),
                 "origination_time": origination,
                 "sender_last_name": payer.last_name,
                 "sender_first_name": payer.first_name,
@@ -56,16 +56,16 @@ pub fn polled_transaction(tx: &Transaction) -> Value {
                 "sender_phone_number": payer.phone_number.to_string(),
             }
         }),
-        TransactionKind::B2b { sending_till } => json!({
+        Sender::B2b { sending_till } => json!({
             "type": "External Till to Till Transaction",
             "resource": {
-                "id": tx.id,
-                "amount": tx.amount.to_string(),
+                "id": tx.id(),
+                "amount": tx.amount().to_string(),
                 "status": if tx.status == TransactionStatus::Reversed { "Reversed" } else { "Complete" },
                 "system": "M-PESA",
-                "currency": tx.currency.code(),
-                "reference": tx.reference,
-                "till_number": tx.till_number,
+                "currency": tx.currency().code(),
+                "reference": tx.reference(),
+                "till_number": tx.till_number(),
                 "sending_till": sending_till,
                 "origination_time": origination,
             }

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Document, SelfLink, lenient_string};
 use crate::clock::{format_millis, format_seconds, to_eat};
-use crate::domain::ledger::{Payer, Transaction, TransactionKind};
+use crate::domain::ledger::{Payer, Sender, Transaction};
 use crate::domain::webhooks::{EventPayload, EventType, WebhookEvent, WebhookSubscription};
 use crate::domain::{Invalid, Scope, lenient_bool, required_text};
 
@@ -147,14 +147,14 @@ pub fn transaction_payload(
     tx: &Transaction,
     reversed_at_ms: Option<i64>,
 ) -> (EventType, Value) {
-    let (topic, kind, resource) = match &tx.kind {
-        TransactionKind::Buygoods(payer) => {
+    let (topic, kind, resource) = match tx.sender() {
+        Sender::Buygoods(payer) => {
             let (topic, resource) = buygoods_resource(tx, payer, reversed_at_ms);
             (topic, "Buygoods Transaction", resource)
         }
-        TransactionKind::B2b { sending_till } => b2b_resource(tx, sending_till, reversed_at_ms),
+        Sender::B2b { sending_till } => b2b_resource(tx, sending_till, reversed_at_ms),
     };
-    (topic, frame.envelope(topic, kind, tx.id, resource))
+    (topic, frame.envelope(topic, kind, tx.id(), resource))
 }
 
 /// The `event.resource` of a Buygoods payment received or reversed, keys in the reference's
@@ -164,19 +164,19 @@ fn buygoods_resource(
     payer: &Payer,
     reversed_at_ms: Option<i64>,
 ) -> (EventType, Value) {
-    let origination = format_seconds(to_eat(tx.originated_at_ms));
+    let origination = format_seconds(to_eat(tx.originated_at_ms()));
     let phone = payer.phone_number.to_string();
     match reversed_at_ms {
         None => (
             EventType::BuygoodsTransactionReceived,
             json!({
-                "id": tx.id,
-                "amount": tx.amount.to_string(),
+                "id": tx.id(),
+                "amount": tx.amount().to_string(),
                 "status": "Received",
                 "system": "Lipa Na M-PESA",
-                "currency": tx.currency.code(),
-                "reference": tx.reference,
-                "till_number": tx.till_number,
+                "currency": tx.currency().code(),
+                "reference": tx.reference(),
+                "till_number": tx.till_number(),
                 "sender_phone_number": phone,
                 "hashed_sender_phone": hex::encode(phone_digest(&phone)),
                 "origination_time": origination,
@@ -188,13 +188,13 @@ fn buygoods_resource(
         Some(at) => (
             EventType::BuygoodsTransactionReversed,
             json!({
-                "id": tx.id,
-                "amount": tx.amount.to_string(),
+                "id": tx.id(),
+                "amount": tx.amount().to_string(),
                 "status": "Reversed",
                 "system": "Lipa Na Mpesa",
-                "currency": tx.currency.code(),
-                "reference": tx.reference,
-                "till_number": tx.till_number,
+                "currency": tx.currency().code(),
+                "reference": tx.reference(),
+                "till_number": tx.till_number(),
                 "origination_time": origination,
                 "sender_last_name": payer.last_name,
                 "sender_first_name": payer.first_name,
@@ -212,19 +212,19 @@ fn b2b_resource(
     sending_till: &str,
     reversed_at_ms: Option<i64>,
 ) -> (EventType, &'static str, Value) {
-    let origination = format_seconds(to_eat(tx.originated_at_ms));
+    let origination = format_seconds(to_eat(tx.originated_at_ms()));
     match reversed_at_ms {
         None => (
             EventType::B2bTransactionReceived,
             "External Till to Till Transaction",
             json!({
-                "id": tx.id,
-                "amount": tx.amount.to_string(),
+                "id": tx.id(),
+                "amount": tx.amount().to_string(),
                 "status": "Complete",
                 "system": "Lipa Na Mpesa",
-                "currency": tx.currency.code(),
-                "reference": tx.reference,
-                "till_number": tx.till_number,
+                "currency": tx.currency().code(),
+                "reference": tx.reference(),
+                "till_number": tx.till_number(),
                 "sending_till": sending_till,
                 "origination_time": origination,
             }),
@@ -233,13 +233,13 @@ fn b2b_resource(
             EventType::B2bTransactionReversed,
             "External Till To Till Reversal Transaction",
             json!({
-                "id": tx.id,
-                "reference": tx.reference,
+                "id": tx.id(),
+                "reference": tx.reference(),
                 "origination_time": origination,
                 "sending_till": sending_till,
-                "amount": tx.amount.to_string(),
-                "currency": tx.currency.code(),
-                "till_number": tx.till_number,
+                "amount": tx.amount().to_string(),
+                "currency": tx.currency().code(),
+                "till_number": tx.till_number(),
                 "system": "M-PESA",
                 "status": "Reversed",
                 "reversal_time": format_seconds(to_eat(at)),
@@ -250,28 +250,28 @@ fn b2b_resource(
 
 /// Daraja payload of a received transaction; reversals have none in the reference.
 pub fn daraja_payload(tx: &Transaction) -> Value {
-    let time = to_eat(tx.originated_at_ms)
+    let time = to_eat(tx.originated_at_ms())
         .format("%Y%m%d%H%M%S")
         .to_string();
-    let (kind, msisdn, first_name) = match &tx.kind {
-        TransactionKind::Buygoods(payer) => (
+    let (kind, msisdn, first_name) = match tx.sender() {
+        Sender::Buygoods(payer) => (
             "Buygoods",
             base64::engine::general_purpose::STANDARD
                 .encode(phone_digest(payer.phone_number.as_str())),
             payer.first_name.as_deref().map(String::from),
         ),
-        TransactionKind::B2b { sending_till } => (
+        Sender::B2b { sending_till } => (
             "Organization To Organization Transfer",
-            sending_till.clone(),
+            sending_till.to_string(),
             Some(format!("Till {sending_till}")),
         ),
     };
     json!({
         "TransactionType": kind,
-        "TransID": tx.reference,
+        "TransID": tx.reference(),
         "TransTime": time,
-        "TransAmount": tx.amount.to_string(),
-        "BusinessShortCode": tx.till_number,
+        "TransAmount": tx.amount().to_string(),
+        "BusinessShortCode": tx.till_number(),
         "BillRefNumber": "",
         "InvoiceNumber": "",
         "OrgAccountBalance": "",

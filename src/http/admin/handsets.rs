@@ -136,7 +136,7 @@ async fn answer(
             .ok_or_else(|| ApiError::NotFound(format!("No pending STK prompt on {phone}")))?
         }
     };
-    let exists = state.store.incoming_payments.update(id, |_| ()).is_some();
+    let exists = state.store.incoming_payments.inspect(id, |_| ()).is_some();
     if !exists {
         return Err(ApiError::NotFound("Incoming payment not found".into()));
     }
@@ -148,7 +148,7 @@ async fn answer(
     let status = state
         .store
         .incoming_payments
-        .update(id, |p| p.state.status())
+        .inspect(id, |p| p.state.status())
         .unwrap_or("Pending");
     Ok(Json(
         json!({"id": id, "answer": answer.as_str(), "status": status}),
