@@ -5,6 +5,7 @@ pub mod activity;
 pub mod delivery;
 pub mod handset;
 pub mod incoming_payment;
+pub mod interned;
 pub mod ledger;
 pub mod limits;
 pub mod metadata;

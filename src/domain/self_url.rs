@@ -4,11 +4,11 @@
 //! it has anyway) and no allocation of its own instead of a string of a hundred.
 
 use std::fmt;
-use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 use std::sync::Arc;
 
-use arc_swap::ArcSwapOption;
 use uuid::Uuid;
+
+use super::interned::Interned;
 
 /// Where a kind of resource lives, `{base}{collection}`: what a resource keeps of its URL
 /// (16 bytes), the id being its own.
@@ -67,29 +67,20 @@ impl serde::Serialize for SelfUrl<'_> {
     }
 }
 
-/// How many prefixes are remembered. Bases come from clients' `Host` headers, so the cache is
-/// bounded: a prefix not in it (or pushed out) is simply allocated for its URL.
-const CACHED: usize = 16;
+/// Prefixes in use: a base comes from a client's `Host` header (see [`Interned`]).
+static PREFIXES: Interned<String, 16> = Interned::new();
 
-/// Read and replaced without a lock: creates on every worker look prefixes up at once.
-static PREFIXES: [ArcSwapOption<String>; CACHED] = [const { ArcSwapOption::const_empty() }; CACHED];
-
-/// The shared `{base}{collection}`: the cached one when it is the same text, else a new one,
-/// which takes its slot.
+/// The shared `{base}{collection}`.
 fn prefix(base: &str, collection: &str) -> Arc<String> {
-    let mut hasher = BuildHasherDefault::<DefaultHasher>::default().build_hasher();
-    std::hash::Hash::hash(base, &mut hasher);
-    std::hash::Hash::hash(collection, &mut hasher);
-    let slot = (std::hash::Hasher::finish(&hasher) % CACHED as u64) as usize;
-    let same = |p: &String| {
-        p.len() == base.len() + collection.len() && p.starts_with(base) && p.ends_with(collection)
-    };
-    if let Some(cached) = PREFIXES[slot].load_full().filter(|p| same(p)) {
-        return cached;
-    }
-    let fresh = Arc::new(format!("{base}{collection}"));
-    PREFIXES[slot].store(Some(fresh.clone()));
-    fresh
+    PREFIXES.get(
+        &(base, collection),
+        |p| {
+            p.len() == base.len() + collection.len()
+                && p.starts_with(base)
+                && p.ends_with(collection)
+        },
+        || format!("{base}{collection}"),
+    )
 }
 
 #[cfg(test)]

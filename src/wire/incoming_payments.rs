@@ -79,7 +79,7 @@ impl TryFrom<IncomingPaymentRequest> for NewIncomingPayment {
             amount: value,
             currency,
             metadata,
-            callback_url: callback_url.into(),
+            callback_url: crate::domain::interned::callback_url(&callback_url),
         })
     }
 }
