@@ -1,8 +1,12 @@
 //! Webhook subscriptions and the events they receive (reference, "Webhooks").
 
+use std::sync::Arc;
+
 use serde_json::value::RawValue;
+use uuid::Uuid;
 
 use super::ledger::{Sender, Transaction};
+use super::self_url::{SelfUrl, UrlPrefix};
 use super::{Envelope, Invalid, Scope, owned_by_envelope};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,11 +96,16 @@ impl WebhookSubscription {
 }
 
 /// An event the sandbox sent (or would have sent) to subscribers, kept so it can be queried
-/// and named by SMS notifications. Its payloads are rendered once, when it happens.
+/// and named by SMS notifications. An event about a transaction keeps only what the
+/// transaction does not say; any other keeps its payload as rendered when it happened.
 #[derive(Debug, Clone)]
 pub struct WebhookEvent {
-    pub meta: Envelope,
+    pub id: Uuid,
+    /// Creation order among all resources.
+    pub sequence: u64,
     pub topic: EventType,
+    /// Where it lives: its URL is this and its id.
+    pub url: UrlPrefix,
     /// The K2Connect payload. A Daraja payload is rendered only for the subscriptions that
     /// ask for it, and not kept.
     pub payload: EventPayload,
@@ -107,25 +116,72 @@ pub struct WebhookEvent {
 /// events have no subscription to send it to).
 #[derive(Debug, Clone)]
 pub enum EventPayload {
-    /// A ledger transaction received, or reversed at the given instant.
+    /// A ledger transaction received, or reversed at the given instant (when the event
+    /// happened; a received one's is when the transaction was), whose application owns it.
     Transaction {
         /// The one the transactions collection holds, shared until the transaction changes.
-        tx: std::sync::Arc<Transaction>,
+        tx: Arc<Transaction>,
         reversed_at_ms: Option<i64>,
     },
-    /// Any other payload, as the compact JSON text it was sent as, and the till it names.
-    Rendered {
-        text: Box<RawValue>,
-        till_number: Option<Box<str>>,
-    },
+    /// Any other payload (rare: boxed).
+    Rendered(Box<RenderedEvent>),
+}
+
+/// An event that is not about a transaction: its payload as the compact JSON text it was
+/// sent as, and what the payload does not say.
+#[derive(Debug, Clone)]
+pub struct RenderedEvent {
+    pub owner: Arc<str>,
+    pub created_at_ms: i64,
+    pub text: Box<RawValue>,
+    /// The till it names, if any.
+    pub till_number: Option<Box<str>>,
 }
 
 impl WebhookEvent {
+    /// The event of `tx` received (`reversed_at_ms: None`) or reversed.
+    pub fn of_transaction(
+        id: Uuid,
+        sequence: u64,
+        url: UrlPrefix,
+        tx: Arc<Transaction>,
+        reversed_at_ms: Option<i64>,
+    ) -> Self {
+        Self {
+            id,
+            sequence,
+            topic: EventType::of_transaction(&tx, reversed_at_ms.is_some()),
+            url,
+            payload: EventPayload::Transaction { tx, reversed_at_ms },
+        }
+    }
+
+    /// The application it belongs to, shared.
+    pub fn owner_id(&self) -> &Arc<str> {
+        match &self.payload {
+            EventPayload::Transaction { tx, .. } => tx.owner_id(),
+            EventPayload::Rendered(r) => &r.owner,
+        }
+    }
+
+    pub fn created_at_ms(&self) -> i64 {
+        match &self.payload {
+            EventPayload::Transaction { tx, reversed_at_ms } => {
+                reversed_at_ms.unwrap_or_else(|| tx.originated_at_ms())
+            }
+            EventPayload::Rendered(r) => r.created_at_ms,
+        }
+    }
+
+    pub fn self_url(&self) -> SelfUrl<'_> {
+        self.url.of(self.id)
+    }
+
     /// The till the event is about, which subscriptions of till scope match on.
     pub fn till_number(&self) -> Option<&str> {
         match &self.payload {
-            EventPayload::Transaction { tx, .. } => Some(&tx.till_number()),
-            EventPayload::Rendered { till_number, .. } => till_number.as_deref(),
+            EventPayload::Transaction { tx, .. } => Some(tx.till_number()),
+            EventPayload::Rendered(r) => r.till_number.as_deref(),
         }
     }
 
@@ -145,4 +201,13 @@ impl WebhookEvent {
     }
 }
 
-owned_by_envelope!(WebhookSubscription, WebhookEvent);
+impl crate::domain::Owned for WebhookEvent {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn owner(&self) -> &str {
+        self.owner_id()
+    }
+}
+
+owned_by_envelope!(WebhookSubscription);

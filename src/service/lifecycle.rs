@@ -19,8 +19,9 @@ use crate::domain::payment_link::{LinkState, PaymentLink};
 use crate::domain::phone::PhoneNumber;
 use crate::domain::polling::PollingState;
 use crate::domain::reversal::ReversalState;
+use crate::domain::self_url::UrlPrefix;
 use crate::domain::sms_notification::{SentSms, SmsState};
-use crate::domain::webhooks::{EventPayload, EventType, WebhookEvent};
+use crate::domain::webhooks::{EventType, WebhookEvent};
 use crate::scheduler::{Job, Settle};
 use crate::service::AppState;
 use crate::store::feed::{ResourceData, WebhookData};
@@ -231,20 +232,15 @@ pub fn emit_transaction_event(
     base_url: &str,
 ) -> Uuid {
     let id = state.ids.uuid();
-    let topic = EventType::of_transaction(&tx, reversed_at_ms.is_some());
     let daraja = || reversed_at_ms.is_none().then(|| daraja_payload(&tx));
-    emit(
-        state,
-        WebhookEvent {
-            meta: super::envelope_of(state, id, tx.owner_id(), base_url, "/webhook_events"),
-            topic,
-            payload: EventPayload::Transaction {
-                tx: tx.clone(),
-                reversed_at_ms,
-            },
-        },
-        daraja,
+    let event = WebhookEvent::of_transaction(
+        id,
+        state.ids.next_sequence(),
+        UrlPrefix::new(base_url, "/webhook_events"),
+        tx.clone(),
+        reversed_at_ms,
     );
+    emit(state, event, daraja);
     id
 }
 
@@ -261,7 +257,7 @@ pub fn emit(
     event: WebhookEvent,
     daraja: impl FnOnce() -> Option<serde_json::Value>,
 ) {
-    let owner = event.meta.owner.clone();
+    let owner = event.owner_id().clone();
     let mut subscriptions = state
         .store
         .webhook_subscriptions
@@ -280,7 +276,7 @@ pub fn emit(
         for s in subscriptions {
             let resource = ResourceRef {
                 kind: CallbackKind::WebhookEvent,
-                id: event.meta.id,
+                id: event.id,
             };
             match (&daraja, s.enable_daraja_payload) {
                 (Some(daraja), true) => state.dispatcher.enqueue(
@@ -303,9 +299,9 @@ pub fn emit(
             };
         }
     }
-    tracing::debug!(id = %event.meta.id, topic = event.topic.as_str(), "webhook event");
-    super::publish(state, "webhook", Some(&event.meta.owner), || WebhookData {
-        id: event.meta.id,
+    tracing::debug!(id = %event.id, topic = event.topic.as_str(), "webhook event");
+    super::publish(state, "webhook", Some(&owner), || WebhookData {
+        id: event.id,
         topic: event.topic.as_str(),
         till_number: event.till_number().map(str::to_string),
     });

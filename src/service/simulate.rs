@@ -16,7 +16,8 @@ use crate::domain::money::{Amount, Currency, format_amount};
 use crate::domain::recipients::{
     BankAccount, MerchantAccount, MerchantAccountKind, SettlementMethod,
 };
-use crate::domain::webhooks::{EventPayload, EventType, WebhookEvent};
+use crate::domain::self_url::UrlPrefix;
+use crate::domain::webhooks::{EventPayload, EventType, RenderedEvent, WebhookEvent};
 use crate::service::AppState;
 use crate::service::lifecycle::{emit, emit_transaction_event, receive_transaction};
 use crate::wire::webhooks::{
@@ -104,9 +105,13 @@ fn frame(
     emit(
         state,
         WebhookEvent {
-            meta: super::envelope_of(state, id, &a.owner, &a.base_url, "/webhook_events"),
+            id,
+            sequence: state.ids.next_sequence(),
             topic: a.topic,
-            payload: EventPayload::Rendered {
+            url: UrlPrefix::new(&a.base_url, "/webhook_events"),
+            payload: EventPayload::Rendered(Box::new(RenderedEvent {
+                owner: state.store.owner(&a.owner),
+                created_at_ms: now_ms,
                 text: super::lifecycle::raw(&body),
                 till_number: matches!(
                     a.topic,
@@ -115,7 +120,7 @@ fn frame(
                         | EventType::CardTransactionReversed
                 )
                 .then(|| a.till_number.as_str().into()),
-            },
+            })),
         },
         || None,
     );

@@ -489,7 +489,7 @@ fn sms(state: &AppState, since: &Since, owner: Option<&str>, m: &SmsCheck) -> Fo
                 EventPayload::Rendered { .. } => false,
             })
             .iter()
-            .map(|e| e.meta.id.to_string())
+            .map(|e| e.id.to_string())
             .collect();
         ids.push(t.to_string());
         ids

@@ -126,12 +126,12 @@ impl EventFrame<'_> {
 /// An event's K2Connect payload as compact JSON text: the same bytes every time.
 pub fn event_payload(event: &WebhookEvent) -> Box<RawValue> {
     match &event.payload {
-        EventPayload::Rendered { text, .. } => text.clone(),
+        EventPayload::Rendered(r) => r.text.clone(),
         EventPayload::Transaction { tx, reversed_at_ms } => {
             let frame = EventFrame {
-                id: event.meta.id,
-                created_at_ms: event.meta.created_at_ms,
-                base_url: event.meta.self_url().base(),
+                id: event.id,
+                created_at_ms: event.created_at_ms(),
+                base_url: event.self_url().base(),
             };
             let (_, payload) = transaction_payload(&frame, tx, *reversed_at_ms);
             serde_json::value::to_raw_value(&payload).expect("a JSON value always serialises")

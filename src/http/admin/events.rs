@@ -125,11 +125,11 @@ async fn list(
         .transpose()?;
     let page = state.store.webhook_events.page_any(
         request,
-        |e| e.meta.sequence,
+        |e| e.sequence,
         |e| {
             topic.is_none_or(|t| e.topic == t)
-                && f.client_id.as_deref().is_none_or(|c| *e.meta.owner == *c)
-                && since_ms.is_none_or(|t| e.meta.created_at_ms >= t)
+                && f.client_id.as_deref().is_none_or(|c| **e.owner_id() == *c)
+                && since_ms.is_none_or(|t| e.created_at_ms() >= t)
         },
     );
     let events: Vec<Value> = page
@@ -137,12 +137,12 @@ async fn list(
         .into_iter()
         .map(|e| {
             json!({
-                "id": e.meta.id,
+                "id": e.id,
                 "topic": e.topic.as_str(),
-                "created_at": crate::clock::format_millis(crate::clock::to_eat(e.meta.created_at_ms)),
-                "client_id": e.meta.owner,
+                "created_at": crate::clock::format_millis(crate::clock::to_eat(e.created_at_ms())),
+                "client_id": e.owner_id(),
                 "till_number": e.till_number(),
-                "self": e.meta.self_url(),
+                "self": e.self_url(),
             })
         })
         .collect();
