@@ -38,13 +38,71 @@ impl std::ops::Deref for Subscriber {
     }
 }
 
-/// Who pays: a subscriber's number and names.
-#[derive(Debug, Clone)]
+/// Who pays: a subscriber's number and names (the names in one allocation).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Payer {
     pub phone_number: PhoneNumber,
-    pub first_name: Option<Box<str>>,
-    pub middle_name: Option<Box<str>>,
-    pub last_name: Option<Box<str>>,
+    /// The first, middle and last names, one after the other.
+    names: Box<str>,
+    /// Where the first and the middle name end in `names`.
+    ends: [u32; 2],
+}
+
+impl Payer {
+    /// A blank name is absent.
+    pub fn new(
+        phone_number: PhoneNumber,
+        first_name: Option<&str>,
+        middle_name: Option<&str>,
+        last_name: Option<&str>,
+    ) -> Self {
+        let mut names = String::new();
+        let mut ends = [0; 2];
+        for (end, name) in ends.iter_mut().zip([first_name, middle_name]) {
+            names.push_str(name.unwrap_or_default());
+            *end = offset(names.len());
+        }
+        names.push_str(last_name.unwrap_or_default());
+        Self {
+            phone_number,
+            names: names.into_boxed_str(),
+            ends,
+        }
+    }
+
+    pub fn first_name(&self) -> Option<&str> {
+        self.name(0, self.ends[0])
+    }
+
+    pub fn middle_name(&self) -> Option<&str> {
+        self.name(self.ends[0], self.ends[1])
+    }
+
+    pub fn last_name(&self) -> Option<&str> {
+        self.name(self.ends[1], offset(self.names.len()))
+    }
+
+    fn name(&self, start: u32, end: u32) -> Option<&str> {
+        self.names
+            .get(start as usize..end as usize)
+            .filter(|n| !n.is_empty())
+    }
+}
+
+/// A place in a payer's names (each at most a few hundred bytes).
+fn offset(len: usize) -> u32 {
+    u32::try_from(len).unwrap_or(u32::MAX)
+}
+
+impl std::fmt::Debug for Payer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Payer")
+            .field("phone_number", &self.phone_number)
+            .field("first_name", &self.first_name())
+            .field("middle_name", &self.middle_name())
+            .field("last_name", &self.last_name())
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -142,5 +200,34 @@ impl crate::domain::Owned for IncomingPayment {
     }
     fn finished(&self) -> bool {
         !self.state.is_pending()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_payer_gives_back_each_name_it_was_given_and_none_for_the_rest() {
+        let phone = PhoneNumber::parse(Some("0712345678")).expect("a valid number");
+        let payer = Payer::new(phone, Some("Joe"), None, Some("Buyer"));
+        assert_eq!(payer.phone_number.as_str(), "+254712345678");
+        assert_eq!(payer.first_name(), Some("Joe"));
+        assert_eq!(payer.middle_name(), None);
+        assert_eq!(payer.last_name(), Some("Buyer"));
+        let named = Payer::new(phone, Some("Ann"), Some("Wanjiku"), Some("Kamau"));
+        assert_eq!(
+            [named.first_name(), named.middle_name(), named.last_name()],
+            [Some("Ann"), Some("Wanjiku"), Some("Kamau")]
+        );
+        let nameless = Payer::new(phone, None, Some(""), None);
+        assert_eq!(
+            [
+                nameless.first_name(),
+                nameless.middle_name(),
+                nameless.last_name()
+            ],
+            [None, None, None]
+        );
     }
 }

@@ -12,6 +12,12 @@ use arc_swap::ArcSwapOption;
 /// `N` slots, each holding the last value hashed to it.
 pub struct Interned<T, const N: usize>([ArcSwapOption<T>; N]);
 
+impl<T, const N: usize> Default for Interned<T, N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<T, const N: usize> Interned<T, N> {
     pub const fn new() -> Self {
         Self([const { ArcSwapOption::const_empty() }; N])

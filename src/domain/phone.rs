@@ -6,8 +6,9 @@ use std::fmt;
 
 use super::Invalid;
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct PhoneNumber(Box<str>);
+/// Held as its 13 bytes, `+254` and nine digits: no allocation, and copied freely.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PhoneNumber([u8; 13]);
 
 impl PhoneNumber {
     pub fn parse(value: Option<&str>) -> Result<Self, Invalid> {
@@ -32,17 +33,26 @@ impl PhoneNumber {
             _ => return Err(malformed()),
         };
         // Any nine subscriber digits: the reference's own examples use +254999999999.
-        Ok(Self(format!("+254{subscriber}").into_boxed_str()))
+        let mut held = *b"+254000000000";
+        held[4..].copy_from_slice(subscriber.as_bytes());
+        Ok(Self(held))
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        // Always ASCII: `parse` writes only `+` and digits.
+        std::str::from_utf8(&self.0).unwrap_or_default()
     }
 }
 
 impl fmt::Display for PhoneNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 

@@ -173,7 +173,7 @@ fn apply_one(state: &AppState, mut s: Scenario, base: &str, loaded: &mut Loaded)
         state
             .store
             .handsets
-            .set(h.client_id.clone(), h.phone_number.0.clone(), h.behaviour.0);
+            .set(h.client_id.clone(), h.phone_number.0, h.behaviour.0);
     }
     for spec in &s.probes {
         let owner = owner_of(&spec.client_id);
@@ -254,7 +254,7 @@ fn apply_accounts(
                 last_name: m.last_name.clone(),
                 wallet: Wallet {
                     phone_as_sent: m.phone_number.0.to_string(),
-                    phone: m.phone_number.0.clone(),
+                    phone: m.phone_number.0,
                     network: m.network.clone(),
                 },
             },
@@ -325,15 +325,12 @@ fn apply_transactions(
         let originated =
             state.clock.now_ms_of(&owner) - t.ago.map_or(0, |a| crate::clock::millis(a.0));
         let kind = match t.kind {
-            TransactionKindSpec::Buygoods => TransactionKind::Buygoods(Arc::new(Payer {
-                phone_number: t
-                    .phone_number
-                    .as_ref()
-                    .map_or_else(default_phone, |p| p.0.clone()),
-                first_name: t.first_name.as_deref().map(Into::into),
-                middle_name: None,
-                last_name: t.last_name.as_deref().map(Into::into),
-            })),
+            TransactionKindSpec::Buygoods => TransactionKind::Buygoods(Arc::new(Payer::new(
+                t.phone_number.as_ref().map_or_else(default_phone, |p| p.0),
+                t.first_name.as_deref(),
+                None,
+                t.last_name.as_deref(),
+            ))),
             TransactionKindSpec::B2b => TransactionKind::B2b {
                 sending_till: t
                     .sending_till
@@ -372,7 +369,7 @@ fn schedule_moment(state: &AppState, scenario: &Arc<str>, m: &Moment, owner: &st
         let mut a = Activity::new(e.topic.0, owner.to_string(), base.to_string());
         a.amount = e.amount.map(|m| m.0);
         if let Some(phone) = &e.phone_number {
-            a.phone_number = phone.0.clone();
+            a.phone_number = phone.0;
         }
         a.till_number = e.till_number.clone().unwrap_or(a.till_number);
         a.first_name = e.first_name.clone().or(a.first_name);
@@ -385,14 +382,14 @@ fn schedule_moment(state: &AppState, scenario: &Arc<str>, m: &Moment, owner: &st
     } else if let Some(a) = &m.answer {
         Action::Answer {
             owner: owner.to_string(),
-            phone: a.phone_number.0.clone(),
+            phone: a.phone_number.0,
             answer: a.answer.0,
         }
     } else if let Some(p) = &m.pay_link {
         Action::PayLink {
             owner: owner.to_string(),
             till_number: p.till_number.clone(),
-            phone: p.phone_number.0.clone(),
+            phone: p.phone_number.0,
         }
     } else if let Some(by) = &m.jump {
         Action::Jump {

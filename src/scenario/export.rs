@@ -142,8 +142,8 @@ pub fn export(state: &AppState, client_id: Option<&str>, name: &str) -> String {
                 Sender::Buygoods(payer) => {
                     fields["type"] = json!("buygoods");
                     fields["phone_number"] = json!(payer.phone_number.to_string());
-                    fields["first_name"] = json!(payer.first_name);
-                    fields["last_name"] = json!(payer.last_name);
+                    fields["first_name"] = json!(payer.first_name());
+                    fields["last_name"] = json!(payer.last_name());
                 }
                 Sender::B2b { sending_till } => {
                     fields["type"] = json!("b2b");

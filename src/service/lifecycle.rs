@@ -117,7 +117,7 @@ pub fn prompt_due(state: &AppState, id: Uuid) {
     let Some((owner, phone, initiated_at_ms)) = state.store.incoming_payments.inspect(id, |p| {
         (
             p.owner.clone(),
-            p.request.subscriber.phone_number.clone(),
+            p.request.subscriber.phone_number,
             p.initiated_at_ms,
         )
     }) else {
@@ -333,7 +333,7 @@ pub fn settle_polling(state: &AppState, id: Uuid) {
         return;
     };
     let mut transactions = state.store.transactions.filter(&owner, |tx| {
-        scope.covers(&tx.till_number()) && (from..=to).contains(&tx.originated_at_ms())
+        scope.covers(tx.till_number()) && (from..=to).contains(&tx.originated_at_ms())
     });
     transactions.sort_by_key(|tx| (tx.originated_at_ms(), tx.sequence));
     settle_and_call_back::<_, Document<crate::wire::polling::PollingAttributes>>(
@@ -514,12 +514,7 @@ pub fn pay_payment_link(state: &AppState, link: &PaymentLink, phone: PhoneNumber
                 amount: link.amount,
                 currency: link.currency,
                 originated_at_ms: now_ms,
-                kind: TransactionKind::Buygoods(Arc::new(Payer {
-                    phone_number: phone,
-                    first_name: None,
-                    middle_name: None,
-                    last_name: None,
-                })),
+                kind: TransactionKind::Buygoods(Arc::new(Payer::new(phone, None, None, None))),
             },
         ),
         link.meta.self_url().base(),

@@ -72,12 +72,7 @@ pub fn checkout(state: &AppState, link: &PaymentLink, phone: PhoneNumber) -> Res
     let request = NewIncomingPayment {
         till_number: link.till_number.clone(),
         subscriber: Subscriber {
-            payer: std::sync::Arc::new(crate::domain::ledger::Payer {
-                first_name: None,
-                middle_name: None,
-                last_name: None,
-                phone_number: phone,
-            }),
+            payer: std::sync::Arc::new(crate::domain::ledger::Payer::new(phone, None, None, None)),
             email: None,
         },
         amount: link.amount,

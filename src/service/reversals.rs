@@ -35,7 +35,7 @@ pub fn reverse(
         Endpoint::Reversal,
         &Facts {
             client_id: owner,
-            till_number: Some(&transaction.till_number()),
+            till_number: Some(transaction.till_number()),
             amount: Some(amount.decimal()),
             metadata: r.metadata.as_ref(),
             ..Facts::default()

@@ -146,12 +146,12 @@ fn new_transaction(state: &AppState, a: &Activity, b2b: bool) -> Result<Transact
                     sending_till: a.sending_till.clone(),
                 }
             } else {
-                TransactionKind::Buygoods(std::sync::Arc::new(Payer {
-                    phone_number: a.phone_number.clone(),
-                    first_name: a.first_name.as_deref().map(Into::into),
-                    middle_name: a.middle_name.as_deref().map(Into::into),
-                    last_name: a.last_name.as_deref().map(Into::into),
-                }))
+                TransactionKind::Buygoods(std::sync::Arc::new(Payer::new(
+                    a.phone_number,
+                    a.first_name.as_deref(),
+                    a.middle_name.as_deref(),
+                    a.last_name.as_deref(),
+                )))
             },
         },
     ))
@@ -172,7 +172,7 @@ fn reverse(state: &AppState, a: &Activity, b2b: bool) -> Result<Simulated, Inval
                     .into_iter()
                     .next()
             })
-            .filter(|t| !t.is_buygoods() == b2b)
+            .filter(|t| t.is_buygoods() != b2b)
             .ok_or_else(|| {
                 let kind = if b2b { "b2b" } else { "buygoods" };
                 Invalid(format!(

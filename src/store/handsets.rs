@@ -20,8 +20,8 @@ impl Handsets {
     /// for every application, else the default (magic numbers, then `pay`).
     pub fn behaviour(&self, owner: &str, phone: &PhoneNumber) -> Behaviour {
         self.settings
-            .get(&(Some(owner.to_string()), phone.clone()))
-            .or_else(|| self.settings.get(&(None, phone.clone())))
+            .get(&(Some(owner.to_string()), *phone))
+            .or_else(|| self.settings.get(&(None, *phone)))
             .map_or_else(|| default_behaviour(phone), |b| *b)
     }
 
@@ -34,7 +34,7 @@ impl Handsets {
         let mut all: Vec<_> = self
             .settings
             .iter()
-            .map(|e| (e.key().0.clone(), e.key().1.clone(), *e.value()))
+            .map(|e| (e.key().0.clone(), e.key().1, *e.value()))
             .collect();
         all.sort_by(|a, b| (a.1.as_str(), &a.0).cmp(&(b.1.as_str(), &b.0)));
         all

@@ -68,12 +68,12 @@ impl TryFrom<IncomingPaymentRequest> for NewIncomingPayment {
         Ok(Self {
             till_number,
             subscriber: Subscriber {
-                payer: std::sync::Arc::new(crate::domain::ledger::Payer {
-                    first_name: optional_text(subscriber.first_name.as_deref()).map(Into::into),
-                    middle_name: optional_text(subscriber.middle_name.as_deref()).map(Into::into),
-                    last_name: optional_text(subscriber.last_name.as_deref()).map(Into::into),
+                payer: std::sync::Arc::new(crate::domain::ledger::Payer::new(
                     phone_number,
-                }),
+                    optional_text(subscriber.first_name.as_deref()).as_deref(),
+                    optional_text(subscriber.middle_name.as_deref()).as_deref(),
+                    optional_text(subscriber.last_name.as_deref()).as_deref(),
+                )),
                 email: email.map(Into::into),
             },
             amount: value,
@@ -146,9 +146,9 @@ impl From<&IncomingPayment> for Document<Attributes> {
                     till_number: req.till_number.clone(),
                     system: "Lipa Na M-PESA",
                     status: "Received",
-                    sender_first_name: req.subscriber.first_name.as_deref().map(String::from),
-                    sender_middle_name: req.subscriber.middle_name.as_deref().map(String::from),
-                    sender_last_name: req.subscriber.last_name.as_deref().map(String::from),
+                    sender_first_name: req.subscriber.first_name().map(String::from),
+                    sender_middle_name: req.subscriber.middle_name().map(String::from),
+                    sender_last_name: req.subscriber.last_name().map(String::from),
                 }),
                 None,
             ),

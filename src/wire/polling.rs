@@ -50,9 +50,9 @@ pub fn polled_transaction(tx: &Transaction) -> Value {
                 "reference": tx.reference(),
                 "till_number": tx.till_number(),
                 "origination_time": origination,
-                "sender_last_name": payer.last_name,
-                "sender_first_name": payer.first_name,
-                "sender_middle_name": payer.middle_name,
+                "sender_last_name": payer.last_name(),
+                "sender_first_name": payer.first_name(),
+                "sender_middle_name": payer.middle_name(),
                 "sender_phone_number": payer.phone_number.to_string(),
             }
         }),

@@ -196,7 +196,7 @@ async fn set_handset(
     state
         .store
         .handsets
-        .set(body.client_id.clone(), phone.clone(), behaviour);
+        .set(body.client_id.clone(), phone, behaviour);
     Ok(Json(
         json!({"phone_number": phone.to_string(), "behaviour": behaviour.as_str(),
         "client_id": body.client_id}),
