@@ -288,17 +288,45 @@ impl IdGen {
     /// An M-PESA style transaction reference: ten upper-case letters and digits starting with
     /// a letter, like the reference's `OJJ1MPU40Z`.
     pub fn mpesa_reference(&self) -> String {
+        self.reference().as_str().to_string()
+    }
+
+    /// As [`mpesa_reference`](Self::mpesa_reference), held inline.
+    pub fn reference(&self) -> MpesaReference {
         const LETTERS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
         const ALPHANUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
         let mut seed = [0u8; 32];
         self.fill(&mut seed);
         let mut rng = ChaCha8Rng::from_seed(seed);
-        let mut out = String::with_capacity(10);
-        out.push(LETTERS[rng.random_range(0..LETTERS.len())] as char);
-        for _ in 0..9 {
-            out.push(ALPHANUM[rng.random_range(0..ALPHANUM.len())] as char);
+        let mut out = [0u8; 10];
+        out[0] = LETTERS[rng.random_range(0..LETTERS.len())];
+        for byte in &mut out[1..] {
+            *byte = ALPHANUM[rng.random_range(0..ALPHANUM.len())];
         }
-        out
+        MpesaReference(out)
+    }
+}
+
+/// A generated M-PESA transaction reference, as its ten ASCII bytes: no allocation.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MpesaReference([u8; 10]);
+
+impl MpesaReference {
+    pub fn as_str(&self) -> &str {
+        // Always ASCII: `IdGen::reference` writes only letters and digits.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for MpesaReference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for MpesaReference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
     }
 }
 

@@ -2,7 +2,8 @@
 //! for a receiver probe, what a correct receiver does and what the app did. Plain values; the
 //! dispatcher (`callbacks`) makes the attempts and the store keeps the records.
 
-use bytes::Bytes;
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -134,24 +135,29 @@ pub struct Delivery {
     /// Shared with the resource that names it.
     pub target: std::sync::Arc<str>,
     /// The exact bytes sent, every attempt: shared by every copy of the record and every
-    /// attempt, never copied. Empty once [`released`](Self::released).
-    pub body: Bytes,
+    /// attempt, never copied. `None` once it was delivered and let go because the resource
+    /// renders the same bytes again whenever asked (`callbacks::Dispatcher::body_of`): a
+    /// finished callback costs no copy of its result. See [`release`](Self::release).
+    pub body: Option<Arc<[u8]>>,
     /// Whether `body` is its resource's own result document (not a scenario's conflicting
     /// copy, not a probe): then it can be rendered again from the resource.
     pub of_resource: bool,
-    /// Set when it was delivered and its body let go because the resource renders the same
-    /// bytes again whenever asked (`callbacks::Dispatcher::body_of`): a finished callback
-    /// costs no copy of its result. See [`release`](Self::release).
-    pub released: bool,
     pub signature: Signature,
     pub created_at_ms: i64,
     /// Exactly as many as were made (most deliveries take one): no spare capacity.
     pub attempts: Box<[Attempt]>,
     pub state: DeliveryState,
-    /// Set on a scenario's receiver probe: one attempt, judged by whether the app rejected it.
-    pub probe: Option<Box<Probe>>,
-    /// Set when it is a replay or was replayed (rare: boxed, so the others do not pay).
-    pub replays: Option<Box<Replays>>,
+    /// Set on a receiver probe, a replay and a replayed delivery (rare: boxed, so the others
+    /// do not pay).
+    pub rare: Option<Box<Rare>>,
+}
+
+/// What few deliveries have.
+#[derive(Debug, Clone, Default)]
+pub struct Rare {
+    /// A scenario's receiver probe: one attempt, judged by whether the app rejected it.
+    pub probe: Option<Probe>,
+    pub replays: Replays,
 }
 
 /// How a delivery relates to its replays.
@@ -179,16 +185,26 @@ impl Owned for Delivery {
 impl Delivery {
     /// The delivery this one sends again, if it is a replay.
     pub fn replay_of(&self) -> Option<Uuid> {
-        self.replays.as_ref().and_then(|r| r.of)
+        self.rare.as_ref().and_then(|r| r.replays.of)
     }
 
     /// The latest replay of this delivery, once replayed.
     pub fn replayed_by(&self) -> Option<Uuid> {
-        self.replays.as_ref().and_then(|r| r.by)
+        self.rare.as_ref().and_then(|r| r.replays.by)
     }
 
     pub fn replays_mut(&mut self) -> &mut Replays {
-        self.replays.get_or_insert_default()
+        &mut self.rare.get_or_insert_default().replays
+    }
+
+    /// Set on a scenario's receiver probe.
+    pub fn probe(&self) -> Option<&Probe> {
+        self.rare.as_ref().and_then(|r| r.probe.as_ref())
+    }
+
+    /// Makes it a receiver probe.
+    pub fn set_probe(&mut self, probe: Probe) {
+        self.rare.get_or_insert_default().probe = Some(probe);
     }
 
     /// Records an attempt and moves on: delivered on a 2xx, else pending until the
@@ -201,7 +217,7 @@ impl Delivery {
         let mut attempts = std::mem::take(&mut self.attempts).into_vec();
         attempts.push(attempt);
         self.attempts = attempts.into_boxed_slice();
-        self.state = if let Some(probe) = &mut self.probe {
+        self.state = if let Some(probe) = self.rare.as_mut().and_then(|r| r.probe.as_mut()) {
             probe.judge(succeeded);
             if answered {
                 DeliveryState::Delivered
@@ -222,8 +238,7 @@ impl Delivery {
     /// knows whether that renders the same bytes again).
     pub fn release(&mut self) {
         if self.state == DeliveryState::Delivered && self.of_resource {
-            self.body = Bytes::new();
-            self.released = true;
+            self.body = None;
         }
     }
 }

@@ -12,7 +12,7 @@ use super::phone::PhoneNumber;
 /// A validated STK push request.
 #[derive(Debug, Clone)]
 pub struct NewIncomingPayment {
-    pub till_number: String,
+    pub till_number: Box<str>,
     pub subscriber: Subscriber,
     pub amount: Amount,
     pub currency: Currency,
@@ -119,18 +119,25 @@ pub struct IncomingPayment {
     /// Ids of the transaction a success creates, drawn at creation so that a seeded run gives
     /// the same values whatever order results are decided in.
     pub planned: PlannedTransaction,
+    /// What few pushes have (boxed, so the others do not pay for it).
+    pub rare: Option<Box<Rare>>,
+    pub state: PaymentState,
+}
+
+/// What few pushes have.
+#[derive(Debug, Clone, Default)]
+pub struct Rare {
     /// A scenario rule's verdict, which overrides the phone's behaviour.
-    pub forced: Option<Box<super::Verdict>>,
+    pub forced: Option<super::Verdict>,
     /// The payment link whose page sent this prompt: paying it pays the link, and the link's
     /// callback reports it (the prompt itself calls nobody back).
-    pub for_link: Option<Box<Uuid>>,
-    pub state: PaymentState,
+    pub for_link: Option<Uuid>,
 }
 
 #[derive(Debug, Clone)]
 pub struct PlannedTransaction {
     pub resource_id: Uuid,
-    pub reference: Box<str>,
+    pub reference: crate::clock::MpesaReference,
 }
 
 #[derive(Debug, Clone)]
@@ -168,6 +175,16 @@ pub enum Outcome {
 }
 
 impl IncomingPayment {
+    /// See [`Rare::forced`].
+    pub fn forced(&self) -> Option<&super::Verdict> {
+        self.rare.as_ref().and_then(|r| r.forced.as_ref())
+    }
+
+    /// See [`Rare::for_link`].
+    pub fn for_link(&self) -> Option<Uuid> {
+        self.rare.as_ref().and_then(|r| r.for_link)
+    }
+
     /// Its absolute URL, fixed at creation (`Location`, `_links.self`).
     pub fn self_url(&self) -> super::self_url::SelfUrl<'_> {
         self.url.of(self.id)

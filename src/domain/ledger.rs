@@ -141,7 +141,7 @@ impl Transaction {
     /// The M-PESA reference, e.g. `OJM6Q1W84K`.
     pub fn reference(&self) -> &str {
         match &self.facts {
-            Facts::Push(p) => &p.planned.reference,
+            Facts::Push(p) => p.planned.reference.as_str(),
             Facts::Own(f) => &f.reference,
         }
     }

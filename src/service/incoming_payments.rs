@@ -3,7 +3,7 @@
 
 use super::{AppState, accept, due};
 use crate::domain::incoming_payment::{
-    IncomingPayment, NewIncomingPayment, PaymentState, PlannedTransaction,
+    IncomingPayment, NewIncomingPayment, PaymentState, PlannedTransaction, Rare,
 };
 use crate::scheduler::Settle;
 use crate::script::rules::{Endpoint, Facts};
@@ -50,10 +50,14 @@ pub fn prompt(
         url: crate::domain::self_url::UrlPrefix::new(base, collection),
         planned: PlannedTransaction {
             resource_id: state.ids.uuid(),
-            reference: state.ids.mpesa_reference().into(),
+            reference: state.ids.reference(),
         },
-        forced: decision.as_ref().map(|d| Box::new(d.verdict.clone())),
-        for_link: for_link.map(Box::new),
+        rare: (decision.is_some() || for_link.is_some()).then(|| {
+            Box::new(Rare {
+                forced: decision.as_ref().map(|d| d.verdict.clone()),
+                for_link,
+            })
+        }),
         state: PaymentState::Pending,
     };
     tracing::debug!("incoming payment created");

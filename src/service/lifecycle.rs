@@ -126,7 +126,7 @@ pub fn prompt_due(state: &AppState, id: Uuid) {
     let forced = state
         .store
         .incoming_payments
-        .inspect(id, |p| p.forced.as_deref().cloned())
+        .inspect(id, |p| p.forced().cloned())
         .flatten();
     match forced {
         // A pending verdict is never scheduled (`service::due`); kept for completeness.
@@ -188,13 +188,17 @@ fn settle_prompt(state: &AppState, id: Uuid, outcome: Outcome) -> bool {
         id,
         |p| p.settle(outcome, now_ms),
         // A link's checkout prompt: the link calls back instead.
-        |p| p.for_link.is_none().then(|| p.request.callback_url.clone()),
+        |p| {
+            p.for_link()
+                .is_none()
+                .then(|| p.request.callback_url.clone())
+        },
         |p| p.owner.clone(),
     ) else {
         return false;
     };
     if let Some(tx) = Transaction::paid_by(state.ids.next_sequence(), push.clone()) {
-        if let Some(link) = push.for_link.as_deref() {
+        if let Some(link) = push.for_link() {
             // Paid on its page: the link reports Paid (a link that ended meanwhile stays as
             // it is; the money arrived all the same).
             let paid = LinkState::Paid {
@@ -202,7 +206,7 @@ fn settle_prompt(state: &AppState, id: Uuid, outcome: Outcome) -> bool {
                 sender_phone_number: push.request.subscriber.phone_number.to_string(),
                 at_ms: now_ms,
             };
-            finish_payment_link(state, *link, paid);
+            finish_payment_link(state, link, paid);
         }
         receive_transaction(state, tx, push.self_url().base());
     }

@@ -70,7 +70,7 @@ pub fn checkout(state: &AppState, link: &PaymentLink, phone: PhoneNumber) -> Res
         )));
     }
     let request = NewIncomingPayment {
-        till_number: link.till_number.clone(),
+        till_number: link.till_number.as_str().into(),
         subscriber: Subscriber {
             payer: std::sync::Arc::new(crate::domain::ledger::Payer::new(phone, None, None, None)),
             email: None,

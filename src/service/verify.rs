@@ -221,7 +221,7 @@ fn deliveries(
 ) -> Vec<Delivery> {
     let mut list = state.store.deliveries_where(|d| {
         d.sequence >= since.deliveries
-            && d.probe.is_none()
+            && d.probe().is_none()
             && owner.is_none_or(|o| *d.owner == *o)
             && url.is_none_or(|u| d.target.starts_with(u))
     });
@@ -327,7 +327,7 @@ fn attempt_summary(d: &Delivery) -> String {
 /// it loaded (by another scenario, say one kept per environment).
 fn probes(state: &AppState, s: &LoadedScenario, p: &ProbesCheck) -> Found {
     let mut list = state.store.deliveries_where(|d| {
-        d.probe.as_ref().is_some_and(|p| {
+        d.probe().is_some_and(|p| {
             if s.probes > 0 {
                 p.scenario.as_deref() == Some(&*s.name)
             } else {
@@ -336,12 +336,12 @@ fn probes(state: &AppState, s: &LoadedScenario, p: &ProbesCheck) -> Found {
         })
     });
     list.sort_by_key(|d| d.sequence);
-    let verdict = |d: &Delivery| d.probe.as_ref().and_then(|p| p.passed);
+    let verdict = |d: &Delivery| d.probe().and_then(|p| p.passed);
     let passed = list.iter().filter(|d| verdict(d) == Some(true)).count();
     let failed: Vec<&Delivery> = list.iter().filter(|d| verdict(d) == Some(false)).collect();
     let waiting = list.iter().filter(|d| verdict(d).is_none()).count();
     let describe = |d: &Delivery| {
-        let probe = d.probe.as_ref();
+        let probe = d.probe();
         let kind = probe.map_or(String::new(), |p| {
             serde_json::to_value(p.kind)
                 .ok()

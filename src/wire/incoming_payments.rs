@@ -66,7 +66,7 @@ impl TryFrom<IncomingPaymentRequest> for NewIncomingPayment {
         let metadata = Metadata::parse(req.metadata.as_ref())?;
         let callback_url = callback_url(req.links.and_then(|l| l.callback_url).as_deref())?;
         Ok(Self {
-            till_number,
+            till_number: till_number.into(),
             subscriber: Subscriber {
                 payer: std::sync::Arc::new(crate::domain::ledger::Payer::new(
                     phone_number,
@@ -143,7 +143,7 @@ impl From<&IncomingPayment> for Document<Attributes> {
                     sender_phone_number: req.subscriber.phone_number.to_string(),
                     amount: req.amount.to_string(),
                     currency: req.currency.code(),
-                    till_number: req.till_number.clone(),
+                    till_number: req.till_number.to_string(),
                     system: "Lipa Na M-PESA",
                     status: "Received",
                     sender_first_name: req.subscriber.first_name().map(String::from),

@@ -96,7 +96,7 @@ async fn prompts(
         phone_number: p.request.subscriber.phone_number.to_string(),
         amount: p.request.amount.to_string(),
         currency: p.request.currency.code(),
-        till_number: p.request.till_number,
+        till_number: p.request.till_number.to_string(),
         initiated_at: format_millis(to_eat(p.initiated_at_ms)),
     })
     .collect();

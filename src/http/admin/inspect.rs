@@ -210,7 +210,7 @@ async fn replay_all(
     let mut due = state.store.deliveries_where(|d| {
         d.state == wanted
             && d.replayed_by().is_none()
-            && d.probe.is_none()
+            && d.probe().is_none()
             && q.client_id.as_deref().is_none_or(|c| *d.owner == *c)
     });
     due.sort_by_key(|d| d.sequence);

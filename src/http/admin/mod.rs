@@ -239,6 +239,7 @@ impl DeliveryView {
             |b| String::from_utf8_lossy(&b).into_owned(),
         );
         let (replay_of, replayed_by) = (d.replay_of(), d.replayed_by());
+        let probe = d.probe().cloned();
         Self {
             id: d.id,
             resource: d.resource,
@@ -258,7 +259,7 @@ impl DeliveryView {
                 .collect(),
             signature: d.signature.to_string(),
             body,
-            probe: d.probe.map(|p| *p),
+            probe,
             replay_of,
             replayed_by,
         }
@@ -570,11 +571,10 @@ async fn list_scenarios(State(state): State<AppState>) -> Json<serde_json::Value
 fn probe_verdicts(state: &AppState, name: &str) -> serde_json::Value {
     let (mut passed, mut failed, mut waiting) = (0, 0, 0);
     for d in state.store.deliveries_where(|d| {
-        d.probe
-            .as_ref()
+        d.probe()
             .is_some_and(|p| p.scenario.as_deref() == Some(name))
     }) {
-        match d.probe.and_then(|p| p.passed) {
+        match d.probe().and_then(|p| p.passed) {
             Some(true) => passed += 1,
             Some(false) => failed += 1,
             None => waiting += 1,
