@@ -312,6 +312,15 @@ impl IdGen {
 pub struct MpesaReference([u8; 10]);
 
 impl MpesaReference {
+    /// `text` if it is ten upper-case letters and digits, as generated.
+    pub fn parse(text: &str) -> Option<Self> {
+        let bytes: [u8; 10] = text.as_bytes().try_into().ok()?;
+        bytes
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            .then_some(Self(bytes))
+    }
+
     pub fn as_str(&self) -> &str {
         // Always ASCII: `IdGen::reference` writes only letters and digits.
         std::str::from_utf8(&self.0).unwrap_or_default()

@@ -14,14 +14,14 @@ use super::money::{Amount, Currency};
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Account {
     Company,
-    Till(String),
+    Till(std::sync::Arc<str>),
 }
 
 impl Account {
     /// The account a `source_identifier` names: a till number, or null/blank for the company.
     pub fn from_source(source: Option<&str>) -> Self {
         match source.map(str::trim) {
-            Some(till) if !till.is_empty() => Self::Till(till.to_string()),
+            Some(till) if !till.is_empty() => Self::Till(till.into()),
             _ => Self::Company,
         }
     }

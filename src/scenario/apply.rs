@@ -218,7 +218,7 @@ fn apply_money(state: &AppState, s: &Scenario, owner_of: &impl Fn(&Option<String
             .till_names
             .insert((owner.clone(), t.till_number.clone()), t.name.clone());
         if let Some(balance) = t.balance {
-            let account = Account::Till(t.till_number.clone());
+            let account = Account::Till(t.till_number.as_str().into());
             state
                 .store
                 .ledger
@@ -356,7 +356,7 @@ fn apply_transactions(
         );
         state.store.ledger.credit(
             &owner,
-            &Account::Till(tx.till_number().to_string()),
+            &Account::Till(tx.till_number().into()),
             tx.amount().decimal(),
             &format!("scenario {}: transaction {}", s.name, tx.reference()),
         );

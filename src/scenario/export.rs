@@ -52,7 +52,7 @@ pub fn export(state: &AppState, client_id: Option<&str>, name: &str) -> String {
                 Account::Till(t) => (
                     json!(t),
                     credited
-                        .get(&(owner.clone(), t.clone()))
+                        .get(&(owner.clone(), t.to_string()))
                         .copied()
                         .unwrap_or_default(),
                 ),

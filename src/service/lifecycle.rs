@@ -24,6 +24,7 @@ use crate::domain::sms_notification::{SentSms, SmsState};
 use crate::domain::webhooks::{EventType, WebhookEvent};
 use crate::scheduler::{Job, Settle};
 use crate::service::AppState;
+use crate::store::Memo;
 use crate::store::feed::{ResourceData, WebhookData};
 use crate::wire::webhooks::{daraja_payload, event_payload};
 use crate::wire::{Document, Status};
@@ -218,9 +219,9 @@ fn settle_prompt(state: &AppState, id: Uuid, outcome: Outcome) -> bool {
 pub fn receive_transaction(state: &AppState, tx: Transaction, base_url: &str) -> Uuid {
     state.store.ledger.credit(
         tx.owner_id(),
-        &Account::Till(tx.till_number().to_string()),
+        &Account::Till(tx.till_number().into()),
         tx.amount().decimal(),
-        &format!("transaction {} received", tx.reference()),
+        Memo::received(tx.reference()),
     );
     let tx = Arc::new(tx);
     state.store.transactions.insert_shared(tx.clone());

@@ -49,7 +49,7 @@ pub fn reverse(
             .ledger
             .debit(
                 owner,
-                &Account::Till(transaction.till_number().to_string()),
+                &Account::Till(transaction.till_number().into()),
                 amount.decimal(),
                 &format!("reversal {}", meta.id),
             )

@@ -203,7 +203,7 @@ fn reverse(state: &AppState, a: &Activity, b2b: bool) -> Result<Simulated, Inval
             "The transaction is not in a state that can be reversed".into(),
         ));
     }
-    let till = Account::Till(tx.till_number().to_string());
+    let till = Account::Till(tx.till_number().into());
     if let Err(e) = state.store.ledger.debit(
         tx.owner_id(),
         &till,

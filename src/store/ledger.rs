@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 
 use super::page::{Page, PageRequest};
 use super::retention::of_owner;
-use crate::clock::Clock;
+use crate::clock::{Clock, MpesaReference};
 use crate::domain::ledger::Account;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -30,8 +30,48 @@ pub struct Entry {
     pub amount: Decimal,
     pub balance_after: Decimal,
     /// Why: "transaction OJM6Q1W84K received", "send_money <id>", ...
-    pub memo: Box<str>,
+    pub memo: Memo,
     pub at_ms: i64,
+}
+
+/// Why money moved. Most entries are a transaction received, which its M-PESA reference
+/// names: kept as its ten bytes, not as a sentence.
+#[derive(Debug, Clone)]
+pub enum Memo {
+    /// "transaction {reference} received"
+    Received(MpesaReference),
+    Text(Box<str>),
+}
+
+impl Memo {
+    /// A transaction received.
+    pub fn received(reference: &str) -> Self {
+        MpesaReference::parse(reference).map_or_else(
+            || Self::Text(format!("transaction {reference} received").into()),
+            Self::Received,
+        )
+    }
+}
+
+impl From<&str> for Memo {
+    fn from(text: &str) -> Self {
+        Self::Text(text.into())
+    }
+}
+
+impl From<&String> for Memo {
+    fn from(text: &String) -> Self {
+        Self::Text(text.as_str().into())
+    }
+}
+
+impl std::fmt::Display for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Received(reference) => write!(f, "transaction {reference} received"),
+            Self::Text(text) => f.write_str(text),
+        }
+    }
 }
 
 pub struct Ledger {
@@ -64,7 +104,7 @@ impl Ledger {
         account: &Account,
         amount: Decimal,
         balance_after: Decimal,
-        memo: &str,
+        memo: Memo,
     ) {
         let at_ms = self.clock.now_ms_of(owner);
         let ring = of_owner(&self.entries, owner);
@@ -79,7 +119,7 @@ impl Ledger {
             account: account.clone(),
             amount,
             balance_after,
-            memo: memo.into(),
+            memo,
             at_ms,
         };
         super::retention::push_gently(&mut ring, entry, self.cap);
@@ -116,7 +156,7 @@ impl Ledger {
             .map_or(self.initial, |b| *b)
     }
 
-    pub fn credit(&self, owner: &str, account: &Account, amount: Decimal, memo: &str) {
+    pub fn credit(&self, owner: &str, account: &Account, amount: Decimal, memo: impl Into<Memo>) {
         let after = {
             let mut balance = self
                 .balances
@@ -125,7 +165,7 @@ impl Ledger {
             *balance += amount;
             *balance
         };
-        self.record(owner, account, amount, after, memo);
+        self.record(owner, account, amount, after, memo.into());
     }
 
     /// Subtracts `amount` if the balance covers it.
@@ -134,7 +174,7 @@ impl Ledger {
         owner: &str,
         account: &Account,
         amount: Decimal,
-        memo: &str,
+        memo: impl Into<Memo>,
     ) -> Result<(), Insufficient> {
         let after = {
             let mut balance = self
@@ -147,7 +187,7 @@ impl Ledger {
             *balance -= amount;
             *balance
         };
-        self.record(owner, account, -amount, after, memo);
+        self.record(owner, account, -amount, after, memo.into());
         Ok(())
     }
 
@@ -156,7 +196,7 @@ impl Ledger {
         &self,
         owner: &str,
         account: &Account,
-        memo: &str,
+        memo: impl Into<Memo>,
     ) -> Result<Decimal, Insufficient> {
         let taken = {
             let mut balance = self
@@ -168,7 +208,7 @@ impl Ledger {
             }
             std::mem::take(&mut *balance)
         };
-        self.record(owner, account, -taken, Decimal::ZERO, memo);
+        self.record(owner, account, -taken, Decimal::ZERO, memo.into());
         Ok(taken)
     }
 
@@ -178,7 +218,13 @@ impl Ledger {
             .balances
             .insert((owner.to_string(), account.clone()), amount)
             .unwrap_or(self.initial);
-        self.record(owner, account, amount - before, amount, "balance set");
+        self.record(
+            owner,
+            account,
+            amount - before,
+            amount,
+            "balance set".into(),
+        );
     }
 
     /// Forgets `owner`'s balances and entries.
@@ -231,6 +277,22 @@ mod tests {
             .count();
         assert_eq!(ok, 10);
         assert_eq!(ledger.balance("app", &till), Decimal::ZERO);
+    }
+
+    #[test]
+    fn a_received_memo_reads_as_the_sentence_whatever_the_reference() {
+        for (reference, inline) in [
+            ("OJM6Q1W84K", true),
+            ("scenario-ref-1", false),
+            ("ojm6q1w84k", false),
+        ] {
+            let memo = Memo::received(reference);
+            assert_eq!(matches!(memo, Memo::Received(_)), inline, "{reference}");
+            assert_eq!(
+                memo.to_string(),
+                format!("transaction {reference} received")
+            );
+        }
     }
 
     #[test]

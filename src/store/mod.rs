@@ -26,7 +26,7 @@ pub use self::collection::Collection;
 pub use self::feed::Feed;
 pub use self::handsets::Handsets;
 pub use self::journal::{Journal, JournalEntry};
-pub use self::ledger::{Entry, Insufficient, Ledger};
+pub use self::ledger::{Entry, Insufficient, Ledger, Memo};
 pub use self::page::{Page, PageRequest};
 pub use self::retention::Retention;
 use crate::domain::delivery::Delivery;

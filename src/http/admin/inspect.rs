@@ -150,7 +150,7 @@ async fn ledger(
                 "account": e.account.name(),
                 "amount": format_amount(e.amount),
                 "balance_after": format_amount(e.balance_after),
-                "memo": e.memo,
+                "memo": e.memo.to_string(),
             })
         })
         .collect();

@@ -136,7 +136,7 @@ async fn balances(
         .accounts(&client_id)
         .into_iter()
         .filter_map(|(account, balance)| match account {
-            Account::Till(t) => Some((t, format_amount(balance).into())),
+            Account::Till(t) => Some((t.to_string(), format_amount(balance).into())),
             Account::Company => None,
         })
         .collect();
