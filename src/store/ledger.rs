@@ -101,7 +101,7 @@ impl Ledger {
     fn record(
         &self,
         owner: &str,
-        account: &Account,
+        account: Account,
         amount: Decimal,
         balance_after: Decimal,
         memo: Memo,
@@ -116,7 +116,7 @@ impl Ledger {
         }
         let entry = Entry {
             sequence,
-            account: account.clone(),
+            account,
             amount,
             balance_after,
             memo,
@@ -157,14 +157,10 @@ impl Ledger {
     }
 
     pub fn credit(&self, owner: &str, account: &Account, amount: Decimal, memo: impl Into<Memo>) {
-        let after = {
-            let mut balance = self
-                .balances
-                .entry((owner.to_string(), account.clone()))
-                .or_insert(self.initial);
+        let Ok((after, account)) = self.change(owner, account, |balance| {
             *balance += amount;
-            *balance
-        };
+            Ok::<_, std::convert::Infallible>(*balance)
+        });
         self.record(owner, account, amount, after, memo.into());
     }
 
@@ -176,17 +172,13 @@ impl Ledger {
         amount: Decimal,
         memo: impl Into<Memo>,
     ) -> Result<(), Insufficient> {
-        let after = {
-            let mut balance = self
-                .balances
-                .entry((owner.to_string(), account.clone()))
-                .or_insert(self.initial);
+        let (after, account) = self.change(owner, account, |balance| {
             if *balance < amount {
                 return Err(Insufficient);
             }
             *balance -= amount;
-            *balance
-        };
+            Ok(*balance)
+        })?;
         self.record(owner, account, -amount, after, memo.into());
         Ok(())
     }
@@ -198,26 +190,38 @@ impl Ledger {
         account: &Account,
         memo: impl Into<Memo>,
     ) -> Result<Decimal, Insufficient> {
-        let taken = {
-            let mut balance = self
-                .balances
-                .entry((owner.to_string(), account.clone()))
-                .or_insert(self.initial);
+        let (taken, account) = self.change(owner, account, |balance| {
             if *balance <= Decimal::ZERO {
                 return Err(Insufficient);
             }
-            std::mem::take(&mut *balance)
-        };
+            Ok(std::mem::take(balance))
+        })?;
         self.record(owner, account, -taken, Decimal::ZERO, memo.into());
         Ok(taken)
     }
 
+    /// `change`s `owner`'s balance of `account` under its shard lock (it starts at the initial
+    /// balance), and gives the account as the map holds it: its entries share that one till
+    /// number instead of a copy each.
+    fn change<R, E>(
+        &self,
+        owner: &str,
+        account: &Account,
+        change: impl FnOnce(&mut Decimal) -> Result<R, E>,
+    ) -> Result<(R, Account), E> {
+        let mut balance = self
+            .balances
+            .entry((owner.to_string(), account.clone()))
+            .or_insert(self.initial);
+        let result = change(&mut balance)?;
+        Ok((result, balance.key().1.clone()))
+    }
+
     /// Sets a balance outright (control plane, scenarios); recorded as an adjustment.
     pub fn set(&self, owner: &str, account: &Account, amount: Decimal) {
-        let before = self
-            .balances
-            .insert((owner.to_string(), account.clone()), amount)
-            .unwrap_or(self.initial);
+        let Ok((before, account)) = self.change(owner, account, |balance| {
+            Ok::<_, std::convert::Infallible>(std::mem::replace(balance, amount))
+        });
         self.record(
             owner,
             account,
