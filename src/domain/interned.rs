@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwapOption;
 
-/// `N` slots, each holding the last value hashed to it.
+/// `N` slots. A value may sit in either of two slots that its hash picks, so that two values
+/// in use at once (a push's prefix and its webhook event's) take one each even when their
+/// first choices are the same slot, instead of pushing each other out on every use.
 pub struct Interned<T, const N: usize>([ArcSwapOption<T>; N]);
 
 impl<T, const N: usize> Default for Interned<T, N> {
@@ -24,7 +26,7 @@ impl<T, const N: usize> Interned<T, N> {
     }
 
     /// The cached value of `key` when `same` says it is the one wanted, else `make`'s, which
-    /// takes its slot.
+    /// takes an empty one of its slots, or else its first.
     pub fn get(
         &self,
         key: &impl Hash,
@@ -32,12 +34,20 @@ impl<T, const N: usize> Interned<T, N> {
         make: impl FnOnce() -> T,
     ) -> Arc<T> {
         let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(key);
-        let slot = &self.0[(hash % N as u64) as usize];
-        if let Some(cached) = slot.load_full().filter(|v| same(v)) {
-            return cached;
+        // Two different slots (for N > 1).
+        let (n, first) = (N as u64, hash % N as u64);
+        let second = (first + 1 + (hash >> 32) % (n - 1).max(1)) % n;
+        let slots = [first, second].map(|i| &self.0[i as usize]);
+        let mut empty = None;
+        for slot in slots {
+            match slot.load_full() {
+                Some(cached) if same(&cached) => return cached,
+                Some(_) => {}
+                None => empty = empty.or(Some(slot)),
+            }
         }
         let fresh = Arc::new(make());
-        slot.store(Some(fresh.clone()));
+        empty.unwrap_or(slots[0]).store(Some(fresh.clone()));
         fresh
     }
 }
@@ -62,5 +72,20 @@ mod tests {
         let c = callback_url("http://shop.test/k2/other");
         assert_eq!(&*c, "http://shop.test/k2/other");
         assert!(!Arc::ptr_eq(&a, &c));
+    }
+
+    #[test]
+    fn two_values_whose_first_slot_is_the_same_are_both_kept() {
+        // Two slots, and two keys whose first choice is the same one.
+        let cache: Interned<String, 2> = Interned::new();
+        let first = |k: &u32| BuildHasherDefault::<DefaultHasher>::default().hash_one(k) % 2;
+        let a = 0u32;
+        let b = (1..1000u32)
+            .find(|k| first(k) == first(&a))
+            .expect("a key with the same first slot");
+        let get = |k: u32| cache.get(&k, |v| *v == k.to_string(), || k.to_string());
+        let (a1, b1) = (get(a), get(b));
+        let (a2, b2) = (get(a), get(b));
+        assert!(Arc::ptr_eq(&a1, &a2) && Arc::ptr_eq(&b1, &b2));
     }
 }
