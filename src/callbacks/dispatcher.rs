@@ -159,10 +159,10 @@ impl Dispatcher {
         let body = self.body_of(&original)?;
         let mut replay = self.new_delivery(
             &original.owner,
-            original.resource,
+            original.resource.clone(),
             original.target.clone(),
             Arc::from(&*body),
-            original.signature,
+            original.signature(),
         );
         replay.of_resource = original.of_resource;
         replay.replays_mut().of = Some(id);
@@ -203,7 +203,7 @@ impl Dispatcher {
         body: Arc<[u8]>,
         signature: Signature,
     ) -> Delivery {
-        Delivery {
+        let mut delivery = Delivery {
             id: self.inner.ids.uuid(),
             sequence: self.inner.sequence.fetch_add(1, Ordering::Relaxed),
             owner: self.inner.store.owner(owner),
@@ -211,12 +211,14 @@ impl Dispatcher {
             target,
             body: Some(body),
             of_resource: false,
-            signature,
+            hmac: None,
             created_at_ms: self.inner.clock.now_ms_of(owner),
             attempts: Box::default(),
             state: DeliveryState::Pending,
             rare: None,
-        }
+        };
+        delivery.sign(signature);
+        delivery
     }
 
     /// Records `delivery` and schedules its first attempt `after` from now (`None`: never,
@@ -278,7 +280,7 @@ impl Dispatcher {
                     url: delivery.target.to_string(),
                     attempt: number,
                     status,
-                    error: error.as_deref().map(str::to_string),
+                    error: error.as_deref().cloned(),
                     latency_ms,
                     outcome,
                 })
@@ -336,10 +338,11 @@ impl Dispatcher {
             .post(&*delivery.target)
             .header(reqwest::header::CONTENT_TYPE, "application/json");
         // A probe may send no signature at all.
-        let request = if delivery.signature.is_empty() {
+        let signature = delivery.signature();
+        let request = if signature.is_empty() {
             request
         } else {
-            request.header(SIGNATURE_HEADER, delivery.signature.to_string())
+            request.header(SIGNATURE_HEADER, signature.to_string())
         };
         // A released body was delivered already and is never sent again.
         let body = delivery
@@ -349,7 +352,7 @@ impl Dispatcher {
         let result = request.body(body).send().await;
         let (status, error) = match result {
             Ok(response) => (Some(response.status().as_u16()), None),
-            Err(e) => (None, Some(describe(e).into_boxed_str())),
+            Err(e) => (None, Some(Box::new(describe(e)))),
         };
         Attempt {
             number,

@@ -119,8 +119,9 @@ pub struct Attempt {
     pub at_ms: i64,
     /// The receiver's HTTP status, when it answered.
     pub status: Option<u16>,
-    /// Why the attempt failed without a status (refused, timed out, ...).
-    pub error: Option<Box<str>>,
+    /// Why the attempt failed without a status (refused, timed out, ...); rare, so behind
+    /// one thin pointer (an attempt is 32 bytes, not 40).
+    pub error: Option<Box<String>>,
     pub latency_ms: u64,
 }
 
@@ -142,7 +143,10 @@ pub struct Delivery {
     /// Whether `body` is its resource's own result document (not a scenario's conflicting
     /// copy, not a probe): then it can be rendered again from the resource.
     pub of_resource: bool,
-    pub signature: Signature,
+    /// The HMAC sent as `X-KopoKopo-Signature`, as its 32 bytes: every delivery's but a
+    /// receiver probe's, whose text (truncated, missing) is in [`Rare`]. See
+    /// [`signature`](Self::signature).
+    pub hmac: Option<[u8; 32]>,
     pub created_at_ms: i64,
     /// Exactly as many as were made (most deliveries take one): no spare capacity.
     pub attempts: Box<[Attempt]>,
@@ -157,6 +161,8 @@ pub struct Delivery {
 pub struct Rare {
     /// A scenario's receiver probe: one attempt, judged by whether the app rejected it.
     pub probe: Option<Probe>,
+    /// A signature that is not an HMAC's hex (a probe's).
+    signature: Option<Box<str>>,
     pub replays: Replays,
 }
 
@@ -183,6 +189,33 @@ impl Owned for Delivery {
 }
 
 impl Delivery {
+    /// Signs it with `signature`: see [`signature`](Self::signature).
+    pub fn sign(&mut self, signature: Signature) {
+        match signature {
+            Signature::Hmac(bytes) => {
+                self.hmac = Some(bytes);
+                if let Some(rare) = &mut self.rare {
+                    rare.signature = None;
+                }
+            }
+            Signature::Text(text) => {
+                self.hmac = None;
+                self.rare.get_or_insert_default().signature = Some(text);
+            }
+        }
+    }
+
+    /// The `X-KopoKopo-Signature` it sends (empty: none).
+    pub fn signature(&self) -> Signature {
+        match (
+            self.hmac,
+            self.rare.as_ref().and_then(|r| r.signature.as_ref()),
+        ) {
+            (Some(bytes), _) => Signature::Hmac(bytes),
+            (None, text) => Signature::Text(text.cloned().unwrap_or_default()),
+        }
+    }
+
     /// The delivery this one sends again, if it is a replay.
     pub fn replay_of(&self) -> Option<Uuid> {
         self.rare.as_ref().and_then(|r| r.replays.of)
@@ -358,6 +391,35 @@ mod tests {
         ));
         assert!(Signature::from(String::new()).is_empty());
         assert!(!Signature::from(hmac.to_string()).is_empty());
+    }
+
+    #[test]
+    fn a_delivery_sends_the_signature_it_was_signed_with() {
+        let hmac = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+        let mut delivery = super::Delivery {
+            id: uuid::Uuid::nil(),
+            sequence: 0,
+            owner: "app".into(),
+            resource: super::ResourceRef {
+                kind: IncomingPayment,
+                id: uuid::Uuid::nil(),
+            },
+            target: "http://shop.test/cb".into(),
+            body: Some(b"{}".as_slice().into()),
+            of_resource: true,
+            hmac: None,
+            created_at_ms: 0,
+            attempts: Box::default(),
+            state: super::DeliveryState::Pending,
+            rare: None,
+        };
+        for text in [hmac, "", "5bdcc146", hmac] {
+            delivery.sign(Signature::from(text.to_string()));
+            assert_eq!(delivery.signature().to_string(), text);
+        }
+        // An HMAC keeps nothing beside its 32 bytes.
+        assert!(delivery.hmac.is_some());
+        assert!(delivery.rare.is_none_or(|r| r.signature.is_none()));
     }
 
     #[test]

@@ -152,7 +152,7 @@ impl From<&IncomingPayment> for Document<Attributes> {
                 }),
                 None,
             ),
-            PaymentState::Failed { errors } => (None, Some(errors.clone())),
+            PaymentState::Failed { errors } => (None, Some(errors.to_vec())),
         };
         Document::new(
             p.id,

@@ -239,7 +239,7 @@ impl DeliveryView {
             |b| String::from_utf8_lossy(&b).into_owned(),
         );
         let (replay_of, replayed_by) = (d.replay_of(), d.replayed_by());
-        let probe = d.probe().cloned();
+        let (probe, signature) = (d.probe().cloned(), d.signature().to_string());
         Self {
             id: d.id,
             resource: d.resource,
@@ -253,11 +253,11 @@ impl DeliveryView {
                     attempt: a.number,
                     at: format_millis(to_eat(a.at_ms)),
                     status: a.status,
-                    error: a.error.map(String::from),
+                    error: a.error.map(|e| *e),
                     latency_ms: a.latency_ms,
                 })
                 .collect(),
-            signature: d.signature.to_string(),
+            signature,
             body,
             probe,
             replay_of,
