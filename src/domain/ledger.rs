@@ -92,6 +92,8 @@ pub struct TransactionFacts {
     pub currency: Currency,
     pub originated_at_ms: i64,
     pub kind: TransactionKind,
+    /// The base URL it came through, where its webhook event lives.
+    pub base_url: Box<str>,
 }
 
 /// Who paid, as a transaction shows it.
@@ -175,6 +177,15 @@ impl Transaction {
                 _ => p.initiated_at_ms,
             },
             Facts::Own(f) => f.originated_at_ms,
+        }
+    }
+
+    /// The base URL it came through (the push's, for one a push paid): where the event of its
+    /// receipt lives.
+    pub fn base_url(&self) -> &str {
+        match &self.facts {
+            Facts::Push(p) => p.url.base(),
+            Facts::Own(f) => &f.base_url,
         }
     }
 

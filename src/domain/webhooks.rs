@@ -6,7 +6,7 @@ use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use super::ledger::{Sender, Transaction};
-use super::self_url::{SelfUrl, UrlPrefix};
+use super::self_url::UrlPrefix;
 use super::{Envelope, Invalid, Scope, owned_by_envelope};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,8 +104,6 @@ pub struct WebhookEvent {
     /// Creation order among all resources.
     pub sequence: u64,
     pub topic: EventType,
-    /// Where it lives: its URL is this and its id.
-    pub url: UrlPrefix,
     /// The K2Connect payload. A Daraja payload is rendered only for the subscriptions that
     /// ask for it, and not kept.
     pub payload: EventPayload,
@@ -116,15 +114,23 @@ pub struct WebhookEvent {
 /// events have no subscription to send it to).
 #[derive(Debug, Clone)]
 pub enum EventPayload {
-    /// A ledger transaction received, or reversed at the given instant (when the event
-    /// happened; a received one's is when the transaction was), whose application owns it.
+    /// A ledger transaction received (when it was, where it came through, whose application
+    /// owns it: all the transaction's), or reversed.
     Transaction {
         /// The one the transactions collection holds, shared until the transaction changes.
         tx: Arc<Transaction>,
-        reversed_at_ms: Option<i64>,
+        /// Set for a reversal (rare: boxed).
+        reversed: Option<Box<Reversed>>,
     },
     /// Any other payload (rare: boxed).
     Rendered(Box<RenderedEvent>),
+}
+
+/// When a transaction was reversed, and where the event of it lives.
+#[derive(Debug, Clone)]
+pub struct Reversed {
+    pub at_ms: i64,
+    pub url: UrlPrefix,
 }
 
 /// An event that is not about a transaction: its payload as the compact JSON text it was
@@ -133,26 +139,37 @@ pub enum EventPayload {
 pub struct RenderedEvent {
     pub owner: Arc<str>,
     pub created_at_ms: i64,
+    pub url: UrlPrefix,
     pub text: Box<RawValue>,
     /// The till it names, if any.
     pub till_number: Option<Box<str>>,
 }
 
+/// Where webhook events live below a base URL.
+pub const COLLECTION: &str = "/webhook_events";
+
 impl WebhookEvent {
-    /// The event of `tx` received (`reversed_at_ms: None`) or reversed.
+    /// The event of `tx` received (`reversal: None`; it lives at the transaction's base URL)
+    /// or reversed (when, and the base URL the reversal came through).
     pub fn of_transaction(
         id: Uuid,
         sequence: u64,
-        url: UrlPrefix,
         tx: Arc<Transaction>,
-        reversed_at_ms: Option<i64>,
+        reversal: Option<(i64, &str)>,
     ) -> Self {
         Self {
             id,
             sequence,
-            topic: EventType::of_transaction(&tx, reversed_at_ms.is_some()),
-            url,
-            payload: EventPayload::Transaction { tx, reversed_at_ms },
+            topic: EventType::of_transaction(&tx, reversal.is_some()),
+            payload: EventPayload::Transaction {
+                reversed: reversal.map(|(at_ms, base_url)| {
+                    Box::new(Reversed {
+                        at_ms,
+                        url: UrlPrefix::new(base_url, COLLECTION),
+                    })
+                }),
+                tx,
+            },
         }
     }
 
@@ -166,15 +183,31 @@ impl WebhookEvent {
 
     pub fn created_at_ms(&self) -> i64 {
         match &self.payload {
-            EventPayload::Transaction { tx, reversed_at_ms } => {
-                reversed_at_ms.unwrap_or_else(|| tx.originated_at_ms())
-            }
+            EventPayload::Transaction {
+                reversed: Some(r), ..
+            } => r.at_ms,
+            EventPayload::Transaction { tx, .. } => tx.originated_at_ms(),
             EventPayload::Rendered(r) => r.created_at_ms,
         }
     }
 
-    pub fn self_url(&self) -> SelfUrl<'_> {
-        self.url.of(self.id)
+    /// When the transaction it reports was reversed, for a reversal's event.
+    pub fn reversed_at_ms(&self) -> Option<i64> {
+        match &self.payload {
+            EventPayload::Transaction { reversed, .. } => reversed.as_ref().map(|r| r.at_ms),
+            EventPayload::Rendered(_) => None,
+        }
+    }
+
+    /// Where it lives: its URL is this and its id (`_links.self`).
+    pub fn url(&self) -> UrlPrefix {
+        match &self.payload {
+            EventPayload::Transaction {
+                reversed: Some(r), ..
+            } => r.url.clone(),
+            EventPayload::Transaction { tx, .. } => UrlPrefix::new(tx.base_url(), COLLECTION),
+            EventPayload::Rendered(r) => r.url.clone(),
+        }
     }
 
     /// The till the event is about, which subscriptions of till scope match on.
@@ -189,10 +222,7 @@ impl WebhookEvent {
     /// notification naming this event goes to.
     pub fn sender_phone(&self) -> Option<&str> {
         match &self.payload {
-            EventPayload::Transaction {
-                tx,
-                reversed_at_ms: None,
-            } => match tx.sender() {
+            EventPayload::Transaction { tx, reversed: None } => match tx.sender() {
                 Sender::Buygoods(payer) => Some(payer.phone_number.as_str()),
                 Sender::B2b { .. } => None,
             },

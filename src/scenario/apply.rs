@@ -168,7 +168,7 @@ fn apply_one(state: &AppState, mut s: Scenario, base: &str, loaded: &mut Loaded)
     let owner_of = |c: &Option<String>| c.clone().unwrap_or_else(|| default_owner.clone());
     apply_money(state, &s, &owner_of);
     apply_accounts(state, &s, base, &owner_of);
-    apply_transactions(state, &s, &owner_of);
+    apply_transactions(state, &s, base, &owner_of);
     for h in &s.world.handsets {
         state
             .store
@@ -318,6 +318,7 @@ fn apply_recipients(
 fn apply_transactions(
     state: &AppState,
     s: &Scenario,
+    base: &str,
     owner_of: &impl Fn(&Option<String>) -> String,
 ) {
     for t in &s.world.transactions {
@@ -352,6 +353,7 @@ fn apply_transactions(
                 currency: Currency::Kes,
                 originated_at_ms: originated,
                 kind,
+                base_url: base.into(),
             },
         );
         state.store.ledger.credit(

@@ -19,7 +19,6 @@ use crate::domain::payment_link::{LinkState, PaymentLink};
 use crate::domain::phone::PhoneNumber;
 use crate::domain::polling::PollingState;
 use crate::domain::reversal::ReversalState;
-use crate::domain::self_url::UrlPrefix;
 use crate::domain::sms_notification::{SentSms, SmsState};
 use crate::domain::webhooks::{EventType, WebhookEvent};
 use crate::scheduler::{Job, Settle};
@@ -209,14 +208,14 @@ fn settle_prompt(state: &AppState, id: Uuid, outcome: Outcome) -> bool {
             };
             finish_payment_link(state, link, paid);
         }
-        receive_transaction(state, tx, push.self_url().base());
+        receive_transaction(state, tx);
     }
     true
 }
 
 /// Money received into a till: credits it, records the transaction (polling, reversals) and
 /// sends its `*_transaction_received` webhook event, whose id it returns.
-pub fn receive_transaction(state: &AppState, tx: Transaction, base_url: &str) -> Uuid {
+pub fn receive_transaction(state: &AppState, tx: Transaction) -> Uuid {
     state.store.ledger.credit(
         tx.owner_id(),
         &Account::Till(tx.till_number().into()),
@@ -225,26 +224,20 @@ pub fn receive_transaction(state: &AppState, tx: Transaction, base_url: &str) ->
     );
     let tx = Arc::new(tx);
     state.store.transactions.insert_shared(tx.clone());
-    emit_transaction_event(state, tx, None, base_url)
+    emit_transaction_event(state, tx, None)
 }
 
-/// Sends the webhook event of a transaction received (`reversed_at_ms: None`) or reversed to
-/// every matching subscription, and records it. Returns the event id.
+/// Sends the webhook event of a transaction received (`reversal: None`) or reversed (when,
+/// and the base URL the reversal came through) to every matching subscription, and records
+/// it. Returns the event id.
 pub fn emit_transaction_event(
     state: &AppState,
     tx: Arc<Transaction>,
-    reversed_at_ms: Option<i64>,
-    base_url: &str,
+    reversal: Option<(i64, &str)>,
 ) -> Uuid {
     let id = state.ids.uuid();
-    let daraja = || reversed_at_ms.is_none().then(|| daraja_payload(&tx));
-    let event = WebhookEvent::of_transaction(
-        id,
-        state.ids.next_sequence(),
-        UrlPrefix::new(base_url, "/webhook_events"),
-        tx.clone(),
-        reversed_at_ms,
-    );
+    let daraja = || reversal.is_none().then(|| daraja_payload(&tx));
+    let event = WebhookEvent::of_transaction(id, state.ids.next_sequence(), tx.clone(), reversal);
     emit(state, event, daraja);
     id
 }
@@ -463,7 +456,7 @@ pub fn settle_reversal(state: &AppState, id: Uuid) {
     });
     if let (Some(tx), true) = (tx, reversed) {
         // The money left the till when the reversal was accepted (see http::reversals).
-        emit_transaction_event(state, Arc::new(tx), Some(now_ms), &base);
+        emit_transaction_event(state, Arc::new(tx), Some((now_ms, &base)));
     }
 }
 
@@ -520,9 +513,9 @@ pub fn pay_payment_link(state: &AppState, link: &PaymentLink, phone: PhoneNumber
                 currency: link.currency,
                 originated_at_ms: now_ms,
                 kind: TransactionKind::Buygoods(Arc::new(Payer::new(phone, None, None, None))),
+                base_url: link.meta.self_url().base().into(),
             },
         ),
-        link.meta.self_url().base(),
     );
     true
 }

@@ -40,7 +40,7 @@ pub fn simulate(state: &AppState, a: &Activity) -> Result<Simulated, Invalid> {
         EventType::BuygoodsTransactionReceived | EventType::B2bTransactionReceived => {
             let tx = new_transaction(state, a, a.topic == EventType::B2bTransactionReceived)?;
             let resource_id = tx.id();
-            let event_id = receive_transaction(state, tx, &a.base_url);
+            let event_id = receive_transaction(state, tx);
             Ok(Simulated {
                 event_id,
                 resource_id,
@@ -108,10 +108,10 @@ fn frame(
             id,
             sequence: state.ids.next_sequence(),
             topic: a.topic,
-            url: UrlPrefix::new(&a.base_url, "/webhook_events"),
             payload: EventPayload::Rendered(Box::new(RenderedEvent {
                 owner: state.store.owner(&a.owner),
                 created_at_ms: now_ms,
+                url: UrlPrefix::new(&a.base_url, crate::domain::webhooks::COLLECTION),
                 text: super::lifecycle::raw(&body),
                 till_number: matches!(
                     a.topic,
@@ -141,6 +141,7 @@ fn new_transaction(state: &AppState, a: &Activity, b2b: bool) -> Result<Transact
             amount,
             currency: Currency::Kes,
             originated_at_ms: state.clock.now_ms_of(&a.owner),
+            base_url: a.base_url.as_str().into(),
             kind: if b2b {
                 TransactionKind::B2b {
                     sending_till: a.sending_till.clone(),
@@ -183,7 +184,7 @@ fn reverse(state: &AppState, a: &Activity, b2b: bool) -> Result<Simulated, Inval
             })?,
         None => {
             let tx = new_transaction(state, a, b2b)?;
-            receive_transaction(state, tx.clone(), &a.base_url);
+            receive_transaction(state, tx.clone());
             tx
         }
     };
@@ -219,7 +220,7 @@ fn reverse(state: &AppState, a: &Activity, b2b: bool) -> Result<Simulated, Inval
     let now_ms = state.clock.now_ms_of(tx.owner_id());
     let mut reversed = tx.clone();
     reversed.status = TransactionStatus::Reversed;
-    let event_id = emit_transaction_event(state, Arc::new(reversed), Some(now_ms), &a.base_url);
+    let event_id = emit_transaction_event(state, Arc::new(reversed), Some((now_ms, &a.base_url)));
     Ok(Simulated {
         event_id,
         resource_id: tx.id(),

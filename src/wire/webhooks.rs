@@ -127,13 +127,14 @@ impl EventFrame<'_> {
 pub fn event_payload(event: &WebhookEvent) -> Box<RawValue> {
     match &event.payload {
         EventPayload::Rendered(r) => r.text.clone(),
-        EventPayload::Transaction { tx, reversed_at_ms } => {
+        EventPayload::Transaction { tx, .. } => {
+            let url = event.url();
             let frame = EventFrame {
                 id: event.id,
                 created_at_ms: event.created_at_ms(),
-                base_url: event.self_url().base(),
+                base_url: url.base(),
             };
-            let (_, payload) = transaction_payload(&frame, tx, *reversed_at_ms);
+            let (_, payload) = transaction_payload(&frame, tx, event.reversed_at_ms());
             serde_json::value::to_raw_value(&payload).expect("a JSON value always serialises")
         }
     }

@@ -142,7 +142,7 @@ async fn list(
                 "created_at": crate::clock::format_millis(crate::clock::to_eat(e.created_at_ms())),
                 "client_id": e.owner_id(),
                 "till_number": e.till_number(),
-                "self": e.self_url(),
+                "self": e.url().of(e.id),
             })
         })
         .collect();
