@@ -14,7 +14,7 @@ use super::money::{Amount, Currency};
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Account {
     Company,
-    Till(std::sync::Arc<str>),
+    Till(Arc<str>),
 }
 
 impl Account {

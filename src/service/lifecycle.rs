@@ -173,10 +173,13 @@ pub fn answer_prompt(state: &AppState, id: Uuid, answer: Answer) -> bool {
 
 /// Settles a pending STK push with `outcome`; see [`answer_prompt`].
 fn settle_prompt(state: &AppState, id: Uuid, outcome: Outcome) -> bool {
+    // Only a pending push is settled; one settled already is not even touched (its
+    // transaction holds it: a write would copy it).
     let Some(owner) = state
         .store
         .incoming_payments
-        .inspect(id, |p| p.owner.clone())
+        .inspect(id, |p| p.state.is_pending().then(|| p.owner.clone()))
+        .flatten()
     else {
         return false;
     };
