@@ -54,8 +54,9 @@ impl<T, const N: usize> Interned<T, N> {
 
 static CALLBACK_URLS: Interned<Arc<str>, 16> = Interned::new();
 
-/// A callback URL, shared with every resource that names the same one (an application
-/// usually has one): 16 bytes per resource instead of a copy.
+/// A callback URL (or a webhook subscription's), shared with every resource and delivery
+/// that names the same one (an application usually has one or two): 16 bytes each instead of
+/// a copy.
 pub fn callback_url(url: &str) -> Arc<str> {
     Arc::clone(&CALLBACK_URLS.get(&url, |u| **u == *url, || url.into()))
 }

@@ -115,11 +115,11 @@ impl Transaction {
         }
     }
 
-    /// The Buygoods transaction a succeeded STK push created; `None` for a push that did not
-    /// succeed.
-    pub fn paid_by(sequence: u64, push: Arc<IncomingPayment>) -> Option<Self> {
+    /// The Buygoods transaction a succeeded STK push created, numbered by `sequence`; `None`
+    /// for a push that did not succeed (and no number drawn).
+    pub fn paid_by(push: Arc<IncomingPayment>, sequence: impl FnOnce() -> u64) -> Option<Self> {
         matches!(push.state, PaymentState::Success { .. }).then(|| Self {
-            sequence,
+            sequence: sequence(),
             status: TransactionStatus::Received,
             facts: Facts::Push(push),
         })

@@ -200,7 +200,7 @@ fn settle_prompt(state: &AppState, id: Uuid, outcome: Outcome) -> bool {
     ) else {
         return false;
     };
-    if let Some(tx) = Transaction::paid_by(state.ids.next_sequence(), push.clone()) {
+    if let Some(tx) = Transaction::paid_by(push.clone(), || state.ids.next_sequence()) {
         if let Some(link) = push.for_link() {
             // Paid on its page: the link reports Paid (a link that ended meanwhile stays as
             // it is; the money arrived all the same).
@@ -284,7 +284,7 @@ pub fn emit(
                     &owner,
                     &app.api_key,
                     resource,
-                    s.url.as_str().into(),
+                    crate::domain::interned::callback_url(&s.url),
                     daraja,
                 ),
                 _ => {
@@ -293,7 +293,7 @@ pub fn emit(
                         &owner,
                         &app.api_key,
                         resource,
-                        s.url.as_str().into(),
+                        crate::domain::interned::callback_url(&s.url),
                         payload,
                     )
                 }
