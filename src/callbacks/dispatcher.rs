@@ -120,7 +120,7 @@ impl Dispatcher {
         let record = |body: Arc<[u8]>, of_resource: bool| {
             let signature = Signature::Hmac(mac(api_key, &body));
             let mut delivery =
-                self.new_delivery(owner, resource.clone(), target.clone(), body, signature);
+                self.new_delivery(owner, resource, target.clone(), body, signature);
             delivery.of_resource = of_resource;
             if treatment.drop {
                 delivery.state = DeliveryState::Dropped;
@@ -159,7 +159,7 @@ impl Dispatcher {
         let body = self.body_of(&original)?;
         let mut replay = self.new_delivery(
             &original.owner,
-            original.resource.clone(),
+            original.resource,
             original.target.clone(),
             Arc::from(&*body),
             original.signature(),
@@ -276,7 +276,7 @@ impl Dispatcher {
             || {
                 crate::store::feed::Data::Callback(crate::store::feed::CallbackData {
                     delivery: id,
-                    resource: delivery.resource.clone(),
+                    resource: delivery.resource,
                     url: delivery.target.to_string(),
                     attempt: number,
                     status,

@@ -43,7 +43,7 @@ impl CallbackKind {
 }
 
 /// What a callback reports on: the kind and the resource's id.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize)]
 pub struct ResourceRef {
     #[serde(rename = "type")]
     pub kind: CallbackKind,
