@@ -119,8 +119,7 @@ impl Dispatcher {
         // Records one delivery and schedules its first attempt (or drops it).
         let record = |body: Arc<[u8]>, of_resource: bool| {
             let signature = Signature::Hmac(mac(api_key, &body));
-            let mut delivery =
-                self.new_delivery(owner, resource, target.clone(), body, signature);
+            let mut delivery = self.new_delivery(owner, resource, target.clone(), body, signature);
             delivery.of_resource = of_resource;
             if treatment.drop {
                 delivery.state = DeliveryState::Dropped;
