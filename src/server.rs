@@ -20,6 +20,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Body;
+use futures_util::FutureExt as _;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
@@ -152,12 +153,13 @@ async fn serve_connection(
     let service_activity = activity.clone();
     let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
         let guard = InFlight::start(service_activity.clone());
-        let response = app.clone().handle(req.map(Body::new));
-        async move {
-            let response = response.await;
+        // `map`, not an `async` block: a block awaiting `response` would hold it twice (as
+        // its capture and as what it awaits), and hyper moves this future into place per
+        // request.
+        app.clone().handle(req.map(Body::new)).map(move |response| {
             drop(guard);
             Ok::<_, std::convert::Infallible>(response)
-        }
+        })
     });
     let mut conn = pin!(builder.serve_connection_with_upgrades(io, service));
     let mut stopping = *stop.borrow();

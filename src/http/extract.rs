@@ -214,19 +214,9 @@ async fn oauth_params(req: Request, state: &AppState) -> Result<Vec<(String, Str
         }
         let media_type = media_type(req.headers());
         if media_type.as_deref() == Some("multipart/form-data") {
-            let mut multipart = multipart(req, state).await?;
-            while let Some(field) = multipart
-                .next_field()
-                .await
-                .map_err(|e| multipart_error(&e, state))?
-            {
-                let Some(name) = field.name().map(str::to_string) else {
-                    continue;
-                };
-                let value = field.text().await.map_err(|e| multipart_error(&e, state))?;
-                params.push((name, value));
-            }
-            return Ok(params);
+            // Rare, and boxed: every token request's future would otherwise carry room for
+            // reading a multipart body (3 KB).
+            return Box::pin(multipart_params(req, state, params)).await;
         }
         let body = read_body(req, state).await?;
         if body.iter().all(u8::is_ascii_whitespace) {
@@ -258,6 +248,27 @@ async fn oauth_params(req: Request, state: &AppState) -> Result<Vec<(String, Str
         }
         Ok(params)
     }
+}
+
+/// `params` and then the fields of a multipart body.
+async fn multipart_params(
+    req: Request,
+    state: &AppState,
+    mut params: Vec<(String, String)>,
+) -> Result<Vec<(String, String)>, ApiError> {
+    let mut multipart = multipart(req, state).await?;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(&e, state))?
+    {
+        let Some(name) = field.name().map(str::to_string) else {
+            continue;
+        };
+        let value = field.text().await.map_err(|e| multipart_error(&e, state))?;
+        params.push((name, value));
+    }
+    Ok(params)
 }
 
 /// The pairs of a form-encoded body or query string, owned. Most bodies need no decoding (no `%` or `+`):

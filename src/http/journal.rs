@@ -37,71 +37,79 @@ fn kept_response(bytes: &Bytes) -> Bytes {
 /// Runs `inner` on the request and records the exchange; the answer, the application whose
 /// request it was when known, and the journal's sequence number for it. `body` is the request
 /// body, which the limits have read whole.
-pub async fn around<F>(
+///
+/// An `async` block, not an `async fn`, which would keep its arguments twice.
+#[expect(clippy::manual_async_fn, reason = "an async fn keeps its arguments twice")]
+pub fn around<F>(
     state: &AppState,
     parts: Parts,
     body: Bytes,
     target: Target,
     started: Instant,
     inner: impl FnOnce(Request) -> F,
-) -> (Response, Journaled)
+) -> impl Future<Output = (Response, Journaled)>
 where
     F: Future<Output = Response>,
 {
-    // Read only if the handler did not authenticate the request (a shared copy, not parsed).
-    let authorization = parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)
-        .cloned();
-    let method = parts.method.clone();
-    let request_body = kept(&body);
-    // Awaited in place (not in a future of its own, which would hold a second copy of the
-    // route's future: a request's whole future is moved at least once).
-    let mut scoped = std::pin::pin!(ClientSlot::around(inner(Request::from_parts(
-        parts,
-        Body::from(body)
-    ))));
-    let response = scoped.as_mut().await;
-    let authenticated = ClientSlot::take(scoped);
-    // Set when the handler authenticated the request; else (a fault answered first, an
-    // unknown route) the token is looked up here.
-    let client_id =
-        authenticated.or_else(|| match BearerToken::from_value(authorization.as_ref()) {
-            BearerToken::Present(token) => check_token(state, token).ok().map(|r| r.client_id),
-            _ => None,
+    async move {
+        // Read only if the handler did not authenticate the request (a shared copy, not parsed).
+        let authorization = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .cloned();
+        let method = parts.method.clone();
+        let request_body = kept(&body);
+        // Awaited in place (not in a future of its own, which would hold a second copy of the
+        // route's future: a request's whole future is moved at least once), in a block of its
+        // own, so that its room is free again for what is awaited after it.
+        let (response, authenticated) = {
+            let mut scoped = std::pin::pin!(ClientSlot::around(inner(Request::from_parts(
+                parts,
+                Body::from(body)
+            ))));
+            let response = scoped.as_mut().await;
+            (response, ClientSlot::take(scoped))
+        };
+        // Set when the handler authenticated the request; else (a fault answered first, an
+        // unknown route) the token is looked up here.
+        let client_id =
+            authenticated.or_else(|| match BearerToken::from_value(authorization.as_ref()) {
+                BearerToken::Present(token) => check_token(state, token).ok().map(|r| r.client_id),
+                _ => None,
+            });
+        let (parts, body) = response.into_parts();
+        // A body that fails (a scenario's dropped connection) must still fail for the client.
+        let (response_bytes, dropped) = match to_bytes(body, usize::MAX).await {
+            Ok(bytes) => (bytes, false),
+            Err(_) => (Bytes::new(), true),
+        };
+        let at_ms = client_id
+            .as_deref()
+            .map_or_else(|| state.clock.now_ms(), |c| state.clock.now_ms_of(c));
+        let sequence = state.store.journal.record(JournalEntry {
+            sequence: 0,
+            at_ms,
+            method,
+            target,
+            status: parts.status.as_u16(),
+            client_id: client_id.clone(),
+            request_body,
+            response_body: kept_response(&response_bytes),
+            latency_ms: started.elapsed().as_millis() as u64,
+            dropped,
         });
-    let (parts, body) = response.into_parts();
-    // A body that fails (a scenario's dropped connection) must still fail for the client.
-    let (response_bytes, dropped) = match to_bytes(body, usize::MAX).await {
-        Ok(bytes) => (bytes, false),
-        Err(_) => (Bytes::new(), true),
-    };
-    let at_ms = client_id
-        .as_deref()
-        .map_or_else(|| state.clock.now_ms(), |c| state.clock.now_ms_of(c));
-    let sequence = state.store.journal.record(JournalEntry {
-        sequence: 0,
-        at_ms,
-        method,
-        target,
-        status: parts.status.as_u16(),
-        client_id: client_id.clone(),
-        request_body,
-        response_body: kept_response(&response_bytes),
-        latency_ms: started.elapsed().as_millis() as u64,
-        dropped,
-    });
-    let body = if dropped {
-        crate::http::faults::dropped_body()
-    } else {
-        Body::from(response_bytes)
-    };
-    let journaled = Journaled {
-        client_id,
-        sequence,
-        at_ms,
-    };
-    (Response::from_parts(parts, body), journaled)
+        let body = if dropped {
+            crate::http::faults::dropped_body()
+        } else {
+            Body::from(response_bytes)
+        };
+        let journaled = Journaled {
+            client_id,
+            sequence,
+            at_ms,
+        };
+        (Response::from_parts(parts, body), journaled)
+    }
 }
 
 /// How a request was journaled.

@@ -102,22 +102,25 @@ fn caught(
 /// body read whole), then for API requests (not the control plane) the journal around the
 /// scenario's faults around the route; every error in the API's JSON; the log; the version
 /// header.
-async fn gate(app: App, req: Request) -> Response {
-    let (app, state) = (&app, &app.state);
-    let started = Instant::now();
-    // Kept by the journal and the live feed.
-    let (method, target) = (req.method().clone(), Target::of(req.uri()));
-    let (mut response, journaled) = match limits::read(state, req).await {
-        Err(refused) => (refused, None),
-        Ok((parts, body)) if outside_the_api(parts.uri.path()) => {
-            let response = json_errors(
-                app.route(Request::from_parts(parts, Body::from(body)))
-                    .await,
-            )
-            .await;
-            (response, None)
-        }
-        Ok((parts, body)) => {
+///
+/// An `async` block, not an `async fn`: an `async fn` keeps its arguments twice (as captured
+/// and as moved into its body), and hyper moves the whole future into place per request. For
+/// the same reason nothing awaited later is matched on while an earlier result is still held.
+#[expect(clippy::manual_async_fn, reason = "an async fn keeps its arguments twice")]
+fn gate(app: App, req: Request) -> impl Future<Output = Response> + Send {
+    async move {
+        let (app, state) = (&app, &app.state);
+        let started = Instant::now();
+        // Kept by the journal and the live feed.
+        let (method, target) = (req.method().clone(), Target::of(req.uri()));
+        let (parts, body) = match limits::read(state, req).await {
+            Ok(read) => read,
+            Err(refused) => return answered(state, &method, target, started, refused, None),
+        };
+        let (response, journaled) = if outside_the_api(parts.uri.path()) {
+            let route = app.route(Request::from_parts(parts, Body::from(body)));
+            (json_errors(route.await).await, None)
+        } else {
             let (response, journaled) = journal::around(
                 state,
                 parts,
@@ -135,11 +138,24 @@ async fn gate(app: App, req: Request) -> Response {
             )
             .await;
             (response, Some(journaled))
-        }
-    };
+        };
+        answered(state, &method, target, started, response, journaled)
+    }
+}
+
+/// What the gate does with an answer: the access log, the live feed (API requests only), the
+/// version header.
+fn answered(
+    state: &AppState,
+    method: &Method,
+    target: Target,
+    started: Instant,
+    mut response: Response,
+    journaled: Option<journal::Journaled>,
+) -> Response {
     let client_id = journaled.as_ref().and_then(|j| j.client_id.as_deref());
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    log_access(&method, target.path(), &response, latency_ms, client_id);
+    log_access(method, target.path(), &response, latency_ms, client_id);
     if !outside_the_api(target.path()) {
         // A request refused before the journal belongs to no application.
         let (client_id, at_ms, journal) = match journaled {
@@ -153,7 +169,7 @@ async fn gate(app: App, req: Request) -> Response {
             || {
                 crate::store::feed::Data::Request(crate::store::feed::RequestData {
                     method: method.clone(),
-                    target: target.clone(),
+                    target,
                     status: response.status().as_u16(),
                     latency_ms,
                     journal,
