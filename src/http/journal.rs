@@ -39,7 +39,10 @@ fn kept_response(bytes: &Bytes) -> Bytes {
 /// body, which the limits have read whole.
 ///
 /// An `async` block, not an `async fn`, which would keep its arguments twice.
-#[expect(clippy::manual_async_fn, reason = "an async fn keeps its arguments twice")]
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an async fn keeps its arguments twice"
+)]
 pub fn around<F>(
     state: &AppState,
     parts: Parts,

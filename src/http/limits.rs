@@ -7,6 +7,8 @@
 //! JSON; only a head past hyper's own limits, or one that is not HTTP at all, gets hyper's
 //! empty 400, 414 or 431.
 
+use std::task::Poll;
+
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::request::Parts;
@@ -87,7 +89,14 @@ async fn read_body(
 ) -> Result<Bytes, Response> {
     let closing = |error: ApiError| closing(error, oauth);
     let timeout = state.settings.body_timeout;
-    let read = tokio::time::timeout(timeout, Limited::new(&mut body, limit).collect()).await;
+    let mut collect = std::pin::pin!(Limited::new(&mut body, limit).collect());
+    // A small body usually arrives with its head and is read at the first poll, without
+    // arming the timeout's timer (the clock read and timer entry cost more than the read).
+    let first = std::future::poll_fn(|cx| Poll::Ready(collect.as_mut().poll(cx))).await;
+    let read = match first {
+        Poll::Ready(read) => Ok(read),
+        Poll::Pending => tokio::time::timeout(timeout, collect).await,
+    };
     let bytes = match read {
         Ok(Ok(collected)) => collected.to_bytes(),
         Ok(Err(e)) if e.is::<LengthLimitError>() => {

@@ -106,7 +106,10 @@ fn caught(
 /// An `async` block, not an `async fn`: an `async fn` keeps its arguments twice (as captured
 /// and as moved into its body), and hyper moves the whole future into place per request. For
 /// the same reason nothing awaited later is matched on while an earlier result is still held.
-#[expect(clippy::manual_async_fn, reason = "an async fn keeps its arguments twice")]
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an async fn keeps its arguments twice"
+)]
 fn gate(app: App, req: Request) -> impl Future<Output = Response> + Send {
     async move {
         let (app, state) = (&app, &app.state);

@@ -21,13 +21,23 @@ impl TokenResponse {
         if !(plain(&self.access_token) && plain(self.token_type) && plain(&self.created_at)) {
             return serde_json::to_vec(self).expect("a token response always serialises");
         }
-        let mut out = Vec::with_capacity(128);
+        let mut expires_in = itoa::Buffer::new();
+        let expires_in = expires_in.format(self.expires_in);
+        // Exactly the length written: the fixed text and the four values.
+        let fixed = r#"{"access_token":"","token_type":"","expires_in":,"created_at":""}"#.len();
+        let mut out = Vec::with_capacity(
+            fixed
+                + self.access_token.len()
+                + self.token_type.len()
+                + expires_in.len()
+                + self.created_at.len(),
+        );
         out.extend_from_slice(b"{\"access_token\":\"");
         out.extend_from_slice(self.access_token.as_bytes());
         out.extend_from_slice(b"\",\"token_type\":\"");
         out.extend_from_slice(self.token_type.as_bytes());
         out.extend_from_slice(b"\",\"expires_in\":");
-        out.extend_from_slice(itoa::Buffer::new().format(self.expires_in).as_bytes());
+        out.extend_from_slice(expires_in.as_bytes());
         out.extend_from_slice(b",\"created_at\":\"");
         out.extend_from_slice(self.created_at.as_bytes());
         out.extend_from_slice(b"\"}");
@@ -94,8 +104,11 @@ mod tests {
                 expires_in: 3600,
                 created_at: created_at.into(),
             };
+            let json = response.to_json();
+            // Written into an allocation of exactly its size, never regrown.
+            assert!(json.capacity() == json.len() || token.contains('"'));
             assert_eq!(
-                String::from_utf8(response.to_json()).expect("UTF-8"),
+                String::from_utf8(json).expect("UTF-8"),
                 serde_json::to_string(&response).expect("serialises")
             );
         }
