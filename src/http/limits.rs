@@ -54,6 +54,11 @@ pub async fn read(state: &AppState, req: Request) -> Result<(Parts, Bytes), Resp
             "Request headers are too large: the limit is {MAX_HEADER_BYTES} bytes"
         ))));
     }
+    // No body (a GET, a POST with Content-Length: 0): nothing to check, read or wait for.
+    if http_body::Body::is_end_stream(req.body()) {
+        let (parts, _) = req.into_parts();
+        return Ok((parts, Bytes::new()));
+    }
     let limit = state.settings.max_body_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -69,10 +74,6 @@ pub async fn read(state: &AppState, req: Request) -> Result<(Parts, Bytes), Resp
             discard(&mut body, timeout).await;
         }
         return Err(closing(ApiError::PayloadTooLarge(limit)));
-    }
-    // No body (a GET, a POST with Content-Length: 0): nothing to read or wait for.
-    if http_body::Body::is_end_stream(&body) {
-        return Ok((parts, Bytes::new()));
     }
     // Boxed: a request without a body need not carry room for reading one.
     let bytes = Box::pin(read_body(state, body, limit, drain, oauth)).await?;

@@ -184,10 +184,10 @@ fn answered(
             },
         );
     }
-    response.headers_mut().insert(
-        HeaderName::from_static(VERSION_HEADER),
-        HeaderValue::from_static(env!("CARGO_PKG_VERSION")),
-    );
+    // Constants: the name is checked once, at compile time, not per request.
+    const NAME: HeaderName = HeaderName::from_static(VERSION_HEADER);
+    const VALUE: HeaderValue = HeaderValue::from_static(env!("CARGO_PKG_VERSION"));
+    response.headers_mut().insert(NAME, VALUE);
     response
 }
 
@@ -213,15 +213,16 @@ async fn method_not_allowed() -> ApiError {
 /// HTML pages for people (the payment link page) keep their HTML.
 async fn json_errors(response: Response) -> Response {
     let status = response.status();
+    // A success is passed on without looking up its headers.
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
     let content_type = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if !(status.is_client_error() || status.is_server_error())
-        || content_type.starts_with("application/json")
-        || content_type.starts_with("text/html")
-    {
+    if content_type.starts_with("application/json") || content_type.starts_with("text/html") {
         return response;
     }
     // Rare, and boxed: every request's future would otherwise carry room for reading a body.
