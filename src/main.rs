@@ -10,8 +10,11 @@ use k2_sandbox::config::{Cli, Invocation, ServeArgs};
 use k2_sandbox::signals::Signals;
 
 /// mimalloc: the sandbox allocates and frees small objects at a high rate from several
-/// threads, where glibc's malloc spent a quarter of a create's CPU. Off (the system's
-/// allocator) without the default `mimalloc` feature, for heap profilers.
+/// threads, where glibc's malloc spent a quarter of a create's CPU. Its 2.x line (the `v2`
+/// feature): Rust asks every allocation with an alignment, and 3.x serves an aligned block
+/// over 1 KiB that is not a power of two (a request's boxed futures, hyper's buffers) by
+/// over-allocating it, on its slow path. Off (the system's allocator) without the default
+/// `mimalloc` feature, for heap profilers.
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
