@@ -1,6 +1,8 @@
 //! Extractors that turn every malformed input into an [`ApiError`] in the reference's shape:
 //! JSON bodies, OAuth parameters, bearer authentication and the base URL for links.
 
+use std::borrow::Cow;
+
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Multipart, Request};
 use axum::http::request::Parts;
@@ -12,16 +14,15 @@ use crate::service::AppState;
 use crate::store::TokenRecord;
 
 /// The media type of a request without parameters, lower-cased; `None` when absent.
-fn media_type(headers: &axum::http::HeaderMap) -> Option<String> {
+/// Borrowed from the header when it is in lower case already, as clients send it.
+fn media_type(headers: &axum::http::HeaderMap) -> Option<Cow<'_, str>> {
     let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
-    Some(
-        value
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase(),
-    )
+    let media_type = value.split(';').next().unwrap_or_default().trim();
+    Some(if media_type.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(media_type.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(media_type)
+    })
 }
 
 /// `application/json` and any `application/*+json`, e.g. the Python SDK's
@@ -31,22 +32,38 @@ fn is_json(media_type: &str) -> bool {
         || (media_type.starts_with("application/") && media_type.ends_with("+json"))
 }
 
-/// The body, within the limit; errors in the API's shape. (The gate has read it whole
-/// within the limit already: this takes it, and holds to the limit for a caller that did
-/// not pass the gate.)
+/// The body, within the limit; errors in the API's shape. The gate has read it whole within
+/// the limit already, and passes it on as one frame: that frame is taken as it is. (Any
+/// other body is collected, within the limit, for a caller that did not pass the gate.)
 pub async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
-    let limit = state.settings.max_body_bytes;
-    axum::body::to_bytes(req.into_body(), limit)
+    body_within(req.into_body(), state.settings.max_body_bytes).await
+}
+
+/// [`read_body`]'s reading: `body` whole, at most `limit` bytes.
+async fn body_within(mut body: axum::body::Body, limit: usize) -> Result<Bytes, ApiError> {
+    use http_body_util::BodyExt as _;
+    let unreadable = |e: axum::Error| {
+        if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+        {
+            ApiError::PayloadTooLarge(limit)
+        } else {
+            ApiError::BadRequest(format!("Could not read the request body: {e}"))
+        }
+    };
+    let first = match body.frame().await {
+        None => return Ok(Bytes::new()),
+        Some(frame) => frame.map_err(unreadable)?.into_data().unwrap_or_default(),
+    };
+    if first.len() > limit {
+        return Err(ApiError::PayloadTooLarge(limit));
+    }
+    if http_body::Body::is_end_stream(&body) {
+        return Ok(first);
+    }
+    let rest = axum::body::to_bytes(body, limit - first.len())
         .await
-        .map_err(|e| {
-            if std::error::Error::source(&e)
-                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-            {
-                ApiError::PayloadTooLarge(limit)
-            } else {
-                ApiError::BadRequest(format!("Could not read the request body: {e}"))
-            }
-        })
+        .map_err(unreadable)?;
+    Ok([first, rest].concat().into())
 }
 
 /// The body of a request that uploads a file: the raw body, or for a multipart form
@@ -185,7 +202,11 @@ impl FromRequest<AppState> for OAuthParams {
         let max = crate::domain::limits::MAX_TEXT_CHARS;
         if let Some(name) = params
             .iter()
-            .find(|(k, v)| k.chars().count() > max || v.chars().count() > max)
+            // No more characters than bytes: only a long one is counted.
+            .find(|(k, v)| {
+                (k.len() > max && k.chars().count() > max)
+                    || (v.len() > max && v.chars().count() > max)
+            })
             .map(|(k, _)| k.chars().take(64).collect::<String>())
         {
             return Err(OAuthError::from(ApiError::BadRequest(format!(
@@ -212,8 +233,14 @@ async fn oauth_params(req: Request, state: &AppState) -> Result<Vec<(String, Str
                 }
             }
         }
-        let media_type = media_type(req.headers());
-        if media_type.as_deref() == Some("multipart/form-data") {
+        // Told apart before the body is read, which takes the request and its headers.
+        let kind = match media_type(req.headers()).as_deref() {
+            Some("multipart/form-data") => OAuthBody::Multipart,
+            Some(mt) if is_json(mt) => OAuthBody::Json,
+            None | Some("application/x-www-form-urlencoded") => OAuthBody::Form,
+            Some(mt) => OAuthBody::Unsupported(mt.to_string()),
+        };
+        if let OAuthBody::Multipart = kind {
             // Rare, and boxed: every token request's future would otherwise carry room for
             // reading a multipart body (3 KB).
             return Box::pin(multipart_params(req, state, params)).await;
@@ -222,8 +249,8 @@ async fn oauth_params(req: Request, state: &AppState) -> Result<Vec<(String, Str
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(params);
         }
-        match media_type.as_deref() {
-            Some(mt) if is_json(mt) => {
+        match kind {
+            OAuthBody::Json => {
                 let object: serde_json::Map<String, serde_json::Value> =
                     serde_json::from_slice(&body).map_err(|e| {
                         ApiError::BadRequest(format!("Invalid JSON in request body: {e}"))
@@ -236,10 +263,9 @@ async fn oauth_params(req: Request, state: &AppState) -> Result<Vec<(String, Str
                     }
                 }
             }
-            None | Some("application/x-www-form-urlencoded") => {
-                params.extend(form_pairs(&body));
-            }
-            Some(mt) => {
+            // (A multipart body was read above.)
+            OAuthBody::Form | OAuthBody::Multipart => params.extend(form_pairs(&body)),
+            OAuthBody::Unsupported(mt) => {
                 return Err(ApiError::UnsupportedMediaType(format!(
                     "Unsupported content type {mt}: send application/x-www-form-urlencoded, \
                      multipart/form-data or application/json"
@@ -248,6 +274,15 @@ async fn oauth_params(req: Request, state: &AppState) -> Result<Vec<(String, Str
         }
         Ok(params)
     }
+}
+
+/// How an OAuth request's body is read, by its media type.
+enum OAuthBody {
+    Multipart,
+    Json,
+    /// Form-encoded, or no media type.
+    Form,
+    Unsupported(String),
 }
 
 /// `params` and then the fields of a multipart body.
@@ -279,9 +314,20 @@ fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
     match std::str::from_utf8(body) {
         Ok(text) if !encoded => {
             let mut pairs = Vec::with_capacity(4);
-            // Splitting at ASCII bytes keeps each piece on a character boundary.
-            for pair in text.split('&').filter(|pair| !pair.is_empty()) {
-                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            // Split at ASCII bytes (which keeps each piece on a character boundary) found
+            // with memchr: `str::split` searches for a character, at several times the cost.
+            let mut rest = text;
+            while !rest.is_empty() {
+                let end = memchr::memchr(b'&', rest.as_bytes()).unwrap_or(rest.len());
+                let pair = &rest[..end];
+                rest = rest.get(end + 1..).unwrap_or_default();
+                if pair.is_empty() {
+                    continue;
+                }
+                let (name, value) = match memchr::memchr(b'=', pair.as_bytes()) {
+                    Some(at) => (&pair[..at], &pair[at + 1..]),
+                    None => (pair, ""),
+                };
                 pairs.push((name.to_string(), value.to_string()));
             }
             pairs
@@ -488,6 +534,55 @@ mod tests {
             url::form_urlencoded::parse(invalid_utf8)
                 .into_owned()
                 .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn media_types_are_lower_cased_without_their_parameters() {
+        let mut headers = axum::http::HeaderMap::new();
+        assert_eq!(media_type(&headers), None);
+        for (sent, read) in [
+            ("application/json", "application/json"),
+            ("Application/JSON; charset=UTF-8", "application/json"),
+            (
+                " application/x-www-form-urlencoded ;q=1",
+                "application/x-www-form-urlencoded",
+            ),
+        ] {
+            headers.insert(header::CONTENT_TYPE, sent.parse().expect("header"));
+            assert_eq!(media_type(&headers).as_deref(), Some(read), "{sent:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_body_in_one_frame_or_in_several_is_read_whole_within_the_limit() {
+        use axum::body::Body;
+        use axum::response::IntoResponse as _;
+        let chunks = |parts: &'static [&'static str]| {
+            Body::from_stream(futures_util::stream::iter(
+                parts
+                    .iter()
+                    .map(|p| Ok::<_, std::io::Error>(Bytes::from_static(p.as_bytes()))),
+            ))
+        };
+        let read = |body, limit| async move {
+            body_within(body, limit)
+                .await
+                .map_err(|e| e.into_response().status())
+        };
+        assert_eq!(read(Body::from("abc"), 3).await, Ok(Bytes::from("abc")));
+        assert_eq!(read(Body::empty(), 0).await, Ok(Bytes::new()));
+        assert_eq!(
+            read(chunks(&["ab", "", "cd", "e"]), 5).await,
+            Ok(Bytes::from("abcde"))
+        );
+        assert_eq!(
+            read(Body::from("abcd"), 3).await,
+            Err(StatusCode::PAYLOAD_TOO_LARGE)
+        );
+        assert_eq!(
+            read(chunks(&["ab", "cd"]), 3).await,
+            Err(StatusCode::PAYLOAD_TOO_LARGE)
         );
     }
 
