@@ -233,18 +233,19 @@ async fn oauth_params(req: Request, state: &AppState) -> Result<Vec<(String, Str
                 }
             }
         }
-        // Told apart before the body is read, which takes the request and its headers.
+        // Told apart before the body is read, which takes the request and its headers; a
+        // multipart body (none here) is read by its own reader.
         let kind = match media_type(req.headers()).as_deref() {
-            Some("multipart/form-data") => OAuthBody::Multipart,
-            Some(mt) if is_json(mt) => OAuthBody::Json,
-            None | Some("application/x-www-form-urlencoded") => OAuthBody::Form,
-            Some(mt) => OAuthBody::Unsupported(mt.to_string()),
+            Some("multipart/form-data") => None,
+            Some(mt) if is_json(mt) => Some(OAuthBody::Json),
+            None | Some("application/x-www-form-urlencoded") => Some(OAuthBody::Form),
+            Some(mt) => Some(OAuthBody::Unsupported(mt.to_string())),
         };
-        if let OAuthBody::Multipart = kind {
+        let Some(kind) = kind else {
             // Rare, and boxed: every token request's future would otherwise carry room for
             // reading a multipart body (3 KB).
             return Box::pin(multipart_params(req, state, params)).await;
-        }
+        };
         let body = read_body(req, state).await?;
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(params);
@@ -263,8 +264,7 @@ async fn oauth_params(req: Request, state: &AppState) -> Result<Vec<(String, Str
                     }
                 }
             }
-            // (A multipart body was read above.)
-            OAuthBody::Form | OAuthBody::Multipart => params.extend(form_pairs(&body)),
+            OAuthBody::Form => params.extend(form_pairs(&body)),
             OAuthBody::Unsupported(mt) => {
                 return Err(ApiError::UnsupportedMediaType(format!(
                     "Unsupported content type {mt}: send application/x-www-form-urlencoded, \
@@ -276,9 +276,8 @@ async fn oauth_params(req: Request, state: &AppState) -> Result<Vec<(String, Str
     }
 }
 
-/// How an OAuth request's body is read, by its media type.
+/// How an OAuth request's body other than a multipart one is read, by its media type.
 enum OAuthBody {
-    Multipart,
     Json,
     /// Form-encoded, or no media type.
     Form,
