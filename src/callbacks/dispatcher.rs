@@ -8,7 +8,8 @@ use bytes::Bytes;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::signing::{SIGNATURE_HEADER, mac};
+use super::client::Client;
+use super::signing::mac;
 use crate::clock::{Clock, IdGen};
 use crate::domain::delivery::{
     Attempt, CallbackKind, Delivery, DeliveryState, Probe, ResourceRef, Signature,
@@ -40,7 +41,7 @@ pub struct Dispatcher {
 }
 
 struct Inner {
-    client: reqwest::Client,
+    client: Client,
     store: Store,
     scheduler: Scheduler,
     clock: Clock,
@@ -64,17 +65,10 @@ impl Dispatcher {
         policy: RetryPolicy,
         scenarios: Arc<crate::script::Script>,
     ) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .timeout(policy.timeout)
-            // Callback receivers are usually on this machine: never route them via a proxy
-            // taken from the environment.
-            .no_proxy()
-            // A pure-Rust resolver: the static binary in the scratch image has no libc NSS, and
-            // receivers are often named (`http://app:3000` in compose, `host.docker.internal`).
-            .hickory_dns(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+        // No proxy taken from the environment (receivers are usually on this machine), and a
+        // pure-Rust resolver: the static binary in the scratch image has no libc NSS, and
+        // receivers are often named (`http://app:3000` in compose, `host.docker.internal`).
+        let client = Client::new(USER_AGENT, policy.timeout)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 client,
@@ -331,27 +325,21 @@ impl Dispatcher {
     async fn send(&self, delivery: &Delivery, number: u32) -> Attempt {
         let at_ms = self.inner.clock.now_ms_of(&delivery.owner);
         let started = Instant::now();
-        let request = self
-            .inner
-            .client
-            .post(&*delivery.target)
-            .header(reqwest::header::CONTENT_TYPE, "application/json");
-        // A probe may send no signature at all.
-        let signature = delivery.signature();
-        let request = if signature.is_empty() {
-            request
-        } else {
-            request.header(SIGNATURE_HEADER, signature.to_string())
-        };
         // A released body was delivered already and is never sent again.
         let body = delivery
             .body
             .clone()
             .map_or_else(Bytes::new, Bytes::from_owner);
-        let result = request.body(body).send().await;
+        // A probe may send no signature at all.
+        let signature = delivery.signature();
+        let result = self
+            .inner
+            .client
+            .post(&delivery.target, body, &signature)
+            .await;
         let (status, error) = match result {
-            Ok(response) => (Some(response.status().as_u16()), None),
-            Err(e) => (None, Some(Box::new(describe(e)))),
+            Ok(status) => (Some(status), None),
+            Err(failure) => (None, Some(Box::new(failure.describe().to_owned()))),
         };
         Attempt {
             number,
@@ -378,19 +366,6 @@ fn render_again(kind: CallbackKind) -> Option<fn(&Store, Uuid) -> Option<Bytes>>
             Some(body.into())
         }),
         _ => None,
-    }
-}
-
-/// A short reason for a failed attempt, without the URL (the log already has it).
-fn describe(e: reqwest::Error) -> String {
-    if e.is_timeout() {
-        "timed out".into()
-    } else if e.is_connect() {
-        "connection failed".into()
-    } else if e.is_request() {
-        "request failed".into()
-    } else {
-        e.without_url().to_string()
     }
 }
 

@@ -7,6 +7,7 @@
 //! attempts run out. Every attempt is recorded, so each delivery visibly ends `delivered`,
 //! `exhausted` or (by a scenario's fault) `dropped`.
 
+mod client;
 mod dispatcher;
 pub mod signing;
 

@@ -17,6 +17,28 @@ async fn a_callback_is_delivered_on_real_time_without_any_clock_control() {
 
     assert!(received[0].signature_verifies(API_KEY));
     assert!(!received[0].signature_verifies("another-api-key"));
+    // The request as a receiver sees it.
+    let callback = &received[0];
+    assert_eq!(callback.header("content-type"), "application/json");
+    assert_eq!(
+        callback.header("user-agent"),
+        concat!("k2-sandbox/", env!("CARGO_PKG_VERSION"), " (callbacks)")
+    );
+    assert_eq!(callback.header("accept"), "*/*");
+    assert_eq!(
+        callback.header("content-length"),
+        callback.body.len().to_string()
+    );
+    assert_eq!(
+        callback.header("host"),
+        receiver
+            .url
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .unwrap()
+    );
+    assert_eq!(callback.json()["data"]["type"], "incoming_payment");
 }
 
 #[tokio::test]
@@ -109,6 +131,26 @@ async fn an_unreachable_receiver_is_recorded_as_a_connection_failure() {
     let delivery = &app.deliveries().await[0];
     assert_eq!(delivery["state"], "exhausted");
     assert_eq!(attempts(delivery)[0]["error"], "connection failed");
+}
+
+#[tokio::test]
+async fn an_https_target_that_does_not_speak_tls_is_a_connection_failure_and_is_not_sent() {
+    let app = spawn_app_with(|args| {
+        args.clock = Some(FIXED_CLOCK.parse().expect("clock"));
+        args.callback_attempts = 1;
+    })
+    .await;
+    let receiver = CallbackReceiver::start(Behaviour::Accept).await;
+    let token = app.token().await;
+    // A plain HTTP listener: the TLS handshake fails before any request is sent.
+    app.stk_push(&token, &receiver.url.replace("http://", "https://"))
+        .await;
+    app.advance("0s").await;
+
+    let delivery = &app.deliveries().await[0];
+    assert_eq!(delivery["state"], "exhausted");
+    assert_eq!(attempts(delivery)[0]["error"], "connection failed");
+    assert!(receiver.received().is_empty());
 }
 
 #[tokio::test]
