@@ -247,20 +247,22 @@ type LineWriter = Box<dyn Fn(&[u8]) + Send + Sync>;
 /// Set by [`init_with`] when it installs the [`Plain`] format.
 static PLAIN_LINES: OnceLock<LineWriter> = OnceLock::new();
 
-/// The access log's line for a request (`k2_sandbox::access`, info, message `request`),
-/// written straight to the output when the log is [`Plain`] text: the bytes `Plain` would
-/// write for the same event, without tracing's dispatch and field visits (a line per request
-/// is on the hot path). Returns false, having written nothing, when the line must go through
-/// tracing instead (JSON or colour, or no subscriber of ours); the caller has checked that
-/// the access log is enabled.
-pub fn access_line(
-    method: &str,
-    path: &str,
-    status: u16,
-    latency_ms: f64,
-    client_id: Option<&str>,
-    error: Option<&str>,
-) -> bool {
+/// A field's value on a line [`info_line`] writes.
+#[derive(Clone, Copy)]
+pub enum Value<'a> {
+    Str(&'a str),
+    U64(u64),
+    /// Written as `Debug` writes an `f64`.
+    F64(f64),
+}
+
+/// An info line (`target: message name=value ...`) written straight to the output when the
+/// log is [`Plain`] text: the bytes `Plain` would write for the same event, a `None` field
+/// left out as tracing leaves out a `None`, without tracing's dispatch and field visits. For
+/// the lines written per request (the access log) and per callback attempt. Returns false,
+/// having written nothing, when the line must go through tracing instead (JSON or colour, or
+/// no subscriber of ours); the caller has checked that `target` is enabled at info.
+pub fn info_line(target: &str, message: &str, fields: &[(&str, Option<Value<'_>>)]) -> bool {
     thread_local! {
         static LINE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
     }
@@ -276,22 +278,21 @@ pub fn access_line(
         // As `Plain` writes it: time, level, target, then the fields.
         let _ = timestamp(line);
         line.push_str(level(&tracing::Level::INFO));
-        line.push_str("k2_sandbox::access: ");
-        let mut fields = Fields::new(line);
-        fields.str("message", "request");
-        fields.str("method", method);
-        fields.str("path", path);
-        fields.u64("status", u64::from(status));
-        fields.f64("latency_ms", latency_ms);
-        if let Some(client_id) = client_id {
-            fields.str("client_id", client_id);
-        }
-        if let Some(error) = error {
-            fields.str("error", error);
+        line.push_str(target);
+        line.push_str(": ");
+        let mut out = Fields::new(line);
+        out.str("message", message);
+        for &(name, value) in fields {
+            match value {
+                Some(Value::Str(text)) => out.str(name, text),
+                Some(Value::U64(n)) => out.u64(name, n),
+                Some(Value::F64(x)) => out.f64(name, x),
+                None => {}
+            }
         }
         line.push('\n');
         write(line.as_bytes());
-        // A line of an unusually long error is not kept for the next.
+        // A line of an unusually long value is not kept for the next.
         if line.capacity() > 4096 {
             *line = String::new();
         }
@@ -534,16 +535,25 @@ mod tests {
     }
 
     #[test]
-    fn the_access_line_written_directly_is_the_line_plain_writes() {
+    fn lines_written_directly_are_the_lines_plain_writes() {
+        use super::Value::{F64, Str, U64};
         let out = Buffer::default();
         super::init_with(crate::config::LogFormat::Pretty, out.clone(), false);
         let lines = || {
             let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
             text.lines()
-                .filter(|l| l.contains("path=/direct"))
+                .filter(|l| l.contains("/direct"))
                 .map(|l| l[l.find(' ').unwrap()..].to_string())
                 .collect::<Vec<_>>()
         };
+        let check = |written: &mut dyn FnMut() -> bool| {
+            assert!(written());
+            let written = lines();
+            assert_eq!(written.len(), 2, "{written:?}");
+            assert_eq!(written[0], written[1]);
+            out.0.lock().unwrap().clear();
+        };
+        // The access log's line, as `http::answered` writes it.
         for (client_id, error) in [
             (Some("app"), Some("The access token is invalid")),
             (None, None),
@@ -551,13 +561,47 @@ mod tests {
             let (method, path, status, latency_ms) = ("POST", "/direct", 401u16, 0.7);
             tracing::info!(target: "k2_sandbox::access", method, path, status, latency_ms,
                 client_id, error, "request");
-            assert!(super::access_line(
-                method, path, status, latency_ms, client_id, error
-            ));
-            let written = lines();
-            assert_eq!(written.len(), 2, "{written:?}");
-            assert_eq!(written[0], written[1]);
-            out.0.lock().unwrap().clear();
+            check(&mut || {
+                super::info_line(
+                    "k2_sandbox::access",
+                    "request",
+                    &[
+                        ("method", Some(Str(method))),
+                        ("path", Some(Str(path))),
+                        ("status", Some(U64(status.into()))),
+                        ("latency_ms", Some(F64(latency_ms))),
+                        ("client_id", client_id.map(Str)),
+                        ("error", error.map(Str)),
+                    ],
+                )
+            });
+        }
+        // A callback attempt's, as the dispatcher writes it.
+        let (delivery, url) = (uuid::Uuid::from_u128(7), "http://127.0.0.1:4000/direct");
+        for (status, error) in [(Some(200u16), None), (None, Some("connection failed"))] {
+            let error = error.map(String::from);
+            tracing::info!(target: "k2_sandbox::callbacks", delivery = %delivery, url = %url,
+                attempt = 2u32, status, error = error.as_deref().map(tracing::field::display),
+                latency_ms = 3u64, outcome = %"will retry", "callback attempt");
+            let mut id = uuid::Uuid::encode_buffer();
+            check(&mut || {
+                super::info_line(
+                    "k2_sandbox::callbacks",
+                    "callback attempt",
+                    &[
+                        (
+                            "delivery",
+                            Some(Str(delivery.hyphenated().encode_lower(&mut id))),
+                        ),
+                        ("url", Some(Str(url))),
+                        ("attempt", Some(U64(2))),
+                        ("status", status.map(|s| U64(s.into()))),
+                        ("error", error.as_deref().map(Str)),
+                        ("latency_ms", Some(U64(3))),
+                        ("outcome", Some(Str("will retry"))),
+                    ],
+                )
+            });
         }
     }
 

@@ -279,18 +279,13 @@ impl Dispatcher {
                 })
             },
         );
-        tracing::info!(
-            target: "k2_sandbox::callbacks",
-            delivery = %id,
-            resource = %delivery.resource.id,
-            client_id = %delivery.owner,
-            url = %delivery.target,
-            attempt = number,
+        self.log_attempt(
+            &delivery,
+            number,
             status,
-            error = error.as_deref().map(tracing::field::display),
+            error.as_deref(),
             latency_ms,
-            %outcome,
-            "callback attempt"
+            outcome,
         );
     }
 
@@ -317,6 +312,64 @@ impl Dispatcher {
                 status,
                 exhausted = count,
                 "callbacks ran out of attempts (see GET /_sandbox/callbacks?status=exhausted)"
+            );
+        }
+    }
+
+    /// The log's line for an attempt (info, `k2_sandbox::callbacks`), written directly when
+    /// the log is plain text (a line per attempt: under load, one per create).
+    fn log_attempt(
+        &self,
+        delivery: &Delivery,
+        attempt: u32,
+        status: Option<u16>,
+        error: Option<&String>,
+        latency_ms: u64,
+        outcome: &str,
+    ) {
+        use crate::telemetry::Value::{Str, U64};
+        if !tracing::enabled!(target: "k2_sandbox::callbacks", tracing::Level::INFO) {
+            return;
+        }
+        let (mut id, mut resource) = (Uuid::encode_buffer(), Uuid::encode_buffer());
+        let written = crate::telemetry::info_line(
+            "k2_sandbox::callbacks",
+            "callback attempt",
+            &[
+                (
+                    "delivery",
+                    Some(Str(delivery.id.hyphenated().encode_lower(&mut id))),
+                ),
+                (
+                    "resource",
+                    Some(Str(delivery
+                        .resource
+                        .id
+                        .hyphenated()
+                        .encode_lower(&mut resource))),
+                ),
+                ("client_id", Some(Str(&delivery.owner))),
+                ("url", Some(Str(&delivery.target))),
+                ("attempt", Some(U64(attempt.into()))),
+                ("status", status.map(|s| U64(s.into()))),
+                ("error", error.map(|e| Str(e))),
+                ("latency_ms", Some(U64(latency_ms))),
+                ("outcome", Some(Str(outcome))),
+            ],
+        );
+        if !written {
+            tracing::info!(
+                target: "k2_sandbox::callbacks",
+                delivery = %delivery.id,
+                resource = %delivery.resource.id,
+                client_id = %delivery.owner,
+                url = %delivery.target,
+                attempt,
+                status,
+                error = error.map(tracing::field::display),
+                latency_ms,
+                %outcome,
+                "callback attempt"
             );
         }
     }
