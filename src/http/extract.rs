@@ -159,6 +159,11 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
                 .map(ApiJson)
                 .map_err(invalid_body);
         }
+        // Read without tracking the path (serde_path_to_error keeps every key it passes, a
+        // string each); only a body that does not read is read again for its field's path.
+        if let Ok(value) = T::deserialize(&mut serde_json::Deserializer::from_slice(&body)) {
+            return Ok(ApiJson(value));
+        }
         let de = &mut serde_json::Deserializer::from_slice(&body);
         serde_path_to_error::deserialize(de)
             .map(ApiJson)
