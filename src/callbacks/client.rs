@@ -5,7 +5,7 @@
 //! way reqwest does, through `url`'s parser; `Accept: */*`; no proxy; no redirect followed)
 //! without reqwest's per-request layers: reqwest parses the URL three times per request
 //! (ours, its redirect policy's, the response's), about 5,500 instructions each, and runs a
-//! redirect and a retry layer we never use. Each distinct target is parsed once and kept.
+//! redirect and a retry layer we never use. A recent target's request URI is kept.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -13,7 +13,6 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use dashmap::DashMap;
 use futures_util::future::BoxFuture;
 use http_body_util::Full;
 use hyper::header::{ACCEPT, CONTENT_TYPE, HeaderValue, USER_AGENT};
@@ -25,9 +24,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use super::signing::SIGNATURE_HEADER;
 use crate::domain::delivery::Signature;
-
-/// How many distinct targets' request URIs are kept before the cache starts over.
-const MAX_TARGETS: usize = 1024;
+use crate::domain::interned::Interned;
 
 /// Why an attempt got no HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,8 +55,8 @@ pub struct Client {
     http: hyper_util::client::legacy::Client<HttpsConnector<HttpConnector<Resolver>>, Full<Bytes>>,
     timeout: Duration,
     user_agent: HeaderValue,
-    /// Request URIs by target, as reqwest would make them.
-    uris: DashMap<Arc<str>, Uri>,
+    /// Recent targets and their request URIs, as reqwest would make them.
+    uris: Interned<(Box<str>, Option<Uri>), 64>,
 }
 
 impl Client {
@@ -91,7 +88,7 @@ impl Client {
             http,
             timeout,
             user_agent: HeaderValue::from_static(user_agent),
-            uris: DashMap::new(),
+            uris: Interned::new(),
         })
     }
 
@@ -134,16 +131,16 @@ impl Client {
     /// `target`'s request URI: `url`'s normal form (lower-case host, dot segments resolved,
     /// spaces escaped...), as reqwest sends it. `None` if it has none.
     fn uri(&self, target: &str) -> Option<Uri> {
-        if let Some(uri) = self.uris.get(target) {
-            return Some(uri.clone());
-        }
-        let url = url::Url::parse(target).ok().filter(|u| u.has_host())?;
-        let uri = Uri::try_from(url.as_str()).ok()?;
-        if self.uris.len() >= MAX_TARGETS {
-            self.uris.clear();
-        }
-        self.uris.insert(target.into(), uri.clone());
-        Some(uri)
+        let made = self.uris.get(
+            &target,
+            |(t, _)| **t == *target,
+            || {
+                let url = url::Url::parse(target).ok().filter(|u| u.has_host());
+                let uri = url.and_then(|u| Uri::try_from(u.as_str()).ok());
+                (target.into(), uri)
+            },
+        );
+        made.1.clone()
     }
 }
 

@@ -33,11 +33,7 @@ impl<T, const N: usize> Interned<T, N> {
         same: impl Fn(&T) -> bool,
         make: impl FnOnce() -> T,
     ) -> Arc<T> {
-        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(key);
-        // Two different slots (for N > 1).
-        let (n, first) = (N as u64, hash % N as u64);
-        let second = (first + 1 + (hash >> 32) % (n - 1).max(1)) % n;
-        let slots = [first, second].map(|i| &self.0[i as usize]);
+        let slots = self.slots(key);
         let mut empty = None;
         for slot in slots {
             match slot.load_full() {
@@ -49,6 +45,21 @@ impl<T, const N: usize> Interned<T, N> {
         let fresh = Arc::new(make());
         empty.unwrap_or(slots[0]).store(Some(fresh.clone()));
         fresh
+    }
+
+    /// Whether `key`'s value is cached (`same` says which is).
+    pub fn contains(&self, key: &impl Hash, same: impl Fn(&T) -> bool) -> bool {
+        self.slots(key)
+            .iter()
+            .any(|slot| slot.load().as_deref().is_some_and(&same))
+    }
+
+    /// The two slots `key` may sit in: different ones (for N > 1), picked by its hash.
+    fn slots(&self, key: &impl Hash) -> [&ArcSwapOption<T>; 2] {
+        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(key);
+        let (n, first) = (N as u64, hash % N as u64);
+        let second = (first + 1 + (hash >> 32) % (n - 1).max(1)) % n;
+        [first, second].map(|i| &self.0[i as usize])
     }
 }
 
@@ -70,6 +81,12 @@ mod tests {
         let a = callback_url("http://shop.test/k2/result");
         let b = callback_url(&String::from("http://shop.test/k2/result"));
         assert!(Arc::ptr_eq(&a, &b));
+        assert!(CALLBACK_URLS.contains(&"http://shop.test/k2/result", |u| {
+            **u == *"http://shop.test/k2/result"
+        }));
+        assert!(!CALLBACK_URLS.contains(&"http://shop.test/k2/other", |u| {
+            **u == *"http://shop.test/k2/other"
+        }));
         let c = callback_url("http://shop.test/k2/other");
         assert_eq!(&*c, "http://shop.test/k2/other");
         assert!(!Arc::ptr_eq(&a, &c));
