@@ -1,5 +1,8 @@
 //! The HTTP client that makes delivery attempts: hyper's pooled client over rustls (TLS with
-//! the webpki roots, HTTP/2 by ALPN) and a pure-Rust resolver.
+//! the webpki roots, HTTP/2 by ALPN) and a pure-Rust resolver (the static binary in the
+//! scratch image has no libc NSS, and receivers are often named: `http://app:3000` in
+//! compose, `host.docker.internal`). No proxy is taken from the environment: receivers are
+//! usually on this machine.
 //!
 //! It sends what reqwest would for the same POST (the target turned into a request URI the
 //! way reqwest does, through `url`'s parser; `Accept: */*`; no proxy; no redirect followed)
@@ -144,8 +147,8 @@ impl Client {
     }
 }
 
-/// Names resolved by hickory (the static binary in the scratch image has no libc resolver),
-/// from the system's configuration, for IPv4 and IPv6, as reqwest's `hickory-dns` does.
+/// Names resolved by hickory from the system's configuration, for IPv4 and IPv6, as
+/// reqwest's `hickory-dns` does. A configuration that cannot be read is not read again.
 #[derive(Clone, Default)]
 struct Resolver(Arc<OnceLock<Option<hickory_resolver::TokioResolver>>>);
 

@@ -65,9 +65,6 @@ impl Dispatcher {
         policy: RetryPolicy,
         scenarios: Arc<crate::script::Script>,
     ) -> anyhow::Result<Self> {
-        // No proxy taken from the environment (receivers are usually on this machine), and a
-        // pure-Rust resolver: the static binary in the scratch image has no libc NSS, and
-        // receivers are often named (`http://app:3000` in compose, `host.docker.internal`).
         let client = Client::new(USER_AGENT, policy.timeout)?;
         Ok(Self {
             inner: Arc::new(Inner {
