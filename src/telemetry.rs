@@ -300,6 +300,30 @@ pub fn info_line(target: &str, message: &str, fields: &[(&str, Option<Value<'_>>
     true
 }
 
+/// The access log's line for a request (`k2_sandbox::access`, message `request`), through
+/// [`info_line`]; false when it must go through tracing instead.
+pub fn access_line(
+    method: &str,
+    path: &str,
+    status: u16,
+    latency_ms: f64,
+    client_id: Option<&str>,
+    error: Option<&str>,
+) -> bool {
+    info_line(
+        "k2_sandbox::access",
+        "request",
+        &[
+            ("method", Some(Value::Str(method))),
+            ("path", Some(Value::Str(path))),
+            ("status", Some(Value::U64(status.into()))),
+            ("latency_ms", Some(Value::F64(latency_ms))),
+            ("client_id", client_id.map(Value::Str)),
+            ("error", error.map(Value::Str)),
+        ],
+    )
+}
+
 /// The log's output behind a background thread. A line is appended to a shared buffer, with
 /// no allocation and no wake-up of the thread per line (a wake-up per request line cost a
 /// context switch each on a busy core); the thread wakes when the buffer stops being empty,
@@ -536,7 +560,7 @@ mod tests {
 
     #[test]
     fn lines_written_directly_are_the_lines_plain_writes() {
-        use super::Value::{F64, Str, U64};
+        use super::Value::{Str, U64};
         let out = Buffer::default();
         super::init_with(crate::config::LogFormat::Pretty, out.clone(), false);
         let lines = || {
@@ -561,20 +585,7 @@ mod tests {
             let (method, path, status, latency_ms) = ("POST", "/direct", 401u16, 0.7);
             tracing::info!(target: "k2_sandbox::access", method, path, status, latency_ms,
                 client_id, error, "request");
-            check(&mut || {
-                super::info_line(
-                    "k2_sandbox::access",
-                    "request",
-                    &[
-                        ("method", Some(Str(method))),
-                        ("path", Some(Str(path))),
-                        ("status", Some(U64(status.into()))),
-                        ("latency_ms", Some(F64(latency_ms))),
-                        ("client_id", client_id.map(Str)),
-                        ("error", error.map(Str)),
-                    ],
-                )
-            });
+            check(&mut || super::access_line(method, path, status, latency_ms, client_id, error));
         }
         // A callback attempt's, as the dispatcher writes it.
         let (delivery, url) = (uuid::Uuid::from_u128(7), "http://127.0.0.1:4000/direct");

@@ -262,7 +262,6 @@ fn log_access(
     latency_ms: f64,
     client_id: Option<&str>,
 ) {
-    use crate::telemetry::Value::{F64, Str, U64};
     let status = response.status().as_u16();
     let latency_ms = (latency_ms * 10.0).round() / 10.0;
     // Strings as strings (not through `Display`): the formatter writes them straight in;
@@ -275,18 +274,7 @@ fn log_access(
     if let Some(InternalDetail(detail)) = response.extensions().get::<InternalDetail>() {
         tracing::error!(target: "k2_sandbox::access", method, path, status, latency_ms, client_id, error, %detail, "request failed");
     } else if tracing::enabled!(target: "k2_sandbox::access", tracing::Level::INFO)
-        && !crate::telemetry::info_line(
-            "k2_sandbox::access",
-            "request",
-            &[
-                ("method", Some(Str(method))),
-                ("path", Some(Str(path))),
-                ("status", Some(U64(status.into()))),
-                ("latency_ms", Some(F64(latency_ms))),
-                ("client_id", client_id.map(Str)),
-                ("error", error.map(Str)),
-            ],
-        )
+        && !crate::telemetry::access_line(method, path, status, latency_ms, client_id, error)
     {
         tracing::info!(target: "k2_sandbox::access", method, path, status, latency_ms, client_id, error, "request");
     }
