@@ -66,8 +66,7 @@ fn check_at(value: &Value, path: &mut String, key: &str) -> Result<(), Invalid> 
     match value {
         Value::String(text) => {
             let max = max_chars(key);
-            // Bytes bound characters from above: count only when it could matter.
-            if text.len() > max && text.chars().count() > max {
+            if longer_than(text, max) {
                 return Err(Invalid(format!(
                     "{path} is too long: at most {max} characters"
                 )));
@@ -88,7 +87,7 @@ fn check_at(value: &Value, path: &mut String, key: &str) -> Result<(), Invalid> 
                     path.push('.');
                 }
                 path.push_str(k);
-                if k.chars().count() > MAX_KEY_CHARS {
+                if longer_than(k, MAX_KEY_CHARS) {
                     return Err(Invalid(format!(
                         "The key {path} is too long: at most {MAX_KEY_CHARS} characters"
                     )));
@@ -100,6 +99,12 @@ fn check_at(value: &Value, path: &mut String, key: &str) -> Result<(), Invalid> 
         Value::Null | Value::Bool(_) | Value::Number(_) => {}
     }
     Ok(())
+}
+
+/// Whether `text` has more than `max` characters. Bytes bound characters from above, so
+/// only a text longer in bytes is counted.
+pub fn longer_than(text: &str, max: usize) -> bool {
+    text.len() > max && text.chars().count() > max
 }
 
 /// A callback or webhook URL: http or https with a host, no credentials, and no control

@@ -207,10 +207,9 @@ impl FromRequest<AppState> for OAuthParams {
         let max = crate::domain::limits::MAX_TEXT_CHARS;
         if let Some(name) = params
             .iter()
-            // No more characters than bytes: only a long one is counted.
             .find(|(k, v)| {
-                (k.len() > max && k.chars().count() > max)
-                    || (v.len() > max && v.chars().count() > max)
+                crate::domain::limits::longer_than(k, max)
+                    || crate::domain::limits::longer_than(v, max)
             })
             .map(|(k, _)| k.chars().take(64).collect::<String>())
         {
