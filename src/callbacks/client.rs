@@ -26,33 +26,8 @@ use hyper_util::client::legacy::connect::dns::Name;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use super::signing::SIGNATURE_HEADER;
-use crate::domain::delivery::Signature;
+use crate::domain::delivery::{Failure, Signature};
 use crate::domain::interned::Interned;
-
-/// Why an attempt got no HTTP status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failure {
-    /// No answer within the policy's timeout.
-    TimedOut,
-    /// No connection: refused, unresolvable, or the TLS handshake failed.
-    Connect,
-    /// The connection failed while the request was sent or the answer read.
-    Request,
-    /// The target or the signature cannot be put into a request.
-    Invalid,
-}
-
-impl Failure {
-    /// The short reason a delivery record and the log show (without the URL: the log has it).
-    pub fn describe(self) -> &'static str {
-        match self {
-            Self::TimedOut => "timed out",
-            Self::Connect => "connection failed",
-            Self::Request => "request failed",
-            Self::Invalid => "invalid request",
-        }
-    }
-}
 
 pub struct Client {
     http: hyper_util::client::legacy::Client<HttpsConnector<HttpConnector<Resolver>>, Full<Bytes>>,

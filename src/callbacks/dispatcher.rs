@@ -12,7 +12,7 @@ use super::client::Client;
 use super::signing::mac;
 use crate::clock::{Clock, IdGen};
 use crate::domain::delivery::{
-    Attempt, CallbackKind, Delivery, DeliveryState, Probe, ResourceRef, Signature,
+    Attempt, CallbackKind, Delivery, DeliveryState, Failure, Probe, ResourceRef, Signature,
 };
 use crate::scheduler::{Job, Scheduler};
 use crate::store::Store;
@@ -235,7 +235,7 @@ impl Dispatcher {
         let number = delivery.attempts.len() as u32 + 1;
         let attempt = self.send(&delivery, number).await;
         let (status, latency_ms) = (attempt.status, attempt.latency_ms);
-        let error = attempt.error.clone();
+        let error = attempt.error;
         let policy = self.inner.policy;
         let state = self.inner.store.update_delivery(id, |d| {
             let state = d.record(attempt, policy.attempts);
@@ -270,20 +270,13 @@ impl Dispatcher {
                     url: delivery.target.to_string(),
                     attempt: number,
                     status,
-                    error: error.as_deref().cloned(),
+                    error: error.map(|e| e.describe().to_owned()),
                     latency_ms,
                     outcome,
                 })
             },
         );
-        self.log_attempt(
-            &delivery,
-            number,
-            status,
-            error.as_deref(),
-            latency_ms,
-            outcome,
-        );
+        self.log_attempt(&delivery, number, status, error, latency_ms, outcome);
     }
 
     /// Warns that a callback ran out of attempts: at once the first time, then at most every
@@ -320,7 +313,7 @@ impl Dispatcher {
         delivery: &Delivery,
         attempt: u32,
         status: Option<u16>,
-        error: Option<&String>,
+        error: Option<Failure>,
         latency_ms: u64,
         outcome: &str,
     ) {
@@ -349,7 +342,7 @@ impl Dispatcher {
                 ("url", Some(Str(&delivery.target))),
                 ("attempt", Some(U64(attempt.into()))),
                 ("status", status.map(|s| U64(s.into()))),
-                ("error", error.map(|e| Str(e))),
+                ("error", error.map(|e| Str(e.describe()))),
                 ("latency_ms", Some(U64(latency_ms))),
                 ("outcome", Some(Str(outcome))),
             ],
@@ -389,7 +382,7 @@ impl Dispatcher {
             .await;
         let (status, error) = match result {
             Ok(status) => (Some(status), None),
-            Err(failure) => (None, Some(Box::new(failure.describe().to_owned()))),
+            Err(failure) => (None, Some(failure)),
         };
         Attempt {
             number,

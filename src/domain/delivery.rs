@@ -113,15 +113,45 @@ impl std::fmt::Display for Signature {
     }
 }
 
+/// Why a delivery attempt got no HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// No answer within the policy's timeout.
+    TimedOut,
+    /// No connection: refused, unresolvable, or the TLS handshake failed.
+    Connect,
+    /// The connection failed while the request was sent or the answer read.
+    Request,
+    /// The target or the signature cannot be put into a request.
+    Invalid,
+}
+
+impl Failure {
+    /// The short reason a delivery record and the log show (without the URL: the log has it).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::TimedOut => "timed out",
+            Self::Connect => "connection failed",
+            Self::Request => "request failed",
+            Self::Invalid => "invalid request",
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Attempt {
     pub number: u32,
     pub at_ms: i64,
     /// The receiver's HTTP status, when it answered.
     pub status: Option<u16>,
-    /// Why the attempt failed without a status (refused, timed out, ...); rare, so behind
-    /// one thin pointer (an attempt is 32 bytes, not 40).
-    pub error: Option<Box<String>>,
+    /// Why the attempt failed without a status.
+    pub error: Option<Failure>,
     pub latency_ms: u64,
 }
 

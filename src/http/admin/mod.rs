@@ -253,7 +253,7 @@ impl DeliveryView {
                     attempt: a.number,
                     at: format_millis(to_eat(a.at_ms)),
                     status: a.status,
-                    error: a.error.map(|e| *e),
+                    error: a.error.map(|e| e.describe().to_owned()),
                     latency_ms: a.latency_ms,
                 })
                 .collect(),
