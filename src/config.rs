@@ -389,6 +389,17 @@ pub enum Invocation {
     Client(Command),
 }
 
+impl Invocation {
+    /// The runtime's worker threads: the sandbox's `--workers`, one for a client command.
+    pub fn workers(&self) -> usize {
+        match self {
+            Self::Serve(args) => args.workers,
+            Self::Run(args) => args.serve.workers,
+            Self::Client(_) => 1,
+        }
+    }
+}
+
 impl Cli {
     /// Serve (with the flags given before or after the optional `serve`), or a client command.
     pub fn invocation(self) -> Invocation {
@@ -591,6 +602,12 @@ pub struct ServeArgs {
     #[arg(long, env = "K2_SANDBOX_MAX_CONNECTIONS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_connections: u64,
 
+    /// Threads that answer requests and deliver callbacks (0: one per CPU). One keeps every
+    /// request's latency even and leaves the machine's other cores to the application under
+    /// test; more help only a load test on a machine with cores to spare.
+    #[arg(long, env = "K2_SANDBOX_WORKERS", default_value_t = 1, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1024))]
+    pub workers: usize,
+
     /// On SIGINT/SIGTERM, how long in-flight requests and queued callbacks may still finish,
     /// in milliseconds; the process exits within this plus about a second. A second signal
     /// exits at once.
@@ -639,6 +656,7 @@ impl Default for ServeArgs {
             body_timeout_ms: 30_000,
             idle_timeout_ms: 60_000,
             max_connections: 1000,
+            workers: 1,
             shutdown_grace_ms: 5000,
             log_format: LogFormat::Pretty,
         }
@@ -659,7 +677,7 @@ impl ServeArgs {
              callback_timeout_ms={} callback_concurrency={} callback_backoff_ms={} initial_balance={} max_body_bytes={} \
              retention={} tenant_ttl={}s max_tenants={} \
              header_timeout_ms={} body_timeout_ms={} idle_timeout_ms={} max_connections={} \
-             shutdown_grace_ms={}",
+             workers={} shutdown_grace_ms={}",
             self.host,
             self.port,
             self.public_url
@@ -690,6 +708,7 @@ impl ServeArgs {
             self.body_timeout_ms,
             self.idle_timeout_ms,
             self.max_connections,
+            self.workers,
             self.shutdown_grace_ms,
         )
     }

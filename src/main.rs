@@ -2,6 +2,7 @@
 
 use std::io::Write as _;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context as _;
 use clap::Parser as _;
@@ -20,12 +21,10 @@ use k2_sandbox::signals::Signals;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let invocation = Cli::parse().invocation();
+    let runtime = runtime(invocation.workers()).context("starting the async runtime")?;
     let outcome = runtime.block_on(async {
-        match Cli::parse().invocation() {
+        match invocation {
             Invocation::Serve(args) => serve(args).await.map(|()| ExitCode::SUCCESS),
             Invocation::Run(args) => run(*args).await,
             Invocation::Client(command) => k2_sandbox::cli::run(command).await,
@@ -37,6 +36,31 @@ fn main() -> anyhow::Result<ExitCode> {
     // Whatever ended the process, the queued log lines are written out before it exits.
     k2_sandbox::telemetry::flush();
     outcome
+}
+
+/// The async runtime: `workers` threads (0: one per CPU the process may use) answer requests
+/// and deliver callbacks, named `k2-sandbox-rt`; its other threads, started on demand for
+/// blocking work (resolving the bind address, parsing a scenario), are `k2-sandbox-blk`. The
+/// workers are the first threads it starts.
+fn runtime(workers: usize) -> std::io::Result<tokio::runtime::Runtime> {
+    let workers = match workers {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    };
+    let started = AtomicUsize::new(0);
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .thread_name_fn(move || {
+            let worker = started.fetch_add(1, Ordering::Relaxed) < workers;
+            if worker {
+                "k2-sandbox-rt"
+            } else {
+                "k2-sandbox-blk"
+            }
+            .to_string()
+        })
+        .enable_all()
+        .build()
 }
 
 /// `k2-sandbox run`: the log set up, the sandbox built and serving, then `run::run`.

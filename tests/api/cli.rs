@@ -225,6 +225,79 @@ async fn the_auto_tenants_env_twin_takes_the_usual_spellings_of_a_switch() {
     );
 }
 
+/// `--workers` and its env twin set the threads that answer requests: one by default, one per
+/// CPU for 0. Whatever the count, a push is answered and its callback arrives, signed.
+#[tokio::test]
+async fn workers_sets_the_threads_that_answer_and_any_count_calls_back() {
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], usize);
+    let cases: [Case; 4] = [
+        (&[], &[], 1),
+        (&["--workers", "3"], &[], 3),
+        (&[], &[("K2_SANDBOX_WORKERS", "2")], 2),
+        (&["--workers", "0"], &[], cpus),
+    ];
+    for (args, env, workers) in cases {
+        let receiver = CallbackReceiver::start(Behaviour::Accept).await;
+        let args = [args, &["--callback-delay-ms", "0"]].concat();
+        let sandbox = SandboxProcess::start_with_env(&args, env).await;
+        // A new thread names itself once it runs, which may be after the start-up line.
+        let started = std::time::Instant::now();
+        while sandbox.threads_named("k2-sandbox-rt") < workers
+            && started.elapsed() < std::time::Duration::from_secs(5)
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(
+            sandbox.threads_named("k2-sandbox-rt"),
+            workers,
+            "{args:?} {env:?}"
+        );
+        let client = http_client();
+        let token: Value = client
+            .post(format!("{}/oauth/token", sandbox.base))
+            .form(&[
+                ("client_id", CLIENT_ID),
+                ("client_secret", CLIENT_SECRET),
+                ("grant_type", "client_credentials"),
+            ])
+            .send()
+            .await
+            .expect("token")
+            .json()
+            .await
+            .expect("json");
+        let created = client
+            .post(format!("{}/api/v2/incoming_payments", sandbox.base))
+            .bearer_auth(token["access_token"].as_str().expect("a token"))
+            .json(&stk_request(&receiver.url))
+            .send()
+            .await
+            .expect("create");
+        assert_eq!(created.status(), 201, "{args:?} {env:?}");
+        let callback = &receiver.wait_for(1).await[0];
+        assert!(callback.signature_verifies(API_KEY), "{args:?} {env:?}");
+        assert_eq!(sandbox.threads_named("k2-sandbox-rt"), workers);
+        assert_eq!(
+            callback.json()["data"]["attributes"]["status"],
+            "Success",
+            "{args:?} {env:?}"
+        );
+    }
+    let refused = tokio::process::Command::new(env!("CARGO_BIN_EXE_k2-sandbox"))
+        .args(["--port", "0"])
+        .env("K2_SANDBOX_WORKERS", "many")
+        .output()
+        .await
+        .expect("runs");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("invalid value 'many' for '--workers <WORKERS>'"),
+        "{refused:?}"
+    );
+}
+
 /// The README's block of client commands, as a new user copies it, on a fresh sandbox (with
 /// the STK push its `stk` line answers, as its comment says).
 #[tokio::test]

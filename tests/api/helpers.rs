@@ -641,6 +641,16 @@ impl SandboxProcess {
         Self { child, base, addr }
     }
 
+    /// How many of the process's threads have this name.
+    pub fn threads_named(&self, name: &str) -> usize {
+        let pid = self.child.id().expect("running");
+        std::fs::read_dir(format!("/proc/{pid}/task"))
+            .expect("proc tasks")
+            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+            .filter(|comm| comm.trim_end() == name)
+            .count()
+    }
+
     /// Resident memory, in KiB.
     pub fn rss_kib(&self) -> u64 {
         let pid = self.child.id().expect("running");
