@@ -10,9 +10,9 @@
 //! then waits, through [`Scheduler::wait_idle`], until everything due has run.
 //!
 //! Locking rule: the request path takes no lock. `schedule` sends the job down an unbounded
-//! channel and counts it; the heaps behind the `queue` mutex are touched only by the worker and
-//! the control plane (`pending`, `wait_idle`, `clear`), which first move what was sent into
-//! them. The mutex is never held across `.await`; jobs run after it is released.
+//! channel and counts it, and wakes the worker only if the job falls due before its timer;
+//! the heaps behind the `queue` mutex are touched only by the worker and the control plane
+//! (`pending`, `wait_idle`, `clear`), which first move what was sent into them. The mutex is never held across `.await`; jobs run after it is released.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
@@ -106,8 +106,11 @@ struct Inner {
     /// Jobs popped and not yet finished: counted before the queue is released.
     in_flight: AtomicUsize,
     queue: Mutex<Queue>,
-    /// Wakes the worker: a job was pushed or the clock moved.
+    /// Wakes the worker: a job due before it would wake anyway was pushed, or the clock moved.
     wake: Notify,
+    /// When the worker's timer wakes it, in milliseconds after `started`; 0 while it runs.
+    wakes_at_ms: AtomicU64,
+    started: tokio::time::Instant,
     /// Wakes `wait_idle` callers: a job finished or the worker found nothing due.
     progress: Notify,
 }
@@ -127,6 +130,8 @@ impl Scheduler {
                     sent,
                 }),
                 wake: Notify::new(),
+                wakes_at_ms: AtomicU64::new(0),
+                started: tokio::time::Instant::now(),
                 progress: Notify::new(),
             }),
         }
@@ -148,7 +153,10 @@ impl Scheduler {
         q
     }
 
-    /// Schedules `job` of `tenant` to run `after` from now on that tenant's clock. Lock-free.
+    /// Schedules `job` of `tenant` to run `after` from now on that tenant's clock. Lock-free;
+    /// wakes the worker only for a job due before its timer: with a steady delay (a result a
+    /// second after its request) a new job falls due after those queued, and the worker is
+    /// not woken per request.
     pub fn schedule(&self, job: Job, tenant: &str, after: Duration) {
         let due_ms = self
             .inner
@@ -156,7 +164,7 @@ impl Scheduler {
             .now_ms_of(tenant)
             .saturating_add(crate::clock::millis(after));
         let seq = self.inner.next_seq.fetch_add(1, Ordering::Relaxed);
-        self.inner.unsorted.fetch_add(1, Ordering::AcqRel);
+        self.inner.unsorted.fetch_add(1, Ordering::SeqCst);
         if self
             .inner
             .send
@@ -166,7 +174,12 @@ impl Scheduler {
             // The receiver lives in `inner` as long as the sender: this cannot happen.
             self.inner.unsorted.fetch_sub(1, Ordering::AcqRel);
         }
-        self.inner.wake.notify_one();
+        let due_in_ms = crate::clock::millis(self.inner.started.elapsed() + after);
+        // SeqCst, against the worker's store of its wake-up and load of `unsorted`: either it
+        // sees this job unsorted, or this sees its wake-up.
+        if u64::try_from(due_in_ms).unwrap_or(0) < self.inner.wakes_at_ms.load(Ordering::SeqCst) {
+            self.inner.wake.notify_one();
+        }
     }
 
     /// Tells the worker the clock moved.
@@ -289,6 +302,8 @@ impl Scheduler {
             let woken = self.inner.wake.notified();
             tokio::pin!(woken);
             woken.as_mut().enable();
+            // Awake: what is scheduled meanwhile is seen below, without a wake-up.
+            self.inner.wakes_at_ms.store(0, Ordering::SeqCst);
 
             // A second's worth of results can fall due at once: run them in bounded batches,
             // letting requests in between, so a burst never stalls the server.
@@ -316,9 +331,16 @@ impl Scheduler {
                 }
                 _ => Duration::from_secs(3600),
             };
-            sleep
-                .as_mut()
-                .reset(tokio::time::Instant::now() + sleep_for);
+            let wakes_at = tokio::time::Instant::now() + sleep_for;
+            let wakes_at_ms = crate::clock::millis(wakes_at - self.inner.started);
+            self.inner
+                .wakes_at_ms
+                .store(u64::try_from(wakes_at_ms).unwrap_or(0), Ordering::SeqCst);
+            if self.inner.unsorted.load(Ordering::SeqCst) > 0 {
+                // Sent after `next_wait_ms` looked, perhaps before the store: look again.
+                continue;
+            }
+            sleep.as_mut().reset(wakes_at);
             tokio::select! {
                 () = &mut shutdown => return,
                 () = &mut woken => {}
@@ -405,6 +427,40 @@ mod tests {
         );
         assert_eq!(scheduler.pending(), 0);
 
+        let _ = stop_tx.send(());
+        worker.await.expect("worker ends");
+    }
+
+    /// The worker is woken only for a job due before its timer: here, set an hour ahead.
+    #[tokio::test]
+    async fn a_job_due_before_the_workers_timer_wakes_it() {
+        let scheduler = Scheduler::new(Clock::real());
+        let ran = Arc::new(Mutex::new(Vec::new()));
+        let (later, now) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        scheduler.schedule(Job::Deliver(later), "t", Duration::from_secs(3600));
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let log = ran.clone();
+        let worker = tokio::spawn(scheduler.clone().run(
+            move |job| {
+                log.lock().expect("lock").push(job);
+                None::<std::future::Ready<()>>
+            },
+            1,
+            async move {
+                let _ = stop_rx.await;
+            },
+        ));
+        assert!(scheduler.wait_idle(Duration::from_secs(5)).await);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+
+        scheduler.schedule(Job::Deliver(now), "t", Duration::ZERO);
+        // Not `wait_idle`, which wakes the worker itself.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while ran.lock().expect("lock").is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(*ran.lock().expect("lock"), vec![Job::Deliver(now)]);
+        assert_eq!(scheduler.pending(), 1);
         let _ = stop_tx.send(());
         worker.await.expect("worker ends");
     }
