@@ -324,8 +324,11 @@ impl Scheduler {
             self.inner.progress.notify_waiters();
 
             // On real time, sleep until the next job is due; a virtual clock only moves when
-            // advanced, which wakes us.
-            let sleep_for = match self.next_wait_ms() {
+            // advanced, which wakes us. A job due already (sent while this ran, without waking
+            // us) runs once the requests waiting now have had their turn, not a tick later.
+            let next_wait_ms = self.next_wait_ms();
+            let due_now = next_wait_ms.is_some_and(|wait| wait <= 0);
+            let sleep_for = match next_wait_ms {
                 Some(wait) if !self.inner.clock.is_virtual() => {
                     Duration::from_millis(wait.max(0) as u64)
                 }
@@ -340,11 +343,14 @@ impl Scheduler {
                 // Sent after `next_wait_ms` looked, perhaps before the store: look again.
                 continue;
             }
-            sleep.as_mut().reset(wakes_at);
+            if !due_now {
+                sleep.as_mut().reset(wakes_at);
+            }
             tokio::select! {
                 () = &mut shutdown => return,
                 () = &mut woken => {}
-                () = &mut sleep => {}
+                () = &mut sleep, if !due_now => {}
+                () = tokio::task::yield_now(), if due_now => {}
                 Ok(slot) = slots.clone().acquire_owned(), if !waiting.is_empty() => {
                     if let Some(fut) = waiting.pop_front() {
                         self.spawn(fut, slot);
@@ -463,6 +469,44 @@ mod tests {
         assert_eq!(scheduler.pending(), 1);
         let _ = stop_tx.send(());
         worker.await.expect("worker ends");
+    }
+
+    /// A job that falls due while the worker runs (here: scheduled by the job it runs), which
+    /// wakes nobody, runs without a clock move or a `wait_idle`.
+    #[tokio::test]
+    async fn a_job_due_now_scheduled_while_the_worker_runs_runs() {
+        for clock in [Clock::real(), Clock::frozen_at(chrono::Utc::now())] {
+            let scheduler = Scheduler::new(clock);
+            let ran = Arc::new(Mutex::new(Vec::new()));
+            let (first, second) = (Uuid::from_u128(1), Uuid::from_u128(2));
+            scheduler.schedule(Job::Deliver(first), "t", Duration::ZERO);
+            let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+            let (log, inside) = (ran.clone(), scheduler.clone());
+            let worker = tokio::spawn(scheduler.clone().run(
+                move |job| {
+                    log.lock().expect("lock").push(job);
+                    if job == Job::Deliver(first) {
+                        inside.schedule(Job::Deliver(second), "t", Duration::ZERO);
+                    }
+                    None::<std::future::Ready<()>>
+                },
+                1,
+                async move {
+                    let _ = stop_rx.await;
+                },
+            ));
+            // Not `wait_idle`, which wakes the worker itself.
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+            while ran.lock().expect("lock").len() < 2 && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            assert_eq!(
+                *ran.lock().expect("lock"),
+                vec![Job::Deliver(first), Job::Deliver(second)]
+            );
+            let _ = stop_tx.send(());
+            worker.await.expect("worker ends");
+        }
     }
 
     #[tokio::test]
