@@ -12,7 +12,8 @@
 //! Locking rule: the request path takes no lock. `schedule` sends the job down an unbounded
 //! channel and counts it, and wakes the worker only if the job falls due before its timer;
 //! the heaps behind the `queue` mutex are touched only by the worker and the control plane
-//! (`pending`, `wait_idle`, `clear`), which first move what was sent into them. The mutex is never held across `.await`; jobs run after it is released.
+//! (`pending`, `wait_idle`, `clear`), which first move what was sent into them. The mutex is
+//! never held across `.await`; jobs run after it is released.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
@@ -394,81 +395,91 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    /// A worker that records the jobs it runs, after handing each to `also`.
+    struct Worker {
+        ran: Arc<Mutex<Vec<Job>>>,
+        stop: tokio::sync::oneshot::Sender<()>,
+        task: tokio::task::JoinHandle<()>,
+    }
+
+    impl Worker {
+        fn start(scheduler: &Scheduler, also: impl Fn(Job) + Send + Sync + 'static) -> Self {
+            let ran = Arc::new(Mutex::new(Vec::new()));
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let log = ran.clone();
+            let task = tokio::spawn(scheduler.clone().run(
+                move |job| {
+                    log.lock().expect("lock").push(job);
+                    also(job);
+                    None::<std::future::Ready<()>>
+                },
+                1,
+                async move {
+                    let _ = stopped.await;
+                },
+            ));
+            Self { ran, stop, task }
+        }
+
+        fn ran(&self) -> Vec<Job> {
+            self.ran.lock().expect("lock").clone()
+        }
+
+        /// Waits until `n` jobs ran (at most 5 s), by looking rather than through
+        /// `wait_idle`, which wakes the worker itself.
+        async fn ran_within(&self, n: usize) -> Vec<Job> {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+            while self.ran().len() < n && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            self.ran()
+        }
+
+        async fn stop(self) {
+            let _ = self.stop.send(());
+            self.task.await.expect("worker ends");
+        }
+    }
+
     #[tokio::test]
     async fn virtual_jobs_run_in_due_order_only_once_the_clock_reaches_them() {
         let clock = Clock::frozen_at(chrono::Utc::now());
         let scheduler = Scheduler::new(clock.clone());
-        let ran = Arc::new(Mutex::new(Vec::new()));
         let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
         scheduler.schedule(Job::Deliver(b), "t", Duration::from_secs(2));
         scheduler.schedule(Job::Deliver(a), "t", Duration::from_secs(1));
-
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let log = ran.clone();
-        let worker = tokio::spawn(scheduler.clone().run(
-            move |job| {
-                log.lock().expect("lock").push(job);
-                None::<std::future::Ready<()>>
-            },
-            1,
-            async move {
-                let _ = stop_rx.await;
-            },
-        ));
+        let worker = Worker::start(&scheduler, |_| {});
 
         assert!(scheduler.wait_idle(Duration::from_secs(5)).await);
-        assert!(ran.lock().expect("lock").is_empty());
+        assert!(worker.ran().is_empty());
 
         clock.advance(1_000);
         scheduler.clock_moved();
         assert!(scheduler.wait_idle(Duration::from_secs(5)).await);
-        assert_eq!(*ran.lock().expect("lock"), vec![Job::Deliver(a)]);
+        assert_eq!(worker.ran(), vec![Job::Deliver(a)]);
 
         clock.advance(5_000);
         scheduler.clock_moved();
         assert!(scheduler.wait_idle(Duration::from_secs(5)).await);
-        assert_eq!(
-            *ran.lock().expect("lock"),
-            vec![Job::Deliver(a), Job::Deliver(b)]
-        );
+        assert_eq!(worker.ran(), vec![Job::Deliver(a), Job::Deliver(b)]);
         assert_eq!(scheduler.pending(), 0);
-
-        let _ = stop_tx.send(());
-        worker.await.expect("worker ends");
+        worker.stop().await;
     }
 
     /// The worker is woken only for a job due before its timer: here, set an hour ahead.
     #[tokio::test]
     async fn a_job_due_before_the_workers_timer_wakes_it() {
         let scheduler = Scheduler::new(Clock::real());
-        let ran = Arc::new(Mutex::new(Vec::new()));
         let (later, now) = (Uuid::from_u128(1), Uuid::from_u128(2));
         scheduler.schedule(Job::Deliver(later), "t", Duration::from_secs(3600));
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let log = ran.clone();
-        let worker = tokio::spawn(scheduler.clone().run(
-            move |job| {
-                log.lock().expect("lock").push(job);
-                None::<std::future::Ready<()>>
-            },
-            1,
-            async move {
-                let _ = stop_rx.await;
-            },
-        ));
+        let worker = Worker::start(&scheduler, |_| {});
         assert!(scheduler.wait_idle(Duration::from_secs(5)).await);
         tokio::time::sleep(Duration::from_millis(20)).await;
 
         scheduler.schedule(Job::Deliver(now), "t", Duration::ZERO);
-        // Not `wait_idle`, which wakes the worker itself.
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-        while ran.lock().expect("lock").is_empty() && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        assert_eq!(*ran.lock().expect("lock"), vec![Job::Deliver(now)]);
+        assert_eq!(worker.ran_within(1).await, vec![Job::Deliver(now)]);
         assert_eq!(scheduler.pending(), 1);
-        let _ = stop_tx.send(());
-        worker.await.expect("worker ends");
+        worker.stop().await;
     }
 
     /// A job that falls due while the worker runs (here: scheduled by the job it runs), which
@@ -477,35 +488,19 @@ mod tests {
     async fn a_job_due_now_scheduled_while_the_worker_runs_runs() {
         for clock in [Clock::real(), Clock::frozen_at(chrono::Utc::now())] {
             let scheduler = Scheduler::new(clock);
-            let ran = Arc::new(Mutex::new(Vec::new()));
             let (first, second) = (Uuid::from_u128(1), Uuid::from_u128(2));
             scheduler.schedule(Job::Deliver(first), "t", Duration::ZERO);
-            let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-            let (log, inside) = (ran.clone(), scheduler.clone());
-            let worker = tokio::spawn(scheduler.clone().run(
-                move |job| {
-                    log.lock().expect("lock").push(job);
-                    if job == Job::Deliver(first) {
-                        inside.schedule(Job::Deliver(second), "t", Duration::ZERO);
-                    }
-                    None::<std::future::Ready<()>>
-                },
-                1,
-                async move {
-                    let _ = stop_rx.await;
-                },
-            ));
-            // Not `wait_idle`, which wakes the worker itself.
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-            while ran.lock().expect("lock").len() < 2 && tokio::time::Instant::now() < deadline {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
+            let inside = scheduler.clone();
+            let worker = Worker::start(&scheduler, move |job| {
+                if job == Job::Deliver(first) {
+                    inside.schedule(Job::Deliver(second), "t", Duration::ZERO);
+                }
+            });
             assert_eq!(
-                *ran.lock().expect("lock"),
+                worker.ran_within(2).await,
                 vec![Job::Deliver(first), Job::Deliver(second)]
             );
-            let _ = stop_tx.send(());
-            worker.await.expect("worker ends");
+            worker.stop().await;
         }
     }
 

@@ -253,23 +253,9 @@ async fn workers_sets_the_threads_that_answer_and_any_count_calls_back() {
             workers,
             "{args:?} {env:?}"
         );
-        let client = http_client();
-        let token: Value = client
-            .post(format!("{}/oauth/token", sandbox.base))
-            .form(&[
-                ("client_id", CLIENT_ID),
-                ("client_secret", CLIENT_SECRET),
-                ("grant_type", "client_credentials"),
-            ])
-            .send()
-            .await
-            .expect("token")
-            .json()
-            .await
-            .expect("json");
-        let created = client
+        let created = http_client()
             .post(format!("{}/api/v2/incoming_payments", sandbox.base))
-            .bearer_auth(token["access_token"].as_str().expect("a token"))
+            .bearer_auth(token_at(&sandbox.base).await)
             .json(&stk_request(&receiver.url))
             .send()
             .await

@@ -121,6 +121,24 @@ pub fn http_client() -> reqwest::Client {
         .expect("client builds")
 }
 
+/// An access token of the default application from the sandbox at `base`.
+pub async fn token_at(base: &str) -> String {
+    let token: Value = http_client()
+        .post(format!("{base}/oauth/token"))
+        .form(&[
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+            ("grant_type", "client_credentials"),
+        ])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    token["access_token"].as_str().expect("a token").to_string()
+}
+
 impl Drop for TestApp {
     /// Every API exchange of the test held to the OpenAPI document (`contract.rs`).
     fn drop(&mut self) {

@@ -10,23 +10,10 @@ use crate::helpers::*;
 /// request with a wrong token; waits for the callback's first attempt.
 async fn some_traffic(base: &str, callback_url: &str) {
     let client = http_client();
-    let token: Value = client
-        .post(format!("{base}/oauth/token"))
-        .form(&[
-            ("client_id", CLIENT_ID),
-            ("client_secret", CLIENT_SECRET),
-            ("grant_type", "client_credentials"),
-        ])
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("json");
-    let token = token["access_token"].as_str().expect("token");
+    let token = token_at(base).await;
     let created = client
         .post(format!("{base}/api/v2/incoming_payments"))
-        .bearer_auth(token)
+        .bearer_auth(&token)
         .json(&stk_request(callback_url))
         .send()
         .await
