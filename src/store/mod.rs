@@ -348,10 +348,24 @@ impl Store {
     /// Drops tokens that expired or were revoked more than `keep_ms` ago (by each
     /// application's clock), so that a client is told "expired" or "revoked" for a while,
     /// then "invalid". Returns how many went.
+    ///
+    /// The walk holds each shard's lock for reading only, so requests reading tokens go on
+    /// beside it; each ended token is then removed under a write lock of its own. (A `retain`
+    /// held each shard's write lock through its walk: with half a million tokens, the one
+    /// runtime worker stood still for 8 ms at a time, waiting to read the token of the request
+    /// it was answering.)
     pub fn purge_tokens(&self, now_ms_of: impl Fn(&str) -> i64, keep_ms: i64) -> usize {
-        let before = self.inner.tokens.len();
-        self.inner.tokens.retain(|_, t| {
-            let now = now_ms_of(&t.client_id);
+        // One clock reading per application, not per token.
+        let mut now: Option<(std::sync::Arc<str>, i64)> = None;
+        let mut is_gone = |t: &TokenRecord| {
+            let now = match &now {
+                Some((owner, at)) if std::sync::Arc::ptr_eq(owner, &t.client_id) => *at,
+                _ => {
+                    let at = now_ms_of(&t.client_id);
+                    now = Some((t.client_id.clone(), at));
+                    at
+                }
+            };
             let ended_at = if t.revoked {
                 t.revoked_at_ms
                     .unwrap_or(t.expires_at_ms)
@@ -359,9 +373,23 @@ impl Store {
             } else {
                 t.expires_at_ms
             };
-            now < ended_at.saturating_add(keep_ms)
-        });
-        before - self.inner.tokens.len()
+            now >= ended_at.saturating_add(keep_ms)
+        };
+        let gone: Vec<TokenKey> = self
+            .inner
+            .tokens
+            .iter()
+            .filter(|entry| is_gone(entry.value()))
+            .map(|entry| *entry.key())
+            .collect();
+        gone.into_iter()
+            .filter(|key| {
+                self.inner
+                    .tokens
+                    .remove_if(key, |_, t| is_gone(t))
+                    .is_some()
+            })
+            .count()
     }
 
     /// The record of a token, active or not.
