@@ -546,8 +546,15 @@ async fn load_scenario(
 }
 
 /// Every loaded scenario's expectations, judged now: `passed` is the verdict of them all.
-async fn verify(State(state): State<AppState>) -> Json<crate::service::verify::Report> {
-    Json(crate::service::verify::verify(&state))
+async fn verify(
+    State(state): State<AppState>,
+) -> Result<Json<crate::service::verify::Report>, ApiError> {
+    // Judging every expectation walks the journal, the deliveries and the collections: on the
+    // blocking pool, so that the worker (one by default) goes on answering requests meanwhile.
+    tokio::task::spawn_blocking(move || crate::service::verify::verify(&state))
+        .await
+        .map(Json)
+        .map_err(|e| ApiError::Internal(format!("verifying failed: {e}")))
 }
 
 /// The loaded scenarios, in load order: where each came from, what it added, what it keeps
@@ -602,8 +609,14 @@ async fn export_world(
     {
         return Err(ApiError::NotFound(format!("No application {c:?}")));
     }
-    let name = q.name.as_deref().unwrap_or("exported");
-    let yaml = crate::scenario::export(&state, q.client_id.as_deref(), name);
+    // Writing up to a retention's worth of transactions as YAML is CPU work: on the blocking
+    // pool, so that the worker (one by default) goes on answering requests meanwhile.
+    let yaml = tokio::task::spawn_blocking(move || {
+        let name = q.name.as_deref().unwrap_or("exported");
+        crate::scenario::export(&state, q.client_id.as_deref(), name)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("exporting the world failed: {e}")))?;
     Ok((
         [(
             axum::http::header::CONTENT_TYPE,
