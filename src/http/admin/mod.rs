@@ -526,10 +526,12 @@ async fn load_scenario(
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| "(request body)".into());
     let body = crate::http::extract::read_file_body(req, &state).await?;
-    // Parsing up to a megabyte of YAML is CPU work: off the async workers, within a budget.
-    // The parse is bounded in size, depth, aliases and documents, so it ends well within it;
-    // the budget is the last guard, and the runtime does not wait for it at shutdown.
-    let parsing = tokio::task::spawn_blocking(move || crate::scenario::read(&source, &body));
+    // Parsing up to a megabyte of YAML, within a budget. The parse is bounded in size, depth,
+    // aliases and documents, so it ends well within it; the budget is the last guard, and the
+    // runtime does not wait for it at shutdown.
+    let parsing = on_blocking_pool("scenario parsing", move || {
+        crate::scenario::read(&source, &body)
+    });
     let scenarios = tokio::time::timeout(PARSE_BUDGET, parsing)
         .await
         .map_err(|_| {
@@ -537,8 +539,7 @@ async fn load_scenario(
                 "the scenario took longer than {} s to read; split it into smaller files",
                 PARSE_BUDGET.as_secs()
             ))
-        })?
-        .map_err(|e| ApiError::Internal(format!("scenario parsing failed: {e}")))?
+        })??
         .map_err(|p| ApiError::BadRequest(p.one_line()))?;
     let loaded = crate::scenario::apply(&state, scenarios, &base)
         .map_err(|p| ApiError::BadRequest(p.one_line()))?;
@@ -549,12 +550,22 @@ async fn load_scenario(
 async fn verify(
     State(state): State<AppState>,
 ) -> Result<Json<crate::service::verify::Report>, ApiError> {
-    // Judging every expectation walks the journal, the deliveries and the collections: on the
-    // blocking pool, so that the worker (one by default) goes on answering requests meanwhile.
-    tokio::task::spawn_blocking(move || crate::service::verify::verify(&state))
+    // Judging every expectation walks the journal, the deliveries and the collections.
+    on_blocking_pool("verifying", move || crate::service::verify::verify(&state))
         .await
         .map(Json)
-        .map_err(|e| ApiError::Internal(format!("verifying failed: {e}")))
+}
+
+/// Runs `work`, which walks the store or a big input, on the blocking pool, so that the
+/// runtime's worker (one by default) goes on answering requests meanwhile. A panic in it is
+/// a JSON 500.
+async fn on_blocking_pool<T: Send + 'static>(
+    what: &str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::Internal(format!("{what} failed: {e}")))
 }
 
 /// The loaded scenarios, in load order: where each came from, what it added, what it keeps
@@ -609,14 +620,12 @@ async fn export_world(
     {
         return Err(ApiError::NotFound(format!("No application {c:?}")));
     }
-    // Writing up to a retention's worth of transactions as YAML is CPU work: on the blocking
-    // pool, so that the worker (one by default) goes on answering requests meanwhile.
-    let yaml = tokio::task::spawn_blocking(move || {
+    // Up to a retention's worth of transactions, written as YAML.
+    let yaml = on_blocking_pool("exporting the world", move || {
         let name = q.name.as_deref().unwrap_or("exported");
         crate::scenario::export(&state, q.client_id.as_deref(), name)
     })
-    .await
-    .map_err(|e| ApiError::Internal(format!("exporting the world failed: {e}")))?;
+    .await?;
     Ok((
         [(
             axum::http::header::CONTENT_TYPE,
