@@ -548,9 +548,10 @@ pub struct ServeArgs {
     pub callback_timeout_ms: u64,
 
     /// Callback delivery attempts in flight at once; further due callbacks wait their turn
-    /// (none is dropped; results are still decided on time). Bounds the work a burst of
-    /// results puts beside the requests.
-    #[arg(long, env = "K2_SANDBOX_CALLBACK_CONCURRENCY", default_value_t = 64, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
+    /// (none is dropped; results are still decided on time). Bounds the connections a slow
+    /// receiver is sent; under a sustained load callbacks keep pace with about four per
+    /// client connection (the default, with 64 busy clients).
+    #[arg(long, env = "K2_SANDBOX_CALLBACK_CONCURRENCY", default_value_t = 256, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
     pub callback_concurrency: usize,
 
     /// Wait before the first retry, in milliseconds; doubled after each failed attempt.
@@ -645,7 +646,7 @@ impl Default for ServeArgs {
             scenario: Vec::new(),
             callback_attempts: 5,
             callback_timeout_ms: 5000,
-            callback_concurrency: 64,
+            callback_concurrency: 256,
             callback_backoff_ms: 1000,
             initial_balance: DEFAULT_INITIAL_BALANCE.parse().expect("a decimal"),
             max_body_bytes: 1024 * 1024,
