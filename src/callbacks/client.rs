@@ -9,11 +9,19 @@
 //! without reqwest's per-request layers: reqwest parses the URL three times per request
 //! (ours, its redirect policy's, the response's), about 5,500 instructions each, and runs a
 //! redirect and a retry layer we never use. A recent target's request URI is kept.
+//!
+//! A target whose last connection failed (nothing listening, a name that does not resolve, a
+//! failed TLS handshake) less than [`REFUSED_FOR`] ago is not connected to again: the attempt
+//! fails as that connection did. A receiver that is down is tried about ten times a second,
+//! not once per due attempt: with it down under load, every create's callback is attempted
+//! five times, and the kernel's work for each refused connection (a socket, its port, the
+//! refusal, the close) cost more than the create itself.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
@@ -29,16 +37,36 @@ use super::signing::SIGNATURE_HEADER;
 use crate::domain::delivery::{Failure, Signature};
 use crate::domain::interned::Interned;
 
+/// How long a target whose connection failed is not connected to again.
+pub const REFUSED_FOR: Duration = Duration::from_millis(100);
+
 pub struct Client {
     http: hyper_util::client::legacy::Client<HttpsConnector<HttpConnector<Resolver>>, Full<Bytes>>,
     timeout: Duration,
     user_agent: HeaderValue,
-    /// Recent targets and their request URIs, as reqwest would make them.
-    uris: Interned<(Box<str>, Option<Uri>), 64>,
+    /// Recent targets, with their request URIs and when a connection to them last failed.
+    targets: Interned<Target, 64>,
+    refused_for_ms: u64,
+    started: Instant,
+}
+
+struct Target {
+    text: Box<str>,
+    /// As reqwest would make it; `None` if the target has none.
+    uri: Option<Uri>,
+    /// When a connection to it last failed, in milliseconds after `started` plus one (0:
+    /// never).
+    failed_at_ms: AtomicU64,
 }
 
 impl Client {
-    pub fn new(user_agent: &'static str, timeout: Duration) -> anyhow::Result<Self> {
+    /// A client whose attempts time out after `timeout`, and which does not connect again
+    /// for `refused_for` to a target whose connection failed ([`REFUSED_FOR`]).
+    pub fn new(
+        user_agent: &'static str,
+        timeout: Duration,
+        refused_for: Duration,
+    ) -> anyhow::Result<Self> {
         let mut tcp = HttpConnector::new_with_resolver(Resolver::default());
         tcp.enforce_http(false);
         tcp.set_nodelay(true);
@@ -66,7 +94,9 @@ impl Client {
             http,
             timeout,
             user_agent: HeaderValue::from_static(user_agent),
-            uris: Interned::new(),
+            targets: Interned::new(),
+            refused_for_ms: crate::clock::millis(refused_for).try_into().unwrap_or(0),
+            started: Instant::now(),
         })
     }
 
@@ -78,7 +108,12 @@ impl Client {
         body: Bytes,
         signature: &Signature,
     ) -> Result<u16, Failure> {
-        let uri = self.uri(target).ok_or(Failure::Invalid)?;
+        let target = self.target(target);
+        let uri = target.uri.clone().ok_or(Failure::Invalid)?;
+        let failed_at = target.failed_at_ms.load(Ordering::Relaxed);
+        if failed_at != 0 && self.now_ms().saturating_sub(failed_at) < self.refused_for_ms {
+            return Err(Failure::Connect);
+        }
         let mut request = Request::post(uri)
             .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
             .header(USER_AGENT, self.user_agent.clone())
@@ -100,25 +135,37 @@ impl Client {
             .map_err(|_| Failure::Invalid)?;
         match tokio::time::timeout(self.timeout, self.http.request(request)).await {
             Err(_) => Err(Failure::TimedOut),
-            Ok(Err(e)) if e.is_connect() => Err(Failure::Connect),
+            Ok(Err(e)) if e.is_connect() => {
+                target.failed_at_ms.store(self.now_ms(), Ordering::Relaxed);
+                Err(Failure::Connect)
+            }
             Ok(Err(_)) => Err(Failure::Request),
             Ok(Ok(response)) => Ok(response.status().as_u16()),
         }
     }
 
-    /// `target`'s request URI: `url`'s normal form (lower-case host, dot segments resolved,
-    /// spaces escaped...), as reqwest sends it. `None` if it has none.
-    fn uri(&self, target: &str) -> Option<Uri> {
-        let made = self.uris.get(
+    /// `target`, with its request URI: `url`'s normal form (lower-case host, dot segments
+    /// resolved, spaces escaped...), as reqwest sends it.
+    fn target(&self, target: &str) -> Arc<Target> {
+        self.targets.get(
             &target,
-            |(t, _)| **t == *target,
+            |t| *t.text == *target,
             || {
                 let url = url::Url::parse(target).ok().filter(|u| u.has_host());
-                let uri = url.and_then(|u| Uri::try_from(u.as_str()).ok());
-                (target.into(), uri)
+                Target {
+                    text: target.into(),
+                    uri: url.and_then(|u| Uri::try_from(u.as_str()).ok()),
+                    failed_at_ms: AtomicU64::new(0),
+                }
             },
-        );
-        made.1.clone()
+        )
+    }
+
+    /// Milliseconds since the client was made, plus one (never 0).
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis())
+            .unwrap_or(u64::MAX)
+            .saturating_add(1)
     }
 }
 
@@ -164,7 +211,7 @@ mod tests {
 
     #[test]
     fn a_target_becomes_the_uri_reqwest_would_send() {
-        let client = Client::new("test", Duration::from_secs(1)).unwrap();
+        let client = Client::new("test", Duration::from_secs(1), REFUSED_FOR).unwrap();
         for (target, sent) in [
             ("http://127.0.0.1:4000/cb", "http://127.0.0.1:4000/cb"),
             (
@@ -174,11 +221,49 @@ mod tests {
             ("https://example.com/a b", "https://example.com/a%20b"),
             ("http://exämple.com/cb", "http://xn--exmple-cua.com/cb"),
         ] {
-            assert_eq!(client.uri(target).unwrap().to_string(), sent, "{target}");
+            let uri = |t| client.target(t).uri.clone().unwrap().to_string();
+            assert_eq!(uri(target), sent, "{target}");
             // Kept: the second look-up finds the same.
-            assert_eq!(client.uri(target).unwrap().to_string(), sent, "{target}");
+            assert_eq!(uri(target), sent, "{target}");
         }
-        assert!(client.uri("not a url").is_none());
-        assert!(client.uri("mailto:someone@example.com").is_none());
+        assert!(client.target("not a url").uri.is_none());
+        assert!(client.target("mailto:someone@example.com").uri.is_none());
+    }
+
+    /// A target whose connection failed is not connected to again for a while: a receiver
+    /// that starts listening meanwhile gets no connection until then.
+    #[tokio::test]
+    async fn a_failed_connection_is_not_tried_again_for_a_while() {
+        async fn post(client: &Client, target: &str) -> Result<u16, Failure> {
+            let unsigned = Signature::Text("".into());
+            client
+                .post(target, Bytes::from_static(b"{}"), &unsigned)
+                .await
+        }
+        for (refused_for, tried_again) in
+            [(Duration::from_secs(3600), false), (Duration::ZERO, true)]
+        {
+            let client = Client::new("test", Duration::from_secs(5), refused_for).unwrap();
+            // A port with nothing listening: taken, then let go.
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let target = format!("http://127.0.0.1:{port}/cb");
+            assert_eq!(post(&client, &target).await, Err(Failure::Connect));
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+                .await
+                .expect("the port is free again");
+            let (sent, accepted) = tokio::join!(post(&client, &target), async {
+                tokio::time::timeout(Duration::from_millis(500), listener.accept())
+                    .await
+                    .is_ok()
+            });
+            assert_eq!(accepted, tried_again, "refused for {refused_for:?}");
+            if !tried_again {
+                assert_eq!(sent, Err(Failure::Connect));
+            }
+        }
     }
 }

@@ -65,7 +65,7 @@ impl Dispatcher {
         policy: RetryPolicy,
         scenarios: Arc<crate::script::Script>,
     ) -> anyhow::Result<Self> {
-        let client = Client::new(USER_AGENT, policy.timeout)?;
+        let client = Client::new(USER_AGENT, policy.timeout, super::client::REFUSED_FOR)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 client,
