@@ -110,8 +110,7 @@ impl Client {
     ) -> Result<u16, Failure> {
         let target = self.target(target);
         let uri = target.uri.clone().ok_or(Failure::Invalid)?;
-        let failed_at = target.failed_at_ms.load(Ordering::Relaxed);
-        if failed_at != 0 && self.now_ms().saturating_sub(failed_at) < self.refused_for_ms {
+        if self.failed_lately(&target) {
             return Err(Failure::Connect);
         }
         let mut request = Request::post(uri)
@@ -142,6 +141,17 @@ impl Client {
             Ok(Err(_)) => Err(Failure::Request),
             Ok(Ok(response)) => Ok(response.status().as_u16()),
         }
+    }
+
+    /// Whether a connection to `target` failed less than the client's `refused_for` ago: an
+    /// attempt now would fail as that one did, and is not made.
+    pub fn failing(&self, target: &str) -> bool {
+        self.failed_lately(&self.target(target))
+    }
+
+    fn failed_lately(&self, target: &Target) -> bool {
+        let failed_at = target.failed_at_ms.load(Ordering::Relaxed);
+        failed_at != 0 && self.now_ms().saturating_sub(failed_at) < self.refused_for_ms
     }
 
     /// `target`, with its request URI: `url`'s normal form (lower-case host, dot segments

@@ -224,8 +224,32 @@ impl Dispatcher {
         id
     }
 
+    /// The next attempt of a pending delivery, due now. If its target's last connection
+    /// failed lately ([`Client::failing`]) it fails as that one did, recorded at once, and
+    /// there is nothing to wait for (`None`; nor for a delivery a reset forgot or that has
+    /// ended); else the attempt to make, which looks the delivery up again when it starts.
+    pub fn attempt(&self, id: Uuid) -> Option<impl Future<Output = ()> + Send + 'static> {
+        let delivery = self.inner.store.delivery(id)?;
+        if delivery.state != DeliveryState::Pending {
+            return None;
+        }
+        if self.inner.client.failing(&delivery.target) {
+            let attempt = Attempt {
+                number: delivery.attempts.len() as u32 + 1,
+                at_ms: self.inner.clock.now_ms_of(&delivery.owner),
+                status: None,
+                error: Some(Failure::Connect),
+                latency_ms: 0,
+            };
+            self.record(&delivery, attempt);
+            return None;
+        }
+        let this = self.clone();
+        Some(async move { this.attempt_now(id).await })
+    }
+
     /// Makes the next attempt of a pending delivery and records it.
-    pub async fn attempt(&self, id: Uuid) {
+    async fn attempt_now(&self, id: Uuid) {
         let Some(delivery) = self.inner.store.delivery(id) else {
             return; // forgotten by a reset
         };
@@ -234,6 +258,13 @@ impl Dispatcher {
         }
         let number = delivery.attempts.len() as u32 + 1;
         let attempt = self.send(&delivery, number).await;
+        self.record(&delivery, attempt);
+    }
+
+    /// Records an attempt of `delivery`, schedules the next if it failed and may retry, and
+    /// tells the live stream and the log.
+    fn record(&self, delivery: &Delivery, attempt: Attempt) {
+        let (id, number) = (delivery.id, attempt.number);
         let (status, latency_ms) = (attempt.status, attempt.latency_ms);
         let error = attempt.error;
         let policy = self.inner.policy;
@@ -276,7 +307,7 @@ impl Dispatcher {
                 })
             },
         );
-        self.log_attempt(&delivery, number, status, error, latency_ms, outcome);
+        self.log_attempt(delivery, number, status, error, latency_ms, outcome);
     }
 
     /// Warns that a callback ran out of attempts: at once the first time, then at most every

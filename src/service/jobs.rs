@@ -10,12 +10,15 @@ use crate::scheduler::{Job, Settle};
 pub type Attempt = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
 /// Runs one due job: settling is done here and now (in due order, so seeded runs draw the
-/// same ids); a delivery attempt is returned to be spawned.
+/// same ids); a delivery attempt is returned to be spawned, unless its target's connection
+/// failed lately, when it fails here as that one did.
 pub fn execute(state: &AppState, job: Job) -> Option<Attempt> {
     match job {
         Job::Deliver(id) => {
-            let dispatcher = state.dispatcher.clone();
-            return Some(Box::pin(async move { dispatcher.attempt(id).await }));
+            return state
+                .dispatcher
+                .attempt(id)
+                .map(|attempt| Box::pin(attempt) as Attempt);
         }
         Job::Moment(id) => super::timeline::run_moment(state, id),
         Job::Settle(kind, id) => match kind {

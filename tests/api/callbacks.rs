@@ -133,6 +133,50 @@ async fn an_unreachable_receiver_is_recorded_as_a_connection_failure() {
     assert_eq!(attempts(delivery)[0]["error"], "connection failed");
 }
 
+/// A receiver that is down gets every attempt the policy allows, each a connection failure
+/// at its backoff, numbered in order, whether the attempt connected or was failed without
+/// connecting because the last connection had just failed.
+#[tokio::test]
+async fn a_receiver_that_is_down_fails_every_attempt_in_order_until_they_run_out() {
+    let app = spawn_app_with(|args| {
+        args.clock = Some(FIXED_CLOCK.parse().expect("clock"));
+        args.callback_attempts = 4;
+    })
+    .await;
+    let token = app.token().await;
+    // Two pushes, so that attempts fall due together.
+    for _ in 0..2 {
+        app.stk_push(&token, "http://127.0.0.1:9/cb").await;
+    }
+    // Each step lands on the next attempts' due time: now, then 1, 2 and 4 s after each.
+    for step in ["0s", "1s", "2s", "4s"] {
+        app.advance(step).await;
+    }
+    let deliveries = app.deliveries().await;
+    assert_eq!(deliveries.len(), 2);
+    for delivery in &deliveries {
+        assert_eq!(delivery["state"], "exhausted");
+        let attempts = attempts(delivery);
+        let numbers: Vec<Value> = attempts.iter().map(|a| a["attempt"].clone()).collect();
+        assert_eq!(numbers, [1, 2, 3, 4]);
+        let times: Vec<Value> = attempts.iter().map(|a| a["at"].clone()).collect();
+        assert_eq!(
+            times,
+            [
+                "2026-05-01T10:00:00.000+03:00",
+                "2026-05-01T10:00:01.000+03:00",
+                "2026-05-01T10:00:03.000+03:00",
+                "2026-05-01T10:00:07.000+03:00"
+            ]
+        );
+        for attempt in &attempts {
+            assert_eq!(attempt["status"], Value::Null);
+            assert_eq!(attempt["error"], "connection failed");
+        }
+    }
+    assert_eq!(app.advance("1h").await["pending_jobs"], 0);
+}
+
 #[tokio::test]
 async fn an_https_target_that_does_not_speak_tls_is_a_connection_failure_and_is_not_sent() {
     let app = spawn_app_with(|args| {
