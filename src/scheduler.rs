@@ -3,11 +3,13 @@
 //!
 //! One worker task pops due jobs in due order. Settling a resource is synchronous and runs
 //! inline, so every id and reference it draws is drawn in the same order on every run (with
-//! `--seed`, byte-for-byte reproducible results); a delivery attempt is spawned, so a slow
+//! `--seed`, byte-for-byte reproducible results); a delivery attempt is spawned (unless its
+//! target's connection failed lately: that one fails inline, without connecting), so a slow
 //! callback receiver never holds up anything else, and at most `--callback-concurrency`
 //! attempts run at once (the rest wait their turn, in due order), so a second's results
-//! falling due never floods the runtime that answers requests. With a virtual clock nothing becomes due until the clock is advanced; the advance
-//! then waits, through [`Scheduler::wait_idle`], until everything due has run.
+//! falling due never floods the runtime that answers requests. With a virtual clock nothing
+//! becomes due until the clock is advanced; the advance then waits, through
+//! [`Scheduler::wait_idle`], until everything due has run.
 //!
 //! Locking rule: the request path takes no lock. `schedule` sends the job down an unbounded
 //! channel and counts it, and wakes the worker only if the job falls due before its timer;
