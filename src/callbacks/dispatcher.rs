@@ -229,11 +229,11 @@ impl Dispatcher {
     /// there is nothing to wait for (`None`; nor for a delivery a reset forgot or that has
     /// ended); else the attempt to make, which looks the delivery up again when it starts.
     pub fn attempt(&self, id: Uuid) -> Option<impl Future<Output = ()> + Send + 'static> {
-        let delivery = self.inner.store.delivery(id)?;
-        if delivery.state != DeliveryState::Pending {
-            return None;
-        }
-        if self.inner.client.failing(&delivery.target) {
+        let failing = self.inner.store.read_delivery(id, |d| {
+            (d.state == DeliveryState::Pending).then(|| self.inner.client.failing(&d.target))
+        })??;
+        if failing {
+            let delivery = self.inner.store.delivery(id)?;
             let attempt = Attempt {
                 number: delivery.attempts.len() as u32 + 1,
                 at_ms: self.inner.clock.now_ms_of(&delivery.owner),

@@ -425,6 +425,11 @@ impl Store {
         self.inner.deliveries.get_any(id)
     }
 
+    /// What `f` reads from a delivery, without copying it.
+    pub fn read_delivery<R>(&self, id: Uuid, f: impl FnOnce(&Delivery) -> R) -> Option<R> {
+        self.inner.deliveries.read_any(id, f)
+    }
+
     pub fn update_delivery<R>(&self, id: Uuid, f: impl FnOnce(&mut Delivery) -> R) -> Option<R> {
         self.inner.deliveries.update(id, f)
     }
