@@ -568,8 +568,8 @@ pub struct ServeArgs {
 
     /// How many of each kind of history every application keeps: finished resources of each
     /// type, callback deliveries, ledger entries and SMS messages (and ten times as many live
-    /// tokens). Past it the oldest finished ones are dropped (pending work never is); a GET on
-    /// one says it was evicted.
+    /// tokens). Past it the oldest finished ones are dropped (pending work never is, nor what a
+    /// client read or used since it last came up); a GET on one says it was evicted.
     #[arg(long, env = "K2_SANDBOX_RETENTION", default_value_t = DEFAULT_RETENTION, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub retention: usize,
 

@@ -75,6 +75,7 @@ async fn token(
             expires_at_ms: now_ms.saturating_add(crate::clock::millis(ttl)),
             revoked: false,
             revoked_at_ms: None,
+            used: Default::default(),
         },
     );
     tracing::debug!(client_id = %app.client_id, "issued access token");

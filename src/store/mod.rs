@@ -70,6 +70,33 @@ pub struct TokenRecord {
     /// "invalid".
     pub revoked: bool,
     pub revoked_at_ms: Option<i64>,
+    /// Whether it authenticated a request since the token cap last looked at it.
+    pub used: Used,
+}
+
+/// A token's mark of use (a second chance past the cap, as a resource's read mark): set when
+/// it authenticates a request, taken when the cap looks at it. A copy carries its state.
+#[derive(Debug, Default)]
+pub struct Used(std::sync::atomic::AtomicBool);
+
+impl Used {
+    /// Marks it used: a store only the first time, so a token in steady use is only read.
+    fn mark(&self) {
+        if !self.0.load(Ordering::Relaxed) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether it was used since the last look, clearing the mark.
+    fn take(&self) -> bool {
+        self.0.swap(false, Ordering::Relaxed)
+    }
+}
+
+impl Clone for Used {
+    fn clone(&self) -> Self {
+        Self(self.0.load(Ordering::Relaxed).into())
+    }
 }
 
 impl TokenRecord {
@@ -332,15 +359,21 @@ impl Store {
     // --- tokens -------------------------------------------------------------------------
 
     /// Stores the token drawn as `key` (`IdGen::token_bytes`) and returns its text, which
-    /// [`token_key`] reads back; past the application's retention cap its oldest token is
-    /// dropped (a client holding it is told it is invalid).
+    /// [`token_key`] reads back; past the application's cap its oldest token that has not
+    /// authenticated a request since the cap last looked at it is dropped (a client holding it
+    /// is told it is invalid). A token in use gets a second chance each time it comes up, as
+    /// a resource that is read does: a client that holds one token while asking for many
+    /// never loses the one it holds.
     pub fn issue_token(&self, key: TokenKey, record: TokenRecord) -> String {
         let token = token_text(&key);
         let owner = record.client_id.clone();
         self.inner.tokens.insert(key, record);
         self.inner.token_order.push(&owner, key, |old| {
-            self.inner.tokens.remove(&old);
-            true
+            let used = self.inner.tokens.get(&old).is_some_and(|t| t.used.take());
+            if !used {
+                self.inner.tokens.remove(&old);
+            }
+            !used
         });
         token
     }
@@ -392,9 +425,12 @@ impl Store {
             .count()
     }
 
-    /// The record of a token, active or not.
+    /// The record of a token, active or not; marks it used.
     pub fn token(&self, token: &str) -> Option<TokenRecord> {
-        self.inner.tokens.get(&token_key(token)?).map(|r| r.clone())
+        self.inner.tokens.get(&token_key(token)?).map(|r| {
+            r.used.mark();
+            r.clone()
+        })
     }
 
     /// Revokes a token if it belongs to `client_id`; returns whether it did.

@@ -111,6 +111,40 @@ async fn retention_is_per_application() {
     );
 }
 
+/// A token in use is not the one the cap drops: each time it comes up it is kept if it
+/// authenticated a request since the last time, and dropped once it did not.
+#[tokio::test]
+async fn a_token_in_use_outlives_the_tokens_asked_for_after_it() {
+    let app = retaining(1).await; // ten live tokens
+    let answer = |token: String| {
+        let app = &app;
+        async move {
+            app.get_with_token(&app.url("/api/v2/incoming_payments/x"), &token)
+                .await
+                .status()
+        }
+    };
+    let held = app.token().await;
+    let unused = app.token().await;
+    assert_ne!(answer(held.clone()).await, StatusCode::UNAUTHORIZED);
+    // Ten more: when `held`, the oldest, comes up it was used, so it is kept (and its mark
+    // taken) and `unused` goes in its place.
+    for _ in 0..10 {
+        app.token().await;
+    }
+    assert_eq!(answer(unused).await, StatusCode::UNAUTHORIZED);
+    // Used (by that request) when it comes up again ten tokens later: kept again.
+    assert_ne!(answer(held.clone()).await, StatusCode::UNAUTHORIZED);
+    for _ in 0..10 {
+        app.token().await;
+    }
+    // Not used when its turn comes round once more: dropped.
+    for _ in 0..10 {
+        app.token().await;
+    }
+    assert_eq!(answer(held).await, StatusCode::UNAUTHORIZED);
+}
+
 #[tokio::test]
 async fn tokens_past_the_cap_and_long_ended_ones_are_dropped() {
     // Ten live tokens per item of retention: the 31st pushes out the first.
