@@ -5,7 +5,6 @@
 //! A debit checks and subtracts under the account's shard lock, so concurrent debits can never
 //! overdraw: of 64 concurrent requests that a balance covers 10 times, exactly 10 succeed.
 
-use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -13,7 +12,7 @@ use crate::store::Map;
 use rust_decimal::Decimal;
 
 use super::page::{Page, PageRequest};
-use super::retention::of_owner;
+use super::retention::{Ring, of_owner};
 use crate::clock::{Clock, MpesaReference};
 use crate::domain::ledger::Account;
 
@@ -79,7 +78,7 @@ pub struct Ledger {
     /// Each application's newest entries up to the retention cap, oldest first: one ring per
     /// application, so an entry costs its own bytes and no index (entries are only ever
     /// appended, and retention drops the oldest).
-    entries: Map<String, Mutex<VecDeque<Entry>>>,
+    entries: Map<String, Mutex<Ring<Entry>>>,
     cap: usize,
     next_entry: AtomicU64,
     initial: Decimal,
@@ -122,7 +121,7 @@ impl Ledger {
             memo,
             at_ms,
         };
-        super::retention::push_gently(&mut ring, entry, self.cap);
+        ring.push_back(entry);
     }
 
     /// A page of `owner`'s entries, newest first.
