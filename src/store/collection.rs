@@ -123,11 +123,6 @@ impl<T: Owned + Clone> Collection<T> {
         self.map.read(&id, |s| T::clone(&s.item))
     }
 
-    /// What `f` reads from any owner's resource, without copying it.
-    pub fn read_any<R>(&self, id: Uuid, f: impl FnOnce(&T) -> R) -> Option<R> {
-        self.map.read(&id, |s| f(&s.item))
-    }
-
     /// A page, newest first by `sequence`, of every owner's resources that satisfy `keep`
     /// (control plane). Only the page's resources are copied.
     pub fn page_any(

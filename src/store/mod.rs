@@ -463,7 +463,7 @@ impl Store {
 
     /// What `f` reads from a delivery, without copying it.
     pub fn read_delivery<R>(&self, id: Uuid, f: impl FnOnce(&Delivery) -> R) -> Option<R> {
-        self.inner.deliveries.read_any(id, f)
+        self.inner.deliveries.inspect(id, f)
     }
 
     pub fn update_delivery<R>(&self, id: Uuid, f: impl FnOnce(&mut Delivery) -> R) -> Option<R> {
