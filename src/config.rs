@@ -547,9 +547,9 @@ pub struct ServeArgs {
     #[arg(long, env = "K2_SANDBOX_CALLBACK_TIMEOUT_MS", default_value_t = 5000)]
     pub callback_timeout_ms: u64,
 
-    /// Callback delivery attempts in flight at once; further due callbacks wait their turn
-    /// (none is dropped; results are still decided on time). Bounds the connections a slow
-    /// receiver is sent; under a sustained load callbacks keep pace with about four per
+    /// Callback delivery attempts in flight at once, and connections open to any one
+    /// receiver; further due callbacks wait their turn (none is dropped; results are still
+    /// decided on time). Under a sustained load callbacks keep pace with about four per
     /// client connection (the default, with 64 busy clients).
     #[arg(long, env = "K2_SANDBOX_CALLBACK_CONCURRENCY", default_value_t = 256, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
     pub callback_concurrency: usize,

@@ -88,6 +88,7 @@ impl Sandbox {
                 timeout: Duration::from_millis(args.callback_timeout_ms),
                 backoff: Duration::from_millis(args.callback_backoff_ms),
             },
+            args.callback_concurrency,
             scenarios.clone(),
         )
         .context("building the callback HTTP client")?;

@@ -16,10 +16,18 @@
 //! not once per due attempt: with it down under load, every create's callback is attempted
 //! five times, and the kernel's work for each refused connection (a socket, its port, the
 //! refusal, the close) cost more than the create itself.
+//!
+//! At most `per_host` connections are open to one host and port at once (the sandbox passes
+//! `--callback-concurrency`): a connection holds its host's permit until it closes. hyper's
+//! pool starts a connection for every request that finds none idle and keeps it even when an
+//! idle one came back first, so a receiver slow to accept was sent thousands of connections
+//! (3,500 to a Python `ThreadingHTTPServer` over 10,000 callbacks: a thread each).
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -29,9 +37,11 @@ use http_body_util::Full;
 use hyper::header::{ACCEPT, CONTENT_TYPE, HeaderValue, USER_AGENT};
 use hyper::{Request, Uri};
 use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::connect::dns::Name;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::net::TcpStream;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::signing::SIGNATURE_HEADER;
 use crate::domain::delivery::{Failure, Signature};
@@ -41,7 +51,7 @@ use crate::domain::interned::Interned;
 pub const REFUSED_FOR: Duration = Duration::from_millis(100);
 
 pub struct Client {
-    http: hyper_util::client::legacy::Client<HttpsConnector<HttpConnector<Resolver>>, Full<Bytes>>,
+    http: hyper_util::client::legacy::Client<HttpsConnector<Capped>, Full<Bytes>>,
     timeout: Duration,
     user_agent: HeaderValue,
     /// Recent targets, with their request URIs and when a connection to them last failed.
@@ -60,12 +70,14 @@ struct Target {
 }
 
 impl Client {
-    /// A client whose attempts time out after `timeout`, and which does not connect again
-    /// for `refused_for` to a target whose connection failed ([`REFUSED_FOR`]).
+    /// A client whose attempts time out after `timeout`, which does not connect again for
+    /// `refused_for` to a target whose connection failed ([`REFUSED_FOR`]), and which keeps
+    /// at most `per_host` connections open to one host and port.
     pub fn new(
         user_agent: &'static str,
         timeout: Duration,
         refused_for: Duration,
+        per_host: usize,
     ) -> anyhow::Result<Self> {
         let mut tcp = HttpConnector::new_with_resolver(Resolver::default());
         tcp.enforce_http(false);
@@ -84,7 +96,14 @@ impl Client {
             .https_or_http()
             .enable_http1()
             .enable_http2()
-            .wrap_connector(tcp);
+            .wrap_connector(Capped {
+                tcp,
+                hosts: Arc::new(Hosts {
+                    per_host: per_host.max(1),
+                    wait: timeout,
+                    open: Mutex::default(),
+                }),
+            });
         let http = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
             .timer(TokioTimer::new())
             .pool_timer(TokioTimer::new())
@@ -179,6 +198,131 @@ impl Client {
     }
 }
 
+/// The TCP connector, with at most `per_host` connections open to one host and port: a
+/// connection is made once its host has a permit free, and holds it until it closes.
+#[derive(Clone)]
+struct Capped {
+    tcp: HttpConnector<Resolver>,
+    hosts: Arc<Hosts>,
+}
+
+struct Hosts {
+    per_host: usize,
+    /// How long a connection waits for a permit: an attempt's timeout. hyper's pool lets a
+    /// connection it no longer needs finish in the background, so nothing waits longer.
+    wait: Duration,
+    open: Mutex<Open>,
+}
+
+#[derive(Default)]
+struct Open {
+    /// Each host and port's permits.
+    hosts: HashMap<Box<str>, Arc<Semaphore>>,
+    /// How many hosts there were when those with no connection were last let go.
+    kept: usize,
+}
+
+impl Hosts {
+    fn permits(&self, uri: &Uri) -> Arc<Semaphore> {
+        let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
+            Some("https") => 443,
+            _ => 80,
+        });
+        let key = format!("{}:{port}", uri.host().unwrap_or_default());
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(permits) = open.hosts.get(key.as_str()) {
+            return permits.clone();
+        }
+        if open.hosts.len() >= (open.kept * 2).max(64) {
+            // A host no connection or connect holds a permit of is let go.
+            open.hosts
+                .retain(|_, permits| Arc::strong_count(permits) > 1);
+            open.kept = open.hosts.len();
+        }
+        let permits = Arc::new(Semaphore::new(self.per_host));
+        open.hosts.insert(key.into(), permits.clone());
+        permits
+    }
+}
+
+impl tower_service::Service<Uri> for Capped {
+    type Response = Held;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+    type Future = BoxFuture<'static, Result<Held, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.tcp.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        let permits = self.hosts.permits(&uri);
+        let wait = self.hosts.wait;
+        let mut tcp = self.tcp.clone();
+        Box::pin(async move {
+            let permit = tokio::time::timeout(wait, permits.acquire_owned())
+                .await
+                .map_err(|_| "every connection this host may have is in use")??;
+            let io = tcp.call(uri).await?;
+            Ok(Held {
+                io,
+                _permit: permit,
+            })
+        })
+    }
+}
+
+/// A connection, with its host's permit.
+struct Held {
+    io: TokioIo<TcpStream>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Connection for Held {
+    fn connected(&self) -> Connected {
+        self.io.connected()
+    }
+}
+
+impl hyper::rt::Read for Held {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
+    }
+}
+
+impl hyper::rt::Write for Held {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+}
+
 /// Names resolved by hickory from the system's configuration, for IPv4 and IPv6, as
 /// reqwest's `hickory-dns` does. A configuration that cannot be read is not read again.
 #[derive(Clone, Default)]
@@ -221,7 +365,7 @@ mod tests {
 
     #[test]
     fn a_target_becomes_the_uri_reqwest_would_send() {
-        let client = Client::new("test", Duration::from_secs(1), REFUSED_FOR).unwrap();
+        let client = Client::new("test", Duration::from_secs(1), REFUSED_FOR, 4).unwrap();
         for (target, sent) in [
             ("http://127.0.0.1:4000/cb", "http://127.0.0.1:4000/cb"),
             (
@@ -253,7 +397,7 @@ mod tests {
         for (refused_for, tried_again) in
             [(Duration::from_secs(3600), false), (Duration::ZERO, true)]
         {
-            let client = Client::new("test", Duration::from_secs(5), refused_for).unwrap();
+            let client = Client::new("test", Duration::from_secs(5), refused_for, 4).unwrap();
             // A port with nothing listening: taken, then let go.
             let port = std::net::TcpListener::bind("127.0.0.1:0")
                 .unwrap()
@@ -275,5 +419,75 @@ mod tests {
                 assert_eq!(sent, Err(Failure::Connect));
             }
         }
+    }
+
+    /// However many attempts are made at once, a host has at most `per_host` connections
+    /// from the client open; the attempts beyond them wait for one, and all are answered.
+    #[tokio::test]
+    async fn at_most_per_host_connections_are_open_to_a_host_at_once() {
+        use std::sync::atomic::AtomicUsize;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let target = format!("http://{}/cb", listener.local_addr().unwrap());
+        let (open, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (counted, seen) = (open.clone(), most.clone());
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (open, most) = (counted.clone(), seen.clone());
+                tokio::spawn(async move {
+                    most.fetch_max(open.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                    let answer = hyper::service::service_fn(|_| async {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        Ok::<_, std::convert::Infallible>(hyper::Response::new(
+                            http_body_util::Empty::<Bytes>::new(),
+                        ))
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), answer)
+                        .await;
+                    open.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+        let client = Arc::new(Client::new("test", Duration::from_secs(5), REFUSED_FOR, 3).unwrap());
+        let posts = (0..30).map(|_| {
+            let (client, target) = (client.clone(), target.clone());
+            tokio::spawn(async move {
+                let unsigned = Signature::Text("".into());
+                client
+                    .post(&target, Bytes::from_static(b"{}"), &unsigned)
+                    .await
+            })
+        });
+        for answered in futures_util::future::join_all(posts).await {
+            assert_eq!(answered.unwrap(), Ok(200));
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 3);
+    }
+
+    /// A host stays in the map while a connection or a connect holds its permits, and no
+    /// longer: targets named by users do not pile up.
+    #[test]
+    fn a_host_with_no_connection_is_let_go() {
+        let hosts = Hosts {
+            per_host: 2,
+            wait: Duration::from_secs(1),
+            open: Mutex::default(),
+        };
+        let uri = |n: u16| format!("http://127.0.0.1:{n}/cb").parse::<Uri>().unwrap();
+        let held = hosts.permits(&uri(1));
+        assert!(
+            Arc::ptr_eq(&held, &hosts.permits(&uri(1))),
+            "one host, one set"
+        );
+        assert!(!Arc::ptr_eq(&held, &hosts.permits(&uri(2))));
+        for n in 3..1000 {
+            hosts.permits(&uri(n));
+        }
+        let open = hosts.open.lock().unwrap();
+        assert!(open.hosts.len() < 200, "{} hosts kept", open.hosts.len());
+        assert!(
+            Arc::ptr_eq(&held, &open.hosts["127.0.0.1:1"]),
+            "a held host is kept"
+        );
     }
 }

@@ -63,9 +63,15 @@ impl Dispatcher {
         clock: Clock,
         ids: IdGen,
         policy: RetryPolicy,
+        connections_per_host: usize,
         scenarios: Arc<crate::script::Script>,
     ) -> anyhow::Result<Self> {
-        let client = Client::new(USER_AGENT, policy.timeout, super::client::REFUSED_FOR)?;
+        let client = Client::new(
+            USER_AGENT,
+            policy.timeout,
+            super::client::REFUSED_FOR,
+            connections_per_host,
+        )?;
         Ok(Self {
             inner: Arc::new(Inner {
                 client,
