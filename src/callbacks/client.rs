@@ -17,11 +17,12 @@
 //! five times, and the kernel's work for each refused connection (a socket, its port, the
 //! refusal, the close) cost more than the create itself.
 //!
-//! At most `per_host` connections are open to one host and port at once (the sandbox passes
-//! `--callback-concurrency`): a connection holds its host's permit until it closes. hyper's
-//! pool starts a connection for every request that finds none idle and keeps it even when an
-//! idle one came back first, so a receiver slow to accept was sent thousands of connections
-//! (3,500 to a Python `ThreadingHTTPServer` over 10,000 callbacks: a thread each).
+//! At most `per_host` connections are open to one origin at once (the sandbox passes
+//! `--callback-concurrency`): a connection holds one of its origin's permits until it
+//! closes. hyper's pool starts a connection for every request that finds none idle and keeps
+//! it even when an idle one came back first, so a receiver slow to accept was sent thousands
+//! of connections (3,500 to a Python `ThreadingHTTPServer` over 10,000 callbacks: a thread
+//! each).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -72,7 +73,7 @@ struct Target {
 impl Client {
     /// A client whose attempts time out after `timeout`, which does not connect again for
     /// `refused_for` to a target whose connection failed ([`REFUSED_FOR`]), and which keeps
-    /// at most `per_host` connections open to one host and port.
+    /// at most `per_host` connections open to one origin (scheme, host and port).
     pub fn new(
         user_agent: &'static str,
         timeout: Duration,
@@ -198,8 +199,8 @@ impl Client {
     }
 }
 
-/// The TCP connector, with at most `per_host` connections open to one host and port: a
-/// connection is made once its host has a permit free, and holds it until it closes.
+/// The TCP connector, with at most `per_host` connections open to one origin: a connection
+/// is made once its origin has a permit free, and holds it until it closes.
 #[derive(Clone)]
 struct Capped {
     tcp: HttpConnector<Resolver>,
@@ -208,27 +209,31 @@ struct Capped {
 
 struct Hosts {
     per_host: usize,
-    /// How long a connection waits for a permit: an attempt's timeout. hyper's pool lets a
-    /// connection it no longer needs finish in the background, so nothing waits longer.
+    /// How long a connect waits for a permit: an attempt's timeout. No attempt waits for it
+    /// longer (a connect that no request waits for any more is finished in the background
+    /// by hyper's pool, and put in it).
     wait: Duration,
     open: Mutex<Open>,
 }
 
 #[derive(Default)]
 struct Open {
-    /// Each host and port's permits.
+    /// Each origin's permits.
     hosts: HashMap<Box<str>, Arc<Semaphore>>,
     /// How many hosts there were when those with no connection were last let go.
     kept: usize,
 }
 
 impl Hosts {
+    /// The permits of `uri`'s origin, keyed as hyper's pool keys its connections (scheme and
+    /// authority), so that a connection idle in the pool holds a permit of the very requests
+    /// that may take it.
     fn permits(&self, uri: &Uri) -> Arc<Semaphore> {
-        let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
-            Some("https") => 443,
-            _ => 80,
-        });
-        let key = format!("{}:{port}", uri.host().unwrap_or_default());
+        let key = format!(
+            "{}://{}",
+            uri.scheme_str().unwrap_or_default(),
+            uri.authority().map_or("", |a| a.as_str())
+        );
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(permits) = open.hosts.get(key.as_str()) {
             return permits.clone();
@@ -271,7 +276,7 @@ impl tower_service::Service<Uri> for Capped {
     }
 }
 
-/// A connection, with its host's permit.
+/// A connection, with one of its origin's permits.
 struct Held {
     io: TokioIo<TcpStream>,
     _permit: OwnedSemaphorePermit,
@@ -486,7 +491,7 @@ mod tests {
         let open = hosts.open.lock().unwrap();
         assert!(open.hosts.len() < 200, "{} hosts kept", open.hosts.len());
         assert!(
-            Arc::ptr_eq(&held, &open.hosts["127.0.0.1:1"]),
+            Arc::ptr_eq(&held, &open.hosts["http://127.0.0.1:1"]),
             "a held host is kept"
         );
     }
