@@ -96,7 +96,12 @@ impl Client {
         body: Option<Value>,
     ) -> Result<Value, Failure> {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(body) = body {
+        if let Some(mut body) = body {
+            // A flag not given is a field not sent (the control plane's documents have no
+            // nulls).
+            if let Value::Object(fields) = &mut body {
+                fields.retain(|_, v| !v.is_null());
+            }
             request = request.json(&body);
         }
         self.send(request).await
@@ -446,13 +451,18 @@ fn request_rows(requests: &[Value]) -> Vec<Vec<String>> {
                 Some(q) => format!("{}?{q}", cell(&r["path"])),
                 None => cell(&r["path"]),
             };
+            // The app's requests name its application; the others, who sent them.
+            let by = match r["by"].as_str() {
+                Some(by @ ("customer" | "control")) => format!("({by})"),
+                _ => cell(&r["client_id"]),
+            };
             vec![
                 cell(&r["at"]),
                 cell(&r["method"]),
                 path,
                 cell(&r["status"]),
                 format!("{} ms", cell(&r["latency_ms"])),
-                cell(&r["client_id"]),
+                by,
             ]
         })
         .collect()
@@ -467,6 +477,7 @@ async fn requests(client: &Client, r: RequestsArgs) -> Outcome {
             ("status", r.status.map(|s| s.to_string())),
             ("method", r.method.clone()),
             ("client_id", r.list.client_id.clone()),
+            ("by", Some(r.by.clone())),
             ("since", since),
             ("limit", Some(limit.to_string())),
         ]
@@ -524,6 +535,7 @@ async fn requests(client: &Client, r: RequestsArgs) -> Outcome {
                 .as_deref()
                 .is_none_or(|p| cell(&data["path"]).starts_with(p))
             && r.status.is_none_or(|s| data["status"] == s)
+            && sent_by(&r.by, &data["by"])
             && r.method
                 .as_deref()
                 .is_none_or(|m| cell(&data["method"]).eq_ignore_ascii_case(m));
@@ -537,12 +549,21 @@ async fn requests(client: &Client, r: RequestsArgs) -> Outcome {
                 "at": event["at"], "method": data["method"], "path": data["path"],
                 "query": data["query"], "status": data["status"],
                 "latency_ms": format!("{:.1}", data["latency_ms"].as_f64().unwrap_or(0.0)),
-                "client_id": event["client_id"],
+                "client_id": event["client_id"], "by": data["by"],
             });
             print_or_end!("{}", request_rows(&[row])[0].join("  "));
         }
     }
     Ok("the sandbox ended the stream".into())
+}
+
+/// Whether a live request event's sender (`by`) is among `by` (`all`, or a comma-separated
+/// list; the server checked the names when the history was read).
+fn sent_by(by: &str, sender: &Value) -> bool {
+    let sender = sender.as_str().unwrap_or("app");
+    by.split(',')
+        .map(str::trim)
+        .any(|b| b.eq_ignore_ascii_case("all") || b.eq_ignore_ascii_case(sender))
 }
 
 /// `watch`: everything that happens, a line each, until interrupted.
@@ -914,11 +935,16 @@ fn validate(files: &[std::path::PathBuf]) -> Outcome {
             .map_err(|e| format!("{name}: {e}"))
             .and_then(|bytes| crate::scenario::read(&name, &bytes).map_err(|p| p.to_string()));
         match parsed {
-            Ok(scenarios) => lines.push(format!(
-                "{name}: ok ({} scenario{})",
-                scenarios.len(),
-                if scenarios.len() == 1 { "" } else { "s" }
-            )),
+            Ok(scenarios) => {
+                for note in scenarios.iter().flat_map(|s| &s.notes) {
+                    lines.push(format!("note: {note}"));
+                }
+                lines.push(format!(
+                    "{name}: ok ({} scenario{})",
+                    scenarios.len(),
+                    if scenarios.len() == 1 { "" } else { "s" }
+                ));
+            }
             Err(problem) => problems.push(problem),
         }
     }

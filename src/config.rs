@@ -293,6 +293,10 @@ pub struct RequestsArgs {
     /// Only requests at or after this RFC 3339 instant.
     #[arg(long)]
     pub since: Option<String>,
+    /// Who sent them: app (the API's requests), customer (checkout pages and their polls),
+    /// control (control-plane changes), all; or a comma-separated list.
+    #[arg(long, default_value = "app")]
+    pub by: String,
     /// How many, newest first (at most 1000).
     #[arg(long, default_value_t = 50)]
     pub limit: usize,

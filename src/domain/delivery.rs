@@ -272,16 +272,17 @@ impl Delivery {
 
     /// Records an attempt and moves on: delivered on a 2xx, else pending until the
     /// `max_attempts`th, then exhausted. A probe ends at its one attempt, judged by whether
-    /// the app accepted it (an answer of any kind delivers it).
+    /// the app accepted it (an answer of any kind delivers it; none fails it).
     pub fn record(&mut self, attempt: Attempt, max_attempts: u32) -> DeliveryState {
         let answered = attempt.status.is_some();
         let succeeded = attempt.status.is_some_and(|s| (200..300).contains(&s));
+        let status = attempt.status;
         let number = attempt.number;
         let mut attempts = std::mem::take(&mut self.attempts).into_vec();
         attempts.push(attempt);
         self.attempts = attempts.into_boxed_slice();
         self.state = if let Some(probe) = self.rare.as_mut().and_then(|r| r.probe.as_mut()) {
-            probe.judge(succeeded);
+            probe.judge(status);
             if answered {
                 DeliveryState::Delivered
             } else {
@@ -336,6 +337,18 @@ impl ProbeKind {
         Self::StaleReplay,
     ];
 
+    /// Its name as serialised (`wrong_key`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Valid => "valid",
+            Self::NonCanonicalJson => "non_canonical_json",
+            Self::MissingSignature => "missing_signature",
+            Self::ShortSignature => "short_signature",
+            Self::WrongKey => "wrong_key",
+            Self::StaleReplay => "stale_replay",
+        }
+    }
+
     /// What a correct receiver does with this probe.
     pub fn expected(self) -> Expected {
         match self {
@@ -359,8 +372,24 @@ pub enum Expected {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProbeOutcome {
+    /// Answered with a 2xx.
     Accepted,
+    /// Answered with anything else.
     Rejected,
+    /// Never answered: refused, timed out, or the URL could not be sent to. The app was not
+    /// tested, so the probe fails whatever it expected.
+    NotDelivered,
+}
+
+impl ProbeOutcome {
+    /// Its name as serialised.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Accepted => "accepted",
+            Self::Rejected => "rejected",
+            Self::NotDelivered => "not_delivered",
+        }
+    }
 }
 
 /// A delivery that tests the receiving app's own signature checking.
@@ -387,18 +416,19 @@ impl Probe {
         }
     }
 
-    /// Records the app's answer: a 2xx accepted the probe.
-    pub fn judge(&mut self, accepted: bool) {
-        let outcome = if accepted {
-            ProbeOutcome::Accepted
-        } else {
-            ProbeOutcome::Rejected
+    /// Records the app's answer (`None`: there was none): a 2xx accepted the probe, any
+    /// other status rejected it, and a probe never answered tested nothing and fails.
+    pub fn judge(&mut self, status: Option<u16>) {
+        let outcome = match status {
+            Some(s) if (200..300).contains(&s) => ProbeOutcome::Accepted,
+            Some(_) => ProbeOutcome::Rejected,
+            None => ProbeOutcome::NotDelivered,
         };
         self.outcome = Some(outcome);
-        self.passed = Some(
-            (self.expect == Expected::Accept && outcome == ProbeOutcome::Accepted)
-                || (self.expect == Expected::Reject && outcome == ProbeOutcome::Rejected),
-        );
+        self.passed = Some(matches!(
+            (self.expect, outcome),
+            (Expected::Accept, ProbeOutcome::Accepted) | (Expected::Reject, ProbeOutcome::Rejected)
+        ));
     }
 }
 
@@ -450,6 +480,50 @@ mod tests {
         // An HMAC keeps nothing beside its 32 bytes.
         assert!(delivery.hmac.is_some());
         assert!(delivery.rare.is_none_or(|r| r.signature.is_none()));
+    }
+
+    #[test]
+    fn a_probe_never_answered_fails_whatever_it_expected() {
+        use super::{Probe, ProbeKind, ProbeOutcome};
+        for kind in ProbeKind::ALL {
+            let mut probe = Probe::new(kind, None);
+            probe.judge(None);
+            assert_eq!(probe.outcome, Some(ProbeOutcome::NotDelivered));
+            assert_eq!(probe.passed, Some(false), "{kind:?}");
+        }
+        let mut forged = Probe::new(ProbeKind::WrongKey, None);
+        forged.judge(Some(401));
+        assert_eq!(
+            (forged.outcome, forged.passed),
+            (Some(ProbeOutcome::Rejected), Some(true))
+        );
+        forged.judge(Some(204));
+        assert_eq!(
+            (forged.outcome, forged.passed),
+            (Some(ProbeOutcome::Accepted), Some(false))
+        );
+        let mut genuine = Probe::new(ProbeKind::Valid, None);
+        genuine.judge(Some(200));
+        assert_eq!(genuine.passed, Some(true));
+        genuine.judge(Some(500));
+        assert_eq!(genuine.passed, Some(false));
+    }
+
+    #[test]
+    fn a_probe_kinds_name_is_its_serialised_name() {
+        for kind in super::ProbeKind::ALL {
+            assert_eq!(serde_json::to_value(kind).expect("serialises"), kind.name());
+        }
+        for outcome in [
+            super::ProbeOutcome::Accepted,
+            super::ProbeOutcome::Rejected,
+            super::ProbeOutcome::NotDelivered,
+        ] {
+            assert_eq!(
+                serde_json::to_value(outcome).expect("serialises"),
+                outcome.name()
+            );
+        }
     }
 
     #[test]

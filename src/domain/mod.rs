@@ -6,6 +6,7 @@ pub mod delivery;
 pub mod handset;
 pub mod incoming_payment;
 pub mod interned;
+pub mod kinds;
 pub mod ledger;
 pub mod limits;
 pub mod metadata;

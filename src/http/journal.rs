@@ -1,5 +1,6 @@
-//! Records every API request (not the control plane's) in the journal: method, path, status,
-//! both bodies, the application and the latency.
+//! Records requests in the journal: every API request and every request to the checkout pages,
+//! and the control plane's requests that change something; method, path, status, both
+//! bodies, who sent it, the application and the latency.
 
 use std::time::Instant;
 
@@ -11,7 +12,7 @@ use axum::response::Response;
 use super::extract::{BearerToken, ClientSlot, check_token};
 use crate::service::AppState;
 use crate::store::JournalEntry;
-use crate::store::journal::Target;
+use crate::store::journal::{Actor, Target};
 
 /// Bodies are kept up to this many bytes.
 const KEPT_BODY_BYTES: usize = 64 * 1024;
@@ -89,12 +90,14 @@ where
         let at_ms = client_id
             .as_deref()
             .map_or_else(|| state.clock.now_ms(), |c| state.clock.now_ms_of(c));
+        let by = Actor::of_path(target.path());
         let sequence = state.store.journal.record(JournalEntry {
             sequence: 0,
             at_ms,
             method,
             target,
             status: parts.status.as_u16(),
+            by,
             client_id: client_id.clone(),
             request_body,
             response_body: kept_response(&response_bytes),

@@ -100,7 +100,7 @@ fn caught(
 
 /// The one gate every request goes through, in this order: the limits (URI, headers, the
 /// body read whole), then for API requests (not the control plane) the journal around the
-/// scenario's faults around the route; every error in the API's JSON; the log; the version
+/// scenario's faults around the route (for the control plane's changes, the journal alone); every error in the API's JSON; the log; the version
 /// header.
 ///
 /// An `async` block, not an `async fn`: an `async fn` keeps its arguments twice (as captured
@@ -121,8 +121,19 @@ fn gate(app: App, req: Request) -> impl Future<Output = Response> + Send {
             Err(refused) => return answered(state, &method, target, started, refused, None),
         };
         let (response, journaled) = if outside_the_api(parts.uri.path()) {
-            let route = app.route(Request::from_parts(parts, Body::from(body)));
-            (json_errors(route.await).await, None)
+            if changes_the_control_plane(&parts) {
+                // Journaled (who reset the world, loaded a scenario, moved the clock), never
+                // faulted, not in the feed.
+                let (response, _) =
+                    journal::around(state, parts, body, target.clone(), started, |req| async {
+                        json_errors(app.route(req).await).await
+                    })
+                    .await;
+                (response, None)
+            } else {
+                let route = app.route(Request::from_parts(parts, Body::from(body)));
+                (json_errors(route.await).await, None)
+            }
         } else {
             let (response, journaled) = journal::around(
                 state,
@@ -191,9 +202,17 @@ fn answered(
     response
 }
 
-/// The control plane and the redirect to the dashboard: not journaled, not in the feed.
+/// The control plane and the redirect to the dashboard: not faulted, not in the feed, and
+/// journaled only when they change something.
 fn outside_the_api(path: &str) -> bool {
     path == "/" || path == "/_sandbox" || path.starts_with("/_sandbox/")
+}
+
+/// A control-plane request that may change the world (not a read): the journal keeps it,
+/// with who sent it, beside the app's requests.
+fn changes_the_control_plane(parts: &axum::http::request::Parts) -> bool {
+    !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS)
+        && parts.uri.path().starts_with("/_sandbox/")
 }
 
 async fn not_found(req: Request) -> ApiError {

@@ -303,7 +303,7 @@ fn apply_recipients(
             .insert(WebhookSubscription {
                 meta: envelope(&sub.client_id, "/api/v2/webhook_subscriptions"),
                 event_type: sub.event_type.0,
-                url: sub.url.clone(),
+                url: sub.url.0.clone(),
                 scope: match sub.scope {
                     ScopeSpec::Company => Scope::Company,
                     ScopeSpec::Till => Scope::Till(sub.scope_reference.clone().unwrap_or_default()),

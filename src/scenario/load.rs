@@ -64,12 +64,17 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Scenario>, Problems> {
     // The gate: a syntax error or a spent budget is the one problem of the file, and
     // serde_yaml_ng never sees such text.
     let spans = locate::documents(text).map_err(|e| {
+        let hint = text
+            .lines()
+            .nth(e.line.saturating_sub(1))
+            .and_then(quoting_hint)
+            .unwrap_or_default();
         Problems(vec![Problem {
             file: file.to_string(),
             line: Some(e.line),
             column: Some(e.column),
             field: "(document)".into(),
-            message: e.message,
+            message: e.message + &hint,
         }])
     })?;
     let documents = spans.len();
@@ -78,7 +83,10 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Scenario>, Problems> {
     let mut problems = Vec::new();
     // At most as many documents as the gate counted: should libyaml ever disagree with it,
     // its iterator (which repeats a syntax error forever) still ends.
-    for document in serde_yaml_ng::Deserializer::from_str(text).take(documents) {
+    for (index, document) in serde_yaml_ng::Deserializer::from_str(text)
+        .take(documents)
+        .enumerate()
+    {
         let origin = Origin {
             file: file.to_string(),
             spans: spans.next().unwrap_or_default(),
@@ -92,16 +100,27 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Scenario>, Problems> {
                         .into_iter()
                         .map(|(field, message)| origin.problem(field, message)),
                 );
+                scenario.notes = notes(&scenario)
+                    .into_iter()
+                    .map(|(field, message)| origin.problem(field, message))
+                    .collect();
+                scenario.notes.sort_by_key(|n| (n.line, n.column));
                 scenario.origin = origin;
                 scenarios.push(scenario);
             }
             Err(e) => {
-                let problem = type_problem(file, e);
+                let problem = type_problem(&origin, e);
                 // After a syntax error libyaml repeats it for every document that follows.
                 if problems.last() == Some(&problem) {
                     break;
                 }
+                let (first, message) = (problem.field.clone(), problem.message.clone());
                 problems.push(problem);
+                problems.extend(
+                    further_type_problems(text, index, &first, &message)
+                        .into_iter()
+                        .map(|(field, message)| origin.problem(field, message)),
+                );
             }
         }
     }
@@ -119,22 +138,234 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Scenario>, Problems> {
     }
 }
 
-/// A document the format's types reject, at serde's position and path.
-fn type_problem(file: &str, e: serde_path_to_error::Error<serde_yaml_ng::Error>) -> Problem {
+/// For a syntax error on a line where a plain value holds `{` (a path such as
+/// `/incoming_payments/{id}` inside a flow mapping `{...}`, where braces are YAML's own): the
+/// hint to quote it.
+fn quoting_hint(line: &str) -> Option<String> {
+    let bytes = line.as_bytes();
+    // A `{` that continues a word, not one that opens a mapping (after `: `, `, `, `[` or `{`).
+    let brace = (1..bytes.len()).find(|&i| {
+        bytes[i] == b'{' && !matches!(bytes[i - 1], b' ' | b'\t' | b':' | b',' | b'[' | b'{')
+    })?;
+    let start = line[..brace].rfind(": ").map_or(0, |i| i + 2);
+    let end = line[brace..]
+        .find('}')
+        .map(|close| brace + close + 1)
+        .map(|after| after + line[after..].find([',', '}']).unwrap_or(line.len() - after))?;
+    let value = line[start..end].trim();
+    Some(format!(
+        "; a value holding `{{` or `}}` must be quoted: write {value:?} (or use `*` for a \
+         path segment)"
+    ))
+}
+
+/// The type errors of document `index` after its first (at `first`): the document is read
+/// again as a YAML tree, and each node a type refused is set aside (its field removed, its
+/// list item taken out) before the next reading, so one run reports every bad value, not
+/// only the first. A required field set aside is not reported missing; its parent is set
+/// aside in turn. Field paths are the document's own (list indices as written).
+fn further_type_problems(
+    text: &str,
+    index: usize,
+    first: &str,
+    first_message: &str,
+) -> Vec<(String, String)> {
+    use serde::Deserialize as _;
+    let Some(mut tree) = serde_yaml_ng::Deserializer::from_str(text)
+        .nth(index)
+        .and_then(|d| serde_yaml_ng::Value::deserialize(d).ok())
+    else {
+        return Vec::new();
+    };
+    if tree.apply_merge().is_err() {
+        return Vec::new();
+    }
+    let mut aside = SetAside::default();
+    let mut found = Vec::new();
+    if !aside.remove(&mut tree, first) {
+        return found;
+    }
+    aside.suggested(first, first_message);
+    while found.len() < MAX_PROBLEMS {
+        let Err(e) = serde_path_to_error::deserialize::<_, Scenario>(&tree) else {
+            break;
+        };
+        let current = e.path().to_string();
+        let message = with_suggestion(strip_location(&e.into_inner().to_string()));
+        let original = aside.original(&current);
+        let missing = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split_once('`'))
+            .map(|(name, _)| match original.as_str() {
+                "." | "" => name.to_string(),
+                parent => format!("{parent}.{name}"),
+            });
+        let field = document_or(original);
+        if !missing.is_some_and(|m| aside.removed.contains(&m)) {
+            found.push((field.clone(), message.clone()));
+        }
+        aside.suggested(&field, &message);
+        if !aside.remove(&mut tree, &current) {
+            break;
+        }
+    }
+    found
+}
+
+/// The nodes set aside from a document's tree, by their original paths, so that later paths
+/// (whose list indices shift as items are taken out) are reported as written.
+#[derive(Default)]
+struct SetAside {
+    removed: Vec<String>,
+    /// Original list path -> the original indices taken out of it.
+    taken: std::collections::HashMap<String, Vec<usize>>,
+}
+
+/// One step of a serde_path_to_error path.
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+fn steps(path: &str) -> Option<Vec<Step>> {
+    if path.is_empty() || path == "." {
+        return None;
+    }
+    let mut steps = Vec::new();
+    for part in path.split('.') {
+        let (key, mut rest) = part.split_once('[').map_or((part, ""), |(k, r)| (k, r));
+        if key == "?" {
+            return None;
+        }
+        if !key.is_empty() {
+            steps.push(Step::Key(key.to_string()));
+        }
+        while !rest.is_empty() {
+            let (n, after) = rest.split_once(']')?;
+            steps.push(Step::Index(n.parse().ok()?));
+            rest = after.strip_prefix('[').unwrap_or(after);
+        }
+    }
+    Some(steps)
+}
+
+impl SetAside {
+    /// An unknown field set aside with a "did you mean `name`": the field it was meant to
+    /// be is not reported missing as well.
+    fn suggested(&mut self, field: &str, message: &str) {
+        if !message.starts_with("unknown field `") {
+            return;
+        }
+        if let Some((_, rest)) = message.rsplit_once("(did you mean `")
+            && let Some((name, _)) = rest.split_once('`')
+        {
+            let parent = field.rfind(['.', '[']).map_or("", |cut| &field[..cut]);
+            let meant = if parent.is_empty() {
+                name.to_string()
+            } else {
+                format!("{parent}.{name}")
+            };
+            self.removed.push(meant);
+        }
+    }
+
+    /// The original path of `current` (a path in the tree as it is now).
+    fn original(&self, current: &str) -> String {
+        let Some(steps) = steps(current) else {
+            return current.to_string();
+        };
+        let mut path = String::new();
+        for step in steps {
+            match step {
+                Step::Key(k) => {
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(&k);
+                }
+                Step::Index(i) => {
+                    let taken = self.taken.get(&path).map_or(&[][..], Vec::as_slice);
+                    let original = (0..).filter(|j| !taken.contains(j)).nth(i).unwrap_or(i);
+                    path.push_str(&format!("[{original}]"));
+                }
+            }
+        }
+        path
+    }
+
+    /// Takes the node at `current` out of the tree; false if there is none (nothing would
+    /// change on the next reading).
+    fn remove(&mut self, tree: &mut serde_yaml_ng::Value, current: &str) -> bool {
+        use serde_yaml_ng::Value;
+        let Some(mut steps) = steps(current) else {
+            return false;
+        };
+        let Some(last) = steps.pop() else {
+            return false;
+        };
+        let mut node = &mut *tree;
+        for step in &steps {
+            let next = match (step, node) {
+                (Step::Key(k), Value::Mapping(m)) => m.get_mut(k.as_str()),
+                (Step::Index(i), Value::Sequence(s)) => s.get_mut(*i),
+                _ => None,
+            };
+            match next {
+                Some(n) => node = n,
+                None => return false,
+            }
+        }
+        let original = self.original(current);
+        let removed = match (&last, node) {
+            (Step::Key(k), Value::Mapping(m)) => m.remove(k.as_str()).is_some(),
+            (Step::Index(i), Value::Sequence(s)) if *i < s.len() => {
+                s.remove(*i);
+                let list = original[..original.rfind('[').unwrap_or(0)].to_string();
+                let at = original[original.rfind('[').map_or(0, |b| b + 1)..]
+                    .trim_end_matches(']')
+                    .parse()
+                    .unwrap_or(*i);
+                self.taken.entry(list).or_default().push(at);
+                true
+            }
+            _ => false,
+        };
+        if removed {
+            self.removed.push(original);
+        }
+        removed
+    }
+}
+
+/// A document the format's types reject, at the refused value's position (serde's, when the
+/// value is not written: a missing field) and path.
+fn type_problem(origin: &Origin, e: serde_path_to_error::Error<serde_yaml_ng::Error>) -> Problem {
     let field = e.path().to_string();
     let inner = e.into_inner();
-    let location = inner.location();
+    let message = with_suggestion(strip_location(&inner.to_string()));
+    let serde_at = inner.location().map(|l| (l.line(), l.column()));
+    // An unknown field is shown at its key, where serde places it; a refused value at the
+    // value itself, which serde places at its mapping.
+    let at = if message.starts_with("unknown field") {
+        serde_at
+    } else {
+        origin.spans.exact(&field).or(serde_at)
+    };
     Problem {
-        file: file.to_string(),
-        line: location.as_ref().map(|l| l.line()),
-        column: location.as_ref().map(|l| l.column()),
-        // "." is the document itself; "?" a syntax error libyaml found where the gate did not.
-        field: if field == "." || field == "?" {
-            "(document)".into()
-        } else {
-            field
-        },
-        message: with_suggestion(strip_location(&inner.to_string())),
+        file: origin.file.clone(),
+        line: at.map(|a| a.0),
+        column: at.map(|a| a.1),
+        field: document_or(field),
+        message,
+    }
+}
+
+/// "." is the document itself; "?" a syntax error libyaml found where the gate did not.
+fn document_or(field: String) -> String {
+    if field == "." || field == "?" {
+        "(document)".into()
+    } else {
+        field
     }
 }
 
@@ -197,10 +428,54 @@ fn strip_location(message: &str) -> String {
 /// The longest problem message shown.
 const MAX_MESSAGE_CHARS: usize = 500;
 
+/// What works but is written in an older spelling: (field, message) of each, naming the
+/// canonical word.
+fn notes(s: &Scenario) -> Vec<(String, String)> {
+    use crate::script::spec::Named;
+    let mut notes = Vec::new();
+    let mut alias = |field: String, named: Option<Named>| {
+        if let Some(Named {
+            kind,
+            alias: Some(alias),
+        }) = named
+        {
+            notes.push((
+                field,
+                format!("`{alias}` is an alias: the canonical name is `{kind}`"),
+            ));
+        }
+    };
+    for (i, rule) in s.rules.iter().enumerate() {
+        alias(format!("rules[{i}].endpoint"), Some(rule.endpoint));
+    }
+    for (i, fault) in s.callback_faults.iter().enumerate() {
+        alias(format!("callback_faults[{i}].resource"), fault.resource);
+    }
+    for (i, e) in s.expect.iter().enumerate() {
+        alias(
+            format!("expect[{i}].resources.type"),
+            e.resources.as_ref().map(|r| r.kind),
+        );
+    }
+    for (i, fault) in s.faults.iter().enumerate() {
+        if let Some(r) = fault.retry_after.filter(|r| r.bare) {
+            notes.push((
+                format!("faults[{i}].retry_after"),
+                format!(
+                    "a bare number is read as seconds: write it with its unit, `{}s`",
+                    r.span.as_secs()
+                ),
+            ));
+        }
+    }
+    notes
+}
+
 /// Checks across fields: (field, message) of every problem.
 fn check(s: &Scenario) -> Vec<(String, String)> {
     let mut problems = Vec::new();
     check_world(s, &mut problems);
+    check_rules(s, &mut problems);
     check_faults(s, &mut problems);
     check_timeline(s, &mut problems);
     check_expect(s, &mut problems);
@@ -225,6 +500,22 @@ fn check_world(s: &Scenario, problems: &mut Vec<(String, String)>) {
             problems.push((
                 format!("world.webhook_subscriptions[{i}].scope_reference"),
                 "a till scope needs the till number".into(),
+            ));
+        }
+    }
+}
+
+fn check_rules(s: &Scenario, problems: &mut Vec<(String, String)>) {
+    use crate::domain::kinds::ResourceKind::{IncomingPayment, Reversal, SendMoney};
+    for (i, rule) in s.rules.iter().enumerate() {
+        let kind = rule.endpoint.kind;
+        if ![IncomingPayment, SendMoney, Reversal].contains(&kind) {
+            problems.push((
+                format!("rules[{i}].endpoint"),
+                format!(
+                    "rules decide the results of `incoming_payment` (STK push), `send_money` and \
+                     `reversal` requests, not `{kind}`"
+                ),
             ));
         }
     }
@@ -344,10 +635,12 @@ fn check_expect(s: &Scenario, problems: &mut Vec<(String, String)>) {
             problem("requests.endpoint", message);
         }
         if let Some(c) = &e.callbacks {
-            if c.acknowledged.is_none() && c.exhausted.is_none() {
+            if c.acknowledged.is_none() && c.exhausted.is_none() && c.sent().is_none() {
                 problem(
                     "callbacks",
-                    "say `acknowledged` (all or a number), `exhausted` (a number), or both".into(),
+                    "say `acknowledged` (all or a number), `exhausted` (a number), or how many \
+                     were sent (`count`, `at_least`, `at_most`)"
+                        .into(),
                 );
             }
             if c.within.is_some() && c.acknowledged.is_none() {
@@ -360,21 +653,27 @@ fn check_expect(s: &Scenario, problems: &mut Vec<(String, String)>) {
         }
         if let Some(r) = &e.resources
             && let Some(status) = &r.status
-            && !r
-                .kind
-                .statuses()
+        {
+            let kind = r.kind.kind;
+            let statuses = kind.statuses();
+            if statuses.is_empty() {
+                problem(
+                    "resources.status",
+                    format!("{kind} documents have no status: count them without one"),
+                );
+            } else if !statuses
                 .iter()
                 .any(|s| s.eq_ignore_ascii_case(status.trim()))
-        {
-            problem(
-                "resources.status",
-                format!(
-                    "{} show {}, not {status:?}{}",
-                    r.kind.name(),
-                    r.kind.statuses().join(", "),
-                    crate::suggest::did_you_mean(status, r.kind.statuses().iter().copied())
-                ),
-            );
+            {
+                problem(
+                    "resources.status",
+                    format!(
+                        "{kind} documents show {}, not {status:?}{}",
+                        statuses.join(", "),
+                        crate::suggest::did_you_mean(status, statuses.iter().copied())
+                    ),
+                );
+            }
         }
         if let Some(b) = &e.balance
             && b.equals.is_none()

@@ -15,6 +15,11 @@ use yaml_rust2::scanner::Marker;
 pub struct Spans(HashMap<String, (usize, usize)>);
 
 impl Spans {
+    /// The position of `field` itself, if it is written.
+    pub fn exact(&self, field: &str) -> Option<(usize, usize)> {
+        self.0.get(field).copied()
+    }
+
     /// The position of `field`, or of its nearest ancestor that is written down (a missing
     /// field is reported where its parent is).
     pub fn find(&self, field: &str) -> Option<(usize, usize)> {

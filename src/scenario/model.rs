@@ -8,6 +8,7 @@ use crate::domain::delivery::ProbeKind;
 use crate::script::expect::ExpectSpec;
 use crate::script::spec::{
     CallbackFaultSpec, Fault, HandsetAnswer, HandsetBehaviour, Money, Phone, RuleSpec, Span, Topic,
+    Url,
 };
 
 /// One scenario document. A file may hold several, separated by `---`.
@@ -35,6 +36,10 @@ pub struct Scenario {
     /// Filled in by `parse`, for problems found later.
     #[serde(skip)]
     pub origin: super::Origin,
+    /// Filled in by `parse`: what is written in an older spelling that still works (an alias
+    /// for a resource, a duration without its unit), with the canonical word.
+    #[serde(skip)]
+    pub notes: Vec<super::Problem>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -144,7 +149,7 @@ pub struct SubscriptionSpec {
     #[serde(default)]
     pub client_id: Option<String>,
     pub event_type: Topic,
-    pub url: String,
+    pub url: Url,
     pub scope: ScopeSpec,
     #[serde(default)]
     pub scope_reference: Option<String>,
@@ -266,8 +271,8 @@ pub struct AnswerSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProbeSpec {
-    /// The app's webhook receiver.
-    pub url: String,
+    /// The app's webhook receiver: absolute http(s).
+    pub url: Url,
     #[serde(default)]
     pub client_id: Option<String>,
     /// When to send them (default: at once).

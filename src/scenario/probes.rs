@@ -119,7 +119,7 @@ pub fn schedule(
         let probe = Probe::new(*kind, Some(scenario.clone()));
         state.dispatcher.probe(
             owner,
-            spec.url.as_str().into(),
+            spec.url.0.as_str().into(),
             probe,
             body.into(),
             signature,

@@ -6,7 +6,8 @@
 
 use serde::{Deserialize, Deserializer};
 
-use super::spec::{Money, Phone, Span};
+use super::spec::{Money, Named, Phone, Span};
+use crate::store::journal::Actor;
 
 /// Where the sandbox's records stood when a scenario loaded: what came after is what its
 /// expectations judge.
@@ -89,7 +90,7 @@ impl ExpectSpec {
                 .status
                 .as_deref()
                 .map_or(String::new(), |s| format!(" {}", s.trim()));
-            format!("{}{status}: {}", r.kind.name(), r.count().describe())
+            format!("{}{status}: {}", r.kind.kind.name(), r.count().describe())
         } else if let Some(b) = &self.balance {
             format!("balance of {}: {}", b.account().name(), b.describe())
         } else if let Some(s) = &self.sms {
@@ -247,11 +248,58 @@ impl<'de> Deserialize<'de> for StatusMatch {
     }
 }
 
+/// Who sent the requests a check counts: `app` (the default), `customer`, `control`, `all`,
+/// or a list of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Senders(pub Vec<Actor>);
+
+impl Default for Senders {
+    fn default() -> Self {
+        Self(vec![Actor::App])
+    }
+}
+
+impl<'de> Deserialize<'de> for Senders {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let names: Vec<String> = match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(s) => vec![s],
+            serde_json::Value::Array(items) => items
+                .into_iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string())
+                })
+                .collect(),
+            other => vec![other.to_string()],
+        };
+        let mut actors = Vec::new();
+        for name in names {
+            if name.trim().eq_ignore_ascii_case("all") {
+                return Ok(Self(Actor::ALL.to_vec()));
+            }
+            let names = ["app", "customer", "control", "all"];
+            actors.push(Actor::parse(&name).ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "{name:?} is not a sender: use {}{}",
+                    names.join(", "),
+                    crate::suggest::did_you_mean(name.trim(), names)
+                ))
+            })?);
+        }
+        Ok(Self(actors))
+    }
+}
+
 /// Requests the app sent: `{endpoint: POST /api/v2/incoming_payments, count: 1}`,
-/// `{status: 4xx, count: 0}`, `{status: 4xx, except: [404], count: 0}`.
+/// `{status: 4xx, count: 0}`, `{status: 4xx, except: [404], count: 0}`; with `by`, the
+/// customer's (checkout) or the control plane's too.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequestsCheck {
+    /// Who sent them (default: the app).
+    #[serde(default)]
+    pub by: Senders,
     /// `METHOD /path` or `/path`; the path matches whole segments from the start, and a
     /// `{name}` segment matches any one (`GET /api/v2/incoming_payments/{id}`).
     #[serde(default)]
@@ -286,18 +334,31 @@ impl RequestsCheck {
             let except: Vec<String> = self.except.iter().map(u16::to_string).collect();
             what.push_str(&format!(" but {}", except.join(", ")));
         }
+        if self.by != Senders::default() {
+            let by: Vec<&str> = self.by.0.iter().map(|a| a.name()).collect();
+            what.push_str(&format!(" by {}", by.join(", ")));
+        }
         format!("{what}: {}", self.count().describe())
     }
 }
 
 /// Callbacks the sandbox sent the app (results and webhooks, not probes):
-/// `{acknowledged: all}`, `{acknowledged: all, within: 500ms}`, `{exhausted: 0}`.
+/// `{acknowledged: all}`, `{acknowledged: all, within: 500ms}`, `{exhausted: 0}`,
+/// `{count: 0}`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CallbacksCheck {
-    /// Answered with a 2xx: every delivery (`all`), or at least this many.
+    /// Answered with a 2xx: every delivery (`all`: at least one was sent, and every one was
+    /// acknowledged), or at least this many.
     #[serde(default)]
     pub acknowledged: Option<AllOr>,
+    /// How many were sent (`count: 0`: none).
+    #[serde(default)]
+    pub count: Option<u64>,
+    #[serde(default)]
+    pub at_least: Option<u64>,
+    #[serde(default)]
+    pub at_most: Option<u64>,
     /// With `acknowledged`: the acknowledging answer came within this long.
     #[serde(default)]
     pub within: Option<Span>,
@@ -310,8 +371,21 @@ pub struct CallbacksCheck {
 }
 
 impl CallbacksCheck {
+    /// How many must have been sent, if it says.
+    pub fn sent(&self) -> Option<Count> {
+        let count = Count {
+            exactly: self.count,
+            at_least: self.at_least,
+            at_most: self.at_most,
+        };
+        (count != Count::default()).then_some(count)
+    }
+
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
+        if let Some(count) = self.sent() {
+            parts.push(format!("sent: {}", count.describe()));
+        }
         if let Some(a) = self.acknowledged {
             parts.push(format!("acknowledged: {a}"));
         }
@@ -336,52 +410,13 @@ pub struct ProbesCheck {
     pub passed: AllOr,
 }
 
-/// The kinds of resources counted, by their API path's name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ResourceKind {
-    IncomingPayments,
-    SendMoney,
-    PaymentLinks,
-    Pollings,
-    TransactionSmsNotifications,
-    Reversals,
-}
-
-impl ResourceKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::IncomingPayments => "incoming_payments",
-            Self::SendMoney => "send_money",
-            Self::PaymentLinks => "payment_links",
-            Self::Pollings => "pollings",
-            Self::TransactionSmsNotifications => "transaction_sms_notifications",
-            Self::Reversals => "reversals",
-        }
-    }
-
-    /// The statuses its documents show.
-    pub fn statuses(self) -> &'static [&'static str] {
-        match self {
-            Self::IncomingPayments | Self::TransactionSmsNotifications => {
-                &["Pending", "Success", "Failed"]
-            }
-            Self::SendMoney => &["Pending", "Processed", "Failed"],
-            Self::PaymentLinks => &["Active", "Paid", "Cancelled", "Expired"],
-            Self::Pollings => &["Pending", "Success"],
-            // A cancelled reversal's document shows Processed (its bulk payment, Cancelled).
-            Self::Reversals => &["Scheduled", "Processed"],
-        }
-    }
-}
-
-/// Resources created since the scenario loaded: `{type: incoming_payments, status: Success,
+/// Resources created since the scenario loaded: `{type: incoming_payment, status: Success,
 /// count: 2}`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResourcesCheck {
     #[serde(rename = "type")]
-    pub kind: ResourceKind,
+    pub kind: Named,
     #[serde(default)]
     pub status: Option<String>,
     #[serde(default)]

@@ -77,7 +77,9 @@ impl Faults {
             client_id: f.client_id.clone(),
             action: FaultAction {
                 status: f.status,
-                retry_after: f.retry_after,
+                retry_after: f
+                    .retry_after
+                    .map(|r| u32::try_from(r.whole_seconds()).unwrap_or(u32::MAX)),
                 latency: f.latency.map(|l| l.0),
                 drop: f.drop,
             },

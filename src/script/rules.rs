@@ -8,9 +8,9 @@ use std::time::Duration;
 use rust_decimal::Decimal;
 
 use super::Listed;
-pub use super::spec::RuleEndpoint as Endpoint;
 use super::spec::{OutcomeSpec, RuleSpec};
 use crate::domain::Verdict;
+pub use crate::domain::kinds::ResourceKind as Endpoint;
 use crate::domain::phone::PhoneNumber;
 
 #[derive(Debug, Clone)]
@@ -41,7 +41,7 @@ struct Rule {
 impl Rule {
     fn matches(&self, endpoint: Endpoint, f: &Facts<'_>) -> bool {
         let m = &self.spec.matching;
-        self.spec.endpoint == endpoint
+        self.spec.endpoint.kind == endpoint
             && m.client_id.as_deref().is_none_or(|c| c == f.client_id)
             && m.phone_number
                 .as_ref()

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
-use crate::domain::delivery::CallbackKind;
 use crate::domain::handset::{Answer, Behaviour};
+use crate::domain::kinds::ResourceKind;
 use crate::domain::money::Amount;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::webhooks::EventType;
@@ -57,6 +57,92 @@ impl<'de> Deserialize<'de> for Money {
     }
 }
 
+/// A URL the sandbox sends to (a webhook subscription's, a probe's): absolute http or https,
+/// as the API requires of a callback URL.
+#[derive(Debug, Clone)]
+pub struct Url(pub String);
+
+impl<'de> Deserialize<'de> for Url {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        parsed(d, |s| {
+            let s = s.trim();
+            crate::domain::limits::check_url(s, "url")
+                .map(|()| Url(s.to_string()))
+                .map_err(|e| {
+                    let scheme = s.starts_with("http://") || s.starts_with("https://");
+                    if scheme {
+                        e.0
+                    } else {
+                        format!(
+                            "{s:?} is not an absolute http(s) URL: write it with its scheme, \
+                             e.g. http://{}",
+                            s.split_once("://").map_or(s, |(_, rest)| rest)
+                        )
+                    }
+                })
+        })
+    }
+}
+
+/// A resource as a scenario names it: by its canonical name or an alias (kept, so that
+/// `validate` can answer with the canonical word).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Named {
+    pub kind: ResourceKind,
+    /// The alias it was written as, if not its canonical name.
+    pub alias: Option<&'static str>,
+}
+
+impl<'de> Deserialize<'de> for Named {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        parsed(d, |s| {
+            ResourceKind::parse(s)
+                .map(|(kind, alias)| Named { kind, alias })
+                .ok_or_else(|| {
+                    let names: Vec<&str> = ResourceKind::ALL.iter().map(|k| k.name()).collect();
+                    format!(
+                        "unknown resource {s:?}: use {}{}",
+                        names.join(", "),
+                        crate::suggest::did_you_mean(s, ResourceKind::spellings())
+                    )
+                })
+        })
+    }
+}
+
+/// A duration with its unit (`1s`, `500ms`); a bare number, as earlier versions of the format
+/// wrote some of them, is read as seconds (and `validate` suggests the unit).
+#[derive(Debug, Clone, Copy)]
+pub struct Seconds {
+    pub span: Duration,
+    /// Written as a bare number.
+    pub bare: bool,
+}
+
+impl Seconds {
+    /// Whole seconds, rounded up (`Retry-After` counts seconds).
+    pub fn whole_seconds(self) -> u64 {
+        self.span.as_millis().div_ceil(1000) as u64
+    }
+}
+
+impl<'de> Deserialize<'de> for Seconds {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::Number(n) if n.as_u64().is_some() => Ok(Self {
+                span: Duration::from_secs(n.as_u64().unwrap_or_default()),
+                bare: true,
+            }),
+            serde_json::Value::String(s) => crate::clock::parse_span(&s)
+                .map(|span| Self { span, bare: false })
+                .map_err(serde::de::Error::custom),
+            other => Err(serde::de::Error::custom(format!(
+                "expected a duration such as 1s or 500ms, found {other}"
+            ))),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Phone(pub PhoneNumber);
 
@@ -98,7 +184,8 @@ impl<'de> Deserialize<'de> for HandsetAnswer {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
-    pub endpoint: RuleEndpoint,
+    /// `incoming_payment`, `send_money` or `reversal` (load refuses the others).
+    pub endpoint: Named,
     #[serde(default, rename = "match")]
     pub matching: MatchSpec,
     pub outcome: OutcomeSpec,
@@ -110,17 +197,6 @@ pub struct RuleSpec {
     pub delay: Option<Span>,
     #[serde(default)]
     pub times: Option<u64>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RuleEndpoint {
-    /// `POST /api/v{1,2}/incoming_payments`
-    StkPush,
-    /// `POST /api/v2/send_money`, `/api/v1/payments`, `/api/v1/settlement_transfers`
-    SendMoney,
-    /// `POST /api/v2/reversals`
-    Reversal,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -174,9 +250,9 @@ pub struct Fault {
     /// Answer this status (429, 500, 502, 503 or 504) instead of serving the request.
     #[serde(default)]
     pub status: Option<u16>,
-    /// With 429 or 503: the `Retry-After` header, in seconds.
+    /// With 429 or 503: the `Retry-After` header, a duration in whole seconds (`1s`).
     #[serde(default)]
-    pub retry_after: Option<u32>,
+    pub retry_after: Option<Seconds>,
     /// Delay the answer by this long (real time).
     #[serde(default)]
     pub latency: Option<Span>,
@@ -200,9 +276,9 @@ pub struct Fault {
 #[serde(deny_unknown_fields)]
 pub struct CallbackFaultSpec {
     /// `incoming_payment`, `send_money`, `polling`, `transaction_sms_notification`,
-    /// `reversals`, `payment_link`, `webhook_event`, or absent for all.
+    /// `reversal`, `payment_link`, `webhook_event` (or an alias), or absent for all.
     #[serde(default)]
-    pub resource: Option<CallbackKind>,
+    pub resource: Option<Named>,
     /// Only deliveries of this application; absent: every application's.
     #[serde(default)]
     pub client_id: Option<String>,

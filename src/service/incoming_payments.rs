@@ -29,7 +29,7 @@ pub fn prompt(
     for_link: Option<uuid::Uuid>,
 ) -> (uuid::Uuid, String) {
     let decision = state.scenarios.rules.decide(
-        Endpoint::StkPush,
+        Endpoint::IncomingPayment,
         &Facts {
             client_id: owner,
             phone_number: Some(&request.subscriber.phone_number),

@@ -6,12 +6,14 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use crate::domain::delivery::{Delivery, DeliveryState};
+use crate::domain::kinds::ResourceKind;
 use crate::domain::webhooks::EventPayload;
 use crate::script::LoadedScenario;
 use crate::script::expect::{
-    AllOr, BalanceCheck, CallbacksCheck, ExpectSpec, ProbesCheck, RequestsCheck, ResourceKind,
-    ResourcesCheck, Since, SmsCheck, path_matches,
+    AllOr, BalanceCheck, CallbacksCheck, ExpectSpec, ProbesCheck, RequestsCheck, ResourcesCheck,
+    Since, SmsCheck, path_matches,
 };
+use crate::store::journal::Actor;
 
 /// Where the records stand now: a scenario loading now judges what comes after.
 pub fn since_now(state: &AppState) -> Since {
@@ -163,7 +165,10 @@ fn requests(state: &AppState, since: &Since, owner: Option<&str>, r: &RequestsCh
         .and_then(crate::script::faults::endpoint);
     let mut matched = Vec::new();
     let complete = state.store.journal.scan(since.journal, |entry| {
-        let wanted = owner.is_none_or(|o| entry.client_id.as_deref() == Some(o))
+        // Loading scenarios is how a run is set up, not what it judges.
+        let wanted = r.by.0.contains(&entry.by)
+            && !(entry.by == Actor::Control && entry.target.path() == "/_sandbox/scenarios")
+            && owner.is_none_or(|o| entry.client_id.as_deref() == Some(o))
             && endpoint.as_ref().is_none_or(|(method, path)| {
                 method.as_deref().is_none_or(|m| m == entry.method.as_str())
                     && path_matches(path, entry.target.path())
@@ -257,11 +262,18 @@ fn callbacks(state: &AppState, since: &Since, owner: Option<&str>, c: &Callbacks
         format!(" within {}", humantime::format_duration(w.0))
     });
     let mut ids = Vec::new();
+    if let Some(count) = c.sent() {
+        expected.push(format!("callbacks sent: {}", count.describe()));
+        passed &= count.holds(sent.len() as u64);
+        ids.extend(sent.iter().map(|d| d.id.to_string()));
+    }
     if let Some(a) = c.acknowledged {
         match a {
             AllOr::All => {
-                expected.push(format!("every callback acknowledged with a 2xx{within}"));
-                passed &= not_ok.is_empty();
+                expected.push(format!(
+                    "at least one callback sent, every one acknowledged with a 2xx{within}"
+                ));
+                passed &= !sent.is_empty() && not_ok.is_empty();
                 ids.extend(not_ok.iter().map(|d| d.id.to_string()));
             }
             AllOr::Number(n) => {
@@ -269,6 +281,7 @@ fn callbacks(state: &AppState, since: &Since, owner: Option<&str>, c: &Callbacks
                     "at least {n} callbacks acknowledged with a 2xx{within}"
                 ));
                 passed &= ok.len() as u64 >= n;
+                ids.extend(not_ok.iter().map(|d| d.id.to_string()));
             }
         }
     }
@@ -297,7 +310,13 @@ fn callbacks(state: &AppState, since: &Since, owner: Option<&str>, c: &Callbacks
     if let Some(d) = not_ok.first() {
         actual.push_str(&format!("; first not acknowledged: {}", attempt_summary(d)));
     }
-    ids.dedup();
+    if sent.is_empty() && c.acknowledged == Some(AllOr::All) {
+        actual = "nothing was sent: no result callback or webhook went out since the scenario \
+                  loaded (to expect none, write `count: 0`)"
+            .into();
+    }
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(id.clone()));
     ids.truncate(MAX_IDS);
     Found {
         passed,
@@ -324,8 +343,10 @@ fn attempt_summary(d: &Delivery) -> String {
 }
 
 /// The scenario's own receiver probes; for a scenario that sends none, every probe sent since
-/// it loaded (by another scenario, say one kept per environment).
+/// it loaded (by another scenario, say one kept per environment). A probe passes only when
+/// the app answered it as a correct receiver does: one never delivered tested nothing.
 fn probes(state: &AppState, s: &LoadedScenario, p: &ProbesCheck) -> Found {
+    use crate::domain::delivery::ProbeOutcome;
     let mut list = state.store.deliveries_where(|d| {
         d.probe().is_some_and(|p| {
             if s.probes > 0 {
@@ -336,50 +357,66 @@ fn probes(state: &AppState, s: &LoadedScenario, p: &ProbesCheck) -> Found {
         })
     });
     list.sort_by_key(|d| d.sequence);
-    let verdict = |d: &Delivery| d.probe().and_then(|p| p.passed);
-    let passed = list.iter().filter(|d| verdict(d) == Some(true)).count();
-    let failed: Vec<&Delivery> = list.iter().filter(|d| verdict(d) == Some(false)).collect();
-    let waiting = list.iter().filter(|d| verdict(d).is_none()).count();
+    let outcome = |d: &Delivery| d.probe().and_then(|p| p.outcome);
+    let passed = list
+        .iter()
+        .filter(|d| d.probe().and_then(|p| p.passed) == Some(true))
+        .count();
+    let failed: Vec<&Delivery> = list
+        .iter()
+        .filter(|d| d.probe().and_then(|p| p.passed) == Some(false))
+        .collect();
+    let undelivered = failed
+        .iter()
+        .filter(|d| outcome(d) == Some(ProbeOutcome::NotDelivered))
+        .count();
+    let waiting = list.iter().filter(|d| outcome(d).is_none()).count();
     let describe = |d: &Delivery| {
-        let probe = d.probe();
-        let kind = probe.map_or(String::new(), |p| {
-            serde_json::to_value(p.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default()
-        });
-        let did = probe
-            .and_then(|p| p.outcome)
-            .map_or("no answer", |o| match o {
-                crate::domain::delivery::ProbeOutcome::Accepted => "accepted",
-                crate::domain::delivery::ProbeOutcome::Rejected => "rejected",
-            });
-        format!("{kind} ({did} it)")
+        let kind = d.probe().map_or("probe", |p| p.kind.name());
+        match outcome(d) {
+            Some(ProbeOutcome::NotDelivered) => {
+                let why = d
+                    .attempts
+                    .last()
+                    .and_then(|a| a.error)
+                    .map_or("no answer", |e| e.describe());
+                format!("{kind} (not delivered to {}: {why})", d.target)
+            }
+            Some(o) => format!("{kind} ({} it)", o.name()),
+            None => format!("{kind} (not tried yet)"),
+        }
     };
-    let (ok, expected) = match p.passed {
-        AllOr::All => (
-            !list.is_empty() && failed.is_empty() && waiting == 0,
-            "every probe passed".to_string(),
-        ),
-        AllOr::Number(n) => (passed as u64 >= n, format!("at least {n} probes passed")),
+    let expected = match p.passed {
+        AllOr::All => "every probe delivered and answered as a correct receiver does".to_string(),
+        AllOr::Number(n) => format!("at least {n} probes passed"),
     };
-    if list.is_empty() && p.passed == AllOr::All {
+    if list.is_empty() {
         return Found {
-            passed: false,
+            passed: p.passed == AllOr::Number(0),
             expected: Some(expected),
-            actual: "no receiver probes were sent: add a `probes:` section with the app's \
-                     webhook URL"
+            actual: "nothing was sent: no receiver probe went out since the scenario loaded \
+                     (add a `probes:` section with the app's webhook URL)"
                 .into(),
             ids: Vec::new(),
         };
     }
+    let ok = match p.passed {
+        AllOr::All => failed.is_empty() && waiting == 0,
+        AllOr::Number(n) => passed as u64 >= n,
+    };
     let mut actual = format!(
-        "{passed} passed, {} failed, {waiting} not tried yet",
-        failed.len()
+        "{passed} of {} passed, {} answered wrongly, {undelivered} not delivered, {waiting} not \
+         tried yet",
+        list.len(),
+        failed.len() - undelivered,
     );
     if !failed.is_empty() {
         let named: Vec<String> = failed.iter().map(|d| describe(d)).collect();
         actual.push_str(&format!(": {}", named.join(", ")));
+    }
+    if undelivered > 0 {
+        actual
+            .push_str("; a probe not delivered tested nothing: is the app listening at that URL?");
     }
     Found {
         passed: ok,
@@ -394,26 +431,32 @@ fn probes(state: &AppState, s: &LoadedScenario, p: &ProbesCheck) -> Found {
 }
 
 fn resources(state: &AppState, since: &Since, owner: Option<&str>, r: &ResourcesCheck) -> Found {
-    /// How many of `collection`'s resources, by `(sequence, owner, status)`, were created
-    /// since `from` by `owner` with the status asked for.
+    /// The `(sequence, id)` of `collection`'s resources, by `(sequence, owner, status)`,
+    /// created since `from` by `owner` with the status asked for, in creation order.
     fn counted<T: crate::domain::Owned + Clone>(
         collection: &crate::store::Collection<T>,
         fields: impl Fn(&T) -> (u64, &str, &'static str),
         from: u64,
         owner: Option<&str>,
         status: Option<&str>,
-    ) -> usize {
-        collection.count_any(|item| {
-            let (sequence, of, shown) = fields(item);
-            sequence >= from
-                && owner.is_none_or(|o| o == of)
-                && status.is_none_or(|s| s.trim().eq_ignore_ascii_case(shown))
-        })
+    ) -> Vec<(u64, uuid::Uuid)> {
+        let mut found: Vec<(u64, uuid::Uuid)> = collection
+            .filter_any(|item| {
+                let (sequence, of, shown) = fields(item);
+                sequence >= from
+                    && owner.is_none_or(|o| o == of)
+                    && status.is_none_or(|s| s.trim().eq_ignore_ascii_case(shown))
+            })
+            .iter()
+            .map(|item| (fields(item).0, item.id()))
+            .collect();
+        found.sort_unstable();
+        found
     }
     let store = &state.store;
     let (from, status) = (since.resources, r.status.as_deref());
-    let n = match r.kind {
-        ResourceKind::IncomingPayments => counted(
+    let found = match r.kind.kind {
+        ResourceKind::IncomingPayment => counted(
             &store.incoming_payments,
             |p| (p.sequence, &p.owner, p.state.status()),
             from,
@@ -427,40 +470,61 @@ fn resources(state: &AppState, since: &Since, owner: Option<&str>, r: &Resources
             owner,
             status,
         ),
-        ResourceKind::PaymentLinks => counted(
+        ResourceKind::PaymentLink => counted(
             &store.payment_links,
             |l| (l.meta.sequence, &l.meta.owner, l.state.status()),
             from,
             owner,
             status,
         ),
-        ResourceKind::Pollings => counted(
+        ResourceKind::Polling => counted(
             &store.pollings,
             |p| (p.meta.sequence, &p.meta.owner, p.state.status()),
             from,
             owner,
             status,
         ),
-        ResourceKind::TransactionSmsNotifications => counted(
+        ResourceKind::TransactionSmsNotification => counted(
             &store.sms_notifications,
             |n| (n.meta.sequence, &n.meta.owner, n.state.status()),
             from,
             owner,
             status,
         ),
-        ResourceKind::Reversals => counted(
+        ResourceKind::Reversal => counted(
             &store.reversals,
             |v| (v.meta.sequence, &v.meta.owner, v.state.status()),
             from,
             owner,
             status,
         ),
-    } as u64;
+        // Events have no status (load refuses one).
+        ResourceKind::WebhookEvent => counted(
+            &store.webhook_events,
+            |e| (e.sequence, e.owner_id(), ""),
+            from,
+            owner,
+            None,
+        ),
+    };
+    let n = found.len() as u64;
+    let ids: Vec<String> = found
+        .iter()
+        .take(MAX_IDS)
+        .map(|(_, id)| id.to_string())
+        .collect();
+    let mut actual = format!("{n}");
+    if !ids.is_empty() {
+        actual.push_str(&format!(": {}", ids.join(", ")));
+        if found.len() > MAX_IDS {
+            actual.push_str(&format!(" and {} more", found.len() - MAX_IDS));
+        }
+    }
     Found {
         passed: r.count().holds(n),
         expected: None,
-        actual: format!("{n}"),
-        ids: Vec::new(),
+        actual,
+        ids,
     }
 }
 

@@ -38,6 +38,48 @@ impl Target {
     }
 }
 
+/// Who made a journaled request: the app under test (the API), a customer (the checkout
+/// page a payment link opens, its form and its status polls), or a person or script on the
+/// control plane (its requests that change something; reads are not journaled).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Actor {
+    App,
+    Customer,
+    Control,
+}
+
+impl Actor {
+    pub const ALL: [Self; 3] = [Self::App, Self::Customer, Self::Control];
+
+    /// Who sends requests to `path`.
+    pub fn of_path(path: &str) -> Self {
+        if path.starts_with("/links/") {
+            Self::Customer
+        } else if path.starts_with("/_sandbox/") {
+            Self::Control
+        } else {
+            Self::App
+        }
+    }
+
+    /// Its name as serialised.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::App => "app",
+            Self::Customer => "customer",
+            Self::Control => "control",
+        }
+    }
+
+    /// `app`, `customer` or `control`, in any case.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.name().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
 /// One request and its answer. The target and request body are copies of their own (see
 /// [`Target`]); the response body and the token's application are shared.
 #[derive(Debug, Clone)]
@@ -47,6 +89,8 @@ pub struct JournalEntry {
     pub method: Method,
     pub target: Target,
     pub status: u16,
+    /// Who sent it.
+    pub by: Actor,
     /// The application of the bearer token, when there was a valid one.
     pub client_id: Option<Arc<str>>,
     /// Up to 64 KiB of each body.
@@ -184,6 +228,7 @@ mod tests {
             method: Method::GET,
             target: Target::of(&Uri::try_from(path).expect("a path")),
             status: 200,
+            by: Actor::of_path(path),
             client_id: None,
             request_body: Bytes::new(),
             response_body: Bytes::new(),

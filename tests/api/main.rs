@@ -31,5 +31,6 @@ mod sms_notifications;
 mod snapshots;
 mod stream;
 mod v1;
+mod verdicts;
 mod verify;
 mod webhooks;

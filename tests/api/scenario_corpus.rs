@@ -92,8 +92,8 @@ fn corpus() -> Vec<Case> {
         ),
         case(
             "misspelt callback fault resource",
-            "name: x\ncallback_faults:\n  - resource: incoming_payments\n    drop: true\n",
-            "unknown variant `incoming_payments`, expected one of `incoming_payment`, `send_money`, `polling`, `transaction_sms_notification`, `reversals`, `payment_link`, `webhook_event` (did you mean `incoming_payment`?)",
+            "name: x\ncallback_faults:\n  - resource: incomin_payments\n    drop: true\n",
+            "unknown resource \"incomin_payments\": use incoming_payment, send_money, reversal, polling, transaction_sms_notification, payment_link, webhook_event (did you mean `incoming_payments`?)",
         ),
         case(
             "misspelt fault method",

@@ -269,8 +269,10 @@ async fn scenarios_load_at_runtime_all_or_nothing() {
         .as_str()
         .expect("message")
         .to_string();
-    assert_eq!(message.matches("unknown field `x`").count(), 50);
-    assert!(message.ends_with("(request body): (file): 50 more problems not shown"));
+    // Every problem of each document: the unknown field, and the name it lacks.
+    assert_eq!(message.matches("unknown field `x`").count(), 25);
+    assert_eq!(message.matches("missing field `name`").count(), 25);
+    assert!(message.ends_with("(request body): (file): 150 more problems not shown"));
     let too_many = app.load_scenario("---\nx: 1\n".repeat(10_000)).await;
     assert_eq!(too_many.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
@@ -289,7 +291,7 @@ async fn scenarios_load_at_runtime_all_or_nothing() {
         .to_string();
     assert_eq!(
         message,
-        "(request body):4:7: world.handsets[0].phone_number: Phone number is invalid: use a \
+        "(request body):4:21: world.handsets[0].phone_number: Phone number is invalid: use a \
          Kenyan number as +254712345678, 254712345678 or 0712345678"
     );
 }
@@ -392,7 +394,7 @@ async fn a_bad_scenario_file_stops_the_start_with_its_location() {
         Err(e) => e.to_string(),
     };
     assert!(
-        error.contains("bad.yaml:3:5: timeline[0].at: invalid duration"),
+        error.contains("bad.yaml:3:9: timeline[0].at: invalid duration"),
         "{error}"
     );
     std::fs::remove_dir_all(dir).ok();
@@ -822,9 +824,9 @@ async fn a_misspelt_callback_fault_resource_is_a_problem_with_its_line() {
         .to_string();
     assert!(
         message.starts_with(
-            "(request body):3:15: callback_faults[0].resource: unknown variant `incomin_payment`, \
-             expected one of `incoming_payment`, `send_money`"
-        ),
+            "(request body):3:15: callback_faults[0].resource: unknown resource \
+             \"incomin_payment\": use incoming_payment, send_money"
+        ) && message.ends_with("(did you mean `incoming_payment`?)"),
         "{message}"
     );
 }

@@ -100,6 +100,7 @@ async fn requests_prompts_results_callbacks_and_clock_moves_arrive_live() {
             "latency_ms": 0,
             "journal": 0,
             "error": "No route for GET /api/v2/nowhere",
+            "by": "app",
         })
         .to_string(),
         "every key, in this order"

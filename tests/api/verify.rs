@@ -21,7 +21,7 @@ fn checkout(probe_url: &str) -> String {
          \x20 - name: no invalid requests\n\
          \x20   requests: {{status: 4xx, count: 0}}\n\
          \x20 - name: two payments succeeded\n\
-         \x20   resources: {{type: incoming_payments, status: Success, count: 2}}\n\
+         \x20   resources: {{type: incoming_payment, status: Success, count: 2}}\n\
          \x20 - name: the app rejects forged callbacks\n\
          \x20   probes: {{passed: all}}\n\
          \x20 - name: till credited\n\
@@ -91,14 +91,22 @@ async fn expectations_judge_what_the_app_did_since_the_scenario_loaded() {
         "{report:#}"
     );
     let failed = &report["scenarios"][0]["expectations"][3];
+    let paid = failed["ids"][0].as_str().expect("the payment counted");
     assert_eq!(
         failed,
         &json!({
             "name": "two payments succeeded", "check": "resources", "field": "expect[3]",
-            "passed": false, "expected": "incoming_payments Success: exactly 2", "actual": "1",
-            "ids": []
+            "passed": false, "expected": "incoming_payment Success: exactly 2",
+            "actual": format!("1: {paid}"), "ids": [paid]
         })
     );
+    let shown = app
+        .get_json(
+            &app.url(&format!("/api/v2/incoming_payments/{paid}")),
+            &token,
+        )
+        .await;
+    assert_eq!(shown["data"]["attributes"]["status"], "Success");
 
     // An invalid request now fails "no invalid requests", naming it by its journal sequence.
     let refused = app.create_incoming_payment(&token, &json!({})).await;
@@ -157,7 +165,8 @@ async fn callbacks_not_acknowledged_and_probes_the_app_gets_wrong_fail_with_thei
     assert_eq!(v[2]["passed"], false);
     assert_eq!(
         v[2]["actual"],
-        "1 passed, 1 failed, 0 not tried yet: wrong_key (accepted it)"
+        "1 of 2 passed, 1 answered wrongly, 0 not delivered, 0 not tried yet: wrong_key \
+         (accepted it)"
     );
     assert_eq!(v[2]["ids"].as_array().expect("ids").len(), 1);
 }
@@ -188,14 +197,14 @@ async fn expectation_problems_are_reported_with_line_and_field() {
         [
             "error: F:3:5: expect[0]: an expectation has exactly one of `requests`, `callbacks`, \
              `probes`, `resources`, `balance`, `sms`, `prompts`",
-            "error: F:5:50: expect[1].resources.status: incoming_payments show Pending, Success, \
-             Failed, not \"Succeeded\" (did you mean `Success`?)",
+            "error: F:5:50: expect[1].resources.status: incoming_payment documents show Pending, \
+             Success, Failed, not \"Succeeded\" (did you mean `Success`?)",
             "error: F:6:26: expect[2].requests.endpoint: /api/v2/incomng_payments is not a path of \
              the API, so no request could match it (did you mean `/api/v2/incoming_payments`?)",
             "error: F:7:15: expect[3].balance: say what it must be: `equals`, `at_least` or \
              `at_most`",
             "error: F:8:17: expect[4].callbacks: say `acknowledged` (all or a number), `exhausted` \
-             (a number), or both",
+             (a number), or how many were sent (`count`, `at_least`, `at_most`)",
             "error: F:8:25: expect[4].callbacks.within: `within` bounds how fast callbacks were \
              acknowledged: add `acknowledged`",
         ]

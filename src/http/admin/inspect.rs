@@ -14,6 +14,7 @@ use crate::domain::delivery::DeliveryState;
 use crate::domain::money::format_amount;
 use crate::http::error::ApiError;
 use crate::service::AppState;
+use crate::store::journal::Actor;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -31,23 +32,50 @@ struct RequestFilter {
     status: Option<u16>,
     method: Option<String>,
     client_id: Option<String>,
+    /// Who sent them: `app` (the default), `customer`, `control`, or `all`.
+    by: Option<String>,
     /// RFC 3339; only requests at or after it.
     since: Option<String>,
     limit: Option<usize>,
     cursor: Option<String>,
 }
 
-/// API requests, newest first, filtered, a page at a time.
+/// Which senders `by` names: `all`, or a comma-separated list of actors; absent, the app.
+pub fn actors(by: Option<&str>) -> Result<Vec<Actor>, ApiError> {
+    let Some(by) = by.map(str::trim).filter(|b| !b.is_empty()) else {
+        return Ok(vec![Actor::App]);
+    };
+    if by.eq_ignore_ascii_case("all") {
+        return Ok(Actor::ALL.to_vec());
+    }
+    by.split(',')
+        .map(|name| {
+            Actor::parse(name).ok_or_else(|| {
+                let names = ["app", "customer", "control", "all"];
+                ApiError::BadRequest(format!(
+                    "by {name:?} is not one of {}{}",
+                    names.join(", "),
+                    crate::suggest::did_you_mean(name.trim(), names)
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Journaled requests (the app's unless `by` says otherwise), newest first, filtered, a page
+/// at a time.
 async fn requests(
     State(state): State<AppState>,
     Query(f): Query<RequestFilter>,
 ) -> Result<Json<Value>, ApiError> {
     let request = page::request(f.limit, f.cursor.as_deref())?;
     let since_ms = page::since_ms(f.since.as_deref())?;
+    let by = actors(f.by.as_deref())?;
     let page = state.store.journal.page(request, |e| {
-        f.path
-            .as_deref()
-            .is_none_or(|p| e.target.path().starts_with(p))
+        by.contains(&e.by)
+            && f.path
+                .as_deref()
+                .is_none_or(|p| e.target.path().starts_with(p))
             && f.status.is_none_or(|s| e.status == s)
             && f.method
                 .as_deref()
@@ -68,6 +96,7 @@ async fn requests(
                 "path": e.target.path(),
                 "query": e.target.query(),
                 "status": e.status,
+                "by": e.by,
                 "client_id": e.client_id,
                 "request_body": String::from_utf8_lossy(&e.request_body),
                 "response_body": String::from_utf8_lossy(&e.response_body),

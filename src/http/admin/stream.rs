@@ -156,7 +156,13 @@ mod json {
         }
         out.extend_from_slice(b",\"error\":");
         opt_str(out, r.error.as_deref());
-        out.push(b'}');
+        out.extend_from_slice(b",\"by\":\"");
+        out.extend_from_slice(
+            crate::store::journal::Actor::of_path(r.target.path())
+                .name()
+                .as_bytes(),
+        );
+        out.extend_from_slice(b"\"}");
     }
 
     fn number(out: &mut Vec<u8>, n: impl itoa::Integer) {

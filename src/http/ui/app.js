@@ -30,6 +30,10 @@ async function api(path, method = "GET", body = undefined) {
   if (scope() && body && typeof body === "object" && !("client_id" in body)) {
     body = { ...body, client_id: scope() };
   }
+  // A field left empty is not sent (the control plane's documents have no nulls).
+  if (body && typeof body === "object" && !Array.isArray(body)) {
+    body = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== null));
+  }
   const headers = token() ? { Authorization: "Bearer " + token() } : {};
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -111,7 +115,7 @@ async function showDetail(event) {
   const parts = [];
   try {
     if (event.kind === "request" && event.data.journal != null) {
-      const { requests } = await api(`/_sandbox/requests?cursor=${event.data.journal + 1}&limit=1`);
+      const { requests } = await api(`/_sandbox/requests?cursor=${event.data.journal + 1}&limit=1&by=all`);
       const r = requests.find((x) => x.sequence === event.data.journal);
       if (r) {
         parts.push(el("h4", { textContent: "Request" }),

@@ -1,0 +1,422 @@
+//! Verdicts a QA lead can trust: every check fails when nothing was tested, probes that reach
+//! nothing fail, the customer's checkout is not the app's traffic, one vocabulary across a
+//! scenario (with the older spellings named), and `validate` reports every problem at once.
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// The verdicts of the only loaded scenario with expectations.
+async fn verdicts(app: &TestApp) -> Vec<Value> {
+    let report = app.control("/_sandbox/verify").await;
+    report["scenarios"][0]["expectations"]
+        .as_array()
+        .expect("expectations")
+        .clone()
+}
+
+/// A local port nothing listens on: bound, then let go.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+#[tokio::test]
+async fn a_probe_nothing_answers_is_not_delivered_and_fails_passed_all() {
+    let app = spawn_virtual_app().await;
+    let url = format!("http://127.0.0.1:{}/hooks", closed_port());
+    let yaml = format!(
+        "name: nobody home\nprobes:\n  - url: {url}\n    kinds: [valid, wrong_key]\n\
+         expect:\n  - probes: {{passed: all}}\n  - probes: {{passed: 1}}\n"
+    );
+    assert_eq!(app.load_scenario(yaml).await.status(), 201);
+    app.advance("1s").await;
+    let verdicts = wait_for_verdicts(&app, |v| {
+        v[0]["actual"]
+            .as_str()
+            .is_some_and(|a| a.contains("0 not tried yet"))
+    })
+    .await;
+    assert_eq!(verdicts[0]["passed"], false, "{verdicts:#?}");
+    assert_eq!(verdicts[1]["passed"], false, "{verdicts:#?}");
+    let actual = verdicts[0]["actual"].as_str().expect("actual");
+    assert!(
+        actual.starts_with(
+            "0 of 2 passed, 0 answered wrongly, 2 not delivered, 0 not tried yet: valid (not \
+             delivered to "
+        ),
+        "{actual}"
+    );
+    assert!(
+        actual.contains(&format!(
+            "wrong_key (not delivered to {url}: connection failed)"
+        )),
+        "{actual}"
+    );
+    assert!(
+        actual.ends_with("is the app listening at that URL?"),
+        "{actual}"
+    );
+    assert_eq!(verdicts[0]["ids"].as_array().expect("ids").len(), 2);
+    // The delivery log says so too.
+    let probes: Vec<Value> = app
+        .deliveries()
+        .await
+        .into_iter()
+        .filter_map(|d| d.get("probe").filter(|p| !p.is_null()).cloned())
+        .collect();
+    assert_eq!(probes.len(), 2);
+    for probe in probes {
+        assert_eq!(probe["outcome"], "not_delivered", "{probe}");
+        assert_eq!(probe["passed"], false, "{probe}");
+    }
+}
+
+/// Verify until `ready` holds of its verdicts (probes are sent by the worker, off the
+/// request path).
+async fn wait_for_verdicts(app: &TestApp, ready: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    for _ in 0..200 {
+        let v = verdicts(app).await;
+        if ready(&v) {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    verdicts(app).await
+}
+
+#[tokio::test]
+async fn a_probe_that_reaches_an_app_is_judged_by_its_answer() {
+    let app = spawn_virtual_app().await;
+    let receiver = CallbackReceiver::start(Behaviour::VerifySignatures).await;
+    let yaml = format!(
+        "name: checked\nprobes:\n  - url: {}\n    kinds: [valid, wrong_key]\n\
+         expect:\n  - probes: {{passed: all}}\n",
+        receiver.url
+    );
+    assert_eq!(app.load_scenario(yaml).await.status(), 201);
+    app.advance("1s").await;
+    receiver.wait_for(2).await;
+    let v = wait_for_verdicts(&app, |v| v[0]["passed"] == true).await;
+    assert_eq!(v[0]["passed"], true, "{v:#?}");
+    assert_eq!(
+        v[0]["actual"],
+        "2 of 2 passed, 0 answered wrongly, 0 not delivered, 0 not tried yet"
+    );
+}
+
+#[tokio::test]
+async fn all_over_nothing_fails_and_a_count_of_zero_says_none() {
+    let app = spawn_virtual_app().await;
+    let yaml = "name: idle\nexpect:\n\
+        \x20 - callbacks: {acknowledged: all}\n\
+        \x20 - callbacks: {count: 0}\n\
+        \x20 - probes: {passed: all}\n\
+        \x20 - resources: {type: incoming_payment, count: 0}\n";
+    assert_eq!(app.load_scenario(yaml).await.status(), 201);
+    let v = verdicts(&app).await;
+    let summary: Vec<(&str, bool)> = v
+        .iter()
+        .map(|v| {
+            (
+                v["expected"].as_str().expect("expected"),
+                v["passed"].as_bool().expect("passed"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "at least one callback sent, every one acknowledged with a 2xx",
+                false
+            ),
+            ("callbacks sent: exactly 0", true),
+            (
+                "every probe delivered and answered as a correct receiver does",
+                false
+            ),
+            ("incoming_payment: exactly 0", true),
+        ]
+    );
+    assert_eq!(
+        v[0]["actual"],
+        "nothing was sent: no result callback or webhook went out since the scenario loaded \
+         (to expect none, write `count: 0`)"
+    );
+    assert!(
+        v[2]["actual"]
+            .as_str()
+            .expect("actual")
+            .starts_with("nothing was sent")
+    );
+
+    // One callback sent and acknowledged: `all` passes, `count: 0` fails and names it.
+    let token = app.token().await;
+    let receiver = CallbackReceiver::start(Behaviour::Accept).await;
+    app.stk_push(&token, &receiver.url).await;
+    app.advance("1s").await;
+    receiver.wait_for(1).await;
+    let v = wait_for_verdicts(&app, |v| v[0]["passed"] == true).await;
+    assert_eq!(v[0]["passed"], true, "{v:#?}");
+    assert_eq!(v[1]["passed"], false);
+    assert_eq!(v[1]["ids"].as_array().expect("ids").len(), 1);
+    assert_eq!(v[3]["passed"], false);
+    let counted = v[3]["ids"][0].as_str().expect("the push counted");
+    assert_eq!(v[3]["actual"], format!("1: {counted}"));
+}
+
+#[tokio::test]
+async fn the_customers_checkout_is_not_the_apps_traffic() {
+    let app = spawn_virtual_app().await;
+    let yaml = "name: shop\nexpect:\n\
+        \x20 - name: the app sent no invalid request\n    requests: {status: 4xx, count: 0}\n\
+        \x20 - requests: {by: customer, status: 4xx, count: 2}\n\
+        \x20 - requests: {by: all, count: 5}\n";
+    assert_eq!(app.load_scenario(yaml).await.status(), 201);
+    let token = app.token().await;
+    let link = app
+        .create(
+            "/api/v2/payment_links",
+            &token,
+            &json!({"till_number": "112233", "currency": "KES", "amount": 350,
+                    "payment_reference": "r", "note": "n",
+                    "_links": {"callback_url": "http://127.0.0.1:9/cb"}}),
+        )
+        .await;
+    let page = app.get_json(&link, &token).await["data"]["attributes"]["payment_link"]["link"]
+        .as_str()
+        .expect("the link")
+        .to_string();
+    // A customer opens the page, types a bad number, and opens a link that does not exist.
+    let client = http_client();
+    assert_eq!(client.get(&page).send().await.expect("page").status(), 200);
+    let bad = client
+        .post(&page)
+        .form(&[("phone_number", "12")])
+        .send()
+        .await
+        .expect("pay");
+    assert_eq!(bad.status(), 400);
+    let unknown = client
+        .get(app.url("/links/2eab4ca0-1724-4c90-a734-0fb5ffc4391c"))
+        .send()
+        .await
+        .expect("unknown");
+    assert_eq!(unknown.status(), 404);
+
+    let v = verdicts(&app).await;
+    assert_eq!(v[0]["passed"], true, "{v:#?}");
+    assert_eq!(v[1]["passed"], true, "{v:#?}");
+    // The token, the link and its GET, the page and its two refusals (not the scenario's
+    // own load).
+    assert_eq!(v[2]["passed"], false, "{v:#?}");
+    assert!(
+        v[2]["actual"]
+            .as_str()
+            .expect("actual")
+            .starts_with("6: #1 POST /oauth/token -> 200, "),
+        "{v:#?}"
+    );
+
+    // The journal shows the app's own requests unless asked for the others.
+    let senders = |body: &Value| -> Vec<String> {
+        body["requests"]
+            .as_array()
+            .expect("requests")
+            .iter()
+            .map(|r| {
+                let text = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+                format!("{} {} {}", text("by"), text("method"), text("path"))
+            })
+            .collect()
+    };
+    let own = senders(&app.control("/_sandbox/requests").await);
+    assert_eq!(own.len(), 3, "{own:?}");
+    assert!(own.iter().all(|r| r.starts_with("app ")), "{own:?}");
+    let customer = app.control("/_sandbox/requests?by=customer").await;
+    assert_eq!(senders(&customer).len(), 3);
+    assert_eq!(customer["requests"][0]["client_id"], Value::Null);
+    let control = app.control("/_sandbox/requests?by=control").await;
+    assert_eq!(senders(&control), ["control POST /_sandbox/scenarios"]);
+    let all = app.control("/_sandbox/requests?by=app,customer").await;
+    assert_eq!(senders(&all).len(), 6);
+    let refused = app
+        .client
+        .get(app.url("/_sandbox/requests?by=customers"))
+        .send()
+        .await
+        .expect("refused");
+    assert_eq!(refused.status(), 400);
+    assert_eq!(
+        refused.json::<Value>().await.expect("json")["error_message"],
+        "by \"customers\" is not one of app, customer, control, all (did you mean `customer`?)"
+    );
+}
+
+/// `validate`'s stdout, stderr and exit code for one file holding `yaml`.
+async fn validate(name: &str, yaml: &str) -> (String, String, Option<i32>) {
+    let dir = std::env::temp_dir().join(format!("k2-verdicts-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("s.yaml");
+    std::fs::write(&file, yaml).expect("write");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_k2-sandbox"))
+        .arg("validate")
+        .arg(&file)
+        .output()
+        .await
+        .expect("runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    let strip = |b: &[u8]| String::from_utf8_lossy(b).replace(&file.display().to_string(), "F");
+    (strip(&out.stdout), strip(&out.stderr), out.status.code())
+}
+
+#[tokio::test]
+async fn validate_reports_every_problem_of_a_file_in_one_run() {
+    let (_, stderr, code) = validate(
+        "five",
+        "name: five typos\n\
+         world:\n\
+         \x20 balancez:\n\
+         \x20   - balance: 10\n\
+         \x20 handsets:\n\
+         \x20   - { phone_number: \"07x\", behaviour: cancel }\n\
+         \x20   - { phone_number: \"0711000001\", behaviour: cancl }\n\
+         rules:\n\
+         \x20 - endpoint: stk-push\n\
+         \x20   outcome: failed\n\
+         faults:\n\
+         \x20 - endpoint: /api/v2/polling\n\
+         \x20   latency: 3 parsecs\n\
+         expect:\n\
+         \x20 - requests: {endpoint: POST /api/v2/incoming_payments, count: many}\n\
+         probes:\n\
+         \x20 - url: localhost:5000/hooks\n",
+    )
+    .await;
+    assert_eq!(code, Some(1));
+    let fields: Vec<&str> = stderr
+        .lines()
+        .map(|l| l.split(": ").nth(2).expect("a field"))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "world.balancez",
+            "world.handsets[0].phone_number",
+            "world.handsets[1].behaviour",
+            "rules[0].outcome",
+            "faults[0].latency",
+            "expect[0].requests.count",
+            "probes[0].url",
+        ],
+        "{stderr}"
+    );
+    for line in [
+        "error: F:3:3: world.balancez: unknown field `balancez`",
+        "error: F:6:23: world.handsets[0].phone_number: Phone number is invalid",
+        "error: F:7:48: world.handsets[1].behaviour: Unknown answer \"cancl\"",
+        "error: F:10:14: rules[0].outcome: unknown variant `failed`",
+        "error: F:13:14: faults[0].latency: invalid duration \"3 parsecs\"",
+        "error: F:15:65: expect[0].requests.count: invalid type: string \"many\", expected u64",
+        "error: F:17:10: probes[0].url: \"localhost:5000/hooks\" is not an absolute http(s) URL: \
+         write it with its scheme, e.g. http://localhost:5000/hooks",
+    ] {
+        assert!(
+            stderr.lines().any(|l| l.starts_with(line)),
+            "{line} in\n{stderr}"
+        );
+    }
+
+    // A list item set aside keeps the others' indices as written; a required field that
+    // was refused is not also reported missing.
+    let (_, stderr, _) = validate(
+        "indices",
+        "name: x\nrules:\n  - endpoint: nope\n    outcome: success\n  - endpoint: send_money\n    outcome: maybe\n",
+    )
+    .await;
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert!(lines[0].starts_with("error: F:3:15: rules[0].endpoint: unknown resource \"nope\""));
+    assert!(lines[1].starts_with("error: F:6:14: rules[1].outcome: unknown variant `maybe`"));
+}
+
+#[tokio::test]
+async fn an_unquoted_brace_gets_the_hint_to_quote_it() {
+    let (_, stderr, code) = validate(
+        "brace",
+        "name: b\nexpect:\n  - requests: {endpoint: GET /api/v2/incoming_payments/{id}, count: 1}\n",
+    )
+    .await;
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.trim_end().ends_with(
+            "a value holding `{` or `}` must be quoted: write \
+             \"GET /api/v2/incoming_payments/{id}\" (or use `*` for a path segment)"
+        ),
+        "{stderr}"
+    );
+    let (_, stderr, code) = validate(
+        "quoted",
+        "name: b\nexpect:\n  - requests: {endpoint: \"GET /api/v2/incoming_payments/{id}\", count: 1}\n",
+    )
+    .await;
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+#[tokio::test]
+async fn older_spellings_work_and_validate_names_the_canonical_word() {
+    let yaml = "name: aliases\n\
+        rules:\n  - endpoint: stk_push\n    outcome: failure\n\
+        callback_faults:\n  - resource: reversals\n    drop: true\n\
+        faults:\n  - endpoint: POST /api/v2/polling\n    status: 503\n    retry_after: 2\n\
+        expect:\n  - resources: {type: pollings, count: 0}\n";
+    let (stdout, stderr, code) = validate("aliases", yaml).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        [
+            "note: F:3:15: rules[0].endpoint: `stk_push` is an alias: the canonical name is \
+             `incoming_payment`",
+            "note: F:6:15: callback_faults[0].resource: `reversals` is an alias: the canonical \
+             name is `reversal`",
+            "note: F:11:18: faults[0].retry_after: a bare number is read as seconds: write it \
+             with its unit, `2s`",
+            "note: F:13:23: expect[0].resources.type: `pollings` is an alias: the canonical \
+             name is `polling`",
+            "F: ok (1 scenario)",
+        ]
+    );
+
+    // Canonical words load and act: a duration for Retry-After, the rule on STK pushes.
+    let app = spawn_virtual_app().await;
+    let canonical = "name: canonical\n\
+        rules:\n  - endpoint: incoming_payment\n    outcome: failure\n\
+        faults:\n  - endpoint: POST /api/v2/polling\n    status: 503\n    retry_after: 1500ms\n";
+    assert_eq!(app.load_scenario(canonical).await.status(), 201);
+    let token = app.token().await;
+    let polled = app.post_json("/api/v2/polling", &token, &json!({})).await;
+    assert_eq!(polled.status(), 503);
+    assert_eq!(polled.headers()["retry-after"], "2");
+    let receiver = CallbackReceiver::start(Behaviour::Accept).await;
+    let push = app.stk_push(&token, &receiver.url).await;
+    app.advance("1s").await;
+    receiver.wait_for(1).await;
+    let shown = app.get_json(&push, &token).await;
+    assert_eq!(shown["data"]["attributes"]["status"], "Failed");
+
+    // Rules decide only the three results a request waits for.
+    let (_, stderr, code) = validate(
+        "rule-kind",
+        "name: x\nrules:\n  - endpoint: payment_link\n    outcome: failure\n",
+    )
+    .await;
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains(
+            "rules[0].endpoint: rules decide the results of `incoming_payment` (STK push), \
+             `send_money` and `reversal` requests, not `payment_link`"
+        ),
+        "{stderr}"
+    );
+}
