@@ -72,8 +72,18 @@ fn runtime(workers: usize) -> std::io::Result<tokio::runtime::Runtime> {
 
 /// `k2-sandbox run`: the log set up, the sandbox built and serving, then `run::run`.
 async fn run(args: k2_sandbox::config::RunArgs) -> anyhow::Result<ExitCode> {
-    k2_sandbox::run::start_logging(&args)?;
-    let sandbox = Sandbox::build(args.serve.clone()).await?;
+    let built = match k2_sandbox::run::start_logging(&args) {
+        Ok(()) => Sandbox::build(args.serve.clone()).await,
+        Err(e) => Err(e),
+    };
+    // Not the app's failure: the run is misconfigured (a bad scenario, a busy port).
+    let sandbox = match built {
+        Ok(sandbox) => sandbox,
+        Err(e) => {
+            eprintln!("k2-sandbox: error: {e:#}");
+            return Ok(ExitCode::from(k2_sandbox::run::USAGE));
+        }
+    };
     let state = sandbox.state();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(sandbox.run_until(async move {

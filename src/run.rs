@@ -2,8 +2,11 @@
 //! credentials in its environment, then the due work let finish, the loaded scenarios'
 //! expectations judged, the verdicts printed and reported, and the sandbox stopped.
 //!
-//! Exit code: CMD's if it failed (128 + the signal if one ended it), else 1 if an expectation
-//! failed, else 0.
+//! Exit code (so that CI can tell "the app is wrong" from "the pipeline is misconfigured"):
+//! 0 when CMD succeeded and every expectation passed; 1 when an expectation failed; 2 for a
+//! configuration or usage error (a bad flag or scenario, a sandbox that could not start, a
+//! report that could not be written); CMD's own code when it failed, 126 when it could not be
+//! run and 127 when it was not found (as a shell says), 128 + n when signal n ended it.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -69,13 +72,26 @@ pub async fn run(args: RunArgs, serving: Serving) -> anyhow::Result<ExitCode> {
 
     let _ = stop.send(());
     task.await.context("the sandbox's task")??;
-    written?;
-    Ok(match outcome.code {
-        Some(0) if report.passed => ExitCode::SUCCESS,
-        Some(0) => ExitCode::from(1),
-        Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1).max(1)),
-        None => ExitCode::from(outcome.signal.map_or(1, |s| s.saturating_add(128))),
-    })
+    if let Err(e) = written {
+        eprintln!("k2-sandbox: error: {e:#}");
+        return Ok(ExitCode::from(USAGE));
+    }
+    Ok(exit_code(&outcome, report.passed))
+}
+
+/// A configuration or usage error: a bad flag (clap's own code), a bad scenario, a sandbox
+/// that could not start, a report that could not be written.
+pub const USAGE: u8 = 2;
+
+/// `run`'s exit code: see the module's documentation.
+fn exit_code(outcome: &CommandOutcome, passed: bool) -> ExitCode {
+    match (outcome.code, outcome.signal) {
+        (Some(0), _) if passed => ExitCode::SUCCESS,
+        (Some(0), _) => ExitCode::from(1),
+        (Some(code), _) => ExitCode::from(u8::try_from(code).unwrap_or(1).max(1)),
+        (None, Some(signal)) => ExitCode::from(signal.saturating_add(128)),
+        (None, None) => ExitCode::from(1),
+    }
 }
 
 /// The sandbox's log goes to `--log-file`, or stderr for `-`.
@@ -114,11 +130,17 @@ async fn run_command(args: &RunArgs, base: &str, signals: &mut Signals) -> Comma
     let mut child = match command.spawn() {
         Ok(child) => child,
         Err(e) => {
+            // As a shell answers: 127 not found, 126 found but not runnable.
+            let (code, why) = if e.kind() == std::io::ErrorKind::NotFound {
+                (127, "not found")
+            } else {
+                (126, "could not be run")
+            };
             return CommandOutcome {
                 command: shown,
-                code: None,
+                code: Some(code),
                 signal: None,
-                error: Some(format!("could not start: {e}")),
+                error: Some(format!("{why}: {e}")),
                 duration: started.elapsed(),
             };
         }

@@ -286,6 +286,12 @@ impl RecipientFields {
         self.recipient(kind, Some(SettlementMethod::Eft))
     }
 
+    /// A recipient as a world may hold one: created through the API (with its names) or
+    /// saved by a send money to a new destination (without them), so the names are optional.
+    pub fn saved_recipient(&self, kind: &str) -> Result<RecipientDetails, Invalid> {
+        self.recipient(kind, Some(SettlementMethod::Eft))
+    }
+
     pub fn merchant_wallet(&self) -> Result<MerchantAccountKind, Invalid> {
         Ok(MerchantAccountKind::Wallet {
             first_name: required_text(self.first_name.as_deref(), "First name")?,

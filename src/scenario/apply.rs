@@ -287,7 +287,7 @@ fn apply_recipients(
     let w = &s.world;
     for r in &w.external_recipients {
         // Checked when the scenario was parsed.
-        if let Ok(details) = r.fields.external_recipient(&r.kind) {
+        if let Ok(details) = r.fields.saved_recipient(&r.kind) {
             state.store.external_recipients.insert(ExternalRecipient {
                 meta: envelope(&r.client_id, "/api/v2/external_recipients"),
                 nickname: r.fields.nickname(),
@@ -356,12 +356,14 @@ fn apply_transactions(
                 base_url: base.into(),
             },
         );
-        state.store.ledger.credit(
-            &owner,
-            &Account::Till(tx.till_number().into()),
-            tx.amount().decimal(),
-            &format!("scenario {}: transaction {}", s.name, tx.reference()),
-        );
+        if t.credit {
+            state.store.ledger.credit(
+                &owner,
+                &Account::Till(tx.till_number().into()),
+                tx.amount().decimal(),
+                &format!("scenario {}: transaction {}", s.name, tx.reference()),
+            );
+        }
         state.store.transactions.insert(tx);
     }
 }

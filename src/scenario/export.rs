@@ -3,9 +3,6 @@
 //! subscriptions, handsets and the transactions received. What a scenario cannot say (STK
 //! pushes, payments, deliveries, the journal) is left out, as are ids: loading makes new ones.
 
-use std::collections::BTreeMap;
-
-use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
 use crate::domain::Scope;
@@ -36,29 +33,17 @@ pub fn export(state: &AppState, client_id: Option<&str>, name: &str) -> String {
         .transactions
         .filter_any(|t| wanted(t.owner_id()) && t.status == TransactionStatus::Received);
     transactions.sort_by_key(|t| t.sequence);
-    // Loading credits each transaction on top of the balances set first: the balances are
-    // written less what the transactions will add back.
-    let mut credited: BTreeMap<(String, String), Decimal> = BTreeMap::new();
-    for t in &transactions {
-        *credited
-            .entry((t.owner_id().to_string(), t.till_number().to_string()))
-            .or_default() += t.amount().decimal();
-    }
+    // Every balance as it stands; the transactions below are history only (`credit: false`),
+    // so a balance set by hand below what its till received loads back as it is.
     let mut balances = Vec::new();
     for owner in &owners {
         for (account, balance) in store.ledger.accounts(owner) {
-            let (till, less) = match &account {
-                Account::Company => (Value::Null, Decimal::ZERO),
-                Account::Till(t) => (
-                    json!(t),
-                    credited
-                        .get(&(owner.clone(), t.to_string()))
-                        .copied()
-                        .unwrap_or_default(),
-                ),
+            let till = match &account {
+                Account::Company => Value::Null,
+                Account::Till(t) => json!(t),
             };
             balances.push(json!({"client_id": owner, "till_number": till,
-                "balance": format_amount(balance - less)}));
+                "balance": format_amount(balance)}));
         }
     }
     let mut tills: Vec<Value> = store
@@ -137,7 +122,7 @@ pub fn export(state: &AppState, client_id: Option<&str>, name: &str) -> String {
             let ago = humantime::format_duration(std::time::Duration::from_millis(ago_ms as u64));
             let mut fields = json!({"client_id": t.owner_id(), "till_number": t.till_number(),
                 "amount": format_amount(t.amount().decimal()), "ago": ago.to_string(),
-                "reference": t.reference()});
+                "reference": t.reference(), "credit": false});
             match t.sender() {
                 Sender::Buygoods(payer) => {
                     fields["type"] = json!("buygoods");

@@ -487,7 +487,7 @@ fn check_world(s: &Scenario, problems: &mut Vec<(String, String)>) {
         match crate::domain::recipients::recipient_type(Some(&r.kind)) {
             Err(e) => problems.push((format!("world.external_recipients[{i}].type"), e.0)),
             Ok(kind) => {
-                if let Err(e) = r.fields.external_recipient(kind) {
+                if let Err(e) = r.fields.saved_recipient(kind) {
                     problems.push((format!("world.external_recipients[{i}]"), e.0));
                 }
             }

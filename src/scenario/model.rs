@@ -194,6 +194,14 @@ pub struct TransactionSpec {
     pub last_name: Option<String>,
     #[serde(default)]
     pub sending_till: Option<String>,
+    /// Whether it credits its till (the default). An exported world says `false`: its
+    /// balances already hold what its transactions brought in.
+    #[serde(default = "yes")]
+    pub credit: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Deserialize)]

@@ -528,14 +528,36 @@ fn resources(state: &AppState, since: &Since, owner: Option<&str>, r: &Resources
     }
 }
 
+/// The balance at the end; its ids are the account's latest ledger entries
+/// (`GET /_sandbox/ledger`), which say how it got there.
 fn balance(state: &AppState, owner: &str, b: &BalanceCheck) -> Found {
     let account = b.account();
     let balance = state.store.ledger.balance(owner, &account);
+    let mut ids = Vec::new();
+    let mut before = None;
+    // Newest first, a page at a time, until ten of this account's are found.
+    while ids.len() < MAX_IDS {
+        let page = state
+            .store
+            .ledger
+            .entries(owner, crate::store::PageRequest { before, limit: 100 });
+        ids.extend(
+            page.items
+                .iter()
+                .filter(|e| e.account == account)
+                .map(|e| e.sequence.to_string()),
+        );
+        match page.next {
+            Some(next) => before = Some(next),
+            None => break,
+        }
+    }
+    ids.truncate(MAX_IDS);
     Found {
         passed: b.holds(balance),
         expected: Some(format!("{} of {owner}: {}", account.name(), b.describe())),
         actual: crate::domain::money::format_amount(balance),
-        ids: Vec::new(),
+        ids,
     }
 }
 

@@ -420,3 +420,322 @@ async fn older_spellings_work_and_validate_names_the_canonical_word() {
         "{stderr}"
     );
 }
+
+/// `k2-sandbox run <args>` in `dir`: its exit code and stdout.
+async fn run_in(dir: &std::path::Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_k2-sandbox"))
+        .arg("run")
+        .args(args)
+        .current_dir(dir)
+        .env_remove("K2_SANDBOX_PORT")
+        .env_remove("RUST_LOG")
+        .env_remove("COLUMNS")
+        .output()
+        .await
+        .expect("the binary runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn run_exit_codes_tell_a_failing_app_from_a_misconfigured_pipeline() {
+    let dir = std::env::temp_dir().join(format!("k2-exit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(
+        dir.join("quiet.yaml"),
+        "name: quiet\nexpect:\n  - requests: {count: 0}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("busy.yaml"),
+        "name: busy\nexpect:\n  - requests: {count: 1}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("broken.yaml"),
+        "name: broken\nexpect:\n  - requests: {count: 1\n",
+    )
+    .expect("write");
+    std::fs::write(dir.join("not-executable.sh"), "#!/bin/sh\nexit 0\n").expect("write");
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let busy_port = busy.local_addr().expect("addr").port().to_string();
+    let cases: Vec<(&str, Vec<&str>, i32)> = vec![
+        (
+            "all passed",
+            vec!["--scenario", "quiet.yaml", "--", "true"],
+            0,
+        ),
+        (
+            "an expectation failed",
+            vec!["--scenario", "busy.yaml", "--", "true"],
+            1,
+        ),
+        (
+            "a broken scenario",
+            vec!["--scenario", "broken.yaml", "--", "true"],
+            2,
+        ),
+        (
+            "a missing scenario",
+            vec!["--scenario", "nowhere.yaml", "--", "true"],
+            2,
+        ),
+        ("a bad flag", vec!["--no-such-flag", "--", "true"], 2),
+        (
+            "the port is taken",
+            vec!["--port", &busy_port, "--", "true"],
+            2,
+        ),
+        ("a command not found", vec!["--", "k2-no-such-command"], 127),
+        (
+            "a command not runnable",
+            vec!["--", "./not-executable.sh"],
+            126,
+        ),
+        ("the command failed", vec!["--", "sh", "-c", "exit 3"], 3),
+        (
+            "a signal ended it",
+            vec!["--", "sh", "-c", "kill -TERM $$"],
+            143,
+        ),
+    ];
+    for (what, args, code) in cases {
+        let (got, stdout, stderr) = run_in(&dir, &args).await;
+        assert_eq!(got, Some(code), "{what}:\n{stdout}\n{stderr}");
+    }
+    let (_, stdout, _) = run_in(&dir, &["--", "k2-no-such-command"]).await;
+    assert!(
+        stdout.contains("FAIL (command) › k2-no-such-command\n  not found: "),
+        "{stdout}"
+    );
+    drop(busy);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn the_verdict_table_in_a_ci_log_wraps_and_cuts_nothing() {
+    let dir = std::env::temp_dir().join(format!("k2-table-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(
+        dir.join("quiet.yaml"),
+        "name: quiet\nexpect:\n  - name: the app sends nothing\n    requests: {count: 0}\n",
+    )
+    .expect("write");
+    // Eight token requests, then a long command line.
+    let script = "import os, urllib.request, urllib.parse\n\
+        form = urllib.parse.urlencode({'client_id': os.environ['K2_CLIENT_ID'], \
+        'client_secret': os.environ['K2_CLIENT_SECRET'], 'grant_type': 'client_credentials'}).encode()\n\
+        for _ in range(8): urllib.request.urlopen(os.environ['K2_BASE_URL'] + '/oauth/token', form)\n";
+    std::fs::write(dir.join("tokens.py"), script).expect("write");
+    let long = format!("python3 tokens.py && {} true", "echo step && ".repeat(60));
+    let (code, stdout, stderr) =
+        run_in(&dir, &["--scenario", "quiet.yaml", "--", "sh", "-c", &long]).await;
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    let table: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("verdict"))
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert!(table.len() > 3, "{stdout}");
+    for line in &table {
+        assert!(line.chars().count() <= 100, "{line:?} in\n{stdout}");
+        assert!(!line.ends_with("..."), "{line:?}");
+    }
+    // The command is one readable line; every request the check counted is in the table.
+    assert!(
+        table[1].starts_with("PASS     (command)  sh -c 'python3 tokens.py &&"),
+        "{stdout}"
+    );
+    assert!(table[1].contains('…'), "{stdout}");
+    let found = table[2..]
+        .iter()
+        .map(|l| l.get(65..).unwrap_or_default().trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    for n in 0..8 {
+        assert!(
+            found.contains(&format!("#{n} POST /oauth/token -> 200")),
+            "#{n} in {found}"
+        );
+    }
+    // The failure lists the journal sequences it counted.
+    assert!(
+        stdout.contains("  ids:      0, 1, 2, 3, 4, 5, 6, 7"),
+        "{stdout}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `GET /_sandbox/scenarios/export`, without its first lines (the export's own time).
+async fn exported(app: &TestApp) -> String {
+    let text = app
+        .client
+        .get(app.url("/_sandbox/scenarios/export?name=world"))
+        .send()
+        .await
+        .expect("export")
+        .text()
+        .await
+        .expect("text");
+    text.lines()
+        .filter(|l| !l.starts_with("description:") && !l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test]
+async fn a_world_built_by_every_kind_of_activity_exports_validates_and_loads_back() {
+    let app = spawn_virtual_app().await;
+    let setup = "name: setup\nworld:\n  applications:\n    - {client_id: qa-app, client_secret: s, api_key: k}\n  \
+                 tills:\n    - {till_number: K000000, name: Corner Shop}\n";
+    assert_eq!(app.load_scenario(setup).await.status(), 201);
+    let token = app.token().await;
+    // Payments into the till: an STK push, a Buygoods payment, a paid payment link.
+    let paid = paid_stk_push(&app, &token, "+254712345678", 5000).await;
+    assert_eq!(paid["data"]["attributes"]["status"], "Success");
+    let trigger = app
+        .post_control(
+            "/_sandbox/events",
+            &json!({"type": "buygoods_transaction_received", "till_number": "K000000",
+                    "amount": 2000}),
+        )
+        .await;
+    assert_eq!(trigger.status(), 201);
+    let link = app
+        .create(
+            "/api/v2/payment_links",
+            &token,
+            &json!({"till_number": "K000000", "currency": "KES", "amount": 350,
+                    "payment_reference": "r", "note": "n",
+                    "_links": {"callback_url": "http://127.0.0.1:9/cb"}}),
+        )
+        .await;
+    let link_id = link.rsplit('/').next().expect("id");
+    let pay = app
+        .post_control(
+            &format!("/_sandbox/payment_links/{link_id}/pay"),
+            &json!({"phone_number": "0712345678"}),
+        )
+        .await;
+    assert!(pay.status().is_success(), "{}", pay.status());
+    // Money out: a transfer to a merchant wallet, a payment to an external wallet, a reversal.
+    let wallet = app
+        .create(
+            "/api/v2/merchant_wallets",
+            &token,
+            &json!({"first_name": "Jane", "last_name": "Doe", "phone_number": "+254712345678",
+                    "network": "Safaricom", "nickname": "Own"}),
+        )
+        .await;
+    let wallet_id = app.get_json(&wallet, &token).await["data"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    app.create(
+        "/api/v2/send_money",
+        &token,
+        &json!({"destinations": [{"type": "merchant_wallet", "reference": wallet_id,
+                 "amount": 300, "description": "sweep"}],
+                "currency": "KES", "_links": {"callback_url": "http://127.0.0.1:9/cb"}}),
+    )
+    .await;
+    app.create(
+        "/api/v2/send_money",
+        &token,
+        &json!({"destinations": [{"type": "mobile_wallet", "phone_number": "+254799000001",
+                 "network": "Safaricom", "amount": 120, "description": "refund"}],
+                "currency": "KES", "_links": {"callback_url": "http://127.0.0.1:9/cb"}}),
+    )
+    .await;
+    let tx = paid["data"]["attributes"]["event"]["resource"]["id"]
+        .as_str()
+        .expect("the transaction")
+        .to_string();
+    app.create(
+        "/api/v2/reversals",
+        &token,
+        &json!({"transaction_reference": tx, "reason": "wrong till",
+                "_links": {"callback_url": "http://127.0.0.1:9/cb"}}),
+    )
+    .await;
+    // Recipients, a subscription, a handset, a balance set by hand below what the till took.
+    app.create(
+        "/api/v2/external_recipients",
+        &token,
+        &json!({"type": "paybill", "external_recipient": {"paybill_name": "KPLC",
+                "paybill_number": "888880", "paybill_account_number": "ACC-1"}}),
+    )
+    .await;
+    app.create(
+        "/api/v2/webhook_subscriptions",
+        &token,
+        &json!({"event_type": "buygoods_transaction_received",
+                "url": "https://example.com/hooks", "scope": "till", "scope_reference": "K000000"}),
+    )
+    .await;
+    let handset = app
+        .client
+        .put(app.url("/_sandbox/handsets/0711000001"))
+        .json(&json!({"behaviour": "cancel"}))
+        .send()
+        .await
+        .expect("handset");
+    assert!(handset.status().is_success());
+    let set = app
+        .client
+        .put(app.url("/_sandbox/balances"))
+        .json(&json!({"till_number": "K000000", "balance": 1000}))
+        .send()
+        .await
+        .expect("set");
+    assert_eq!(set.status(), 200);
+    let qa_set = app
+        .client
+        .put(app.url("/_sandbox/balances"))
+        .json(&json!({"client_id": "qa-app", "balance": 42}))
+        .send()
+        .await
+        .expect("set");
+    assert_eq!(qa_set.status(), 200);
+    app.advance("3d").await;
+
+    let world = exported(&app).await;
+    assert!(world.contains("credit: false"), "{world}");
+    let dir = std::env::temp_dir().join(format!("k2-export-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join("world.yaml"), &world).expect("write");
+    let validated = tokio::process::Command::new(env!("CARGO_BIN_EXE_k2-sandbox"))
+        .arg("validate")
+        .arg(dir.join("world.yaml"))
+        .output()
+        .await
+        .expect("runs");
+    assert_eq!(
+        validated.status.code(),
+        Some(0),
+        "{}\n{world}",
+        String::from_utf8_lossy(&validated.stderr)
+    );
+
+    let fresh = spawn_virtual_app().await;
+    let loaded = fresh.load_scenario(world.clone()).await;
+    assert_eq!(
+        loaded.status(),
+        201,
+        "{}",
+        loaded.text().await.unwrap_or_default()
+    );
+    for client_id in [CLIENT_ID, "qa-app"] {
+        let path = format!("/_sandbox/balances?client_id={client_id}");
+        assert_eq!(
+            fresh.control(&path).await,
+            app.control(&path).await,
+            "{client_id}'s balances"
+        );
+    }
+    assert_eq!(exported(&fresh).await, world);
+    let _ = std::fs::remove_dir_all(&dir);
+}
