@@ -76,8 +76,9 @@ pub enum Command {
     },
     /// Start a sandbox, run CMD against it, verify what the app did, report: `run [serve
     /// flags] [--scenario FILE]... [--junit FILE] -- CMD [ARGS]...`. CMD gets K2_BASE_URL,
-    /// K2_SANDBOX_URL, K2_CLIENT_ID, K2_CLIENT_SECRET and K2_API_KEY. Exits with CMD's code if
-    /// it failed, else 1 if an expectation failed, else 0.
+    /// K2_SANDBOX_URL, K2_CLIENT_ID, K2_CLIENT_SECRET and K2_API_KEY. Exits 0 when all
+    /// passed, 1 when an expectation failed, 2 for a configuration or usage error, else CMD's
+    /// own code (126/127 when it could not run, 128+n for signal n).
     Run(RunArgs),
     /// Judge the loaded scenarios' expectations in a running sandbox: a verdict table, JUnit
     /// with --junit; exits 1 if one failed.
@@ -422,6 +423,7 @@ impl Cli {
 #[command(mut_arg("port", |a| a
     .default_value("0")
     .help("Port to bind; by default a free one, given to the command in K2_BASE_URL")))]
+#[command(after_help = RUN_EXIT_CODES)]
 pub struct RunArgs {
     #[command(flatten)]
     pub serve: ServeArgs,
@@ -448,6 +450,16 @@ pub struct RunArgs {
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<std::ffi::OsString>,
 }
+
+/// `run --help`'s last words: what its exit code says.
+const RUN_EXIT_CODES: &str = "Exit codes:
+  0        the command succeeded and every expectation passed
+  1        an expectation failed (the app did something wrong)
+  2        a configuration or usage error: a bad flag or scenario, a sandbox that could not
+           start (a busy port), a report that could not be written
+  N        the command failed with its own code N
+  126/127  the command could not be run / was not found (as a shell says)
+  128+n    signal n ended the command";
 
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     crate::clock::parse_span(text)

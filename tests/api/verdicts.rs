@@ -739,3 +739,96 @@ async fn a_world_built_by_every_kind_of_activity_exports_validates_and_loads_bac
     assert_eq!(exported(&fresh).await, world);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn every_scenario_in_the_reference_loads_in_the_canonical_vocabulary() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/scenarios.md"))
+        .expect("docs/scenarios.md");
+    let blocks: Vec<&str> = doc
+        .split("```yaml\n")
+        .skip(1)
+        .map(|rest| rest.split("```").next().expect("a closed block"))
+        .collect();
+    assert!(blocks.len() >= 7, "{} blocks", blocks.len());
+    for block in blocks {
+        let text = if block.contains("\nname:") || block.starts_with("name:") {
+            block.to_string()
+        } else {
+            format!("name: fragment\n{block}")
+        };
+        let scenarios = k2_sandbox::scenario::parse("docs/scenarios.md", &text)
+            .unwrap_or_else(|p| panic!("{p}\nin\n{text}"));
+        for s in &scenarios {
+            assert!(s.notes.is_empty(), "{:?}\nin\n{text}", s.notes);
+        }
+    }
+}
+
+#[tokio::test]
+async fn balance_sms_and_prompt_checks_fail_when_they_should_and_name_what_they_counted() {
+    let app = spawn_virtual_app().await;
+    let yaml = "name: shop\nworld:\n  handsets:\n    - {phone_number: \"0711000009\", behaviour: manual}\n\
+        expect:\n\
+        \x20 - balance: {till: K000000, equals: 1}\n\
+        \x20 - balance: {till: K000000, at_least: 1}\n\
+        \x20 - sms: {to: \"+254712345678\", count: 1}\n\
+        \x20 - sms: {to: \"+254700000001\"}\n\
+        \x20 - prompts: {unanswered: 0}\n\
+        \x20 - prompts: {unanswered: 1}\n";
+    assert_eq!(app.load_scenario(yaml).await.status(), 201);
+    let token = app.token().await;
+    let hooks = CallbackReceiver::start(Behaviour::Accept).await;
+    app.create(
+        "/api/v2/webhook_subscriptions",
+        &token,
+        &json!({"event_type": "buygoods_transaction_received", "url": hooks.url,
+                "scope": "company"}),
+    )
+    .await;
+    paid_stk_push(&app, &token, "+254712345678", 100).await;
+    let event = hooks.wait_for(1).await[0].json()["id"]
+        .as_str()
+        .expect("event id")
+        .to_string();
+    let sms = app
+        .create(
+            "/api/v1/transaction_sms_notifications",
+            &token,
+            &json!({"webhook_event_reference": event, "message": "Thank you",
+                    "_links": {"callback_url": "http://127.0.0.1:9/cb"}}),
+        )
+        .await;
+    app.advance("1s").await;
+    let mut manual = stk_request("http://127.0.0.1:9/cb");
+    manual["subscriber"]["phone_number"] = json!("+254711000009");
+    let prompt = app
+        .create("/api/v2/incoming_payments", &token, &manual)
+        .await;
+    app.advance("1s").await;
+
+    let v = verdicts(&app).await;
+    let passed: Vec<bool> = v.iter().map(|v| v["passed"] == true).collect();
+    assert_eq!(passed, [false, true, true, false, false, true], "{v:#?}");
+    // The balance names the till's latest ledger entries; the SMS check its message; the
+    // prompts check the push still waiting.
+    assert!(!v[0]["ids"].as_array().expect("ids").is_empty(), "{v:#?}");
+    let ledger = app.control("/_sandbox/ledger?limit=100").await;
+    let sequences: Vec<String> = ledger["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| e["sequence"].to_string())
+        .collect();
+    for id in v[0]["ids"].as_array().expect("ids") {
+        assert!(
+            sequences.contains(&id.as_str().expect("text").to_string()),
+            "{id} in {ledger:#}"
+        );
+    }
+    let sms_id = sms.rsplit('/').next().expect("id");
+    assert_eq!(v[2]["ids"], json!([sms_id]));
+    assert_eq!(v[3]["actual"], "0 sent");
+    let prompt_id = prompt.rsplit('/').next().expect("id");
+    assert_eq!(v[4]["ids"], json!([prompt_id]), "{v:#?}");
+    assert_eq!(v[4]["actual"], "1 unanswered");
+}
