@@ -273,21 +273,9 @@ impl<'de> Deserialize<'de> for Senders {
                 .collect(),
             other => vec![other.to_string()],
         };
-        let mut actors = Vec::new();
-        for name in names {
-            if name.trim().eq_ignore_ascii_case("all") {
-                return Ok(Self(Actor::ALL.to_vec()));
-            }
-            let names = ["app", "customer", "control", "all"];
-            actors.push(Actor::parse(&name).ok_or_else(|| {
-                serde::de::Error::custom(format!(
-                    "{name:?} is not a sender: use {}{}",
-                    names.join(", "),
-                    crate::suggest::did_you_mean(name.trim(), names)
-                ))
-            })?);
-        }
-        Ok(Self(actors))
+        Actor::parse_list(names.iter().map(String::as_str))
+            .map(Self)
+            .map_err(|e| serde::de::Error::custom(format!("sender {e}")))
     }
 }
 

@@ -78,6 +78,26 @@ impl Actor {
             .into_iter()
             .find(|a| a.name().eq_ignore_ascii_case(name.trim()))
     }
+
+    /// The senders `names` names: `all`, or actors (each also `all`); the message says what
+    /// is accepted and what was meant.
+    pub fn parse_list<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Vec<Self>, String> {
+        const NAMES: [&str; 4] = ["app", "customer", "control", "all"];
+        let mut actors = Vec::new();
+        for name in names {
+            if name.trim().eq_ignore_ascii_case("all") {
+                return Ok(Self::ALL.to_vec());
+            }
+            actors.push(Self::parse(name).ok_or_else(|| {
+                format!(
+                    "{name:?} is not one of {}{}",
+                    NAMES.join(", "),
+                    crate::suggest::did_you_mean(name.trim(), NAMES)
+                )
+            })?);
+        }
+        Ok(actors)
+    }
 }
 
 /// One request and its answer. The target and request body are copies of their own (see

@@ -41,25 +41,13 @@ struct RequestFilter {
 }
 
 /// Which senders `by` names: `all`, or a comma-separated list of actors; absent, the app.
-pub fn actors(by: Option<&str>) -> Result<Vec<Actor>, ApiError> {
-    let Some(by) = by.map(str::trim).filter(|b| !b.is_empty()) else {
-        return Ok(vec![Actor::App]);
-    };
-    if by.eq_ignore_ascii_case("all") {
-        return Ok(Actor::ALL.to_vec());
+fn actors(by: Option<&str>) -> Result<Vec<Actor>, ApiError> {
+    match by.map(str::trim).filter(|b| !b.is_empty()) {
+        None => Ok(vec![Actor::App]),
+        Some(by) => {
+            Actor::parse_list(by.split(',')).map_err(|e| ApiError::BadRequest(format!("by {e}")))
+        }
     }
-    by.split(',')
-        .map(|name| {
-            Actor::parse(name).ok_or_else(|| {
-                let names = ["app", "customer", "control", "all"];
-                ApiError::BadRequest(format!(
-                    "by {name:?} is not one of {}{}",
-                    names.join(", "),
-                    crate::suggest::did_you_mean(name.trim(), names)
-                ))
-            })
-        })
-        .collect()
 }
 
 /// Journaled requests (the app's unless `by` says otherwise), newest first, filtered, a page
