@@ -832,3 +832,63 @@ async fn balance_sms_and_prompt_checks_fail_when_they_should_and_name_what_they_
     assert_eq!(v[4]["ids"], json!([prompt_id]), "{v:#?}");
     assert_eq!(v[4]["actual"], "1 unanswered");
 }
+
+#[tokio::test]
+async fn the_requests_command_shows_the_apps_requests_unless_asked_for_the_others() {
+    let app = spawn_app().await;
+    let reset = app.post_control("/_sandbox/reset", &json!({})).await;
+    assert_eq!(reset.status(), 200);
+    app.token().await;
+    let unknown = app
+        .client
+        .get(app.url("/links/2eab4ca0-1724-4c90-a734-0fb5ffc4391c/status"))
+        .send()
+        .await
+        .expect("poll");
+    assert_eq!(unknown.status(), 404);
+    let requests = |by: &'static str| {
+        let base = app.base.clone();
+        async move {
+            let mut args = vec!["requests".to_string()];
+            if !by.is_empty() {
+                args.extend(["--by".to_string(), by.to_string()]);
+            }
+            let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_k2-sandbox"))
+                .args(&args)
+                .env("K2_SANDBOX_URL", &base)
+                .env_remove("K2_SANDBOX_ADMIN_TOKEN")
+                .output()
+                .await
+                .expect("runs");
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        }
+    };
+    let (code, own, _) = requests("").await;
+    assert_eq!(code, Some(0));
+    assert!(own.contains("POST    /oauth/token"), "{own}");
+    assert!(
+        !own.contains("/links/") && !own.contains("/_sandbox/"),
+        "{own}"
+    );
+    let (_, all, _) = requests("all").await;
+    assert!(
+        all.lines().any(
+            |l| l.contains("/links/2eab4ca0-1724-4c90-a734-0fb5ffc4391c/status")
+                && l.contains("404")
+                && l.ends_with("(customer)")
+        ),
+        "{all}"
+    );
+    assert!(
+        all.lines()
+            .any(|l| l.contains("POST    /_sandbox/reset") && l.ends_with("(control)")),
+        "{all}"
+    );
+    let (code, _, stderr) = requests("customers").await;
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("(did you mean `customer`?)"), "{stderr}");
+}
