@@ -691,7 +691,12 @@ async fn scenario(client: &Client, s: ScenarioArgs) -> Outcome {
                     .body(bytes);
                 let answer = client.send(request).await?;
                 lines.push(shown(json, answer, |a| {
-                    format!(
+                    let notes = a["notes"].as_array().map(Vec::as_slice).unwrap_or_default();
+                    let mut shown: String = notes
+                        .iter()
+                        .map(|n| format!("note: {}\n", cell(n)))
+                        .collect();
+                    shown.push_str(&format!(
                         "{name}: loaded {} ({} rules, {} faults, {} callback faults, {} timeline moments)",
                         a["scenarios"]
                             .as_array()
@@ -701,7 +706,8 @@ async fn scenario(client: &Client, s: ScenarioArgs) -> Outcome {
                         a["faults"],
                         a["callback_faults"],
                         a["timeline"]
-                    )
+                    ));
+                    shown
                 }));
             }
             Ok(lines.join("\n"))

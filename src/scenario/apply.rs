@@ -30,6 +30,8 @@ pub struct Loaded {
     pub callback_faults: usize,
     pub probes: usize,
     pub timeline: usize,
+    /// What is written in an older spelling, with the canonical word (`validate`'s notes).
+    pub notes: Vec<String>,
 }
 
 /// Applies parsed scenarios to the world. Checks every application reference first, so a
@@ -65,6 +67,10 @@ pub fn apply(
         // Loading a name again replaces the scenario: the old one's rules, faults and
         // pending moments go first.
         let replaced = state.scenarios.unload(&name).is_some();
+        for note in &s.notes {
+            tracing::info!(scenario = %name, "note: {note}");
+            loaded.notes.push(note.to_string());
+        }
         let entry = apply_one(state, s, base_url, &mut loaded);
         state.scenarios.register(entry);
         tracing::info!(scenario = %name, replaced, "scenario loaded");

@@ -388,16 +388,32 @@ async fn older_spellings_work_and_validate_names_the_canonical_word() {
         ]
     );
 
-    // Canonical words load and act: a duration for Retry-After, the rule on STK pushes.
+    // Loaded through the control plane, the notes come back with the answer.
     let app = spawn_virtual_app().await;
+    let loaded: Value = app.load_scenario(yaml).await.json().await.expect("json");
+    assert_eq!(
+        loaded["notes"].as_array().expect("notes").len(),
+        4,
+        "{loaded}"
+    );
+    assert!(
+        loaded["notes"][0].as_str().expect("a note").ends_with(
+            "rules[0].endpoint: `stk_push` is an alias: the canonical name is `incoming_payment`"
+        ),
+        "{loaded}"
+    );
+    let reset = app.post_control("/_sandbox/reset", &json!({})).await;
+    assert_eq!(reset.status(), 200);
+
+    // Canonical words load and act: a duration for Retry-After, the rule on STK pushes.
     let canonical = "name: canonical\n\
         rules:\n  - endpoint: incoming_payment\n    outcome: failure\n\
-        faults:\n  - endpoint: POST /api/v2/polling\n    status: 503\n    retry_after: 1500ms\n";
+        faults:\n  - endpoint: POST /api/v2/polling\n    status: 503\n    retry_after: 2500ms\n";
     assert_eq!(app.load_scenario(canonical).await.status(), 201);
     let token = app.token().await;
     let polled = app.post_json("/api/v2/polling", &token, &json!({})).await;
     assert_eq!(polled.status(), 503);
-    assert_eq!(polled.headers()["retry-after"], "2");
+    assert_eq!(polled.headers()["retry-after"], "3");
     let receiver = CallbackReceiver::start(Behaviour::Accept).await;
     let push = app.stk_push(&token, &receiver.url).await;
     app.advance("1s").await;
