@@ -35,11 +35,11 @@ pub struct Scenario {
     pub expect: Vec<ExpectSpec>,
     /// Filled in by `parse`, for problems found later.
     #[serde(skip)]
-    pub origin: super::Origin,
+    pub origin: super::problems::Origin,
     /// Filled in by `parse`: what is written in an older spelling that still works (an alias
     /// for a resource, a duration without its unit), with the canonical word.
     #[serde(skip)]
-    pub notes: Vec<super::Problem>,
+    pub notes: Vec<super::problems::Problem>,
 }
 
 #[derive(Debug, Default, Deserialize)]

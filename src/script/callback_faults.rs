@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use super::Listed;
+use super::listed::Listed;
 use super::spec::CallbackFaultSpec;
 use crate::domain::delivery::CallbackKind;
 

@@ -7,7 +7,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use super::Listed;
+use super::listed::Listed;
 use super::spec::Fault;
 
 /// What a fault does to a request that matches it.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use rust_decimal::Decimal;
 
-use super::Listed;
+use super::listed::Listed;
 use super::spec::{OutcomeSpec, RuleSpec};
 use crate::domain::Verdict;
 pub use crate::domain::kinds::ResourceKind as Endpoint;

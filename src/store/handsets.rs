@@ -2,7 +2,7 @@
 //! or for one (parallel CI jobs sharing a sandbox each set their own); numbers without a
 //! setting behave as `domain::handset::default_behaviour` says.
 
-use crate::store::Map;
+use super::map::Map;
 
 use crate::domain::handset::{Behaviour, default_behaviour};
 use crate::domain::phone::PhoneNumber;

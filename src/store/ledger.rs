@@ -8,7 +8,7 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::store::Map;
+use super::map::Map;
 use rust_decimal::Decimal;
 
 use super::page::{Page, PageRequest};

@@ -9,6 +9,7 @@ pub mod feed;
 mod handsets;
 pub mod journal;
 mod ledger;
+mod map;
 mod page;
 mod retention;
 mod table;
@@ -27,6 +28,7 @@ pub use self::feed::Feed;
 pub use self::handsets::Handsets;
 pub use self::journal::{Journal, JournalEntry};
 pub use self::ledger::{Entry, Insufficient, Ledger, Memo};
+pub use self::map::Map;
 pub use self::page::{Page, PageRequest};
 pub use self::retention::Retention;
 use crate::domain::delivery::Delivery;
@@ -137,11 +139,6 @@ fn token_key(token: &str) -> Option<TokenKey> {
         key
     })
 }
-
-/// The concurrent map every store uses: sharded like any `DashMap`, hashed with foldhash's
-/// fast hasher instead of SipHash (a request hashes a key in several maps; SipHash was a
-/// tenth of a GET's lookups).
-pub type Map<K, V> = dashmap::DashMap<K, V, foldhash::fast::RandomState>;
 
 #[derive(Clone)]
 pub struct Store {

@@ -11,7 +11,7 @@ use std::collections::{HashSet, VecDeque};
 use std::hash::Hash;
 use std::sync::Mutex;
 
-use crate::store::Map;
+use super::map::Map;
 
 /// The most items one insert looks at for eviction.
 const MAX_CHECKED: usize = 4;

@@ -5,11 +5,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{Document, Links, LinksRequest, lenient_string};
+use super::document::{Document, Links, LinksRequest};
 use crate::clock::{format_millis, format_seconds, to_eat};
 use crate::domain::incoming_payment::{
     IncomingPayment, NewIncomingPayment, PaymentState, Subscriber,
 };
+use crate::domain::lenient_string;
 use crate::domain::metadata::Metadata;
 use crate::domain::money::{Amount, Currency};
 use crate::domain::phone::PhoneNumber;

@@ -4,8 +4,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Document, Links, LinksRequest, amount_number, lenient_string};
+use super::document::{Document, Links, LinksRequest, amount_number};
 use crate::clock::{format_millis, to_eat};
+use crate::domain::lenient_string;
 use crate::domain::metadata::Metadata;
 use crate::domain::payment_link::{LinkState, PaymentLink};
 

@@ -3,10 +3,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{Document, Links, LinksRequest, lenient_string};
+use super::document::{Document, Links, LinksRequest};
 use crate::clock::{format_millis, format_seconds, to_eat};
 use crate::domain::Scope;
 use crate::domain::ledger::{Sender, Transaction, TransactionStatus};
+use crate::domain::lenient_string;
 use crate::domain::polling::{Polling, PollingState};
 
 #[derive(Debug, Deserialize)]

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::{Document, SelfLink};
+use super::document::{Document, SelfLink};
 use crate::domain::Invalid;
 use crate::domain::recipients::{
     BankAccount, ExternalRecipient, MerchantAccount, MerchantAccountKind, RecipientDetails,

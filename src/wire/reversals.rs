@@ -3,8 +3,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Document, Links, LinksRequest, lenient_string};
+use super::document::{Document, Links, LinksRequest};
 use crate::clock::{format_millis, to_eat};
+use crate::domain::lenient_string;
 use crate::domain::metadata::Metadata;
 use crate::domain::reversal::{Reversal, ReversalState};
 

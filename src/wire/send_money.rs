@@ -3,8 +3,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::{Document, Links, LinksRequest, lenient_string};
+use super::document::{Document, Links, LinksRequest};
 use crate::clock::{format_millis, to_eat};
+use crate::domain::lenient_string;
 use crate::domain::metadata::Metadata;
 use crate::domain::money::Amount;
 use crate::domain::recipients::RecipientFields;
@@ -274,7 +275,7 @@ pub enum SendMoneyView {
     V1(Document<Value>),
 }
 
-impl super::Status for SendMoneyView {
+impl super::document::Status for SendMoneyView {
     fn status(&self) -> &str {
         match self {
             Self::V2(document) => document.status(),

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Document, Links, LinksRequest};
+use super::document::{Document, Links, LinksRequest};
 use crate::domain::sms_notification::{SmsNotification, SmsState};
 
 #[derive(Debug, Deserialize)]

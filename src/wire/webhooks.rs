@@ -7,9 +7,10 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::{Document, SelfLink, lenient_string};
+use super::document::{Document, SelfLink};
 use crate::clock::{format_millis, format_seconds, to_eat};
 use crate::domain::ledger::{Payer, Sender, Transaction};
+use crate::domain::lenient_string;
 use crate::domain::webhooks::{EventPayload, EventType, WebhookEvent, WebhookSubscription};
 use crate::domain::{Invalid, Scope, lenient_bool, required_text};
 

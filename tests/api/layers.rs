@@ -1,6 +1,8 @@
-//! The layer rule of docs/ARCHITECTURE.md, checked on the source: every `crate::…` path in
-//! `src/` goes to the same floor or one below, and no modules import each other in a cycle,
-//! neither between top-level modules nor between the files of one.
+//! The layer rule of docs/ARCHITECTURE.md, checked on the source: every path to another module
+//! of the crate (`crate::…`, `super::…` at any depth, `self::…`, a child module by its name)
+//! goes to the same floor or one below, and no modules import each other in a cycle: neither
+//! top-level modules, nor any two modules inside one (a parent and its child included).
+//! Comments and string literals are not code: a path named there is not an import.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -55,54 +57,289 @@ fn module_of(src: &Path, file: &Path) -> Vec<String> {
     parts
 }
 
-/// The code of a file without comments (doc links name paths that are not imports).
+/// The text with every comment and every string and character literal blanked out (kept as
+/// spaces, newlines kept), so that only code is left to read paths from.
 fn code(text: &str) -> String {
-    text.lines()
-        .map(|l| l.split("//").next().unwrap_or(""))
-        .collect::<Vec<_>>()
-        .join("\n")
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let blank = |c: char| if c == '\n' { '\n' } else { ' ' };
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        if c == '/' && next == Some('/') {
+            while i < chars.len() && chars[i] != '\n' {
+                out.push(' ');
+                i += 1;
+            }
+        } else if c == '/' && next == Some('*') {
+            let mut depth = 0;
+            while i < chars.len() {
+                if chars[i] == '/' && chars.get(i + 1) == Some(&'*') {
+                    depth += 1;
+                    out.push_str("  ");
+                    i += 2;
+                } else if chars[i] == '*' && chars.get(i + 1) == Some(&'/') {
+                    depth -= 1;
+                    out.push_str("  ");
+                    i += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    out.push(blank(chars[i]));
+                    i += 1;
+                }
+            }
+        } else if let Some(hashes) = raw_string_start(&chars, i) {
+            // r"…", r#"…"#, br"…": to the quote followed by as many hashes.
+            let open = chars[i..].iter().position(|c| *c == '"').expect("a quote") + i;
+            for _ in i..=open {
+                out.push(' ');
+            }
+            i = open + 1;
+            while i < chars.len() {
+                if chars[i] == '"' && (1..=hashes).all(|h| chars.get(i + h) == Some(&'#')) {
+                    for _ in 0..=hashes {
+                        out.push(' ');
+                    }
+                    i += hashes + 1;
+                    break;
+                }
+                out.push(blank(chars[i]));
+                i += 1;
+            }
+        } else if c == '"' {
+            out.push(' ');
+            i += 1;
+            while i < chars.len() && chars[i] != '"' {
+                if chars[i] == '\\' {
+                    out.push(' ');
+                    i += 1;
+                }
+                if i < chars.len() {
+                    out.push(blank(chars[i]));
+                    i += 1;
+                }
+            }
+            out.push(' ');
+            i += 1;
+        } else if c == '\'' && char_literal_end(&chars, i).is_some() {
+            let end = char_literal_end(&chars, i).expect("an end");
+            for _ in i..=end {
+                out.push(' ');
+            }
+            i = end + 1;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    out
 }
 
-/// The first two segments of every `crate::a::b` path in `code`.
-fn crate_paths(code: &str) -> Vec<(String, Option<String>)> {
-    let ident = |s: &str| -> String {
-        s.chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect()
-    };
-    code.match_indices("crate::")
-        .filter(|(i, _)| {
-            // `k2_crate::` or `my_crate::` are not the crate root.
-            *i == 0
-                || !code[..*i]
-                    .chars()
-                    .next_back()
-                    .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
-        })
-        .map(|(i, m)| {
-            let rest = &code[i + m.len()..];
-            let first = ident(rest);
-            let after = &rest[first.len()..];
-            let second = after
-                .strip_prefix("::")
-                .map(ident)
-                .filter(|s| !s.is_empty() && s.chars().next().is_some_and(|c| c.is_lowercase()));
-            (first, second)
-        })
-        .collect()
+/// At a raw string's start (`r"`, `r#"`, `br"`, not inside an identifier): its hashes.
+fn raw_string_start(chars: &[char], i: usize) -> Option<usize> {
+    let ident = |c: &char| c.is_ascii_alphanumeric() || *c == '_';
+    if i > 0 && ident(&chars[i - 1]) {
+        return None;
+    }
+    let mut j = i;
+    if chars.get(j) == Some(&'b') {
+        j += 1;
+    }
+    if chars.get(j) != Some(&'r') {
+        return None;
+    }
+    j += 1;
+    let hashes = chars[j..].iter().take_while(|c| **c == '#').count();
+    (chars.get(j + hashes) == Some(&'"')).then_some(hashes)
 }
 
-/// `super::x` references of a file inside its top-level module, as sibling names.
-fn super_paths(code: &str) -> Vec<String> {
-    code.match_indices("super::")
-        .map(|(i, m)| {
-            code[i + m.len()..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect::<String>()
-        })
-        .filter(|s| s.chars().next().is_some_and(|c| c.is_lowercase()))
-        .collect()
+/// Where a character literal that opens at `i` closes (`'x'`, `'\n'`, `'\u{1F600}'`); `None`
+/// for a lifetime (`'a`).
+fn char_literal_end(chars: &[char], i: usize) -> Option<usize> {
+    match chars.get(i + 1)? {
+        '\\' => (i + 2..chars.len().min(i + 12)).find(|j| chars[*j] == '\''),
+        _ => (chars.get(i + 2) == Some(&'\'')).then_some(i + 2),
+    }
+}
+
+/// A token of the code: an identifier, `::`, or one other character.
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Ident(String),
+    Colons,
+    Other(char),
+}
+
+fn tokens(code: &str) -> Vec<(usize, Token)> {
+    let chars: Vec<(usize, char)> = code.char_indices().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let (at, c) = chars[i];
+        if c.is_alphabetic() || c == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].1.is_alphanumeric() || chars[i].1 == '_') {
+                i += 1;
+            }
+            let ident: String = chars[start..i].iter().map(|(_, c)| c).collect();
+            out.push((at, Token::Ident(ident)));
+        } else if c == ':' && chars.get(i + 1).is_some_and(|(_, n)| *n == ':') {
+            out.push((at, Token::Colons));
+            i += 2;
+        } else {
+            if !c.is_whitespace() {
+                out.push((at, Token::Other(c)));
+            }
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Every path in the tokens, with where it starts, use trees expanded (`a::{b, c::D}` is `a::b`
+/// and `a::c::D`; `self` in a group and a glob stand for the prefix).
+fn paths(tokens: &[(usize, Token)]) -> Vec<(usize, Vec<String>)> {
+    /// The path that starts at `i` (after `prefix`), with every branch of a use tree; the
+    /// index after it.
+    fn path_at(
+        tokens: &[(usize, Token)],
+        mut i: usize,
+        prefix: Vec<String>,
+        into: &mut Vec<Vec<String>>,
+    ) -> usize {
+        let mut path = prefix;
+        loop {
+            match tokens.get(i).map(|t| &t.1) {
+                Some(Token::Ident(name)) => {
+                    if name != "self" || path.is_empty() {
+                        path.push(name.clone());
+                    }
+                    i += 1;
+                }
+                Some(Token::Other('{')) => {
+                    i += 1;
+                    loop {
+                        match tokens.get(i).map(|t| &t.1) {
+                            Some(Token::Other('}')) => return i + 1,
+                            Some(Token::Other(',')) => i += 1,
+                            None => return i,
+                            // A glob, or anything else that is not a path: the prefix.
+                            Some(Token::Other(_) | Token::Colons) => {
+                                into.push(path.clone());
+                                i += 1;
+                            }
+                            Some(Token::Ident(_)) => i = path_at(tokens, i, path.clone(), into),
+                        }
+                    }
+                }
+                _ => break,
+            }
+            if tokens.get(i).map(|t| &t.1) == Some(&Token::Colons) {
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        into.push(path);
+        i
+    }
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        let starts_path = matches!(tokens[i].1, Token::Ident(_))
+            && (i == 0 || tokens[i - 1].1 != Token::Colons)
+            && tokens.get(i + 1).map(|t| &t.1) == Some(&Token::Colons);
+        if starts_path {
+            let mut into = Vec::new();
+            let at = tokens[i].0;
+            i = path_at(tokens, i, Vec::new(), &mut into);
+            found.extend(into.into_iter().map(|p| (at, p)));
+        } else {
+            i += 1;
+        }
+    }
+    found
+}
+
+/// The inline modules (`mod name { … }`) of a file's code: name and byte range.
+fn inline_modules(code: &str, tokens: &[(usize, Token)]) -> Vec<(String, usize, usize)> {
+    let mut found = Vec::new();
+    for w in tokens.windows(3) {
+        if let [
+            (_, Token::Ident(m)),
+            (_, Token::Ident(name)),
+            (open, Token::Other('{')),
+        ] = w
+            && m == "mod"
+        {
+            let mut depth = 0usize;
+            let end = code[*open..]
+                .char_indices()
+                .find(|(_, c)| {
+                    match c {
+                        '{' => depth += 1,
+                        '}' => depth -= 1,
+                        _ => {}
+                    }
+                    depth == 0
+                })
+                .map_or(code.len(), |(j, _)| open + j);
+            found.push((name.clone(), *open, end));
+        }
+    }
+    found
+}
+
+/// One file's imports of other modules, resolved: the module each path reaches (the longest
+/// prefix of it that is a module of `modules`); `[]` is the crate root.
+fn imports(text: &str, module: &[String], modules: &BTreeSet<Vec<String>>) -> Vec<Vec<String>> {
+    let code = code(text);
+    let tokens = tokens(&code);
+    let inline = inline_modules(&code, &tokens);
+    let mut reached = Vec::new();
+    for (at, path) in paths(&tokens) {
+        // Where the path is written: the file's module, and the inline modules around it.
+        let mut here = module.to_vec();
+        here.extend(
+            inline
+                .iter()
+                .filter(|(_, open, end)| *open < at && at < *end)
+                .map(|(name, _, _)| name.clone()),
+        );
+        let (mut base, rest): (Vec<String>, &[String]) = match path[0].as_str() {
+            "crate" => (Vec::new(), &path[1..]),
+            "self" => (here.clone(), &path[1..]),
+            "super" => {
+                let ups = path.iter().take_while(|s| *s == "super").count();
+                let mut base = here.clone();
+                for _ in 0..ups {
+                    base.pop();
+                }
+                (base, &path[ups..])
+            }
+            first
+                if here.len() == module.len() && {
+                    let mut child = module.to_vec();
+                    child.push(first.to_string());
+                    modules.contains(&child)
+                } =>
+            {
+                (here.clone(), &path[..])
+            }
+            _ => continue,
+        };
+        base.extend(rest.iter().cloned());
+        let target = (0..=base.len())
+            .rev()
+            .map(|n| base[..n].to_vec())
+            .find(|prefix| prefix.is_empty() || modules.contains(prefix))
+            .unwrap_or_default();
+        reached.push(target);
+    }
+    reached
 }
 
 fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
@@ -135,74 +372,153 @@ fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
     found
 }
 
-#[test]
-fn every_import_goes_down_the_floors_and_nothing_imports_in_a_cycle() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+/// Every breach of the layer rule in the source tree at `src`: imports against the floors
+/// (or of the crate root), and import cycles.
+fn breaches(src: &Path) -> Vec<String> {
     let mut files = Vec::new();
-    sources(&src, &mut files);
-    let mut upward = Vec::new();
+    sources(src, &mut files);
+    let modules: BTreeSet<Vec<String>> = files.iter().map(|f| module_of(src, f)).collect();
+    let mut found = Vec::new();
     let mut top: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut inner: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for file in &files {
-        let module = module_of(&src, file);
+        let module = module_of(src, file);
         let Some(own) = module.first() else {
             continue; // lib.rs and main.rs: the top, free to use everything
         };
-        let text = code(&std::fs::read_to_string(file).expect("readable"));
-        let own_floor = floor_of(own).unwrap_or_else(|| {
-            panic!("{own} is on no floor: add it to FLOORS and ARCHITECTURE.md")
-        });
+        let Some(own_floor) = floor_of(own) else {
+            found.push(format!(
+                "{own} is on no floor: add it to FLOORS and ARCHITECTURE.md"
+            ));
+            continue;
+        };
         let here = module.join("::");
-        for (first, second) in crate_paths(&text) {
-            match floor_of(&first) {
-                None => upward.push(format!("{here} uses crate::{first} (the crate root)")),
+        let text = std::fs::read_to_string(file).expect("readable");
+        for target in imports(&text, &module, &modules) {
+            let Some(first) = target.first() else {
+                found.push(format!("{here} uses the crate root"));
+                continue;
+            };
+            match floor_of(first) {
+                None => found.push(format!("{here} uses {first}, which is on no floor")),
                 Some(f) if f > own_floor => {
-                    upward.push(format!("{here} uses crate::{first}, a floor above"));
+                    found.push(format!("{here} uses {}, a floor above", target.join("::")));
                 }
-                Some(_) if first != *own => {
-                    top.entry(own.clone()).or_default().insert(first);
+                Some(_) if first != own => {
+                    top.entry(own.clone()).or_default().insert(first.clone());
                 }
-                Some(_) => {
-                    if let Some(second) = second {
-                        if module.get(1) != Some(&second) {
-                            let from = module.get(1).cloned().unwrap_or_else(|| "mod".into());
-                            inner
-                                .entry(format!("{own}::{from}"))
-                                .or_default()
-                                .insert(format!("{own}::{second}"));
-                        }
-                    }
-                }
-            }
-        }
-        // `super::x` from a file one level down names a sibling file of the same module.
-        if module.len() == 2 {
-            for sibling in super_paths(&text) {
-                if files
-                    .iter()
-                    .any(|f| module_of(&src, f) == [own.clone(), sibling.clone()])
-                {
+                Some(_) if target != module => {
                     inner
                         .entry(here.clone())
                         .or_default()
-                        .insert(format!("{own}::{sibling}"));
+                        .insert(target.join("::"));
                 }
+                Some(_) => {}
             }
         }
     }
-    assert!(
-        upward.is_empty(),
-        "imports against the floors:\n{}",
-        upward.join("\n")
+    for cycle in cycles(&top).into_iter().chain(cycles(&inner)) {
+        found.push(format!("import cycle: {}", cycle.join(" -> ")));
+    }
+    found
+}
+
+#[test]
+fn every_import_goes_down_the_floors_and_nothing_imports_in_a_cycle() {
+    let found = breaches(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+/// The breaches of a source tree made of `files` (path under `src/`, text).
+fn breaches_of(files: &[(&str, &str)]) -> Vec<String> {
+    let dir = std::env::temp_dir().join(format!(
+        "k2-layers-{}-{}",
+        std::process::id(),
+        files.len() * 31 + files.iter().map(|f| f.1.len()).sum::<usize>()
+    ));
+    let src = dir.join("src");
+    for (path, text) in files {
+        let path = src.join(path);
+        std::fs::create_dir_all(path.parent().expect("a folder")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    let found = breaches(&src);
+    let _ = std::fs::remove_dir_all(&dir);
+    found
+}
+
+#[test]
+fn a_parent_and_child_that_import_each_other_are_a_cycle() {
+    let found = breaches_of(&[
+        (
+            "store/mod.rs",
+            "mod map;\npub struct Map;\npub use self::map::Other;\n",
+        ),
+        ("store/map.rs", "use super::Map;\npub struct Other;\n"),
+    ]);
+    assert_eq!(found, ["import cycle: store -> store::map"]);
+    // A child named without `self::` is an import of it all the same.
+    let found = breaches_of(&[
+        (
+            "store/mod.rs",
+            "mod map;\npub struct Map;\nfn f() { map::g() }\n",
+        ),
+        ("store/map.rs", "pub fn g() { let _ = super::Map; }\n"),
+    ]);
+    assert_eq!(found, ["import cycle: store -> store::map"]);
+    // The item moved into a file of its own: no cycle.
+    let found = breaches_of(&[
+        (
+            "store/mod.rs",
+            "mod map;\nmod table;\npub use self::map::Map;\n",
+        ),
+        ("store/map.rs", "pub struct Map;\n"),
+        ("store/table.rs", "use super::map::Map;\n"),
+    ]);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn super_at_any_depth_and_grouped_imports_are_seen() {
+    let found = breaches_of(&[
+        ("http/admin/mod.rs", "mod stream;\n"),
+        (
+            "http/admin/stream.rs",
+            "use super::super::{error::E, journal};\n",
+        ),
+        ("http/mod.rs", "mod admin;\nmod error;\nmod journal;\n"),
+        ("http/error.rs", "pub struct E;\n"),
+        ("http/journal.rs", "use super::admin::stream;\n"),
+        ("domain/mod.rs", "fn f() { crate::http::x(); }\n"),
+    ]);
+    assert_eq!(
+        found,
+        [
+            "domain uses http, a floor above",
+            "import cycle: http::admin::stream -> http::journal"
+        ]
     );
-    let found: Vec<Vec<String>> = cycles(&top).into_iter().chain(cycles(&inner)).collect();
-    assert!(
-        found.is_empty(),
-        "import cycles:\n{}",
-        found
-            .iter()
-            .map(|c| c.join(" -> "))
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    // `super::` inside an inline module (tests) is the file's own module.
+    let found = breaches_of(&[
+        ("store/mod.rs", "mod map;\npub use self::map::Map;\n"),
+        (
+            "store/map.rs",
+            "pub struct Map;\n#[cfg(test)]\nmod tests {\n    use super::Map;\n}\n",
+        ),
+    ]);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn paths_in_strings_and_comments_are_not_imports() {
+    let found = breaches_of(&[
+        (
+            "domain/mod.rs",
+            "// crate::http::x\n/* crate::http::y /* nested */ crate::cli::z */\n\
+             const A: &str = \"crate::http::x\";\nconst B: &str = r#\"super::http \"crate::cli\" \"#;\n\
+             const C: char = '\"';\nfn f<'a>(x: &'a str) -> &'a str { x }\n",
+        ),
+        ("http/mod.rs", "use crate::domain;\n"),
+    ]);
+    assert!(found.is_empty(), "{found:?}");
 }
