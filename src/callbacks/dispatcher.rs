@@ -297,7 +297,7 @@ impl Dispatcher {
             Some(DeliveryState::Dropped) | None => "dropped",
         };
         self.inner.store.feed.publish(
-            "callback",
+            crate::store::feed::FeedKind::Callback,
             Some(&*delivery.owner),
             || self.inner.clock.now_ms_of(&delivery.owner),
             || {

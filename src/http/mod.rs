@@ -177,7 +177,7 @@ fn answered(
             None => (None, None, None),
         };
         state.store.feed.publish(
-            "request",
+            crate::store::feed::FeedKind::Request,
             client_id,
             || at_ms.unwrap_or_else(|| state.clock.now_ms()),
             || {

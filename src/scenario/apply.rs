@@ -76,7 +76,7 @@ pub fn apply(
         tracing::info!(scenario = %name, replaced, "scenario loaded");
         crate::service::publish(
             state,
-            "scenario",
+            crate::store::feed::FeedKind::Scenario,
             None,
             || serde_json::json!({"name": name, "action": if replaced { "replaced" } else { "loaded" }}),
         );

@@ -78,10 +78,15 @@ where
     })?;
     let (owner, url, document, early, before) = settled?;
     tracing::debug!(%id, ?kind, "settled");
-    super::publish(state, "resource", Some(&owner), || ResourceData {
-        resource: ResourceRef { kind, id },
-        status: document.status().into(),
-    });
+    super::publish(
+        state,
+        crate::store::feed::FeedKind::Resource,
+        Some(&owner),
+        || ResourceData {
+            resource: ResourceRef { kind, id },
+            status: document.status().into(),
+        },
+    );
     if let (Some(lead), Some(before)) = (early, before) {
         let until = state
             .clock
@@ -149,7 +154,7 @@ pub fn prompt_due(state: &AppState, id: Uuid) {
         Behaviour::Manual => {
             super::publish(
                 state,
-                "prompt",
+                crate::store::feed::FeedKind::Prompt,
                 Some(&owner),
                 || serde_json::json!({"id": id, "phone_number": phone.to_string(), "status": "waiting"}),
             );
@@ -301,11 +306,16 @@ pub fn emit(
         }
     }
     tracing::debug!(id = %event.id, topic = event.topic.as_str(), "webhook event");
-    super::publish(state, "webhook", Some(&owner), || WebhookData {
-        id: event.id,
-        topic: event.topic.as_str(),
-        till_number: event.till_number().map(str::to_string),
-    });
+    super::publish(
+        state,
+        crate::store::feed::FeedKind::Webhook,
+        Some(&owner),
+        || WebhookData {
+            id: event.id,
+            topic: event.topic.as_str(),
+            till_number: event.till_number().map(str::to_string),
+        },
+    );
     state.store.webhook_events.insert(event);
 }
 
@@ -403,13 +413,18 @@ pub fn settle_sms_notification(state: &AppState, id: Uuid) {
         |n| n.meta.owner.clone(),
     );
     if let Some(sms) = sent {
-        super::publish(state, "sms", Some(&sms.meta.owner), || {
-            serde_json::json!({
-                "id": sms.meta.id,
-                "phone_number": sms.phone_number,
-                "message": sms.message,
-            })
-        });
+        super::publish(
+            state,
+            crate::store::feed::FeedKind::Sms,
+            Some(&sms.meta.owner),
+            || {
+                serde_json::json!({
+                    "id": sms.meta.id,
+                    "phone_number": sms.phone_number,
+                    "message": sms.message,
+                })
+            },
+        );
         state.store.sms_outbox.insert(sms);
     }
 }

@@ -101,7 +101,7 @@ pub fn envelope_of(
 /// value) is built only if someone listens.
 pub fn publish<D: Into<crate::store::feed::Data>>(
     state: &AppState,
-    kind: &'static str,
+    kind: crate::store::feed::FeedKind,
     owner: Option<&str>,
     data: impl FnOnce() -> D,
 ) {

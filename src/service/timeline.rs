@@ -56,7 +56,7 @@ pub fn run_moment(state: &AppState, id: Uuid) {
             );
             super::publish(
                 state,
-                "clock",
+                crate::store::feed::FeedKind::Clock,
                 client_id.as_deref(),
                 || serde_json::json!({"by_ms": by_ms, "client_id": client_id}),
             );

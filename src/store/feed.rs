@@ -21,14 +21,66 @@ use crate::domain::delivery::ResourceRef;
 /// Events kept for a subscriber that is behind, before it misses some.
 pub const CAPACITY: usize = 4096;
 
+/// What an event of the feed is about: the stream's SSE `event` and its `kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedKind {
+    /// A request answered (the app's or a customer's).
+    Request,
+    /// A resource's result was decided.
+    Resource,
+    /// A callback attempt.
+    Callback,
+    /// A webhook event fired.
+    Webhook,
+    /// A transaction SMS went out.
+    Sms,
+    /// An STK prompt waits for the customer.
+    Prompt,
+    /// The clock moved.
+    Clock,
+    /// A scenario was loaded, replaced or unloaded.
+    Scenario,
+}
+
+impl FeedKind {
+    pub const ALL: [Self; 8] = [
+        Self::Request,
+        Self::Resource,
+        Self::Callback,
+        Self::Webhook,
+        Self::Sms,
+        Self::Prompt,
+        Self::Clock,
+        Self::Scenario,
+    ];
+
+    /// Its name on the stream.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Request => "request",
+            Self::Resource => "resource",
+            Self::Callback => "callback",
+            Self::Webhook => "webhook",
+            Self::Sms => "sms",
+            Self::Prompt => "prompt",
+            Self::Clock => "clock",
+            Self::Scenario => "scenario",
+        }
+    }
+
+    /// The kind named `name` (as the stream writes it).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name.trim())
+    }
+}
+
 /// One thing that happened. Rendered to JSON by the subscriber's task, not by the request
 /// that published it (`http::admin::stream` writes it).
 #[derive(Debug)]
 pub struct FeedEvent {
     /// Increasing over the process's life: the SSE `id`.
     pub seq: u64,
-    /// `request`, `resource`, `callback`, `webhook`, `sms`, `prompt`, `clock` or `scenario`.
-    pub kind: &'static str,
+    pub kind: FeedKind,
     /// The application it belongs to, when it belongs to one.
     pub client_id: Option<Arc<str>>,
     /// When, on the application's clock (else the shared one), in milliseconds; written as
@@ -225,7 +277,7 @@ impl Feed {
     /// application's clock.
     pub fn publish(
         &self,
-        kind: &'static str,
+        kind: FeedKind,
         client_id: impl ClientId,
         at_ms: impl FnOnce() -> i64,
         data: impl FnOnce() -> Data,
@@ -411,7 +463,7 @@ mod tests {
 
     fn publish(feed: &Feed, n: u64) {
         feed.publish(
-            "clock",
+            FeedKind::Clock,
             None::<&str>,
             || 0,
             || Data::Json(serde_json::json!({ "n": n })),

@@ -405,7 +405,7 @@ async fn move_clock(
     tracing::info!(by_ms, client_id = client_id.as_deref(), "clock advanced");
     crate::service::publish(
         state,
-        "clock",
+        crate::store::feed::FeedKind::Clock,
         client_id.as_deref(),
         || serde_json::json!({"by_ms": by_ms, "client_id": client_id}),
     );
@@ -657,7 +657,7 @@ async fn unload_scenario(
     tracing::info!(scenario = %name, "scenario unloaded");
     crate::service::publish(
         &state,
-        "scenario",
+        crate::store::feed::FeedKind::Scenario,
         None,
         || serde_json::json!({"name": name, "action": "unloaded"}),
     );

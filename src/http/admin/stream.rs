@@ -16,12 +16,7 @@ use serde::Deserialize;
 use crate::clock::MillisStamp;
 use crate::http::error::ApiError;
 use crate::service::AppState;
-use crate::store::feed::{Data, FeedEvent, Subscription};
-
-/// The kinds of events the feed carries.
-pub const KINDS: [&str; 8] = [
-    "request", "resource", "callback", "webhook", "sms", "prompt", "clock", "scenario",
-];
+use crate::store::feed::{Data, FeedEvent, FeedKind, Subscription};
 
 /// A comment this often keeps an idle connection (and the proxies on its way) open.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -39,16 +34,14 @@ pub struct StreamFilter {
 
 /// What one subscriber wants, and how its events' times are written.
 struct Wanted {
-    kinds: Option<Vec<String>>,
+    kinds: Option<Vec<FeedKind>>,
     client_id: Option<String>,
     stamp: MillisStamp,
 }
 
 impl Wanted {
     fn takes(&self, e: &FeedEvent) -> bool {
-        self.kinds
-            .as_ref()
-            .is_none_or(|k| k.iter().any(|k| k == e.kind))
+        self.kinds.as_ref().is_none_or(|k| k.contains(&e.kind))
             && self
                 .client_id
                 .as_deref()
@@ -74,7 +67,7 @@ impl Wanted {
             let mut seq = itoa::Buffer::new();
             let seq = seq.format(e.seq).as_bytes();
             out.extend_from_slice(b"event: ");
-            out.extend_from_slice(e.kind.as_bytes());
+            out.extend_from_slice(e.kind.name().as_bytes());
             out.extend_from_slice(b"\nid: ");
             out.extend_from_slice(seq);
             // `{"seq", "kind", "client_id", "at", "data"}`. Compact JSON holds no newline:
@@ -82,7 +75,7 @@ impl Wanted {
             out.extend_from_slice(b"\ndata: {\"seq\":");
             out.extend_from_slice(seq);
             out.extend_from_slice(b",\"kind\":\"");
-            out.extend_from_slice(e.kind.as_bytes());
+            out.extend_from_slice(e.kind.name().as_bytes());
             out.extend_from_slice(b"\",\"client_id\":");
             json::opt_str(out, e.client_id.as_deref());
             out.extend_from_slice(b",\"at\":\"");
@@ -226,7 +219,7 @@ pub async fn stream(
     State(state): State<AppState>,
     Query(filter): Query<StreamFilter>,
 ) -> Result<Response, ApiError> {
-    let kinds: Option<Vec<String>> = filter
+    let kinds: Option<Vec<FeedKind>> = filter
         .kind
         .as_deref()
         .map(|k| {
@@ -234,15 +227,14 @@ pub async fn stream(
                 .map(|k| k.trim().to_ascii_lowercase())
                 .filter(|k| !k.is_empty())
                 .map(|k| {
-                    if KINDS.contains(&k.as_str()) {
-                        Ok(k)
-                    } else {
-                        Err(ApiError::BadRequest(format!(
+                    FeedKind::parse(&k).ok_or_else(|| {
+                        let names = FeedKind::ALL.map(FeedKind::name);
+                        ApiError::BadRequest(format!(
                             "kind {k:?} is not one of {}{}",
-                            KINDS.join(", "),
-                            crate::suggest::did_you_mean(&k, KINDS)
-                        )))
-                    }
+                            names.join(", "),
+                            crate::suggest::did_you_mean(&k, names)
+                        ))
+                    })
                 })
                 .collect()
         })
