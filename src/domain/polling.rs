@@ -16,6 +16,15 @@ pub struct Polling {
     pub state: PollingState,
 }
 
+/// A polling request, parsed: what `service::polling::request` records.
+#[derive(Debug, Clone)]
+pub struct NewPolling {
+    pub scope: Scope,
+    pub from_time: (String, DateTime<FixedOffset>),
+    pub to_time: (String, DateTime<FixedOffset>),
+    pub callback_url: String,
+}
+
 #[derive(Debug, Clone)]
 pub enum PollingState {
     Pending,

@@ -12,6 +12,15 @@ pub struct SmsNotification {
     pub state: SmsState,
 }
 
+/// A transaction SMS notification request, parsed: what
+/// `service::sms_notifications::request` records.
+#[derive(Debug, Clone)]
+pub struct NewSmsNotification {
+    pub webhook_event_reference: String,
+    pub message: String,
+    pub callback_url: String,
+}
+
 #[derive(Debug, Clone)]
 pub enum SmsState {
     Pending,

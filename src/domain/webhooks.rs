@@ -74,6 +74,16 @@ impl EventType {
     }
 }
 
+/// The validated fields of a subscription request: what `service::webhook_subscriptions`
+/// records.
+#[derive(Debug, Clone)]
+pub struct NewSubscription {
+    pub event_type: EventType,
+    pub url: String,
+    pub scope: Scope,
+    pub enable_daraja_payload: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct WebhookSubscription {
     pub meta: Envelope,

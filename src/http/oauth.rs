@@ -10,8 +10,8 @@ use axum::{Json, Router};
 
 use super::error::OAuthError;
 use super::extract::{BearerToken, ClientSlot, OAuthParams, check_token};
-use crate::service::AppState;
-use crate::store::{Application, TokenRecord};
+use crate::service::{AppState, oauth};
+use crate::store::Application;
 use crate::wire::oauth::{
     ApplicationRef, Introspection, IntrospectionDetails, TokenInfo, TokenResponse,
 };
@@ -29,28 +29,7 @@ fn client(state: &AppState, params: &OAuthParams) -> Result<Arc<Application>, OA
     let (Some(id), Some(secret)) = (params.get("client_id"), params.get("client_secret")) else {
         return Err(OAuthError::invalid_client());
     };
-    if state.settings.auto_tenants {
-        let (added, dropped) = state.store.provision_application(
-            Application {
-                client_id: id.into(),
-                client_secret: secret.to_string(),
-                api_key: state.settings.api_key.clone(),
-            },
-            state.settings.max_tenants,
-        );
-        if added {
-            tracing::info!(client_id = id, "provisioned a new tenant");
-        }
-        if let Some(old) = dropped {
-            state.clock.forget_tenant(&old);
-            tracing::info!(client_id = %old, "dropped the tenant unused the longest (--max-tenants)");
-        }
-        state.store.touch_tenant(id);
-    }
-    state
-        .store
-        .authenticate_client(id, secret)
-        .ok_or_else(OAuthError::invalid_client)
+    oauth::authenticate(state, id, secret).ok_or_else(OAuthError::invalid_client)
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
@@ -65,20 +44,8 @@ async fn token(
     }
     let app = client(&state, &params)?;
     ClientSlot::set(app.client_id.clone());
+    let (access_token, now_ms) = oauth::issue(&state, &app);
     let ttl = state.settings.token_ttl;
-    let now_ms = state.clock.now_ms_of(&app.client_id);
-    let access_token = state.store.issue_token(
-        state.ids.token_bytes(),
-        TokenRecord {
-            client_id: app.client_id.clone(),
-            issued_at_ms: now_ms,
-            expires_at_ms: now_ms.saturating_add(crate::clock::millis(ttl)),
-            revoked: false,
-            revoked_at_ms: None,
-            used: Default::default(),
-        },
-    );
-    tracing::debug!(client_id = %app.client_id, "issued access token");
     let body = TokenResponse {
         access_token,
         token_type: "Bearer",
@@ -100,10 +67,7 @@ async fn revoke(
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token"))?;
-    let now_ms = state.clock.now_ms_of(&app.client_id);
-    if state.store.revoke_token(token, &app.client_id, now_ms) {
-        tracing::debug!(client_id = %app.client_id, "revoked access token");
-    }
+    oauth::revoke(&state, &app.client_id, token);
     Ok(Json(serde_json::Map::new()))
 }
 
@@ -130,18 +94,13 @@ async fn introspect(
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token"))?;
-    // A token of another application is reported inactive: it is none of the caller's business.
-    let details = state
-        .store
-        .token(token)
-        .filter(|r| *r.client_id == *caller && r.is_active(state.clock.now_ms_of(&r.client_id)))
-        .map(|r| IntrospectionDetails {
-            scope: "",
-            client_id: r.client_id.to_string(),
-            token_type: "Bearer",
-            exp: r.expires_at_ms / 1000,
-            iat: r.issued_at_ms / 1000,
-        });
+    let details = oauth::introspect(&state, &caller, token).map(|r| IntrospectionDetails {
+        scope: "",
+        client_id: r.client_id.to_string(),
+        token_type: "Bearer",
+        exp: r.expires_at_ms / 1000,
+        iat: r.issued_at_ms / 1000,
+    });
     Ok(Json(Introspection {
         active: details.is_some(),
         details,

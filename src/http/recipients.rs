@@ -11,10 +11,9 @@ use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
 use super::resource::created;
 use crate::domain::Invalid;
+use crate::domain::recipients::MerchantAccountKind;
 use crate::domain::recipients::RecipientFields;
-use crate::domain::recipients::{ExternalRecipient, MerchantAccount, MerchantAccountKind};
-use crate::service::AppState;
-use crate::service::new_envelope;
+use crate::service::{AppState, recipients};
 use crate::wire::Document;
 use crate::wire::recipients::{
     ExternalRecipientRequest, MerchantAccountAttributes, RecipientAttributes, recipient_document,
@@ -55,14 +54,9 @@ fn create_merchant_account(
     fields: &RecipientFields,
     kind: Result<MerchantAccountKind, Invalid>,
 ) -> Result<Response, ApiError> {
-    let account = MerchantAccount {
-        meta: new_envelope(state, owner, base, collection),
-        nickname: fields.nickname(),
-        kind: kind?,
-    };
-    let response = created(&account.meta.self_url());
-    state.store.merchant_accounts.insert(account);
-    Ok(response)
+    let url =
+        recipients::add_merchant_account(state, owner, base, collection, fields.nickname(), kind?);
+    Ok(created(&url))
 }
 
 async fn create_wallet(
@@ -154,15 +148,15 @@ async fn create_external(
     ApiJson(body): ApiJson<ExternalRecipientRequest>,
 ) -> Result<Response, ApiError> {
     let (nickname, details) = body.validate()?;
-    let recipient = ExternalRecipient {
-        meta: new_envelope(&state, &auth.client_id, &base, collection.as_str()),
+    let url = recipients::add_external(
+        &state,
+        &auth.client_id,
+        &base,
+        collection.as_str(),
         nickname,
         details,
-        recipient_reference: state.ids.uuid(),
-    };
-    let response = created(&recipient.meta.self_url());
-    state.store.external_recipients.insert(recipient);
-    Ok(response)
+    );
+    Ok(created(&url))
 }
 
 async fn find_external(

@@ -10,13 +10,10 @@ use axum::routing::{get, post};
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
 use super::resource::{created, show};
-use crate::domain::required_text;
-use crate::domain::sms_notification::{SmsNotification, SmsState};
-use crate::scheduler::Settle;
-use crate::service::AppState;
-use crate::service::new_envelope;
+use crate::domain::sms_notification::NewSmsNotification;
+use crate::service::{AppState, sms_notifications};
+use crate::wire::Document;
 use crate::wire::sms_notifications::{SmsAttributes, SmsNotificationRequest};
-use crate::wire::{Document, callback_url_of};
 
 const COLLECTION: &str = "/api/v1/transaction_sms_notifications";
 
@@ -32,26 +29,9 @@ async fn create(
     BaseUrl(base): BaseUrl,
     ApiJson(body): ApiJson<SmsNotificationRequest>,
 ) -> Result<Response, ApiError> {
-    let notification = SmsNotification {
-        webhook_event_reference: required_text(
-            body.webhook_event_reference.as_deref(),
-            "Webhook event reference",
-        )?,
-        message: required_text(body.message.as_deref(), "Message")?,
-        callback_url: callback_url_of(body.links.as_ref())?,
-        meta: new_envelope(&state, &auth.client_id, &base, COLLECTION),
-        state: SmsState::Pending,
-    };
-    let self_url = notification.meta.self_url().to_string();
-    let due = Some(state.settings.callback_delay);
-    crate::service::accept(
-        &state,
-        &state.store.sms_notifications,
-        notification,
-        Settle::SmsNotification,
-        due,
-    );
-    Ok(created(&self_url))
+    let request = NewSmsNotification::try_from(body)?;
+    let url = sms_notifications::request(&state, &auth.client_id, &base, COLLECTION, request);
+    Ok(created(&url))
 }
 
 async fn find(

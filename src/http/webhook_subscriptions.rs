@@ -8,11 +8,10 @@ use axum::{Json, Router};
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
 use super::resource::{created, show};
-use crate::domain::webhooks::WebhookSubscription;
-use crate::service::AppState;
-use crate::service::new_envelope;
+use crate::domain::webhooks::NewSubscription;
+use crate::service::{AppState, webhook_subscriptions};
 use crate::wire::Document;
-use crate::wire::webhooks::{NewSubscription, SubscriptionAttributes, SubscriptionRequest};
+use crate::wire::webhooks::{SubscriptionAttributes, SubscriptionRequest};
 
 const COLLECTION: &str = "/api/v2/webhook_subscriptions";
 
@@ -49,17 +48,9 @@ async fn create(
     ApiJson(body): ApiJson<SubscriptionRequest>,
 ) -> Result<Response, ApiError> {
     let new = NewSubscription::try_from(body)?;
-    let subscription = WebhookSubscription {
-        meta: new_envelope(&state, &auth.client_id, &base, collection.as_str()),
-        event_type: new.event_type,
-        url: new.url,
-        scope: new.scope,
-        enable_daraja_payload: new.enable_daraja_payload,
-    };
-    let response = created(&subscription.meta.self_url());
-    tracing::debug!(id = %subscription.meta.id, topic = new.event_type.as_str(), "webhook subscription created");
-    state.store.webhook_subscriptions.insert(subscription);
-    Ok(response)
+    let url =
+        webhook_subscriptions::subscribe(&state, &auth.client_id, &base, collection.as_str(), new);
+    Ok(created(&url))
 }
 
 async fn find(

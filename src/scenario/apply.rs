@@ -12,13 +12,11 @@ use crate::domain::Scope;
 use crate::domain::activity::{Activity, default_phone};
 use crate::domain::ledger::{Account, Payer, Transaction, TransactionFacts, TransactionKind};
 use crate::domain::money::Currency;
-use crate::domain::recipients::{
-    BankAccount, ExternalRecipient, MerchantAccount, MerchantAccountKind, SettlementMethod, Wallet,
-};
-use crate::domain::webhooks::WebhookSubscription;
+use crate::domain::recipients::{BankAccount, MerchantAccountKind, SettlementMethod, Wallet};
+use crate::domain::webhooks::NewSubscription;
 use crate::scheduler::Job;
 use crate::script::{Action, LoadedScenario};
-use crate::service::{AppState, new_envelope};
+use crate::service::{AppState, recipients, webhook_subscriptions};
 use crate::store::Application;
 
 /// What a load did, for the caller.
@@ -240,7 +238,8 @@ fn apply_money(state: &AppState, s: &Scenario, owner_of: &impl Fn(&Option<String
     }
 }
 
-/// Merchant wallets and bank accounts, then the rest of the world that has an envelope.
+/// Merchant wallets and bank accounts, external recipients and webhook subscriptions, through
+/// the services the API uses.
 fn apply_accounts(
     state: &AppState,
     s: &Scenario,
@@ -248,76 +247,59 @@ fn apply_accounts(
     owner_of: &impl Fn(&Option<String>) -> String,
 ) {
     let w = &s.world;
-    let envelope = |client: &Option<String>, collection: &str| {
-        new_envelope(state, &owner_of(client), base, collection)
-    };
     for m in &w.merchant_wallets {
-        state.store.merchant_accounts.insert(MerchantAccount {
-            meta: envelope(&m.client_id, "/api/v2/merchant_wallets"),
-            nickname: m.nickname.clone(),
-            kind: MerchantAccountKind::Wallet {
-                first_name: m.first_name.clone(),
-                last_name: m.last_name.clone(),
-                wallet: Wallet {
-                    phone_as_sent: m.phone_number.0.to_string(),
-                    phone: m.phone_number.0,
-                    network: m.network.clone(),
-                },
+        let kind = MerchantAccountKind::Wallet {
+            first_name: m.first_name.clone(),
+            last_name: m.last_name.clone(),
+            wallet: Wallet {
+                phone_as_sent: m.phone_number.0.to_string(),
+                phone: m.phone_number.0,
+                network: m.network.clone(),
             },
-        });
+        };
+        let owner = owner_of(&m.client_id);
+        recipients::add_merchant_account(state, &owner, base, WALLETS, m.nickname.clone(), kind);
     }
     for m in &w.merchant_bank_accounts {
-        state.store.merchant_accounts.insert(MerchantAccount {
-            meta: envelope(&m.client_id, "/api/v2/merchant_bank_accounts"),
-            nickname: m.nickname.clone(),
-            kind: MerchantAccountKind::Bank(BankAccount {
-                account_name: m.account_name.clone(),
-                bank_branch_ref: m.bank_branch_ref.clone(),
-                account_number: m.account_number.clone(),
-                settlement_method: match m.settlement_method {
-                    SettlementMethodSpec::Eft => SettlementMethod::Eft,
-                    SettlementMethodSpec::Rts => SettlementMethod::Rts,
-                },
-            }),
+        let kind = MerchantAccountKind::Bank(BankAccount {
+            account_name: m.account_name.clone(),
+            bank_branch_ref: m.bank_branch_ref.clone(),
+            account_number: m.account_number.clone(),
+            settlement_method: match m.settlement_method {
+                SettlementMethodSpec::Eft => SettlementMethod::Eft,
+                SettlementMethodSpec::Rts => SettlementMethod::Rts,
+            },
         });
+        let owner = owner_of(&m.client_id);
+        recipients::add_merchant_account(state, &owner, base, BANKS, m.nickname.clone(), kind);
     }
-    apply_recipients(state, s, &envelope);
-}
-
-/// External recipients and webhook subscriptions.
-fn apply_recipients(
-    state: &AppState,
-    s: &Scenario,
-    envelope: &impl Fn(&Option<String>, &str) -> crate::domain::Envelope,
-) {
-    let w = &s.world;
     for r in &w.external_recipients {
         // Checked when the scenario was parsed.
         if let Ok(details) = r.fields.saved_recipient(&r.kind) {
-            state.store.external_recipients.insert(ExternalRecipient {
-                meta: envelope(&r.client_id, "/api/v2/external_recipients"),
-                nickname: r.fields.nickname(),
-                details,
-                recipient_reference: state.ids.uuid(),
-            });
+            let owner = owner_of(&r.client_id);
+            recipients::add_external(state, &owner, base, EXTERNAL, r.fields.nickname(), details);
         }
     }
     for sub in &w.webhook_subscriptions {
-        state
-            .store
-            .webhook_subscriptions
-            .insert(WebhookSubscription {
-                meta: envelope(&sub.client_id, "/api/v2/webhook_subscriptions"),
-                event_type: sub.event_type.0,
-                url: sub.url.0.clone(),
-                scope: match sub.scope {
-                    ScopeSpec::Company => Scope::Company,
-                    ScopeSpec::Till => Scope::Till(sub.scope_reference.clone().unwrap_or_default()),
-                },
-                enable_daraja_payload: sub.enable_daraja_payload,
-            });
+        let new = NewSubscription {
+            event_type: sub.event_type.0,
+            url: sub.url.0.clone(),
+            scope: match sub.scope {
+                ScopeSpec::Company => Scope::Company,
+                ScopeSpec::Till => Scope::Till(sub.scope_reference.clone().unwrap_or_default()),
+            },
+            enable_daraja_payload: sub.enable_daraja_payload,
+        };
+        let owner = owner_of(&sub.client_id);
+        webhook_subscriptions::subscribe(state, &owner, base, SUBSCRIPTIONS, new);
     }
 }
+
+/// Where the world's resources live, as the API's own requests create them.
+const WALLETS: &str = "/api/v2/merchant_wallets";
+const BANKS: &str = "/api/v2/merchant_bank_accounts";
+const EXTERNAL: &str = "/api/v2/external_recipients";
+const SUBSCRIPTIONS: &str = "/api/v2/webhook_subscriptions";
 
 /// Past money received: in the till and the ledger, without webhooks (they were sent back
 /// then).

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Number, Value};
 use uuid::Uuid;
 
-use crate::domain::Envelope;
+use crate::domain::{Envelope, Invalid, required_text};
 
 /// `{"data": {"id", "type", "attributes"}}`: the envelope of every API document.
 #[derive(Debug, Serialize)]
@@ -80,6 +80,18 @@ pub struct SelfLink {
 #[derive(Debug, Default, Deserialize)]
 pub struct LinksRequest {
     pub callback_url: Option<String>,
+}
+
+/// An absolute http(s) URL with a host, kept as the client wrote it (it is echoed back in
+/// `_links.callback_url`). Plain http is accepted: sandbox receivers are usually local.
+pub fn callback_url(value: Option<&str>) -> Result<String, Invalid> {
+    let text = required_text(value, "Callback url")?;
+    crate::domain::limits::check_url(&text, "Callback url").map(|_| text)
+}
+
+/// The callback URL of a request's `_links`, validated.
+pub fn callback_url_of(links: Option<&LinksRequest>) -> Result<String, Invalid> {
+    callback_url(links.and_then(|l| l.callback_url.as_deref()))
 }
 
 /// An amount as a JSON number (payment links show `"amount": 350`): an integer when whole.

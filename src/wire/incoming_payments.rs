@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::document::{Document, Links, LinksRequest};
+use super::document::{Document, Links, LinksRequest, callback_url};
 use crate::clock::{format_millis, format_seconds, to_eat};
 use crate::domain::incoming_payment::{
     IncomingPayment, NewIncomingPayment, PaymentState, Subscriber,
@@ -83,13 +83,6 @@ impl TryFrom<IncomingPaymentRequest> for NewIncomingPayment {
             callback_url: crate::domain::interned::callback_url(&callback_url),
         })
     }
-}
-
-/// An absolute http(s) URL with a host, kept as the client wrote it (it is echoed back in
-/// `_links.callback_url`). Plain http is accepted: sandbox receivers are usually local.
-pub fn callback_url(value: Option<&str>) -> Result<String, Invalid> {
-    let text = required_text(value, "Callback url")?;
-    crate::domain::limits::check_url(&text, "Callback url").map(|_| text)
 }
 
 // --- the document -------------------------------------------------------------------------

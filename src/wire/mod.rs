@@ -15,8 +15,8 @@ mod document;
 
 pub use self::document::{
     Data, Document, ErrorBody, Links, LinksRequest, SelfLink, Status, amount_number,
+    callback_url_of,
 };
-use crate::domain::Invalid;
 
 /// Implements [`Status`] for attribute structs with a `status` field.
 macro_rules! status_field {
@@ -37,10 +37,5 @@ status_field!(
     reversals::ReversalAttributes,
     payment_links::PaymentLinkAttributes,
 );
-
-/// The callback URL of a request's `_links`, validated.
-pub fn callback_url_of(links: Option<&LinksRequest>) -> Result<String, Invalid> {
-    incoming_payments::callback_url(links.and_then(|l| l.callback_url.as_deref()))
-}
 
 pub use crate::domain::lenient_string;

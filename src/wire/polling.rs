@@ -3,12 +3,13 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::document::{Document, Links, LinksRequest};
+use super::document::{Document, Links, LinksRequest, callback_url_of};
 use crate::clock::{format_millis, format_seconds, to_eat};
+use crate::domain::Invalid;
 use crate::domain::Scope;
 use crate::domain::ledger::{Sender, Transaction, TransactionStatus};
 use crate::domain::lenient_string;
-use crate::domain::polling::{Polling, PollingState};
+use crate::domain::polling::{NewPolling, Polling, PollingState, instant};
 
 #[derive(Debug, Deserialize)]
 pub struct PollingRequest {
@@ -19,6 +20,25 @@ pub struct PollingRequest {
     pub to_time: Option<String>,
     #[serde(rename = "_links")]
     pub links: Option<LinksRequest>,
+}
+
+impl TryFrom<PollingRequest> for NewPolling {
+    type Error = Invalid;
+
+    fn try_from(body: PollingRequest) -> Result<Self, Invalid> {
+        let scope = Scope::parse(body.scope.as_deref(), body.scope_reference.as_deref())?;
+        let from_time = instant(body.from_time.as_deref(), "From time")?;
+        let to_time = instant(body.to_time.as_deref(), "To time")?;
+        if to_time.1 < from_time.1 {
+            return Err(Invalid("To time must not be before from time".into()));
+        }
+        Ok(Self {
+            scope,
+            from_time,
+            to_time,
+            callback_url: callback_url_of(body.links.as_ref())?,
+        })
+    }
 }
 
 #[derive(Debug, Serialize)]

@@ -3,8 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::document::{Document, Links, LinksRequest};
-use crate::domain::sms_notification::{SmsNotification, SmsState};
+use super::document::{Document, Links, LinksRequest, callback_url_of};
+use crate::domain::sms_notification::{NewSmsNotification, SmsNotification, SmsState};
+use crate::domain::{Invalid, required_text};
 
 #[derive(Debug, Deserialize)]
 pub struct SmsNotificationRequest {
@@ -12,6 +13,21 @@ pub struct SmsNotificationRequest {
     pub message: Option<String>,
     #[serde(rename = "_links")]
     pub links: Option<LinksRequest>,
+}
+
+impl TryFrom<SmsNotificationRequest> for NewSmsNotification {
+    type Error = Invalid;
+
+    fn try_from(body: SmsNotificationRequest) -> Result<Self, Invalid> {
+        Ok(Self {
+            webhook_event_reference: required_text(
+                body.webhook_event_reference.as_deref(),
+                "Webhook event reference",
+            )?,
+            message: required_text(body.message.as_deref(), "Message")?,
+            callback_url: callback_url_of(body.links.as_ref())?,
+        })
+    }
 }
 
 #[derive(Debug, Serialize)]

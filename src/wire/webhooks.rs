@@ -11,7 +11,9 @@ use super::document::{Document, SelfLink};
 use crate::clock::{format_millis, format_seconds, to_eat};
 use crate::domain::ledger::{Payer, Sender, Transaction};
 use crate::domain::lenient_string;
-use crate::domain::webhooks::{EventPayload, EventType, WebhookEvent, WebhookSubscription};
+use crate::domain::webhooks::{
+    EventPayload, EventType, NewSubscription, WebhookEvent, WebhookSubscription,
+};
 use crate::domain::{Invalid, Scope, lenient_bool, required_text};
 
 #[derive(Debug, Deserialize)]
@@ -22,14 +24,6 @@ pub struct SubscriptionRequest {
     #[serde(default, deserialize_with = "lenient_string")]
     pub scope_reference: Option<String>,
     pub enable_daraja_payload: Option<Value>,
-}
-
-/// The validated fields of a subscription request.
-pub struct NewSubscription {
-    pub event_type: EventType,
-    pub url: String,
-    pub scope: Scope,
-    pub enable_daraja_payload: bool,
 }
 
 impl TryFrom<SubscriptionRequest> for NewSubscription {
