@@ -1,0 +1,215 @@
+//! `scenario`, `probes`, `validate` and `verify`: scenarios loaded, their probes, files
+//! checked, expectations judged.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::client::{Client, Failure, Outcome, encode};
+use super::show::{cell, line, shown};
+use crate::config::{ListArgs, ScenarioArgs};
+
+pub(super) async fn scenario(client: &Client, s: ScenarioArgs) -> Outcome {
+    use crate::config::ScenarioAction;
+    let json = s.list.json;
+    match s.action {
+        ScenarioAction::Load { files } => {
+            let mut lines = Vec::new();
+            for path in files {
+                let name = path.display().to_string();
+                let bytes = crate::scenario::read_file(&path)
+                    .map_err(|e| Failure::Refused(format!("{name}: {e}")))?;
+                let request = client
+                    .http
+                    .post(format!("{}/_sandbox/scenarios", client.base))
+                    .query(&[("source", &name)])
+                    .header(reqwest::header::CONTENT_TYPE, "application/yaml")
+                    .body(bytes);
+                let answer = client.send(request).await?;
+                lines.push(shown(json, answer, |a| {
+                    let notes = a["notes"].as_array().map(Vec::as_slice).unwrap_or_default();
+                    let mut shown: String = notes
+                        .iter()
+                        .map(|n| format!("note: {}\n", cell(n)))
+                        .collect();
+                    shown.push_str(&format!(
+                        "{name}: loaded {} ({} rules, {} faults, {} callback faults, {} timeline moments)",
+                        a["scenarios"]
+                            .as_array()
+                            .map(|n| n.iter().map(cell).collect::<Vec<_>>().join(", "))
+                            .unwrap_or_default(),
+                        a["rules"],
+                        a["faults"],
+                        a["callback_faults"],
+                        a["timeline"]
+                    ));
+                    shown
+                }));
+            }
+            Ok(lines.join("\n"))
+        }
+        ScenarioAction::List => {
+            let answer = client.get("/_sandbox/scenarios", &[]).await?;
+            Ok(shown(json, answer, |a| {
+                let rows: Vec<Vec<String>> = a["scenarios"]
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|s| {
+                        let v = &s["probe_verdicts"];
+                        vec![
+                            cell(&s["name"]),
+                            cell(&s["source"]),
+                            cell(&s["loaded_at"]),
+                            format!("{}/{}/{}", s["rules"], s["faults"], s["callback_faults"]),
+                            format!("{} of {}", s["timeline_pending"], s["timeline"]),
+                            format!(
+                                "{} passed, {} failed, {} waiting",
+                                v["passed"], v["failed"], v["waiting"]
+                            ),
+                        ]
+                    })
+                    .collect();
+                crate::report::table(
+                    &[
+                        "NAME",
+                        "SOURCE",
+                        "LOADED",
+                        "RULES/FAULTS/CB",
+                        "PENDING",
+                        "PROBES",
+                    ],
+                    &rows,
+                )
+            }))
+        }
+        ScenarioAction::Export { name } => {
+            let mut request = client
+                .http
+                .get(format!("{}/_sandbox/scenarios/export", client.base))
+                .query(&[("name", name.as_str())]);
+            if let Some(c) = &s.list.client_id {
+                request = request.query(&[("client_id", c)]);
+            }
+            if let Some(token) = &client.admin_token {
+                request = request.bearer_auth(token);
+            }
+            let response = request
+                .send()
+                .await
+                .map_err(|e| Failure::Unreachable(format!("cannot reach {}: {e}", client.base)))?;
+            let status = response.status();
+            let text = response.text().await.unwrap_or_default();
+            if !status.is_success() {
+                return Err(Failure::Refused(format!("{status}: {text}")));
+            }
+            Ok(text.trim_end().to_string())
+        }
+        ScenarioAction::Unload { name } => {
+            let path = format!("/_sandbox/scenarios/{}", encode(&name));
+            let answer = client.call(Method::DELETE, &path, None).await?;
+            Ok(shown(json, answer, |a| {
+                format!(
+                    "unloaded {name}: {} rules, {} faults, {} callback faults, {} pending moments",
+                    a["rules"], a["faults"], a["callback_faults"], a["timeline"]
+                )
+            }))
+        }
+    }
+}
+
+pub(super) async fn probes(client: &Client, p: ListArgs) -> Outcome {
+    let answer = client
+        .get(
+            "/_sandbox/callbacks",
+            &[("client_id", p.client_id), ("limit", Some("1000".into()))],
+        )
+        .await?;
+    let probes: Vec<Value> = answer["deliveries"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter(|d| d.get("probe").is_some())
+        .cloned()
+        .collect();
+    Ok(shown(p.json, json!({ "probes": probes }), |a| {
+        let rows: Vec<Vec<String>> = a["probes"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|d| {
+                let probe = &d["probe"];
+                vec![
+                    cell(&probe["scenario"]),
+                    cell(&probe["kind"]),
+                    cell(&probe["expect"]),
+                    cell(&probe["outcome"]),
+                    match probe["passed"].as_bool() {
+                        Some(true) => "PASS".into(),
+                        Some(false) => "FAIL".into(),
+                        None => "waiting".into(),
+                    },
+                    cell(&d["target"]),
+                ]
+            })
+            .collect();
+        crate::report::table(
+            &["SCENARIO", "PROBE", "EXPECT", "OUTCOME", "VERDICT", "URL"],
+            &rows,
+        )
+    }))
+}
+
+/// Reads and checks scenario files, without a sandbox.
+pub(super) fn validate(files: &[std::path::PathBuf]) -> Outcome {
+    let mut problems = Vec::new();
+    let mut lines = Vec::new();
+    for path in files {
+        let name = path.display().to_string();
+        let parsed = crate::scenario::read_file(path)
+            .map_err(|e| format!("{name}: {e}"))
+            .and_then(|bytes| crate::scenario::read(&name, &bytes).map_err(|p| p.to_string()));
+        match parsed {
+            Ok(scenarios) => {
+                for note in scenarios.iter().flat_map(|s| &s.notes) {
+                    lines.push(format!("note: {note}"));
+                }
+                lines.push(format!(
+                    "{name}: ok ({} scenario{})",
+                    scenarios.len(),
+                    if scenarios.len() == 1 { "" } else { "s" }
+                ));
+            }
+            Err(problem) => problems.push(problem),
+        }
+    }
+    if problems.is_empty() {
+        Ok(lines.join("\n"))
+    } else {
+        for text in &lines {
+            line(format_args!("{text}"));
+        }
+        Err(Failure::Refused(problems.join("\n")))
+    }
+}
+
+/// `verify`: the running sandbox's verdicts, as a table (or JSON), and the reports asked for.
+pub(super) async fn verify(client: &Client, v: crate::config::VerifyArgs) -> Outcome {
+    let answer = client.get("/_sandbox/verify", &[]).await?;
+    let report: crate::service::verify::Report = serde_json::from_value(answer)
+        .map_err(|e| Failure::Refused(format!("an answer that is not a verdict report: {e}")))?;
+    crate::report::write(&report, None, v.junit.as_deref(), v.report.as_deref())
+        .map_err(|e| Failure::Refused(format!("{e:#}")))?;
+    let shown = if v.json {
+        crate::report::json(&report, None)
+    } else {
+        crate::report::verdicts(&report, None)
+    };
+    if report.passed {
+        Ok(shown)
+    } else {
+        Err(Failure::Failed(shown))
+    }
+}

@@ -1,0 +1,40 @@
+//! Showing answers: table cells, `--json`, and lines written while nobody may be reading.
+
+use serde_json::Value;
+
+/// A JSON value as a table cell: strings bare, null as `-`.
+pub(super) fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => "-".into(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The sandbox's answer pretty-printed (`--json`), or `render` of it.
+pub(super) fn shown(json: bool, answer: Value, render: impl FnOnce(&Value) -> String) -> String {
+    if json {
+        serde_json::to_string_pretty(&answer).unwrap_or_default()
+    } else {
+        render(&answer)
+    }
+}
+
+/// Writes a line to stdout; false once nobody reads it (`k2-sandbox openapi | head`), which
+/// ends a command quietly instead of panicking as `println!` does.
+pub(super) fn line(text: std::fmt::Arguments<'_>) -> bool {
+    use std::io::Write as _;
+    writeln!(std::io::stdout().lock(), "{text}").is_ok()
+}
+
+/// Prints a line of a command that streams its output (`requests --follow`, `watch`); once
+/// nobody reads stdout, ends the command quietly (see [`line`]).
+macro_rules! print_or_end {
+    ($($arg:tt)*) => {
+        if !$crate::cli::show::line(format_args!($($arg)*)) {
+            return Ok(String::new());
+        }
+    };
+}
+
+pub(super) use print_or_end;

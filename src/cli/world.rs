@@ -1,0 +1,305 @@
+//! The world's commands: `balances`, `prompts`, `events`, `trigger`, `stk`, `clock`, `reset`
+//! and `healthcheck`.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::client::{Client, Failure, Outcome, encode};
+use super::show::{cell, shown};
+use crate::config::{
+    BalancesArgs, ClockAction, ClockArgs, EventsArgs, PromptsArgs, ResetArgs, StkArgs, TriggerArgs,
+};
+
+/// `trigger`'s short names and the event types they stand for.
+const SHORT_EVENT_NAMES: [(&str, &str); 9] = [
+    ("buygoods", "buygoods_transaction_received"),
+    ("buygoods-reversed", "buygoods_transaction_reversed"),
+    ("b2b", "b2b_transaction_received"),
+    ("b2b-reversed", "b2b_transaction_reversed"),
+    ("settlement", "settlement_transfer_completed"),
+    ("customer-created", "customer_created"),
+    ("card", "card_transaction_received"),
+    ("card-voided", "card_transaction_voided"),
+    ("card-reversed", "card_transaction_reversed"),
+];
+
+/// The event type a `trigger` name stands for: a short name (`-` or `_` alike), or a full
+/// event type; `None` for neither.
+fn event_type(name: &str) -> Option<&'static str> {
+    let wanted = name.trim().to_ascii_lowercase().replace('_', "-");
+    let aliases = [
+        ("buygoods-received", "buygoods"),
+        ("b2b-received", "b2b"),
+        ("settlement-transfer", "settlement"),
+        ("customer", "customer-created"),
+        ("card-received", "card"),
+    ];
+    let short = aliases
+        .iter()
+        .find(|(alias, _)| *alias == wanted)
+        .map_or(wanted.as_str(), |(_, short)| short);
+    SHORT_EVENT_NAMES
+        .iter()
+        .find(|(s, full)| *s == short || full.replace('_', "-") == short)
+        .map(|(_, full)| *full)
+}
+
+/// Why `name` is no event: the names `trigger` takes, and the closest one.
+fn unknown_event(name: &str) -> String {
+    let names = SHORT_EVENT_NAMES.map(|(short, _)| short);
+    format!(
+        "unknown event {name:?}: use one of {} (or a full event type such as \
+         buygoods_transaction_received){}",
+        names.join(", "),
+        crate::suggest::did_you_mean(name, names.iter().copied())
+    )
+}
+
+fn clock_line(body: &Value) -> String {
+    let base = if body["virtual"] == true {
+        "virtual"
+    } else {
+        "real time"
+    };
+    let advanced = body["advanced_ms"].as_i64().unwrap_or(0);
+    let whose = body["client_id"]
+        .as_str()
+        .map_or_else(String::new, |c| format!(" on {c}'s clock"));
+    format!(
+        "now {}{whose} ({base}{}), {} jobs pending",
+        body["now"].as_str().unwrap_or("?"),
+        if advanced > 0 {
+            format!(" + {}", span(advanced))
+        } else {
+            String::new()
+        },
+        body["pending_jobs"]
+    )
+}
+
+/// Milliseconds as the largest units that name them, e.g. `7d 2h`, `90s` -> `1m 30s`.
+fn span(ms: i64) -> String {
+    const UNITS: [(i64, &str); 5] = [
+        (86_400_000, "d"),
+        (3_600_000, "h"),
+        (60_000, "m"),
+        (1_000, "s"),
+        (1, "ms"),
+    ];
+    let mut left = ms;
+    let mut parts = Vec::new();
+    for (size, unit) in UNITS {
+        if left >= size {
+            parts.push(format!("{}{unit}", left / size));
+            left %= size;
+        }
+    }
+    parts.join(" ")
+}
+
+pub(super) async fn balances(client: &Client, b: BalancesArgs) -> Outcome {
+    let answer = match b.action {
+        Some(crate::config::BalancesAction::Set { amount, till }) => {
+            let body =
+                json!({"client_id": b.list.client_id, "till_number": till, "balance": amount});
+            client
+                .call(Method::PUT, "/_sandbox/balances", Some(body))
+                .await?
+        }
+        None => {
+            client
+                .get("/_sandbox/balances", &[("client_id", b.list.client_id)])
+                .await?
+        }
+    };
+    Ok(shown(b.list.json, answer, |a| {
+        let mut rows = vec![vec!["company".to_string(), cell(&a["company"])]];
+        if let Some(tills) = a["tills"].as_object() {
+            rows.extend(
+                tills
+                    .iter()
+                    .map(|(till, balance)| vec![format!("till {till}"), cell(balance)]),
+            );
+        }
+        format!(
+            "application {}\n{}",
+            cell(&a["client_id"]),
+            crate::report::table(&["ACCOUNT", "BALANCE (KES)"], &rows)
+        )
+    }))
+}
+
+pub(super) async fn prompts(client: &Client, p: PromptsArgs) -> Outcome {
+    let answer = client
+        .get(
+            "/_sandbox/prompts",
+            &[("phone", p.phone), ("client_id", p.list.client_id)],
+        )
+        .await?;
+    Ok(shown(p.list.json, answer, |a| {
+        let rows: Vec<Vec<String>> = a["prompts"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|p| {
+                vec![
+                    cell(&p["id"]),
+                    cell(&p["phone_number"]),
+                    format!("{} {}", cell(&p["currency"]), cell(&p["amount"])),
+                    cell(&p["till_number"]),
+                    cell(&p["initiated_at"]),
+                    cell(&p["behaviour"]),
+                    cell(&p["client_id"]),
+                ]
+            })
+            .collect();
+        crate::report::table(
+            &[
+                "INCOMING PAYMENT",
+                "PHONE",
+                "AMOUNT",
+                "TILL",
+                "SENT",
+                "HANDSET",
+                "CLIENT",
+            ],
+            &rows,
+        )
+    }))
+}
+
+pub(super) async fn events(client: &Client, e: EventsArgs) -> Outcome {
+    let topic = e.topic.map(|t| event_type(&t).map_or(t, str::to_string));
+    let answer = client
+        .get(
+            "/_sandbox/events",
+            &[
+                ("topic", topic),
+                ("client_id", e.list.client_id),
+                ("limit", Some(e.limit.to_string())),
+            ],
+        )
+        .await?;
+    Ok(shown(e.list.json, answer, |a| {
+        let rows: Vec<Vec<String>> = a["events"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|ev| {
+                vec![
+                    cell(&ev["id"]),
+                    cell(&ev["created_at"]),
+                    cell(&ev["topic"]),
+                    cell(&ev["till_number"]),
+                    cell(&ev["client_id"]),
+                ]
+            })
+            .collect();
+        crate::report::table(&["EVENT", "CREATED", "TOPIC", "TILL", "CLIENT"], &rows)
+    }))
+}
+
+pub(super) async fn healthcheck(client: &Client) -> Outcome {
+    client
+        .call(Method::GET, "/_sandbox/health", None)
+        .await
+        .map(|b| {
+            format!(
+                "{} (k2-sandbox {})",
+                b["status"].as_str().unwrap_or("?"),
+                b["version"].as_str().unwrap_or("?")
+            )
+        })
+}
+
+pub(super) async fn trigger(client: &Client, t: TriggerArgs) -> Outcome {
+    let Some(event_type) = event_type(&t.event) else {
+        return Err(Failure::Refused(unknown_event(&t.event)));
+    };
+    let body = json!({
+        "type": event_type,
+        "client_id": t.client_id,
+        "till_number": t.till,
+        "amount": t.amount,
+        "phone_number": t.phone,
+        "first_name": t.first_name,
+        "middle_name": t.middle_name,
+        "last_name": t.last_name,
+        "sending_till": t.sending_till,
+        "transaction": t.transaction,
+        "card_number": t.card_number,
+    });
+    client
+        .call(Method::POST, "/_sandbox/events", Some(body))
+        .await
+        .map(|b| {
+            // A transaction's M-PESA reference, for `--transaction` of a reversal.
+            let reference = b["payload"]["event"]["resource"]["reference"]
+                .as_str()
+                .map_or_else(String::new, |r| format!(", reference {r}"));
+            format!(
+                "{} {} (resource {}{reference}): {} deliveries queued",
+                b["topic"].as_str().unwrap_or("?"),
+                b["id"].as_str().unwrap_or("?"),
+                b["resource_id"].as_str().unwrap_or("?"),
+                b["deliveries"]
+            )
+        })
+}
+
+pub(super) async fn stk(client: &Client, s: StkArgs) -> Outcome {
+    let answer = s.answer.replace('-', "_");
+    let scope = s
+        .client_id
+        .map_or_else(String::new, |c| format!("?client_id={}", encode(&c)));
+    let path = format!("/_sandbox/prompts/{}/{answer}{scope}", s.target.trim());
+    client.call(Method::POST, &path, None).await.map(|b| {
+        format!(
+            "incoming payment {}: {}",
+            b["id"].as_str().unwrap_or("?"),
+            b["status"].as_str().unwrap_or("?")
+        )
+    })
+}
+
+pub(super) async fn clock(client: &Client, c: ClockArgs) -> Outcome {
+    let tenant = c.client_id;
+    let result = match c.action {
+        ClockAction::Show => {
+            let path = match &tenant {
+                Some(id) => format!("/_sandbox/clock?client_id={}", encode(id)),
+                None => "/_sandbox/clock".to_string(),
+            };
+            client.call(Method::GET, &path, None).await
+        }
+        ClockAction::Advance { by } => {
+            let body = json!({ "by": by, "client_id": tenant });
+            client
+                .call(Method::POST, "/_sandbox/clock/advance", Some(body))
+                .await
+        }
+        ClockAction::Set { to } => {
+            let body = json!({ "to": to, "client_id": tenant });
+            client
+                .call(Method::POST, "/_sandbox/clock/set", Some(body))
+                .await
+        }
+    };
+    result.map(|b| clock_line(&b))
+}
+
+pub(super) async fn reset(client: &Client, r: ResetArgs) -> Outcome {
+    let path = match &r.client_id {
+        Some(id) => format!("/_sandbox/reset?client_id={}", encode(id)),
+        None => "/_sandbox/reset".to_string(),
+    };
+    client
+        .call(Method::POST, &path, None)
+        .await
+        .map(|_| match r.client_id {
+            Some(id) => format!("reset application {id}"),
+            None => "reset everything".to_string(),
+        })
+}
