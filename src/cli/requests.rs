@@ -31,8 +31,7 @@ fn request_rows(requests: &[Value]) -> Vec<Vec<String>> {
         .collect()
 }
 
-const REQUEST_HEADER: [&str; 6] =
-    ["AT", "METHOD", "PATH", "STATUS", "LATENCY", "CLIENT"];
+const REQUEST_HEADER: [&str; 6] = ["AT", "METHOD", "PATH", "STATUS", "LATENCY", "CLIENT"];
 
 pub(super) async fn requests(client: &Client, r: RequestsArgs) -> Outcome {
     let query = |since: Option<String>, limit: usize| {

@@ -1,0 +1,130 @@
+//! `GET /_sandbox/callbacks`: the delivery log, newest first.
+
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::page;
+use crate::clock::{format_millis, to_eat};
+use crate::domain::delivery::{Delivery, DeliveryState, Probe, ResourceRef};
+use crate::http::error::ApiError;
+use crate::service::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/_sandbox/callbacks", get(callbacks))
+}
+
+#[derive(Serialize)]
+struct DeliveryLog {
+    deliveries: Vec<DeliveryView>,
+    next_cursor: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DeliveryFilter {
+    /// `pending`, `delivered`, `exhausted` or `dropped`.
+    status: Option<String>,
+    client_id: Option<String>,
+    /// RFC 3339: only deliveries created at or after it.
+    since: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+#[derive(Serialize)]
+struct DeliveryView {
+    id: Uuid,
+    resource: ResourceRef,
+    target: String,
+    state: DeliveryState,
+    created_at: String,
+    attempts: Vec<AttemptView>,
+    signature: String,
+    /// The exact body sent, as a string: its bytes are what the signature covers.
+    body: String,
+    /// Receiver probes only: what a correct receiver does and what the app did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    probe: Option<Probe>,
+    /// The delivery this one sends again, when it is a replay.
+    replay_of: Option<Uuid>,
+    /// The latest replay of this delivery.
+    replayed_by: Option<Uuid>,
+}
+
+#[derive(Serialize)]
+struct AttemptView {
+    attempt: u32,
+    at: String,
+    status: Option<u16>,
+    error: Option<String>,
+    latency_ms: u64,
+}
+
+impl DeliveryView {
+    fn of(state: &AppState, d: Delivery) -> Self {
+        let body = state.dispatcher.body_of(&d).map_or_else(
+            || "(not kept: its resource is gone, after a reset or by --retention)".to_string(),
+            |b| String::from_utf8_lossy(&b).into_owned(),
+        );
+        let (replay_of, replayed_by) = (d.replay_of(), d.replayed_by());
+        let (probe, signature) = (d.probe().cloned(), d.signature().to_string());
+        Self {
+            id: d.id,
+            resource: d.resource,
+            target: d.target.to_string(),
+            state: d.state,
+            created_at: format_millis(to_eat(d.created_at_ms)),
+            attempts: d
+                .attempts
+                .into_iter()
+                .map(|a| AttemptView {
+                    attempt: a.number,
+                    at: format_millis(to_eat(a.at_ms)),
+                    status: a.status,
+                    error: a.error.map(|e| e.describe().to_owned()),
+                    latency_ms: a.latency_ms,
+                })
+                .collect(),
+            signature,
+            body,
+            probe,
+            replay_of,
+            replayed_by,
+        }
+    }
+}
+
+/// The delivery log, newest first, a page at a time.
+async fn callbacks(
+    State(state): State<AppState>,
+    Query(f): Query<DeliveryFilter>,
+) -> Result<Json<DeliveryLog>, ApiError> {
+    let request = page::request(f.limit, f.cursor.as_deref())?;
+    let since_ms = page::since_ms(f.since.as_deref())?;
+    let status = f
+        .status
+        .as_deref()
+        .map(|s| {
+            DeliveryState::parse(s).ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "status {s:?} is not pending, delivered, exhausted or dropped"
+                ))
+            })
+        })
+        .transpose()?;
+    let page = state.store.deliveries(request, |d| {
+        status.is_none_or(|s| d.state == s)
+            && f.client_id.as_deref().is_none_or(|c| *d.owner == *c)
+            && since_ms.is_none_or(|t| d.created_at_ms >= t)
+    });
+    Ok(Json(DeliveryLog {
+        next_cursor: page::next_cursor(page.next),
+        deliveries: page
+            .items
+            .into_iter()
+            .map(|d| DeliveryView::of(&state, d))
+            .collect(),
+    }))
+}
