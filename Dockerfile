@@ -9,7 +9,7 @@ ENV CARGO_TERM_COLOR=never \
     RUSTFLAGS="-C target-feature=+crt-static"
 # Dependencies first, in their own layer: a source change does not rebuild them. The manifest
 # names a bench target, so a placeholder stands in for it (the image never builds benches).
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock askama.toml ./
 RUN mkdir src benches \
  && echo 'fn main() {}' > src/main.rs \
  && cp src/main.rs benches/api.rs \

@@ -20,8 +20,6 @@ use crate::domain::phone::PhoneNumber;
 use crate::service::AppState;
 use crate::service::payment_links;
 
-const PAGE: &str = include_str!("checkout/page.html");
-
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/links/{token}", get(page).post(pay))
@@ -88,13 +86,6 @@ fn view_key(link: &PaymentLink, view: &View) -> String {
     }
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// `KES 1,250.00`, as a customer reads an amount.
 fn amount(link: &PaymentLink) -> String {
     let cents = format!("{:.2}", link.amount.decimal());
@@ -109,38 +100,87 @@ fn amount(link: &PaymentLink) -> String {
     format!("{} {grouped}.{fraction}", link.currency.code())
 }
 
+/// The page (`checkout/page.html`): askama escapes every value it writes, once, so text from
+/// the link (a till name, a note) is text wherever it lands, and nothing in it is read as
+/// part of the template.
+#[derive(askama::Template)]
+#[template(path = "checkout/page.html")]
+struct Page<'a> {
+    title: String,
+    /// A key the page's script compares with the status to know when to refresh.
+    view: String,
+    merchant: &'a str,
+    expires: Option<String>,
+    body: Body<'a>,
+}
+
+/// What the page says, by the link's state and its latest checkout.
+enum Body<'a> {
+    NotFound,
+    Paid {
+        amount: String,
+        receipt: &'a str,
+        from: &'a str,
+        at: String,
+    },
+    Cancelled,
+    Expired {
+        at: String,
+    },
+    Waiting {
+        amount: String,
+        phone: String,
+        details: Details<'a>,
+    },
+    Failed {
+        error: String,
+        details: Details<'a>,
+        form: PhoneForm<'a>,
+    },
+    Active {
+        amount: String,
+        details: Details<'a>,
+        form: PhoneForm<'a>,
+    },
+}
+
+/// The link's till, reference and note.
+struct Details<'a> {
+    till: &'a str,
+    reference: &'a str,
+    note: &'a str,
+}
+
+/// The phone number form, refilled with what was entered and why it did not validate.
+struct PhoneForm<'a> {
+    amount: String,
+    value: &'a str,
+    problem: Option<&'a str>,
+}
+
+impl Page<'_> {
+    fn html(&self) -> String {
+        askama::Template::render(self).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the checkout page did not render");
+            String::from("The checkout page could not be shown.")
+        })
+    }
+}
+
 /// The page of `link` as `state` sees it now; `entered` and `problem` refill the form after
 /// a phone number that did not validate.
 fn render(state: &AppState, link: &PaymentLink, entered: Option<(&str, &str)>) -> String {
     let view = view_of(link, checkout_of(state, link).as_ref());
-    let merchant = escape(&link.till_name);
-    let amount = escape(&amount(link));
-    let details = format!(
-        "<dl><dt>Till</dt><dd>{till}</dd><dt>Reference</dt><dd>{reference}</dd>\
-         <dt>Note</dt><dd>{note}</dd></dl>",
-        till = escape(&link.till_number),
-        reference = escape(link.payment_reference.as_deref().unwrap_or("—")),
-        note = escape(link.note.as_deref().unwrap_or("—")),
-    );
-    let form = |problem: Option<&str>, value: &str| {
-        let (invalid, error) = match problem {
-            Some(p) => (
-                " aria-invalid=\"true\" aria-describedby=\"phone-error\"",
-                format!(
-                    "<p class=\"error\" id=\"phone-error\" role=\"alert\">{}</p>",
-                    escape(p)
-                ),
-            ),
-            None => ("", String::new()),
-        };
-        format!(
-            "<form method=\"post\" novalidate><label for=\"phone\">M-PESA phone number</label>\
-             <input id=\"phone\" name=\"phone_number\" type=\"tel\" inputmode=\"tel\" \
-             autocomplete=\"tel\" placeholder=\"0712 345 678\" required value=\"{value}\"{invalid}>\
-             <p class=\"hint\">Safaricom number, as 07…, 2547… or +2547…</p>{error}\
-             <button type=\"submit\">Pay {amount}</button></form>",
-            value = escape(value),
-        )
+    let merchant = link.till_name.as_str();
+    let details = || Details {
+        till: &link.till_number,
+        reference: link.payment_reference.as_deref().unwrap_or("—"),
+        note: link.note.as_deref().unwrap_or("—"),
+    };
+    let form = |value, problem| PhoneForm {
+        amount: amount(link),
+        value,
+        problem,
     };
     let (title, body) = match (&link.state, &view) {
         (
@@ -152,85 +192,67 @@ fn render(state: &AppState, link: &PaymentLink, entered: Option<(&str, &str)>) -
             _,
         ) => (
             format!("Paid: {merchant}"),
-            format!(
-                "<div class=\"state\"><span class=\"badge\" aria-hidden=\"true\">✓</span>\
-                 <h2>Paid</h2><p>{amount} received. Thank you.</p></div>\
-                 <dl><dt>M-PESA receipt</dt><dd>{receipt}</dd><dt>From</dt><dd>{from}</dd>\
-                 <dt>At</dt><dd>{at}</dd></dl>",
-                receipt = escape(transaction_reference),
-                from = escape(sender_phone_number),
-                at = format_seconds(to_eat(*at_ms)),
-            ),
+            Body::Paid {
+                amount: amount(link),
+                receipt: transaction_reference,
+                from: sender_phone_number,
+                at: format_seconds(to_eat(*at_ms)),
+            },
         ),
-        (LinkState::Cancelled, _) => (
-            format!("Cancelled: {merchant}"),
-            "<div class=\"state\"><span class=\"badge muted\" aria-hidden=\"true\">×</span>\
-             <h2>Cancelled</h2><p>The merchant cancelled this payment link. \
-             Nothing was charged.</p></div>"
-                .to_string(),
-        ),
+        (LinkState::Cancelled, _) => (format!("Cancelled: {merchant}"), Body::Cancelled),
         (LinkState::Expired, _) => (
             format!("Expired: {merchant}"),
-            format!(
-                "<div class=\"state\"><span class=\"badge muted\" aria-hidden=\"true\">⌛</span>\
-                 <h2>Expired</h2><p>This payment link expired on {at}. Ask the merchant \
-                 for a new one.</p></div>",
-                at = format_seconds(to_eat(link.expires_at_ms)),
-            ),
+            Body::Expired {
+                at: format_seconds(to_eat(link.expires_at_ms)),
+            },
         ),
         (LinkState::Active, View::Waiting { phone }) => (
             format!("Check your phone: {merchant}"),
-            format!(
-                "<div class=\"state\"><div class=\"spinner\" aria-hidden=\"true\"></div>\
-                 <h2>Check your phone</h2><p>We sent a payment request for {amount} to \
-                 <strong>{phone}</strong>. Enter your M-PESA PIN on the phone to pay.</p></div>\
-                 {details}",
-                phone = escape(phone),
-            ),
+            Body::Waiting {
+                amount: amount(link),
+                phone: phone.clone(),
+                details: details(),
+            },
         ),
         (LinkState::Active, View::Failed { error, .. }) => (
             format!("Pay {merchant}"),
-            format!(
-                "<div class=\"state\" role=\"alert\"><span class=\"badge bad\" \
-                 aria-hidden=\"true\">!</span><h2>Payment not completed</h2><p>{error}</p>\
-                 <p>You can try again.</p></div>{details}{form}",
-                error = escape(error),
-                form = form(None, ""),
-            ),
+            Body::Failed {
+                error: error.clone(),
+                details: details(),
+                form: form("", None),
+            },
         ),
         (LinkState::Active, _) => (
             format!("Pay {merchant}"),
-            format!(
-                "<p class=\"amount\">{amount}</p>{details}{form}",
-                form = match entered {
-                    Some((value, problem)) => form(Some(problem), value),
-                    None => form(None, ""),
+            Body::Active {
+                amount: amount(link),
+                details: details(),
+                form: match entered {
+                    Some((value, problem)) => form(value, Some(problem)),
+                    None => form("", None),
                 },
-            ),
+            },
         ),
     };
-    let content = format!(
-        "<header class=\"merchant\"><p>Pay</p><h1>{merchant}</h1></header>\
-         <div class=\"body\">{body}</div>\
-         <footer>k2-sandbox payment link · expires {expires}</footer>",
-        expires = format_seconds(to_eat(link.expires_at_ms)),
-    );
-    page_with(&title, &escape(&view_key(link, &view)), &content)
-}
-
-/// The page's template filled in: `view` and `content` are HTML already.
-fn page_with(title: &str, view: &str, content: &str) -> String {
-    PAGE.replace("{title}", title)
-        .replace("{view}", view)
-        .replace("{content}", content)
+    Page {
+        title,
+        view: view_key(link, &view),
+        merchant,
+        expires: Some(format_seconds(to_eat(link.expires_at_ms))),
+        body,
+    }
+    .html()
 }
 
 fn not_found() -> Response {
-    let content = "<header class=\"merchant\"><p>Pay</p><h1>Payment link not found</h1></header>\
-         <div class=\"body\"><p>This link does not exist. Check the address, or ask the \
-         merchant for a new link.</p></div>";
-    let page = page_with("Payment link not found", "Unknown", content);
-    (StatusCode::NOT_FOUND, Html(page)).into_response()
+    let page = Page {
+        title: "Payment link not found".into(),
+        view: "Unknown".into(),
+        merchant: "Payment link not found",
+        expires: None,
+        body: Body::NotFound,
+    };
+    (StatusCode::NOT_FOUND, Html(page.html())).into_response()
 }
 
 fn no_store(status: StatusCode, page: String) -> Response {

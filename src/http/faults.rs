@@ -78,10 +78,10 @@ async fn carry_out(fault: crate::script::faults::FaultAction) -> Option<Response
     let code = fault.status.and_then(|s| StatusCode::from_u16(s).ok())?;
     let reason = code.canonical_reason().unwrap_or("Scenario fault");
     let mut response = super::error::error_response(code, reason.to_string());
-    if let Some(seconds) = fault.retry_after {
-        if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, v);
-        }
+    if let Some(seconds) = fault.retry_after
+        && let Ok(v) = HeaderValue::from_str(&seconds.to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
     }
     Some(response)
 }

@@ -142,10 +142,10 @@ fn gate(app: App, req: Request) -> impl Future<Output = Response> + Send {
                 target.clone(),
                 started,
                 move |req| async move {
-                    if let Some(fault) = faults::imposed(state, &req) {
-                        if let Some(imposed) = fault.await {
-                            return imposed;
-                        }
+                    if let Some(fault) = faults::imposed(state, &req)
+                        && let Some(imposed) = fault.await
+                    {
+                        return imposed;
                     }
                     json_errors(app.route(req).await).await
                 },

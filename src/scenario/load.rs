@@ -526,13 +526,13 @@ fn check_faults(s: &Scenario, problems: &mut Vec<(String, String)>) {
         let mut problem = |name: &str, message: String| {
             problems.push((format!("faults[{i}].{name}"), message));
         };
-        if let Some(status) = fault.status {
-            if ![429, 500, 502, 503, 504].contains(&status) {
-                problem(
-                    "status",
-                    format!("{status} is not a fault status: use 429, 500, 502, 503 or 504"),
-                );
-            }
+        if let Some(status) = fault.status
+            && ![429, 500, 502, 503, 504].contains(&status)
+        {
+            problem(
+                "status",
+                format!("{status} is not a fault status: use 429, 500, 502, 503 or 504"),
+            );
         }
         if fault.status.is_none() && fault.latency.is_none() && !fault.drop {
             problem(

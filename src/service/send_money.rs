@@ -230,12 +230,12 @@ fn plan_destinations(
     if kinds.windows(2).any(|w| w[0] != w[1]) {
         return Err(Invalid("All destinations must be of the same type".into()));
     }
-    if let Some(single @ ("till" | "paybill")) = kinds.first().copied() {
-        if requests.len() > 1 {
-            return Err(Invalid(format!(
-                "Only one {single} destination is allowed per request"
-            )));
-        }
+    if let Some(single @ ("till" | "paybill")) = kinds.first().copied()
+        && requests.len() > 1
+    {
+        return Err(Invalid(format!(
+            "Only one {single} destination is allowed per request"
+        )));
     }
     requests
         .iter()

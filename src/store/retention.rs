@@ -53,12 +53,12 @@ impl<K: Copy> Retention<K> {
                 kept.push(key);
             }
         }
-        if !kept.is_empty() {
-            if let Some(queue) = self.queues.get(owner) {
-                let mut queue = queue.lock().unwrap_or_else(|p| p.into_inner());
-                for key in kept {
-                    queue.push_back(key);
-                }
+        if !kept.is_empty()
+            && let Some(queue) = self.queues.get(owner)
+        {
+            let mut queue = queue.lock().unwrap_or_else(|p| p.into_inner());
+            for key in kept {
+                queue.push_back(key);
             }
         }
     }

@@ -97,10 +97,10 @@ pub fn callback_url_of(links: Option<&LinksRequest>) -> Result<String, Invalid> 
 /// An amount as a JSON number (payment links show `"amount": 350`): an integer when whole.
 pub fn amount_number(amount: Decimal) -> Value {
     let n = amount.normalize();
-    if n.scale() == 0 {
-        if let Some(i) = n.to_i64() {
-            return Value::Number(Number::from(i));
-        }
+    if n.scale() == 0
+        && let Some(i) = n.to_i64()
+    {
+        return Value::Number(Number::from(i));
     }
     n.to_f64()
         .and_then(Number::from_f64)

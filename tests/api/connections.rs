@@ -298,11 +298,11 @@ async fn past_the_connection_cap_a_connection_gets_a_json_503_and_health_recover
     drop(held);
     let mut healthy = false;
     for _ in 0..100 {
-        if let Ok(r) = app.client.get(app.url("/_sandbox/health")).send().await {
-            if r.status() == 200 {
-                healthy = true;
-                break;
-            }
+        if let Ok(r) = app.client.get(app.url("/_sandbox/health")).send().await
+            && r.status() == 200
+        {
+            healthy = true;
+            break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

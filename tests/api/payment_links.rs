@@ -351,3 +351,40 @@ async fn the_control_plane_can_pay_a_link_as_a_customer() {
         StatusCode::BAD_REQUEST
     );
 }
+
+#[tokio::test]
+async fn placeholders_and_markup_in_a_till_name_are_text_on_the_page() {
+    let app = spawn_app().await;
+    let hostile = "{content} {title} {view} <b>bold</b> & \"quoted\"";
+    let yaml = format!(
+        "name: hostile\nworld:\n  tills:\n    - {{till_number: \"112233\", name: '{hostile}'}}\n"
+    );
+    assert_eq!(app.load_scenario(yaml).await.status(), StatusCode::CREATED);
+    let token = app.token().await;
+    let location = app
+        .create(LINKS, &token, &link_request("http://127.0.0.1:9/cb"))
+        .await;
+    let link = app.get_json(&location, &token).await["data"]["attributes"]["payment_link"]["link"]
+        .as_str()
+        .expect("link")
+        .to_string();
+    let html = app
+        .client
+        .get(&link)
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    let escaped = "{content} {title} {view} &#60;b&#62;bold&#60;/b&#62; &#38; &#34;quoted&#34;";
+    assert!(
+        html.contains(&format!("<title>Pay {escaped}</title>")),
+        "{html}"
+    );
+    assert!(html.contains(&format!("<h1>{escaped}</h1>")), "{html}");
+    // The page's own markup appears once: nothing in the name was expanded.
+    assert_eq!(html.matches("<main id=\"checkout\"").count(), 1);
+    assert_eq!(html.matches("<title>").count(), 1);
+    assert!(!html.contains("<b>bold</b>"));
+}

@@ -188,10 +188,10 @@ async fn set_handset(
 ) -> Result<Json<Value>, ApiError> {
     let phone = PhoneNumber::parse(Some(&phone))?;
     let behaviour = Behaviour::parse(&body.behaviour)?;
-    if let Some(client) = body.client_id.as_deref() {
-        if state.store.application(client).is_none() {
-            return Err(ApiError::NotFound(format!("No application {client:?}")));
-        }
+    if let Some(client) = body.client_id.as_deref()
+        && state.store.application(client).is_none()
+    {
+        return Err(ApiError::NotFound(format!("No application {client:?}")));
     }
     state
         .store
