@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 
-use crate::service::verify::{Report, Verdict};
+use crate::service::verify::{Report, ScenarioVerdicts, Verdict};
 
 /// The command `run` ran and how it ended.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -76,16 +76,7 @@ pub fn verdicts(report: &Report, command: Option<&CommandOutcome>) -> String {
                 one_line(&v.actual),
             ]);
             if !v.passed {
-                failures.push(format!(
-                    "FAIL {} › {} ({}, {})\n  expected: {}\n  actual:   {}{}",
-                    s.scenario,
-                    v.name,
-                    s.source,
-                    v.field,
-                    v.expected,
-                    v.actual,
-                    ids(v).map_or(String::new(), |ids| format!("\n  ids:      {ids}"))
-                ));
+                failures.push(failure(s, v));
             }
         }
     }
@@ -110,6 +101,20 @@ pub fn verdicts(report: &Report, command: Option<&CommandOutcome>) -> String {
         total - failed
     ));
     out
+}
+
+/// What a failed expectation expected, found and counted, below the table.
+fn failure(s: &ScenarioVerdicts, v: &Verdict) -> String {
+    format!(
+        "FAIL {} › {} ({}, {})\n  expected: {}\n  actual:   {}{}",
+        s.scenario,
+        v.name,
+        s.source,
+        v.field,
+        v.expected,
+        v.actual,
+        ids(v).map_or(String::new(), |ids| format!("\n  ids:      {ids}"))
+    )
 }
 
 /// The most characters of a command the table shows.

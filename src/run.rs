@@ -112,22 +112,7 @@ pub fn start_logging(args: &RunArgs) -> anyhow::Result<()> {
 async fn run_command(args: &RunArgs, base: &str, signals: &mut Signals) -> CommandOutcome {
     let started = Instant::now();
     let shown = shell_words(&args.command);
-    let mut command = tokio::process::Command::new(&args.command[0]);
-    command
-        .args(&args.command[1..])
-        .env("K2_BASE_URL", base)
-        .env("K2_SANDBOX_URL", base)
-        .env("K2_CLIENT_ID", &args.serve.client_id)
-        .env("K2_CLIENT_SECRET", &args.serve.client_secret)
-        .env("K2_API_KEY", &args.serve.api_key);
-    if let Some(token) = &args.serve.admin_token {
-        command.env("K2_SANDBOX_ADMIN_TOKEN", token);
-    }
-    // Its own process group: a Ctrl-C at the terminal reaches this process, which passes it
-    // on once (in the terminal's group the command would get it twice).
-    #[cfg(unix)]
-    command.process_group(0);
-    let mut child = match command.spawn() {
+    let mut child = match command(args, base).spawn() {
         Ok(child) => child,
         Err(e) => {
             // As a shell answers: 127 not found, 126 found but not runnable.
@@ -173,6 +158,26 @@ async fn run_command(args: &RunArgs, base: &str, signals: &mut Signals) -> Comma
         error,
         duration: started.elapsed(),
     }
+}
+
+/// The command, with the sandbox's address and credentials in its environment, in a process
+/// group of its own: a Ctrl-C at the terminal reaches this process, which passes it on once
+/// (in the terminal's group the command would get it twice).
+fn command(args: &RunArgs, base: &str) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(&args.command[0]);
+    command
+        .args(&args.command[1..])
+        .env("K2_BASE_URL", base)
+        .env("K2_SANDBOX_URL", base)
+        .env("K2_CLIENT_ID", &args.serve.client_id)
+        .env("K2_CLIENT_SECRET", &args.serve.client_secret)
+        .env("K2_API_KEY", &args.serve.api_key);
+    if let Some(token) = &args.serve.admin_token {
+        command.env("K2_SANDBOX_ADMIN_TOKEN", token);
+    }
+    #[cfg(unix)]
+    command.process_group(0);
+    command
 }
 
 /// Sends `signal` (`SIGINT` or `SIGTERM`) to the command's process group.

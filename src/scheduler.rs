@@ -326,6 +326,8 @@ impl Scheduler {
     /// synchronous work inline and returning the asynchronous rest, which is spawned; at
     /// most `concurrency` of those run at once, the others wait in due order. Settling never
     /// waits for a slot: a slow receiver delays callbacks, never results.
+    // Over 60 lines: the worker's loop, its wake-up protocol (enable, publish, look again,
+    // select) kept in one place to be read in order.
     pub async fn run<F, Fut>(
         self,
         execute: F,
@@ -370,22 +372,7 @@ impl Scheduler {
             self.start(&slots, &mut waiting);
             self.inner.progress.notify_waiters();
 
-            // On real time, sleep until the next job is due; a virtual clock only moves when
-            // advanced, which wakes us. A job due already (sent while this ran, without waking
-            // us) runs once the requests waiting now have had their turn, not a tick later.
-            let next_wait_ms = self.next_wait_ms();
-            let due_now = next_wait_ms.is_some_and(|wait| wait <= 0);
-            let sleep_for = match next_wait_ms {
-                Some(wait) if !self.inner.clock.is_virtual() => {
-                    Duration::from_millis(wait.max(0) as u64)
-                }
-                _ => Duration::from_secs(3600),
-            };
-            let wakes_at = tokio::time::Instant::now() + sleep_for;
-            let wakes_at_ms = crate::clock::millis(wakes_at - self.inner.started);
-            self.inner
-                .wakes_at_ms
-                .store(u64::try_from(wakes_at_ms).unwrap_or(0), Ordering::SeqCst);
+            let (due_now, wakes_at) = self.next_wake();
             if self.inner.unsorted.load(Ordering::SeqCst) > 0 {
                 // Sent after `next_wait_ms` looked, perhaps before the store: look again.
                 continue;
@@ -405,6 +392,28 @@ impl Scheduler {
                 }
             }
         }
+    }
+
+    /// When the worker wakes next, published for schedulers to compare with (a job due
+    /// before it wakes the worker): on real time when the next job is due; a virtual clock
+    /// only moves when advanced, which wakes it. A job due already (sent while the worker ran,
+    /// without waking it) runs once the requests waiting now have had their turn, not a tick
+    /// later: then the first is true.
+    fn next_wake(&self) -> (bool, tokio::time::Instant) {
+        let next_wait_ms = self.next_wait_ms();
+        let due_now = next_wait_ms.is_some_and(|wait| wait <= 0);
+        let sleep_for = match next_wait_ms {
+            Some(wait) if !self.inner.clock.is_virtual() => {
+                Duration::from_millis(wait.max(0) as u64)
+            }
+            _ => Duration::from_secs(3600),
+        };
+        let wakes_at = tokio::time::Instant::now() + sleep_for;
+        let wakes_at_ms = crate::clock::millis(wakes_at - self.inner.started);
+        self.inner
+            .wakes_at_ms
+            .store(u64::try_from(wakes_at_ms).unwrap_or(0), Ordering::SeqCst);
+        (due_now, wakes_at)
     }
 
     /// Spawns waiting jobs while slots are free.

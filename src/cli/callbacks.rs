@@ -64,30 +64,7 @@ pub(super) async fn callbacks(client: &Client, c: CallbacksArgs) -> Outcome {
                 )
             }))
         }
-        CallbacksAction::Show { id } => {
-            // The log is paged newest first; one delivery is found by its id among them.
-            let wanted = id.trim().to_ascii_lowercase();
-            let mut cursor = None;
-            loop {
-                let page = client
-                    .get(
-                        "/_sandbox/callbacks",
-                        &[("limit", Some("1000".into())), ("cursor", cursor)],
-                    )
-                    .await?;
-                let found = page["deliveries"]
-                    .as_array()
-                    .and_then(|all| all.iter().find(|d| d["id"] == wanted.as_str()))
-                    .cloned();
-                if let Some(delivery) = found {
-                    return Ok(shown(json, delivery, show_delivery));
-                }
-                match page["next_cursor"].as_str() {
-                    Some(next) => cursor = Some(next.to_string()),
-                    None => return Err(Failure::Refused(format!("no delivery {id}"))),
-                }
-            }
-        }
+        CallbacksAction::Show { id } => Ok(shown(json, find(client, &id).await?, show_delivery)),
         CallbacksAction::Replay { id, exhausted } => {
             if exhausted {
                 let scope = c
@@ -106,6 +83,32 @@ pub(super) async fn callbacks(client: &Client, c: CallbacksArgs) -> Outcome {
             Ok(shown(json, answer, |a| {
                 format!("replaying {} as {}", cell(&a["replay_of"]), cell(&a["id"]))
             }))
+        }
+    }
+}
+
+/// One delivery of the log, by its id: the log is paged newest first, and the delivery is
+/// looked for page by page.
+async fn find(client: &Client, id: &str) -> Result<Value, Failure> {
+    let wanted = id.trim().to_ascii_lowercase();
+    let mut cursor = None;
+    loop {
+        let page = client
+            .get(
+                "/_sandbox/callbacks",
+                &[("limit", Some("1000".into())), ("cursor", cursor)],
+            )
+            .await?;
+        let found = page["deliveries"]
+            .as_array()
+            .and_then(|all| all.iter().find(|d| d["id"] == wanted.as_str()))
+            .cloned();
+        if let Some(delivery) = found {
+            return Ok(delivery);
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => return Err(Failure::Refused(format!("no delivery {id}"))),
         }
     }
 }

@@ -34,17 +34,6 @@ fn request_rows(requests: &[Value]) -> Vec<Vec<String>> {
 const REQUEST_HEADER: [&str; 6] = ["AT", "METHOD", "PATH", "STATUS", "LATENCY", "CLIENT"];
 
 pub(super) async fn requests(client: &Client, r: RequestsArgs) -> Outcome {
-    let query = |since: Option<String>, limit: usize| {
-        vec![
-            ("path", r.path.clone()),
-            ("status", r.status.map(|s| s.to_string())),
-            ("method", r.method.clone()),
-            ("client_id", r.list.client_id.clone()),
-            ("by", Some(r.by.clone())),
-            ("since", since),
-            ("limit", Some(limit.to_string())),
-        ]
-    };
     // Following: subscribed to the live stream before the history is read, so that no
     // request answered in between is lost (one answered after the subscription and before
     // the read is in both, and shown once, from the history).
@@ -60,9 +49,7 @@ pub(super) async fn requests(client: &Client, r: RequestsArgs) -> Outcome {
     } else {
         None
     };
-    let answer = client
-        .get("/_sandbox/requests", &query(r.since.clone(), r.limit))
-        .await?;
+    let answer = client.get("/_sandbox/requests", &query(&r)).await?;
     let Some(mut events) = events else {
         return Ok(shown(r.list.json, answer, |a| {
             let rows = request_rows(
@@ -88,36 +75,57 @@ pub(super) async fn requests(client: &Client, r: RequestsArgs) -> Outcome {
         }
     }
     while let Some((kind, event)) = events.next().await? {
-        let data = &event["data"];
-        let wanted = kind == "request"
-            && data["journal"]
-                .as_u64()
-                .zip(shown_up_to)
-                .is_none_or(|(journal, shown)| journal > shown)
-            && r.path
-                .as_deref()
-                .is_none_or(|p| cell(&data["path"]).starts_with(p))
-            && r.status.is_none_or(|s| data["status"] == s)
-            && sent_by(&r.by, &data["by"])
-            && r.method
-                .as_deref()
-                .is_none_or(|m| cell(&data["method"]).eq_ignore_ascii_case(m));
-        if !wanted {
+        if kind != "request" || !wanted(&r, &event["data"], shown_up_to) {
             continue;
         }
         if r.list.json {
             print_or_end!("{event}");
         } else {
-            let row = json!({
-                "at": event["at"], "method": data["method"], "path": data["path"],
-                "query": data["query"], "status": data["status"],
-                "latency_ms": format!("{:.1}", data["latency_ms"].as_f64().unwrap_or(0.0)),
-                "client_id": event["client_id"], "by": data["by"],
-            });
-            print_or_end!("{}", request_rows(&[row])[0].join("  "));
+            print_or_end!("{}", request_rows(&[live_row(&event)])[0].join("  "));
         }
     }
     Ok("the sandbox ended the stream".into())
+}
+
+/// The journal's query for what `r` asks.
+fn query(r: &RequestsArgs) -> Vec<(&'static str, Option<String>)> {
+    vec![
+        ("path", r.path.clone()),
+        ("status", r.status.map(|s| s.to_string())),
+        ("method", r.method.clone()),
+        ("client_id", r.list.client_id.clone()),
+        ("by", Some(r.by.clone())),
+        ("since", r.since.clone()),
+        ("limit", Some(r.limit.to_string())),
+    ]
+}
+
+/// Whether a live request event (its `data`) is one `r` asks for and not in the history shown
+/// already (up to the journal sequence `shown_up_to`).
+fn wanted(r: &RequestsArgs, data: &Value, shown_up_to: Option<u64>) -> bool {
+    data["journal"]
+        .as_u64()
+        .zip(shown_up_to)
+        .is_none_or(|(journal, shown)| journal > shown)
+        && r.path
+            .as_deref()
+            .is_none_or(|p| cell(&data["path"]).starts_with(p))
+        && r.status.is_none_or(|s| data["status"] == s)
+        && sent_by(&r.by, &data["by"])
+        && r.method
+            .as_deref()
+            .is_none_or(|m| cell(&data["method"]).eq_ignore_ascii_case(m))
+}
+
+/// A live request event in the journal's shape, for [`request_rows`].
+fn live_row(event: &Value) -> Value {
+    let data = &event["data"];
+    json!({
+        "at": event["at"], "method": data["method"], "path": data["path"],
+        "query": data["query"], "status": data["status"],
+        "latency_ms": format!("{:.1}", data["latency_ms"].as_f64().unwrap_or(0.0)),
+        "client_id": event["client_id"], "by": data["by"],
+    })
 }
 
 /// Whether a live request event's sender (`by`) is among `by` (`all`, or a comma-separated

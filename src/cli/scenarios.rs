@@ -12,99 +12,9 @@ pub(super) async fn scenario(client: &Client, s: ScenarioArgs) -> Outcome {
     use crate::config::ScenarioAction;
     let json = s.list.json;
     match s.action {
-        ScenarioAction::Load { files } => {
-            let mut lines = Vec::new();
-            for path in files {
-                let name = path.display().to_string();
-                let bytes = crate::scenario::read_file(&path)
-                    .map_err(|e| Failure::Refused(format!("{name}: {e}")))?;
-                let request = client
-                    .http
-                    .post(format!("{}/_sandbox/scenarios", client.base))
-                    .query(&[("source", &name)])
-                    .header(reqwest::header::CONTENT_TYPE, "application/yaml")
-                    .body(bytes);
-                let answer = client.send(request).await?;
-                lines.push(shown(json, answer, |a| {
-                    let notes = a["notes"].as_array().map(Vec::as_slice).unwrap_or_default();
-                    let mut shown: String = notes
-                        .iter()
-                        .map(|n| format!("note: {}\n", cell(n)))
-                        .collect();
-                    shown.push_str(&format!(
-                        "{name}: loaded {} ({} rules, {} faults, {} callback faults, {} timeline moments)",
-                        a["scenarios"]
-                            .as_array()
-                            .map(|n| n.iter().map(cell).collect::<Vec<_>>().join(", "))
-                            .unwrap_or_default(),
-                        a["rules"],
-                        a["faults"],
-                        a["callback_faults"],
-                        a["timeline"]
-                    ));
-                    shown
-                }));
-            }
-            Ok(lines.join("\n"))
-        }
-        ScenarioAction::List => {
-            let answer = client.get("/_sandbox/scenarios", &[]).await?;
-            Ok(shown(json, answer, |a| {
-                let rows: Vec<Vec<String>> = a["scenarios"]
-                    .as_array()
-                    .map(Vec::as_slice)
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|s| {
-                        let v = &s["probe_verdicts"];
-                        vec![
-                            cell(&s["name"]),
-                            cell(&s["source"]),
-                            cell(&s["loaded_at"]),
-                            format!("{}/{}/{}", s["rules"], s["faults"], s["callback_faults"]),
-                            format!("{} of {}", s["timeline_pending"], s["timeline"]),
-                            format!(
-                                "{} passed, {} failed, {} waiting",
-                                v["passed"], v["failed"], v["waiting"]
-                            ),
-                        ]
-                    })
-                    .collect();
-                crate::report::table(
-                    &[
-                        "NAME",
-                        "SOURCE",
-                        "LOADED",
-                        "RULES/FAULTS/CB",
-                        "PENDING",
-                        "PROBES",
-                    ],
-                    &rows,
-                )
-            }))
-        }
-        ScenarioAction::Export { name } => {
-            let mut request = client
-                .http
-                .get(format!("{}/_sandbox/scenarios/export", client.base))
-                .query(&[("name", name.as_str())]);
-            if let Some(c) = &s.list.client_id {
-                request = request.query(&[("client_id", c)]);
-            }
-            if let Some(token) = &client.admin_token {
-                request = request.bearer_auth(token);
-            }
-            let response = request
-                .send()
-                .await
-                .map_err(|e| Failure::Unreachable(format!("cannot reach {}: {e}", client.base)))?;
-            let status = response.status();
-            let text = response.text().await.unwrap_or_default();
-            if !status.is_success() {
-                return Err(Failure::Refused(format!("{status}: {text}")));
-            }
-            Ok(text.trim_end().to_string())
-        }
+        ScenarioAction::Load { files } => load(client, files, json).await,
+        ScenarioAction::List => list(client, json).await,
+        ScenarioAction::Export { name } => export(client, &name, s.list.client_id.as_deref()).await,
         ScenarioAction::Unload { name } => {
             let path = format!("/_sandbox/scenarios/{}", encode(&name));
             let answer = client.call(Method::DELETE, &path, None).await?;
@@ -116,6 +26,105 @@ pub(super) async fn scenario(client: &Client, s: ScenarioArgs) -> Outcome {
             }))
         }
     }
+}
+
+/// `scenario load FILE...`: each file all or nothing, with its notes.
+async fn load(client: &Client, files: Vec<std::path::PathBuf>, json: bool) -> Outcome {
+    let mut lines = Vec::new();
+    for path in files {
+        let name = path.display().to_string();
+        let bytes = crate::scenario::read_file(&path)
+            .map_err(|e| Failure::Refused(format!("{name}: {e}")))?;
+        let request = client
+            .http
+            .post(format!("{}/_sandbox/scenarios", client.base))
+            .query(&[("source", &name)])
+            .header(reqwest::header::CONTENT_TYPE, "application/yaml")
+            .body(bytes);
+        let answer = client.send(request).await?;
+        lines.push(shown(json, answer, |a| {
+            let notes = a["notes"].as_array().map(Vec::as_slice).unwrap_or_default();
+            let mut shown: String = notes
+                .iter()
+                .map(|n| format!("note: {}\n", cell(n)))
+                .collect();
+            shown.push_str(&format!(
+                "{name}: loaded {} ({} rules, {} faults, {} callback faults, {} timeline moments)",
+                a["scenarios"]
+                    .as_array()
+                    .map(|n| n.iter().map(cell).collect::<Vec<_>>().join(", "))
+                    .unwrap_or_default(),
+                a["rules"],
+                a["faults"],
+                a["callback_faults"],
+                a["timeline"]
+            ));
+            shown
+        }));
+    }
+    Ok(lines.join("\n"))
+}
+
+/// `scenario list`.
+async fn list(client: &Client, json: bool) -> Outcome {
+    let answer = client.get("/_sandbox/scenarios", &[]).await?;
+    Ok(shown(json, answer, |a| {
+        let rows: Vec<Vec<String>> = a["scenarios"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|s| {
+                let v = &s["probe_verdicts"];
+                vec![
+                    cell(&s["name"]),
+                    cell(&s["source"]),
+                    cell(&s["loaded_at"]),
+                    format!("{}/{}/{}", s["rules"], s["faults"], s["callback_faults"]),
+                    format!("{} of {}", s["timeline_pending"], s["timeline"]),
+                    format!(
+                        "{} passed, {} failed, {} waiting",
+                        v["passed"], v["failed"], v["waiting"]
+                    ),
+                ]
+            })
+            .collect();
+        crate::report::table(
+            &[
+                "NAME",
+                "SOURCE",
+                "LOADED",
+                "RULES/FAULTS/CB",
+                "PENDING",
+                "PROBES",
+            ],
+            &rows,
+        )
+    }))
+}
+
+/// `scenario export`: the world as YAML.
+async fn export(client: &Client, name: &str, client_id: Option<&str>) -> Outcome {
+    let mut request = client
+        .http
+        .get(format!("{}/_sandbox/scenarios/export", client.base))
+        .query(&[("name", name)]);
+    if let Some(c) = client_id {
+        request = request.query(&[("client_id", c)]);
+    }
+    if let Some(token) = &client.admin_token {
+        request = request.bearer_auth(token);
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|e| Failure::Unreachable(format!("cannot reach {}: {e}", client.base)))?;
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    if !status.is_success() {
+        return Err(Failure::Refused(format!("{status}: {text}")));
+    }
+    Ok(text.trim_end().to_string())
 }
 
 pub(super) async fn probes(client: &Client, p: ListArgs) -> Outcome {

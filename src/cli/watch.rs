@@ -14,56 +14,7 @@ pub(super) async fn watch(client: &Client, w: WatchArgs) -> Outcome {
             print_or_end!("{event}");
             continue;
         }
-        let d = &event["data"];
-        let what = match kind.as_str() {
-            "request" => format!(
-                "{} {} {} ({:.1} ms){}",
-                cell(&d["method"]),
-                cell(&d["path"]),
-                cell(&d["status"]),
-                d["latency_ms"].as_f64().unwrap_or(0.0),
-                d["error"]
-                    .as_str()
-                    .map_or_else(String::new, |e| format!(": {e}"))
-            ),
-            "resource" => format!(
-                "{} {} {}",
-                cell(&d["type"]),
-                cell(&d["id"]),
-                cell(&d["status"])
-            ),
-            "callback" => format!(
-                "attempt {} to {}: {} ({})",
-                cell(&d["attempt"]),
-                cell(&d["url"]),
-                if d["status"].is_null() {
-                    cell(&d["error"])
-                } else {
-                    cell(&d["status"])
-                },
-                cell(&d["outcome"])
-            ),
-            "webhook" => format!(
-                "{} {} till {}",
-                cell(&d["topic"]),
-                cell(&d["id"]),
-                cell(&d["till_number"])
-            ),
-            "sms" => format!("to {}: {}", cell(&d["phone_number"]), cell(&d["message"])),
-            "prompt" => format!(
-                "{} {} (incoming payment {})",
-                cell(&d["phone_number"]),
-                cell(&d["status"]),
-                cell(&d["id"])
-            ),
-            "clock" => format!("advanced {} ms", cell(&d["by_ms"])),
-            "scenario" => format!("{} {}", cell(&d["name"]), cell(&d["action"])),
-            "missed" => format!(
-                "missed {} events: reading too slowly",
-                cell(&event["missed"])
-            ),
-            _ => event.to_string(),
-        };
+        let what = event_line(&kind, &event);
         print_or_end!(
             "{}  {:<8}  {:<18}  {what}",
             cell(&event["at"]),
@@ -72,4 +23,58 @@ pub(super) async fn watch(client: &Client, w: WatchArgs) -> Outcome {
         );
     }
     Ok("the sandbox ended the stream".into())
+}
+
+/// What one event of the stream says, on one line.
+fn event_line(kind: &str, event: &serde_json::Value) -> String {
+    let d = &event["data"];
+    match kind {
+        "request" => format!(
+            "{} {} {} ({:.1} ms){}",
+            cell(&d["method"]),
+            cell(&d["path"]),
+            cell(&d["status"]),
+            d["latency_ms"].as_f64().unwrap_or(0.0),
+            d["error"]
+                .as_str()
+                .map_or_else(String::new, |e| format!(": {e}"))
+        ),
+        "resource" => format!(
+            "{} {} {}",
+            cell(&d["type"]),
+            cell(&d["id"]),
+            cell(&d["status"])
+        ),
+        "callback" => format!(
+            "attempt {} to {}: {} ({})",
+            cell(&d["attempt"]),
+            cell(&d["url"]),
+            if d["status"].is_null() {
+                cell(&d["error"])
+            } else {
+                cell(&d["status"])
+            },
+            cell(&d["outcome"])
+        ),
+        "webhook" => format!(
+            "{} {} till {}",
+            cell(&d["topic"]),
+            cell(&d["id"]),
+            cell(&d["till_number"])
+        ),
+        "sms" => format!("to {}: {}", cell(&d["phone_number"]), cell(&d["message"])),
+        "prompt" => format!(
+            "{} {} (incoming payment {})",
+            cell(&d["phone_number"]),
+            cell(&d["status"]),
+            cell(&d["id"])
+        ),
+        "clock" => format!("advanced {} ms", cell(&d["by_ms"])),
+        "scenario" => format!("{} {}", cell(&d["name"]), cell(&d["action"])),
+        "missed" => format!(
+            "missed {} events: reading too slowly",
+            cell(&event["missed"])
+        ),
+        _ => event.to_string(),
+    }
 }

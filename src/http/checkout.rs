@@ -171,6 +171,24 @@ impl Page<'_> {
 /// a phone number that did not validate.
 fn render(state: &AppState, link: &PaymentLink, entered: Option<(&str, &str)>) -> String {
     let view = view_of(link, checkout_of(state, link).as_ref());
+    let (title, body) = body_of(link, &view, entered);
+    Page {
+        title,
+        view: view_key(link, &view),
+        merchant: &link.till_name,
+        expires: Some(format_seconds(to_eat(link.expires_at_ms))),
+        body,
+    }
+    .html()
+}
+
+/// The page's title and what it says, by the link's state and the customer's `view`.
+// Over 60 lines: one arm per state the page shows, each naming what it says.
+fn body_of<'a>(
+    link: &'a PaymentLink,
+    view: &View,
+    entered: Option<(&'a str, &'a str)>,
+) -> (String, Body<'a>) {
     let merchant = link.till_name.as_str();
     let details = || Details {
         till: &link.till_number,
@@ -182,7 +200,7 @@ fn render(state: &AppState, link: &PaymentLink, entered: Option<(&str, &str)>) -
         value,
         problem,
     };
-    let (title, body) = match (&link.state, &view) {
+    match (&link.state, view) {
         (
             LinkState::Paid {
                 transaction_reference,
@@ -233,15 +251,7 @@ fn render(state: &AppState, link: &PaymentLink, entered: Option<(&str, &str)>) -
                 },
             },
         ),
-    };
-    Page {
-        title,
-        view: view_key(link, &view),
-        merchant,
-        expires: Some(format_seconds(to_eat(link.expires_at_ms))),
-        body,
     }
-    .html()
 }
 
 fn not_found() -> Response {

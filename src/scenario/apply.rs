@@ -137,27 +137,12 @@ fn apply_one(state: &AppState, mut s: Scenario, base: &str, loaded: &mut Loaded)
     let since = crate::service::verify::since_now(state);
     let name: Arc<str> = s.name.as_str().into();
     let expect: Arc<[crate::script::expect::ExpectSpec]> = std::mem::take(&mut s.expect).into();
-    let w = &s.world;
-    let added = [
-        ("applications", w.applications.len()),
-        ("tills", w.tills.len()),
-        ("balances", w.balances.len()),
-        ("merchant_wallets", w.merchant_wallets.len()),
-        ("merchant_bank_accounts", w.merchant_bank_accounts.len()),
-        ("external_recipients", w.external_recipients.len()),
-        ("webhook_subscriptions", w.webhook_subscriptions.len()),
-        ("transactions", w.transactions.len()),
-        ("handsets", w.handsets.len()),
-    ]
-    .into_iter()
-    .filter(|(_, n)| *n > 0)
-    .collect();
     let mut entry = LoadedScenario {
         name: name.clone(),
         description: s.description.clone(),
         source: s.origin.file.clone(),
         loaded_at: crate::clock::format_millis(state.clock.now()),
-        added,
+        added: added(&s.world),
         rules: s.rules.len(),
         faults: s.faults.len(),
         callback_faults: s.callback_faults.len(),
@@ -203,6 +188,24 @@ fn apply_one(state: &AppState, mut s: Scenario, base: &str, loaded: &mut Loaded)
     loaded.rules += entry.rules;
     loaded.callback_faults += entry.callback_faults;
     entry
+}
+
+/// How many of each part of a world it sets up (the parts it has).
+fn added(w: &super::model::World) -> std::collections::BTreeMap<&'static str, usize> {
+    [
+        ("applications", w.applications.len()),
+        ("tills", w.tills.len()),
+        ("balances", w.balances.len()),
+        ("merchant_wallets", w.merchant_wallets.len()),
+        ("merchant_bank_accounts", w.merchant_bank_accounts.len()),
+        ("external_recipients", w.external_recipients.len()),
+        ("webhook_subscriptions", w.webhook_subscriptions.len()),
+        ("transactions", w.transactions.len()),
+        ("handsets", w.handsets.len()),
+    ]
+    .into_iter()
+    .filter(|(_, n)| *n > 0)
+    .collect()
 }
 
 /// Applications, till names and balances.

@@ -14,30 +14,62 @@ use crate::wire::recipients::{merchant_fields, recipient_fields};
 
 /// The world of every application (or of `client_id`'s) as scenario YAML named `name`.
 pub fn export(state: &AppState, client_id: Option<&str>, name: &str) -> String {
-    let store = &state.store;
     let wanted = |owner: &str| client_id.is_none_or(|c| c == owner);
-    let applications: Vec<Value> = store
+    let (wallets, banks) = accounts(state, &wanted);
+    let world: Map<String, Value> = [
+        ("applications", applications(state, &wanted)),
+        ("tills", tills(state, &wanted)),
+        ("balances", balances(state, &wanted)),
+        ("merchant_wallets", wallets),
+        ("merchant_bank_accounts", banks),
+        ("external_recipients", recipients(state, &wanted)),
+        ("webhook_subscriptions", subscriptions(state, &wanted)),
+        ("handsets", handsets(state, &wanted)),
+        ("transactions", transactions(state, &wanted)),
+    ]
+    .into_iter()
+    .filter(|(_, items)| !items.is_empty())
+    .map(|(section, items)| (section.to_string(), Value::Array(items)))
+    .collect();
+    let scenario = json!({
+        "name": name,
+        "description": format!(
+            "The world of {} as exported at {}",
+            client_id.map_or_else(|| "every application".to_string(), |c| format!("application {c}")),
+            crate::clock::format_millis(state.clock.now())
+        ),
+        "world": world,
+    });
+    let yaml = serde_yaml_ng::to_string(&without_nulls(scenario)).unwrap_or_default();
+    format!(
+        "# Exported by k2-sandbox {}: load it with `k2-sandbox scenario load` or --scenario.\n{yaml}",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// Whether an owner's part of the world is exported.
+type Wanted<'a> = dyn Fn(&str) -> bool + 'a;
+
+fn applications(state: &AppState, wanted: &Wanted<'_>) -> Vec<Value> {
+    state
+        .store
         .applications()
         .into_iter()
         .filter(|a| wanted(&a.client_id))
         .map(|a| json!({"client_id": a.client_id, "client_secret": a.client_secret, "api_key": a.api_key}))
-        .collect();
-    let owners: Vec<String> = store
-        .applications()
-        .into_iter()
-        .map(|a| a.client_id.to_string())
-        .filter(|c| wanted(c))
-        .collect();
+        .collect()
+}
 
-    let mut transactions = store
-        .transactions
-        .filter_any(|t| wanted(t.owner_id()) && t.status == TransactionStatus::Received);
-    transactions.sort_by_key(|t| t.sequence);
-    // Every balance as it stands; the transactions below are history only (`credit: false`),
-    // so a balance set by hand below what its till received loads back as it is.
+/// Every balance as it stands; the transactions are history only (`credit: false`), so a
+/// balance set by hand below what its till received loads back as it is.
+fn balances(state: &AppState, wanted: &Wanted<'_>) -> Vec<Value> {
     let mut balances = Vec::new();
-    for owner in &owners {
-        for (account, balance) in store.ledger.accounts(owner) {
+    for app in state.store.applications() {
+        let owner = app.client_id.to_string();
+        if !wanted(&owner) {
+            continue;
+        }
+        for (account, balance) in state.store.ledger.accounts(&owner) {
             let till = match &account {
                 Account::Company => Value::Null,
                 Account::Till(t) => json!(t),
@@ -46,15 +78,25 @@ pub fn export(state: &AppState, client_id: Option<&str>, name: &str) -> String {
                 "balance": format_amount(balance)}));
         }
     }
-    let mut tills: Vec<Value> = store
+    balances
+}
+
+fn tills(state: &AppState, wanted: &Wanted<'_>) -> Vec<Value> {
+    let mut tills: Vec<Value> = state
+        .store
         .till_names
         .iter()
         .filter(|e| wanted(&e.key().0))
         .map(|e| json!({"client_id": e.key().0, "till_number": e.key().1, "name": e.value()}))
         .collect();
     tills.sort_by_key(|t| (t["client_id"].to_string(), t["till_number"].to_string()));
+    tills
+}
 
-    let mut accounts = store
+/// The merchant's own wallets and bank accounts.
+fn accounts(state: &AppState, wanted: &Wanted<'_>) -> (Vec<Value>, Vec<Value>) {
+    let mut accounts = state
+        .store
         .merchant_accounts
         .filter_any(|m| wanted(&m.meta.owner));
     accounts.sort_by_key(|m| m.meta.sequence);
@@ -68,12 +110,16 @@ pub fn export(state: &AppState, client_id: Option<&str>, name: &str) -> String {
             MerchantAccountKind::Bank(_) => banks.push(Value::Object(fields)),
         }
     }
+    (wallets, banks)
+}
 
-    let mut recipients = store
+fn recipients(state: &AppState, wanted: &Wanted<'_>) -> Vec<Value> {
+    let mut recipients = state
+        .store
         .external_recipients
         .filter_any(|r| wanted(&r.meta.owner));
     recipients.sort_by_key(|r| r.meta.sequence);
-    let recipients: Vec<Value> = recipients
+    recipients
         .iter()
         .map(|r| {
             let mut fields: Map<String, Value> = recipient_fields(&r.details)
@@ -85,13 +131,16 @@ pub fn export(state: &AppState, client_id: Option<&str>, name: &str) -> String {
             insert_some(&mut fields, "nickname", r.nickname.as_deref());
             Value::Object(fields)
         })
-        .collect();
+        .collect()
+}
 
-    let mut subscriptions = store
+fn subscriptions(state: &AppState, wanted: &Wanted<'_>) -> Vec<Value> {
+    let mut subscriptions = state
+        .store
         .webhook_subscriptions
         .filter_any(|s| wanted(&s.meta.owner));
     subscriptions.sort_by_key(|s| s.meta.sequence);
-    let subscriptions: Vec<Value> = subscriptions
+    subscriptions
         .iter()
         .map(|s| {
             let (scope, reference) = match &s.scope {
@@ -102,9 +151,12 @@ pub fn export(state: &AppState, client_id: Option<&str>, name: &str) -> String {
                 "scope": scope, "scope_reference": reference,
                 "enable_daraja_payload": s.enable_daraja_payload})
         })
-        .collect();
+        .collect()
+}
 
-    let handsets: Vec<Value> = store
+fn handsets(state: &AppState, wanted: &Wanted<'_>) -> Vec<Value> {
+    state
+        .store
         .handsets
         .settings()
         .into_iter()
@@ -113,9 +165,17 @@ pub fn export(state: &AppState, client_id: Option<&str>, name: &str) -> String {
             json!({"client_id": owner, "phone_number": phone.to_string(),
                 "behaviour": behaviour.as_str()})
         })
-        .collect();
+        .collect()
+}
 
-    let transactions: Vec<Value> = transactions
+/// The transactions received (not reversed), as history: `credit: false`.
+fn transactions(state: &AppState, wanted: &Wanted<'_>) -> Vec<Value> {
+    let mut transactions = state
+        .store
+        .transactions
+        .filter_any(|t| wanted(t.owner_id()) && t.status == TransactionStatus::Received);
+    transactions.sort_by_key(|t| t.sequence);
+    transactions
         .iter()
         .map(|t| {
             let ago_ms = (state.clock.now_ms_of(t.owner_id()) - t.originated_at_ms()).max(0);
@@ -137,37 +197,7 @@ pub fn export(state: &AppState, client_id: Option<&str>, name: &str) -> String {
             }
             fields
         })
-        .collect();
-
-    let world: Map<String, Value> = [
-        ("applications", applications),
-        ("tills", tills),
-        ("balances", balances),
-        ("merchant_wallets", wallets),
-        ("merchant_bank_accounts", banks),
-        ("external_recipients", recipients),
-        ("webhook_subscriptions", subscriptions),
-        ("handsets", handsets),
-        ("transactions", transactions),
-    ]
-    .into_iter()
-    .filter(|(_, items)| !items.is_empty())
-    .map(|(section, items)| (section.to_string(), Value::Array(items)))
-    .collect();
-    let scenario = json!({
-        "name": name,
-        "description": format!(
-            "The world of {} as exported at {}",
-            client_id.map_or_else(|| "every application".to_string(), |c| format!("application {c}")),
-            crate::clock::format_millis(state.clock.now())
-        ),
-        "world": world,
-    });
-    let yaml = serde_yaml_ng::to_string(&without_nulls(scenario)).unwrap_or_default();
-    format!(
-        "# Exported by k2-sandbox {}: load it with `k2-sandbox scenario load` or --scenario.\n{yaml}",
-        env!("CARGO_PKG_VERSION")
-    )
+        .collect()
 }
 
 fn insert_some(fields: &mut Map<String, Value>, key: &str, value: Option<&str>) {

@@ -63,20 +63,7 @@ pub fn read(file: &str, bytes: &[u8]) -> Result<Vec<Scenario>, Problems> {
 pub fn parse(file: &str, text: &str) -> Result<Vec<Scenario>, Problems> {
     // The gate: a syntax error or a spent budget is the one problem of the file, and
     // serde_yaml_ng never sees such text.
-    let spans = locate::documents(text).map_err(|e| {
-        let hint = text
-            .lines()
-            .nth(e.line.saturating_sub(1))
-            .and_then(quoting_hint)
-            .unwrap_or_default();
-        Problems(vec![Problem {
-            file: file.to_string(),
-            line: Some(e.line),
-            column: Some(e.column),
-            field: "(document)".into(),
-            message: e.message + &hint,
-        }])
-    })?;
+    let spans = locate::documents(text).map_err(|e| unreadable(file, text, e))?;
     let documents = spans.len();
     let mut spans = spans.into_iter();
     let mut scenarios = Vec::new();
@@ -100,11 +87,7 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Scenario>, Problems> {
                         .into_iter()
                         .map(|(field, message)| origin.problem(field, message)),
                 );
-                scenario.notes = notes(&scenario)
-                    .into_iter()
-                    .map(|(field, message)| origin.problem(field, message))
-                    .collect();
-                scenario.notes.sort_by_key(|n| (n.line, n.column));
+                scenario.notes = located(&origin, notes(&scenario));
                 scenario.origin = origin;
                 scenarios.push(scenario);
             }
@@ -136,6 +119,33 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Scenario>, Problems> {
     } else {
         Err(capped(file, problems))
     }
+}
+
+/// The one problem of a file the gate refused, with the hint to quote a value where that is
+/// the cause.
+fn unreadable(file: &str, text: &str, e: locate::Unreadable) -> Problems {
+    let hint = text
+        .lines()
+        .nth(e.line.saturating_sub(1))
+        .and_then(quoting_hint)
+        .unwrap_or_default();
+    Problems(vec![Problem {
+        file: file.to_string(),
+        line: Some(e.line),
+        column: Some(e.column),
+        field: "(document)".into(),
+        message: e.message + &hint,
+    }])
+}
+
+/// Notes at their places in the file, in the order they are written.
+fn located(origin: &Origin, notes: Vec<(String, String)>) -> Vec<Problem> {
+    let mut located: Vec<Problem> = notes
+        .into_iter()
+        .map(|(field, message)| origin.problem(field, message))
+        .collect();
+    located.sort_by_key(|n| (n.line, n.column));
+    located
 }
 
 /// For a syntax error on a line where a plain value holds `{` (a path such as
@@ -629,63 +639,73 @@ fn check_expect(s: &Scenario, problems: &mut Vec<(String, String)>) {
                 ),
             );
         }
-        if let Some(endpoint) = e.requests.as_ref().and_then(|r| r.endpoint.as_deref())
-            && let Some(message) = endpoint_problem(endpoint, "no request could match it")
-        {
-            problem("requests.endpoint", message);
-        }
-        if let Some(c) = &e.callbacks {
-            if c.acknowledged.is_none() && c.exhausted.is_none() && c.sent().is_none() {
-                problem(
-                    "callbacks",
-                    "say `acknowledged` (all or a number), `exhausted` (a number), or how many \
-                     were sent (`count`, `at_least`, `at_most`)"
-                        .into(),
-                );
-            }
-            if c.within.is_some() && c.acknowledged.is_none() {
-                problem(
-                    "callbacks.within",
-                    "`within` bounds how fast callbacks were acknowledged: add `acknowledged`"
-                        .into(),
-                );
-            }
-        }
-        if let Some(r) = &e.resources
-            && let Some(status) = &r.status
-        {
-            let kind = r.kind.kind;
-            let statuses = kind.statuses();
-            if statuses.is_empty() {
-                problem(
-                    "resources.status",
-                    format!("{kind} documents have no status: count them without one"),
-                );
-            } else if !statuses
-                .iter()
-                .any(|s| s.eq_ignore_ascii_case(status.trim()))
-            {
-                problem(
-                    "resources.status",
-                    format!(
-                        "{kind} documents show {}, not {status:?}{}",
-                        statuses.join(", "),
-                        crate::suggest::did_you_mean(status, statuses.iter().copied())
-                    ),
-                );
-            }
-        }
-        if let Some(b) = &e.balance
-            && b.equals.is_none()
-            && b.at_least.is_none()
-            && b.at_most.is_none()
-        {
-            problem(
-                "balance",
-                "say what it must be: `equals`, `at_least` or `at_most`".into(),
-            );
+        for (name, message) in check_one(e) {
+            problem(name, message);
         }
     }
+}
+
+/// What is wrong with one expectation's check: (field under it, message) of each problem.
+fn check_one(e: &crate::script::expect::ExpectSpec) -> Vec<(&'static str, String)> {
+    let mut problems = Vec::new();
+    if let Some(endpoint) = e.requests.as_ref().and_then(|r| r.endpoint.as_deref())
+        && let Some(message) = endpoint_problem(endpoint, "no request could match it")
+    {
+        problems.push(("requests.endpoint", message));
+    }
+    if let Some(c) = &e.callbacks {
+        if c.acknowledged.is_none() && c.exhausted.is_none() && c.sent().is_none() {
+            problems.push((
+                "callbacks",
+                "say `acknowledged` (all or a number), `exhausted` (a number), or how many were \
+                 sent (`count`, `at_least`, `at_most`)"
+                    .into(),
+            ));
+        }
+        if c.within.is_some() && c.acknowledged.is_none() {
+            problems.push((
+                "callbacks.within",
+                "`within` bounds how fast callbacks were acknowledged: add `acknowledged`".into(),
+            ));
+        }
+    }
+    if let Some(r) = &e.resources
+        && let Some(status) = &r.status
+        && let Some(message) = status_problem(r.kind.kind, status)
+    {
+        problems.push(("resources.status", message));
+    }
+    if let Some(b) = &e.balance
+        && b.equals.is_none()
+        && b.at_least.is_none()
+        && b.at_most.is_none()
+    {
+        problems.push((
+            "balance",
+            "say what it must be: `equals`, `at_least` or `at_most`".into(),
+        ));
+    }
+    problems
+}
+
+/// What is wrong with counting `kind` by `status`: a status its documents never show.
+fn status_problem(kind: crate::domain::kinds::ResourceKind, status: &str) -> Option<String> {
+    let statuses = kind.statuses();
+    if statuses.is_empty() {
+        return Some(format!(
+            "{kind} documents have no status: count them without one"
+        ));
+    }
+    (!statuses
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(status.trim())))
+    .then(|| {
+        format!(
+            "{kind} documents show {}, not {status:?}{}",
+            statuses.join(", "),
+            crate::suggest::did_you_mean(status, statuses.iter().copied())
+        )
+    })
 }
 
 /// The bytes of a scenario file, reading no more than one byte past [`MAX_FILE_BYTES`] (so

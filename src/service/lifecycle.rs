@@ -413,20 +413,25 @@ pub fn settle_sms_notification(state: &AppState, id: Uuid) {
         |n| n.meta.owner.clone(),
     );
     if let Some(sms) = sent {
-        super::publish(
-            state,
-            crate::store::feed::FeedKind::Sms,
-            Some(&sms.meta.owner),
-            || {
-                serde_json::json!({
-                    "id": sms.meta.id,
-                    "phone_number": sms.phone_number,
-                    "message": sms.message,
-                })
-            },
-        );
-        state.store.sms_outbox.insert(sms);
+        send_sms(state, sms);
     }
+}
+
+/// An SMS goes out: into the outbox, and onto the live feed.
+fn send_sms(state: &AppState, sms: SentSms) {
+    super::publish(
+        state,
+        crate::store::feed::FeedKind::Sms,
+        Some(&sms.meta.owner),
+        || {
+            serde_json::json!({
+                "id": sms.meta.id,
+                "phone_number": sms.phone_number,
+                "message": sms.message,
+            })
+        },
+    );
+    state.store.sms_outbox.insert(sms);
 }
 
 pub fn settle_reversal(state: &AppState, id: Uuid) {

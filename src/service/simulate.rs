@@ -159,35 +159,39 @@ fn new_transaction(state: &AppState, a: &Activity, b2b: bool) -> Result<Transact
 }
 
 /// Reverses a received transaction (named, or a new one): the till pays the money back.
-fn reverse(state: &AppState, a: &Activity, b2b: bool) -> Result<Simulated, Invalid> {
-    let tx = match &a.transaction {
-        Some(reference) => state
-            .store
-            .transactions
-            .find(reference, &a.owner)
-            .or_else(|| {
-                state
-                    .store
-                    .transactions
-                    .filter(&a.owner, |t| t.reference().eq_ignore_ascii_case(reference))
-                    .into_iter()
-                    .next()
-            })
-            .filter(|t| t.is_buygoods() != b2b)
-            .ok_or_else(|| {
-                let kind = if b2b { "b2b" } else { "buygoods" };
-                Invalid(format!(
-                    "No received {kind} transaction {reference} in this application: trigger \
-                     {kind} first and pass the reference it prints (or its id), or leave out \
-                     the transaction to reverse a new one"
-                ))
-            })?,
-        None => {
-            let tx = new_transaction(state, a, b2b)?;
-            receive_transaction(state, tx.clone());
-            tx
-        }
+/// The transaction a reversal names (by id or M-PESA reference), or a new one received now
+/// when it names none.
+fn to_reverse(state: &AppState, a: &Activity, b2b: bool) -> Result<Transaction, Invalid> {
+    let Some(reference) = &a.transaction else {
+        let tx = new_transaction(state, a, b2b)?;
+        receive_transaction(state, tx.clone());
+        return Ok(tx);
     };
+    state
+        .store
+        .transactions
+        .find(reference, &a.owner)
+        .or_else(|| {
+            state
+                .store
+                .transactions
+                .filter(&a.owner, |t| t.reference().eq_ignore_ascii_case(reference))
+                .into_iter()
+                .next()
+        })
+        .filter(|t| t.is_buygoods() != b2b)
+        .ok_or_else(|| {
+            let kind = if b2b { "b2b" } else { "buygoods" };
+            Invalid(format!(
+                "No received {kind} transaction {reference} in this application: trigger \
+                 {kind} first and pass the reference it prints (or its id), or leave out the \
+                 transaction to reverse a new one"
+            ))
+        })
+}
+
+fn reverse(state: &AppState, a: &Activity, b2b: bool) -> Result<Simulated, Invalid> {
+    let tx = to_reverse(state, a, b2b)?;
     let reversible = state
         .store
         .transactions

@@ -234,87 +234,115 @@ fn deliveries(
     list
 }
 
+/// The callbacks a check counts, sorted by how they ended.
+struct Sent<'a> {
+    /// Every one sent (not dropped by a callback fault: those the app never saw).
+    all: Vec<&'a Delivery>,
+    /// Acknowledged with a 2xx (within the check's `within`).
+    ok: Vec<&'a Delivery>,
+    not_ok: Vec<&'a Delivery>,
+    exhausted: Vec<&'a Delivery>,
+}
+
+impl<'a> Sent<'a> {
+    fn of(list: &'a [Delivery], within: Option<std::time::Duration>) -> Self {
+        let all: Vec<&Delivery> = list
+            .iter()
+            .filter(|d| d.state != DeliveryState::Dropped)
+            .collect();
+        let within_ms = within.map(|w| w.as_millis());
+        let (ok, not_ok) = all.iter().partition(|d| {
+            d.state == DeliveryState::Delivered
+                && within_ms.is_none_or(|w| {
+                    d.attempts
+                        .last()
+                        .is_some_and(|a| u128::from(a.latency_ms) <= w)
+                })
+        });
+        let exhausted = all
+            .iter()
+            .copied()
+            .filter(|d| d.state == DeliveryState::Exhausted)
+            .collect();
+        Self {
+            all,
+            ok,
+            not_ok,
+            exhausted,
+        }
+    }
+
+    /// What happened to them, e.g. `2 sent: 1 acknowledged, 0 exhausted, 1 still being
+    /// retried; first not acknowledged: …`.
+    fn describe(&self, within: &str) -> String {
+        let pending = self
+            .all
+            .iter()
+            .filter(|d| d.state == DeliveryState::Pending)
+            .count();
+        let slow = self
+            .not_ok
+            .iter()
+            .filter(|d| d.state == DeliveryState::Delivered)
+            .count();
+        let mut actual = format!(
+            "{} sent: {} acknowledged{within}, {} exhausted, {pending} still being retried",
+            self.all.len(),
+            self.ok.len(),
+            self.exhausted.len()
+        );
+        if slow > 0 {
+            actual.push_str(&format!(", {slow} acknowledged too slowly"));
+        }
+        if let Some(d) = self.not_ok.first() {
+            actual.push_str(&format!("; first not acknowledged: {}", attempt_summary(d)));
+        }
+        actual
+    }
+}
+
 fn callbacks(state: &AppState, since: &Since, owner: Option<&str>, c: &CallbacksCheck) -> Found {
     let list = deliveries(state, since, owner, c.url.as_deref());
-    // Dropped by a callback fault: never sent, nothing for the app to acknowledge.
-    let sent: Vec<&Delivery> = list
-        .iter()
-        .filter(|d| d.state != DeliveryState::Dropped)
-        .collect();
-    let within_ms = c.within.map(|w| w.0.as_millis());
-    let acknowledged = |d: &Delivery| {
-        d.state == DeliveryState::Delivered
-            && within_ms.is_none_or(|w| {
-                d.attempts
-                    .last()
-                    .is_some_and(|a| u128::from(a.latency_ms) <= w)
-            })
-    };
-    let (ok, not_ok): (Vec<&Delivery>, Vec<&Delivery>) = sent.iter().partition(|d| acknowledged(d));
-    let exhausted: Vec<&Delivery> = sent
-        .iter()
-        .copied()
-        .filter(|d| d.state == DeliveryState::Exhausted)
-        .collect();
-    let mut passed = true;
-    let mut expected = Vec::new();
+    let sent = Sent::of(&list, c.within.map(|w| w.0));
+    let ids_of = |list: &[&Delivery]| list.iter().map(|d| d.id.to_string()).collect::<Vec<_>>();
     let within = c.within.map_or(String::new(), |w| {
         format!(" within {}", humantime::format_duration(w.0))
     });
-    let mut ids = Vec::new();
+    let (mut passed, mut expected, mut ids) = (true, Vec::new(), Vec::new());
     if let Some(count) = c.sent() {
         expected.push(format!("callbacks sent: {}", count.describe()));
-        passed &= count.holds(sent.len() as u64);
-        ids.extend(sent.iter().map(|d| d.id.to_string()));
+        passed &= count.holds(sent.all.len() as u64);
+        ids.extend(ids_of(&sent.all));
     }
-    if let Some(a) = c.acknowledged {
-        match a {
-            AllOr::All => {
-                expected.push(format!(
-                    "at least one callback sent, every one acknowledged with a 2xx{within}"
-                ));
-                passed &= !sent.is_empty() && not_ok.is_empty();
-                ids.extend(not_ok.iter().map(|d| d.id.to_string()));
-            }
-            AllOr::Number(n) => {
-                expected.push(format!(
-                    "at least {n} callbacks acknowledged with a 2xx{within}"
-                ));
-                passed &= ok.len() as u64 >= n;
-                ids.extend(not_ok.iter().map(|d| d.id.to_string()));
-            }
+    match c.acknowledged {
+        Some(AllOr::All) => {
+            expected.push(format!(
+                "at least one callback sent, every one acknowledged with a 2xx{within}"
+            ));
+            passed &= !sent.all.is_empty() && sent.not_ok.is_empty();
+            ids.extend(ids_of(&sent.not_ok));
         }
+        Some(AllOr::Number(n)) => {
+            expected.push(format!(
+                "at least {n} callbacks acknowledged with a 2xx{within}"
+            ));
+            passed &= sent.ok.len() as u64 >= n;
+            ids.extend(ids_of(&sent.not_ok));
+        }
+        None => {}
     }
     if let Some(n) = c.exhausted {
         expected.push(format!("{n} exhausted"));
-        passed &= exhausted.len() as u64 == n;
-        ids.extend(exhausted.iter().map(|d| d.id.to_string()));
+        passed &= sent.exhausted.len() as u64 == n;
+        ids.extend(ids_of(&sent.exhausted));
     }
-    let pending = sent
-        .iter()
-        .filter(|d| d.state == DeliveryState::Pending)
-        .count();
-    let slow = not_ok
-        .iter()
-        .filter(|d| d.state == DeliveryState::Delivered)
-        .count();
-    let mut actual = format!(
-        "{} sent: {} acknowledged{within}, {} exhausted, {pending} still being retried",
-        sent.len(),
-        ok.len(),
-        exhausted.len()
-    );
-    if slow > 0 {
-        actual.push_str(&format!(", {slow} acknowledged too slowly"));
-    }
-    if let Some(d) = not_ok.first() {
-        actual.push_str(&format!("; first not acknowledged: {}", attempt_summary(d)));
-    }
-    if sent.is_empty() && c.acknowledged == Some(AllOr::All) {
-        actual = "nothing was sent: no result callback or webhook went out since the scenario \
-                  loaded (to expect none, write `count: 0`)"
-            .into();
-    }
+    let actual = if sent.all.is_empty() && c.acknowledged == Some(AllOr::All) {
+        "nothing was sent: no result callback or webhook went out since the scenario loaded (to \
+         expect none, write `count: 0`)"
+            .into()
+    } else {
+        sent.describe(&within)
+    };
     let mut seen = std::collections::HashSet::new();
     ids.retain(|id| seen.insert(id.clone()));
     ids.truncate(MAX_IDS);
@@ -346,7 +374,6 @@ fn attempt_summary(d: &Delivery) -> String {
 /// it loaded (by another scenario, say one kept per environment). A probe passes only when
 /// the app answered it as a correct receiver does: one never delivered tested nothing.
 fn probes(state: &AppState, s: &LoadedScenario, p: &ProbesCheck) -> Found {
-    use crate::domain::delivery::ProbeOutcome;
     let mut list = state.store.deliveries_where(|d| {
         d.probe().is_some_and(|p| {
             if s.probes > 0 {
@@ -357,20 +384,48 @@ fn probes(state: &AppState, s: &LoadedScenario, p: &ProbesCheck) -> Found {
         })
     });
     list.sort_by_key(|d| d.sequence);
+    let expected = match p.passed {
+        AllOr::All => "every probe delivered and answered as a correct receiver does".to_string(),
+        AllOr::Number(n) => format!("at least {n} probes passed"),
+    };
+    if list.is_empty() {
+        return Found {
+            passed: p.passed == AllOr::Number(0),
+            expected: Some(expected),
+            actual: "nothing was sent: no receiver probe went out since the scenario loaded \
+                     (add a `probes:` section with the app's webhook URL)"
+                .into(),
+            ids: Vec::new(),
+        };
+    }
+    let verdict = |d: &&Delivery| d.probe().and_then(|p| p.passed);
+    let passed = list.iter().filter(|d| verdict(d) == Some(true)).count();
+    let failed: Vec<&Delivery> = list.iter().filter(|d| verdict(d) == Some(false)).collect();
+    let waiting = list.iter().filter(|d| verdict(d).is_none()).count();
+    Found {
+        passed: match p.passed {
+            AllOr::All => failed.is_empty() && waiting == 0,
+            AllOr::Number(n) => passed as u64 >= n,
+        },
+        expected: Some(expected),
+        actual: probes_found(list.len(), passed, &failed, waiting),
+        ids: failed
+            .iter()
+            .take(MAX_IDS)
+            .map(|d| d.id.to_string())
+            .collect(),
+    }
+}
+
+/// `1 of 2 passed, 0 answered wrongly, 1 not delivered, 0 not tried yet: valid (not
+/// delivered to URL: connection failed); …`.
+fn probes_found(total: usize, passed: usize, failed: &[&Delivery], waiting: usize) -> String {
+    use crate::domain::delivery::ProbeOutcome;
     let outcome = |d: &Delivery| d.probe().and_then(|p| p.outcome);
-    let passed = list
-        .iter()
-        .filter(|d| d.probe().and_then(|p| p.passed) == Some(true))
-        .count();
-    let failed: Vec<&Delivery> = list
-        .iter()
-        .filter(|d| d.probe().and_then(|p| p.passed) == Some(false))
-        .collect();
     let undelivered = failed
         .iter()
         .filter(|d| outcome(d) == Some(ProbeOutcome::NotDelivered))
         .count();
-    let waiting = list.iter().filter(|d| outcome(d).is_none()).count();
     let describe = |d: &Delivery| {
         let kind = d.probe().map_or("probe", |p| p.kind.name());
         match outcome(d) {
@@ -386,28 +441,9 @@ fn probes(state: &AppState, s: &LoadedScenario, p: &ProbesCheck) -> Found {
             None => format!("{kind} (not tried yet)"),
         }
     };
-    let expected = match p.passed {
-        AllOr::All => "every probe delivered and answered as a correct receiver does".to_string(),
-        AllOr::Number(n) => format!("at least {n} probes passed"),
-    };
-    if list.is_empty() {
-        return Found {
-            passed: p.passed == AllOr::Number(0),
-            expected: Some(expected),
-            actual: "nothing was sent: no receiver probe went out since the scenario loaded \
-                     (add a `probes:` section with the app's webhook URL)"
-                .into(),
-            ids: Vec::new(),
-        };
-    }
-    let ok = match p.passed {
-        AllOr::All => failed.is_empty() && waiting == 0,
-        AllOr::Number(n) => passed as u64 >= n,
-    };
     let mut actual = format!(
-        "{passed} of {} passed, {} answered wrongly, {undelivered} not delivered, {waiting} not \
-         tried yet",
-        list.len(),
+        "{passed} of {total} passed, {} answered wrongly, {undelivered} not delivered, {waiting} \
+         not tried yet",
         failed.len() - undelivered,
     );
     if !failed.is_empty() {
@@ -418,95 +454,17 @@ fn probes(state: &AppState, s: &LoadedScenario, p: &ProbesCheck) -> Found {
         actual
             .push_str("; a probe not delivered tested nothing: is the app listening at that URL?");
     }
-    Found {
-        passed: ok,
-        expected: Some(expected),
-        actual,
-        ids: failed
-            .iter()
-            .take(MAX_IDS)
-            .map(|d| d.id.to_string())
-            .collect(),
-    }
+    actual
 }
 
 fn resources(state: &AppState, since: &Since, owner: Option<&str>, r: &ResourcesCheck) -> Found {
-    /// The `(sequence, id)` of `collection`'s resources, by `(sequence, owner, status)`,
-    /// created since `from` by `owner` with the status asked for, in creation order.
-    fn counted<T: crate::domain::Owned + Clone>(
-        collection: &crate::store::Collection<T>,
-        fields: impl Fn(&T) -> (u64, &str, &'static str),
-        from: u64,
-        owner: Option<&str>,
-        status: Option<&str>,
-    ) -> Vec<(u64, uuid::Uuid)> {
-        let mut found: Vec<(u64, uuid::Uuid)> = collection
-            .filter_any(|item| {
-                let (sequence, of, shown) = fields(item);
-                sequence >= from
-                    && owner.is_none_or(|o| o == of)
-                    && status.is_none_or(|s| s.trim().eq_ignore_ascii_case(shown))
-            })
-            .iter()
-            .map(|item| (fields(item).0, item.id()))
-            .collect();
-        found.sort_unstable();
-        found
-    }
-    let store = &state.store;
-    let (from, status) = (since.resources, r.status.as_deref());
-    let found = match r.kind.kind {
-        ResourceKind::IncomingPayment => counted(
-            &store.incoming_payments,
-            |p| (p.sequence, &p.owner, p.state.status()),
-            from,
-            owner,
-            status,
-        ),
-        ResourceKind::SendMoney => counted(
-            &store.send_money,
-            |p| (p.meta.sequence, &p.meta.owner, p.state.status()),
-            from,
-            owner,
-            status,
-        ),
-        ResourceKind::PaymentLink => counted(
-            &store.payment_links,
-            |l| (l.meta.sequence, &l.meta.owner, l.state.status()),
-            from,
-            owner,
-            status,
-        ),
-        ResourceKind::Polling => counted(
-            &store.pollings,
-            |p| (p.meta.sequence, &p.meta.owner, p.state.status()),
-            from,
-            owner,
-            status,
-        ),
-        ResourceKind::TransactionSmsNotification => counted(
-            &store.sms_notifications,
-            |n| (n.meta.sequence, &n.meta.owner, n.state.status()),
-            from,
-            owner,
-            status,
-        ),
-        ResourceKind::Reversal => counted(
-            &store.reversals,
-            |v| (v.meta.sequence, &v.meta.owner, v.state.status()),
-            from,
-            owner,
-            status,
-        ),
-        // Events have no status (load refuses one).
-        ResourceKind::WebhookEvent => counted(
-            &store.webhook_events,
-            |e| (e.sequence, e.owner_id(), ""),
-            from,
-            owner,
-            None,
-        ),
-    };
+    let found = created(
+        state,
+        r.kind.kind,
+        since.resources,
+        owner,
+        r.status.as_deref(),
+    );
     let n = found.len() as u64;
     let ids: Vec<String> = found
         .iter()
@@ -525,6 +483,77 @@ fn resources(state: &AppState, since: &Since, owner: Option<&str>, r: &Resources
         expected: None,
         actual,
         ids,
+    }
+}
+
+/// The `(sequence, id)` of the resources of `kind` created since `from` by `owner` (any, for
+/// `None`) with the status asked for, in creation order.
+// Over 60 lines: one short arm per kind of resource, each naming its collection's fields.
+fn created(
+    state: &AppState,
+    kind: ResourceKind,
+    from: u64,
+    owner: Option<&str>,
+    status: Option<&str>,
+) -> Vec<(u64, uuid::Uuid)> {
+    /// Of one collection, by each item's `(sequence, owner, status)`.
+    fn of<T: crate::domain::Owned + Clone>(
+        collection: &crate::store::Collection<T>,
+        fields: impl Fn(&T) -> (u64, &str, &'static str),
+        (from, owner, status): (u64, Option<&str>, Option<&str>),
+    ) -> Vec<(u64, uuid::Uuid)> {
+        let mut found: Vec<(u64, uuid::Uuid)> = collection
+            .filter_any(|item| {
+                let (sequence, of, shown) = fields(item);
+                sequence >= from
+                    && owner.is_none_or(|o| o == of)
+                    && status.is_none_or(|s| s.trim().eq_ignore_ascii_case(shown))
+            })
+            .iter()
+            .map(|item| (fields(item).0, item.id()))
+            .collect();
+        found.sort_unstable();
+        found
+    }
+    let store = &state.store;
+    let asked = (from, owner, status);
+    match kind {
+        ResourceKind::IncomingPayment => of(
+            &store.incoming_payments,
+            |p| (p.sequence, &p.owner, p.state.status()),
+            asked,
+        ),
+        ResourceKind::SendMoney => of(
+            &store.send_money,
+            |p| (p.meta.sequence, &p.meta.owner, p.state.status()),
+            asked,
+        ),
+        ResourceKind::PaymentLink => of(
+            &store.payment_links,
+            |l| (l.meta.sequence, &l.meta.owner, l.state.status()),
+            asked,
+        ),
+        ResourceKind::Polling => of(
+            &store.pollings,
+            |p| (p.meta.sequence, &p.meta.owner, p.state.status()),
+            asked,
+        ),
+        ResourceKind::TransactionSmsNotification => of(
+            &store.sms_notifications,
+            |n| (n.meta.sequence, &n.meta.owner, n.state.status()),
+            asked,
+        ),
+        ResourceKind::Reversal => of(
+            &store.reversals,
+            |v| (v.meta.sequence, &v.meta.owner, v.state.status()),
+            asked,
+        ),
+        // Events have no status (load refuses one).
+        ResourceKind::WebhookEvent => of(
+            &store.webhook_events,
+            |e| (e.sequence, e.owner_id(), ""),
+            (from, owner, None),
+        ),
     }
 }
 

@@ -30,7 +30,7 @@ fn floor_of(module: &str) -> Option<usize> {
 }
 
 /// Every `.rs` file under `dir`.
-fn sources(dir: &Path, into: &mut Vec<PathBuf>) {
+pub fn sources(dir: &Path, into: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("src readable") {
         let path = entry.expect("entry").path();
         if path.is_dir() {
@@ -59,7 +59,7 @@ fn module_of(src: &Path, file: &Path) -> Vec<String> {
 
 /// The text with every comment and every string and character literal blanked out (kept as
 /// spaces, newlines kept), so that only code is left to read paths from.
-fn code(text: &str) -> String {
+pub fn code(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let blank = |c: char| if c == '\n' { '\n' } else { ' ' };

@@ -24,6 +24,7 @@ mod polling;
 mod recipients;
 mod retention;
 mod reversals;
+mod rooms;
 mod scenario_corpus;
 mod scenarios;
 mod send_money;

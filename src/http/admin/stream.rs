@@ -215,32 +215,31 @@ mod json {
     }
 }
 
+/// The kinds `?kind=` names, comma-separated.
+fn kinds(names: &str) -> Result<Vec<FeedKind>, ApiError> {
+    names
+        .split(',')
+        .map(|k| k.trim().to_ascii_lowercase())
+        .filter(|k| !k.is_empty())
+        .map(|k| {
+            FeedKind::parse(&k).ok_or_else(|| {
+                let names = FeedKind::ALL.map(FeedKind::name);
+                ApiError::BadRequest(format!(
+                    "kind {k:?} is not one of {}{}",
+                    names.join(", "),
+                    crate::suggest::did_you_mean(&k, names)
+                ))
+            })
+        })
+        .collect()
+}
+
 pub async fn stream(
     State(state): State<AppState>,
     Query(filter): Query<StreamFilter>,
 ) -> Result<Response, ApiError> {
-    let kinds: Option<Vec<FeedKind>> = filter
-        .kind
-        .as_deref()
-        .map(|k| {
-            k.split(',')
-                .map(|k| k.trim().to_ascii_lowercase())
-                .filter(|k| !k.is_empty())
-                .map(|k| {
-                    FeedKind::parse(&k).ok_or_else(|| {
-                        let names = FeedKind::ALL.map(FeedKind::name);
-                        ApiError::BadRequest(format!(
-                            "kind {k:?} is not one of {}{}",
-                            names.join(", "),
-                            crate::suggest::did_you_mean(&k, names)
-                        ))
-                    })
-                })
-                .collect()
-        })
-        .transpose()?;
     let wanted = Wanted {
-        kinds,
+        kinds: filter.kind.as_deref().map(kinds).transpose()?,
         client_id: filter.client_id,
         stamp: MillisStamp::default(),
     };
