@@ -1,15 +1,22 @@
 //! k2-sandbox: a local emulator of the Kopo Kopo K2 Connect API.
 //!
-//! Module map:
-//! - [`config`]: CLI flags and their `K2_SANDBOX_*` env twins.
-//! - [`http`]: the routers (OAuth, incoming payments, the `/_sandbox/` control plane), the
-//!   error type and the extractors.
-//! - [`wire`]: serde types shaped like Kopo Kopo's JSON; [`domain`]: validated values and
-//!   resource state machines.
-//! - [`store`]: the sharded in-memory state.
-//! - [`scheduler`]: the timeline of due work; [`lifecycle`]: what runs when it falls due;
-//!   [`callbacks`]: signing, queueing and delivering callbacks.
-//! - [`clock`]: real or virtual time, and the (optionally seeded) id generator.
+//! Module map, by floor (`docs/ARCHITECTURE.md`; a module uses its floor and those below):
+//! - The outside world: [`http`] (one router per API area, the `/_sandbox/` control plane,
+//!   the checkout page, the gate every request passes), [`server`] (connections),
+//!   [`cli`] (the client commands), [`run`] (`k2-sandbox run`), [`report`] (tables, verdicts,
+//!   JUnit).
+//! - [`scenario`]: scenario files: the YAML format, reading and checking it, applying it,
+//!   exporting the world as one.
+//! - [`service`]: what a request or a due job does to the world; `AppState`.
+//! - [`scheduler`] (due work on the clock), [`scenarios`] (what the loaded scenarios ask of
+//!   the running sandbox: rules, faults, callback faults, expectations), [`callbacks`]
+//!   (signing, queueing and delivering callbacks).
+//! - [`wire`] (serde types shaped like Kopo Kopo's JSON), [`store`] (the sharded in-memory
+//!   state, the journal, the live feed).
+//! - [`domain`] (validated values, resources and their states), [`clock`] (real or virtual
+//!   time, the seeded id generator), [`config`] (flags and their `K2_SANDBOX_*` twins),
+//!   [`routes`] (every route), [`signals`], [`suggest`] ("did you mean"), [`telemetry`]
+//!   (logging).
 //!
 //! [`Sandbox::build`] binds and wires everything; [`Sandbox::run_until`] serves until a
 //! future resolves, then drains. Split so tests can bind port 0 and learn the port.
@@ -24,8 +31,8 @@ pub mod report;
 pub mod routes;
 pub mod run;
 pub mod scenario;
+pub mod scenarios;
 pub mod scheduler;
-pub mod script;
 pub mod server;
 pub mod service;
 pub mod signals;
@@ -77,7 +84,7 @@ impl Sandbox {
             api_key: args.api_key.clone(),
         });
         let scheduler = Scheduler::new(clock.clone());
-        let scenarios: Arc<script::Script> = Arc::default();
+        let scenarios: Arc<scenarios::Scenarios> = Arc::default();
         let dispatcher = Dispatcher::new(
             store.clone(),
             scheduler.clone(),

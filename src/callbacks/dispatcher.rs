@@ -48,7 +48,7 @@ struct Inner {
     ids: IdGen,
     policy: RetryPolicy,
     sequence: AtomicU64,
-    scenarios: Arc<crate::script::Script>,
+    scenarios: Arc<crate::scenarios::Scenarios>,
     started: Instant,
     /// When the last "exhausted" warning was written (ms since `started`), and how many
     /// deliveries were exhausted since.
@@ -64,7 +64,7 @@ impl Dispatcher {
         ids: IdGen,
         policy: RetryPolicy,
         connections_per_host: usize,
-        scenarios: Arc<crate::script::Script>,
+        scenarios: Arc<crate::scenarios::Scenarios>,
     ) -> anyhow::Result<Self> {
         let client = Client::new(
             USER_AGENT,
@@ -108,7 +108,7 @@ impl Dispatcher {
             .unwrap_or_default();
         let conflicting = treatment
             .conflicting
-            .then(|| crate::script::callback_faults::conflicting_body(&body))
+            .then(|| crate::scenarios::callback_faults::conflicting_body(&body))
             .flatten();
         // Kept as long as the delivery record, in an allocation of exactly its size (a result
         // of ~900 bytes sits in 1,024 in the string that grew).

@@ -67,7 +67,7 @@ pub fn imposed(state: &AppState, req: &Request) -> Option<Imposed> {
     Some(Box::pin(carry_out(fault)))
 }
 
-async fn carry_out(fault: crate::script::faults::FaultAction) -> Option<Response> {
+async fn carry_out(fault: crate::scenarios::faults::FaultAction) -> Option<Response> {
     if let Some(latency) = fault.latency {
         tokio::time::sleep(latency).await;
     }

@@ -14,8 +14,8 @@ use crate::domain::ledger::{Account, Payer, Transaction, TransactionFacts, Trans
 use crate::domain::money::Currency;
 use crate::domain::recipients::{BankAccount, MerchantAccountKind, SettlementMethod, Wallet};
 use crate::domain::webhooks::NewSubscription;
+use crate::scenarios::{Action, LoadedScenario};
 use crate::scheduler::Job;
-use crate::script::{Action, LoadedScenario};
 use crate::service::{AppState, recipients, webhook_subscriptions};
 use crate::store::Application;
 
@@ -136,7 +136,7 @@ fn apply_one(state: &AppState, mut s: Scenario, base: &str, loaded: &mut Loaded)
     // Its expectations judge what happens from here (not the world it sets up).
     let since = crate::service::verify::since_now(state);
     let name: Arc<str> = s.name.as_str().into();
-    let expect: Arc<[crate::script::expect::ExpectSpec]> = std::mem::take(&mut s.expect).into();
+    let expect: Arc<[crate::scenarios::expect::ExpectSpec]> = std::mem::take(&mut s.expect).into();
     let mut entry = LoadedScenario {
         name: name.clone(),
         description: s.description.clone(),

@@ -441,7 +441,7 @@ const MAX_MESSAGE_CHARS: usize = 500;
 /// What works but is written in an older spelling: (field, message) of each, naming the
 /// canonical word.
 fn notes(s: &Scenario) -> Vec<(String, String)> {
-    use crate::script::spec::Named;
+    use crate::scenarios::spec::Named;
     let mut notes = Vec::new();
     let mut alias = |field: String, named: Option<Named>| {
         if let Some(Named {
@@ -563,7 +563,7 @@ fn check_faults(s: &Scenario, problems: &mut Vec<(String, String)>) {
 /// method that is not HTTP's, or a path that reaches no API route (`so` says what follows).
 fn endpoint_problem(endpoint: &str, so: &str) -> Option<String> {
     use crate::suggest::did_you_mean;
-    let Some((method, path)) = crate::script::faults::endpoint(endpoint) else {
+    let Some((method, path)) = crate::scenarios::faults::endpoint(endpoint) else {
         return Some(format!("{endpoint:?} is not `METHOD /path` or `/path`"));
     };
     if let Some(method) = method.as_deref()
@@ -609,7 +609,7 @@ fn check_timeline(s: &Scenario, problems: &mut Vec<(String, String)>) {
 }
 
 fn check_expect(s: &Scenario, problems: &mut Vec<(String, String)>) {
-    use crate::script::expect::CHECKS;
+    use crate::scenarios::expect::CHECKS;
     let mut names = std::collections::HashSet::new();
     for (i, e) in s.expect.iter().enumerate() {
         let mut problem = |name: &str, message: String| {
@@ -646,7 +646,7 @@ fn check_expect(s: &Scenario, problems: &mut Vec<(String, String)>) {
 }
 
 /// What is wrong with one expectation's check: (field under it, message) of each problem.
-fn check_one(e: &crate::script::expect::ExpectSpec) -> Vec<(&'static str, String)> {
+fn check_one(e: &crate::scenarios::expect::ExpectSpec) -> Vec<(&'static str, String)> {
     let mut problems = Vec::new();
     if let Some(endpoint) = e.requests.as_ref().and_then(|r| r.endpoint.as_deref())
         && let Some(message) = endpoint_problem(endpoint, "no request could match it")

@@ -5,8 +5,8 @@
 use serde::Deserialize;
 
 use crate::domain::delivery::ProbeKind;
-use crate::script::expect::ExpectSpec;
-use crate::script::spec::{
+use crate::scenarios::expect::ExpectSpec;
+use crate::scenarios::spec::{
     CallbackFaultSpec, Fault, HandsetAnswer, HandsetBehaviour, Money, Phone, RuleSpec, Span, Topic,
     Url,
 };

@@ -5,8 +5,8 @@ use super::{AppState, accept, due};
 use crate::domain::incoming_payment::{
     IncomingPayment, NewIncomingPayment, PaymentState, PlannedTransaction, Rare,
 };
+use crate::scenarios::rules::{Endpoint, Facts};
 use crate::scheduler::Settle;
-use crate::script::rules::{Endpoint, Facts};
 
 /// Records an STK push and schedules its prompt; its URL under `collection`.
 pub fn push(

@@ -23,8 +23,8 @@ use std::time::Duration;
 
 pub use self::state::{AppState, Parts, Settings};
 use crate::domain::{Envelope, Invalid, Owned, Verdict};
+use crate::scenarios::rules::Decision;
 use crate::scheduler::{Job, Settle};
-use crate::script::rules::Decision;
 use crate::store::Collection;
 
 /// Why a service refused a request: one message, or (for reversals, as the reference shows)

@@ -7,8 +7,8 @@ use crate::domain::Invalid;
 use crate::domain::ledger::{Account, Transaction, TransactionStatus};
 use crate::domain::metadata::Metadata;
 use crate::domain::reversal::{REVERSAL_WINDOW_MS, Reversal, ReversalState};
+use crate::scenarios::rules::{Endpoint, Facts};
 use crate::scheduler::Settle;
-use crate::script::rules::{Endpoint, Facts};
 use crate::store::Insufficient;
 
 /// `POST /api/v2/reversals`, parsed.

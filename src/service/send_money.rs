@@ -19,8 +19,8 @@ use crate::domain::send_money::{
     Disbursement, Flavor, Payment, SendMoney, SendMoneyState, Shown, destination_amount,
 };
 use crate::domain::{Invalid, lenient_bool};
+use crate::scenarios::rules::{Decision, Endpoint, Facts};
 use crate::scheduler::Settle;
-use crate::script::rules::{Decision, Endpoint, Facts};
 use crate::wire::send_money::DestinationRequest;
 
 const EXTERNAL: &str = "/api/v2/external_recipients";

@@ -9,8 +9,8 @@ use url::Url;
 
 use crate::callbacks::Dispatcher;
 use crate::clock::{Clock, IdGen};
+use crate::scenarios::Scenarios;
 use crate::scheduler::Scheduler;
-use crate::script::Script;
 use crate::store::Store;
 
 /// Settings the handlers read, fixed at start-up.
@@ -64,5 +64,5 @@ pub struct Parts {
     pub ids: IdGen,
     pub scheduler: Scheduler,
     pub dispatcher: Dispatcher,
-    pub scenarios: Arc<Script>,
+    pub scenarios: Arc<Scenarios>,
 }

@@ -7,7 +7,7 @@ use super::AppState;
 use super::lifecycle::{answer_prompt, pay_payment_link, pending_prompts};
 use super::simulate::simulate;
 use crate::domain::payment_link::LinkState;
-use crate::script::Action;
+use crate::scenarios::Action;
 
 /// Runs a timeline moment that fell due.
 pub fn run_moment(state: &AppState, id: Uuid) {

@@ -8,8 +8,8 @@ use super::AppState;
 use crate::domain::delivery::{Delivery, DeliveryState};
 use crate::domain::kinds::ResourceKind;
 use crate::domain::webhooks::EventPayload;
-use crate::script::LoadedScenario;
-use crate::script::expect::{
+use crate::scenarios::LoadedScenario;
+use crate::scenarios::expect::{
     AllOr, BalanceCheck, CallbacksCheck, ExpectSpec, ProbesCheck, RequestsCheck, ResourcesCheck,
     Since, SmsCheck, path_matches,
 };
@@ -162,7 +162,7 @@ fn requests(state: &AppState, since: &Since, owner: Option<&str>, r: &RequestsCh
     let endpoint = r
         .endpoint
         .as_deref()
-        .and_then(crate::script::faults::endpoint);
+        .and_then(crate::scenarios::faults::endpoint);
     let mut matched = Vec::new();
     let complete = state.store.journal.scan(since.journal, |entry| {
         // Loading scenarios is how a run is set up, not what it judges.

@@ -19,7 +19,7 @@ const FLOORS: &[&[&str]] = &[
         "telemetry",
     ],
     &["wire", "store"],
-    &["scheduler", "script", "callbacks"],
+    &["scheduler", "scenarios", "callbacks"],
     &["service"],
     &["scenario"],
     &["http", "server", "report", "cli", "run"],

@@ -113,7 +113,7 @@ fn probe_verdicts(state: &AppState, name: &str) -> serde_json::Value {
 async fn unload_scenario(
     State(state): State<AppState>,
     Path(name): Path<String>,
-) -> Result<Json<crate::script::Unloaded>, ApiError> {
+) -> Result<Json<crate::scenarios::Unloaded>, ApiError> {
     let unloaded = state.scenarios.unload(&name).ok_or_else(|| {
         let names: Vec<String> = state
             .scenarios

@@ -48,7 +48,7 @@ pub enum Action {
 /// What loaded scenarios ask of the running sandbox: rules, API faults, callback faults,
 /// timeline moments waiting for their time, and results not shown yet.
 #[derive(Default)]
-pub struct Script {
+pub struct Scenarios {
     pub faults: Faults,
     pub rules: Rules,
     pub callback_faults: CallbackFaults,
@@ -61,7 +61,7 @@ pub struct Script {
     hidden: Map<Uuid, (String, i64, serde_json::Value)>,
 }
 
-impl Script {
+impl Scenarios {
     /// Keeps a timeline moment of `scenario` until it falls due; its id is the scheduler
     /// job's.
     pub fn add_moment(&self, scenario: &Arc<str>, id: Uuid, action: Action) {
