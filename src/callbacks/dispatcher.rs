@@ -434,7 +434,7 @@ impl Dispatcher {
 /// How to render a delivered result's body again, byte for byte, from its resource: only for
 /// the kinds whose result document never changes once decided (an incoming payment is final
 /// when it settles, and its callback is `Document<incoming_payments::Attributes>`, as
-/// `service::lifecycle::settle_prompt` sends it). The others keep their bytes: rarer, and
+/// `service::prompts::settle_prompt` sends it). The others keep their bytes: rarer, and
 /// some change later (a link that is paid, send money whose v1 and v2 views differ).
 fn render_again(kind: CallbackKind) -> Option<fn(&Store, Uuid) -> Option<Bytes>> {
     match kind {

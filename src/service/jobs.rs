@@ -2,7 +2,7 @@
 //! same ids); a delivery attempt is handed back to be spawned.
 
 use super::AppState;
-use super::lifecycle;
+use super::{payment_links, polling, prompts, reversals, send_money, sms_notifications};
 use crate::domain::handset::Answer;
 use crate::scheduler::{Job, Settle};
 
@@ -22,15 +22,15 @@ pub fn execute(state: &AppState, job: Job) -> Option<Attempt> {
         }
         Job::Moment(id) => super::timeline::run_moment(state, id),
         Job::Settle(kind, id) => match kind {
-            Settle::IncomingPayment => lifecycle::prompt_due(state, id),
+            Settle::IncomingPayment => prompts::prompt_due(state, id),
             Settle::IncomingPaymentExpiry => {
-                lifecycle::answer_prompt(state, id, Answer::Timeout);
+                prompts::answer_prompt(state, id, Answer::Timeout);
             }
-            Settle::SendMoney => lifecycle::settle_send_money(state, id),
-            Settle::Polling => lifecycle::settle_polling(state, id),
-            Settle::SmsNotification => lifecycle::settle_sms_notification(state, id),
-            Settle::Reversal => lifecycle::settle_reversal(state, id),
-            Settle::PaymentLinkExpiry => lifecycle::expire_payment_link(state, id),
+            Settle::SendMoney => send_money::settle_send_money(state, id),
+            Settle::Polling => polling::settle_polling(state, id),
+            Settle::SmsNotification => sms_notifications::settle_sms_notification(state, id),
+            Settle::Reversal => reversals::settle_reversal(state, id),
+            Settle::PaymentLinkExpiry => payment_links::expire_payment_link(state, id),
         },
     }
     None

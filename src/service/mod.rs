@@ -5,17 +5,19 @@
 
 pub mod incoming_payments;
 pub mod jobs;
-pub mod lifecycle;
 pub mod oauth;
 pub mod payment_links;
 pub mod polling;
+pub mod prompts;
 pub mod recipients;
 pub mod reversals;
 pub mod send_money;
+pub mod settle;
 pub mod simulate;
 pub mod sms_notifications;
 mod state;
 pub mod timeline;
+pub mod transactions;
 pub mod verify;
 pub mod webhook_subscriptions;
 

@@ -1,15 +1,20 @@
 //! Payment links: a link to pay a till an amount, active for seven days, paid on its page or
 //! by a scenario, cancelled by its merchant, or expired.
 
-use super::lifecycle::finish_payment_link;
+use super::settle::settle_and_call_back;
+use super::transactions::receive_transaction;
 use super::{AppState, accept, new_envelope};
 use crate::domain::Invalid;
 use crate::domain::incoming_payment::{NewIncomingPayment, Subscriber};
+use crate::domain::ledger::{Payer, Transaction, TransactionFacts, TransactionKind};
 use crate::domain::metadata::Metadata;
 use crate::domain::money::{Amount, Currency};
 use crate::domain::payment_link::{LIFETIME_MS, LinkState, PaymentLink};
 use crate::domain::phone::PhoneNumber;
 use crate::scheduler::Settle;
+use crate::wire::Document;
+use std::sync::Arc;
+use uuid::Uuid;
 
 /// `POST /api/v2/payment_links`, parsed.
 pub struct NewLink {
@@ -78,7 +83,7 @@ pub fn checkout(state: &AppState, link: &PaymentLink, phone: PhoneNumber) -> Res
         amount: link.amount,
         currency: link.currency,
         metadata: None,
-        // Never called: the link calls back (see `lifecycle::settle_prompt`).
+        // Never called: the link calls back (see `prompts::settle_prompt`).
         callback_url: "".into(),
     };
     let (prompt, _) = super::incoming_payments::prompt(
@@ -105,4 +110,64 @@ pub fn cancel(state: &AppState, link: &PaymentLink) -> Result<(), Invalid> {
             "Only active payment links can be cancelled.".into(),
         ))
     }
+}
+
+pub fn expire_payment_link(state: &AppState, id: Uuid) {
+    finish_payment_link(state, id, LinkState::Expired);
+}
+
+/// Ends an active payment link as `to` (Paid, Cancelled or Expired) and calls back. Returns false when
+/// the link was not active.
+pub fn finish_payment_link(state: &AppState, id: Uuid, to: LinkState) -> bool {
+    let mut changed = false;
+    settle_and_call_back::<_, Document<crate::wire::payment_links::PaymentLinkAttributes>>(
+        state,
+        &state.store.payment_links,
+        Settle::PaymentLinkExpiry.callback_kind(),
+        id,
+        |l| {
+            if !matches!(l.state, LinkState::Active) {
+                return false;
+            }
+            l.state = to;
+            changed = true;
+            true
+        },
+        |l| Some(l.callback_url.as_str().into()),
+        |l| l.meta.owner.clone(),
+    );
+    changed
+}
+
+/// A customer pays an active payment link: the link reports Paid (and calls back), and the
+/// payment is a Buygoods transaction received into the link's till. False if not active.
+pub fn pay_payment_link(state: &AppState, link: &PaymentLink, phone: PhoneNumber) -> bool {
+    let now_ms = state.clock.now_ms_of(&link.meta.owner);
+    let reference = state.ids.mpesa_reference();
+    let paid = LinkState::Paid {
+        transaction_reference: reference.clone(),
+        sender_phone_number: phone.to_string(),
+        at_ms: now_ms,
+    };
+    if !finish_payment_link(state, link.meta.id, paid) {
+        return false;
+    }
+    receive_transaction(
+        state,
+        Transaction::new(
+            state.ids.next_sequence(),
+            TransactionFacts {
+                id: state.ids.uuid(),
+                owner: link.meta.owner.clone(),
+                reference,
+                till_number: link.till_number.clone(),
+                amount: link.amount,
+                currency: link.currency,
+                originated_at_ms: now_ms,
+                kind: TransactionKind::Buygoods(Arc::new(Payer::new(phone, None, None, None))),
+                base_url: link.meta.self_url().base().into(),
+            },
+        ),
+    );
+    true
 }

@@ -1,9 +1,12 @@
 //! Polling: a request for the transactions a till or the company received in a window, listed
 //! in its result when it falls due.
 
+use super::settle::settle_and_call_back;
 use super::{AppState, accept, new_envelope};
 use crate::domain::polling::{NewPolling, Polling, PollingState};
 use crate::scheduler::Settle;
+use crate::wire::Document;
+use uuid::Uuid;
 
 /// Records a polling request and schedules its result; its URL under `collection`.
 pub fn request(
@@ -25,4 +28,37 @@ pub fn request(
     let due = Some(state.settings.callback_delay);
     accept(state, &state.store.pollings, polling, Settle::Polling, due);
     url
+}
+
+pub fn settle_polling(state: &AppState, id: Uuid) {
+    // Read the window first: the transactions map is not touched under the polling's lock.
+    let Some((owner, scope, from, to)) = state.store.pollings.inspect(id, |p| {
+        (
+            p.meta.owner.clone(),
+            p.scope.clone(),
+            p.from_time.1.timestamp_millis(),
+            p.to_time.1.timestamp_millis(),
+        )
+    }) else {
+        return;
+    };
+    let mut transactions = state.store.transactions.filter(&owner, |tx| {
+        scope.covers(tx.till_number()) && (from..=to).contains(&tx.originated_at_ms())
+    });
+    transactions.sort_by_key(|tx| (tx.originated_at_ms(), tx.sequence));
+    settle_and_call_back::<_, Document<crate::wire::polling::PollingAttributes>>(
+        state,
+        &state.store.pollings,
+        Settle::Polling.callback_kind(),
+        id,
+        |p| {
+            if !matches!(p.state, PollingState::Pending) {
+                return false;
+            }
+            p.state = PollingState::Success { transactions };
+            true
+        },
+        |p| Some(p.callback_url.as_str().into()),
+        |p| p.meta.owner.clone(),
+    );
 }

@@ -2,6 +2,8 @@
 //! once (a second reversal of it is refused), the rules decide, the till is debited, and the
 //! result falls due like any other.
 
+use super::settle::settle_and_call_back;
+use super::transactions::emit_transaction_event;
 use super::{AppState, Refusal, accept, due, imposed_failure, new_envelope};
 use crate::domain::Invalid;
 use crate::domain::ledger::{Account, Transaction, TransactionStatus};
@@ -10,6 +12,9 @@ use crate::domain::reversal::{REVERSAL_WINDOW_MS, Reversal, ReversalState};
 use crate::scenarios::rules::{Endpoint, Facts};
 use crate::scheduler::Settle;
 use crate::store::Insufficient;
+use crate::wire::Document;
+use std::sync::Arc;
+use uuid::Uuid;
 
 /// `POST /api/v2/reversals`, parsed.
 pub struct ReverseRequest {
@@ -126,4 +131,53 @@ fn mark_pending_reversal(state: &AppState, transaction: &Transaction) -> Result<
                 status.label()
             )])
         })
+}
+
+pub fn settle_reversal(state: &AppState, id: Uuid) {
+    let Some(owner) = state.store.reversals.inspect(id, |r| r.meta.owner.clone()) else {
+        return;
+    };
+    let now_ms = state.clock.now_ms_of(&owner);
+    let mut outcome: Option<(Uuid, bool, String)> = None;
+    settle_and_call_back::<_, Document<crate::wire::reversals::ReversalAttributes>>(
+        state,
+        &state.store.reversals,
+        Settle::Reversal.callback_kind(),
+        id,
+        |r| {
+            if !matches!(r.state, ReversalState::Scheduled) {
+                return false;
+            }
+            r.state = match &r.failure {
+                None => ReversalState::Processed { at_ms: now_ms },
+                Some(error) => ReversalState::Cancelled {
+                    at_ms: now_ms,
+                    errors: vec![error.clone()],
+                },
+            };
+            outcome = Some((
+                r.transaction_id,
+                r.failure.is_none(),
+                r.meta.self_url().base().to_string(),
+            ));
+            true
+        },
+        |r| Some(r.callback_url.as_str().into()),
+        |r| r.meta.owner.clone(),
+    );
+    let Some((tx_id, reversed, base)) = outcome else {
+        return;
+    };
+    let tx = state.store.transactions.update(tx_id, |tx| {
+        tx.status = if reversed {
+            TransactionStatus::Reversed
+        } else {
+            TransactionStatus::Received
+        };
+        tx.clone()
+    });
+    if let (Some(tx), true) = (tx, reversed) {
+        // The money left the till when the reversal was accepted (see http::reversals).
+        emit_transaction_event(state, Arc::new(tx), Some((now_ms, &base)));
+    }
 }

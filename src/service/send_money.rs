@@ -8,6 +8,7 @@
 use rust_decimal::Decimal;
 use serde_json::Value;
 
+use super::settle::settle_and_call_back;
 use super::{AppState, Refusal, accept, due, imposed_failure, new_envelope};
 use crate::domain::ledger::Account;
 use crate::domain::metadata::{Metadata, jsonb_canonical};
@@ -22,6 +23,7 @@ use crate::domain::{Invalid, lenient_bool};
 use crate::scenarios::rules::{Decision, Endpoint, Facts};
 use crate::scheduler::Settle;
 use crate::wire::send_money::DestinationRequest;
+use uuid::Uuid;
 
 const EXTERNAL: &str = "/api/v2/external_recipients";
 const MERCHANT_TYPES: [&str; 2] = ["merchant_wallet", "merchant_bank_account"];
@@ -478,4 +480,16 @@ fn external_disbursement(
         transaction_reference: (!eft).then(|| state.ids.mpesa_reference()),
         shown,
     }
+}
+
+pub fn settle_send_money(state: &AppState, id: Uuid) {
+    settle_and_call_back::<_, crate::wire::send_money::SendMoneyView>(
+        state,
+        &state.store.send_money,
+        Settle::SendMoney.callback_kind(),
+        id,
+        |s| s.settle(state.clock.now_ms_of(&s.meta.owner)),
+        |s| Some(s.callback_url.as_str().into()),
+        |s| s.meta.owner.clone(),
+    );
 }

@@ -19,7 +19,7 @@ use crate::domain::recipients::{
 use crate::domain::self_url::UrlPrefix;
 use crate::domain::webhooks::{EventPayload, EventType, RenderedEvent, WebhookEvent};
 use crate::service::AppState;
-use crate::service::lifecycle::{emit, emit_transaction_event, receive_transaction};
+use crate::service::transactions::{emit, emit_transaction_event, receive_transaction};
 use crate::wire::webhooks::{
     CardFields, EventFrame, card_payload, customer_payload, settlement_payload,
 };
@@ -112,7 +112,7 @@ fn frame(
                 owner: state.store.owner(&a.owner),
                 created_at_ms: now_ms,
                 url: UrlPrefix::new(&a.base_url, crate::domain::webhooks::COLLECTION),
-                text: super::lifecycle::raw(&body),
+                text: super::transactions::raw(&body),
                 till_number: matches!(
                     a.topic,
                     EventType::CardTransactionReceived

@@ -1,9 +1,14 @@
 //! Transaction SMS notifications: accepted once their fields are present, like the real API;
 //! the webhook event they name is looked up when the result is decided.
 
+use super::settle::settle_and_call_back;
 use super::{AppState, accept, new_envelope};
+use crate::domain::sms_notification::SentSms;
 use crate::domain::sms_notification::{NewSmsNotification, SmsNotification, SmsState};
+use crate::domain::webhooks::EventType;
 use crate::scheduler::Settle;
+use crate::wire::Document;
+use uuid::Uuid;
 
 /// Records an SMS notification and schedules its result; its URL under `collection`.
 pub fn request(
@@ -30,4 +35,74 @@ pub fn request(
         due,
     );
     url
+}
+
+pub fn settle_sms_notification(state: &AppState, id: Uuid) {
+    let Some((owner, reference)) = state.store.sms_notifications.inspect(id, |n| {
+        (n.meta.owner.clone(), n.webhook_event_reference.clone())
+    }) else {
+        return;
+    };
+    // The reference must name a buygoods_transaction_received event this sandbox sent.
+    let phone = state
+        .store
+        .webhook_events
+        .find(&reference, &owner)
+        .filter(|e| e.topic == EventType::BuygoodsTransactionReceived)
+        .and_then(|e| e.sender_phone().map(str::to_string));
+    let mut sent: Option<SentSms> = None;
+    settle_and_call_back::<_, Document<crate::wire::sms_notifications::SmsAttributes>>(
+        state,
+        &state.store.sms_notifications,
+        Settle::SmsNotification.callback_kind(),
+        id,
+        |n| {
+            if !matches!(n.state, SmsState::Pending) {
+                return false;
+            }
+            if let Some(phone_number) = &phone {
+                let mut meta = n.meta.clone();
+                meta.created_at_ms = state.clock.now_ms_of(&n.meta.owner);
+                sent = Some(SentSms {
+                    meta,
+                    phone_number: phone_number.clone(),
+                    message: n.message.clone(),
+                    webhook_event_reference: n.webhook_event_reference.clone(),
+                });
+            }
+            n.state = match phone {
+                Some(phone_number) => SmsState::Success { phone_number },
+                None => SmsState::Failed {
+                    errors: vec![
+                        "Webhook event reference does not name a buygoods_transaction_received \
+                         webhook event"
+                            .into(),
+                    ],
+                },
+            };
+            true
+        },
+        |n| Some(n.callback_url.as_str().into()),
+        |n| n.meta.owner.clone(),
+    );
+    if let Some(sms) = sent {
+        send_sms(state, sms);
+    }
+}
+
+/// An SMS goes out: into the outbox, and onto the live feed.
+fn send_sms(state: &AppState, sms: SentSms) {
+    super::publish(
+        state,
+        crate::store::feed::FeedKind::Sms,
+        Some(&sms.meta.owner),
+        || {
+            serde_json::json!({
+                "id": sms.meta.id,
+                "phone_number": sms.phone_number,
+                "message": sms.message,
+            })
+        },
+    );
+    state.store.sms_outbox.insert(sms);
 }

@@ -4,7 +4,8 @@
 use uuid::Uuid;
 
 use super::AppState;
-use super::lifecycle::{answer_prompt, pay_payment_link, pending_prompts};
+use super::payment_links::pay_payment_link;
+use super::prompts::{answer_prompt, pending_prompts};
 use super::simulate::simulate;
 use crate::domain::payment_link::LinkState;
 use crate::scenarios::Action;

@@ -125,7 +125,7 @@ fn judge(state: &AppState, s: &LoadedScenario, e: &ExpectSpec, field: String) ->
     } else if let Some(m) = &e.sms {
         ("sms", sms(state, since, owner, m))
     } else if let Some(p) = &e.prompts {
-        let open = super::lifecycle::pending_prompts(state, None, owner);
+        let open = super::prompts::pending_prompts(state, None, owner);
         let found = Found {
             passed: open.len() as u64 == p.unanswered,
             expected: None,

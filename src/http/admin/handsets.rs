@@ -14,7 +14,8 @@ use crate::domain::phone::PhoneNumber;
 use crate::http::error::ApiError;
 use crate::http::extract::ApiJson;
 use crate::service::AppState;
-use crate::service::lifecycle::{answer_prompt, pay_payment_link};
+use crate::service::payment_links::pay_payment_link;
+use crate::service::prompts::answer_prompt;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -79,7 +80,7 @@ async fn prompts(
         .as_deref()
         .map(|p| PhoneNumber::parse(Some(p)))
         .transpose()?;
-    let prompts: Vec<PromptView> = crate::service::lifecycle::pending_prompts(
+    let prompts: Vec<PromptView> = crate::service::prompts::pending_prompts(
         &state,
         phone.as_ref(),
         filter.client_id.as_deref(),
@@ -126,7 +127,7 @@ async fn answer(
                     "{target} is neither an incoming payment id nor a phone number"
                 ))
             })?;
-            crate::service::lifecycle::pending_prompts(
+            crate::service::prompts::pending_prompts(
                 &state,
                 Some(&phone),
                 scope.client_id.as_deref(),
