@@ -50,7 +50,7 @@ pub struct ResourceRef {
     pub id: Uuid,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryState {
     Pending,
@@ -361,7 +361,7 @@ impl ProbeKind {
 }
 
 /// What a correct receiver does: accept (2xx) or reject (non-2xx).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Expected {
     Accept,
@@ -369,7 +369,7 @@ pub enum Expected {
 }
 
 /// What the app did with a probe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProbeOutcome {
     /// Answered with a 2xx.
@@ -393,7 +393,7 @@ impl ProbeOutcome {
 }
 
 /// A delivery that tests the receiving app's own signature checking.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Probe {
     pub kind: ProbeKind,
     pub expect: Expected,

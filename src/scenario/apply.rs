@@ -19,18 +19,7 @@ use crate::scheduler::Job;
 use crate::service::{AppState, recipients, webhook_subscriptions};
 use crate::store::Application;
 
-/// What a load did, for the caller.
-#[derive(Debug, Default, serde::Serialize)]
-pub struct Loaded {
-    pub scenarios: Vec<String>,
-    pub rules: usize,
-    pub faults: usize,
-    pub callback_faults: usize,
-    pub probes: usize,
-    pub timeline: usize,
-    /// What is written in an older spelling, with the canonical word (`validate`'s notes).
-    pub notes: Vec<String>,
-}
+pub use crate::wire::control::Loaded;
 
 /// Applies parsed scenarios to the world. Checks every application reference first, so a
 /// scenario that would fail applies nothing.

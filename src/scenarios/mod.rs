@@ -19,6 +19,7 @@ use uuid::Uuid;
 use self::callback_faults::CallbackFaults;
 use self::faults::Faults;
 pub use self::listed::{Listed, Tagged};
+pub use crate::wire::control::Unloaded;
 use self::rules::Rules;
 use crate::domain::activity::Activity;
 use crate::domain::handset::Answer;
@@ -165,12 +166,3 @@ pub struct LoadedScenario {
     pub since: expect::Since,
 }
 
-/// What an unload removed.
-#[derive(Debug, serde::Serialize)]
-pub struct Unloaded {
-    pub name: String,
-    pub rules: usize,
-    pub faults: usize,
-    pub callback_faults: usize,
-    pub timeline: usize,
-}

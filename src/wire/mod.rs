@@ -1,6 +1,7 @@
 //! Serde types shaped exactly like Kopo Kopo's JSON, key by key and in the reference's key
 //! order. Wire types convert to and from domain types; they hold no behaviour of their own.
 
+pub mod control;
 pub mod incoming_payments;
 pub mod oauth;
 pub mod payment_links;

@@ -3,13 +3,14 @@
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::domain::ledger::Account;
 use crate::domain::money::format_amount;
 use crate::http::error::ApiError;
 use crate::http::extract::ApiJson;
 use crate::service::AppState;
+use crate::wire::control::Balances;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/_sandbox/balances", get(balances).put(set_balance))
@@ -18,15 +19,6 @@ pub fn router() -> Router<AppState> {
 #[derive(Deserialize)]
 struct BalancesQuery {
     client_id: Option<String>,
-}
-
-#[derive(Serialize)]
-struct Balances {
-    client_id: String,
-    /// The available balance (`source_identifier: null`).
-    company: String,
-    /// Every till that has been touched, by till number.
-    tills: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Balances of one application (default: the configured one).
@@ -42,7 +34,7 @@ async fn balances(
         .accounts(&client_id)
         .into_iter()
         .filter_map(|(account, balance)| match account {
-            Account::Till(t) => Some((t.to_string(), format_amount(balance).into())),
+            Account::Till(t) => Some((t.to_string(), format_amount(balance))),
             Account::Company => None,
         })
         .collect();

@@ -6,12 +6,13 @@ use std::time::Duration;
 use axum::extract::{Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::clock::{format_millis, to_eat};
 use crate::http::error::ApiError;
 use crate::http::extract::ApiJson;
 use crate::service::AppState;
+use crate::wire::control::ClockView;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -23,20 +24,6 @@ pub fn router() -> Router<AppState> {
 
 /// How long an advance waits for the work it made due.
 const SETTLE_LIMIT: Duration = Duration::from_secs(60);
-
-#[derive(Serialize)]
-pub(super) struct ClockView {
-    pub(super) now: String,
-    #[serde(rename = "virtual")]
-    is_virtual: bool,
-    /// Whose clock: an application that runs ahead on its own, or null for the shared one.
-    client_id: Option<String>,
-    /// How far this clock was advanced, in milliseconds, ahead of real time (or of the
-    /// virtual clock's start): the shared advances plus the application's own.
-    pub(super) advanced_ms: i64,
-    /// Results and callback attempts still queued or running.
-    pending_jobs: usize,
-}
 
 pub(super) fn clock_view(state: &AppState, client_id: Option<String>) -> ClockView {
     let now_ms = client_id

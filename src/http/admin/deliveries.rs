@@ -3,23 +3,17 @@
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
+use serde::Deserialize;
 
 use super::page;
 use crate::clock::{format_millis, to_eat};
-use crate::domain::delivery::{Delivery, DeliveryState, Probe, ResourceRef};
+use crate::domain::delivery::{Delivery, DeliveryState};
 use crate::http::error::ApiError;
 use crate::service::AppState;
+use crate::wire::control::{AttemptView, DeliveryLog, DeliveryView, ResourceView};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/_sandbox/callbacks", get(callbacks))
-}
-
-#[derive(Serialize)]
-struct DeliveryLog {
-    deliveries: Vec<DeliveryView>,
-    next_cursor: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -33,66 +27,40 @@ struct DeliveryFilter {
     cursor: Option<String>,
 }
 
-#[derive(Serialize)]
-struct DeliveryView {
-    id: Uuid,
-    resource: ResourceRef,
-    target: String,
-    state: DeliveryState,
-    created_at: String,
-    attempts: Vec<AttemptView>,
-    signature: String,
-    /// The exact body sent, as a string: its bytes are what the signature covers.
-    body: String,
-    /// Receiver probes only: what a correct receiver does and what the app did.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    probe: Option<Probe>,
-    /// The delivery this one sends again, when it is a replay.
-    replay_of: Option<Uuid>,
-    /// The latest replay of this delivery.
-    replayed_by: Option<Uuid>,
-}
-
-#[derive(Serialize)]
-struct AttemptView {
-    attempt: u32,
-    at: String,
-    status: Option<u16>,
-    error: Option<String>,
-    latency_ms: u64,
-}
-
-impl DeliveryView {
-    fn of(state: &AppState, d: Delivery) -> Self {
-        let body = state.dispatcher.body_of(&d).map_or_else(
-            || "(not kept: its resource is gone, after a reset or by --retention)".to_string(),
-            |b| String::from_utf8_lossy(&b).into_owned(),
-        );
-        let (replay_of, replayed_by) = (d.replay_of(), d.replayed_by());
-        let (probe, signature) = (d.probe().cloned(), d.signature().to_string());
-        Self {
-            id: d.id,
-            resource: d.resource,
-            target: d.target.to_string(),
-            state: d.state,
-            created_at: format_millis(to_eat(d.created_at_ms)),
-            attempts: d
-                .attempts
-                .into_iter()
-                .map(|a| AttemptView {
-                    attempt: a.number,
-                    at: format_millis(to_eat(a.at_ms)),
-                    status: a.status,
-                    error: a.error.map(|e| e.describe().to_owned()),
-                    latency_ms: a.latency_ms,
-                })
-                .collect(),
-            signature,
-            body,
-            probe,
-            replay_of,
-            replayed_by,
-        }
+/// A delivery as the log shows it: its body read back (let go once delivered, rendered
+/// again from its resource).
+fn view(state: &AppState, d: Delivery) -> DeliveryView {
+    let body = state.dispatcher.body_of(&d).map_or_else(
+        || "(not kept: its resource is gone, after a reset or by --retention)".to_string(),
+        |b| String::from_utf8_lossy(&b).into_owned(),
+    );
+    let (replay_of, replayed_by) = (d.replay_of(), d.replayed_by());
+    let (probe, signature) = (d.probe().cloned(), d.signature().to_string());
+    DeliveryView {
+        id: d.id,
+        resource: ResourceView {
+            kind: d.resource.kind.name().to_string(),
+            id: d.resource.id,
+        },
+        target: d.target.to_string(),
+        state: d.state,
+        created_at: format_millis(to_eat(d.created_at_ms)),
+        attempts: d
+            .attempts
+            .into_iter()
+            .map(|a| AttemptView {
+                attempt: a.number,
+                at: format_millis(to_eat(a.at_ms)),
+                status: a.status,
+                error: a.error.map(|e| e.describe().to_owned()),
+                latency_ms: a.latency_ms,
+            })
+            .collect(),
+        signature,
+        body,
+        probe,
+        replay_of,
+        replayed_by,
     }
 }
 
@@ -124,7 +92,7 @@ async fn callbacks(
         deliveries: page
             .items
             .into_iter()
-            .map(|d| DeliveryView::of(&state, d))
+            .map(|d| view(&state, d))
             .collect(),
     }))
 }

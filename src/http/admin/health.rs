@@ -3,10 +3,10 @@
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Serialize;
 
 use super::clock::clock_view;
 use crate::service::AppState;
+use crate::wire::control::Health;
 
 /// The routes open without the admin token.
 pub fn open_router() -> Router<AppState> {
@@ -42,12 +42,6 @@ async fn index() -> Json<serde_json::Value> {
     }))
 }
 
-#[derive(Serialize)]
-struct Health {
-    status: &'static str,
-    version: &'static str,
-}
-
 /// 200 `{"status": "ok"}` once start-up work is done; 503 `{"status": "starting"}` before.
 async fn health(State(state): State<AppState>) -> (axum::http::StatusCode, Json<Health>) {
     let ready = state
@@ -62,8 +56,8 @@ async fn health(State(state): State<AppState>) -> (axum::http::StatusCode, Json<
     (
         code,
         Json(Health {
-            status,
-            version: env!("CARGO_PKG_VERSION"),
+            status: status.into(),
+            version: env!("CARGO_PKG_VERSION").into(),
         }),
     )
 }

@@ -15,6 +15,7 @@ use crate::domain::money::format_amount;
 use crate::http::error::ApiError;
 use crate::service::AppState;
 use crate::store::journal::Actor;
+use crate::wire::control::{RequestLog, RequestView};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -55,7 +56,7 @@ fn actors(by: Option<&str>) -> Result<Vec<Actor>, ApiError> {
 async fn requests(
     State(state): State<AppState>,
     Query(f): Query<RequestFilter>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RequestLog>, ApiError> {
     let request = page::request(f.limit, f.cursor.as_deref())?;
     let since_ms = page::since_ms(f.since.as_deref())?;
     let by = actors(f.by.as_deref())?;
@@ -73,29 +74,27 @@ async fn requests(
                 .is_none_or(|c| e.client_id.as_deref() == Some(c))
             && since_ms.is_none_or(|t| e.at_ms >= t)
     });
-    let requests: Vec<Value> = page
-        .items
-        .into_iter()
-        .map(|e| {
-            json!({
-                "sequence": e.sequence,
-                "at": format_millis(to_eat(e.at_ms)),
-                "method": e.method.as_str(),
-                "path": e.target.path(),
-                "query": e.target.query(),
-                "status": e.status,
-                "by": e.by,
-                "client_id": e.client_id,
-                "request_body": String::from_utf8_lossy(&e.request_body),
-                "response_body": String::from_utf8_lossy(&e.response_body),
-                "latency_ms": e.latency_ms,
-                "dropped": e.dropped,
+    Ok(Json(RequestLog {
+        requests: page
+            .items
+            .into_iter()
+            .map(|e| RequestView {
+                sequence: e.sequence,
+                at: format_millis(to_eat(e.at_ms)),
+                method: e.method.as_str().to_string(),
+                path: e.target.path().to_string(),
+                query: e.target.query().map(str::to_string),
+                status: e.status,
+                by: e.by,
+                client_id: e.client_id.as_deref().map(str::to_string),
+                request_body: String::from_utf8_lossy(&e.request_body).into_owned(),
+                response_body: String::from_utf8_lossy(&e.response_body).into_owned(),
+                latency_ms: e.latency_ms,
+                dropped: e.dropped,
             })
-        })
-        .collect();
-    Ok(Json(
-        json!({ "requests": requests, "next_cursor": page::next_cursor(page.next) }),
-    ))
+            .collect(),
+        next_cursor: page::next_cursor(page.next),
+    }))
 }
 
 #[derive(Deserialize)]

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::http::error::ApiError;
 use crate::http::extract::BaseUrl;
 use crate::service::AppState;
+use crate::wire::control::{ProbeVerdicts, ScenarioList, ScenarioView};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -77,35 +78,48 @@ async fn load_scenario(
 
 /// The loaded scenarios, in load order: where each came from, what it added, what it keeps
 /// acting with, and the verdicts of its receiver probes.
-async fn list_scenarios(State(state): State<AppState>) -> Json<serde_json::Value> {
-    let scenarios: Vec<serde_json::Value> = state
+async fn list_scenarios(State(state): State<AppState>) -> Json<ScenarioList> {
+    let scenarios = state
         .scenarios
         .list()
         .into_iter()
-        .map(|s| {
-            let probes = probe_verdicts(&state, &s.name);
-            let mut view = serde_json::to_value(&s).expect("a scenario serialises");
-            view["probe_verdicts"] = probes;
-            view
+        .map(|s| ScenarioView {
+            probe_verdicts: probe_verdicts(&state, &s.name),
+            name: s.name.to_string(),
+            description: s.description,
+            source: s.source,
+            loaded_at: s.loaded_at,
+            added: s
+                .added
+                .into_iter()
+                .map(|(section, n)| (section.to_string(), n))
+                .collect(),
+            rules: s.rules,
+            faults: s.faults,
+            callback_faults: s.callback_faults,
+            probes: s.probes,
+            timeline: s.timeline,
+            timeline_pending: s.timeline_pending,
+            expectations: s.expectations,
         })
         .collect();
-    Json(serde_json::json!({ "scenarios": scenarios }))
+    Json(ScenarioList { scenarios })
 }
 
 /// How the scenario `name`'s receiver probes went: passed, failed, waiting.
-fn probe_verdicts(state: &AppState, name: &str) -> serde_json::Value {
-    let (mut passed, mut failed, mut waiting) = (0, 0, 0);
+fn probe_verdicts(state: &AppState, name: &str) -> ProbeVerdicts {
+    let mut verdicts = ProbeVerdicts::default();
     for d in state.store.deliveries_where(|d| {
         d.probe()
             .is_some_and(|p| p.scenario.as_deref() == Some(name))
     }) {
         match d.probe().and_then(|p| p.passed) {
-            Some(true) => passed += 1,
-            Some(false) => failed += 1,
-            None => waiting += 1,
+            Some(true) => verdicts.passed += 1,
+            Some(false) => verdicts.failed += 1,
+            None => verdicts.waiting += 1,
         }
     }
-    serde_json::json!({"passed": passed, "failed": failed, "waiting": waiting})
+    verdicts
 }
 
 /// Unloads a scenario: its rules, faults, callback faults and pending timeline moments go;

@@ -1,0 +1,170 @@
+//! The control plane's own JSON (not Kopo Kopo's): typed views that the `/_sandbox/`
+//! handlers write and the client commands read back, so both sides name each field once.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::delivery::{DeliveryState, Probe};
+use crate::store::journal::Actor;
+
+/// `GET /_sandbox/callbacks`: the delivery log, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeliveryLog {
+    pub deliveries: Vec<DeliveryView>,
+    pub next_cursor: Option<String>,
+}
+
+/// One delivery: what it reports on, where it goes, how it went, the exact bytes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeliveryView {
+    pub id: Uuid,
+    pub resource: ResourceView,
+    pub target: String,
+    pub state: DeliveryState,
+    pub created_at: String,
+    pub attempts: Vec<AttemptView>,
+    pub signature: String,
+    /// The exact body sent, as a string: its bytes are what the signature covers.
+    pub body: String,
+    /// Receiver probes only: what a correct receiver does and what the app did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<Probe>,
+    /// The delivery this one sends again, when it is a replay.
+    pub replay_of: Option<Uuid>,
+    /// The latest replay of this delivery.
+    pub replayed_by: Option<Uuid>,
+}
+
+/// What a delivery reports on: its kind (`incoming_payment`, …, `receiver_probe`) and id.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResourceView {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: Uuid,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AttemptView {
+    pub attempt: u32,
+    pub at: String,
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    pub latency_ms: u64,
+}
+
+/// `GET /_sandbox/requests`: the journal, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RequestLog {
+    pub requests: Vec<RequestView>,
+    pub next_cursor: Option<String>,
+}
+
+/// One journaled request and its answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RequestView {
+    pub sequence: u64,
+    pub at: String,
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub status: u16,
+    pub by: Actor,
+    pub client_id: Option<String>,
+    pub request_body: String,
+    pub response_body: String,
+    pub latency_ms: u64,
+    /// The connection was cut instead of answered (a scenario's drop fault).
+    pub dropped: bool,
+}
+
+/// `GET /_sandbox/balances`: one application's accounts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Balances {
+    pub client_id: String,
+    /// The available balance (`source_identifier: null`).
+    pub company: String,
+    /// Every till that has been touched, by till number.
+    pub tills: std::collections::BTreeMap<String, String>,
+}
+
+/// `GET /_sandbox/clock` and what moving it answers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClockView {
+    pub now: String,
+    #[serde(rename = "virtual")]
+    pub is_virtual: bool,
+    /// Whose clock: an application that runs ahead on its own, or null for the shared one.
+    pub client_id: Option<String>,
+    /// How far this clock was advanced, in milliseconds, ahead of real time (or of the
+    /// virtual clock's start): the shared advances plus the application's own.
+    pub advanced_ms: i64,
+    /// Results and callback attempts still queued or running.
+    pub pending_jobs: usize,
+}
+
+/// `GET /_sandbox/health`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+}
+
+/// `POST /_sandbox/scenarios`: what a load did.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Loaded {
+    pub scenarios: Vec<String>,
+    pub rules: usize,
+    pub faults: usize,
+    pub callback_faults: usize,
+    pub probes: usize,
+    pub timeline: usize,
+    /// What is written in an older spelling, with the canonical word (`validate`'s notes).
+    pub notes: Vec<String>,
+}
+
+/// `DELETE /_sandbox/scenarios/{name}`: what an unload removed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Unloaded {
+    pub name: String,
+    pub rules: usize,
+    pub faults: usize,
+    pub callback_faults: usize,
+    pub timeline: usize,
+}
+
+/// `GET /_sandbox/scenarios`: the loaded scenarios, in load order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScenarioList {
+    pub scenarios: Vec<ScenarioView>,
+}
+
+/// A loaded scenario: where it came from, what it added, what it keeps acting with, and how
+/// its receiver probes went.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScenarioView {
+    pub name: String,
+    pub description: Option<String>,
+    /// The file it came from, or `(request body)`.
+    pub source: String,
+    pub loaded_at: String,
+    /// What it added to the world, by section (stays after an unload).
+    pub added: std::collections::BTreeMap<String, usize>,
+    pub rules: usize,
+    pub faults: usize,
+    pub callback_faults: usize,
+    pub probes: usize,
+    pub timeline: usize,
+    /// Moments still waiting for their time.
+    pub timeline_pending: usize,
+    /// The names of its expectations (`GET /_sandbox/verify` judges them).
+    pub expectations: Vec<String>,
+    pub probe_verdicts: ProbeVerdicts,
+}
+
+/// How a scenario's receiver probes went.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ProbeVerdicts {
+    pub passed: usize,
+    pub failed: usize,
+    pub waiting: usize,
+}
