@@ -1,39 +1,32 @@
 //! `callbacks`: the delivery log, one delivery in full, replays.
 
 use reqwest::Method;
-use serde_json::Value;
 
-use super::client::{Client, Failure, Outcome, encode};
+use super::client::{Client, Failure, Outcome, encode, read_as, shown_as};
 use super::show::{cell, shown};
 use crate::config::CallbacksArgs;
+use crate::wire::control::{DeliveryLog, DeliveryView};
 
-fn delivery_rows(deliveries: &Value) -> Vec<Vec<String>> {
+fn delivery_rows(deliveries: &[DeliveryView]) -> Vec<Vec<String>> {
     deliveries
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
         .iter()
         .map(|d| {
-            let attempts = d["attempts"]
-                .as_array()
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            let last = attempts.last().map_or_else(
+            let last = d.attempts.last().map_or_else(
                 || "-".to_string(),
-                |a| match (&a["status"], &a["error"]) {
-                    (Value::Number(n), _) => n.to_string(),
-                    (_, Value::String(e)) => e.clone(),
-                    _ => "-".into(),
+                |a| match (a.status, &a.error) {
+                    (Some(status), _) => status.to_string(),
+                    (None, Some(error)) => error.clone(),
+                    (None, None) => "-".into(),
                 },
             );
             vec![
-                cell(&d["id"]),
-                cell(&d["created_at"]),
-                cell(&d["resource"]["type"]),
-                cell(&d["state"]),
-                attempts.len().to_string(),
+                d.id.to_string(),
+                d.created_at.clone(),
+                d.resource.kind.clone(),
+                d.state.name().into(),
+                d.attempts.len().to_string(),
                 last,
-                cell(&d["target"]),
+                d.target.clone(),
             ]
         })
         .collect()
@@ -55,16 +48,23 @@ pub(super) async fn callbacks(client: &Client, c: CallbacksArgs) -> Outcome {
                     ],
                 )
                 .await?;
-            Ok(shown(json, answer, |a| {
+            shown_as(json, answer, |log: &DeliveryLog| {
                 crate::report::table(
                     &[
                         "ID", "CREATED", "RESOURCE", "STATE", "ATTEMPTS", "LAST", "URL",
                     ],
-                    &delivery_rows(&a["deliveries"]),
+                    &delivery_rows(&log.deliveries),
                 )
-            }))
+            })
         }
-        CallbacksAction::Show { id } => Ok(shown(json, find(client, &id).await?, show_delivery)),
+        CallbacksAction::Show { id } => {
+            let delivery = find(client, &id).await?;
+            Ok(if json {
+                serde_json::to_string_pretty(&delivery).unwrap_or_default()
+            } else {
+                show_delivery(&delivery)
+            })
+        }
         CallbacksAction::Replay { id, exhausted } => {
             if exhausted {
                 let scope = c
@@ -89,71 +89,66 @@ pub(super) async fn callbacks(client: &Client, c: CallbacksArgs) -> Outcome {
 
 /// One delivery of the log, by its id: the log is paged newest first, and the delivery is
 /// looked for page by page.
-async fn find(client: &Client, id: &str) -> Result<Value, Failure> {
+async fn find(client: &Client, id: &str) -> Result<DeliveryView, Failure> {
     let wanted = id.trim().to_ascii_lowercase();
     let mut cursor = None;
     loop {
-        let page = client
-            .get(
-                "/_sandbox/callbacks",
-                &[("limit", Some("1000".into())), ("cursor", cursor)],
-            )
-            .await?;
-        let found = page["deliveries"]
-            .as_array()
-            .and_then(|all| all.iter().find(|d| d["id"] == wanted.as_str()))
-            .cloned();
-        if let Some(delivery) = found {
+        let page: DeliveryLog = read_as(
+            client
+                .get(
+                    "/_sandbox/callbacks",
+                    &[("limit", Some("1000".into())), ("cursor", cursor)],
+                )
+                .await?,
+        )?;
+        if let Some(delivery) = page
+            .deliveries
+            .into_iter()
+            .find(|d| d.id.to_string() == wanted)
+        {
             return Ok(delivery);
         }
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_string()),
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
             None => return Err(Failure::Refused(format!("no delivery {id}"))),
         }
     }
 }
 
 /// One delivery for a person: what, where, state, signature, every attempt, the exact body.
-fn show_delivery(d: &Value) -> String {
+fn show_delivery(d: &DeliveryView) -> String {
     let mut out = vec![
-        format!("delivery   {}", cell(&d["id"])),
-        format!(
-            "resource   {} {}",
-            cell(&d["resource"]["type"]),
-            cell(&d["resource"]["id"])
-        ),
-        format!("url        {}", cell(&d["target"])),
-        format!("state      {}", cell(&d["state"])),
-        format!("created    {}", cell(&d["created_at"])),
-        format!("signature  {}", cell(&d["signature"])),
+        format!("delivery   {}", d.id),
+        format!("resource   {} {}", d.resource.kind, d.resource.id),
+        format!("url        {}", d.target),
+        format!("state      {}", d.state.name()),
+        format!("created    {}", d.created_at),
+        format!("signature  {}", d.signature),
     ];
-    if let Some(probe) = d.get("probe") {
+    if let Some(probe) = &d.probe {
+        let outcome = probe.outcome.map_or("-", |o| o.name());
+        let passed = probe.passed.map_or("-".to_string(), |p| p.to_string());
         out.push(format!(
-            "probe      {} (expect {}, outcome {}, passed {})",
-            cell(&probe["kind"]),
-            cell(&probe["expect"]),
-            cell(&probe["outcome"]),
-            cell(&probe["passed"])
+            "probe      {} (expect {}, outcome {outcome}, passed {passed})",
+            probe.kind.name(),
+            match probe.expect {
+                crate::domain::delivery::Expected::Accept => "accept",
+                crate::domain::delivery::Expected::Reject => "reject",
+            },
         ));
     }
-    for a in d["attempts"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-    {
+    for a in &d.attempts {
+        let answer = match (a.status, &a.error) {
+            (Some(status), _) => status.to_string(),
+            (None, Some(error)) => error.clone(),
+            (None, None) => "-".into(),
+        };
         out.push(format!(
-            "attempt {}  {}  {}  {} ms",
-            cell(&a["attempt"]),
-            cell(&a["at"]),
-            if a["status"].is_null() {
-                cell(&a["error"])
-            } else {
-                cell(&a["status"])
-            },
-            cell(&a["latency_ms"])
+            "attempt {}  {}  {answer}  {} ms",
+            a.attempt, a.at, a.latency_ms
         ));
     }
     out.push(String::new());
-    out.push(cell(&d["body"]));
+    out.push(d.body.clone());
     out.join("\n")
 }

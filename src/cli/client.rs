@@ -171,3 +171,26 @@ impl Events {
         }
     }
 }
+
+/// The sandbox's answer pretty-printed (`--json`, as it came), or `render` of it read as the
+/// control plane's typed view `T` (`wire::control`).
+pub(super) fn shown_as<T: serde::de::DeserializeOwned>(
+    json: bool,
+    answer: Value,
+    render: impl FnOnce(&T) -> String,
+) -> Result<String, Failure> {
+    if json {
+        return Ok(serde_json::to_string_pretty(&answer).unwrap_or_default());
+    }
+    let typed = read_as(answer)?;
+    Ok(render(&typed))
+}
+
+/// The sandbox's answer read as the control plane's typed view `T`.
+pub(super) fn read_as<T: serde::de::DeserializeOwned>(answer: Value) -> Result<T, Failure> {
+    serde_json::from_value(answer).map_err(|e| {
+        Failure::Refused(format!(
+            "an answer this client cannot read ({e}): is the sandbox the same version?"
+        ))
+    })
+}

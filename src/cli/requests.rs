@@ -1,34 +1,32 @@
 //! `requests`: the request journal, and `--follow` from the live stream.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::client::{Client, Outcome};
-use super::show::{cell, print_or_end, shown};
+use super::client::{Client, Outcome, read_as, shown_as};
+use super::show::{cell, print_or_end};
 use crate::config::RequestsArgs;
+use crate::store::journal::Actor;
+use crate::wire::control::{RequestLog, RequestView};
 
-fn request_rows(requests: &[Value]) -> Vec<Vec<String>> {
-    requests
-        .iter()
-        .map(|r| {
-            let path = match r["query"].as_str() {
-                Some(q) => format!("{}?{q}", cell(&r["path"])),
-                None => cell(&r["path"]),
-            };
-            // The app's requests name its application; the others, who sent them.
-            let by = match r["by"].as_str() {
-                Some(by @ ("customer" | "control")) => format!("({by})"),
-                _ => cell(&r["client_id"]),
-            };
-            vec![
-                cell(&r["at"]),
-                cell(&r["method"]),
-                path,
-                cell(&r["status"]),
-                format!("{} ms", cell(&r["latency_ms"])),
-                by,
-            ]
-        })
-        .collect()
+/// A request as a table row: the app's requests name its application; the others, who
+/// sent them.
+fn request_row(r: &RequestView) -> Vec<String> {
+    let path = match &r.query {
+        Some(q) => format!("{}?{q}", r.path),
+        None => r.path.clone(),
+    };
+    let by = match r.by {
+        Actor::App => r.client_id.clone().unwrap_or_else(|| "-".into()),
+        other => format!("({})", other.name()),
+    };
+    vec![
+        r.at.clone(),
+        r.method.clone(),
+        path,
+        r.status.to_string(),
+        format!("{} ms", r.latency_ms),
+        by,
+    ]
 }
 
 const REQUEST_HEADER: [&str; 6] = ["AT", "METHOD", "PATH", "STATUS", "LATENCY", "CLIENT"];
@@ -51,27 +49,19 @@ pub(super) async fn requests(client: &Client, r: RequestsArgs) -> Outcome {
     };
     let answer = client.get("/_sandbox/requests", &query(&r)).await?;
     let Some(mut events) = events else {
-        return Ok(shown(r.list.json, answer, |a| {
-            let rows = request_rows(
-                a["requests"]
-                    .as_array()
-                    .map(Vec::as_slice)
-                    .unwrap_or_default(),
-            );
+        return shown_as(r.list.json, answer, |log: &RequestLog| {
+            let rows: Vec<Vec<String>> = log.requests.iter().map(request_row).collect();
             crate::report::table(&REQUEST_HEADER, &rows)
-        }));
+        });
     };
     // The history, then every request answered after it, as it is answered.
-    let history = answer["requests"].as_array().cloned().unwrap_or_default();
-    let shown_up_to = history.iter().filter_map(|e| e["sequence"].as_u64()).max();
-    for entry in history.iter().rev() {
+    let history: RequestLog = read_as(answer)?;
+    let shown_up_to = history.requests.iter().map(|e| e.sequence).max();
+    for entry in history.requests.iter().rev() {
         if r.list.json {
-            print_or_end!("{entry}");
+            print_or_end!("{}", serde_json::to_string(entry).unwrap_or_default());
         } else {
-            print_or_end!(
-                "{}",
-                request_rows(std::slice::from_ref(entry))[0].join("  ")
-            );
+            print_or_end!("{}", request_row(entry).join("  "));
         }
     }
     while let Some((kind, event)) = events.next().await? {
@@ -81,7 +71,7 @@ pub(super) async fn requests(client: &Client, r: RequestsArgs) -> Outcome {
         if r.list.json {
             print_or_end!("{event}");
         } else {
-            print_or_end!("{}", request_rows(&[live_row(&event)])[0].join("  "));
+            print_or_end!("{}", request_row(&live_row(&event)).join("  "));
         }
     }
     Ok("the sandbox ended the stream".into())
@@ -117,15 +107,30 @@ fn wanted(r: &RequestsArgs, data: &Value, shown_up_to: Option<u64>) -> bool {
             .is_none_or(|m| cell(&data["method"]).eq_ignore_ascii_case(m))
 }
 
-/// A live request event in the journal's shape, for [`request_rows`].
-fn live_row(event: &Value) -> Value {
+/// A live request event as the journal shows a request (the stream carries no bodies).
+fn live_row(event: &Value) -> RequestView {
     let data = &event["data"];
-    json!({
-        "at": event["at"], "method": data["method"], "path": data["path"],
-        "query": data["query"], "status": data["status"],
-        "latency_ms": format!("{:.1}", data["latency_ms"].as_f64().unwrap_or(0.0)),
-        "client_id": event["client_id"], "by": data["by"],
-    })
+    let text = |v: &Value| v.as_str().map(str::to_string);
+    RequestView {
+        sequence: data["journal"].as_u64().unwrap_or_default(),
+        at: cell(&event["at"]),
+        method: cell(&data["method"]),
+        path: cell(&data["path"]),
+        query: text(&data["query"]),
+        status: data["status"]
+            .as_u64()
+            .and_then(|s| u16::try_from(s).ok())
+            .unwrap_or_default(),
+        by: data["by"]
+            .as_str()
+            .and_then(Actor::parse)
+            .unwrap_or(Actor::App),
+        client_id: text(&event["client_id"]),
+        request_body: String::new(),
+        response_body: String::new(),
+        latency_ms: data["latency_ms"].as_f64().unwrap_or(0.0).round() as u64,
+        dropped: false,
+    }
 }
 
 /// Whether a live request event's sender (`by`) is among `by` (`all`, or a comma-separated

@@ -4,9 +4,10 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::client::{Client, Failure, Outcome, encode};
+use super::client::{Client, Failure, Outcome, encode, shown_as};
 use super::show::{cell, line, shown};
 use crate::config::{ListArgs, ScenarioArgs};
+use crate::wire::control::{Loaded, ScenarioList, Unloaded};
 
 pub(super) async fn scenario(client: &Client, s: ScenarioArgs) -> Outcome {
     use crate::config::ScenarioAction;
@@ -18,12 +19,12 @@ pub(super) async fn scenario(client: &Client, s: ScenarioArgs) -> Outcome {
         ScenarioAction::Unload { name } => {
             let path = format!("/_sandbox/scenarios/{}", encode(&name));
             let answer = client.call(Method::DELETE, &path, None).await?;
-            Ok(shown(json, answer, |a| {
+            shown_as(json, answer, |a: &Unloaded| {
                 format!(
                     "unloaded {name}: {} rules, {} faults, {} callback faults, {} pending moments",
-                    a["rules"], a["faults"], a["callback_faults"], a["timeline"]
+                    a.rules, a.faults, a.callback_faults, a.timeline
                 )
-            }))
+            })
         }
     }
 }
@@ -42,25 +43,18 @@ async fn load(client: &Client, files: Vec<std::path::PathBuf>, json: bool) -> Ou
             .header(reqwest::header::CONTENT_TYPE, "application/yaml")
             .body(bytes);
         let answer = client.send(request).await?;
-        lines.push(shown(json, answer, |a| {
-            let notes = a["notes"].as_array().map(Vec::as_slice).unwrap_or_default();
-            let mut shown: String = notes
-                .iter()
-                .map(|n| format!("note: {}\n", cell(n)))
-                .collect();
+        lines.push(shown_as(json, answer, |a: &Loaded| {
+            let mut shown: String = a.notes.iter().map(|n| format!("note: {n}\n")).collect();
             shown.push_str(&format!(
                 "{name}: loaded {} ({} rules, {} faults, {} callback faults, {} timeline moments)",
-                a["scenarios"]
-                    .as_array()
-                    .map(|n| n.iter().map(cell).collect::<Vec<_>>().join(", "))
-                    .unwrap_or_default(),
-                a["rules"],
-                a["faults"],
-                a["callback_faults"],
-                a["timeline"]
+                a.scenarios.join(", "),
+                a.rules,
+                a.faults,
+                a.callback_faults,
+                a.timeline
             ));
             shown
-        }));
+        })?);
     }
     Ok(lines.join("\n"))
 }
@@ -68,23 +62,21 @@ async fn load(client: &Client, files: Vec<std::path::PathBuf>, json: bool) -> Ou
 /// `scenario list`.
 async fn list(client: &Client, json: bool) -> Outcome {
     let answer = client.get("/_sandbox/scenarios", &[]).await?;
-    Ok(shown(json, answer, |a| {
-        let rows: Vec<Vec<String>> = a["scenarios"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default()
+    shown_as(json, answer, |a: &ScenarioList| {
+        let rows: Vec<Vec<String>> = a
+            .scenarios
             .iter()
             .map(|s| {
-                let v = &s["probe_verdicts"];
+                let v = &s.probe_verdicts;
                 vec![
-                    cell(&s["name"]),
-                    cell(&s["source"]),
-                    cell(&s["loaded_at"]),
-                    format!("{}/{}/{}", s["rules"], s["faults"], s["callback_faults"]),
-                    format!("{} of {}", s["timeline_pending"], s["timeline"]),
+                    s.name.clone(),
+                    s.source.clone(),
+                    s.loaded_at.clone(),
+                    format!("{}/{}/{}", s.rules, s.faults, s.callback_faults),
+                    format!("{} of {}", s.timeline_pending, s.timeline),
                     format!(
                         "{} passed, {} failed, {} waiting",
-                        v["passed"], v["failed"], v["waiting"]
+                        v.passed, v.failed, v.waiting
                     ),
                 ]
             })
@@ -100,7 +92,7 @@ async fn list(client: &Client, json: bool) -> Outcome {
             ],
             &rows,
         )
-    }))
+    })
 }
 
 /// `scenario export`: the world as YAML.

@@ -2,13 +2,14 @@
 //! and `healthcheck`.
 
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::client::{Client, Failure, Outcome, encode};
+use super::client::{Client, Failure, Outcome, encode, read_as, shown_as};
 use super::show::{cell, shown};
 use crate::config::{
     BalancesArgs, ClockAction, ClockArgs, EventsArgs, PromptsArgs, ResetArgs, StkArgs, TriggerArgs,
 };
+use crate::wire::control::{Balances, ClockView, Health};
 
 /// `trigger`'s short names and the event types they stand for.
 const SHORT_EVENT_NAMES: [(&str, &str); 9] = [
@@ -55,25 +56,25 @@ fn unknown_event(name: &str) -> String {
     )
 }
 
-fn clock_line(body: &Value) -> String {
-    let base = if body["virtual"] == true {
+fn clock_line(clock: &ClockView) -> String {
+    let base = if clock.is_virtual {
         "virtual"
     } else {
         "real time"
     };
-    let advanced = body["advanced_ms"].as_i64().unwrap_or(0);
-    let whose = body["client_id"]
-        .as_str()
+    let whose = clock
+        .client_id
+        .as_deref()
         .map_or_else(String::new, |c| format!(" on {c}'s clock"));
     format!(
         "now {}{whose} ({base}{}), {} jobs pending",
-        body["now"].as_str().unwrap_or("?"),
-        if advanced > 0 {
-            format!(" + {}", span(advanced))
+        clock.now,
+        if clock.advanced_ms > 0 {
+            format!(" + {}", span(clock.advanced_ms))
         } else {
             String::new()
         },
-        body["pending_jobs"]
+        clock.pending_jobs
     )
 }
 
@@ -112,21 +113,19 @@ pub(super) async fn balances(client: &Client, b: BalancesArgs) -> Outcome {
                 .await?
         }
     };
-    Ok(shown(b.list.json, answer, |a| {
-        let mut rows = vec![vec!["company".to_string(), cell(&a["company"])]];
-        if let Some(tills) = a["tills"].as_object() {
-            rows.extend(
-                tills
-                    .iter()
-                    .map(|(till, balance)| vec![format!("till {till}"), cell(balance)]),
-            );
-        }
+    shown_as(b.list.json, answer, |a: &Balances| {
+        let mut rows = vec![vec!["company".to_string(), a.company.clone()]];
+        rows.extend(
+            a.tills
+                .iter()
+                .map(|(till, balance)| vec![format!("till {till}"), balance.clone()]),
+        );
         format!(
             "application {}\n{}",
-            cell(&a["client_id"]),
+            a.client_id,
             crate::report::table(&["ACCOUNT", "BALANCE (KES)"], &rows)
         )
-    }))
+    })
 }
 
 pub(super) async fn prompts(client: &Client, p: PromptsArgs) -> Outcome {
@@ -202,16 +201,8 @@ pub(super) async fn events(client: &Client, e: EventsArgs) -> Outcome {
 }
 
 pub(super) async fn healthcheck(client: &Client) -> Outcome {
-    client
-        .call(Method::GET, "/_sandbox/health", None)
-        .await
-        .map(|b| {
-            format!(
-                "{} (k2-sandbox {})",
-                b["status"].as_str().unwrap_or("?"),
-                b["version"].as_str().unwrap_or("?")
-            )
-        })
+    let health: Health = read_as(client.call(Method::GET, "/_sandbox/health", None).await?)?;
+    Ok(format!("{} (k2-sandbox {})", health.status, health.version))
 }
 
 pub(super) async fn trigger(client: &Client, t: TriggerArgs) -> Outcome {
@@ -287,7 +278,7 @@ pub(super) async fn clock(client: &Client, c: ClockArgs) -> Outcome {
                 .await
         }
     };
-    result.map(|b| clock_line(&b))
+    Ok(clock_line(&read_as(result?)?))
 }
 
 pub(super) async fn reset(client: &Client, r: ResetArgs) -> Outcome {

@@ -61,6 +61,16 @@ pub enum DeliveryState {
 }
 
 impl DeliveryState {
+    /// Its name as serialised.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Exhausted => "exhausted",
+            Self::Dropped => "dropped",
+        }
+    }
+
     /// A state by its name in the delivery log, in any case.
     pub fn parse(name: &str) -> Option<Self> {
         match name.trim().to_ascii_lowercase().as_str() {
@@ -513,6 +523,18 @@ mod tests {
     fn a_probe_kinds_name_is_its_serialised_name() {
         for kind in super::ProbeKind::ALL {
             assert_eq!(serde_json::to_value(kind).expect("serialises"), kind.name());
+        }
+        for state in [
+            super::DeliveryState::Pending,
+            super::DeliveryState::Delivered,
+            super::DeliveryState::Exhausted,
+            super::DeliveryState::Dropped,
+        ] {
+            assert_eq!(
+                serde_json::to_value(state).expect("serialises"),
+                state.name()
+            );
+            assert_eq!(super::DeliveryState::parse(state.name()), Some(state));
         }
         for outcome in [
             super::ProbeOutcome::Accepted,

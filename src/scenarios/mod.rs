@@ -19,10 +19,10 @@ use uuid::Uuid;
 use self::callback_faults::CallbackFaults;
 use self::faults::Faults;
 pub use self::listed::{Listed, Tagged};
-pub use crate::wire::control::Unloaded;
 use self::rules::Rules;
 use crate::domain::activity::Activity;
 use crate::domain::handset::Answer;
+pub use crate::wire::control::Unloaded;
 
 /// A timeline moment waiting for its time.
 #[derive(Debug, Clone)]
@@ -165,4 +165,3 @@ pub struct LoadedScenario {
     #[serde(skip)]
     pub since: expect::Since,
 }
-

@@ -89,10 +89,6 @@ async fn callbacks(
     });
     Ok(Json(DeliveryLog {
         next_cursor: page::next_cursor(page.next),
-        deliveries: page
-            .items
-            .into_iter()
-            .map(|d| view(&state, d))
-            .collect(),
+        deliveries: page.items.into_iter().map(|d| view(&state, d)).collect(),
     }))
 }
