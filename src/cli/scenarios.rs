@@ -2,12 +2,12 @@
 //! checked, expectations judged.
 
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::client::{Client, Failure, Outcome, encode, shown_as};
-use super::show::{cell, line, shown};
+use super::client::{Client, Failure, Outcome, encode, read_as, shown_as};
+use super::show::line;
 use crate::config::{ListArgs, ScenarioArgs};
-use crate::wire::control::{Loaded, ScenarioList, Unloaded};
+use crate::wire::control::{DeliveryLog, DeliveryView, Loaded, ScenarioList, Unloaded};
 
 pub(super) async fn scenario(client: &Client, s: ScenarioArgs) -> Outcome {
     use crate::config::ScenarioAction;
@@ -126,41 +126,40 @@ pub(super) async fn probes(client: &Client, p: ListArgs) -> Outcome {
             &[("client_id", p.client_id), ("limit", Some("1000".into()))],
         )
         .await?;
-    let probes: Vec<Value> = answer["deliveries"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
+    let log: DeliveryLog = read_as(answer)?;
+    let probes: Vec<&DeliveryView> = log
+        .deliveries
         .iter()
-        .filter(|d| d.get("probe").is_some())
-        .cloned()
+        .filter(|d| d.probe.is_some())
         .collect();
-    Ok(shown(p.json, json!({ "probes": probes }), |a| {
-        let rows: Vec<Vec<String>> = a["probes"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-            .iter()
-            .map(|d| {
-                let probe = &d["probe"];
-                vec![
-                    cell(&probe["scenario"]),
-                    cell(&probe["kind"]),
-                    cell(&probe["expect"]),
-                    cell(&probe["outcome"]),
-                    match probe["passed"].as_bool() {
-                        Some(true) => "PASS".into(),
-                        Some(false) => "FAIL".into(),
-                        None => "waiting".into(),
-                    },
-                    cell(&d["target"]),
-                ]
-            })
-            .collect();
-        crate::report::table(
-            &["SCENARIO", "PROBE", "EXPECT", "OUTCOME", "VERDICT", "URL"],
-            &rows,
-        )
-    }))
+    if p.json {
+        return Ok(serde_json::to_string_pretty(&json!({ "probes": probes })).unwrap_or_default());
+    }
+    let rows: Vec<Vec<String>> = probes
+        .iter()
+        .filter_map(|d| d.probe.as_ref().map(|probe| (d, probe)))
+        .map(|(d, probe)| {
+            vec![
+                probe.scenario.as_deref().unwrap_or("-").to_string(),
+                probe.kind.name().into(),
+                match probe.expect {
+                    crate::domain::delivery::Expected::Accept => "accept".into(),
+                    crate::domain::delivery::Expected::Reject => "reject".into(),
+                },
+                probe.outcome.map_or("-", |o| o.name()).into(),
+                match probe.passed {
+                    Some(true) => "PASS".into(),
+                    Some(false) => "FAIL".into(),
+                    None => "waiting".into(),
+                },
+                d.target.clone(),
+            ]
+        })
+        .collect();
+    Ok(crate::report::table(
+        &["SCENARIO", "PROBE", "EXPECT", "OUTCOME", "VERDICT", "URL"],
+        &rows,
+    ))
 }
 
 /// Reads and checks scenario files, without a sandbox.

@@ -5,11 +5,12 @@ use reqwest::Method;
 use serde_json::json;
 
 use super::client::{Client, Failure, Outcome, encode, read_as, shown_as};
-use super::show::{cell, shown};
 use crate::config::{
     BalancesArgs, ClockAction, ClockArgs, EventsArgs, PromptsArgs, ResetArgs, StkArgs, TriggerArgs,
 };
-use crate::wire::control::{Balances, ClockView, Health};
+use crate::wire::control::{
+    Answered, Balances, ClockView, EventList, Health, PromptList, Triggered,
+};
 
 /// `trigger`'s short names and the event types they stand for.
 const SHORT_EVENT_NAMES: [(&str, &str); 9] = [
@@ -135,21 +136,19 @@ pub(super) async fn prompts(client: &Client, p: PromptsArgs) -> Outcome {
             &[("phone", p.phone), ("client_id", p.list.client_id)],
         )
         .await?;
-    Ok(shown(p.list.json, answer, |a| {
-        let rows: Vec<Vec<String>> = a["prompts"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default()
+    shown_as(p.list.json, answer, |a: &PromptList| {
+        let rows: Vec<Vec<String>> = a
+            .prompts
             .iter()
             .map(|p| {
                 vec![
-                    cell(&p["id"]),
-                    cell(&p["phone_number"]),
-                    format!("{} {}", cell(&p["currency"]), cell(&p["amount"])),
-                    cell(&p["till_number"]),
-                    cell(&p["initiated_at"]),
-                    cell(&p["behaviour"]),
-                    cell(&p["client_id"]),
+                    p.id.to_string(),
+                    p.phone_number.clone(),
+                    format!("{} {}", p.currency, p.amount),
+                    p.till_number.clone(),
+                    p.initiated_at.clone(),
+                    p.behaviour.clone(),
+                    p.client_id.clone(),
                 ]
             })
             .collect();
@@ -165,7 +164,7 @@ pub(super) async fn prompts(client: &Client, p: PromptsArgs) -> Outcome {
             ],
             &rows,
         )
-    }))
+    })
 }
 
 pub(super) async fn events(client: &Client, e: EventsArgs) -> Outcome {
@@ -180,24 +179,22 @@ pub(super) async fn events(client: &Client, e: EventsArgs) -> Outcome {
             ],
         )
         .await?;
-    Ok(shown(e.list.json, answer, |a| {
-        let rows: Vec<Vec<String>> = a["events"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default()
+    shown_as(e.list.json, answer, |a: &EventList| {
+        let rows: Vec<Vec<String>> = a
+            .events
             .iter()
             .map(|ev| {
                 vec![
-                    cell(&ev["id"]),
-                    cell(&ev["created_at"]),
-                    cell(&ev["topic"]),
-                    cell(&ev["till_number"]),
-                    cell(&ev["client_id"]),
+                    ev.id.to_string(),
+                    ev.created_at.clone(),
+                    ev.topic.clone(),
+                    ev.till_number.clone().unwrap_or_else(|| "-".into()),
+                    ev.client_id.clone(),
                 ]
             })
             .collect();
         crate::report::table(&["EVENT", "CREATED", "TOPIC", "TILL", "CLIENT"], &rows)
-    }))
+    })
 }
 
 pub(super) async fn healthcheck(client: &Client) -> Outcome {
@@ -222,22 +219,21 @@ pub(super) async fn trigger(client: &Client, t: TriggerArgs) -> Outcome {
         "transaction": t.transaction,
         "card_number": t.card_number,
     });
-    client
-        .call(Method::POST, "/_sandbox/events", Some(body))
-        .await
-        .map(|b| {
-            // A transaction's M-PESA reference, for `--transaction` of a reversal.
-            let reference = b["payload"]["event"]["resource"]["reference"]
-                .as_str()
-                .map_or_else(String::new, |r| format!(", reference {r}"));
-            format!(
-                "{} {} (resource {}{reference}): {} deliveries queued",
-                b["topic"].as_str().unwrap_or("?"),
-                b["id"].as_str().unwrap_or("?"),
-                b["resource_id"].as_str().unwrap_or("?"),
-                b["deliveries"]
-            )
-        })
+    let done: Triggered = read_as(
+        client
+            .call(Method::POST, "/_sandbox/events", Some(body))
+            .await?,
+    )?;
+    // A transaction's M-PESA reference, for `--transaction` of a reversal.
+    let payload: serde_json::Value = serde_json::from_str(done.payload.get()).unwrap_or_default();
+    let reference = payload
+        .pointer("/event/resource/reference")
+        .and_then(serde_json::Value::as_str)
+        .map_or_else(String::new, |r| format!(", reference {r}"));
+    Ok(format!(
+        "{} {} (resource {}{reference}): {} deliveries queued",
+        done.topic, done.id, done.resource_id, done.deliveries
+    ))
 }
 
 pub(super) async fn stk(client: &Client, s: StkArgs) -> Outcome {
@@ -246,13 +242,11 @@ pub(super) async fn stk(client: &Client, s: StkArgs) -> Outcome {
         .client_id
         .map_or_else(String::new, |c| format!("?client_id={}", encode(&c)));
     let path = format!("/_sandbox/prompts/{}/{answer}{scope}", s.target.trim());
-    client.call(Method::POST, &path, None).await.map(|b| {
-        format!(
-            "incoming payment {}: {}",
-            b["id"].as_str().unwrap_or("?"),
-            b["status"].as_str().unwrap_or("?")
-        )
-    })
+    let answered: Answered = read_as(client.call(Method::POST, &path, None).await?)?;
+    Ok(format!(
+        "incoming payment {}: {}",
+        answered.id, answered.status
+    ))
 }
 
 pub(super) async fn clock(client: &Client, c: ClockArgs) -> Outcome {

@@ -168,3 +168,70 @@ pub struct ProbeVerdicts {
     pub failed: usize,
     pub waiting: usize,
 }
+
+/// `GET /_sandbox/prompts`: STK prompts waiting on a phone, oldest first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PromptList {
+    pub prompts: Vec<PromptView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PromptView {
+    pub id: Uuid,
+    pub client_id: String,
+    pub phone_number: String,
+    pub amount: String,
+    pub currency: String,
+    pub till_number: String,
+    pub initiated_at: String,
+    /// How the phone answers prompts (`manual`: it waits for the control plane).
+    pub behaviour: String,
+}
+
+/// `POST /_sandbox/prompts/{target}/{answer}`: the prompt answered.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Answered {
+    pub id: Uuid,
+    pub answer: String,
+    /// The incoming payment's status now.
+    pub status: String,
+}
+
+/// `GET /_sandbox/events`: the webhook events fired, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EventList {
+    pub events: Vec<EventView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EventView {
+    pub id: Uuid,
+    pub topic: String,
+    pub created_at: String,
+    pub client_id: String,
+    pub till_number: Option<String>,
+    /// Its `_links.self`.
+    #[serde(rename = "self")]
+    pub self_url: String,
+}
+
+/// `POST /_sandbox/events`: the activity simulated and the webhook event it fired.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Triggered {
+    pub id: Uuid,
+    pub topic: String,
+    /// The transaction (or other resource) the event is about.
+    pub resource_id: Uuid,
+    /// How many subscribers' deliveries were queued.
+    pub deliveries: usize,
+    /// The event as the subscribers receive it.
+    pub payload: Box<serde_json::value::RawValue>,
+}
+
+/// `POST /_sandbox/payment_links/{id}/pay`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LinkPaid {
+    pub id: Uuid,
+    pub status: String,
+}

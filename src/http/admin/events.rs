@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::domain::activity::Activity;
 use crate::domain::money::Amount;
@@ -18,6 +18,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, BaseUrl};
 use crate::service::AppState;
 use crate::service::simulate::simulate;
+use crate::wire::control::{EventList, EventView, Triggered};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/_sandbox/events", get(list).post(trigger))
@@ -71,7 +72,7 @@ async fn trigger(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
     ApiJson(body): ApiJson<TriggerRequest>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Triggered>), ApiError> {
     let activity = body.activity(&state.settings.client_id, base)?;
     if state.store.application(&activity.owner).is_none() {
         return Err(ApiError::NotFound(format!(
@@ -90,13 +91,13 @@ async fn trigger(
         .count_deliveries(|d| d.resource.id == done.event_id);
     Ok((
         StatusCode::CREATED,
-        Json(json!({
-            "id": done.event_id,
-            "topic": activity.topic.as_str(),
-            "resource_id": done.resource_id,
-            "deliveries": deliveries,
-            "payload": crate::wire::webhooks::event_payload(&event),
-        })),
+        Json(Triggered {
+            id: done.event_id,
+            topic: activity.topic.as_str().into(),
+            resource_id: done.resource_id,
+            deliveries,
+            payload: crate::wire::webhooks::event_payload(&event),
+        }),
     ))
 }
 
@@ -115,7 +116,7 @@ struct EventFilter {
 async fn list(
     State(state): State<AppState>,
     Query(f): Query<EventFilter>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EventList>, ApiError> {
     let request = super::page::request(f.limit, f.cursor.as_deref())?;
     let since_ms = super::page::since_ms(f.since.as_deref())?;
     let topic = f
@@ -132,22 +133,19 @@ async fn list(
                 && since_ms.is_none_or(|t| e.created_at_ms() >= t)
         },
     );
-    let events: Vec<Value> = page
-        .items
-        .into_iter()
-        .map(|e| {
-            json!({
-                "id": e.id,
-                "topic": e.topic.as_str(),
-                "created_at": crate::clock::format_millis(crate::clock::to_eat(e.created_at_ms())),
-                "client_id": e.owner_id(),
-                "till_number": e.till_number(),
-                "self": e.url().of(e.id),
+    Ok(Json(EventList {
+        events: page
+            .items
+            .into_iter()
+            .map(|e| EventView {
+                id: e.id,
+                topic: e.topic.as_str().into(),
+                created_at: crate::clock::format_millis(crate::clock::to_eat(e.created_at_ms())),
+                client_id: e.owner_id().to_string(),
+                till_number: e.till_number().map(str::to_string),
+                self_url: e.url().of(e.id).to_string(),
             })
-        })
-        .collect();
-    Ok(Json(json!({
-        "events": events,
-        "next_cursor": super::page::next_cursor(page.next),
-    })))
+            .collect(),
+        next_cursor: super::page::next_cursor(page.next),
+    }))
 }

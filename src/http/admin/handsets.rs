@@ -4,7 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -16,6 +16,7 @@ use crate::http::extract::ApiJson;
 use crate::service::AppState;
 use crate::service::payment_links::pay_payment_link;
 use crate::service::prompts::answer_prompt;
+use crate::wire::control::{Answered, LinkPaid, PromptList, PromptView};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -37,7 +38,7 @@ async fn pay_link(
     State(state): State<AppState>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PayLink>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<LinkPaid>, ApiError> {
     let phone = PhoneNumber::parse(Some(&body.phone_number))?;
     let link = Uuid::parse_str(id.trim())
         .ok()
@@ -49,7 +50,10 @@ async fn pay_link(
             link.state.status()
         )));
     }
-    Ok(Json(json!({"id": link.meta.id, "status": "Paid"})))
+    Ok(Json(LinkPaid {
+        id: link.meta.id,
+        status: "Paid".into(),
+    }))
 }
 
 #[derive(Deserialize)]
@@ -58,23 +62,11 @@ struct PromptFilter {
     client_id: Option<String>,
 }
 
-#[derive(Serialize)]
-struct PromptView {
-    id: Uuid,
-    client_id: String,
-    phone_number: String,
-    amount: String,
-    currency: &'static str,
-    till_number: String,
-    initiated_at: String,
-    behaviour: &'static str,
-}
-
 /// STK prompts waiting on a phone, oldest first.
 async fn prompts(
     State(state): State<AppState>,
     Query(filter): Query<PromptFilter>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PromptList>, ApiError> {
     let phone = filter
         .phone
         .as_deref()
@@ -92,16 +84,17 @@ async fn prompts(
             .store
             .handsets
             .behaviour(&p.owner, &p.request.subscriber.phone_number)
-            .as_str(),
+            .as_str()
+            .into(),
         client_id: p.owner.to_string(),
         phone_number: p.request.subscriber.phone_number.to_string(),
         amount: p.request.amount.to_string(),
-        currency: p.request.currency.code(),
+        currency: p.request.currency.code().into(),
         till_number: p.request.till_number.to_string(),
         initiated_at: format_millis(to_eat(p.initiated_at_ms)),
     })
     .collect();
-    Ok(Json(json!({ "prompts": prompts })))
+    Ok(Json(PromptList { prompts }))
 }
 
 #[derive(Deserialize)]
@@ -117,7 +110,7 @@ async fn answer(
     State(state): State<AppState>,
     Path((target, answer)): Path<(String, String)>,
     Query(scope): Query<AnswerScope>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Answered>, ApiError> {
     let answer = Answer::parse(&answer)?;
     let id = match Uuid::parse_str(target.trim()) {
         Ok(id) => id,
@@ -151,9 +144,11 @@ async fn answer(
         .incoming_payments
         .inspect(id, |p| p.state.status())
         .unwrap_or("Pending");
-    Ok(Json(
-        json!({"id": id, "answer": answer.as_str(), "status": status}),
-    ))
+    Ok(Json(Answered {
+        id,
+        answer: answer.as_str().into(),
+        status: status.into(),
+    }))
 }
 
 async fn handsets(State(state): State<AppState>) -> Json<Value> {
