@@ -3,9 +3,8 @@
 use reqwest::Method;
 
 use super::client::{Client, Failure, Outcome, encode, read_as, shown_as};
-use super::show::{cell, shown};
 use crate::config::CallbacksArgs;
-use crate::wire::control::{DeliveryLog, DeliveryView};
+use crate::wire::control::{DeliveryLog, DeliveryView, Replay, Replays};
 
 fn delivery_rows(deliveries: &[DeliveryView]) -> Vec<Vec<String>> {
     deliveries
@@ -73,16 +72,16 @@ pub(super) async fn callbacks(client: &Client, c: CallbacksArgs) -> Outcome {
                     .map_or_else(String::new, |c| format!("&client_id={}", encode(&c)));
                 let path = format!("/_sandbox/callbacks/replay?status=exhausted{scope}");
                 let answer = client.call(Method::POST, &path, None).await?;
-                return Ok(shown(json, answer, |a| {
-                    format!("replayed {} exhausted deliveries", a["replayed"])
-                }));
+                return shown_as(json, answer, |a: &Replays| {
+                    format!("replayed {} exhausted deliveries", a.replayed)
+                });
             }
             let id = id.unwrap_or_default();
             let path = format!("/_sandbox/callbacks/{}/replay", encode(id.trim()));
             let answer = client.call(Method::POST, &path, None).await?;
-            Ok(shown(json, answer, |a| {
-                format!("replaying {} as {}", cell(&a["replay_of"]), cell(&a["id"]))
-            }))
+            shown_as(json, answer, |a: &Replay| {
+                format!("replaying {} as {}", a.replay_of, a.id)
+            })
         }
     }
 }

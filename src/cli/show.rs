@@ -1,4 +1,4 @@
-//! Showing answers: table cells, `--json`, and lines written while nobody may be reading.
+//! Showing answers: table cells, and lines written while nobody may be reading.
 
 use serde_json::Value;
 
@@ -8,15 +8,6 @@ pub(super) fn cell(v: &Value) -> String {
         Value::Null => "-".into(),
         Value::String(s) => s.clone(),
         other => other.to_string(),
-    }
-}
-
-/// The sandbox's answer pretty-printed (`--json`), or `render` of it.
-pub(super) fn shown(json: bool, answer: Value, render: impl FnOnce(&Value) -> String) -> String {
-    if json {
-        serde_json::to_string_pretty(&answer).unwrap_or_default()
-    } else {
-        render(&answer)
     }
 }
 

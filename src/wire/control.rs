@@ -235,3 +235,17 @@ pub struct LinkPaid {
     pub id: Uuid,
     pub status: String,
 }
+
+/// `POST /_sandbox/callbacks/{id}/replay`: the new delivery sending the old one's bytes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Replay {
+    pub id: Uuid,
+    pub replay_of: Uuid,
+}
+
+/// `POST /_sandbox/callbacks/replay`: every exhausted (or dropped) delivery sent again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Replays {
+    pub replayed: usize,
+    pub replays: Vec<Replay>,
+}

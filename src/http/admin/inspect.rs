@@ -15,7 +15,7 @@ use crate::domain::money::format_amount;
 use crate::http::error::ApiError;
 use crate::service::AppState;
 use crate::store::journal::Actor;
-use crate::wire::control::{RequestLog, RequestView};
+use crate::wire::control::{Replay, Replays, RequestLog, RequestView};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -181,7 +181,7 @@ async fn ledger(
 async fn replay(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Replay>), ApiError> {
     let id = Uuid::parse_str(&id)
         .ok()
         .and_then(|id| state.store.delivery(id))
@@ -196,7 +196,10 @@ async fn replay(
     })?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "id": replayed, "replay_of": id })),
+        Json(Replay {
+            id: replayed,
+            replay_of: id,
+        }),
     ))
 }
 
@@ -212,7 +215,7 @@ struct ReplayAll {
 async fn replay_all(
     State(state): State<AppState>,
     Query(q): Query<ReplayAll>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Replays>), ApiError> {
     let wanted = match q.status.as_deref() {
         None => DeliveryState::Exhausted,
         Some(s) => DeliveryState::parse(s)
@@ -230,15 +233,21 @@ async fn replay_all(
             && q.client_id.as_deref().is_none_or(|c| *d.owner == *c)
     });
     due.sort_by_key(|d| d.sequence);
-    let replays: Vec<Value> = due
+    let replays: Vec<Replay> = due
         .iter()
         .filter_map(|d| {
             let id = state.dispatcher.replay(d.id)?;
-            Some(json!({ "id": id, "replay_of": d.id }))
+            Some(Replay {
+                id,
+                replay_of: d.id,
+            })
         })
         .collect();
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "replayed": replays.len(), "replays": replays })),
+        Json(Replays {
+            replayed: replays.len(),
+            replays,
+        }),
     ))
 }
