@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::show::cell;
 use crate::config::ClientArgs;
 
 pub(super) fn encode(text: &str) -> String {
@@ -89,10 +88,7 @@ impl Client {
         if !response.status().is_success() {
             let status = response.status();
             let body: Value = response.json().await.unwrap_or(Value::Null);
-            return Err(Failure::Refused(format!(
-                "{status}: {}",
-                cell(&body["error_message"])
-            )));
+            return Err(refused(status, body));
         }
         Ok(Events {
             response,
@@ -116,12 +112,37 @@ impl Client {
         if status.is_success() {
             Ok(body)
         } else {
-            let message = body["error_message"]
-                .as_str()
-                .map_or_else(|| body["error_message"].to_string(), str::to_string);
-            Err(Failure::Refused(format!("{status}: {message}")))
+            Err(refused(status, body))
         }
     }
+}
+
+/// The sandbox's error answer: `{"error_code", "error_message"}`, the message a text or (a
+/// reversal's) a list of them.
+#[derive(serde::Deserialize)]
+struct ErrorAnswer {
+    error_message: ErrorMessage,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum ErrorMessage {
+    Text(String),
+    List(Vec<String>),
+}
+
+/// A refusal, as the sandbox worded it.
+fn refused(status: reqwest::StatusCode, body: Value) -> Failure {
+    let message = match serde_json::from_value::<ErrorAnswer>(body.clone()) {
+        Ok(ErrorAnswer {
+            error_message: ErrorMessage::Text(text),
+        }) => text,
+        Ok(ErrorAnswer {
+            error_message: ErrorMessage::List(list),
+        }) => list.join("; "),
+        Err(_) => body.to_string(),
+    };
+    Failure::Refused(format!("{status}: {message}"))
 }
 
 /// The query parameters that are set.

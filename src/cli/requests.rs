@@ -1,12 +1,10 @@
 //! `requests`: the request journal, and `--follow` from the live stream.
 
-use serde_json::Value;
-
 use super::client::{Client, Outcome, read_as, shown_as};
-use super::show::{cell, print_or_end};
+use super::show::print_or_end;
 use crate::config::RequestsArgs;
 use crate::store::journal::Actor;
-use crate::wire::control::{RequestLog, RequestView};
+use crate::wire::control::{RequestEvent, RequestLog, RequestView, StreamEvent};
 
 /// A request as a table row: the app's requests name its application; the others, who
 /// sent them.
@@ -65,13 +63,22 @@ pub(super) async fn requests(client: &Client, r: RequestsArgs) -> Outcome {
         }
     }
     while let Some((kind, event)) = events.next().await? {
-        if kind != "request" || !wanted(&r, &event["data"], shown_up_to) {
+        if kind != "request" {
+            continue;
+        }
+        let Some((live, data)) = read_as::<StreamEvent>(event.clone())
+            .ok()
+            .and_then(|e| e.data_as::<RequestEvent>().map(|d| (e, d)))
+        else {
+            continue;
+        };
+        if !wanted(&r, &data, shown_up_to) {
             continue;
         }
         if r.list.json {
             print_or_end!("{event}");
         } else {
-            print_or_end!("{}", request_row(&live_row(&event)).join("  "));
+            print_or_end!("{}", request_row(&live_row(&live, data)).join("  "));
         }
     }
     Ok("the sandbox ended the stream".into())
@@ -92,52 +99,40 @@ fn query(r: &RequestsArgs) -> Vec<(&'static str, Option<String>)> {
 
 /// Whether a live request event (its `data`) is one `r` asks for and not in the history shown
 /// already (up to the journal sequence `shown_up_to`).
-fn wanted(r: &RequestsArgs, data: &Value, shown_up_to: Option<u64>) -> bool {
-    data["journal"]
-        .as_u64()
+fn wanted(r: &RequestsArgs, data: &RequestEvent, shown_up_to: Option<u64>) -> bool {
+    data.journal
         .zip(shown_up_to)
         .is_none_or(|(journal, shown)| journal > shown)
-        && r.path
-            .as_deref()
-            .is_none_or(|p| cell(&data["path"]).starts_with(p))
-        && r.status.is_none_or(|s| data["status"] == s)
-        && sent_by(&r.by, &data["by"])
+        && r.path.as_deref().is_none_or(|p| data.path.starts_with(p))
+        && r.status.is_none_or(|s| data.status == s)
+        && sent_by(&r.by, data.by)
         && r.method
             .as_deref()
-            .is_none_or(|m| cell(&data["method"]).eq_ignore_ascii_case(m))
+            .is_none_or(|m| data.method.eq_ignore_ascii_case(m))
 }
 
 /// A live request event as the journal shows a request (the stream carries no bodies).
-fn live_row(event: &Value) -> RequestView {
-    let data = &event["data"];
-    let text = |v: &Value| v.as_str().map(str::to_string);
+fn live_row(event: &StreamEvent, data: RequestEvent) -> RequestView {
     RequestView {
-        sequence: data["journal"].as_u64().unwrap_or_default(),
-        at: cell(&event["at"]),
-        method: cell(&data["method"]),
-        path: cell(&data["path"]),
-        query: text(&data["query"]),
-        status: data["status"]
-            .as_u64()
-            .and_then(|s| u16::try_from(s).ok())
-            .unwrap_or_default(),
-        by: data["by"]
-            .as_str()
-            .and_then(Actor::parse)
-            .unwrap_or(Actor::App),
-        client_id: text(&event["client_id"]),
+        sequence: data.journal.unwrap_or_default(),
+        at: event.at.clone(),
+        method: data.method,
+        path: data.path,
+        query: data.query,
+        status: data.status,
+        by: data.by,
+        client_id: event.client_id.clone(),
         request_body: String::new(),
         response_body: String::new(),
-        latency_ms: data["latency_ms"].as_f64().unwrap_or(0.0).round() as u64,
+        latency_ms: data.latency_ms.round() as u64,
         dropped: false,
     }
 }
 
-/// Whether a live request event's sender (`by`) is among `by` (`all`, or a comma-separated
-/// list; the server checked the names when the history was read).
-fn sent_by(by: &str, sender: &Value) -> bool {
-    let sender = sender.as_str().unwrap_or("app");
+/// Whether a live request event's sender is among `by` (`all`, or a comma-separated list;
+/// the server checked the names when the history was read).
+fn sent_by(by: &str, sender: Actor) -> bool {
     by.split(',')
         .map(str::trim)
-        .any(|b| b.eq_ignore_ascii_case("all") || b.eq_ignore_ascii_case(sender))
+        .any(|b| b.eq_ignore_ascii_case("all") || b.eq_ignore_ascii_case(sender.name()))
 }

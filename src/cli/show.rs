@@ -1,15 +1,4 @@
-//! Showing answers: table cells, and lines written while nobody may be reading.
-
-use serde_json::Value;
-
-/// A JSON value as a table cell: strings bare, null as `-`.
-pub(super) fn cell(v: &Value) -> String {
-    match v {
-        Value::Null => "-".into(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
+//! Lines written while nobody may be reading (a command piped into `head`).
 
 /// Writes a line to stdout; false once nobody reads it (`k2-sandbox openapi | head`), which
 /// ends a command quietly instead of panicking as `println!` does.

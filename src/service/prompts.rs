@@ -73,7 +73,14 @@ pub fn prompt_due(state: &AppState, id: Uuid) {
                 state,
                 crate::store::feed::FeedKind::Prompt,
                 Some(&owner),
-                || serde_json::json!({"id": id, "phone_number": phone.to_string(), "status": "waiting"}),
+                || {
+                    let event = crate::wire::control::PromptEvent {
+                        id,
+                        phone_number: phone.to_string(),
+                        status: "waiting".into(),
+                    };
+                    serde_json::to_value(event).unwrap_or_default()
+                },
             );
             let expires_at =
                 initiated_at_ms.saturating_add(crate::clock::millis(state.settings.stk_timeout));

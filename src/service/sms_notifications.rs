@@ -97,11 +97,12 @@ fn send_sms(state: &AppState, sms: SentSms) {
         crate::store::feed::FeedKind::Sms,
         Some(&sms.meta.owner),
         || {
-            serde_json::json!({
-                "id": sms.meta.id,
-                "phone_number": sms.phone_number,
-                "message": sms.message,
+            serde_json::to_value(crate::wire::control::SmsEvent {
+                id: sms.meta.id,
+                phone_number: sms.phone_number.clone(),
+                message: sms.message.clone(),
             })
+            .unwrap_or_default()
         },
     );
     state.store.sms_outbox.insert(sms);

@@ -59,7 +59,13 @@ pub fn run_moment(state: &AppState, id: Uuid) {
                 state,
                 crate::store::feed::FeedKind::Clock,
                 client_id.as_deref(),
-                || serde_json::json!({"by_ms": by_ms, "client_id": client_id}),
+                || {
+                    let event = crate::wire::control::ClockEvent {
+                        by_ms,
+                        client_id: client_id.clone(),
+                    };
+                    serde_json::to_value(event).unwrap_or_default()
+                },
             );
         }
         None => {}

@@ -249,3 +249,101 @@ pub struct Replays {
     pub replayed: usize,
     pub replays: Vec<Replay>,
 }
+
+/// One event of `GET /_sandbox/stream` (an SSE `data` line): what happened, to whom, when;
+/// `data` is one of the `*Event` views below, by `kind`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StreamEvent {
+    pub seq: u64,
+    pub kind: String,
+    pub client_id: Option<String>,
+    pub at: String,
+    pub data: serde_json::Value,
+}
+
+impl StreamEvent {
+    /// `data` read as the view of its kind.
+    pub fn data_as<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+        serde_json::from_value(self.data.clone()).ok()
+    }
+}
+
+/// The `missed` event: a reader too slow lost this many.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Missed {
+    pub missed: u64,
+}
+
+/// `request`: a request answered.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RequestEvent {
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub status: u16,
+    pub latency_ms: f64,
+    /// Its journal sequence (none when refused before the journal).
+    pub journal: Option<u64>,
+    pub error: Option<String>,
+    pub by: Actor,
+}
+
+/// `resource`: a result decided.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResourceEvent {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: Uuid,
+    pub status: String,
+}
+
+/// `callback`: one delivery attempt.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CallbackEvent {
+    pub delivery: Uuid,
+    pub resource: ResourceView,
+    pub url: String,
+    pub attempt: u32,
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    pub latency_ms: u64,
+    pub outcome: String,
+}
+
+/// `webhook`: a webhook event fired.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WebhookFired {
+    pub id: Uuid,
+    pub topic: String,
+    pub till_number: Option<String>,
+}
+
+/// `sms`: a transaction SMS went out.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SmsEvent {
+    pub id: Uuid,
+    pub phone_number: String,
+    pub message: String,
+}
+
+/// `prompt`: an STK prompt waits for the customer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PromptEvent {
+    pub id: Uuid,
+    pub phone_number: String,
+    pub status: String,
+}
+
+/// `clock`: the clock moved.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClockEvent {
+    pub by_ms: i64,
+    pub client_id: Option<String>,
+}
+
+/// `scenario`: a scenario loaded, replaced or unloaded.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScenarioEvent {
+    pub name: String,
+    pub action: String,
+}

@@ -140,3 +140,38 @@ fn a_long_function_is_found_unless_a_comment_says_why() {
     );
     assert!(long_functions(&braces).is_empty());
 }
+
+/// `value["key"]` on a JSON value: an identifier, `)` or `]` followed by `["`.
+fn untyped_lookups(text: &str) -> Vec<String> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| {
+            let code = l.split("//").next().unwrap_or("");
+            code.as_bytes().windows(3).any(|w| {
+                (w[0].is_ascii_alphanumeric() || w[0] == b'_' || w[0] == b')' || w[0] == b']')
+                    && w[1] == b'['
+                    && w[2] == b'"'
+            })
+        })
+        .map(|(i, l)| format!("{}: {}", i + 1, l.trim()))
+        .collect()
+}
+
+#[test]
+fn the_cli_reads_the_control_plane_through_typed_views() {
+    let cli = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/cli");
+    let mut files = Vec::new();
+    sources(&cli, &mut files);
+    let mut found = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("readable");
+        for lookup in untyped_lookups(&text) {
+            found.push(format!("{}:{lookup}", file.display()));
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+    // What it looks for, and what it does not.
+    assert_eq!(untyped_lookups("let x = body[\"error_message\"];").len(), 1);
+    assert_eq!(untyped_lookups("f(a)[\"k\"]").len(), 1);
+    assert!(untyped_lookups("table(&[\"AT\", \"PATH\"]); vec![\"a\"];").is_empty());
+}

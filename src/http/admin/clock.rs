@@ -69,7 +69,13 @@ async fn move_clock(
         state,
         crate::store::feed::FeedKind::Clock,
         client_id.as_deref(),
-        || serde_json::json!({"by_ms": by_ms, "client_id": client_id}),
+        || {
+            let event = crate::wire::control::ClockEvent {
+                by_ms,
+                client_id: client_id.clone(),
+            };
+            serde_json::to_value(event).unwrap_or_default()
+        },
     );
     Ok(Json(clock_view(state, client_id)))
 }
