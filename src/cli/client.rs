@@ -75,16 +75,10 @@ impl Client {
             .no_proxy()
             .build()
             .map_err(|e| Failure::Unreachable(e.to_string()))?;
-        let mut request = http
+        let request = http
             .get(format!("{}/_sandbox/stream", self.base))
             .query(&present(query));
-        if let Some(token) = &self.admin_token {
-            request = request.bearer_auth(token);
-        }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| Failure::Unreachable(format!("cannot reach {}: {e}", self.base)))?;
+        let response = self.respond(request).await?;
         if !response.status().is_success() {
             let status = response.status();
             let body: Value = response.json().await.unwrap_or(Value::Null);
@@ -96,17 +90,22 @@ impl Client {
         })
     }
 
-    pub(super) async fn send(
+    /// Sends `request` with the admin token, if there is one.
+    async fn respond(
         &self,
         mut request: reqwest::RequestBuilder,
-    ) -> Result<Value, Failure> {
+    ) -> Result<reqwest::Response, Failure> {
         if let Some(token) = &self.admin_token {
             request = request.bearer_auth(token);
         }
-        let response = request
+        request
             .send()
             .await
-            .map_err(|e| Failure::Unreachable(format!("cannot reach {}: {e}", self.base)))?;
+            .map_err(|e| Failure::Unreachable(format!("cannot reach {}: {e}", self.base)))
+    }
+
+    pub(super) async fn send(&self, request: reqwest::RequestBuilder) -> Result<Value, Failure> {
+        let response = self.respond(request).await?;
         let status = response.status();
         let body: Value = response.json().await.unwrap_or(Value::Null);
         if status.is_success() {

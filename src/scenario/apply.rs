@@ -61,12 +61,11 @@ pub fn apply(
         let entry = apply_one(state, s, base_url, &mut loaded);
         state.scenarios.register(entry);
         tracing::info!(scenario = %name, replaced, "scenario loaded");
-        crate::service::publish(state, crate::store::feed::FeedKind::Scenario, None, || {
-            let event = crate::wire::control::ScenarioEvent {
+        crate::service::publish_view(state, crate::store::feed::FeedKind::Scenario, None, || {
+            crate::wire::control::ScenarioEvent {
                 name: name.clone(),
                 action: if replaced { "replaced" } else { "loaded" }.into(),
-            };
-            serde_json::to_value(event).unwrap_or_default()
+            }
         });
         loaded.scenarios.push(name);
     }

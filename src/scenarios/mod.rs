@@ -140,8 +140,9 @@ impl Scenarios {
     }
 }
 
-/// A scenario as `GET /_sandbox/scenarios` lists it.
-#[derive(Debug, Clone, serde::Serialize)]
+/// A loaded scenario, as the registry keeps it (`GET /_sandbox/scenarios` shows it as
+/// `wire::control::ScenarioView`).
+#[derive(Debug, Clone)]
 pub struct LoadedScenario {
     pub name: Arc<str>,
     pub description: Option<String>,
@@ -159,9 +160,7 @@ pub struct LoadedScenario {
     pub timeline_pending: usize,
     /// The names of its expectations (`GET /_sandbox/verify` judges them).
     pub expectations: Vec<String>,
-    #[serde(skip)]
     pub expect: Arc<[expect::ExpectSpec]>,
     /// Where the records stood when it loaded: its expectations judge what came after.
-    #[serde(skip)]
     pub since: expect::Since,
 }

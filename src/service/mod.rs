@@ -104,6 +104,32 @@ pub fn envelope_of(
     }
 }
 
+/// Publishes a control-plane view (`wire::control`) to the live feed, built only if someone
+/// listens.
+pub fn publish_view<T: serde::Serialize>(
+    state: &AppState,
+    kind: crate::store::feed::FeedKind,
+    owner: Option<&str>,
+    view: impl FnOnce() -> T,
+) {
+    publish(state, kind, owner, || {
+        serde_json::to_value(view()).unwrap_or_default()
+    });
+}
+
+/// Tells the live feed a clock moved: one application's (`client_id`), or everyone's.
+pub fn clock_moved(state: &AppState, client_id: Option<&str>, by_ms: i64) {
+    publish_view(
+        state,
+        crate::store::feed::FeedKind::Clock,
+        client_id,
+        || crate::wire::control::ClockEvent {
+            by_ms,
+            client_id: client_id.map(str::to_string),
+        },
+    );
+}
+
 /// Publishes to the live feed, stamped on `owner`'s clock; `data` (a typed part or a JSON
 /// value) is built only if someone listens.
 pub fn publish<D: Into<crate::store::feed::Data>>(

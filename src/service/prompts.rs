@@ -69,17 +69,14 @@ pub fn prompt_due(state: &AppState, id: Uuid) {
             answer_prompt(state, id, answer);
         }
         Behaviour::Manual => {
-            super::publish(
+            super::publish_view(
                 state,
                 crate::store::feed::FeedKind::Prompt,
                 Some(&owner),
-                || {
-                    let event = crate::wire::control::PromptEvent {
-                        id,
-                        phone_number: phone.to_string(),
-                        status: "waiting".into(),
-                    };
-                    serde_json::to_value(event).unwrap_or_default()
+                || crate::wire::control::PromptEvent {
+                    id,
+                    phone_number: phone.to_string(),
+                    status: "waiting".into(),
                 },
             );
             let expires_at =

@@ -92,17 +92,14 @@ pub fn settle_sms_notification(state: &AppState, id: Uuid) {
 
 /// An SMS goes out: into the outbox, and onto the live feed.
 fn send_sms(state: &AppState, sms: SentSms) {
-    super::publish(
+    super::publish_view(
         state,
         crate::store::feed::FeedKind::Sms,
         Some(&sms.meta.owner),
-        || {
-            serde_json::to_value(crate::wire::control::SmsEvent {
-                id: sms.meta.id,
-                phone_number: sms.phone_number.clone(),
-                message: sms.message.clone(),
-            })
-            .unwrap_or_default()
+        || crate::wire::control::SmsEvent {
+            id: sms.meta.id,
+            phone_number: sms.phone_number.clone(),
+            message: sms.message.clone(),
         },
     );
     state.store.sms_outbox.insert(sms);

@@ -55,18 +55,7 @@ pub fn run_moment(state: &AppState, id: Uuid) {
                 client_id = client_id.as_deref(),
                 "a scenario jumped the clock"
             );
-            super::publish(
-                state,
-                crate::store::feed::FeedKind::Clock,
-                client_id.as_deref(),
-                || {
-                    let event = crate::wire::control::ClockEvent {
-                        by_ms,
-                        client_id: client_id.clone(),
-                    };
-                    serde_json::to_value(event).unwrap_or_default()
-                },
-            );
+            super::clock_moved(state, client_id.as_deref(), by_ms);
         }
         None => {}
     }

@@ -65,18 +65,7 @@ async fn move_clock(
         ));
     }
     tracing::info!(by_ms, client_id = client_id.as_deref(), "clock advanced");
-    crate::service::publish(
-        state,
-        crate::store::feed::FeedKind::Clock,
-        client_id.as_deref(),
-        || {
-            let event = crate::wire::control::ClockEvent {
-                by_ms,
-                client_id: client_id.clone(),
-            };
-            serde_json::to_value(event).unwrap_or_default()
-        },
-    );
+    crate::service::clock_moved(state, client_id.as_deref(), by_ms);
     Ok(Json(clock_view(state, client_id)))
 }
 

@@ -141,12 +141,11 @@ async fn unload_scenario(
         ))
     })?;
     tracing::info!(scenario = %name, "scenario unloaded");
-    crate::service::publish(&state, crate::store::feed::FeedKind::Scenario, None, || {
-        let event = crate::wire::control::ScenarioEvent {
+    crate::service::publish_view(&state, crate::store::feed::FeedKind::Scenario, None, || {
+        crate::wire::control::ScenarioEvent {
             name: name.clone(),
             action: "unloaded".into(),
-        };
-        serde_json::to_value(event).unwrap_or_default()
+        }
     });
     Ok(Json(unloaded))
 }
