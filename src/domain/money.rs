@@ -50,6 +50,11 @@ impl Amount {
     pub fn zero() -> Self {
         Self(Decimal::ZERO)
     }
+
+    /// A balance as it stands (zero or more), as an export writes it.
+    pub fn balance(balance: Decimal) -> Self {
+        Self(balance.max(Decimal::ZERO))
+    }
 }
 
 /// The reference's rendering: a string with at least one decimal place, `"100.0"`, `"10.5"`.

@@ -184,33 +184,109 @@ pub fn nickname(value: Option<&str>) -> Option<String> {
 /// Every field any recipient or merchant account may have, as the API's requests (and a
 /// scenario's world) spell them; which are required depends on the type. Unknown fields are
 /// ignored.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
 pub struct RecipientFields {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub nickname: Option<String>,
     /// The reference's bank recipient example spells it `nick_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub nick_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(
+        default,
+        deserialize_with = "lenient_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub phone_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub network: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_branch_ref: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(
+        default,
+        deserialize_with = "lenient_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub account_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub settlement_method: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub till_name: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(
+        default,
+        deserialize_with = "lenient_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub till_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub paybill_name: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(
+        default,
+        deserialize_with = "lenient_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub paybill_number: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(
+        default,
+        deserialize_with = "lenient_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub paybill_account_number: Option<String>,
 }
 
 impl RecipientFields {
+    /// The fields of a recipient's `details`, as a request (or a scenario) writes them.
+    pub fn of(details: &RecipientDetails, nickname: Option<String>) -> Self {
+        let mut fields = Self {
+            nickname,
+            ..Self::default()
+        };
+        match details {
+            RecipientDetails::MobileWallet {
+                first_name,
+                last_name,
+                email,
+                wallet,
+            } => {
+                fields.first_name.clone_from(first_name);
+                fields.last_name.clone_from(last_name);
+                fields.email.clone_from(email);
+                fields.phone_number = Some(wallet.phone.to_string());
+                fields.network = Some(wallet.network.clone());
+            }
+            RecipientDetails::BankAccount(bank) => {
+                fields.account_name = Some(bank.account_name.clone());
+                fields.bank_branch_ref = Some(bank.bank_branch_ref.clone());
+                fields.account_number = Some(bank.account_number.clone());
+                fields.settlement_method = Some(bank.settlement_method.as_str().to_string());
+            }
+            RecipientDetails::Till {
+                till_name,
+                till_number,
+            } => {
+                fields.till_name.clone_from(till_name);
+                fields.till_number = Some(till_number.clone());
+            }
+            RecipientDetails::Paybill {
+                paybill_name,
+                paybill_number,
+                paybill_account_number,
+            } => {
+                fields.paybill_name.clone_from(paybill_name);
+                fields.paybill_number = Some(paybill_number.clone());
+                fields.paybill_account_number = Some(paybill_account_number.clone());
+            }
+        }
+        fields
+    }
+
     pub fn nickname(&self) -> Option<String> {
         nickname(self.nickname.as_deref()).or_else(|| nickname(self.nick_name.as_deref()))
     }

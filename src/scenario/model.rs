@@ -2,7 +2,7 @@
 //! wrong is parsed by a newtype here, so the YAML parser reports the file's line and column
 //! and `serde_path_to_error` the field, for every problem.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::delivery::ProbeKind;
 use crate::scenarios::expect::ExpectSpec;
@@ -42,31 +42,31 @@ pub struct Scenario {
     pub notes: Vec<super::problems::Problem>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct World {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub applications: Vec<ApplicationSpec>,
     /// Tills with their names (shown as `till_name`) and starting balances.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tills: Vec<TillSpec>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub balances: Vec<BalanceSpec>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merchant_wallets: Vec<MerchantWalletSpec>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merchant_bank_accounts: Vec<MerchantBankSpec>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub external_recipients: Vec<RecipientSpec>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub webhook_subscriptions: Vec<SubscriptionSpec>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub transactions: Vec<TransactionSpec>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub handsets: Vec<HandsetSpec>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationSpec {
     pub client_id: String,
@@ -74,22 +74,22 @@ pub struct ApplicationSpec {
     pub api_key: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TillSpec {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     pub till_number: String,
     pub name: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub balance: Option<Money>,
 }
 
 /// An external recipient, in the API's request shape (`type` plus its fields).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecipientSpec {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     #[serde(rename = "type")]
     pub kind: String,
@@ -98,44 +98,44 @@ pub struct RecipientSpec {
 }
 
 /// A starting balance: the company account, or a till's.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct BalanceSpec {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     /// Absent: the company account (`source_identifier: null`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub till_number: Option<String>,
     pub balance: Money,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MerchantWalletSpec {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     pub first_name: String,
     pub last_name: String,
     pub phone_number: Phone,
     pub network: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nickname: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MerchantBankSpec {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     pub account_name: String,
     pub bank_branch_ref: String,
     pub account_number: String,
     pub settlement_method: SettlementMethodSpec,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nickname: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 pub enum SettlementMethodSpec {
     #[serde(rename = "EFT")]
     Eft,
@@ -143,28 +143,28 @@ pub enum SettlementMethodSpec {
     Rts,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionSpec {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     pub event_type: Topic,
     pub url: Url,
     pub scope: ScopeSpec,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope_reference: Option<String>,
     #[serde(default)]
     pub enable_daraja_payload: bool,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ScopeSpec {
     Company,
     Till,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TransactionKindSpec {
     Buygoods,
@@ -172,27 +172,27 @@ pub enum TransactionKindSpec {
 }
 
 /// A transaction received before the scenario starts (for polling, reversals, SMS).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TransactionSpec {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     #[serde(rename = "type")]
     pub kind: TransactionKindSpec,
     pub till_number: String,
     pub amount: Money,
     /// How long before the scenario starts it was received, e.g. `2d`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ago: Option<Span>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<Phone>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sending_till: Option<String>,
     /// Whether it credits its till (the default). An exported world says `false`: its
     /// balances already hold what its transactions brought in.
@@ -204,13 +204,13 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct HandsetSpec {
     pub phone_number: Phone,
     pub behaviour: HandsetBehaviour,
     /// Only this application's prompts; absent: every application's.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
 }
 
@@ -219,7 +219,7 @@ pub struct HandsetSpec {
 #[serde(deny_unknown_fields)]
 pub struct Moment {
     pub at: Span,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     /// Real-world activity, with the fields of `POST /_sandbox/events`.
     #[serde(default)]
@@ -248,19 +248,19 @@ pub struct PayLinkSpec {
 pub struct EventSpec {
     #[serde(rename = "type")]
     pub topic: Topic,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub till_number: Option<String>,
     #[serde(default)]
     pub amount: Option<Money>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<Phone>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     #[serde(default)]
     pub middle_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sending_till: Option<String>,
     #[serde(default)]
     pub transaction: Option<String>,
@@ -281,7 +281,7 @@ pub struct AnswerSpec {
 pub struct ProbeSpec {
     /// The app's webhook receiver: absolute http(s).
     pub url: Url,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     /// When to send them (default: at once).
     #[serde(default)]

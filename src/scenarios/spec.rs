@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::domain::handset::{Answer, Behaviour};
 use crate::domain::kinds::ResourceKind;
@@ -33,6 +33,27 @@ impl<'de> Deserialize<'de> for Span {
         parsed(d, |s| crate::clock::parse_span(s).map(Span))
     }
 }
+
+/// Written as the text that reads back as the same value (an export).
+macro_rules! serialize_as_text {
+    ($t:ty, |$v:ident| $text:expr) => {
+        impl Serialize for $t {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let $v = self;
+                s.serialize_str(&$text)
+            }
+        }
+    };
+}
+
+serialize_as_text!(Span, |v| humantime::format_duration(v.0).to_string());
+serialize_as_text!(Money, |v| crate::domain::money::format_amount(
+    v.0.decimal()
+));
+serialize_as_text!(Phone, |v| v.0.to_string());
+serialize_as_text!(Topic, |v| v.0.as_str());
+serialize_as_text!(HandsetBehaviour, |v| v.0.as_str());
+serialize_as_text!(Url, |v| v.0);
 
 /// An amount, as a number or a numeric string.
 #[derive(Debug, Clone, Copy)]
