@@ -68,6 +68,7 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Scenario>, Problems> {
     let mut spans = spans.into_iter();
     let mut scenarios = Vec::new();
     let mut problems = Vec::new();
+    let mut trees: Option<Vec<Option<serde_yaml_ng::Value>>> = None;
     // At most as many documents as the gate counted: should libyaml ever disagree with it,
     // its iterator (which repeats a syntax error forever) still ends.
     for (index, document) in serde_yaml_ng::Deserializer::from_str(text)
@@ -97,13 +98,11 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Scenario>, Problems> {
                 if problems.last() == Some(&problem) {
                     break;
                 }
-                let (first, message) = (problem.field.clone(), problem.message.clone());
-                problems.push(problem);
-                problems.extend(
-                    further_type_problems(text, index, &first, &message)
-                        .into_iter()
-                        .map(|(field, message)| origin.problem(field, message)),
-                );
+                // The file's trees, read once for every document that needs them (not once
+                // per document: a file of many broken documents read as many times).
+                let trees = trees.get_or_insert_with(|| trees_of(text, documents));
+                let tree = trees.get_mut(index).and_then(Option::take);
+                problems.extend(every_type_problem(&origin, problem, tree));
             }
         }
     }
@@ -169,27 +168,48 @@ fn quoting_hint(line: &str) -> Option<String> {
     ))
 }
 
-/// The type errors of document `index` after its first (at `first`): the document is read
-/// again as a YAML tree, and each node a type refused is set aside (its field removed, its
-/// list item taken out) before the next reading, so one run reports every bad value, not
-/// only the first. A required field set aside is not reported missing; its parent is set
-/// aside in turn. Field paths are the document's own (list indices as written).
+/// A document's first type problem and, read from its tree, every one after it.
+fn every_type_problem(
+    origin: &Origin,
+    first: Problem,
+    tree: Option<serde_yaml_ng::Value>,
+) -> Vec<Problem> {
+    let further = tree.map_or_else(Vec::new, |tree| {
+        further_type_problems(tree, &first.field, &first.message)
+    });
+    std::iter::once(first)
+        .chain(
+            further
+                .into_iter()
+                .map(|(field, message)| origin.problem(field, message)),
+        )
+        .collect()
+}
+
+/// Every document of `text` as a YAML tree (merge keys applied), in order; `None` for one
+/// that does not read as a tree.
+fn trees_of(text: &str, documents: usize) -> Vec<Option<serde_yaml_ng::Value>> {
+    use serde::Deserialize as _;
+    serde_yaml_ng::Deserializer::from_str(text)
+        .take(documents)
+        .map(|d| {
+            let mut tree = serde_yaml_ng::Value::deserialize(d).ok()?;
+            tree.apply_merge().ok()?;
+            Some(tree)
+        })
+        .collect()
+}
+
+/// The type errors of a document's `tree` after its first (at `first`): each node a type
+/// refused is set aside (its field removed, its list item taken out) before the next reading,
+/// so one run reports every bad value, not only the first. A required field set aside is not
+/// reported missing; its parent is set aside in turn. Field paths are the document's own
+/// (list indices as written).
 fn further_type_problems(
-    text: &str,
-    index: usize,
+    mut tree: serde_yaml_ng::Value,
     first: &str,
     first_message: &str,
 ) -> Vec<(String, String)> {
-    use serde::Deserialize as _;
-    let Some(mut tree) = serde_yaml_ng::Deserializer::from_str(text)
-        .nth(index)
-        .and_then(|d| serde_yaml_ng::Value::deserialize(d).ok())
-    else {
-        return Vec::new();
-    };
-    if tree.apply_merge().is_err() {
-        return Vec::new();
-    }
     let mut aside = SetAside::default();
     let mut found = Vec::new();
     if !aside.remove(&mut tree, first) {
