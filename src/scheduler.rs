@@ -27,49 +27,21 @@ use tokio::sync::{Notify, mpsc};
 use uuid::Uuid;
 
 use crate::clock::Clock;
-use crate::domain::delivery::CallbackKind;
+use crate::domain::kinds::ResourceKind;
 
 /// How many due jobs the worker runs before it lets other tasks in.
 const BATCH: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Job {
-    /// Decide the result of a pending resource.
-    Settle(Settle, Uuid),
+    /// A pending resource's result falls due (`service::resource::Resource::settle`).
+    Settle(ResourceKind, Uuid),
+    /// A resource's wait ran out: an STK prompt nobody answered.
+    Expire(ResourceKind, Uuid),
     /// Make the next delivery attempt of a callback.
     Deliver(Uuid),
     /// Run a scenario's timeline moment.
     Moment(Uuid),
-}
-
-/// What falls due for a resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Settle {
-    /// The customer's phone answers the STK prompt as its behaviour says.
-    IncomingPayment,
-    /// An unanswered STK prompt expires.
-    IncomingPaymentExpiry,
-    SendMoney,
-    Polling,
-    SmsNotification,
-    Reversal,
-    /// A payment link still active seven days after creation expires.
-    PaymentLinkExpiry,
-}
-
-impl Settle {
-    /// The callback a resource settled by this job sends: one kind per job, so a new job
-    /// cannot be added without saying what it calls back with.
-    pub fn callback_kind(self) -> CallbackKind {
-        match self {
-            Self::IncomingPayment | Self::IncomingPaymentExpiry => CallbackKind::IncomingPayment,
-            Self::SendMoney => CallbackKind::SendMoney,
-            Self::Polling => CallbackKind::Polling,
-            Self::SmsNotification => CallbackKind::TransactionSmsNotification,
-            Self::Reversal => CallbackKind::Reversals,
-            Self::PaymentLinkExpiry => CallbackKind::PaymentLink,
-        }
-    }
 }
 
 #[derive(Debug)]

@@ -14,6 +14,7 @@ use crate::clock::{Clock, IdGen};
 use crate::domain::delivery::{
     Attempt, CallbackKind, Delivery, DeliveryState, Failure, Probe, ResourceRef, Signature,
 };
+use crate::domain::kinds::ResourceKind;
 use crate::scheduler::{Job, Scheduler};
 use crate::store::Store;
 
@@ -438,7 +439,7 @@ impl Dispatcher {
 /// some change later (a link that is paid, send money whose v1 and v2 views differ).
 fn render_again(kind: CallbackKind) -> Option<fn(&Store, Uuid) -> Option<Bytes>> {
     match kind {
-        CallbackKind::IncomingPayment => Some(|store, id| {
+        CallbackKind::Of(ResourceKind::IncomingPayment) => Some(|store, id| {
             let payment = store.incoming_payments.get_any(id)?;
             let document =
                 crate::wire::Document::<crate::wire::incoming_payments::Attributes>::from(&payment);

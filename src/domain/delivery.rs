@@ -8,37 +8,66 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::Owned;
+use super::kinds::ResourceKind;
 
-/// What a callback reports on. The names are the ones the delivery log and scenario
-/// `callback_faults.resource` use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// What a callback reports on: a resource's result (or a transaction's webhook event), or a
+/// scenario's receiver probe. Its name is the one the delivery log and a scenario's
+/// `callback_faults.resource` use: the kind's own, except a reversal's, logged as the
+/// `reversals` its result document's `data.type` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CallbackKind {
-    IncomingPayment,
-    SendMoney,
-    Polling,
-    TransactionSmsNotification,
-    Reversals,
-    PaymentLink,
-    WebhookEvent,
+    Of(ResourceKind),
     /// A scenario's receiver probe, not a resource's result (no callback fault applies).
-    #[serde(skip_deserializing)]
     ReceiverProbe,
 }
 
 impl CallbackKind {
+    /// Every kind a callback can have.
+    pub const ALL: [Self; ResourceKind::ALL.len() + 1] = {
+        let mut all = [Self::ReceiverProbe; ResourceKind::ALL.len() + 1];
+        let mut i = 0;
+        while i < ResourceKind::ALL.len() {
+            all[i] = Self::Of(ResourceKind::ALL[i]);
+            i += 1;
+        }
+        all
+    };
+
     /// Its name as serialised (`incoming_payment`, …), for JSON written by hand.
     pub fn name(self) -> &'static str {
         match self {
-            Self::IncomingPayment => "incoming_payment",
-            Self::SendMoney => "send_money",
-            Self::Polling => "polling",
-            Self::TransactionSmsNotification => "transaction_sms_notification",
-            Self::Reversals => "reversals",
-            Self::PaymentLink => "payment_link",
-            Self::WebhookEvent => "webhook_event",
+            Self::Of(ResourceKind::Reversal) => "reversals",
+            Self::Of(kind) => kind.name(),
             Self::ReceiverProbe => "receiver_probe",
         }
+    }
+
+    /// The kind of a resource's callback by its name in the delivery log.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|k| *k != Self::ReceiverProbe && k.name() == name)
+    }
+}
+
+impl From<ResourceKind> for CallbackKind {
+    fn from(kind: ResourceKind) -> Self {
+        Self::Of(kind)
+    }
+}
+
+impl Serialize for CallbackKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+/// A resource's callback kind (a receiver probe is never read back).
+impl<'de> Deserialize<'de> for CallbackKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        Self::parse(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown callback kind {name:?}")))
     }
 }
 
@@ -444,8 +473,9 @@ impl Probe {
 
 #[cfg(test)]
 mod tests {
-    use super::CallbackKind::{self, *};
+    use super::CallbackKind;
     use super::Signature;
+    use crate::domain::kinds::ResourceKind;
 
     #[test]
     fn a_signature_reads_back_as_the_text_it_was_made_from() {
@@ -471,7 +501,7 @@ mod tests {
             sequence: 0,
             owner: "app".into(),
             resource: super::ResourceRef {
-                kind: IncomingPayment,
+                kind: CallbackKind::Of(ResourceKind::IncomingPayment),
                 id: uuid::Uuid::nil(),
             },
             target: "http://shop.test/cb".into(),
@@ -549,23 +579,20 @@ mod tests {
     }
 
     #[test]
-    fn a_kinds_name_is_its_serialised_name() {
-        let kinds: [CallbackKind; 8] = [
-            IncomingPayment,
-            SendMoney,
-            Polling,
-            TransactionSmsNotification,
-            Reversals,
-            PaymentLink,
-            WebhookEvent,
-            ReceiverProbe,
-        ];
-        for kind in kinds {
+    fn a_kinds_name_is_its_serialised_name_and_names_its_resource() {
+        for kind in CallbackKind::ALL {
             assert_eq!(
                 serde_json::to_value(kind).expect("serialises"),
                 kind.name(),
                 "{kind:?}"
             );
         }
+        for kind in ResourceKind::ALL {
+            let logged = CallbackKind::from(kind).name();
+            assert_eq!(CallbackKind::parse(logged), Some(CallbackKind::Of(kind)));
+            // Scenarios name a kind's callbacks by their logged name too.
+            assert_eq!(ResourceKind::parse(logged).map(|k| k.0), Some(kind));
+        }
+        assert_eq!(CallbackKind::parse("receiver_probe"), None);
     }
 }

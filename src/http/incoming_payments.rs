@@ -7,10 +7,11 @@ use axum::routing::{get, post};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
-use super::resource::{created, show};
+use super::resource::{created, show_resource};
+use crate::domain::incoming_payment::IncomingPayment;
 use crate::domain::incoming_payment::NewIncomingPayment;
 use crate::service::{AppState, incoming_payments};
-use crate::wire::incoming_payments::{IncomingPaymentDocument, IncomingPaymentRequest};
+use crate::wire::incoming_payments::IncomingPaymentRequest;
 
 const COLLECTION: &str = "/api/v2/incoming_payments";
 
@@ -41,11 +42,5 @@ async fn find(
     auth: Authenticated,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    show::<_, IncomingPaymentDocument>(
-        &state,
-        &state.store.incoming_payments,
-        &id,
-        &auth.client_id,
-        "Incoming payment",
-    )
+    show_resource::<IncomingPayment>(&state, &id, &auth.client_id)
 }

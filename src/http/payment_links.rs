@@ -9,14 +9,15 @@ use serde_json::json;
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
-use super::resource::{created, show};
+use super::resource::{created, show_resource};
 use crate::domain::metadata::Metadata;
 use crate::domain::money::{Amount, Currency};
+use crate::domain::payment_link::PaymentLink;
 use crate::domain::{optional_text, required_text};
 use crate::service::AppState;
 use crate::service::payment_links::{self, NewLink};
-use crate::wire::payment_links::{PaymentLinkAttributes, PaymentLinkRequest};
-use crate::wire::{Document, callback_url_of};
+use crate::wire::callback_url_of;
+use crate::wire::payment_links::PaymentLinkRequest;
 
 const COLLECTION: &str = "/api/v2/payment_links";
 
@@ -51,13 +52,7 @@ async fn find(
     auth: Authenticated,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    show::<_, Document<PaymentLinkAttributes>>(
-        &state,
-        &state.store.payment_links,
-        &id,
-        &auth.client_id,
-        "Payment link",
-    )
+    show_resource::<PaymentLink>(&state, &id, &auth.client_id)
 }
 
 /// 200 `{"message": "Payment link cancelled."}`; the body, if any, is ignored (clients send

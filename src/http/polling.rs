@@ -7,11 +7,11 @@ use axum::routing::{get, post};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
-use super::resource::{created, show};
+use super::resource::{created, show_resource};
 use crate::domain::polling::NewPolling;
+use crate::domain::polling::Polling;
 use crate::service::{AppState, polling};
-use crate::wire::Document;
-use crate::wire::polling::{PollingAttributes, PollingRequest};
+use crate::wire::polling::PollingRequest;
 
 const COLLECTION: &str = "/api/v2/polling";
 
@@ -40,11 +40,5 @@ async fn find(
     auth: Authenticated,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    show::<_, Document<PollingAttributes>>(
-        &state,
-        &state.store.pollings,
-        &id,
-        &auth.client_id,
-        "Polling request",
-    )
+    show_resource::<Polling>(&state, &id, &auth.client_id)
 }

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::error::ApiError;
 use crate::domain::Owned;
 use crate::service::AppState;
+use crate::service::resource::Documented;
 use crate::store::Collection;
 
 /// `201 Created`, no body, `Location: {self_url}`.
@@ -59,6 +60,15 @@ where
             None => json_bytes(document),
         },
     )
+}
+
+/// [`show`] for a kind of resource: its collection, document and name.
+pub fn show_resource<R: Documented>(
+    state: &AppState,
+    id: &str,
+    owner: &str,
+) -> Result<Response, ApiError> {
+    show::<R, R::Document>(state, R::collection(&state.store), id, owner, R::WHAT)
 }
 
 /// `200 OK` with a JSON document already written out.

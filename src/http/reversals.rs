@@ -8,13 +8,14 @@ use axum::routing::{get, post};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
-use super::resource::{created, show};
+use super::resource::{created, show_resource};
 use crate::domain::metadata::Metadata;
 use crate::domain::required_text;
+use crate::domain::reversal::Reversal;
 use crate::service::AppState;
 use crate::service::reversals::{self, ReverseRequest};
-use crate::wire::reversals::{ReversalAttributes, ReversalRequest};
-use crate::wire::{Document, callback_url_of};
+use crate::wire::callback_url_of;
+use crate::wire::reversals::ReversalRequest;
 
 const COLLECTION: &str = "/api/v2/reversals";
 
@@ -55,11 +56,5 @@ async fn find(
     auth: Authenticated,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    show::<_, Document<ReversalAttributes>>(
-        &state,
-        &state.store.reversals,
-        &id,
-        &auth.client_id,
-        "Reversal",
-    )
+    show_resource::<Reversal>(&state, &id, &auth.client_id)
 }

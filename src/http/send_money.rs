@@ -11,17 +11,16 @@ use serde_json::Value;
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
-use super::resource::{created, show};
+use super::resource::{created, show_resource};
 use crate::domain::metadata::{Metadata, js_canonical};
 use crate::domain::money::Currency;
+use crate::domain::send_money::SendMoney;
 use crate::domain::send_money::destination_amount;
 use crate::domain::{Invalid, optional_text};
 use crate::service::AppState;
 use crate::service::send_money::{self, PayRequest, SendRequest, TransferRequest};
 use crate::wire::callback_url_of;
-use crate::wire::send_money::{
-    PaymentRequest, SendMoneyRequest, SendMoneyView, SettlementTransferRequest,
-};
+use crate::wire::send_money::{PaymentRequest, SendMoneyRequest, SettlementTransferRequest};
 
 const COLLECTION: &str = "/api/v2/send_money";
 const PAYMENTS: &str = "/api/v1/payments";
@@ -130,11 +129,5 @@ async fn find(
     auth: Authenticated,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    show::<_, SendMoneyView>(
-        &state,
-        &state.store.send_money,
-        &id,
-        &auth.client_id,
-        "Send money request",
-    )
+    show_resource::<SendMoney>(&state, &id, &auth.client_id)
 }

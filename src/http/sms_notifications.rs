@@ -9,11 +9,11 @@ use axum::routing::{get, post};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
-use super::resource::{created, show};
+use super::resource::{created, show_resource};
 use crate::domain::sms_notification::NewSmsNotification;
+use crate::domain::sms_notification::SmsNotification;
 use crate::service::{AppState, sms_notifications};
-use crate::wire::Document;
-use crate::wire::sms_notifications::{SmsAttributes, SmsNotificationRequest};
+use crate::wire::sms_notifications::SmsNotificationRequest;
 
 const COLLECTION: &str = "/api/v1/transaction_sms_notifications";
 
@@ -39,11 +39,5 @@ async fn find(
     auth: Authenticated,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    show::<_, Document<SmsAttributes>>(
-        &state,
-        &state.store.sms_notifications,
-        &id,
-        &auth.client_id,
-        "Transaction SMS notification",
-    )
+    show_resource::<SmsNotification>(&state, &id, &auth.client_id)
 }

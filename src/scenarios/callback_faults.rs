@@ -18,7 +18,7 @@ impl Entry {
     fn applies(&self, resource_kind: CallbackKind, owner: &str) -> bool {
         self.spec
             .resource
-            .is_none_or(|r| r.kind.callback_kind() == resource_kind)
+            .is_none_or(|r| CallbackKind::Of(r.kind) == resource_kind)
             && self.spec.client_id.as_deref().is_none_or(|c| c == owner)
     }
 

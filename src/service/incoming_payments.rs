@@ -6,7 +6,6 @@ use crate::domain::incoming_payment::{
     IncomingPayment, NewIncomingPayment, PaymentState, PlannedTransaction, Rare,
 };
 use crate::scenarios::rules::{Endpoint, Facts};
-use crate::scheduler::Settle;
 
 /// Records an STK push and schedules its prompt; its URL under `collection`.
 pub fn push(
@@ -63,12 +62,6 @@ pub fn prompt(
     tracing::debug!("incoming payment created");
     let self_url = payment.self_url().to_string();
     let due = due(state, decision.as_ref());
-    accept(
-        state,
-        &state.store.incoming_payments,
-        payment,
-        Settle::IncomingPayment,
-        due,
-    );
+    accept(state, payment, due);
     (id, self_url)
 }

@@ -10,6 +10,7 @@ pub mod payment_links;
 pub mod polling;
 pub mod prompts;
 pub mod recipients;
+pub mod resource;
 pub mod reversals;
 pub mod send_money;
 pub mod settle;
@@ -23,11 +24,11 @@ pub mod webhook_subscriptions;
 
 use std::time::Duration;
 
+use self::resource::Resource;
 pub use self::state::{AppState, Parts, Settings};
-use crate::domain::{Envelope, Invalid, Owned, Verdict};
+use crate::domain::{Envelope, Invalid, Verdict};
 use crate::scenarios::rules::Decision;
-use crate::scheduler::{Job, Settle};
-use crate::store::Collection;
+use crate::scheduler::Job;
 
 /// Why a service refused a request: one message, or (for reversals, as the reference shows)
 /// a list of them.
@@ -65,19 +66,13 @@ pub fn imposed_failure(decision: Option<&Decision>, default: &str) -> Option<Str
 
 /// Records a new pending resource and schedules its result `due` later on its owner's clock
 /// (or never, for `None`).
-pub fn accept<T: Owned + Clone>(
-    state: &AppState,
-    collection: &Collection<T>,
-    resource: T,
-    settle: Settle,
-    due: Option<Duration>,
-) {
+pub fn accept<R: Resource>(state: &AppState, resource: R, due: Option<Duration>) {
     let (id, owner) = (resource.id(), resource.owner().to_string());
-    collection.insert(resource);
+    R::collection(&state.store).insert(resource);
     if let Some(due) = due {
         state
             .scheduler
-            .schedule(Job::Settle(settle, id), &owner, due);
+            .schedule(Job::Settle(R::KIND, id), &owner, due);
     }
 }
 

@@ -1,18 +1,21 @@
 //! Payment links: a link to pay a till an amount, active for seven days, paid on its page or
 //! by a scenario, cancelled by its merchant, or expired.
 
+use super::resource::{Documented, Resource};
 use super::settle::settle_and_call_back;
 use super::transactions::receive_transaction;
 use super::{AppState, accept, new_envelope};
 use crate::domain::Invalid;
 use crate::domain::incoming_payment::{NewIncomingPayment, Subscriber};
+use crate::domain::kinds::ResourceKind;
 use crate::domain::ledger::{Payer, Transaction, TransactionFacts, TransactionKind};
 use crate::domain::metadata::Metadata;
 use crate::domain::money::{Amount, Currency};
 use crate::domain::payment_link::{LIFETIME_MS, LinkState, PaymentLink};
 use crate::domain::phone::PhoneNumber;
-use crate::scheduler::Settle;
+use crate::store::{Collection, Store};
 use crate::wire::Document;
+use crate::wire::payment_links::PaymentLinkAttributes;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -54,13 +57,7 @@ pub fn create(state: &AppState, owner: &str, base: &str, collection: &str, l: Ne
     };
     let self_url = link.meta.self_url().to_string();
     let lifetime = std::time::Duration::from_millis(LIFETIME_MS as u64);
-    accept(
-        state,
-        &state.store.payment_links,
-        link,
-        Settle::PaymentLinkExpiry,
-        Some(lifetime),
-    );
+    accept(state, link, Some(lifetime));
     self_url
 }
 
@@ -120,10 +117,8 @@ pub fn expire_payment_link(state: &AppState, id: Uuid) {
 /// the link was not active.
 pub fn finish_payment_link(state: &AppState, id: Uuid, to: LinkState) -> bool {
     let mut changed = false;
-    settle_and_call_back::<_, Document<crate::wire::payment_links::PaymentLinkAttributes>>(
+    settle_and_call_back::<PaymentLink>(
         state,
-        &state.store.payment_links,
-        Settle::PaymentLinkExpiry.callback_kind(),
         id,
         |l| {
             if !matches!(l.state, LinkState::Active) {
@@ -134,7 +129,6 @@ pub fn finish_payment_link(state: &AppState, id: Uuid, to: LinkState) -> bool {
             true
         },
         |l| Some(l.callback_url.as_str().into()),
-        |l| l.meta.owner.clone(),
     );
     changed
 }
@@ -170,4 +164,33 @@ pub fn pay_payment_link(state: &AppState, link: &PaymentLink, phone: PhoneNumber
         ),
     );
     true
+}
+
+impl Resource for PaymentLink {
+    const KIND: ResourceKind = ResourceKind::PaymentLink;
+
+    fn collection(store: &Store) -> &Collection<Self> {
+        &store.payment_links
+    }
+
+    fn sequence(&self) -> u64 {
+        self.meta.sequence
+    }
+
+    fn status(&self) -> &'static str {
+        self.state.status()
+    }
+
+    fn settle(state: &AppState, id: Uuid) {
+        expire_payment_link(state, id);
+    }
+}
+
+impl Documented for PaymentLink {
+    const WHAT: &'static str = "Payment link";
+    type Document = Document<PaymentLinkAttributes>;
+
+    fn owner_shared(&self) -> std::sync::Arc<str> {
+        self.meta.owner.clone()
+    }
 }

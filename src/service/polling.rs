@@ -1,11 +1,14 @@
 //! Polling: a request for the transactions a till or the company received in a window, listed
 //! in its result when it falls due.
 
+use super::resource::{Documented, Resource};
 use super::settle::settle_and_call_back;
 use super::{AppState, accept, new_envelope};
+use crate::domain::kinds::ResourceKind;
 use crate::domain::polling::{NewPolling, Polling, PollingState};
-use crate::scheduler::Settle;
+use crate::store::{Collection, Store};
 use crate::wire::Document;
+use crate::wire::polling::PollingAttributes;
 use uuid::Uuid;
 
 /// Records a polling request and schedules its result; its URL under `collection`.
@@ -26,7 +29,7 @@ pub fn request(
     };
     let url = polling.meta.self_url().to_string();
     let due = Some(state.settings.callback_delay);
-    accept(state, &state.store.pollings, polling, Settle::Polling, due);
+    accept(state, polling, due);
     url
 }
 
@@ -46,10 +49,8 @@ pub fn settle_polling(state: &AppState, id: Uuid) {
         scope.covers(tx.till_number()) && (from..=to).contains(&tx.originated_at_ms())
     });
     transactions.sort_by_key(|tx| (tx.originated_at_ms(), tx.sequence));
-    settle_and_call_back::<_, Document<crate::wire::polling::PollingAttributes>>(
+    settle_and_call_back::<Polling>(
         state,
-        &state.store.pollings,
-        Settle::Polling.callback_kind(),
         id,
         |p| {
             if !matches!(p.state, PollingState::Pending) {
@@ -59,6 +60,34 @@ pub fn settle_polling(state: &AppState, id: Uuid) {
             true
         },
         |p| Some(p.callback_url.as_str().into()),
-        |p| p.meta.owner.clone(),
     );
+}
+
+impl Resource for Polling {
+    const KIND: ResourceKind = ResourceKind::Polling;
+
+    fn collection(store: &Store) -> &Collection<Self> {
+        &store.pollings
+    }
+
+    fn sequence(&self) -> u64 {
+        self.meta.sequence
+    }
+
+    fn status(&self) -> &'static str {
+        self.state.status()
+    }
+
+    fn settle(state: &AppState, id: Uuid) {
+        settle_polling(state, id);
+    }
+}
+
+impl Documented for Polling {
+    const WHAT: &'static str = "Polling request";
+    type Document = Document<PollingAttributes>;
+
+    fn owner_shared(&self) -> std::sync::Arc<str> {
+        self.meta.owner.clone()
+    }
 }

@@ -5,17 +5,20 @@
 use uuid::Uuid;
 
 use super::payment_links::finish_payment_link;
+use super::resource::{Documented, Resource};
 use super::settle::settle_and_call_back;
 use super::transactions::receive_transaction;
 use crate::domain::Verdict;
 use crate::domain::handset::{Answer, Behaviour};
-use crate::domain::incoming_payment::Outcome;
+use crate::domain::incoming_payment::{IncomingPayment, Outcome};
+use crate::domain::kinds::ResourceKind;
 use crate::domain::ledger::Transaction;
 use crate::domain::payment_link::LinkState;
 use crate::domain::phone::PhoneNumber;
-use crate::scheduler::{Job, Settle};
+use crate::scheduler::Job;
 use crate::service::AppState;
-use crate::wire::Document;
+use crate::store::{Collection, Store};
+use crate::wire::incoming_payments::IncomingPaymentDocument;
 
 /// STK prompts still waiting for an answer, oldest first: on one phone and of one application
 /// when given.
@@ -23,7 +26,7 @@ pub fn pending_prompts(
     state: &AppState,
     phone: Option<&PhoneNumber>,
     client_id: Option<&str>,
-) -> Vec<crate::domain::incoming_payment::IncomingPayment> {
+) -> Vec<IncomingPayment> {
     let mut pending = state.store.incoming_payments.filter_any(|p| {
         p.state.is_pending()
             && phone.is_none_or(|ph| &p.request.subscriber.phone_number == ph)
@@ -83,7 +86,7 @@ pub fn prompt_due(state: &AppState, id: Uuid) {
                 initiated_at_ms.saturating_add(crate::clock::millis(state.settings.stk_timeout));
             let wait = (expires_at - state.clock.now_ms_of(&owner)).max(0) as u64;
             state.scheduler.schedule(
-                Job::Settle(Settle::IncomingPaymentExpiry, id),
+                Job::Expire(ResourceKind::IncomingPayment, id),
                 &owner,
                 std::time::Duration::from_millis(wait),
             );
@@ -110,10 +113,8 @@ fn settle_prompt(state: &AppState, id: Uuid, outcome: Outcome) -> bool {
         return false;
     };
     let now_ms = state.clock.now_ms_of(&owner);
-    let Some(push) = settle_and_call_back::<_, Document<crate::wire::incoming_payments::Attributes>>(
+    let Some(push) = settle_and_call_back::<IncomingPayment>(
         state,
-        &state.store.incoming_payments,
-        Settle::IncomingPayment.callback_kind(),
         id,
         |p| p.settle(outcome, now_ms),
         // A link's checkout prompt: the link calls back instead.
@@ -122,7 +123,6 @@ fn settle_prompt(state: &AppState, id: Uuid, outcome: Outcome) -> bool {
                 .is_none()
                 .then(|| p.request.callback_url.clone())
         },
-        |p| p.owner.clone(),
     ) else {
         return false;
     };
@@ -140,4 +140,37 @@ fn settle_prompt(state: &AppState, id: Uuid, outcome: Outcome) -> bool {
         receive_transaction(state, tx);
     }
     true
+}
+
+impl Resource for IncomingPayment {
+    const KIND: ResourceKind = ResourceKind::IncomingPayment;
+
+    fn collection(store: &Store) -> &Collection<Self> {
+        &store.incoming_payments
+    }
+
+    fn sequence(&self) -> u64 {
+        self.sequence
+    }
+
+    fn status(&self) -> &'static str {
+        self.state.status()
+    }
+
+    fn settle(state: &AppState, id: Uuid) {
+        prompt_due(state, id);
+    }
+
+    fn expire(state: &AppState, id: Uuid) {
+        answer_prompt(state, id, Answer::Timeout);
+    }
+}
+
+impl Documented for IncomingPayment {
+    const WHAT: &'static str = "Incoming payment";
+    type Document = IncomingPaymentDocument;
+
+    fn owner_shared(&self) -> std::sync::Arc<str> {
+        self.owner.clone()
+    }
 }

@@ -2,17 +2,20 @@
 //! once (a second reversal of it is refused), the rules decide, the till is debited, and the
 //! result falls due like any other.
 
+use super::resource::{Documented, Resource};
 use super::settle::settle_and_call_back;
 use super::transactions::emit_transaction_event;
 use super::{AppState, Refusal, accept, due, imposed_failure, new_envelope};
 use crate::domain::Invalid;
+use crate::domain::kinds::ResourceKind;
 use crate::domain::ledger::{Account, Transaction, TransactionStatus};
 use crate::domain::metadata::Metadata;
 use crate::domain::reversal::{REVERSAL_WINDOW_MS, Reversal, ReversalState};
 use crate::scenarios::rules::{Endpoint, Facts};
-use crate::scheduler::Settle;
 use crate::store::Insufficient;
+use crate::store::{Collection, Store};
 use crate::wire::Document;
+use crate::wire::reversals::ReversalAttributes;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -77,13 +80,7 @@ pub fn reverse(
     tracing::debug!(id = %reversal.meta.id, failure = ?reversal.failure, %amount, "reversal scheduled");
     let self_url = reversal.meta.self_url().to_string();
     let due = due(state, decision.as_ref());
-    accept(
-        state,
-        &state.store.reversals,
-        reversal,
-        Settle::Reversal,
-        due,
-    );
+    accept(state, reversal, due);
     Ok(self_url)
 }
 
@@ -139,10 +136,8 @@ pub fn settle_reversal(state: &AppState, id: Uuid) {
     };
     let now_ms = state.clock.now_ms_of(&owner);
     let mut outcome: Option<(Uuid, bool, String)> = None;
-    settle_and_call_back::<_, Document<crate::wire::reversals::ReversalAttributes>>(
+    settle_and_call_back::<Reversal>(
         state,
-        &state.store.reversals,
-        Settle::Reversal.callback_kind(),
         id,
         |r| {
             if !matches!(r.state, ReversalState::Scheduled) {
@@ -163,7 +158,6 @@ pub fn settle_reversal(state: &AppState, id: Uuid) {
             true
         },
         |r| Some(r.callback_url.as_str().into()),
-        |r| r.meta.owner.clone(),
     );
     let Some((tx_id, reversed, base)) = outcome else {
         return;
@@ -179,5 +173,34 @@ pub fn settle_reversal(state: &AppState, id: Uuid) {
     if let (Some(tx), true) = (tx, reversed) {
         // The money left the till when the reversal was accepted (see http::reversals).
         emit_transaction_event(state, Arc::new(tx), Some((now_ms, &base)));
+    }
+}
+
+impl Resource for Reversal {
+    const KIND: ResourceKind = ResourceKind::Reversal;
+
+    fn collection(store: &Store) -> &Collection<Self> {
+        &store.reversals
+    }
+
+    fn sequence(&self) -> u64 {
+        self.meta.sequence
+    }
+
+    fn status(&self) -> &'static str {
+        self.state.status()
+    }
+
+    fn settle(state: &AppState, id: Uuid) {
+        settle_reversal(state, id);
+    }
+}
+
+impl Documented for Reversal {
+    const WHAT: &'static str = "Reversal";
+    type Document = Document<ReversalAttributes>;
+
+    fn owner_shared(&self) -> std::sync::Arc<str> {
+        self.meta.owner.clone()
     }
 }

@@ -8,8 +8,10 @@
 use rust_decimal::Decimal;
 use serde_json::Value;
 
+use super::resource::{Documented, Resource};
 use super::settle::settle_and_call_back;
 use super::{AppState, Refusal, accept, due, imposed_failure, new_envelope};
+use crate::domain::kinds::ResourceKind;
 use crate::domain::ledger::Account;
 use crate::domain::metadata::{Metadata, jsonb_canonical};
 use crate::domain::money::{Amount, Currency};
@@ -21,8 +23,9 @@ use crate::domain::send_money::{
 };
 use crate::domain::{Invalid, lenient_bool};
 use crate::scenarios::rules::{Decision, Endpoint, Facts};
-use crate::scheduler::Settle;
+use crate::store::{Collection, Store};
 use crate::wire::send_money::DestinationRequest;
+use crate::wire::send_money::SendMoneyView;
 use uuid::Uuid;
 
 const EXTERNAL: &str = "/api/v2/external_recipients";
@@ -306,13 +309,7 @@ fn record(state: &AppState, owner: &str, base: &str, collection: &str, a: Accept
     tracing::debug!(id = %send_money.meta.id, total = %send_money.total(), ok = send_money.planned.is_ok(), "send money accepted");
     let self_url = send_money.meta.self_url().to_string();
     let due = due(state, decision.as_ref());
-    accept(
-        state,
-        &state.store.send_money,
-        send_money,
-        Settle::SendMoney,
-        due,
-    );
+    accept(state, send_money, due);
     self_url
 }
 
@@ -483,13 +480,39 @@ fn external_disbursement(
 }
 
 pub fn settle_send_money(state: &AppState, id: Uuid) {
-    settle_and_call_back::<_, crate::wire::send_money::SendMoneyView>(
+    settle_and_call_back::<SendMoney>(
         state,
-        &state.store.send_money,
-        Settle::SendMoney.callback_kind(),
         id,
         |s| s.settle(state.clock.now_ms_of(&s.meta.owner)),
         |s| Some(s.callback_url.as_str().into()),
-        |s| s.meta.owner.clone(),
     );
+}
+
+impl Resource for SendMoney {
+    const KIND: ResourceKind = ResourceKind::SendMoney;
+
+    fn collection(store: &Store) -> &Collection<Self> {
+        &store.send_money
+    }
+
+    fn sequence(&self) -> u64 {
+        self.meta.sequence
+    }
+
+    fn status(&self) -> &'static str {
+        self.state.status()
+    }
+
+    fn settle(state: &AppState, id: Uuid) {
+        settle_send_money(state, id);
+    }
+}
+
+impl Documented for SendMoney {
+    const WHAT: &'static str = "Send money request";
+    type Document = SendMoneyView;
+
+    fn owner_shared(&self) -> std::sync::Arc<str> {
+        self.meta.owner.clone()
+    }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::resource::Documented;
 use crate::domain::delivery::{CallbackKind, ResourceRef};
 use crate::service::AppState;
 use crate::store::feed::ResourceData;
@@ -32,29 +33,23 @@ pub fn call_back(
 /// Applies `settle` to a resource under its lock; when it changed state, calls back with the
 /// document rendered at that moment, so GET and the callback never disagree, and returns the
 /// resource as it settled.
-pub(super) fn settle_and_call_back<T, D>(
+pub(super) fn settle_and_call_back<R: Documented>(
     state: &AppState,
-    collection: &crate::store::Collection<T>,
-    kind: CallbackKind,
     id: Uuid,
-    settle: impl FnOnce(&mut T) -> bool,
-    callback_url: impl FnOnce(&T) -> Option<Arc<str>>,
-    owner: impl FnOnce(&T) -> Arc<str>,
-) -> Option<Arc<T>>
-where
-    T: crate::domain::Owned + Clone,
-    D: for<'a> From<&'a T> + Serialize + Status,
-{
-    let (settled, resource) = collection.update_shared(id, |resource| {
-        let owner = owner(resource);
+    settle: impl FnOnce(&mut R) -> bool,
+    callback_url: impl FnOnce(&R) -> Option<Arc<str>>,
+) -> Option<Arc<R>> {
+    let kind = CallbackKind::Of(R::KIND);
+    let (settled, resource) = R::collection(&state.store).update_shared(id, |resource| {
+        let owner = resource.owner_shared();
         // An early callback: GET keeps showing the document from before the result.
         let early = state.scenarios.callback_faults.early(kind, &owner);
-        let before = early.and_then(|_| serde_json::to_value(D::from(resource)).ok());
+        let before = early.and_then(|_| serde_json::to_value(R::Document::from(resource)).ok());
         settle(resource).then(|| {
             (
                 owner,
                 callback_url(resource),
-                D::from(resource),
+                R::Document::from(resource),
                 early,
                 before,
             )

@@ -1,13 +1,16 @@
 //! Transaction SMS notifications: accepted once their fields are present, like the real API;
 //! the webhook event they name is looked up when the result is decided.
 
+use super::resource::{Documented, Resource};
 use super::settle::settle_and_call_back;
 use super::{AppState, accept, new_envelope};
+use crate::domain::kinds::ResourceKind;
 use crate::domain::sms_notification::SentSms;
 use crate::domain::sms_notification::{NewSmsNotification, SmsNotification, SmsState};
 use crate::domain::webhooks::EventType;
-use crate::scheduler::Settle;
+use crate::store::{Collection, Store};
 use crate::wire::Document;
+use crate::wire::sms_notifications::SmsAttributes;
 use uuid::Uuid;
 
 /// Records an SMS notification and schedules its result; its URL under `collection`.
@@ -27,13 +30,7 @@ pub fn request(
     };
     let url = notification.meta.self_url().to_string();
     let due = Some(state.settings.callback_delay);
-    accept(
-        state,
-        &state.store.sms_notifications,
-        notification,
-        Settle::SmsNotification,
-        due,
-    );
+    accept(state, notification, due);
     url
 }
 
@@ -51,10 +48,8 @@ pub fn settle_sms_notification(state: &AppState, id: Uuid) {
         .filter(|e| e.topic == EventType::BuygoodsTransactionReceived)
         .and_then(|e| e.sender_phone().map(str::to_string));
     let mut sent: Option<SentSms> = None;
-    settle_and_call_back::<_, Document<crate::wire::sms_notifications::SmsAttributes>>(
+    settle_and_call_back::<SmsNotification>(
         state,
-        &state.store.sms_notifications,
-        Settle::SmsNotification.callback_kind(),
         id,
         |n| {
             if !matches!(n.state, SmsState::Pending) {
@@ -83,7 +78,6 @@ pub fn settle_sms_notification(state: &AppState, id: Uuid) {
             true
         },
         |n| Some(n.callback_url.as_str().into()),
-        |n| n.meta.owner.clone(),
     );
     if let Some(sms) = sent {
         send_sms(state, sms);
@@ -103,4 +97,33 @@ fn send_sms(state: &AppState, sms: SentSms) {
         },
     );
     state.store.sms_outbox.insert(sms);
+}
+
+impl Resource for SmsNotification {
+    const KIND: ResourceKind = ResourceKind::TransactionSmsNotification;
+
+    fn collection(store: &Store) -> &Collection<Self> {
+        &store.sms_notifications
+    }
+
+    fn sequence(&self) -> u64 {
+        self.meta.sequence
+    }
+
+    fn status(&self) -> &'static str {
+        self.state.status()
+    }
+
+    fn settle(state: &AppState, id: Uuid) {
+        settle_sms_notification(state, id);
+    }
+}
+
+impl Documented for SmsNotification {
+    const WHAT: &'static str = "Transaction SMS notification";
+    type Document = Document<SmsAttributes>;
+
+    fn owner_shared(&self) -> std::sync::Arc<str> {
+        self.meta.owner.clone()
+    }
 }

@@ -5,12 +5,14 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
+use super::resource::Resource;
 use crate::domain::delivery::{CallbackKind, ResourceRef};
+use crate::domain::kinds::ResourceKind;
 use crate::domain::ledger::{Account, Transaction};
 use crate::domain::webhooks::WebhookEvent;
 use crate::service::AppState;
-use crate::store::Memo;
 use crate::store::feed::WebhookData;
+use crate::store::{Collection, Memo, Store};
 use crate::wire::webhooks::{daraja_payload, event_payload};
 
 /// Money received into a till: credits it, records the transaction (polling, reversals) and
@@ -73,7 +75,7 @@ pub fn emit(
             .then(|| event_payload(&event));
         for s in subscriptions {
             let resource = ResourceRef {
-                kind: CallbackKind::WebhookEvent,
+                kind: CallbackKind::Of(WebhookEvent::KIND),
                 id: event.id,
             };
             match (&daraja, s.enable_daraja_payload) {
@@ -109,4 +111,23 @@ pub fn emit(
         },
     );
     state.store.webhook_events.insert(event);
+}
+
+/// A webhook event is sent when its transaction is received: nothing falls due for it.
+impl Resource for WebhookEvent {
+    const KIND: ResourceKind = ResourceKind::WebhookEvent;
+
+    fn collection(store: &Store) -> &Collection<Self> {
+        &store.webhook_events
+    }
+
+    fn sequence(&self) -> u64 {
+        self.sequence
+    }
+
+    fn status(&self) -> &'static str {
+        ""
+    }
+
+    fn settle(_: &AppState, _: Uuid) {}
 }

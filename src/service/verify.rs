@@ -5,8 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
+use super::resource::Resource;
 use crate::domain::delivery::{Delivery, DeliveryState};
-use crate::domain::kinds::ResourceKind;
+use crate::domain::kinds::{ResourceKind, with_resource_type};
 use crate::domain::webhooks::EventPayload;
 use crate::scenarios::LoadedScenario;
 use crate::scenarios::expect::{
@@ -487,8 +488,8 @@ fn resources(state: &AppState, since: &Since, owner: Option<&str>, r: &Resources
 }
 
 /// The `(sequence, id)` of the resources of `kind` created since `from` by `owner` (any, for
-/// `None`) with the status asked for, in creation order.
-// Over 60 lines: one short arm per kind of resource, each naming its collection's fields.
+/// `None`) with the status asked for (a kind without statuses has none asked: load refuses
+/// one), in creation order.
 fn created(
     state: &AppState,
     kind: ResourceKind,
@@ -496,65 +497,23 @@ fn created(
     owner: Option<&str>,
     status: Option<&str>,
 ) -> Vec<(u64, uuid::Uuid)> {
-    /// Of one collection, by each item's `(sequence, owner, status)`.
-    fn of<T: crate::domain::Owned + Clone>(
-        collection: &crate::store::Collection<T>,
-        fields: impl Fn(&T) -> (u64, &str, &'static str),
+    fn of<R: Resource>(
+        store: &crate::store::Store,
         (from, owner, status): (u64, Option<&str>, Option<&str>),
     ) -> Vec<(u64, uuid::Uuid)> {
-        let mut found: Vec<(u64, uuid::Uuid)> = collection
+        let mut found: Vec<(u64, uuid::Uuid)> = R::collection(store)
             .filter_any(|item| {
-                let (sequence, of, shown) = fields(item);
-                sequence >= from
-                    && owner.is_none_or(|o| o == of)
-                    && status.is_none_or(|s| s.trim().eq_ignore_ascii_case(shown))
+                item.sequence() >= from
+                    && owner.is_none_or(|o| o == item.owner())
+                    && status.is_none_or(|s| s.trim().eq_ignore_ascii_case(item.status()))
             })
             .iter()
-            .map(|item| (fields(item).0, item.id()))
+            .map(|item| (item.sequence(), item.id()))
             .collect();
         found.sort_unstable();
         found
     }
-    let store = &state.store;
-    let asked = (from, owner, status);
-    match kind {
-        ResourceKind::IncomingPayment => of(
-            &store.incoming_payments,
-            |p| (p.sequence, &p.owner, p.state.status()),
-            asked,
-        ),
-        ResourceKind::SendMoney => of(
-            &store.send_money,
-            |p| (p.meta.sequence, &p.meta.owner, p.state.status()),
-            asked,
-        ),
-        ResourceKind::PaymentLink => of(
-            &store.payment_links,
-            |l| (l.meta.sequence, &l.meta.owner, l.state.status()),
-            asked,
-        ),
-        ResourceKind::Polling => of(
-            &store.pollings,
-            |p| (p.meta.sequence, &p.meta.owner, p.state.status()),
-            asked,
-        ),
-        ResourceKind::TransactionSmsNotification => of(
-            &store.sms_notifications,
-            |n| (n.meta.sequence, &n.meta.owner, n.state.status()),
-            asked,
-        ),
-        ResourceKind::Reversal => of(
-            &store.reversals,
-            |v| (v.meta.sequence, &v.meta.owner, v.state.status()),
-            asked,
-        ),
-        // Events have no status (load refuses one).
-        ResourceKind::WebhookEvent => of(
-            &store.webhook_events,
-            |e| (e.sequence, e.owner_id(), ""),
-            (from, owner, None),
-        ),
-    }
+    with_resource_type!(kind, T => of::<T>(&state.store, (from, owner, status)))
 }
 
 /// The balance at the end; its ids are the account's latest ledger entries

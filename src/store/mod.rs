@@ -245,28 +245,51 @@ impl Store {
 
     // --- control plane ------------------------------------------------------------------
 
-    /// Everything an application's world is made of, in one list that both resets walk: a
-    /// new collection added here is reset by both.
+    /// Everything an application's world is made of, in one list that both resets walk. The
+    /// collections are named field by field: a field added to `Collections` and left out
+    /// here fails to compile, so a new collection is reset by both.
     fn world(&self) -> [&dyn World; 17] {
-        let c = &self.inner;
+        let Collections {
+            // The applications and their tokens outlive a reset; the feed is not a world.
+            applications: _,
+            tokens: _,
+            feed: _,
+            deliveries,
+            ledger,
+            handsets,
+            till_names,
+            journal,
+            transactions,
+            incoming_payments,
+            webhook_subscriptions,
+            webhook_events,
+            merchant_accounts,
+            external_recipients,
+            send_money,
+            pollings,
+            sms_notifications,
+            sms_outbox,
+            reversals,
+            payment_links,
+        } = &*self.inner;
         [
-            &c.deliveries,
-            &c.ledger,
-            &c.handsets,
-            &c.till_names,
-            &c.journal,
-            &c.transactions,
-            &c.incoming_payments,
-            &c.webhook_subscriptions,
-            &c.webhook_events,
-            &c.merchant_accounts,
-            &c.external_recipients,
-            &c.send_money,
-            &c.pollings,
-            &c.sms_notifications,
-            &c.sms_outbox,
-            &c.reversals,
-            &c.payment_links,
+            deliveries,
+            ledger,
+            handsets,
+            till_names,
+            journal,
+            transactions,
+            incoming_payments,
+            webhook_subscriptions,
+            webhook_events,
+            merchant_accounts,
+            external_recipients,
+            send_money,
+            pollings,
+            sms_notifications,
+            sms_outbox,
+            reversals,
+            payment_links,
         ]
     }
 

@@ -301,7 +301,7 @@ mod tests {
         let data = CallbackData {
             delivery: id,
             resource: ResourceRef {
-                kind: CallbackKind::SendMoney,
+                kind: CallbackKind::Of(crate::domain::kinds::ResourceKind::SendMoney),
                 id,
             },
             url: "http://app/cb?a=\"1\"".into(),
@@ -331,7 +331,7 @@ mod tests {
         let id = uuid::Uuid::from_u128(9);
         let data = ResourceData {
             resource: ResourceRef {
-                kind: CallbackKind::IncomingPayment,
+                kind: CallbackKind::Of(crate::domain::kinds::ResourceKind::IncomingPayment),
                 id,
             },
             status: "Failed".into(),
