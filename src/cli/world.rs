@@ -13,7 +13,7 @@ use crate::wire::control::{
 };
 
 /// `trigger`'s short names and the event types they stand for.
-const SHORT_EVENT_NAMES: [(&str, &str); 9] = [
+const SHORT_EVENT_NAMES: [(&str, &str); 10] = [
     ("buygoods", "buygoods_transaction_received"),
     ("buygoods-reversed", "buygoods_transaction_reversed"),
     ("b2b", "b2b_transaction_received"),
@@ -23,6 +23,7 @@ const SHORT_EVENT_NAMES: [(&str, &str); 9] = [
     ("card", "card_transaction_received"),
     ("card-voided", "card_transaction_voided"),
     ("card-reversed", "card_transaction_reversed"),
+    ("m2m", "m2m_transaction_received"),
 ];
 
 /// The event type a `trigger` name stands for: a short name (`-` or `_` alike), or a full
@@ -218,6 +219,7 @@ pub(super) async fn trigger(client: &Client, t: TriggerArgs) -> Outcome {
         "sending_till": t.sending_till,
         "transaction": t.transaction,
         "card_number": t.card_number,
+        "sending_merchant": t.sending_merchant,
     });
     let done: Triggered = read_as(
         client

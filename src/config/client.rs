@@ -70,6 +70,9 @@ pub struct TriggerArgs {
     /// Masked card number, for card events.
     #[arg(long)]
     pub card_number: Option<String>,
+    /// The paying merchant's name, for m2m (default Jane Flowers).
+    #[arg(long)]
+    pub sending_merchant: Option<String>,
     /// The application it happens to (default: the sandbox's configured one).
     #[arg(long)]
     pub client_id: Option<String>,

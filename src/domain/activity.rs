@@ -24,6 +24,8 @@ pub struct Activity {
     /// For reversals: the transaction to reverse (id or M-PESA reference); a new one otherwise.
     pub transaction: Option<String>,
     pub card_number: String,
+    /// For a merchant-to-merchant payment: the paying merchant's name.
+    pub sending_merchant: String,
 }
 
 /// KES, when an activity names no amount.
@@ -32,6 +34,7 @@ pub const DEFAULT_TILL: &str = "000000";
 pub const DEFAULT_PHONE: &str = "+254712345678";
 pub const DEFAULT_SENDING_TILL: &str = "000001";
 pub const DEFAULT_CARD: &str = "450875XXXXXX1019";
+pub const DEFAULT_SENDING_MERCHANT: &str = "Jane Flowers";
 
 /// The subscriber a simulated payment comes from when none is named.
 pub fn default_phone() -> PhoneNumber {
@@ -55,6 +58,7 @@ impl Activity {
             sending_till: DEFAULT_SENDING_TILL.into(),
             transaction: None,
             card_number: DEFAULT_CARD.into(),
+            sending_merchant: DEFAULT_SENDING_MERCHANT.into(),
         }
     }
 }

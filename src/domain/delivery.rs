@@ -12,8 +12,7 @@ use super::kinds::ResourceKind;
 
 /// What a callback reports on: a resource's result (or a transaction's webhook event), or a
 /// scenario's receiver probe. Its name is the one the delivery log and a scenario's
-/// `callback_faults.resource` use: the kind's own, except a reversal's, logged as the
-/// `reversals` its result document's `data.type` says.
+/// `callback_faults.resource` use: the kind's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CallbackKind {
     Of(ResourceKind),
@@ -36,7 +35,6 @@ impl CallbackKind {
     /// Its name as serialised (`incoming_payment`, …), for JSON written by hand.
     pub fn name(self) -> &'static str {
         match self {
-            Self::Of(ResourceKind::Reversal) => "reversals",
             Self::Of(kind) => kind.name(),
             Self::ReceiverProbe => "receiver_probe",
         }

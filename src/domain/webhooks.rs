@@ -20,6 +20,8 @@ pub enum EventType {
     CardTransactionReceived,
     CardTransactionVoided,
     CardTransactionReversed,
+    /// Another merchant paid the company account (Kopo Kopo wallet to wallet).
+    M2mTransactionReceived,
 }
 
 impl EventType {
@@ -33,7 +35,7 @@ impl EventType {
         }
     }
 
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::BuygoodsTransactionReceived,
         Self::BuygoodsTransactionReversed,
         Self::B2bTransactionReceived,
@@ -43,6 +45,7 @@ impl EventType {
         Self::CardTransactionReceived,
         Self::CardTransactionVoided,
         Self::CardTransactionReversed,
+        Self::M2mTransactionReceived,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +59,7 @@ impl EventType {
             Self::CardTransactionReceived => "card_transaction_received",
             Self::CardTransactionVoided => "card_transaction_voided",
             Self::CardTransactionReversed => "card_transaction_reversed",
+            Self::M2mTransactionReceived => "m2m_transaction_received",
         }
     }
 

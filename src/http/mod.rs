@@ -110,9 +110,10 @@ fn caught(
     clippy::manual_async_fn,
     reason = "an async fn keeps its arguments twice"
 )]
-fn gate(app: App, req: Request) -> impl Future<Output = Response> + Send {
+fn gate(app: App, mut req: Request) -> impl Future<Output = Response> + Send {
     async move {
         let (app, state) = (&app, &app.state);
+        squeeze_slashes(&mut req);
         let started = Instant::now();
         // Kept by the journal and the live feed.
         let (method, target) = (req.method().clone(), Target::of(req.uri()));
@@ -154,6 +155,31 @@ fn gate(app: App, req: Request) -> impl Future<Output = Response> + Send {
             (response, Some(journaled))
         };
         answered(state, &method, target, started, response, journaled)
+    }
+}
+
+/// Repeated slashes in the path read as one, as Rails (which serves the real API) reads
+/// them: the Ruby SDK 4.0.0 sends `POST //api/v2/payment_links`, and the live API answers it.
+fn squeeze_slashes(req: &mut Request) {
+    let uri = req.uri();
+    if !uri.path().contains("//") {
+        return;
+    }
+    let mut target = String::with_capacity(uri.path().len() + uri.query().map_or(0, str::len) + 1);
+    for c in uri.path().chars() {
+        if !(c == '/' && target.ends_with('/')) {
+            target.push(c);
+        }
+    }
+    if let Some(query) = uri.query() {
+        target.push('?');
+        target.push_str(query);
+    }
+    let mut parts = uri.clone().into_parts();
+    // From a path that parsed already, less some slashes: it parses again.
+    parts.path_and_query = target.parse().ok();
+    if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+        *req.uri_mut() = uri;
     }
 }
 

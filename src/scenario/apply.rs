@@ -362,6 +362,7 @@ fn schedule_moment(state: &AppState, scenario: &Arc<str>, m: &Moment, owner: &st
         a.sending_till = e.sending_till.clone().unwrap_or(a.sending_till);
         a.transaction = e.transaction.clone();
         a.card_number = e.card_number.clone().unwrap_or(a.card_number);
+        a.sending_merchant = e.sending_merchant.clone().unwrap_or(a.sending_merchant);
         Action::Event(Box::new(a))
     } else if let Some(a) = &m.answer {
         Action::Answer {

@@ -266,6 +266,8 @@ pub struct EventSpec {
     pub transaction: Option<String>,
     #[serde(default)]
     pub card_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sending_merchant: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -21,7 +21,7 @@ use crate::domain::webhooks::{EventPayload, EventType, RenderedEvent, WebhookEve
 use crate::service::AppState;
 use crate::service::transactions::{emit, emit_transaction_event, receive_transaction};
 use crate::wire::webhooks::{
-    CardFields, EventFrame, card_payload, customer_payload, settlement_payload,
+    CardFields, EventFrame, card_payload, customer_payload, m2m_payload, settlement_payload,
 };
 
 /// What happened: the webhook event's id, and the resource it is about.
@@ -50,6 +50,7 @@ pub fn simulate(state: &AppState, a: &Activity) -> Result<Simulated, Invalid> {
             reverse(state, a, a.topic == EventType::B2bTransactionReversed)
         }
         EventType::SettlementTransferCompleted => settle(state, a, amount),
+        EventType::M2mTransactionReceived => m2m(state, a, amount),
         EventType::CustomerCreated => {
             let (event_id, customer_id) = frame(state, a, |frame| {
                 let customer = serde_json::json!({
@@ -228,6 +229,29 @@ fn reverse(state: &AppState, a: &Activity, b2b: bool) -> Result<Simulated, Inval
     Ok(Simulated {
         event_id,
         resource_id: tx.id(),
+    })
+}
+
+/// Another merchant pays into the company account (as a settlement is paid out of it).
+fn m2m(
+    state: &AppState,
+    a: &Activity,
+    amount: rust_decimal::Decimal,
+) -> Result<Simulated, Invalid> {
+    let (event_id, batch_id) = frame(state, a, |frame| {
+        let id = state.ids.uuid();
+        let amount = format_amount(amount);
+        (m2m_payload(frame, id, &amount, &a.sending_merchant), id)
+    });
+    state.store.ledger.credit(
+        &a.owner,
+        &Account::Company,
+        amount,
+        &format!("m2m transaction from {} received", a.sending_merchant),
+    );
+    Ok(Simulated {
+        event_id,
+        resource_id: batch_id,
     })
 }
 

@@ -118,6 +118,8 @@ pub struct MerchantAccountAttributes {
     pub fields: Map<String, Value>,
     pub nickname: Option<String>,
     pub status: &'static str,
+    /// What a transfer names it by (its id), as the PHP SDK 1.4.0 reads it.
+    pub account_reference: uuid::Uuid,
     #[serde(rename = "_links")]
     pub links: SelfLink,
 }
@@ -150,6 +152,7 @@ impl From<&MerchantAccount> for Document<MerchantAccountAttributes> {
                 fields: merchant_fields(a),
                 nickname: a.nickname.clone(),
                 status: "Active",
+                account_reference: a.meta.id,
                 links: SelfLink {
                     self_url: a.meta.self_url().to_string(),
                 },

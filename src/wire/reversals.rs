@@ -68,7 +68,7 @@ impl From<&Reversal> for Document<ReversalAttributes> {
         };
         Document::new(
             r.meta.id,
-            "reversals",
+            "reversal",
             ReversalAttributes {
                 status: r.state.status(),
                 created_at: format_millis(to_eat(r.meta.created_at_ms)),

@@ -52,6 +52,8 @@ impl TryFrom<SubscriptionRequest> for NewSubscription {
 pub struct SubscriptionAttributes {
     pub event_type: &'static str,
     pub url: String,
+    /// The same URL under the name the PHP SDK 1.4.0 reads (and the Python SDK calls it).
+    pub webhook_uri: String,
     pub scope: &'static str,
     pub scope_reference: Option<String>,
     pub enable_daraja_payload: bool,
@@ -69,6 +71,7 @@ impl From<&WebhookSubscription> for Document<SubscriptionAttributes> {
             SubscriptionAttributes {
                 event_type: s.event_type.as_str(),
                 url: s.url.clone(),
+                webhook_uri: s.url.clone(),
                 scope: s.scope.name(),
                 scope_reference: s.scope.reference().map(str::to_string),
                 enable_daraja_payload: s.enable_daraja_payload,
@@ -299,6 +302,37 @@ pub fn customer_payload(
         "_links": {
             "self": format!("{}/webhook_events/{}", frame.base_url, frame.id),
             "resource": format!("{}/mobile_money_user/{}", frame.base_url, customer_id),
+        }
+    })
+}
+
+/// K2Connect payload of `m2m_transaction_received`, in the shape of the PHP and Node SDKs'
+/// fixtures (the reference shows none): another merchant paid the company account.
+pub fn m2m_payload(
+    frame: &EventFrame<'_>,
+    batch_id: uuid::Uuid,
+    amount: &str,
+    sending_merchant: &str,
+) -> Value {
+    let at = format_seconds(to_eat(frame.created_at_ms));
+    json!({
+        "topic": EventType::M2mTransactionReceived.as_str(),
+        "id": frame.id,
+        "created_at": at,
+        "event": {
+            "type": "Merchant to Merchant Transaction",
+            "resource": {
+                "id": batch_id,
+                "amount": amount,
+                "status": "Received",
+                "currency": "KES",
+                "origination_time": at,
+                "sending_merchant": sending_merchant,
+            }
+        },
+        "_links": {
+            "self": format!("{}/webhook_events/{}", frame.base_url, frame.id),
+            "resource": format!("{}/payment_batches/{}", frame.base_url, batch_id),
         }
     })
 }

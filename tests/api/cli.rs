@@ -325,8 +325,8 @@ async fn trigger_names_its_events_and_prints_the_reference_a_reversal_takes() {
     assert_eq!(
         String::from_utf8_lossy(&unknown.stderr),
         "error: unknown event \"byugoods\": use one of buygoods, buygoods-reversed, b2b, \
-         b2b-reversed, settlement, customer-created, card, card-voided, card-reversed (or a full \
-         event type such as buygoods_transaction_received) (did you mean `buygoods`?)\n"
+         b2b-reversed, settlement, customer-created, card, card-voided, card-reversed, m2m (or a \
+         full event type such as buygoods_transaction_received) (did you mean `buygoods`?)\n"
     );
     // Every spelling of the name reverses the transaction whose reference `trigger` printed.
     for name in [

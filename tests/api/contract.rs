@@ -226,7 +226,7 @@ impl Contract {
             "settlement_transfer" => "SettlementTransfer",
             "polling" => "Polling",
             "transaction_sms_notification" => "SmsNotification",
-            "reversals" => "Reversal",
+            "reversal" => "Reversal",
             "payment_link" => "PaymentLink",
             _ => return None,
         };
@@ -345,6 +345,21 @@ fn every_operation_names_its_parameters_and_a_unique_id() {
     }
 }
 
+/// A fixture as the sandbox serves it: the reference's example with the one difference the
+/// sandbox makes on purpose (docs/fidelity.md): a reversal's `data.type` is `reversal`, as
+/// the live API's answers in the Ruby and Node SDKs' tests say, not the example's `reversals`.
+fn as_served(name: &str) -> Value {
+    let mut body = fixture(name);
+    if name.starts_with("reversal_") {
+        assert_eq!(
+            body["data"]["type"], "reversals",
+            "{name}: the reference's spelling"
+        );
+        body["data"]["type"] = "reversal".into();
+    }
+    body
+}
+
 /// Each fixture (the reference's JSON examples) against the schema it is an example of.
 #[test]
 fn the_reference_fixtures_validate_against_their_schemas() {
@@ -366,7 +381,7 @@ fn the_reference_fixtures_validate_against_their_schemas() {
     let mut checked = BTreeSet::new();
     for (name, schema) in schemas {
         CONTRACT
-            .validate(schema, &fixture(name))
+            .validate(schema, &as_served(name))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         checked.insert(name.to_string());
     }
@@ -383,7 +398,7 @@ fn the_reference_fixtures_validate_against_their_schemas() {
         if checked.contains(&name) {
             continue;
         }
-        let body = fixture(&name);
+        let body = as_served(&name);
         let schema = CONTRACT
             .callback_schema(&body)
             .unwrap_or_else(|| panic!("{name}: names no documented callback or webhook"));

@@ -43,7 +43,7 @@ async fn every_event_type_is_delivered_signed_in_the_references_shape() {
     app.create("/api/v2/merchant_bank_accounts", &token, &json!({"account_name": "Test Account",
         "bank_branch_ref": "ea2e79f7-35a1-486e-9e18-fe06589a9d7d", "account_number": "1234", "settlement_method": "EFT"})).await;
     // (topic, trigger fields, a resource key the sandbox adds for the SDKs)
-    let cases: [(&str, Value, Option<&str>); 8] = [
+    let cases: [(&str, Value, Option<&str>); 9] = [
         ("buygoods_transaction_received", json!({}), None),
         (
             "b2b_transaction_received",
@@ -74,6 +74,11 @@ async fn every_event_type_is_delivered_signed_in_the_references_shape() {
         (
             "card_transaction_voided",
             json!({"till_number": "7600314301", "amount": 1000}),
+            None,
+        ),
+        (
+            "m2m_transaction_received",
+            json!({"amount": 456, "sending_merchant": "Jane Flowers"}),
             None,
         ),
     ];
@@ -256,4 +261,63 @@ async fn a_fresh_sandbox_settles_to_a_default_merchant_account_and_reverses_by_r
         .await;
     assert_eq!(status, StatusCode::CREATED, "{reversed}");
     assert_eq!(reversed["resource_id"], received["resource_id"]);
+}
+
+#[tokio::test]
+async fn another_merchants_payment_credits_the_company_account_and_reaches_company_subscribers() {
+    let app = spawn_virtual_app().await;
+    let token = app.token().await;
+    let before = app.balances().await["company"].clone();
+    let receiver = CallbackReceiver::start(Behaviour::Accept).await;
+    subscribe(
+        &app,
+        &token,
+        "m2m_transaction_received",
+        &receiver.url,
+        false,
+    )
+    .await;
+    // A till-scoped subscription to it never hears of it: the money reached no till.
+    let till_receiver = CallbackReceiver::start(Behaviour::Accept).await;
+    app.create(
+        "/api/v2/webhook_subscriptions",
+        &token,
+        &json!({"event_type": "m2m_transaction_received", "url": till_receiver.url,
+            "scope": "till", "scope_reference": "000000"}),
+    )
+    .await;
+    let (status, triggered) = app
+        .trigger(json!({"type": "m2m_transaction_received", "amount": "456",
+            "sending_merchant": "Flowers & Co <Nairobi>"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{triggered}");
+    assert_eq!(triggered["deliveries"], 1, "{triggered}");
+    let delivered = receiver.wait_for(1).await;
+    assert!(delivered[0].signature_verifies(API_KEY));
+    let payload = delivered[0].json();
+    let resource = &payload["event"]["resource"];
+    assert_eq!(payload["event"]["type"], "Merchant to Merchant Transaction");
+    assert_eq!(resource["amount"], "456.0");
+    assert_eq!(resource["status"], "Received");
+    assert_eq!(resource["currency"], "KES");
+    assert_eq!(resource["sending_merchant"], "Flowers & Co <Nairobi>");
+    assert_eq!(resource["id"], triggered["resource_id"]);
+    assert!(
+        payload["_links"]["resource"]
+            .as_str()
+            .expect("resource link")
+            .ends_with(&format!(
+                "/payment_batches/{}",
+                triggered["resource_id"].as_str().expect("id")
+            )),
+        "{payload}"
+    );
+    let before: f64 = before.as_str().expect("balance").parse().expect("number");
+    let after: f64 = app.balances().await["company"]
+        .as_str()
+        .expect("balance")
+        .parse()
+        .expect("number");
+    assert_eq!(after - before, 456.0);
+    assert!(till_receiver.received().is_empty());
 }

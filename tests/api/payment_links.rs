@@ -388,3 +388,33 @@ async fn placeholders_and_markup_in_a_till_name_are_text_on_the_page() {
     assert_eq!(html.matches("<title>").count(), 1);
     assert!(!html.contains("<b>bold</b>"));
 }
+
+#[tokio::test]
+async fn a_path_with_repeated_slashes_reads_as_one_as_rails_reads_it() {
+    // The Ruby SDK 4.0.0's configured path starts with a slash: it sends
+    // `POST //api/v2/payment_links`, which the live API (Rails) answers.
+    let app = spawn_app().await;
+    let token = app.token().await;
+    let response = app
+        .post_json(
+            "//api/v2/payment_links",
+            &token,
+            &link_request("https://shop.test/cb"),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let location = location(&response);
+    assert!(
+        location.starts_with(&app.url("/api/v2/payment_links/")),
+        "{location}"
+    );
+    let doubled = location.replace("/api/v2/", "//api//v2///");
+    let document = app.get_json(&doubled, &token).await;
+    assert_eq!(document["data"]["type"], "payment_link");
+    // The journal shows the route it reached.
+    let journal = app.control("/_sandbox/requests").await;
+    assert!(
+        journal.to_string().contains("\"/api/v2/payment_links\""),
+        "{journal}"
+    );
+}

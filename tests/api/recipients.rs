@@ -141,6 +141,14 @@ async fn merchant_wallets_and_bank_accounts_are_created_and_read_back() {
     let b = app.get_json(&bank, &token).await;
     assert_eq!(b["data"]["type"], "merchant_bank_account");
     assert_eq!(b["data"]["attributes"]["settlement_method"], "EFT");
+    // The PHP SDK 1.4.0 reads `account_reference`: what a transfer names the account by.
+    for (document, url) in [(&w, &wallet), (&b, &bank)] {
+        assert_eq!(
+            document["data"]["attributes"]["account_reference"],
+            document["data"]["id"]
+        );
+        assert!(url.ends_with(document["data"]["id"].as_str().expect("id")));
+    }
 
     // A wallet's id is not a bank account.
     let wrong = app

@@ -113,7 +113,7 @@ fn corpus() -> Vec<Case> {
         case(
             "misspelt event type",
             "name: x\ntimeline:\n  - at: 1s\n    event: {type: buygoods_transaction_recieved}\n",
-            "Event type is invalid: use one of buygoods_transaction_received, buygoods_transaction_reversed, b2b_transaction_received, b2b_transaction_reversed, settlement_transfer_completed, customer_created, card_transaction_received, card_transaction_voided, card_transaction_reversed (did you mean `buygoods_transaction_received`?)",
+            "Event type is invalid: use one of buygoods_transaction_received, buygoods_transaction_reversed, b2b_transaction_received, b2b_transaction_reversed, settlement_transfer_completed, customer_created, card_transaction_received, card_transaction_voided, card_transaction_reversed, m2m_transaction_received (did you mean `buygoods_transaction_received`?)",
         ),
         case(
             "misspelt handset behaviour",

@@ -33,6 +33,8 @@ async fn a_subscription_is_created_and_can_be_read_back() {
     assert_eq!(document["data"]["type"], "webhook_subscription");
     assert_eq!(attributes["event_type"], "buygoods_transaction_received");
     assert_eq!(attributes["url"], "https://example.test/hooks");
+    // The PHP SDK 1.4.0 reads the URL as `webhook_uri`.
+    assert_eq!(attributes["webhook_uri"], "https://example.test/hooks");
     assert_eq!(attributes["scope"], "till");
     assert_eq!(attributes["scope_reference"], "555555");
     assert_eq!(attributes["enable_daraja_payload"], false);

@@ -41,6 +41,7 @@ pub struct TriggerRequest {
     pub sending_till: Option<String>,
     pub transaction: Option<String>,
     pub card_number: Option<String>,
+    pub sending_merchant: Option<String>,
 }
 
 impl TriggerRequest {
@@ -64,6 +65,7 @@ impl TriggerRequest {
         a.sending_till = text(self.sending_till).unwrap_or(a.sending_till);
         a.transaction = text(self.transaction);
         a.card_number = text(self.card_number).unwrap_or(a.card_number);
+        a.sending_merchant = text(self.sending_merchant).unwrap_or(a.sending_merchant);
         Ok(a)
     }
 }
