@@ -142,11 +142,11 @@ pub fn pay(
     collection: &str,
     r: PayRequest,
 ) -> Result<String, Refusal> {
-    let recipient = r
+    let (recipient, destination_reference) = r
         .destination_reference
         .as_deref()
-        .and_then(|reference| state.store.external_recipients.find(reference, owner))
-        .filter(|recipient| recipient.details.type_name() == r.destination_type)
+        .and_then(|reference| pay_recipient(state, owner, reference))
+        .filter(|(recipient, _)| recipient.details.type_name() == r.destination_type)
         .ok_or_else(|| Invalid("Destination reference is invalid".into()))?;
     let plan = Plan::Destinations(vec![PlannedDestination {
         amount: r.amount.decimal(),
@@ -161,7 +161,7 @@ pub fn pay(
     let accepted = Accepted {
         flavor: Flavor::Payment(Payment {
             destination_type: r.destination_type.to_string(),
-            destination_reference: recipient.meta.id,
+            destination_reference,
             amount: r.amount,
             description: r.description,
             category: r.category,
@@ -175,6 +175,29 @@ pub fn pay(
         plan,
     };
     Ok(record(state, owner, base, collection, accepted))
+}
+
+/// The pay recipient a payment names, and the reference it was named by: its id (its
+/// location's last segment, what the Python and Node SDKs' examples send) or its
+/// `recipient_reference`, which Kopo Kopo's guide calls its destination reference (seed 004)
+/// and the PHP SDK reads from it.
+fn pay_recipient(
+    state: &AppState,
+    owner: &str,
+    reference: &str,
+) -> Option<(ExternalRecipient, Uuid)> {
+    if let Some(recipient) = state.store.external_recipients.find(reference, owner) {
+        let id = recipient.meta.id;
+        return Some((recipient, id));
+    }
+    let wanted = Uuid::parse_str(reference.trim()).ok()?;
+    state
+        .store
+        .external_recipients
+        .filter(owner, |r| r.recipient_reference == wanted)
+        .into_iter()
+        .next()
+        .map(|r| (r, wanted))
 }
 
 /// A v1 settlement transfer; its URL under `collection`.
