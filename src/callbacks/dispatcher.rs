@@ -99,8 +99,9 @@ impl Dispatcher {
         target: Arc<str>,
         payload: &impl Serialize,
     ) -> Uuid {
-        // Compact: a receiver that re-serialises the parsed JSON gets these bytes back.
-        let body = serde_json::to_string(payload).expect("wire types always serialise");
+        // Compact, escaped as Rails escapes: a Rails receiver that re-serialises the parsed
+        // JSON gets these bytes back (`wire::json`).
+        let body = crate::wire::json::to_string(payload);
         let treatment = self
             .inner
             .scenarios
@@ -443,7 +444,7 @@ fn render_again(kind: CallbackKind) -> Option<fn(&Store, Uuid) -> Option<Bytes>>
             let payment = store.incoming_payments.get_any(id)?;
             let document =
                 crate::wire::Document::<crate::wire::incoming_payments::Attributes>::from(&payment);
-            let body = serde_json::to_vec(&document).expect("wire types always serialise");
+            let body = crate::wire::json::to_vec(&document);
             Some(body.into())
         }),
         _ => None,

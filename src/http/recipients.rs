@@ -2,21 +2,21 @@
 //! `POST`/`GET /api/v2/merchant_wallets`, `/api/v2/merchant_bank_accounts`,
 //! `/api/v2/external_recipients`, and `GET /api/v1/pay_recipients/{id}` (seed 004).
 
+use axum::Router;
 use axum::extract::{MatchedPath, Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Json, Router};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
-use super::resource::created;
+use super::resource::{api_json, created};
 use crate::domain::Invalid;
 use crate::domain::recipients::MerchantAccountKind;
 use crate::domain::recipients::RecipientFields;
 use crate::service::{AppState, recipients};
 use crate::wire::Document;
 use crate::wire::recipients::{
-    ExternalRecipientRequest, MerchantAccountAttributes, RecipientAttributes, recipient_document,
+    ExternalRecipientRequest, MerchantAccountAttributes, recipient_document,
 };
 
 const WALLETS: &str = "/api/v2/merchant_wallets";
@@ -102,13 +102,13 @@ fn merchant_account(
     owner: &str,
     destination_type: &str,
     what: &str,
-) -> Result<Json<Document<MerchantAccountAttributes>>, ApiError> {
+) -> Result<Response, ApiError> {
     state
         .store
         .merchant_accounts
         .find(id, owner)
         .filter(|a| a.destination_type() == destination_type)
-        .map(|a| Json(Document::from(&a)))
+        .map(|a| api_json(&Document::<MerchantAccountAttributes>::from(&a)))
         .ok_or_else(|| super::resource::not_found(&state.store.merchant_accounts, id, what))
 }
 
@@ -116,7 +116,7 @@ async fn find_wallet(
     State(state): State<AppState>,
     auth: Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<Document<MerchantAccountAttributes>>, ApiError> {
+) -> Result<Response, ApiError> {
     merchant_account(
         &state,
         &id,
@@ -130,7 +130,7 @@ async fn find_bank_account(
     State(state): State<AppState>,
     auth: Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<Document<MerchantAccountAttributes>>, ApiError> {
+) -> Result<Response, ApiError> {
     merchant_account(
         &state,
         &id,
@@ -163,7 +163,7 @@ async fn find_external(
     State(state): State<AppState>,
     auth: Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<Document<RecipientAttributes>>, ApiError> {
+) -> Result<Response, ApiError> {
     external(&state, &id, &auth.client_id, "external_recipient")
 }
 
@@ -171,7 +171,7 @@ async fn find_pay_recipient(
     State(state): State<AppState>,
     auth: Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<Document<RecipientAttributes>>, ApiError> {
+) -> Result<Response, ApiError> {
     external(&state, &id, &auth.client_id, "pay_recipient")
 }
 
@@ -180,12 +180,12 @@ fn external(
     id: &str,
     owner: &str,
     kind: &'static str,
-) -> Result<Json<Document<RecipientAttributes>>, ApiError> {
+) -> Result<Response, ApiError> {
     state
         .store
         .external_recipients
         .find(id, owner)
-        .map(|r| Json(recipient_document(&r, kind)))
+        .map(|r| api_json(&recipient_document(&r, kind)))
         .ok_or_else(|| {
             super::resource::not_found(&state.store.external_recipients, id, "Recipient")
         })

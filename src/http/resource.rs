@@ -1,7 +1,6 @@
 //! What every resource endpoint shares: `201 Created` with `Location`, and
 //! `GET` by id that 404s for unknown, malformed or another application's ids.
 
-use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -49,14 +48,11 @@ where
     D: for<'a> From<&'a T> + Serialize + 'static,
 {
     let (resource_id, document) = collection
-        .rendered::<D>(id, owner, |r| {
-            // Plain data into a Vec: serialising cannot fail.
-            serde_json::to_vec(&D::from(r)).unwrap_or_default().into()
-        })
+        .rendered::<D>(id, owner, |r| crate::wire::json::to_vec(&D::from(r)).into())
         .ok_or_else(|| not_found(collection, id, what))?;
     Ok(
         match state.scenarios.shown_instead(&state.clock, resource_id) {
-            Some(before) => Json(before).into_response(),
+            Some(before) => api_json(&before),
             None => json_bytes(document),
         },
     )
@@ -69,6 +65,11 @@ pub fn show_resource<R: Documented>(
     owner: &str,
 ) -> Result<Response, ApiError> {
     show::<R, R::Document>(state, R::collection(&state.store), id, owner, R::WHAT)
+}
+
+/// `200 OK` with `value` as the API's JSON (`wire::json`: escaped as Rails escapes).
+pub fn api_json(value: &impl Serialize) -> Response {
+    json_bytes(crate::wire::json::to_vec(value))
 }
 
 /// `200 OK` with a JSON document already written out.

@@ -1,9 +1,9 @@
 //! `POST /api/v2/webhook_subscriptions` and `GET /api/v2/webhook_subscriptions/{id}`.
 
+use axum::Router;
 use axum::extract::{MatchedPath, Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Json, Router};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated, BaseUrl};
@@ -29,12 +29,12 @@ async fn event(
     State(state): State<AppState>,
     auth: Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<Box<serde_json::value::RawValue>>, ApiError> {
+) -> Result<Response, ApiError> {
     state
         .store
         .webhook_events
         .find(&id, &auth.client_id)
-        .map(|e| Json(crate::wire::webhooks::event_payload(&e)))
+        .map(|e| super::resource::api_json(&crate::wire::webhooks::event_payload(&e)))
         .ok_or_else(|| {
             super::resource::not_found(&state.store.webhook_events, &id, "Webhook event")
         })

@@ -3,6 +3,7 @@
 
 pub mod control;
 pub mod incoming_payments;
+pub mod json;
 pub mod oauth;
 pub mod payment_links;
 pub mod polling;

@@ -110,11 +110,11 @@ async fn a_v1_payment_pays_a_pay_recipient() {
 
     // Kopo Kopo's guide calls the record's `recipient_reference` its destination reference
     // (seed 004), and the PHP SDK reads it from there: a payment may name it instead of the id.
-    let recipient_reference = app.get_json(&recipient, &token).await["data"]["attributes"]
-        ["recipient_reference"]
-        .as_str()
-        .expect("recipient_reference")
-        .to_string();
+    let recipient_reference =
+        app.get_json(&recipient, &token).await["data"]["attributes"]["recipient_reference"]
+            .as_str()
+            .expect("recipient_reference")
+            .to_string();
     assert_ne!(recipient_reference, reference);
     let by_reference = app
         .create("/api/v1/payments", &token, &json!({"destination_type": "bank_account",
@@ -124,7 +124,10 @@ async fn a_v1_payment_pays_a_pay_recipient() {
     app.advance("1s").await;
     let paid = app.get_json(&by_reference, &token).await;
     assert_eq!(paid["data"]["attributes"]["status"], "Processed", "{paid}");
-    assert_eq!(paid["data"]["attributes"]["destination_reference"], recipient_reference);
+    assert_eq!(
+        paid["data"]["attributes"]["destination_reference"],
+        recipient_reference
+    );
 }
 
 #[tokio::test]

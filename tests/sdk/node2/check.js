@@ -137,6 +137,15 @@ async function events (state) {
   }
 }
 
+async function escapedCharacters () {
+  await known('customer_created webhook holding the characters Rails escapes',
+    'it verifies the HMAC of JSON.stringify(req.body), which writes & < > U+2028 U+2029 unescaped where the API (Rails) escapes them: it fails against the real API too',
+    async () => {
+      await trigger({ type: 'customer_created', first_name: 'Ann & Co\u2028<Ltd>\u2029 Kenya', last_name: 'Doe' })
+      await waitFor('customer_created')
+    })
+}
+
 async function accounts (state) {
   const { accessToken } = state
   await check('TransferService.createMerchantWallet + createMerchantBankAccount', async () => {
@@ -274,6 +283,7 @@ async function main () {
   await webhooks(receiver, state)
   await stk(receiver, state)
   await events(state)
+  await escapedCharacters()
   await accounts(state)
   await sendMoney(receiver, state)
   await polling(receiver, state)

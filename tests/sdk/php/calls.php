@@ -83,6 +83,15 @@ foreach ([
     });
 }
 
+// A name holding the characters Rails escapes: the SDK hashes the raw body, so it verifies the
+// bytes the real API sends (docs/fidelity.md).
+check('customer_created webhook holding the characters Rails escapes', function () {
+    $name = "Ann & Co\u{2028}<Ltd>\u{2029} Kenya";
+    trigger(['type' => 'customer_created', 'first_name' => $name, 'last_name' => 'Doe']);
+    [$parsed] = delivery('customer_created');
+    same($parsed['firstName'], $name, 'firstName');
+});
+
 $transfers = $K2->SettlementTransferService();
 check('SettlementTransferService::createMerchantBankAccount + createMerchantWallet + getStatus', function () use ($transfers, $accessToken, &$state) {
     // The bank account first: a settlement goes to the first account.

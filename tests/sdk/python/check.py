@@ -186,6 +186,18 @@ def _():
     assert decomposed.topic == "customer_created", body
 
 
+# A name holding the characters Rails escapes (\u0026, \u003c, \u003e, \u2028, \u2029): the SDK
+# hashes the raw body, so it verifies the bytes the real API sends (docs/fidelity.md).
+ESCAPED_NAME = "Ann & Co\u2028<Ltd>\u2029 Kenya"
+
+
+@check("customer_created webhook holding the characters Rails escapes")
+def _():
+    trigger({"type": "customer_created", "first_name": ESCAPED_NAME, "last_name": "Doe"})
+    body, decomposed = wait_for("customer_created")
+    assert body["event"]["resource"]["first_name"] == ESCAPED_NAME, body
+
+
 @check("TransferAccount.add_transfer_account (wallet and bank)")
 def _():
     service = k2connect.TransferAccount(TOKEN)

@@ -110,6 +110,14 @@ end
   end
 end
 
+# A name holding the characters Rails escapes: the SDK hashes the parsed body's ActiveSupport
+# to_json, which escapes them as the API does, so it verifies (docs/fidelity.md).
+H.check("customer_created webhook holding the characters Rails escapes") do
+  name = "Ann & Co\u2028<Ltd>\u2029 Kenya"
+  H.trigger(type: "customer_created", first_name: name, last_name: "Doe")
+  assert_equal(webhook("customer_created").resource_first_name, name, "first name")
+end
+
 H.check("K2Settlement#add_settlement_account (wallet, bank) + query_resource") do
   settlement = K2ConnectRuby::K2Entity::K2Settlement.new(token)
   settlement.add_settlement_account(type: "merchant_wallet", first_name: "Jane", last_name: "Doe",
