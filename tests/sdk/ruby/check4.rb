@@ -179,6 +179,17 @@ end
   end
 end
 
+H.check("SendMoney#create_payment (to my accounts: every available shilling) + K2ProcessResult") do
+  H.control("PUT", "/_sandbox/balances", { balance: "750" })
+  send_money = K2ConnectRuby::K2Entity::SendMoney.new(token)
+  send_money.create_payment(destinations: [], currency: "KES", source_identifier: nil,
+    callback_url: "#{RECEIVER}/send_money")
+  parsed, = result("send_money")
+  assert_equal(parsed.status, "Processed", "status")
+  swept = parsed.transfer_batches.sum { |batch| batch["amount"].to_f }
+  assert_equal(swept, 750.0, "the amount swept")
+end
+
 H.check("K2Polling#poll + query_resource + callback") do
   polling = K2ConnectRuby::K2Entity::K2Polling.new(token)
   polling.poll(scope: "till", scope_reference: TILL, from_time: "2020-01-01T00:00:00+03:00",
