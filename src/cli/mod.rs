@@ -4,6 +4,7 @@
 
 mod callbacks;
 mod client;
+mod customers;
 mod requests;
 mod scenarios;
 mod show;
@@ -42,6 +43,7 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
 
 async fn execute(command: Command) -> anyhow::Result<Outcome> {
     use self::callbacks::callbacks;
+    use self::customers::{handsets, ledger, pay_link, sms};
     use self::requests::requests;
     use self::scenarios::{probes, scenario, validate, verify};
     use self::watch::watch;
@@ -62,6 +64,10 @@ async fn execute(command: Command) -> anyhow::Result<Outcome> {
         Command::Balances(b) => balances(&Client::new(&b.list.client)?, b).await,
         Command::Prompts(p) => prompts(&Client::new(&p.list.client)?, p).await,
         Command::Events(e) => events(&Client::new(&e.list.client)?, e).await,
+        Command::Handsets(h) => handsets(&Client::new(&h.list.client)?, h).await,
+        Command::PayLink(p) => pay_link(&Client::new(&p.client)?, p).await,
+        Command::Ledger(l) => ledger(&Client::new(&l.list.client)?, l).await,
+        Command::Sms(s) => sms(&Client::new(&s.page.list.client)?, s).await,
         Command::Watch(w) => watch(&Client::new(&w.list.client)?, w).await,
         Command::Completions { shell } => Ok(completions(shell)),
         Command::Openapi(o) => Ok(openapi(&o)),

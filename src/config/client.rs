@@ -44,7 +44,8 @@ pub struct ClientArgs {
 #[derive(Debug, Args)]
 pub struct TriggerArgs {
     /// buygoods, buygoods-reversed, b2b, b2b-reversed, settlement, customer-created, card,
-    /// card-voided, card-reversed (or a full event type such as buygoods_transaction_received).
+    /// card-voided, card-reversed, m2m (or a full event type such as
+    /// buygoods_transaction_received).
     pub event: String,
     /// Till the money goes to (default 000000).
     #[arg(long)]
@@ -286,4 +287,49 @@ pub struct EventsArgs {
     pub limit: usize,
     #[command(flatten)]
     pub list: ListArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct HandsetsArgs {
+    #[command(subcommand)]
+    pub action: Option<HandsetsAction>,
+    #[command(flatten)]
+    pub list: ListArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HandsetsAction {
+    /// How a phone answers its STK prompts from now on: pay, wrong_pin, cancel, timeout,
+    /// unreachable, insufficient_funds, or manual (it waits for `stk <answer> <phone>`).
+    /// With --client-id, only that application's prompts.
+    Set { phone: String, behaviour: String },
+}
+
+#[derive(Debug, Args)]
+pub struct PayLinkArgs {
+    /// The payment link's id (the last part of its Location).
+    pub link: String,
+    /// The paying customer's phone number.
+    #[arg(long, default_value = "+254712345678")]
+    pub phone: String,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PageArgs {
+    /// How many, newest first (at most 1000).
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    #[command(flatten)]
+    pub list: ListArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SmsArgs {
+    /// Only messages to this phone number.
+    #[arg(long)]
+    pub phone: Option<String>,
+    #[command(flatten)]
+    pub page: PageArgs,
 }

@@ -11,8 +11,9 @@ use clap::{Parser, Subcommand};
 
 pub use self::client::{
     BalancesAction, BalancesArgs, CallbacksAction, CallbacksArgs, ClientArgs, ClockAction,
-    ClockArgs, EventsArgs, ListArgs, OpenapiArgs, PromptsArgs, RequestsArgs, ResetArgs,
-    ScenarioAction, ScenarioArgs, StkArgs, TriggerArgs, WatchArgs,
+    ClockArgs, EventsArgs, HandsetsAction, HandsetsArgs, ListArgs, OpenapiArgs, PageArgs,
+    PayLinkArgs, PromptsArgs, RequestsArgs, ResetArgs, ScenarioAction, ScenarioArgs, SmsArgs,
+    StkArgs, TriggerArgs, WatchArgs,
 };
 pub use self::run::{RunArgs, VerifyArgs};
 pub use self::serve::{
@@ -71,6 +72,15 @@ pub enum Command {
     Prompts(PromptsArgs),
     /// The webhook events fired.
     Events(EventsArgs),
+    /// How phones answer STK prompts: `handsets` lists the settings and magic numbers,
+    /// `handsets set <phone> <behaviour>` changes one.
+    Handsets(HandsetsArgs),
+    /// Pay a payment link as a customer on its page would: `pay-link <link id> [--phone N]`.
+    PayLink(PayLinkArgs),
+    /// Every credit and debit of an application's accounts, newest first.
+    Ledger(PageArgs),
+    /// The transaction SMS notifications sent, newest first.
+    Sms(SmsArgs),
     /// Everything that happens, live, a line each: requests, results, callback attempts,
     /// webhooks, SMS, prompts, clock moves, scenarios (`--kind request,callback` to narrow).
     Watch(WatchArgs),

@@ -68,8 +68,8 @@ impl Answer {
             Self::Timeout => "Transaction has expired",
             // 1037
             Self::Unreachable => "DS timeout user cannot be reached",
-            // 1
-            Self::InsufficientFunds => "The balance is insufficient for the transaction.",
+            // 1 (Daraja ends it with a period; the reference, everywhere else, does not)
+            Self::InsufficientFunds => "The balance is insufficient for the transaction",
         };
         Outcome::Failed(error.to_string())
     }

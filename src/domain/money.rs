@@ -42,6 +42,18 @@ impl Amount {
         Ok(Self(decimal))
     }
 
+    /// [`Amount::parse`], for money paid through M-PESA, which moves whole shillings only
+    /// (an STK push, a payment link).
+    pub fn whole_shillings(value: Option<&Value>, field: &str) -> Result<Self, Invalid> {
+        let amount = Self::parse(value, field)?;
+        if !amount.0.fract().is_zero() {
+            return Err(Invalid(format!(
+                "{field} must be a whole number of shillings: M-PESA moves no cents"
+            )));
+        }
+        Ok(amount)
+    }
+
     pub fn decimal(self) -> Decimal {
         self.0
     }

@@ -37,9 +37,9 @@ async fn create(
     let link = NewLink {
         till_number: required_text(body.till_number.as_deref(), "Till number")?,
         currency: Currency::parse(body.currency.as_deref())?,
-        amount: Amount::parse(body.amount.as_ref(), "Amount")?,
+        amount: Amount::whole_shillings(body.amount.as_ref(), "Amount")?,
         metadata: Metadata::parse(body.metadata.as_ref())?,
-        callback_url: callback_url_of(body.links.as_ref())?,
+        callback_url: callback_url_of(body.links.as_ref(), body.callback_url.is_some())?,
         payment_reference: optional_text(body.payment_reference.as_deref()),
         note: optional_text(body.note.as_deref()),
     };

@@ -39,7 +39,7 @@ async fn create(
     )?;
     let reason = required_text(body.reason.as_deref(), "Reason")?;
     let metadata = Metadata::parse(body.metadata.as_ref())?;
-    let callback_url = callback_url_of(body.links.as_ref())?;
+    let callback_url = callback_url_of(body.links.as_ref(), body.callback_url.is_some())?;
 
     let request = ReverseRequest {
         transaction_reference: reference,

@@ -52,7 +52,7 @@ async fn create(
     let request = SendRequest {
         currency: currency_or_kes(body.currency.as_deref())?,
         metadata: Metadata::parse(body.metadata.as_ref())?,
-        callback_url: callback_url_of(body.links.as_ref())?,
+        callback_url: callback_url_of(body.links.as_ref(), body.callback_url.is_some())?,
         destinations: match body.destinations {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Array(items)) => items,
@@ -86,7 +86,7 @@ async fn create_payment(
         amount: destination_amount(amount.and_then(|a| a.value.as_ref()))?,
         destination_reference: body.destination_reference,
         metadata: Metadata::parse(body.metadata.as_ref())?,
-        callback_url: callback_url_of(body.links.as_ref())?,
+        callback_url: callback_url_of(body.links.as_ref(), body.callback_url.is_some())?,
         description: optional_text(body.description.as_deref()),
         category: optional_text(body.category.as_deref()),
         tags: body.tags.filter(|t| !t.is_null()).map(|t| js_canonical(&t)),
@@ -112,7 +112,7 @@ async fn create_settlement_transfer(
         },
         destination_reference: optional_text(body.destination_reference.as_deref()),
         destination_type: body.destination_type,
-        callback_url: callback_url_of(body.links.as_ref())?,
+        callback_url: callback_url_of(body.links.as_ref(), body.callback_url.is_some())?,
     };
     let url = send_money::transfer(
         &state,

@@ -229,6 +229,70 @@ pub struct Triggered {
     pub payload: Box<serde_json::value::RawValue>,
 }
 
+/// `GET /_sandbox/handsets`: how phones answer STK prompts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Handsets {
+    /// What a number with no setting does.
+    pub default: String,
+    /// The numbers that always answer one way.
+    pub magic_numbers: Vec<MagicNumber>,
+    /// Behaviours set through the control plane or scenarios.
+    pub settings: Vec<HandsetView>,
+}
+
+/// One phone's behaviour as set; `PUT /_sandbox/handsets/{phone}` answers one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HandsetView {
+    pub phone_number: String,
+    pub behaviour: String,
+    /// The application it applies to; null: every application.
+    pub client_id: Option<String>,
+}
+
+/// A number that always answers one way, in every application.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MagicNumber {
+    pub phone_number: String,
+    pub behaviour: String,
+}
+
+/// `GET /_sandbox/sms`: the transaction SMS notifications sent, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SmsOutbox {
+    pub messages: Vec<SmsView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SmsView {
+    pub id: Uuid,
+    pub client_id: String,
+    pub phone_number: String,
+    pub message: String,
+    pub webhook_event_reference: String,
+    pub sent_at: String,
+}
+
+/// `GET /_sandbox/ledger`: an application's credits and debits, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LedgerPage {
+    pub client_id: String,
+    pub entries: Vec<LedgerEntry>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    pub sequence: u64,
+    pub at: String,
+    /// `company`, or `till:<number>`.
+    pub account: String,
+    /// Signed: a debit is negative.
+    pub amount: String,
+    pub balance_after: String,
+    pub memo: String,
+}
+
 /// `POST /_sandbox/payment_links/{id}/pay`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LinkPaid {

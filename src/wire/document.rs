@@ -89,9 +89,17 @@ pub fn callback_url(value: Option<&str>) -> Result<String, Invalid> {
     crate::domain::limits::check_url(&text, "Callback url").map(|_| text)
 }
 
-/// The callback URL of a request's `_links`, validated.
-pub fn callback_url_of(links: Option<&LinksRequest>) -> Result<String, Invalid> {
-    callback_url(links.and_then(|l| l.callback_url.as_deref()))
+/// The callback URL of a request's `_links`, validated; when it is missing and one was sent at
+/// the top level (`misplaced`), the error says where it goes.
+pub fn callback_url_of(links: Option<&LinksRequest>, misplaced: bool) -> Result<String, Invalid> {
+    let url = links.and_then(|l| l.callback_url.as_deref());
+    if url.is_none() && misplaced {
+        return Err(Invalid(
+            "Callback url can't be blank: it goes in _links.callback_url, not at the top level"
+                .into(),
+        ));
+    }
+    callback_url(url)
 }
 
 /// An amount as a JSON number (payment links show `"amount": 350`): an integer when whole.

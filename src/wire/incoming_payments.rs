@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::document::{Document, Links, LinksRequest, callback_url};
+use super::document::{Document, Links, LinksRequest, callback_url_of};
 use crate::clock::{format_millis, format_seconds, to_eat};
 use crate::domain::incoming_payment::{
     IncomingPayment, NewIncomingPayment, PaymentState, Subscriber,
@@ -26,6 +26,8 @@ pub struct IncomingPaymentRequest {
     pub metadata: Option<Value>,
     #[serde(rename = "_links")]
     pub links: Option<LinksRequest>,
+    /// A callback URL sent at the top level, where it is not read: the error says where it goes.
+    pub callback_url: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -50,7 +52,13 @@ impl TryFrom<IncomingPaymentRequest> for NewIncomingPayment {
     /// Validates in the order of the reference's parameter table; the first failure wins.
     fn try_from(req: IncomingPaymentRequest) -> Result<Self, Invalid> {
         // Required, but shown nowhere: checked, not kept.
-        required_text(req.payment_channel.as_deref(), "Payment channel")?;
+        let channel = required_text(req.payment_channel.as_deref(), "Payment channel")?;
+        if !is_mpesa(&channel) {
+            return Err(Invalid::expected(
+                "Payment channel",
+                "an STK push goes through M-PESA: send \"M-PESA STK Push\"",
+            ));
+        }
         let till_number = required_text(req.till_number.as_deref(), "Till number")?;
         let subscriber = req.subscriber.ok_or_else(|| Invalid::blank("Subscriber"))?;
         let phone_number = PhoneNumber::parse(subscriber.phone_number.as_deref())?;
@@ -62,10 +70,10 @@ impl TryFrom<IncomingPaymentRequest> for NewIncomingPayment {
             return Err(Invalid::malformed("Email"));
         }
         let amount = req.amount.ok_or_else(|| Invalid::blank("Amount"))?;
-        let value = Amount::parse(amount.value.as_ref(), "Amount")?;
+        let value = Amount::whole_shillings(amount.value.as_ref(), "Amount")?;
         let currency = Currency::parse(amount.currency.as_deref())?;
         let metadata = Metadata::parse(req.metadata.as_ref())?;
-        let callback_url = callback_url(req.links.and_then(|l| l.callback_url).as_deref())?;
+        let callback_url = callback_url_of(req.links.as_ref(), req.callback_url.is_some())?;
         Ok(Self {
             till_number: till_number.into(),
             subscriber: Subscriber {
@@ -83,6 +91,18 @@ impl TryFrom<IncomingPaymentRequest> for NewIncomingPayment {
             callback_url: crate::domain::interned::callback_url(&callback_url),
         })
     }
+}
+
+/// Whether a payment channel names M-PESA, in any of the spellings the reference and the
+/// SDKs' examples use ("M-PESA STK Push", "M-PESA", "MPESA"): letters and digits only, in
+/// any case.
+fn is_mpesa(channel: &str) -> bool {
+    let letters: String = channel
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    letters.starts_with("MPESA")
 }
 
 // --- the document -------------------------------------------------------------------------

@@ -22,6 +22,8 @@ pub struct PaymentLinkRequest {
     pub metadata: Option<Value>,
     #[serde(rename = "_links")]
     pub links: Option<LinksRequest>,
+    /// A callback URL sent at the top level, where it is not read: the error says where it goes.
+    pub callback_url: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Debug, Serialize)]

@@ -20,6 +20,8 @@ pub struct PollingRequest {
     pub to_time: Option<String>,
     #[serde(rename = "_links")]
     pub links: Option<LinksRequest>,
+    /// A callback URL sent at the top level, where it is not read: the error says where it goes.
+    pub callback_url: Option<serde::de::IgnoredAny>,
 }
 
 impl TryFrom<PollingRequest> for NewPolling {
@@ -36,7 +38,7 @@ impl TryFrom<PollingRequest> for NewPolling {
             scope,
             from_time,
             to_time,
-            callback_url: callback_url_of(body.links.as_ref())?,
+            callback_url: callback_url_of(body.links.as_ref(), body.callback_url.is_some())?,
         })
     }
 }

@@ -21,6 +21,8 @@ pub struct SendMoneyRequest {
     pub metadata: Option<Value>,
     #[serde(rename = "_links")]
     pub links: Option<LinksRequest>,
+    /// A callback URL sent at the top level, where it is not read: the error says where it goes.
+    pub callback_url: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -315,6 +317,8 @@ pub struct PaymentRequest {
     pub metadata: Option<Value>,
     #[serde(rename = "_links")]
     pub links: Option<LinksRequest>,
+    /// A callback URL sent at the top level, where it is not read: the error says where it goes.
+    pub callback_url: Option<serde::de::IgnoredAny>,
 }
 
 /// `POST /api/v1/settlement_transfers` (the Node SDK's `TransferService.settleFunds`); a
@@ -326,4 +330,6 @@ pub struct SettlementTransferRequest {
     pub destination_reference: Option<String>,
     #[serde(rename = "_links")]
     pub links: Option<LinksRequest>,
+    /// A callback URL sent at the top level, where it is not read: the error says where it goes.
+    pub callback_url: Option<serde::de::IgnoredAny>,
 }

@@ -13,6 +13,8 @@ pub struct SmsNotificationRequest {
     pub message: Option<String>,
     #[serde(rename = "_links")]
     pub links: Option<LinksRequest>,
+    /// A callback URL sent at the top level, where it is not read: the error says where it goes.
+    pub callback_url: Option<serde::de::IgnoredAny>,
 }
 
 impl TryFrom<SmsNotificationRequest> for NewSmsNotification {
@@ -25,7 +27,7 @@ impl TryFrom<SmsNotificationRequest> for NewSmsNotification {
                 "Webhook event reference",
             )?,
             message: required_text(body.message.as_deref(), "Message")?,
-            callback_url: callback_url_of(body.links.as_ref())?,
+            callback_url: callback_url_of(body.links.as_ref(), body.callback_url.is_some())?,
         })
     }
 }

@@ -644,3 +644,91 @@ async fn watch_prints_what_happens_a_line_each() {
     assert_eq!(unknown.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("(did you mean `request`?)"));
 }
+
+/// The customers' side from the command line: handsets listed and set (a prompt to that phone
+/// then fails as set), a link paid, the ledger and the SMS outbox as tables and as JSON.
+#[tokio::test]
+async fn handsets_pay_link_ledger_and_sms_commands_drive_the_sandbox() {
+    let app = spawn_app().await;
+    let token = app.token().await;
+    let listed = stdout(&k2(&app.base, &["handsets"]).await);
+    assert!(listed.starts_with("PHONE"), "{listed}");
+    assert!(
+        listed.contains("+254700000005  insufficient_funds  all"),
+        "{listed}"
+    );
+    assert!(listed.ends_with("any other number: pay\n"), "{listed}");
+
+    let set = stdout(&k2(&app.base, &["handsets", "set", "0712000001", "cancel"]).await);
+    assert_eq!(
+        set,
+        "+254712000001 now answers with cancel (every application)\n"
+    );
+    let refused = k2(&app.base, &["handsets", "set", "0712000001", "cancle"]).await;
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("did you mean `cancel`"),
+        "{refused:?}"
+    );
+    let receiver = CallbackReceiver::start(Behaviour::Accept).await;
+    let mut push = stk_request(&receiver.url);
+    push["subscriber"]["phone_number"] = json!("+254712000001");
+    app.create_incoming_payment(&token, &push).await;
+    let result = receiver.wait_for(1).await.remove(0).json();
+    assert_eq!(result["data"]["attributes"]["status"], "Failed");
+    assert_eq!(
+        result["data"]["attributes"]["event"]["errors"],
+        json!(["Request cancelled by user"])
+    );
+
+    let link = app
+        .create(
+            "/api/v2/payment_links",
+            &token,
+            &json!({"till_number": "000000", "currency": "KES", "amount": 350,
+                "payment_reference": "order-7", "note": "Shoes",
+                "_links": {"callback_url": receiver.url}}),
+        )
+        .await;
+    let id = link.rsplit('/').next().expect("id");
+    let paid = stdout(&k2(&app.base, &["pay-link", id, "--phone", "0712345678"]).await);
+    assert_eq!(paid, format!("payment link {id} paid by 0712345678\n"));
+    let again = k2(&app.base, &["pay-link", id]).await;
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("Only active payment links can be paid")
+    );
+
+    let ledger = stdout(&k2(&app.base, &["ledger"]).await);
+    assert!(
+        ledger.starts_with(&format!("application {CLIENT_ID}\nAT")),
+        "{ledger}"
+    );
+    assert!(ledger.contains("till 000000  350.0"), "{ledger}");
+    let json: Value = serde_json::from_str(&stdout(
+        &k2(&app.base, &["ledger", "--json", "--limit", "1"]).await,
+    ))
+    .expect("JSON");
+    assert_eq!(json["entries"].as_array().expect("entries").len(), 1);
+    assert_eq!(json["entries"][0]["account"], "till:000000");
+
+    // An SMS to the payer of a Buygoods payment the sandbox received.
+    let (_, triggered) = app
+        .trigger(json!({"type": "buygoods_transaction_received", "phone_number": "+254712345678"}))
+        .await;
+    app.create(
+        "/api/v1/transaction_sms_notifications",
+        &token,
+        &json!({"webhook_event_reference": triggered["id"], "message": "Thanks for shopping",
+            "_links": {"callback_url": receiver.url}}),
+    )
+    .await;
+    // The STK push's result, the link's and the SMS notification's.
+    receiver.wait_for(3).await;
+    let sms = stdout(&k2(&app.base, &["sms", "--phone", "+254712345678"]).await);
+    assert!(sms.starts_with("SENT"), "{sms}");
+    assert!(
+        sms.contains("+254712345678  Thanks for shopping  sandbox-client-id"),
+        "{sms}"
+    );
+}

@@ -30,7 +30,7 @@ async fn magic_numbers_fail_with_the_subscribers_result_text() {
         ("+254700000004", "DS timeout user cannot be reached"),
         (
             "+254700000005",
-            "The balance is insufficient for the transaction.",
+            "The balance is insufficient for the transaction",
         ),
     ];
     let mut locations = Vec::new();

@@ -250,6 +250,17 @@ async fn every_invalid_field_gets_the_references_400() {
             "Metadata value of a must be a string, number, boolean or null",
         ),
         ("/_links", None, "Callback url can't be blank"),
+        // What the reference and the SDKs' examples send: "M-PESA STK Push", "M-PESA", "MPESA".
+        (
+            "/payment_channel",
+            Some(json!("Bitcoin")),
+            "Payment channel is invalid: an STK push goes through M-PESA: send \"M-PESA STK Push\"",
+        ),
+        (
+            "/amount/value",
+            Some(json!("10.50")),
+            "Amount must be a whole number of shillings: M-PESA moves no cents",
+        ),
         (
             "/_links/callback_url",
             Some(json!("not a url")),
@@ -279,6 +290,27 @@ async fn every_invalid_field_gets_the_references_400() {
             text == message || text.starts_with(&format!("{message} at line")),
             "{case}: {text}"
         );
+    }
+    // A callback URL at the top level: the error says where it goes.
+    let mut misplaced = with_field(stk_request("http://127.0.0.1:9/cb"), "/_links", None);
+    misplaced["callback_url"] = json!("http://127.0.0.1:9/cb");
+    let (status, error) = app
+        .rejected("/api/v2/incoming_payments", &token, &misplaced)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        error["error_message"],
+        "Callback url can't be blank: it goes in _links.callback_url, not at the top level"
+    );
+    // Every spelling of M-PESA the reference and the SDKs use is accepted.
+    for channel in ["M-PESA STK Push", "M-PESA", "MPESA", "mpesa"] {
+        let body = with_field(
+            stk_request("http://127.0.0.1:9/cb"),
+            "/payment_channel",
+            Some(json!(channel)),
+        );
+        let response = app.create_incoming_payment(&token, &body).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "{channel}");
     }
 }
 

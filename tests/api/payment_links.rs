@@ -317,9 +317,22 @@ async fn invalid_links_get_400s() {
     no_till["till_number"] = Value::Null;
     let mut no_amount = link_request("http://127.0.0.1:9/cb");
     no_amount["amount"] = Value::Null;
+    let mut cents = link_request("http://127.0.0.1:9/cb");
+    cents["amount"] = json!(350.5);
+    let mut misplaced = link_request("http://127.0.0.1:9/cb");
+    misplaced["callback_url"] = misplaced["_links"]["callback_url"].take();
     for (body, message) in [
         (no_till, "Till number can't be blank"),
         (no_amount, "Amount can't be blank"),
+        // Paid through M-PESA, which moves whole shillings.
+        (
+            cents,
+            "Amount must be a whole number of shillings: M-PESA moves no cents",
+        ),
+        (
+            misplaced,
+            "Callback url can't be blank: it goes in _links.callback_url, not at the top level",
+        ),
     ] {
         let (status, error) = app.rejected(LINKS, &token, &body).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);

@@ -5,7 +5,6 @@ use axum::extract::{Path, Query, State};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::clock::{format_millis, to_eat};
@@ -16,7 +15,9 @@ use crate::http::extract::ApiJson;
 use crate::service::AppState;
 use crate::service::payment_links::pay_payment_link;
 use crate::service::prompts::answer_prompt;
-use crate::wire::control::{Answered, LinkPaid, PromptList, PromptView};
+use crate::wire::control::{
+    Answered, HandsetView, Handsets, LinkPaid, MagicNumber, PromptList, PromptView,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -151,21 +152,30 @@ async fn answer(
     }))
 }
 
-async fn handsets(State(state): State<AppState>) -> Json<Value> {
-    let magic: Vec<Value> = MAGIC_NUMBERS
+async fn handsets(State(state): State<AppState>) -> Json<Handsets> {
+    let magic = MAGIC_NUMBERS
         .iter()
-        .map(|(phone, b)| json!({"phone_number": phone, "behaviour": b.as_str()}))
+        .map(|(phone, b)| MagicNumber {
+            phone_number: (*phone).to_string(),
+            behaviour: b.as_str().to_string(),
+        })
         .collect();
-    let settings: Vec<Value> = state
+    let settings = state
         .store
         .handsets
         .settings()
         .into_iter()
-        .map(|(client_id, phone, b)| {
-            json!({"phone_number": phone.to_string(), "behaviour": b.as_str(), "client_id": client_id})
+        .map(|(client_id, phone, b)| HandsetView {
+            phone_number: phone.to_string(),
+            behaviour: b.as_str().to_string(),
+            client_id,
         })
         .collect();
-    Json(json!({"default": "pay", "magic_numbers": magic, "settings": settings}))
+    Json(Handsets {
+        default: "pay".into(),
+        magic_numbers: magic,
+        settings,
+    })
 }
 
 #[derive(Deserialize)]
@@ -181,7 +191,7 @@ async fn set_handset(
     State(state): State<AppState>,
     Path(phone): Path<String>,
     ApiJson(body): ApiJson<HandsetSetting>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<HandsetView>, ApiError> {
     let phone = PhoneNumber::parse(Some(&phone))?;
     let behaviour = Behaviour::parse(&body.behaviour)?;
     if let Some(client) = body.client_id.as_deref()
@@ -193,8 +203,9 @@ async fn set_handset(
         .store
         .handsets
         .set(body.client_id.clone(), phone, behaviour);
-    Ok(Json(
-        json!({"phone_number": phone.to_string(), "behaviour": behaviour.as_str(),
-        "client_id": body.client_id}),
-    ))
+    Ok(Json(HandsetView {
+        phone_number: phone.to_string(),
+        behaviour: behaviour.as_str().to_string(),
+        client_id: body.client_id,
+    }))
 }

@@ -5,7 +5,6 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::page;
@@ -15,7 +14,9 @@ use crate::domain::money::format_amount;
 use crate::http::error::ApiError;
 use crate::service::AppState;
 use crate::store::journal::Actor;
-use crate::wire::control::{Replay, Replays, RequestLog, RequestView};
+use crate::wire::control::{
+    LedgerEntry, LedgerPage, Replay, Replays, RequestLog, RequestView, SmsOutbox, SmsView,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -110,7 +111,7 @@ struct OwnerFilter {
 async fn sms_outbox(
     State(state): State<AppState>,
     Query(f): Query<OwnerFilter>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SmsOutbox>, ApiError> {
     let request = page::request(f.limit, f.cursor.as_deref())?;
     let since_ms = page::since_ms(f.since.as_deref())?;
     let phone = f
@@ -127,54 +128,51 @@ async fn sms_outbox(
                 && since_ms.is_none_or(|t| m.meta.created_at_ms >= t)
         },
     );
-    let messages: Vec<Value> = page
+    let messages = page
         .items
         .into_iter()
-        .map(|m| {
-            json!({
-                "id": m.meta.id,
-                "client_id": m.meta.owner,
-                "phone_number": m.phone_number,
-                "message": m.message,
-                "webhook_event_reference": m.webhook_event_reference,
-                "sent_at": format_millis(to_eat(m.meta.created_at_ms)),
-            })
+        .map(|m| SmsView {
+            id: m.meta.id,
+            client_id: m.meta.owner.to_string(),
+            phone_number: m.phone_number.clone(),
+            message: m.message.clone(),
+            webhook_event_reference: m.webhook_event_reference.clone(),
+            sent_at: format_millis(to_eat(m.meta.created_at_ms)),
         })
         .collect();
-    Ok(Json(
-        json!({ "messages": messages, "next_cursor": page::next_cursor(page.next) }),
-    ))
+    Ok(Json(SmsOutbox {
+        messages,
+        next_cursor: page::next_cursor(page.next),
+    }))
 }
 
 /// Credits and debits of an application (default: the configured one), newest first.
 async fn ledger(
     State(state): State<AppState>,
     Query(f): Query<OwnerFilter>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<LedgerPage>, ApiError> {
     let request = page::request(f.limit, f.cursor.as_deref())?;
     let owner = f
         .client_id
         .unwrap_or_else(|| state.settings.client_id.clone());
     let page = state.store.ledger.entries(&owner, request);
-    let entries: Vec<Value> = page
+    let entries = page
         .items
         .into_iter()
-        .map(|e| {
-            json!({
-                "sequence": e.sequence,
-                "at": format_millis(to_eat(e.at_ms)),
-                "account": e.account.name(),
-                "amount": format_amount(e.amount),
-                "balance_after": format_amount(e.balance_after),
-                "memo": e.memo.to_string(),
-            })
+        .map(|e| LedgerEntry {
+            sequence: e.sequence,
+            at: format_millis(to_eat(e.at_ms)),
+            account: e.account.name(),
+            amount: format_amount(e.amount),
+            balance_after: format_amount(e.balance_after),
+            memo: e.memo.to_string(),
         })
         .collect();
-    Ok(Json(json!({
-        "client_id": owner,
-        "entries": entries,
-        "next_cursor": page::next_cursor(page.next),
-    })))
+    Ok(Json(LedgerPage {
+        client_id: owner,
+        entries,
+        next_cursor: page::next_cursor(page.next),
+    }))
 }
 
 /// Sends a recorded delivery again, byte for byte, as a new delivery.
