@@ -51,7 +51,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tokio::net::TcpListener;
 
-use crate::callbacks::{Dispatcher, RetryPolicy};
+use crate::callbacks::{Delivering, Dispatcher, RetryPolicy};
 use crate::clock::{Clock, IdGen};
 use crate::config::ServeArgs;
 use crate::scheduler::Scheduler;
@@ -90,12 +90,7 @@ impl Sandbox {
             scheduler.clone(),
             clock.clone(),
             ids.clone(),
-            RetryPolicy {
-                attempts: args.callback_attempts,
-                timeout: Duration::from_millis(args.callback_timeout_ms),
-                backoff: Duration::from_millis(args.callback_backoff_ms),
-            },
-            args.callback_concurrency,
+            delivering(&args),
             scenarios.clone(),
         )
         .context("building the callback HTTP client")?;
@@ -193,6 +188,19 @@ impl Sandbox {
         worker.await.context("callback worker")?;
         tracing::info!("callback worker stopped");
         Ok(())
+    }
+}
+
+/// How callbacks are delivered, as the flags say.
+fn delivering(args: &ServeArgs) -> Delivering {
+    Delivering {
+        policy: RetryPolicy {
+            attempts: args.callback_attempts,
+            timeout: Duration::from_millis(args.callback_timeout_ms),
+            backoff: Duration::from_millis(args.callback_backoff_ms),
+        },
+        connections_per_host: args.callback_concurrency,
+        rewrites: args.callback_rewrite.clone(),
     }
 }
 

@@ -50,11 +50,23 @@ struct Inner {
     policy: RetryPolicy,
     sequence: AtomicU64,
     scenarios: Arc<crate::scenarios::Scenarios>,
+    /// `--callback-rewrite`'s rules.
+    rewrites: Vec<crate::domain::rewrite::Rewrite>,
     started: Instant,
     /// When the last "exhausted" warning was written (ms since `started`), and how many
     /// deliveries were exhausted since.
     exhausted_warned_ms: AtomicU64,
     exhausted_quiet: AtomicU64,
+}
+
+/// How deliveries are made: the flags `serve` was given.
+#[derive(Debug, Clone)]
+pub struct Delivering {
+    pub policy: RetryPolicy,
+    /// Attempts in flight at once, and connections open to one receiver.
+    pub connections_per_host: usize,
+    /// `--callback-rewrite`'s rules.
+    pub rewrites: Vec<crate::domain::rewrite::Rewrite>,
 }
 
 impl Dispatcher {
@@ -63,10 +75,14 @@ impl Dispatcher {
         scheduler: Scheduler,
         clock: Clock,
         ids: IdGen,
-        policy: RetryPolicy,
-        connections_per_host: usize,
+        delivering: Delivering,
         scenarios: Arc<crate::scenarios::Scenarios>,
     ) -> anyhow::Result<Self> {
+        let Delivering {
+            policy,
+            connections_per_host,
+            rewrites,
+        } = delivering;
         let client = Client::new(
             USER_AGENT,
             policy.timeout,
@@ -83,6 +99,7 @@ impl Dispatcher {
                 policy,
                 sequence: AtomicU64::new(0),
                 scenarios,
+                rewrites,
                 started: Instant::now(),
                 exhausted_warned_ms: AtomicU64::new(0),
                 exhausted_quiet: AtomicU64::new(0),
@@ -201,6 +218,12 @@ impl Dispatcher {
         body: Arc<[u8]>,
         signature: Signature,
     ) -> Delivery {
+        // Sent elsewhere under `--callback-rewrite`, the URL asked for kept beside it.
+        let (target, rewritten_from) =
+            match crate::domain::rewrite::rewritten(&self.inner.rewrites, &target) {
+                Some(url) => (Arc::from(url), Some(target)),
+                None => (target, None),
+            };
         let mut delivery = Delivery {
             id: self.inner.ids.uuid(),
             sequence: self.inner.sequence.fetch_add(1, Ordering::Relaxed),
@@ -216,6 +239,9 @@ impl Dispatcher {
             rare: None,
         };
         delivery.sign(signature);
+        if rewritten_from.is_some() {
+            delivery.rare.get_or_insert_default().rewritten_from = rewritten_from;
+        }
         delivery
     }
 

@@ -9,6 +9,7 @@
 
 mod client;
 mod dispatcher;
+pub mod hint;
 pub mod signing;
 
-pub use dispatcher::{Dispatcher, RetryPolicy};
+pub use dispatcher::{Delivering, Dispatcher, RetryPolicy};

@@ -120,10 +120,15 @@ fn show_delivery(d: &DeliveryView) -> String {
         format!("delivery   {}", d.id),
         format!("resource   {} {}", d.resource.kind, d.resource.id),
         format!("url        {}", d.target),
+    ];
+    if let Some(asked) = &d.requested_target {
+        out.push(format!("asked for  {asked} (--callback-rewrite)"));
+    }
+    out.extend([
         format!("state      {}", d.state.name()),
         format!("created    {}", d.created_at),
         format!("signature  {}", d.signature),
-    ];
+    ]);
     if let Some(probe) = &d.probe {
         let outcome = probe.outcome.map_or("-", |o| o.name());
         let passed = probe.passed.map_or("-".to_string(), |p| p.to_string());
@@ -146,6 +151,9 @@ fn show_delivery(d: &DeliveryView) -> String {
             "attempt {}  {}  {answer}  {} ms",
             a.attempt, a.at, a.latency_ms
         ));
+        if let Some(hint) = &a.hint {
+            out.push(format!("           {hint}"));
+        }
     }
     out.push(String::new());
     out.push(d.body.clone());

@@ -86,6 +86,18 @@ pub struct ServeArgs {
     #[arg(long = "scenario", env = "K2_SANDBOX_SCENARIO", value_delimiter = ',')]
     pub scenario: Vec<std::path::PathBuf>,
 
+    /// Send callbacks for one host (and port) to another, e.g.
+    /// `localhost:5000=host.docker.internal:5000` for an app on the host of a sandbox in
+    /// Docker (repeatable; the env twin takes a comma-separated list). The delivery log shows
+    /// the URL asked for and the URL used.
+    #[arg(
+        long = "callback-rewrite",
+        env = "K2_SANDBOX_CALLBACK_REWRITE",
+        value_delimiter = ',',
+        value_name = "FROM=TO"
+    )]
+    pub callback_rewrite: Vec<crate::domain::rewrite::Rewrite>,
+
     /// Delivery attempts per callback before it is marked exhausted.
     #[arg(long, env = "K2_SANDBOX_CALLBACK_ATTEMPTS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub callback_attempts: u32,
@@ -203,6 +215,7 @@ impl Default for ServeArgs {
             callback_delay_ms: 1000,
             stk_timeout_ms: 60_000,
             scenario: Vec::new(),
+            callback_rewrite: Vec::new(),
             callback_attempts: 5,
             callback_timeout_ms: 5000,
             callback_concurrency: 256,

@@ -230,6 +230,8 @@ pub struct Rare {
     pub probe: Option<Probe>,
     /// A signature that is not an HMAC's hex (a probe's).
     signature: Option<Box<str>>,
+    /// The URL the callback asked for, when `--callback-rewrite` sent it to `target` instead.
+    pub rewritten_from: Option<std::sync::Arc<str>>,
     pub replays: Replays,
 }
 
@@ -281,6 +283,11 @@ impl Delivery {
             (Some(bytes), _) => Signature::Hmac(bytes),
             (None, text) => Signature::Text(text.cloned().unwrap_or_default()),
         }
+    }
+
+    /// The URL asked for, when `--callback-rewrite` sent the delivery elsewhere.
+    pub fn rewritten_from(&self) -> Option<&str> {
+        self.rare.as_ref().and_then(|r| r.rewritten_from.as_deref())
     }
 
     /// The delivery this one sends again, if it is a replay.

@@ -16,6 +16,7 @@ pub mod phone;
 pub mod polling;
 pub mod recipients;
 pub mod reversal;
+pub mod rewrite;
 pub mod self_url;
 pub mod send_money;
 pub mod sms_notification;

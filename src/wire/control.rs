@@ -19,7 +19,11 @@ pub struct DeliveryLog {
 pub struct DeliveryView {
     pub id: Uuid,
     pub resource: ResourceView,
+    /// The URL it is sent to.
     pub target: String,
+    /// The URL the callback asked for, when `--callback-rewrite` sent it to `target` instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_target: Option<String>,
     pub state: DeliveryState,
     pub created_at: String,
     pub attempts: Vec<AttemptView>,
@@ -49,6 +53,10 @@ pub struct AttemptView {
     pub at: String,
     pub status: Option<u16>,
     pub error: Option<String>,
+    /// What to do about the error, when the sandbox can tell (a loopback URL from inside a
+    /// container).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
     pub latency_ms: u64,
 }
 

@@ -255,3 +255,43 @@ async fn at_most_callback_concurrency_attempts_run_at_once_and_the_rest_wait_the
         "{states:?}"
     );
 }
+
+/// `--callback-rewrite`: a callback asked for at one host is delivered to another (the app on
+/// the host of a sandbox in a container), and the log shows both URLs.
+#[tokio::test]
+async fn a_rewrite_rule_sends_a_callback_elsewhere_and_the_log_shows_both_urls() {
+    let receiver = CallbackReceiver::start(Behaviour::Accept).await;
+    let port = receiver
+        .url
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.split('/').next())
+        .expect("port")
+        .to_string();
+    let app = spawn_app_with(|args| {
+        args.callback_rewrite = vec![
+            format!("shop.invalid:5000=127.0.0.1:{port}")
+                .parse()
+                .expect("rule"),
+        ];
+    })
+    .await;
+    let token = app.token().await;
+    let asked = "http://shop.invalid:5000/k2/callback?order=7";
+    app.create_incoming_payment(&token, &stk_request(asked))
+        .await;
+    let delivered = receiver.wait_for(1).await.remove(0);
+    assert!(delivered.signature_verifies(API_KEY));
+    // The document still names the URL the app asked for.
+    assert_eq!(
+        delivered.json()["data"]["attributes"]["_links"]["callback_url"],
+        asked
+    );
+    let log = app.deliveries().await;
+    assert_eq!(
+        log[0]["target"],
+        format!("http://127.0.0.1:{port}/k2/callback?order=7")
+    );
+    assert_eq!(log[0]["requested_target"], asked);
+    assert_eq!(log[0]["state"], "delivered");
+}

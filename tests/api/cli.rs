@@ -732,3 +732,46 @@ async fn handsets_pay_link_ledger_and_sms_commands_drive_the_sandbox() {
         "{sms}"
     );
 }
+
+#[tokio::test]
+async fn callback_rewrite_rules_come_from_the_flag_anywhere_or_its_env_twin() {
+    let receiver = CallbackReceiver::start(Behaviour::Accept).await;
+    let port = receiver
+        .url
+        .trim_start_matches("http://127.0.0.1:")
+        .split('/')
+        .next()
+        .expect("port")
+        .to_string();
+    // Two rules from the env twin, comma-separated: the second one applies.
+    let sandbox = SandboxProcess::start_with_env(
+        &[],
+        &[(
+            "K2_SANDBOX_CALLBACK_REWRITE",
+            &format!("other.invalid=127.0.0.1:1,shop.invalid:5000=127.0.0.1:{port}"),
+        )],
+    )
+    .await;
+    let token = token_at(&sandbox.base).await;
+    http_client()
+        .post(format!("{}/api/v2/incoming_payments", sandbox.base))
+        .bearer_auth(&token)
+        .json(&stk_request("http://shop.invalid:5000/k2/callback"))
+        .send()
+        .await
+        .expect("push");
+    assert!(receiver.wait_for(1).await[0].signature_verifies(API_KEY));
+
+    let refused = tokio::process::Command::new(env!("CARGO_BIN_EXE_k2-sandbox"))
+        .args(["--port", "0", "--callback-rewrite", "localhost:5000"])
+        .output()
+        .await
+        .expect("runs");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains(
+            "\"localhost:5000\" is not FROM=TO, e.g. localhost:5000=host.docker.internal:5000"
+        ),
+        "{refused:?}"
+    );
+}

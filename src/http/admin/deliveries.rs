@@ -6,8 +6,9 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::page;
+use crate::callbacks::hint::loopback_hint;
 use crate::clock::{format_millis, to_eat};
-use crate::domain::delivery::{Delivery, DeliveryState};
+use crate::domain::delivery::{Delivery, DeliveryState, Failure};
 use crate::http::error::ApiError;
 use crate::service::AppState;
 use crate::wire::control::{AttemptView, DeliveryLog, DeliveryView, ResourceView};
@@ -43,6 +44,7 @@ fn view(state: &AppState, d: Delivery) -> DeliveryView {
             id: d.resource.id,
         },
         target: d.target.to_string(),
+        requested_target: d.rewritten_from().map(str::to_string),
         state: d.state,
         created_at: format_millis(to_eat(d.created_at_ms)),
         attempts: d
@@ -53,6 +55,10 @@ fn view(state: &AppState, d: Delivery) -> DeliveryView {
                 at: format_millis(to_eat(a.at_ms)),
                 status: a.status,
                 error: a.error.map(|e| e.describe().to_owned()),
+                hint: a
+                    .error
+                    .filter(|e| *e == Failure::Connect)
+                    .and_then(|_| loopback_hint(&d.target)),
                 latency_ms: a.latency_ms,
             })
             .collect(),
