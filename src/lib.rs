@@ -70,9 +70,7 @@ impl Sandbox {
     /// Binds the listener and builds the state; serves nothing yet.
     pub async fn build(args: ServeArgs) -> anyhow::Result<Self> {
         let addr = SocketAddr::new(args.host, args.port);
-        let listener = TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("binding {addr}"))?;
+        let listener = bind(addr).await?;
         let local_addr = listener.local_addr()?;
 
         let clock = args.clock.map_or_else(Clock::real, Clock::frozen_at);
@@ -189,6 +187,22 @@ impl Sandbox {
         tracing::info!("callback worker stopped");
         Ok(())
     }
+}
+
+/// The listener on `addr`; a port in use says what to do about it.
+async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            anyhow::anyhow!(
+                "port {} is in use on {}: stop what holds it, or pick another port with \
+                 --port (K2_SANDBOX_PORT); --port 0 takes a free one and prints it",
+                addr.port(),
+                addr.ip()
+            )
+        } else {
+            anyhow::Error::new(e).context(format!("binding {addr}"))
+        }
+    })
 }
 
 /// How callbacks are delivered, as the flags say.

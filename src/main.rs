@@ -98,20 +98,25 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         args.log_format,
         k2_sandbox::telemetry::non_blocking_stderr(),
     );
-    tracing::info!(config = %args.masked_summary(), "starting k2-sandbox {}", env!("CARGO_PKG_VERSION"));
+    tracing::info!("starting k2-sandbox {}", env!("CARGO_PKG_VERSION"));
+    tracing::debug!(config = %args.masked_summary(), "configuration");
+    let (public_url, client_id) = (args.public_url.clone(), args.client_id.clone());
 
     // The first SIGINT/SIGTERM starts a graceful shutdown; a second one exits at once.
     let mut signals = Signals::new()?;
     let sandbox = Sandbox::build(args).await?;
-    // One line on stdout a script can parse for the bound address.
+    // A first line on stdout a script can parse for the bound address, then where things are.
     let mut stdout = std::io::stdout();
-    writeln!(
-        stdout,
-        "k2-sandbox listening on http://{}",
-        sandbox.local_addr()
-    )
-    .and_then(|()| stdout.flush())
-    .context("writing the start-up line")?;
+    let addr = sandbox.local_addr();
+    // One write: a reader that takes the first line and goes never cuts the others short.
+    let lines = format!(
+        "k2-sandbox listening on http://{addr}\n{}",
+        banner(addr, public_url.as_ref(), &client_id)
+    );
+    stdout
+        .write_all(lines.as_bytes())
+        .and_then(|()| stdout.flush())
+        .context("writing the start-up lines")?;
 
     let state = sandbox.state();
     let stats = sandbox.stats();
@@ -133,4 +138,26 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await?;
     tracing::info!("k2-sandbox stopped");
     Ok(())
+}
+
+/// Where the API, the dashboard and the OpenAPI document are, at an address a browser can
+/// open (`--public-url`, or the bound one with `127.0.0.1` for an unspecified address).
+fn banner(addr: std::net::SocketAddr, public_url: Option<&url::Url>, client_id: &str) -> String {
+    let base = public_url.map_or_else(
+        || {
+            let ip = if addr.ip().is_unspecified() {
+                std::net::IpAddr::from([127, 0, 0, 1])
+            } else {
+                addr.ip()
+            };
+            format!("http://{}", std::net::SocketAddr::new(ip, addr.port()))
+        },
+        |u| u.as_str().trim_end_matches('/').to_string(),
+    );
+    format!(
+        "  API        {base}/api/v2/ (and /api/v1/), tokens at {base}/oauth/token\n\
+         \x20 dashboard  {base}/_sandbox/ui/\n\
+         \x20 OpenAPI    {base}/_sandbox/openapi.json\n\
+         \x20 client id  {client_id} (RUST_LOG=debug logs the whole configuration)\n"
+    )
 }

@@ -235,6 +235,12 @@ pub fn wrapped_table(
 }
 
 /// Rows as a table: a header line, then each row, columns padded to their widest cell.
+/// `n` and its noun, singular for one: `1 rule`, `2 rules`, `1 delivery`, `0 deliveries`.
+pub fn count(n: impl Into<u64>, singular: &str, plural: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { singular } else { plural })
+}
+
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     if rows.is_empty() {
         return "(none)".into();

@@ -38,6 +38,7 @@ where
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(colour)
+        .with_timer(EastAfrica)
         .with_writer(writer);
     // A second init (tests) keeps the first subscriber.
     let _ = match format {
@@ -53,7 +54,7 @@ where
     };
 }
 
-/// The default format's text without colour (`2026-11-28T19:20:00.123456Z  INFO target:
+/// The default format's text without colour (`2026-11-28T22:20:00.123456+03:00  INFO target:
 /// message key=value ...`), written without its machinery: the timestamp's date and time of
 /// day formatted once a second, strings and numbers written straight into the line. The
 /// access log writes a line per request, so this is on the hot path.
@@ -107,7 +108,18 @@ fn level(level: &tracing::Level) -> &'static str {
     }
 }
 
-/// `2026-11-28T19:20:00.123456Z`, as the default format writes it.
+/// Log lines' time, in East Africa Time like every time the API shows (`+03:00`): a log line
+/// and the document it is about read the same hour. The wall clock's, never the sandbox's
+/// (which a virtual clock moves by days): logs say when things happened to the process.
+struct EastAfrica;
+
+impl tracing_subscriber::fmt::time::FormatTime for EastAfrica {
+    fn format_time(&self, w: &mut tracing_subscriber::fmt::format::Writer<'_>) -> fmt::Result {
+        timestamp(w)
+    }
+}
+
+/// `2026-11-28T22:20:00.123456+03:00`: the wall clock in East Africa Time, to the microsecond.
 fn timestamp(writer: &mut impl fmt::Write) -> fmt::Result {
     thread_local! {
         /// The second last formatted, and its text up to the seconds.
@@ -122,18 +134,20 @@ fn timestamp(writer: &mut impl fmt::Write) -> fmt::Result {
         if *second != now.as_secs() {
             *second = now.as_secs();
             text.clear();
-            let at = chrono::DateTime::from_timestamp(now.as_secs() as i64, 0).unwrap_or_default();
+            let at = chrono::DateTime::from_timestamp(now.as_secs() as i64, 0)
+                .unwrap_or_default()
+                .with_timezone(&crate::clock::eat());
             write!(text, "{}", at.format("%Y-%m-%dT%H:%M:%S"))?;
         }
         writer.write_str(text)?;
-        // `.{:06}Z` by hand: the microseconds as six digits.
-        let mut micros = *b".000000Z";
+        // `.{:06}+03:00` by hand: the microseconds as six digits.
+        let mut micros = *b".000000+03:00";
         let mut n = now.subsec_micros();
         for digit in micros[1..7].iter_mut().rev() {
             *digit = b'0' + (n % 10) as u8;
             n /= 10;
         }
-        writer.write_str(std::str::from_utf8(&micros).unwrap_or(".000000Z"))
+        writer.write_str(std::str::from_utf8(&micros).unwrap_or(".000000+03:00"))
     })
 }
 
@@ -625,15 +639,17 @@ mod tests {
             "  INFO k2_sandbox::access: request method=GET path=/a status=200 latency_ms=12.3 \
              ratio=0.25 big=1e20 ok=true client_id=app shown=display\n"
         ));
-        // 2026-11-28T19:20:00.123456Z
+        // 2026-11-28T22:20:00.123456+03:00, the wall clock in East Africa Time
         let bytes = stamp.as_bytes();
-        assert_eq!(stamp.len(), 27, "{stamp}");
-        assert_eq!(
-            (bytes[10], bytes[19], bytes[26]),
-            (b'T', b'.', b'Z'),
-            "{stamp}"
-        );
+        assert_eq!(stamp.len(), 32, "{stamp}");
+        assert_eq!((bytes[10], bytes[19]), (b'T', b'.'), "{stamp}");
+        assert!(stamp.ends_with("+03:00"), "{stamp}");
         assert!(bytes[20..26].iter().all(u8::is_ascii_digit), "{stamp}");
+        let at = chrono::DateTime::parse_from_rfc3339(&stamp).expect("RFC 3339");
+        let off = (chrono::Utc::now() - at.with_timezone(&chrono::Utc))
+            .num_seconds()
+            .abs();
+        assert!(off < 60, "{stamp} is now, in EAT");
     }
 
     #[test]

@@ -29,6 +29,24 @@ fn request_row(r: &RequestView) -> Vec<String> {
 
 const REQUEST_HEADER: [&str; 6] = ["AT", "METHOD", "PATH", "STATUS", "LATENCY", "CLIENT"];
 
+/// `--follow` cannot size its columns to rows that have not come yet: fixed widths, wide
+/// enough for a timestamp, a method, most API paths and a latency (a longer path pushes its
+/// own line's later cells right, never the next line's).
+const FOLLOW_WIDTHS: [usize; 5] = [29, 6, 44, 6, 8];
+
+/// One `--follow` line: each cell but the last padded to its column.
+fn follow_line<S: AsRef<str>>(cells: &[S]) -> String {
+    let mut line = String::new();
+    for (i, cell) in cells.iter().enumerate() {
+        let cell = cell.as_ref();
+        match FOLLOW_WIDTHS.get(i) {
+            Some(width) => line.push_str(&format!("{cell:<width$}  ")),
+            None => line.push_str(cell),
+        }
+    }
+    line.trim_end().to_string()
+}
+
 pub(super) async fn requests(client: &Client, r: RequestsArgs) -> Outcome {
     // Following: subscribed to the live stream before the history is read, so that no
     // request answered in between is lost (one answered after the subscription and before
@@ -55,11 +73,14 @@ pub(super) async fn requests(client: &Client, r: RequestsArgs) -> Outcome {
     // The history, then every request answered after it, as it is answered.
     let history: RequestLog = read_as(answer)?;
     let shown_up_to = history.requests.iter().map(|e| e.sequence).max();
+    if !r.list.json {
+        print_or_end!("{}", follow_line(&REQUEST_HEADER));
+    }
     for entry in history.requests.iter().rev() {
         if r.list.json {
             print_or_end!("{}", serde_json::to_string(entry).unwrap_or_default());
         } else {
-            print_or_end!("{}", request_row(entry).join("  "));
+            print_or_end!("{}", follow_line(&request_row(entry)));
         }
     }
     while let Some((kind, event)) = events.next().await? {
@@ -78,7 +99,7 @@ pub(super) async fn requests(client: &Client, r: RequestsArgs) -> Outcome {
         if r.list.json {
             print_or_end!("{event}");
         } else {
-            print_or_end!("{}", request_row(&live_row(&live, data)).join("  "));
+            print_or_end!("{}", follow_line(&request_row(&live_row(&live, data))));
         }
     }
     Ok("the sandbox ended the stream".into())

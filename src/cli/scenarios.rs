@@ -1,6 +1,7 @@
 //! `scenario`, `probes`, `validate` and `verify`: scenarios loaded, their probes, files
 //! checked, expectations judged.
 
+use crate::report::count;
 use reqwest::Method;
 use serde_json::json;
 
@@ -21,8 +22,15 @@ pub(super) async fn scenario(client: &Client, s: ScenarioArgs) -> Outcome {
             let answer = client.call(Method::DELETE, &path, None).await?;
             shown_as(json, answer, |a: &Unloaded| {
                 format!(
-                    "unloaded {name}: {} rules, {} faults, {} callback faults, {} pending moments",
-                    a.rules, a.faults, a.callback_faults, a.timeline
+                    "unloaded {name}: {}, {}, {}, {}",
+                    count(a.rules as u64, "rule", "rules"),
+                    count(a.faults as u64, "fault", "faults"),
+                    count(
+                        a.callback_faults as u64,
+                        "callback fault",
+                        "callback faults"
+                    ),
+                    count(a.timeline as u64, "pending moment", "pending moments"),
                 )
             })
         }
@@ -46,12 +54,16 @@ async fn load(client: &Client, files: Vec<std::path::PathBuf>, json: bool) -> Ou
         lines.push(shown_as(json, answer, |a: &Loaded| {
             let mut shown: String = a.notes.iter().map(|n| format!("note: {n}\n")).collect();
             shown.push_str(&format!(
-                "{name}: loaded {} ({} rules, {} faults, {} callback faults, {} timeline moments)",
+                "{name}: loaded {} ({}, {}, {}, {})",
                 a.scenarios.join(", "),
-                a.rules,
-                a.faults,
-                a.callback_faults,
-                a.timeline
+                count(a.rules as u64, "rule", "rules"),
+                count(a.faults as u64, "fault", "faults"),
+                count(
+                    a.callback_faults as u64,
+                    "callback fault",
+                    "callback faults"
+                ),
+                count(a.timeline as u64, "timeline moment", "timeline moments"),
             ));
             shown
         })?);

@@ -233,8 +233,11 @@ pub(super) async fn trigger(client: &Client, t: TriggerArgs) -> Outcome {
         .and_then(serde_json::Value::as_str)
         .map_or_else(String::new, |r| format!(", reference {r}"));
     Ok(format!(
-        "{} {} (resource {}{reference}): {} deliveries queued",
-        done.topic, done.id, done.resource_id, done.deliveries
+        "{} {} (resource {}{reference}): {} queued",
+        done.topic,
+        done.id,
+        done.resource_id,
+        crate::report::count(done.deliveries as u64, "delivery", "deliveries")
     ))
 }
 

@@ -574,6 +574,19 @@ async fn requests_follow_prints_each_new_request_as_it_is_answered() {
         .spawn()
         .expect("runs");
     let mut lines = tokio::io::BufReader::new(follow.stdout.take().expect("stdout")).lines();
+    // A header first, in the columns every line keeps.
+    let header = tokio::time::timeout(std::time::Duration::from_secs(10), lines.next_line())
+        .await
+        .expect("a line")
+        .expect("readable")
+        .expect("a line");
+    assert_eq!(
+        header,
+        format!(
+            "{:<29}  {:<6}  {:<44}  {:<6}  {:<8}  CLIENT",
+            "AT", "METHOD", "PATH", "STATUS", "LATENCY"
+        )
+    );
     let first = tokio::time::timeout(std::time::Duration::from_secs(10), lines.next_line());
     app.token().await;
     let line = first
@@ -581,7 +594,9 @@ async fn requests_follow_prints_each_new_request_as_it_is_answered() {
         .expect("a line")
         .expect("readable")
         .expect("a line");
-    assert!(line.contains("  POST  /oauth/token  200  "), "{line}");
+    assert_eq!(line.find("POST"), header.find("METHOD"), "{line}");
+    assert_eq!(line.find("/oauth/token"), header.find("PATH"), "{line}");
+    assert_eq!(line.find("200"), header.find("STATUS"), "{line}");
     let unknown = app
         .client
         .get(app.url("/api/v2/nowhere"))
@@ -594,7 +609,8 @@ async fn requests_follow_prints_each_new_request_as_it_is_answered() {
         .expect("a line")
         .expect("readable")
         .expect("a line");
-    assert!(line.contains("  GET  /api/v2/nowhere  404  "), "{line}");
+    assert_eq!(line.find("/api/v2/nowhere"), header.find("PATH"), "{line}");
+    assert_eq!(line.find("404"), header.find("STATUS"), "{line}");
 }
 
 #[tokio::test]
@@ -774,4 +790,65 @@ async fn callback_rewrite_rules_come_from_the_flag_anywhere_or_its_env_twin() {
         ),
         "{refused:?}"
     );
+}
+
+#[tokio::test]
+async fn serve_names_where_things_are_and_a_busy_port_says_what_to_do() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = busy.local_addr().expect("addr").port().to_string();
+    let refused = tokio::process::Command::new(env!("CARGO_BIN_EXE_k2-sandbox"))
+        .args(["--host", "127.0.0.1", "--port", &port])
+        .output()
+        .await
+        .expect("runs");
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "port {port} is in use on 127.0.0.1: stop what holds it, or pick another port with \
+             --port (K2_SANDBOX_PORT); --port 0 takes a free one and prints it"
+        )),
+        "{stderr}"
+    );
+
+    // The start-up lines: the address to parse, then the API, the dashboard and the document;
+    // the configuration only at debug level.
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_k2-sandbox"))
+        .args(["--port", "0", "--host", "0.0.0.0"])
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
+    let mut banner = Vec::new();
+    for _ in 0..5 {
+        banner.push(lines.next_line().await.expect("read").expect("a line"));
+    }
+    let port = banner[0]
+        .strip_prefix("k2-sandbox listening on http://0.0.0.0:")
+        .expect("the address line")
+        .to_string();
+    let base = format!("http://127.0.0.1:{port}");
+    assert_eq!(
+        banner[1..],
+        [
+            format!("  API        {base}/api/v2/ (and /api/v1/), tokens at {base}/oauth/token"),
+            format!("  dashboard  {base}/_sandbox/ui/"),
+            format!("  OpenAPI    {base}/_sandbox/openapi.json"),
+            "  client id  sandbox-client-id (RUST_LOG=debug logs the whole configuration)".into(),
+        ]
+    );
+    let pid = child.id().expect("pid").to_string();
+    tokio::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .expect("kill");
+    let log = child.wait_with_output().await.expect("output");
+    let log = String::from_utf8_lossy(&log.stderr);
+    assert!(log.contains("starting k2-sandbox"), "{log}");
+    assert!(!log.contains("client_secret="), "{log}");
 }

@@ -489,7 +489,7 @@ async fn the_trigger_panel_fires_a_webhook_to_the_subscribers() {
         result.starts_with("Fired buygoods_transaction_received "),
         "{result}"
     );
-    assert!(result.ends_with(": 1 deliveries queued."), "{result}");
+    assert!(result.ends_with(": 1 delivery queued."), "{result}");
     let event = receiver.wait_for(1).await[0].json();
     assert_eq!(event["event"]["resource"]["amount"], "250.0");
     assert!(

@@ -453,7 +453,7 @@ document.getElementById("trigger-form").addEventListener("submit", async (e) => 
     const reference = fired.payload?.event?.resource?.reference;
     result.className = "";
     result.textContent = `Fired ${fired.topic} ${fired.id}` + (reference ? ` (reference ${reference})` : "") +
-      `: ${fired.deliveries} deliveries queued.`;
+      `: ${fired.deliveries} ${fired.deliveries === 1 ? 'delivery' : 'deliveries'} queued.`;
   } catch (failure) {
     result.className = "error";
     result.textContent = failure.message;
