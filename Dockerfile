@@ -1,6 +1,6 @@
 # k2-sandbox as a container: a static binary on an empty base image.
 #   docker build -t k2-sandbox .
-#   docker run --rm -p 8080:8080 k2-sandbox
+#   docker run --rm -p 127.0.0.1:8080:8080 k2-sandbox
 # Configured entirely by K2_SANDBOX_* environment variables (see `k2-sandbox --help`).
 
 FROM rust:1-slim AS builder
@@ -18,6 +18,8 @@ RUN mkdir src benches \
  && cargo build --release --locked --target x86_64-unknown-linux-gnu \
  && rm -rf src
 COPY src ./src
+# The OpenAPI document's request examples are embedded from here.
+COPY fixtures/requests ./fixtures/requests
 RUN touch src/main.rs src/lib.rs \
  && cargo build --release --locked --target x86_64-unknown-linux-gnu \
  && cp target/x86_64-unknown-linux-gnu/release/k2-sandbox /k2-sandbox

@@ -14,6 +14,107 @@ use super::extract::BaseUrl;
 
 const SOURCE: &str = include_str!("openapi.yaml");
 
+/// Every request body's example (`fixtures/requests/`, the reference's examples), by its
+/// shared request body's name or its operation's id (the `…V1` twin gets it too): what
+/// Postman or Insomnia fill a request with when they import the document.
+const EXAMPLES: &[(&str, &str)] = &[
+    (
+        "requestToken",
+        include_str!("../../fixtures/requests/requestToken.json"),
+    ),
+    (
+        "revokeToken",
+        include_str!("../../fixtures/requests/revokeToken.json"),
+    ),
+    (
+        "introspectToken",
+        include_str!("../../fixtures/requests/introspectToken.json"),
+    ),
+    (
+        "IncomingPayment",
+        include_str!("../../fixtures/requests/IncomingPayment.json"),
+    ),
+    (
+        "WebhookSubscription",
+        include_str!("../../fixtures/requests/WebhookSubscription.json"),
+    ),
+    (
+        "addMerchantWallet",
+        include_str!("../../fixtures/requests/addMerchantWallet.json"),
+    ),
+    (
+        "addMerchantBankAccount",
+        include_str!("../../fixtures/requests/addMerchantBankAccount.json"),
+    ),
+    (
+        "addExternalRecipient",
+        include_str!("../../fixtures/requests/addExternalRecipient.json"),
+    ),
+    (
+        "addPayRecipient",
+        include_str!("../../fixtures/requests/addPayRecipient.json"),
+    ),
+    (
+        "sendMoney",
+        include_str!("../../fixtures/requests/sendMoney.json"),
+    ),
+    (
+        "createPayment",
+        include_str!("../../fixtures/requests/createPayment.json"),
+    ),
+    (
+        "createSettlementTransfer",
+        include_str!("../../fixtures/requests/createSettlementTransfer.json"),
+    ),
+    (
+        "Polling",
+        include_str!("../../fixtures/requests/Polling.json"),
+    ),
+    (
+        "sendSmsNotification",
+        include_str!("../../fixtures/requests/sendSmsNotification.json"),
+    ),
+    (
+        "Reversal",
+        include_str!("../../fixtures/requests/Reversal.json"),
+    ),
+    (
+        "createPaymentLink",
+        include_str!("../../fixtures/requests/createPaymentLink.json"),
+    ),
+    (
+        "setHandset",
+        include_str!("../../fixtures/requests/setHandset.json"),
+    ),
+    (
+        "payLinkAsCustomer",
+        include_str!("../../fixtures/requests/payLinkAsCustomer.json"),
+    ),
+    (
+        "triggerEvent",
+        include_str!("../../fixtures/requests/triggerEvent.json"),
+    ),
+    (
+        "setBalance",
+        include_str!("../../fixtures/requests/setBalance.json"),
+    ),
+    (
+        "advanceClock",
+        include_str!("../../fixtures/requests/advanceClock.json"),
+    ),
+    (
+        "setClock",
+        include_str!("../../fixtures/requests/setClock.json"),
+    ),
+    (
+        "payPaymentLink",
+        include_str!("../../fixtures/requests/payPaymentLink.json"),
+    ),
+];
+
+/// `POST /_sandbox/scenarios`'s example: a scenario file.
+const SCENARIO_EXAMPLE: &str = include_str!("../../fixtures/requests/loadScenario.yaml");
+
 /// The document, with `server` (a sandbox's base URL) as its one server.
 pub fn document(server: &str) -> Value {
     static PARSED: OnceLock<Value> = OnceLock::new();
@@ -26,11 +127,59 @@ pub fn document(server: &str) -> Value {
                 map.shift_remove("x-shared");
             }
             doc["info"]["version"] = json!(env!("CARGO_PKG_VERSION"));
+            with_examples(&mut doc);
             doc
         })
         .clone();
     doc["servers"] = json!([{"url": server, "description": "this sandbox"}]);
     doc
+}
+
+/// Puts each of [`EXAMPLES`] on its request body's every media type (and the scenario file on
+/// `loadScenario`'s YAML one).
+fn with_examples(doc: &mut Value) {
+    for (key, text) in EXAMPLES {
+        let example: Value =
+            serde_json::from_str(text).expect("request examples are JSON (a unit test reads them)");
+        if let Some(shared) = doc["components"]["requestBodies"].get_mut(*key) {
+            set_example(shared, &example);
+            continue;
+        }
+        let twin = format!("{key}V1");
+        for op in operations(doc) {
+            let id = op["operationId"].as_str().unwrap_or_default();
+            if id == *key || id == twin {
+                set_example(&mut op["requestBody"], &example);
+            }
+        }
+    }
+    for op in operations(doc) {
+        if op["operationId"] == "loadScenario" {
+            op["requestBody"]["content"]["application/yaml"]["example"] = json!(SCENARIO_EXAMPLE);
+        }
+    }
+}
+
+/// Every operation of the document's paths.
+fn operations(doc: &mut Value) -> impl Iterator<Item = &mut Value> {
+    doc["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+        .filter(|op| op.get("operationId").is_some())
+}
+
+/// `example` on every media type of a request body but a YAML one.
+fn set_example(body: &mut Value, example: &Value) {
+    if let Some(content) = body["content"].as_object_mut() {
+        for (media, entry) in content.iter_mut() {
+            if media != "application/yaml" {
+                entry["example"] = example.clone();
+            }
+        }
+    }
 }
 
 /// The document as YAML.
@@ -69,5 +218,20 @@ mod tests {
         );
         let again: Value = serde_yaml_ng::from_str(&yaml(&doc)).expect("YAML");
         assert_eq!(again, doc);
+    }
+
+    #[test]
+    fn every_request_example_names_a_request_body() {
+        let mut doc: Value = serde_yaml_ng::from_str(SOURCE).expect("YAML");
+        let ids: Vec<String> = operations(&mut doc)
+            .map(|op| op["operationId"].as_str().unwrap_or_default().to_string())
+            .collect();
+        for (key, _) in EXAMPLES {
+            assert!(
+                doc["components"]["requestBodies"].get(*key).is_some()
+                    || ids.iter().any(|id| id == key),
+                "{key} names no shared request body and no operation"
+            );
+        }
     }
 }

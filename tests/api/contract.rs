@@ -743,3 +743,94 @@ async fn the_control_plane_answers_as_documented() {
     exchange(&app, "POST", "/_sandbox/reset", None).await;
     drop(receiver); // its bodies are checked when it goes
 }
+
+/// Every request body of the document, with the pointer to it: each operation's (followed
+/// through a `$ref` to the shared one).
+fn request_bodies() -> Vec<(String, String, String)> {
+    let mut found = Vec::new();
+    for (path, item) in CONTRACT.doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("a path item") {
+            if op.get("requestBody").is_none() {
+                continue;
+            }
+            let pointer = format!("/paths/{}/{method}/requestBody", token(path));
+            found.push((
+                method.to_uppercase(),
+                path.clone(),
+                CONTRACT.follow(pointer),
+            ));
+        }
+    }
+    found
+}
+
+/// Postman and Insomnia fill an imported request with its example: every request body has
+/// one for each media type (`fixtures/requests/`), and its own schema accepts it.
+#[test]
+fn every_request_body_has_an_example_its_schema_accepts() {
+    let bodies = request_bodies();
+    assert!(bodies.len() >= 30, "{bodies:?}");
+    for (method, path, pointer) in bodies {
+        let content = CONTRACT.at(&format!("{pointer}/content"));
+        for (media, entry) in content.as_object().expect("content") {
+            let example = entry
+                .get("example")
+                .unwrap_or_else(|| panic!("{method} {path} {media}: no example"));
+            if media == "application/yaml" {
+                assert!(example.as_str().is_some_and(|y| y.contains("name:")));
+                continue;
+            }
+            let schema = format!("{pointer}/content/{}/schema", token(media));
+            CONTRACT
+                .validate(&schema, example)
+                .unwrap_or_else(|e| panic!("{method} {path} {media}: {e}"));
+        }
+    }
+}
+
+/// The examples are real requests: sent as they are to a fresh sandbox, each is accepted
+/// (those that name another resource first get one to name).
+#[tokio::test]
+async fn the_request_examples_are_accepted_as_they_stand() {
+    let app = spawn_app().await;
+    let token = app.token().await;
+    let example = |pointer: &str| -> Value {
+        CONTRACT
+            .at(&format!("{pointer}/content/application~1json/example"))
+            .clone()
+    };
+    let mut accepted = 0;
+    for (method, path, pointer) in request_bodies() {
+        let simple = method == "POST"
+            && path.starts_with("/api/")
+            && !path.contains("{id}")
+            && ![
+                "/api/v1/payments",
+                "/api/v1/settlement_transfers",
+                "/api/v1/transaction_sms_notifications",
+                "/api/v2/reversals",
+                "/api/api/v2/reversals",
+            ]
+            .contains(&path.as_str());
+        if !simple {
+            continue;
+        }
+        let response = app.post_json(&path, &token, &example(&pointer)).await;
+        assert_eq!(
+            response.status(),
+            201,
+            "{method} {path}: {:?}",
+            response.text().await
+        );
+        accepted += 1;
+    }
+    assert!(accepted >= 14, "{accepted}");
+    let (status, body) = app
+        .rejected(
+            "/oauth/token",
+            "",
+            &example(&CONTRACT.follow("/paths/~1oauth~1token/post/requestBody".into())),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
