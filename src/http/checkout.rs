@@ -13,7 +13,7 @@ use axum::{Form, Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::clock::{format_seconds, to_eat};
+use crate::clock::to_eat;
 use crate::domain::incoming_payment::{IncomingPayment, PaymentState};
 use crate::domain::payment_link::{LinkState, PaymentLink};
 use crate::domain::phone::PhoneNumber;
@@ -176,7 +176,7 @@ fn render(state: &AppState, link: &PaymentLink, entered: Option<(&str, &str)>) -
         title,
         view: view_key(link, &view),
         merchant: &link.till_name,
-        expires: Some(format_seconds(to_eat(link.expires_at_ms))),
+        expires: Some(for_people(link.expires_at_ms)),
         body,
     }
     .html()
@@ -214,14 +214,14 @@ fn body_of<'a>(
                 amount: amount(link),
                 receipt: transaction_reference,
                 from: sender_phone_number,
-                at: format_seconds(to_eat(*at_ms)),
+                at: for_people(*at_ms),
             },
         ),
         (LinkState::Cancelled, _) => (format!("Cancelled: {merchant}"), Body::Cancelled),
         (LinkState::Expired, _) => (
             format!("Expired: {merchant}"),
             Body::Expired {
-                at: format_seconds(to_eat(link.expires_at_ms)),
+                at: for_people(link.expires_at_ms),
             },
         ),
         (LinkState::Active, View::Waiting { phone }) => (
@@ -336,4 +336,9 @@ async fn status(State(state): State<AppState>, Path(token): Path<String>) -> Res
         })),
     )
         .into_response()
+}
+
+/// A time as a customer reads it on the page: "14 December 2026, 14:21 EAT".
+fn for_people(ms: i64) -> String {
+    to_eat(ms).format("%-d %B %Y, %H:%M EAT").to_string()
 }

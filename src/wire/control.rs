@@ -18,6 +18,9 @@ pub struct DeliveryLog {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DeliveryView {
     pub id: Uuid,
+    /// The application it belongs to.
+    #[serde(default)]
+    pub client_id: String,
     pub resource: ResourceView,
     /// The URL it is sent to.
     pub target: String,

@@ -311,7 +311,7 @@ async fn pay_on_the_phone_panel_then_replay_the_delivered_callback() {
         .wait_text("#prompts", |t| t.contains("+254700000009"))
         .await;
     assert!(
-        handset.contains("Pay KES 20000.0 to till K000000? Enter your M-PESA PIN."),
+        handset.contains("Pay KES 20,000.00 to till K000000? Enter your M-PESA PIN."),
         "{handset}"
     );
     browser.screenshot("dashboard-phone").await;
@@ -380,7 +380,7 @@ async fn the_money_and_clock_panels_set_a_balance_and_move_the_clock() {
 
     browser.click("#tab-money").await;
     browser
-        .wait_text("#balances", |t| t.contains("company 1000000.0"))
+        .wait_text("#balances", |t| t.contains("company KES 1,000,000.00"))
         .await;
     let account = browser
         .client
@@ -396,7 +396,7 @@ async fn the_money_and_clock_panels_set_a_balance_and_move_the_clock() {
     amount.send_keys("2500.50").await.expect("type");
     browser.click("#balance-form button").await;
     browser
-        .wait_text("#balances", |t| t.contains("till 000000 2500.5"))
+        .wait_text("#balances", |t| t.contains("till 000000 KES 2,500.50"))
         .await;
     browser
         .wait_text("#ledger", |t| t.contains("balance set"))
@@ -862,8 +862,8 @@ async fn the_application_switch_scopes_the_feed_and_the_clock_to_one_tenant() {
     let feed = browser
         .wait_text("#feed", |t| t.contains("/api/v2/incoming_payments/x"))
         .await;
+    // (job-a's own token request is in its history; job-b's never shows.)
     assert!(!feed.contains("job-b"), "{feed}");
-    assert!(!feed.contains("POST /oauth/token"), "job-b's token: {feed}");
 
     // The Clock panel moves job-a's clock only.
     browser.click("#tab-clock").await;
@@ -883,5 +883,105 @@ async fn the_application_switch_scopes_the_feed_and_the_clock_to_one_tenant() {
         0
     );
     assert_eq!(app.control("/_sandbox/clock").await["advanced_ms"], 0);
+    browser.finish().await;
+}
+
+/// Opened after the fact, the dashboard shows what already happened (requests, results,
+/// callback attempts, webhooks, SMS), keeps it across a reload and a filter change, and the
+/// Callbacks panel filters by state and URL and shows each delivery's resource, attempts and
+/// body.
+#[tokio::test]
+async fn the_dashboard_remembers_what_happened_before_it_opened() {
+    let app = spawn_app().await;
+    let token = app.token().await;
+    let receiver = CallbackReceiver::start(Behaviour::Accept).await;
+    let location = app
+        .create("/api/v2/incoming_payments", &token, &stk_request(&receiver.url))
+        .await;
+    let id = location.rsplit('/').next().expect("id").to_string();
+    receiver.wait_for(1).await;
+    // A callback nobody answers: exhausted later, pending now.
+    let mut dead = stk_request("http://127.0.0.1:9/dead-end");
+    dead["subscriber"]["phone_number"] = json!("+254711222333");
+    app.create("/api/v2/incoming_payments", &token, &dead).await;
+    app.trigger(json!({"type": "customer_created"})).await;
+
+    let browser = Browser::dashboard(&app.url("/_sandbox/ui/")).await;
+    let feed = browser
+        .wait_text("#feed", |t| t.contains(&format!("incoming_payment {id} → Success")))
+        .await;
+    assert!(feed.contains("POST /api/v2/incoming_payments → 201"), "{feed}");
+    assert!(feed.contains("POST /oauth/token → 200"), "{feed}");
+    assert!(
+        feed.contains(&format!("attempt 1 to {} → 200 (delivered)", receiver.url)),
+        "{feed}"
+    );
+    assert!(feed.contains("customer_created"), "{feed}");
+    browser.screenshot("dashboard-history").await;
+
+    // A reload keeps it; a filter shows the kind it names, history included.
+    browser.client.refresh().await.expect("reload");
+    browser
+        .wait_text("#feed", |t| t.contains(&format!("incoming_payment {id} → Success")))
+        .await;
+    browser
+        .client
+        .find(Locator::Css("#kind-filter"))
+        .await
+        .expect("select")
+        .select_by_value("callback")
+        .await
+        .expect("select");
+    let callbacks = browser
+        .wait_text("#feed", |t| !t.contains("POST /oauth/token") && t.contains("attempt 1"))
+        .await;
+    assert!(!callbacks.contains("customer_created"), "{callbacks}");
+    // The resource's detail lists its result from the history.
+    browser.click("#feed tr:last-child button.item").await;
+    let detail = browser
+        .wait_text("#detail-body", |t| t.contains("Callbacks"))
+        .await;
+    assert!(detail.contains("Success"), "{detail}");
+
+    // The Callbacks panel: resource, every attempt, the body; filtered by URL and by state.
+    browser.click("#tab-callbacks").await;
+    let all = browser
+        .wait_text("#deliveries", |t| t.contains("dead-end") && t.contains("delivered"))
+        .await;
+    assert!(all.contains(&id), "{all}");
+    browser.click("#deliveries tr:last-child details summary").await;
+    browser
+        .wait_text("#deliveries", |t| t.contains("\"status\": \"Success\""))
+        .await;
+    browser.screenshot("dashboard-callbacks-panel").await;
+    let url = browser
+        .client
+        .find(Locator::Css("#callback-url"))
+        .await
+        .expect("input");
+    url.send_keys("dead-end").await.expect("type");
+    browser.click("#callback-filter button").await;
+    browser
+        .wait_text("#deliveries", |t| t.contains("dead-end") && !t.contains(&id))
+        .await;
+    browser
+        .client
+        .find(Locator::Css("#callback-state"))
+        .await
+        .expect("select")
+        .select_by_value("delivered")
+        .await
+        .expect("select");
+    browser
+        .wait_text("#deliveries", |t| t.contains("No callback matches."))
+        .await;
+
+    // The header clock ticks on a real clock.
+    let first = browser.wait_text("#clock", |t| t.contains("20")).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let later = browser.wait_text("#clock", |t| !t.is_empty()).await;
+    assert_ne!(first, later, "the clock ticks");
+    assert!(!later.contains("virtual"), "{later}");
+    browser.assert_no_console_errors().await;
     browser.finish().await;
 }

@@ -22,6 +22,10 @@ struct DeliveryFilter {
     /// `pending`, `delivered`, `exhausted` or `dropped`.
     status: Option<String>,
     client_id: Option<String>,
+    /// Only deliveries whose URL (asked for or used) contains this text.
+    url: Option<String>,
+    /// Only the deliveries about this resource (its id).
+    resource: Option<String>,
     /// RFC 3339: only deliveries created at or after it.
     since: Option<String>,
     limit: Option<usize>,
@@ -39,6 +43,7 @@ fn view(state: &AppState, d: Delivery) -> DeliveryView {
     let (probe, signature) = (d.probe().cloned(), d.signature().to_string());
     DeliveryView {
         id: d.id,
+        client_id: d.owner.to_string(),
         resource: ResourceView {
             kind: d.resource.kind.name().to_string(),
             id: d.resource.id,
@@ -92,6 +97,12 @@ async fn callbacks(
         status.is_none_or(|s| d.state == s)
             && f.client_id.as_deref().is_none_or(|c| *d.owner == *c)
             && since_ms.is_none_or(|t| d.created_at_ms >= t)
+            && f.url.as_deref().is_none_or(|u| {
+                d.target.contains(u) || d.rewritten_from().is_some_and(|r| r.contains(u))
+            })
+            && f.resource
+                .as_deref()
+                .is_none_or(|r| d.resource.id.to_string() == r.trim())
     });
     Ok(Json(DeliveryLog {
         next_cursor: page::next_cursor(page.next),

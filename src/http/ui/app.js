@@ -1,5 +1,22 @@
-// The k2-sandbox dashboard: the live feed of GET /_sandbox/stream, newest first.
+// The k2-sandbox dashboard: what already happened (the journal, the delivery log, the webhook
+// events, the SMS), then the live feed of GET /_sandbox/stream, newest first.
 "use strict";
+
+// --- how numbers and times read -------------------------------------------------------
+
+const SHILLINGS = new Intl.NumberFormat("en-KE", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+/// "KES 1,005,200.00" from "1005200.0".
+function kes(amount) {
+  const n = Number(amount);
+  return Number.isFinite(n) ? "KES " + SHILLINGS.format(n) : String(amount);
+}
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+/// "7 Dec 2026, 14:21:09" from "2026-12-07T14:21:09.100+03:00": the time the sandbox states
+/// (East Africa Time), whatever the browser's zone.
+function human(iso) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}:\d{2}:\d{2})/.exec(iso || "");
+  return m ? `${Number(m[3])} ${MONTHS[Number(m[2]) - 1]} ${m[1]}, ${m[4]}` : (iso || "");
+}
 
 const MAX_ROWS = 500;
 const feed = document.getElementById("feed");
@@ -7,6 +24,27 @@ const statusEl = document.getElementById("status");
 const clockEl = document.getElementById("clock");
 const kindFilter = document.getElementById("kind-filter");
 let source = null;
+
+// The header clock: the sandbox's time as last read, moving on with the wall clock unless
+// the clock is virtual (then only the control plane moves it).
+let clockBase = null;
+function setClock(now, virtual) {
+  const at = Date.parse(now);
+  if (Number.isNaN(at)) return;
+  clockBase = { at, read: Date.now(), virtual: Boolean(virtual) };
+  tick();
+}
+function tick() {
+  if (!clockBase) return;
+  const ms = clockBase.at + (clockBase.virtual ? 0 : Date.now() - clockBase.read);
+  // In East Africa Time, as the sandbox states every time.
+  const eat = new Date(ms + 3 * 3600 * 1000).toISOString().slice(0, 19);
+  clockEl.textContent = human(eat) + (clockBase.virtual ? " (virtual)" : "");
+  clockEl.title = clockBase.virtual
+    ? "Virtual time: it moves only when the clock is advanced or set"
+    : "Sandbox time, East Africa Time";
+}
+setInterval(tick, 1000);
 
 const scopeEl = document.getElementById("scope");
 
@@ -104,8 +142,9 @@ function pretty(text) {
   try { return JSON.stringify(JSON.parse(text), null, 2); } catch { return text; }
 }
 
-/// An item of the feed in full: the request and response, the resource's states since the
-/// page opened, and every callback it caused with its attempts, signature and body.
+/// An item of the feed in full: the request and response, the resource's results (from the
+/// history loaded and the stream since), and every callback it caused with its attempts,
+/// signature and body.
 async function showDetail(event) {
   const box = document.getElementById("detail");
   const body = document.getElementById("detail-body");
@@ -133,9 +172,8 @@ async function showDetail(event) {
       parts.push(el("h4", { textContent: `Resource ${id}` }));
       parts.push(states.length
         ? el("ol", { className: "states" }, ...states.map((e) => el("li", { textContent: `${e.at.slice(11, 23)} ${summary(e.kind, e.data)}` })))
-        : el("p", { className: "none", textContent: "No state change seen since the page opened." }));
-      const { deliveries } = await api("/_sandbox/callbacks?limit=1000");
-      const mine = deliveries.filter((d) => d.resource.id === id);
+        : el("p", { className: "none", textContent: "No result yet." }));
+      const { deliveries: mine } = await api(`/_sandbox/callbacks?resource=${id}&limit=1000`);
       parts.push(el("h4", { textContent: "Callbacks" }));
       if (!mine.length) parts.push(el("p", { className: "none", textContent: "No callback for it." }));
       mine.forEach((d) => parts.push(el("div", { className: "delivery" },
@@ -165,6 +203,7 @@ function add(event) {
   history.push(event);
   if (history.length > MAX_ROWS) history.shift();
   if (["prompt", "sms", "resource", "callback", "webhook", "clock", "scenario"].includes(event.kind)) refresh();
+  if (event.kind === "clock") api("/_sandbox/clock").then((c) => setClock(c.now, c.virtual)).catch(() => {});
   const empty = feed.querySelector(".empty");
   if (empty) empty.remove();
   const row = document.createElement("tr");
@@ -191,11 +230,80 @@ function add(event) {
   });
   feed.prepend(row);
   while (feed.rows.length > MAX_ROWS) feed.deleteRow(-1);
-  clockEl.textContent = event.at;
+}
+
+/// The error message of a journaled answer, as the live feed shows it.
+function errorOf(r) {
+  if (r.status < 400) return undefined;
+  try { return JSON.parse(r.response_body).error_message; } catch { return undefined; }
+}
+
+/// What happened before now (the page opened, was reloaded, the filter or the application
+/// changed), newest first from the server, as feed events oldest first: the journal, the
+/// delivery log (every attempt, and each result it reported), the webhook events and the SMS.
+async function loadHistory() {
+  const kinds = kindFilter.value ? [kindFilter.value] : ["request", "resource", "callback", "webhook", "sms"];
+  const want = (k) => kinds.includes(k);
+  const none = Promise.resolve(null);
+  const [requests, deliveries, webhooks, messages] = await Promise.all([
+    want("request") ? api("/_sandbox/requests?by=all&limit=200") : none,
+    want("callback") || want("resource") ? api("/_sandbox/callbacks?limit=200") : none,
+    want("webhook") ? api("/_sandbox/events?limit=200") : none,
+    want("sms") ? api("/_sandbox/sms?limit=200") : none,
+  ]);
+  const events = [];
+  (requests?.requests || []).forEach((r) => events.push({ kind: "request", at: r.at, client_id: r.client_id,
+    data: { method: r.method, path: r.path, query: r.query, status: r.status, latency_ms: r.latency_ms,
+      journal: r.sequence, by: r.by, error: errorOf(r) } }));
+  (deliveries?.deliveries || []).forEach((d) => {
+    let status = null;
+    try { status = JSON.parse(d.body).data.attributes.status; } catch { /* a webhook or a probe */ }
+    if (want("resource") && status && d.resource.type !== "receiver_probe") {
+      events.push({ kind: "resource", at: d.created_at, client_id: d.client_id,
+        data: { type: d.resource.type, id: d.resource.id, status } });
+    }
+    if (want("callback")) {
+      d.attempts.forEach((a, i) => events.push({ kind: "callback", at: a.at, client_id: d.client_id,
+        data: { delivery: d.id, resource: d.resource, url: d.target, attempt: a.attempt, status: a.status,
+          error: a.error, latency_ms: a.latency_ms,
+          outcome: i < d.attempts.length - 1 || d.state === "pending" ? "will retry" : d.state } }));
+    }
+  });
+  (webhooks?.events || []).forEach((e) => events.push({ kind: "webhook", at: e.created_at, client_id: e.client_id,
+    data: { id: e.id, topic: e.topic, till_number: e.till_number } }));
+  (messages?.messages || []).forEach((m) => events.push({ kind: "sms", at: m.sent_at, client_id: m.client_id,
+    data: { id: m.id, phone_number: m.phone_number, message: m.message } }));
+  events.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  return events;
+}
+
+/// What identifies an event, so that one in both the history and the stream shows once.
+function keyOf(e) {
+  const d = e.data;
+  switch (e.kind) {
+    case "request": return d.journal != null ? "request " + d.journal : null;
+    case "callback": return `callback ${d.delivery} ${d.attempt}`;
+    case "resource": return `resource ${d.id} ${d.status}`;
+    case "webhook": case "sms": return `${e.kind} ${d.id}`;
+    default: return null;
+  }
 }
 
 function start() {
   if (source) source.close();
+  // The stream first, its events held while the history loads, so that nothing that happens
+  // in between is missed or shown twice.
+  const held = [];
+  let loaded = false;
+  const seen = new Set();
+  const arrive = (event) => {
+    if (!loaded) { held.push(event); return; }
+    const key = keyOf(event);
+    if (key && seen.has(key)) return;
+    add(event);
+  };
+  feed.replaceChildren(el("tr", { className: "empty" }, el("td", { colSpan: 4, textContent: "Loading what happened…" })));
+  history.length = 0;
   const params = new URLSearchParams();
   if (kindFilter.value) params.set("kind", kindFilter.value);
   if (scope()) params.set("client_id", scope());
@@ -208,13 +316,22 @@ function start() {
     api("/_sandbox/clock").catch(() => source.close());
   };
   ["request", "resource", "callback", "webhook", "sms", "prompt", "clock", "scenario"].forEach((kind) =>
-    source.addEventListener(kind, (m) => add(JSON.parse(m.data))));
+    source.addEventListener(kind, (m) => arrive(JSON.parse(m.data))));
+  const opened = source;
+  loadHistory().catch(() => []).then((past) => {
+    if (source !== opened) return;
+    feed.replaceChildren(el("tr", { className: "empty" }, el("td", { colSpan: 4,
+      textContent: scope() ? `Nothing yet for ${scope()}.` : "Nothing yet: make a request to the API." })));
+    past.forEach((event) => { const key = keyOf(event); if (key) seen.add(key); add(event); });
+    loaded = true;
+    held.splice(0).forEach(arrive);
+  });
   source.addEventListener("missed", (m) => {
     const notice = document.getElementById("missed");
     notice.hidden = false;
     notice.textContent = `Missed ${JSON.parse(m.data).missed} events: the page fell behind.`;
   });
-  api("/_sandbox/clock").then((c) => { clockEl.textContent = c.now; }).catch(() => {});
+  api("/_sandbox/clock").then((c) => setClock(c.now, c.virtual)).catch(() => {});
   loadApplications().catch(() => {});
 }
 
@@ -272,7 +389,7 @@ async function loadPrompts() {
     const answers = el("div", { className: "answers" });
     ANSWERS.forEach(([answer, label], i) => {
       const button = el("button", { type: "button", textContent: label, className: i ? "secondary" : "" });
-      button.setAttribute("aria-label", `${label}: ${p.phone_number}, ${p.currency} ${p.amount}`);
+      button.setAttribute("aria-label", `${label}: ${p.phone_number}, ${kes(p.amount)}`);
       button.addEventListener("click", async () => {
         await api(`/_sandbox/prompts/${p.id}/${answer}`, "POST");
         refresh();
@@ -281,7 +398,7 @@ async function loadPrompts() {
     });
     box.append(el("article", { className: "handset" },
       el("h3", { textContent: p.phone_number }),
-      el("p", { textContent: `Pay ${p.currency} ${p.amount} to till ${p.till_number}? Enter your M-PESA PIN.` }),
+      el("p", { textContent: `Pay ${kes(p.amount)} to till ${p.till_number}? Enter your M-PESA PIN.` }),
       answers));
   });
 }
@@ -298,7 +415,7 @@ async function loadHandsets() {
   sms.replaceChildren();
   if (!outbox.messages.length) sms.append(el("p", { className: "none", textContent: "No SMS yet." }));
   outbox.messages.forEach((m) => sms.append(el("article", { className: "sms" },
-    el("p", { className: "sms-to", textContent: `To ${m.phone_number} · ${m.sent_at.slice(0, 19).replace("T", " ")}` }),
+    el("p", { className: "sms-to", textContent: `To ${m.phone_number} · ${human(m.sent_at)}` }),
     el("p", { className: "sms-text", textContent: m.message }))));
 }
 
@@ -309,28 +426,59 @@ document.getElementById("handset-form").addEventListener("submit", (e) => {
     { behaviour: document.getElementById("handset-behaviour").value });
 });
 
-async function loadCallbacks() {
-  const { deliveries } = await api("/_sandbox/callbacks?limit=50");
+// The Callbacks panel: the delivery log, newest first, filtered by state and URL, a page at a
+// time ("Older" follows the cursor); each delivery with its resource, every attempt, the
+// signature and the exact body.
+let callbacksCursor = null;
+async function loadCallbacks(more = false) {
+  const params = new URLSearchParams({ limit: "25" });
+  const state = document.getElementById("callback-state").value;
+  const url = document.getElementById("callback-url").value.trim();
+  if (state) params.set("status", state);
+  if (url) params.set("url", url);
+  if (more && callbacksCursor) params.set("cursor", callbacksCursor);
+  const { deliveries, next_cursor } = await api("/_sandbox/callbacks?" + params);
+  callbacksCursor = next_cursor;
+  document.getElementById("callbacks-older").hidden = !next_cursor;
   const body = document.getElementById("deliveries");
-  body.replaceChildren();
-  if (!deliveries.length) body.append(el("tr", { className: "empty" }, el("td", { colSpan: 6, textContent: "No callback yet." })));
+  if (!more) body.replaceChildren();
+  if (!more && !deliveries.length) {
+    body.append(el("tr", { className: "empty" }, el("td", { colSpan: 6,
+      textContent: state || url ? "No callback matches." : "No callback yet." })));
+  }
   deliveries.forEach((d) => {
-    const last = d.attempts[d.attempts.length - 1];
     const replay = el("button", { type: "button", textContent: "Replay" });
     replay.setAttribute("aria-label", `Replay the ${d.resource.type} callback to ${d.target}`);
     replay.addEventListener("click", async () => {
       await api(`/_sandbox/callbacks/${d.id}/replay`, "POST");
       refresh();
     });
+    const attempts = d.attempts.length
+      ? el("ol", { className: "attempts" }, ...d.attempts.map((a) => el("li", {
+        textContent: `${a.at.slice(11, 19)} → ${a.status ?? a.error} (${a.latency_ms} ms)` })))
+      : el("span", { textContent: "none yet" });
+    // What to do about the failures, once (every attempt to the URL fails the same way).
+    const hint = d.attempts.map((a) => a.hint).find(Boolean);
+    const sent = el("details", { className: "body" }, el("summary", { textContent: "Body sent" }),
+      el("pre", { textContent: pretty(d.body) }));
     body.append(el("tr", { className: "delivery" },
-      el("td", { textContent: d.created_at.slice(11, 23) }),
-      el("td", { textContent: d.resource.type }),
+      el("td", { textContent: human(d.created_at) }),
+      el("td", {}, d.resource.type, el("span", { className: "id", textContent: d.resource.id })),
       el("td", { className: "state-" + d.state, textContent: d.state }),
-      el("td", { textContent: last ? `${d.attempts.length} (last: ${last.status ?? last.error})` : "0" }),
-      el("td", {}, d.target, el("span", { className: "sig", textContent: "X-KopoKopo-Signature: " + (d.signature || "(none)") })),
+      el("td", {}, attempts, hint ? el("p", { className: "hint", textContent: hint }) : ""),
+      el("td", {}, d.target,
+        d.requested_target ? el("span", { className: "sig", textContent: "asked for " + d.requested_target }) : "",
+        el("span", { className: "sig", textContent: "X-KopoKopo-Signature: " + (d.signature || "(none)") }), sent),
       el("td", {}, replay)));
   });
 }
+
+document.getElementById("callback-filter").addEventListener("submit", (e) => {
+  e.preventDefault();
+  loadCallbacks().catch(() => {});
+});
+document.getElementById("callback-state").addEventListener("change", () => loadCallbacks().catch(() => {}));
+document.getElementById("callbacks-older").addEventListener("click", () => loadCallbacks(true).catch(() => {}));
 
 document.getElementById("replay-exhausted").addEventListener("click", async () => {
   await api("/_sandbox/callbacks/replay?status=exhausted", "POST");
@@ -341,13 +489,13 @@ async function loadMoney() {
   const [b, l] = await Promise.all([api("/_sandbox/balances"), api("/_sandbox/ledger?limit=20")]);
   const rows = [["company", b.company], ...Object.entries(b.tills).map(([till, v]) => ["till " + till, v])];
   document.getElementById("balances").replaceChildren(...rows.map(([account, balance]) =>
-    el("tr", {}, el("td", { textContent: account }), el("td", { className: "num", textContent: balance }))));
+    el("tr", {}, el("td", { textContent: account }), el("td", { className: "num", textContent: kes(balance) }))));
   document.getElementById("ledger").replaceChildren(...l.entries.map((e) =>
     el("tr", {},
-      el("td", { textContent: e.at.slice(0, 19).replace("T", " ") }),
-      el("td", { textContent: e.account }),
-      el("td", { className: "num", textContent: e.amount }),
-      el("td", { className: "num", textContent: e.balance_after }),
+      el("td", { textContent: human(e.at) }),
+      el("td", { textContent: e.account.replace(":", " ") }),
+      el("td", { className: "num", textContent: kes(e.amount) }),
+      el("td", { className: "num", textContent: kes(e.balance_after) }),
       el("td", { textContent: e.memo }))));
 }
 
@@ -368,7 +516,7 @@ async function loadClock() {
   document.getElementById("clock-whose").textContent = c.client_id
     ? `${c.client_id}'s clock: moving it moves no other application's.`
     : "The shared clock: every application reads it (plus its own lead).";
-  clockEl.textContent = c.now;
+  setClock(c.now, c.virtual);
 }
 
 function moveClock(path, body) {
@@ -506,9 +654,6 @@ async function loadApplications() {
 }
 
 function scopeChanged() {
-  feed.replaceChildren(el("tr", { className: "empty" }, el("td", { colSpan: 4,
-    textContent: scope() ? `Nothing yet for ${scope()}.` : "Nothing yet: make a request to the API." })));
-  history.length = 0;
   document.getElementById("detail").hidden = true;
   start();
   refresh();
