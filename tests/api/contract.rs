@@ -418,10 +418,21 @@ struct Example {
     body: Vec<u8>,
 }
 
-/// The README's curl commands that send a body (JSON, or form fields with `-d k=v`).
+/// The curl commands of the README and the docs it links to that send a body (JSON, or form
+/// fields with `-d k=v`), with the walk-through's `$BASE` and `$CALLBACK` as it sets them.
 fn readme_examples() -> Vec<Example> {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
+    let readme = [
+        "README.md",
+        "docs/endpoints.md",
+        "docs/configuration.md",
+        "docs/ci.md",
+    ]
+    .iter()
+    .map(|f| std::fs::read_to_string(format!("{}/{f}", env!("CARGO_MANIFEST_DIR"))).expect(f))
+    .collect::<Vec<_>>()
+    .join("\n")
+    .replace("\"$BASE", "\"http://127.0.0.1:8080")
+    .replace("'\"$CALLBACK\"'", "http://127.0.0.1:9000/callback");
     // A command continues over lines ending in `\`, and a quoted body over any line.
     let text = readme.replace("\\\n", " ");
     let starts: Vec<usize> = text.match_indices("curl ").map(|(i, _)| i).collect();

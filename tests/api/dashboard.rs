@@ -896,7 +896,11 @@ async fn the_dashboard_remembers_what_happened_before_it_opened() {
     let token = app.token().await;
     let receiver = CallbackReceiver::start(Behaviour::Accept).await;
     let location = app
-        .create("/api/v2/incoming_payments", &token, &stk_request(&receiver.url))
+        .create(
+            "/api/v2/incoming_payments",
+            &token,
+            &stk_request(&receiver.url),
+        )
         .await;
     let id = location.rsplit('/').next().expect("id").to_string();
     receiver.wait_for(1).await;
@@ -908,9 +912,14 @@ async fn the_dashboard_remembers_what_happened_before_it_opened() {
 
     let browser = Browser::dashboard(&app.url("/_sandbox/ui/")).await;
     let feed = browser
-        .wait_text("#feed", |t| t.contains(&format!("incoming_payment {id} → Success")))
+        .wait_text("#feed", |t| {
+            t.contains(&format!("incoming_payment {id} → Success"))
+        })
         .await;
-    assert!(feed.contains("POST /api/v2/incoming_payments → 201"), "{feed}");
+    assert!(
+        feed.contains("POST /api/v2/incoming_payments → 201"),
+        "{feed}"
+    );
     assert!(feed.contains("POST /oauth/token → 200"), "{feed}");
     assert!(
         feed.contains(&format!("attempt 1 to {} → 200 (delivered)", receiver.url)),
@@ -922,7 +931,9 @@ async fn the_dashboard_remembers_what_happened_before_it_opened() {
     // A reload keeps it; a filter shows the kind it names, history included.
     browser.client.refresh().await.expect("reload");
     browser
-        .wait_text("#feed", |t| t.contains(&format!("incoming_payment {id} → Success")))
+        .wait_text("#feed", |t| {
+            t.contains(&format!("incoming_payment {id} → Success"))
+        })
         .await;
     browser
         .client
@@ -933,7 +944,9 @@ async fn the_dashboard_remembers_what_happened_before_it_opened() {
         .await
         .expect("select");
     let callbacks = browser
-        .wait_text("#feed", |t| !t.contains("POST /oauth/token") && t.contains("attempt 1"))
+        .wait_text("#feed", |t| {
+            !t.contains("POST /oauth/token") && t.contains("attempt 1")
+        })
         .await;
     assert!(!callbacks.contains("customer_created"), "{callbacks}");
     // The resource's detail lists its result from the history.
@@ -946,10 +959,14 @@ async fn the_dashboard_remembers_what_happened_before_it_opened() {
     // The Callbacks panel: resource, every attempt, the body; filtered by URL and by state.
     browser.click("#tab-callbacks").await;
     let all = browser
-        .wait_text("#deliveries", |t| t.contains("dead-end") && t.contains("delivered"))
+        .wait_text("#deliveries", |t| {
+            t.contains("dead-end") && t.contains("delivered")
+        })
         .await;
     assert!(all.contains(&id), "{all}");
-    browser.click("#deliveries tr:last-child details summary").await;
+    browser
+        .click("#deliveries tr:last-child details summary")
+        .await;
     browser
         .wait_text("#deliveries", |t| t.contains("\"status\": \"Success\""))
         .await;
@@ -962,7 +979,9 @@ async fn the_dashboard_remembers_what_happened_before_it_opened() {
     url.send_keys("dead-end").await.expect("type");
     browser.click("#callback-filter button").await;
     browser
-        .wait_text("#deliveries", |t| t.contains("dead-end") && !t.contains(&id))
+        .wait_text("#deliveries", |t| {
+            t.contains("dead-end") && !t.contains(&id)
+        })
         .await;
     browser
         .client

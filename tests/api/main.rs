@@ -21,6 +21,7 @@ mod logs;
 mod oauth;
 mod payment_links;
 mod polling;
+mod readme;
 mod recipients;
 mod retention;
 mod reversals;
