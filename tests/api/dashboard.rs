@@ -904,6 +904,7 @@ async fn the_dashboard_remembers_what_happened_before_it_opened() {
         .await;
     let id = location.rsplit('/').next().expect("id").to_string();
     receiver.wait_for(1).await;
+    app.get_json(&location, &token).await;
     // A callback nobody answers: exhausted later, pending now.
     let mut dead = stk_request("http://127.0.0.1:9/dead-end");
     dead["subscriber"]["phone_number"] = json!("+254711222333");
@@ -955,6 +956,10 @@ async fn the_dashboard_remembers_what_happened_before_it_opened() {
         .wait_text("#detail-body", |t| t.contains("Callbacks"))
         .await;
     assert!(detail.contains("Success"), "{detail}");
+    assert!(
+        detail.contains(&format!("GET /api/v2/incoming_payments/{id} → 200")),
+        "the status poll is in its history: {detail}"
+    );
 
     // The Callbacks panel: resource, every attempt, the body; filtered by URL and by state.
     browser.click("#tab-callbacks").await;

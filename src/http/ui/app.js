@@ -168,12 +168,32 @@ async function showDetail(event) {
     }
     const id = resourceOf(event);
     if (id) {
-      const states = history.filter((e) => e.kind !== "request" && e.kind !== "callback" && resourceOf(e) === id);
+      // Its whole history, whatever the feed shows: its results (each reported by a callback),
+      // prompts and other events seen, the requests that named it, every callback.
+      const [{ deliveries: mine }, { requests }] = await Promise.all([
+        api(`/_sandbox/callbacks?resource=${id}&limit=1000`),
+        api("/_sandbox/requests?by=all&limit=1000"),
+      ]);
+      // Its results as each callback reported them, and what the feed saw (prompts, results).
+      const results = mine.flatMap((d) => {
+        try {
+          return [{ at: d.created_at, text: summary("resource", { type: d.resource.type, id, status: JSON.parse(d.body).data.attributes.status }) }];
+        } catch { return []; }
+      });
+      const seen = history.filter((e) => ["prompt", "resource"].includes(e.kind) && resourceOf(e) === id)
+        .map((e) => ({ at: e.at, text: summary(e.kind, e.data) }))
+        .filter((e) => !results.some((r) => r.text === e.text));
+      const states = [...results, ...seen].sort((a, b) => (a.at < b.at ? -1 : 1));
       parts.push(el("h4", { textContent: `Resource ${id}` }));
       parts.push(states.length
-        ? el("ol", { className: "states" }, ...states.map((e) => el("li", { textContent: `${e.at.slice(11, 23)} ${summary(e.kind, e.data)}` })))
+        ? el("ol", { className: "states" }, ...states.map((e) => el("li", { textContent: `${e.at.slice(11, 23)} ${e.text}` })))
         : el("p", { className: "none", textContent: "No result yet." }));
-      const { deliveries: mine } = await api(`/_sandbox/callbacks?resource=${id}&limit=1000`);
+      const asked = requests.filter((r) => r.path.includes(id)).reverse();
+      if (asked.length) {
+        parts.push(el("h4", { textContent: "Requests naming it" }),
+          el("ol", { className: "states" }, ...asked.map((r) => el("li", {
+            textContent: `${r.at.slice(11, 23)} ${r.method} ${r.path} → ${r.status}` }))));
+      }
       parts.push(el("h4", { textContent: "Callbacks" }));
       if (!mine.length) parts.push(el("p", { className: "none", textContent: "No callback for it." }));
       mine.forEach((d) => parts.push(el("div", { className: "delivery" },
