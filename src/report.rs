@@ -97,7 +97,8 @@ pub fn verdicts(report: &Report, command: Option<&CommandOutcome>) -> String {
     let failed = report.failed + usize::from(command.is_some_and(|c| !c.passed()));
     let total = report.expectations + usize::from(command.is_some());
     out.push_str(&format!(
-        "\n\n{total} checks, {} passed, {failed} failed",
+        "\n\n{}, {} passed, {failed} failed",
+        count(total as u64, "check", "checks"),
         total - failed
     ));
     out
