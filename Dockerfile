@@ -5,6 +5,10 @@
 
 FROM rust:1-slim AS builder
 WORKDIR /build
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+# A static binary for the platform the image is built on (amd64 or arm64, also under
+# `docker buildx build --platform linux/amd64,linux/arm64`): the host triple is named as the
+# target, so that crt-static applies to the binary and not to build scripts and proc macros.
 ENV CARGO_TERM_COLOR=never \
     RUSTFLAGS="-C target-feature=+crt-static"
 # Dependencies first, in their own layer: a source change does not rebuild them. The manifest
@@ -15,14 +19,15 @@ RUN mkdir src benches \
  && cp src/main.rs benches/api.rs \
  && cp src/main.rs benches/soak.rs \
  && touch src/lib.rs \
- && cargo build --release --locked --target x86_64-unknown-linux-gnu \
+ && cargo build --release --locked --target "$(rustc -vV | sed -n 's/^host: //p')" \
  && rm -rf src
 COPY src ./src
 # The OpenAPI document's request examples are embedded from here.
 COPY fixtures/requests ./fixtures/requests
 RUN touch src/main.rs src/lib.rs \
- && cargo build --release --locked --target x86_64-unknown-linux-gnu \
- && cp target/x86_64-unknown-linux-gnu/release/k2-sandbox /k2-sandbox
+ && target="$(rustc -vV | sed -n 's/^host: //p')" \
+ && cargo build --release --locked --target "$target" \
+ && cp "target/$target/release/k2-sandbox" /k2-sandbox
 
 FROM scratch
 COPY --from=builder /k2-sandbox /k2-sandbox
