@@ -24,6 +24,52 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/links/{token}", get(page).post(pay))
         .route("/links/{token}/status", get(status))
+        .layer(axum::middleware::map_response(with_page_headers))
+}
+
+/// What every answer of the checkout carries: a Content-Security-Policy that runs only the
+/// page's own script and style (by their hashes) and lets it be framed nowhere, `nosniff`,
+/// no referrer.
+async fn with_page_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        header::HeaderValue::from_str(page_policy()).expect("a policy is a header value"),
+    );
+    super::page_headers(headers);
+    response
+}
+
+/// The checkout's policy: its inline `<script>` and `<style>` allowed by their SHA-256
+/// (computed once from a rendered page, so a change to the template changes them too).
+fn page_policy() -> &'static str {
+    static POLICY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    POLICY.get_or_init(|| {
+        let sample = Page {
+            title: String::new(),
+            view: String::new(),
+            merchant: "",
+            expires: None,
+            body: Body::NotFound,
+        }
+        .html();
+        let hash = |open: &str, close: &str| -> String {
+            let inside = sample
+                .split_once(open)
+                .and_then(|(_, rest)| rest.split_once(close))
+                .map_or("", |(inside, _)| inside);
+            let digest = <sha2::Sha256 as sha2::Digest>::digest(inside.as_bytes());
+            let encoded =
+                base64::Engine::encode(&base64::engine::general_purpose::STANDARD, digest);
+            format!("'sha256-{encoded}'")
+        };
+        format!(
+            "default-src 'none'; script-src {}; style-src {}; connect-src 'self'; \
+             img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+            hash("<script>", "</script>"),
+            hash("<style>", "</style>")
+        )
+    })
 }
 
 /// The link behind a `/links/{token}` URL, whoever owns it: the URL is the capability.

@@ -40,7 +40,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
-    (
+    let mut response = (
         [
             (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, "no-cache"),
@@ -51,5 +51,7 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
         ],
         body,
     )
-        .into_response()
+        .into_response();
+    super::page_headers(response.headers_mut());
+    response
 }

@@ -690,6 +690,8 @@ async fn a_payment_link_is_paid_end_to_end_on_its_page() {
         .to_string();
     assert!(paid.contains(&receipt), "{paid}");
     browser.screenshot("checkout-paid").await;
+    // Its Content-Security-Policy let its own script run and blocked nothing of its own.
+    browser.assert_no_console_errors().await;
     browser.finish().await;
 }
 

@@ -431,3 +431,30 @@ async fn a_path_with_repeated_slashes_reads_as_one_as_rails_reads_it() {
         "{journal}"
     );
 }
+
+#[tokio::test]
+async fn the_pages_a_browser_opens_carry_their_security_headers() {
+    let app = spawn_app().await;
+    let token = app.token().await;
+    let location = app
+        .create(LINKS, &token, &link_request("http://127.0.0.1:9/cb"))
+        .await;
+    let link = app.get_json(&location, &token).await["data"]["attributes"]["payment_link"]["link"]
+        .as_str()
+        .expect("link")
+        .to_string();
+    for url in [link, app.url("/_sandbox/ui/")] {
+        let page = app.client.get(&url).send().await.expect("page");
+        let headers = page.headers();
+        let policy = headers["content-security-policy"].to_str().expect("text");
+        assert!(policy.contains("frame-ancestors 'none'"), "{url}: {policy}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{url}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{url}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{url}");
+        if url.contains("/links/") {
+            // Only its own script and style, by hash: nothing inline from data can run.
+            assert!(policy.contains("script-src 'sha256-"), "{policy}");
+            assert!(!policy.contains("unsafe-inline"), "{policy}");
+        }
+    }
+}
