@@ -504,12 +504,39 @@ fn notes(s: &Scenario) -> Vec<(String, String)> {
 /// Checks across fields: (field, message) of every problem.
 fn check(s: &Scenario) -> Vec<(String, String)> {
     let mut problems = Vec::new();
+    if let Some(problem) = name_problem(&s.name) {
+        problems.push(("name".into(), problem));
+    }
     check_world(s, &mut problems);
     check_rules(s, &mut problems);
     check_faults(s, &mut problems);
     check_timeline(s, &mut problems);
     check_expect(s, &mut problems);
     problems
+}
+
+/// The longest scenario name: it is a path segment (`DELETE /_sandbox/scenarios/{name}`) and a
+/// column of every listing.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// What is wrong with a scenario's name, if anything: every loaded scenario must be named in
+/// a URL path and a terminal as the list shows it, so at most 200 printable characters, no `/`
+/// and no blank name.
+fn name_problem(name: &str) -> Option<String> {
+    if name.trim().is_empty() {
+        Some("a scenario's name can't be blank".into())
+    } else if name.chars().count() > MAX_NAME_CHARS {
+        Some(format!(
+            "a scenario's name is at most {MAX_NAME_CHARS} characters: this one has {}",
+            name.chars().count()
+        ))
+    } else if name.contains('/') {
+        Some("a scenario's name has no `/`: it is unloaded by name, in a URL path".into())
+    } else if name.chars().any(char::is_control) || name.trim() != name {
+        Some("a scenario's name is printable, with no control character and no spaces around it".into())
+    } else {
+        None
+    }
 }
 
 fn check_world(s: &Scenario, problems: &mut Vec<(String, String)>) {
