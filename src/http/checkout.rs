@@ -36,7 +36,7 @@ async fn with_page_headers(mut response: Response) -> Response {
         header::CONTENT_SECURITY_POLICY,
         header::HeaderValue::from_str(page_policy()).expect("a policy is a header value"),
     );
-    super::page_headers(headers);
+    super::ui::page_headers(headers);
     response
 }
 

@@ -158,21 +158,6 @@ fn gate(app: App, mut req: Request) -> impl Future<Output = Response> + Send {
     }
 }
 
-/// What a page the sandbox serves to a browser carries beside its own policy: no MIME
-/// sniffing, no referrer, and no framing for browsers that predate `frame-ancestors`.
-fn page_headers(headers: &mut axum::http::HeaderMap) {
-    use axum::http::{HeaderValue, header};
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-}
-
 /// Repeated slashes in the path read as one, as Rails (which serves the real API) reads
 /// them: the Ruby SDK 4.0.0 sends `POST //api/v2/payment_links`, and the live API answers it.
 fn squeeze_slashes(req: &mut Request) {

@@ -52,6 +52,21 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
         body,
     )
         .into_response();
-    super::page_headers(response.headers_mut());
+    page_headers(response.headers_mut());
     response
+}
+
+/// What a page the sandbox serves to a browser carries beside its own policy: no MIME
+/// sniffing, no referrer, and no framing for browsers that predate `frame-ancestors`.
+pub(super) fn page_headers(headers: &mut axum::http::HeaderMap) {
+    use axum::http::{HeaderValue, header};
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
 }

@@ -533,7 +533,10 @@ fn name_problem(name: &str) -> Option<String> {
     } else if name.contains('/') {
         Some("a scenario's name has no `/`: it is unloaded by name, in a URL path".into())
     } else if name.chars().any(char::is_control) || name.trim() != name {
-        Some("a scenario's name is printable, with no control character and no spaces around it".into())
+        Some(
+            "a scenario's name is printable, with no control character and no spaces around it"
+                .into(),
+        )
     } else {
         None
     }

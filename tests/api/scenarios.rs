@@ -1034,21 +1034,30 @@ async fn scenario_names_are_short_printable_and_unload_by_what_the_list_shows() 
     for (name, problem) in [
         ("'../up'", "a scenario's name has no `/`"),
         ("\"a\\nb\"", "a scenario's name is printable"),
-        (long.as_str(), "a scenario's name is at most 200 characters: this one has 201"),
+        (
+            long.as_str(),
+            "a scenario's name is at most 200 characters: this one has 201",
+        ),
         ("'  '", "a scenario's name can't be blank"),
     ] {
         let response = app.load_scenario(format!("name: {name}\n")).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{name}");
         let error: Value = response.json().await.expect("json");
         let message = error["error_message"].as_str().expect("message");
-        assert!(message.contains("name: ") && message.contains(problem), "{name}: {message}");
+        assert!(
+            message.contains("name: ") && message.contains(problem),
+            "{name}: {message}"
+        );
     }
     // Names with spaces, dots, non-ASCII letters and 200 characters load and unload.
     for name in ["Fish & chips · jäger", "v1.2 flaky api", &"y".repeat(200)] {
         let response = app.load_scenario(format!("name: '{name}'\n")).await;
         assert_eq!(response.status(), StatusCode::CREATED, "{name}");
         let listed = app.control("/_sandbox/scenarios").await;
-        let shown = listed["scenarios"][0]["name"].as_str().expect("name").to_string();
+        let shown = listed["scenarios"][0]["name"]
+            .as_str()
+            .expect("name")
+            .to_string();
         assert_eq!(shown, name);
         // As a client builds the URL: the name one path segment, percent-encoded.
         let mut url = url::Url::parse(&app.url("/_sandbox/scenarios")).expect("URL");
@@ -1056,5 +1065,8 @@ async fn scenario_names_are_short_printable_and_unload_by_what_the_list_shows() 
         let unload = app.client.delete(url).send().await.expect("unload");
         assert_eq!(unload.status(), StatusCode::OK, "{name}");
     }
-    assert_eq!(app.control("/_sandbox/scenarios").await["scenarios"], json!([]));
+    assert_eq!(
+        app.control("/_sandbox/scenarios").await["scenarios"],
+        json!([])
+    );
 }
