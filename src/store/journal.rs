@@ -23,9 +23,27 @@ pub struct Target {
 }
 
 impl Target {
+    /// The request's path and query as the journal, the feed and the log show them: a query
+    /// parameter named like a secret (`token`, `client_secret`, `password`, `api_key`, …) has
+    /// its value [`redacted`].
     pub fn of(uri: &Uri) -> Self {
-        let text: Arc<str> = Arc::from(uri.path_and_query().map_or("/", |pq| pq.as_str()));
+        let text = uri.path_and_query().map_or("/", |pq| pq.as_str());
         let path_len = text.find('?').unwrap_or(text.len());
+        let text: Arc<str> = match text.get(path_len + 1..) {
+            Some(query) if names_a_secret(query) => {
+                let pairs: Vec<String> = query
+                    .split('&')
+                    .map(|pair| match pair.split_once('=') {
+                        Some((name, value)) if is_secret_name(name) => {
+                            format!("{name}={}", redacted(value))
+                        }
+                        _ => pair.to_string(),
+                    })
+                    .collect();
+                Arc::from(format!("{}?{}", &text[..path_len], pairs.join("&")))
+            }
+            _ => Arc::from(text),
+        };
         Self { text, path_len }
     }
 
@@ -35,6 +53,84 @@ impl Target {
 
     pub fn query(&self) -> Option<&str> {
         self.text.get(self.path_len + 1..)
+    }
+}
+
+/// Whether `text` may hold a secret's name (`secret`, `token`, `password`, `api_key`, in lower
+/// or upper case, whatever the first letter's): the quick test before any parsing, so that a
+/// request without one costs a few SIMD scans and no copy.
+pub fn names_a_secret(text: &str) -> bool {
+    const NEEDLES: [&str; 10] = [
+        "ecret", "ECRET", "oken", "OKEN", "assword", "ASSWORD", "pi_key", "PI_KEY", "pikey",
+        "PIKEY",
+    ];
+    NEEDLES
+        .iter()
+        .any(|needle| memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some())
+}
+
+/// Whether a field or parameter name is a secret's: a client secret, a token, a password, an
+/// API key.
+pub fn is_secret_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase().replace('-', "_");
+    name == "token"
+        || name.ends_with("_token")
+        || name.ends_with("secret")
+        || name.contains("password")
+        || name == "api_key"
+        || name == "apikey"
+}
+
+/// A secret as it is shown: its first four characters, then a marker.
+pub fn redacted(secret: &str) -> String {
+    let kept: String = secret.chars().take(4).collect();
+    format!("{kept}…[redacted]")
+}
+
+/// A kept body as it is shown (the control plane's journal, which the dashboard and the CLI
+/// read): with every secret it holds [`redacted`]: in JSON the string values of fields named
+/// like a secret (`client_secret`, `token`, `access_token`, `password`, `api_key`, …, at any
+/// depth), in a form those fields' values; a body of another kind that names one is not shown.
+/// Done when shown, never on the request path; a body naming none is shown as kept.
+pub fn shown_body(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    if !names_a_secret(&text) {
+        return text.into_owned();
+    }
+    if let Ok(mut json) = serde_json::from_str::<serde_json::Value>(&text) {
+        redact_json(&mut json);
+        return json.to_string();
+    }
+    if !text.contains(['\n', '"', '{']) {
+        let pairs: Vec<String> = text
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((name, value)) if is_secret_name(name) => {
+                    format!("{name}={}", redacted(value))
+                }
+                _ => pair.to_string(),
+            })
+            .collect();
+        return pairs.join("&");
+    }
+    "[redacted: a body that names credentials]".into()
+}
+
+/// Every string value of a field named like a secret, at any depth, [`redacted`].
+fn redact_json(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(fields) => {
+            for (name, field) in fields.iter_mut() {
+                match field {
+                    serde_json::Value::String(secret) if is_secret_name(name) => {
+                        *secret = redacted(secret);
+                    }
+                    other => redact_json(other),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
+        _ => {}
     }
 }
 

@@ -580,3 +580,55 @@ async fn every_exhausted_delivery_is_replayed_once_in_bulk() {
         .expect("bulk replay");
     assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
 }
+
+/// Secrets are shown redacted wherever requests are: the journal keeps a token request's
+/// client secret and the access token it answered with only as their first characters, and a
+/// query parameter named like a secret likewise (the live feed and the log read the same).
+#[tokio::test]
+async fn the_journal_shows_no_secret_of_a_token_request_or_a_query() {
+    let app = spawn_app().await;
+    let token = app.token().await;
+    app.client
+        .post(app.url("/oauth/introspect"))
+        .json(&json!({"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "token": token}))
+        .send()
+        .await
+        .expect("introspect");
+    app.client
+        .get(app.url("/api/v2/incoming_payments/x?token=abcdef123456&page=2"))
+        .send()
+        .await
+        .expect("send");
+    let journal = app.control("/_sandbox/requests?by=all").await;
+    let text = journal.to_string();
+    assert!(!text.contains(CLIENT_SECRET), "{text}");
+    assert!(!text.contains(&token), "{text}");
+    assert!(!text.contains("abcdef123456"), "{text}");
+    let requests = journal["requests"].as_array().expect("requests");
+    let by_path = |p: &str| requests.iter().find(|r| r["path"] == p).expect(p).clone();
+    let issued = by_path("/oauth/token");
+    assert!(
+        issued["request_body"]
+            .as_str()
+            .expect("body")
+            .contains("client_secret=sand…[redacted]"),
+        "{issued}"
+    );
+    let answer: Value =
+        serde_json::from_str(issued["response_body"].as_str().expect("body")).expect("JSON");
+    assert_eq!(
+        answer["access_token"],
+        format!("{}…[redacted]", &token[..4])
+    );
+    assert_eq!(answer["token_type"], "Bearer");
+    let introspected: Value = serde_json::from_str(
+        by_path("/oauth/introspect")["request_body"]
+            .as_str()
+            .expect("body"),
+    )
+    .expect("JSON");
+    assert_eq!(introspected["client_secret"], "sand…[redacted]");
+    assert_eq!(introspected["client_id"], CLIENT_ID);
+    let queried = by_path("/api/v2/incoming_payments/x");
+    assert_eq!(queried["query"], "token=abcd…[redacted]&page=2");
+}

@@ -13,7 +13,7 @@ use crate::domain::delivery::DeliveryState;
 use crate::domain::money::format_amount;
 use crate::http::error::ApiError;
 use crate::service::AppState;
-use crate::store::journal::Actor;
+use crate::store::journal::{Actor, shown_body};
 use crate::wire::control::{
     LedgerEntry, LedgerPage, Replay, Replays, RequestLog, RequestView, SmsOutbox, SmsView,
 };
@@ -88,8 +88,8 @@ async fn requests(
                 status: e.status,
                 by: e.by,
                 client_id: e.client_id.as_deref().map(str::to_string),
-                request_body: String::from_utf8_lossy(&e.request_body).into_owned(),
-                response_body: String::from_utf8_lossy(&e.response_body).into_owned(),
+                request_body: shown_body(&e.request_body),
+                response_body: shown_body(&e.response_body),
                 latency_ms: e.latency_ms,
                 dropped: e.dropped,
             })
