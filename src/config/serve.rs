@@ -86,6 +86,18 @@ pub struct ServeArgs {
     #[arg(long = "scenario", env = "K2_SANDBOX_SCENARIO", value_delimiter = ',')]
     pub scenario: Vec<std::path::PathBuf>,
 
+    /// A host name to answer besides IP addresses, localhost (and *.localhost), single-label
+    /// names (a compose service) and --public-url's host (repeatable; the env twin takes a
+    /// comma-separated list). Requests naming any other Host get a JSON 403: a web page whose
+    /// domain re-resolves to this machine (DNS rebinding) reaches nothing.
+    #[arg(
+        long = "allowed-host",
+        env = "K2_SANDBOX_ALLOWED_HOST",
+        value_delimiter = ',',
+        value_name = "HOST"
+    )]
+    pub allowed_host: Vec<String>,
+
     /// Send callbacks for one host (and port) to another, e.g.
     /// `localhost:5000=host.docker.internal:5000` for an app on the host of a sandbox in
     /// Docker (repeatable; the env twin takes a comma-separated list). The delivery log shows
@@ -216,6 +228,7 @@ impl Default for ServeArgs {
             stk_timeout_ms: 60_000,
             scenario: Vec::new(),
             callback_rewrite: Vec::new(),
+            allowed_host: Vec::new(),
             callback_attempts: 5,
             callback_timeout_ms: 5000,
             callback_concurrency: 256,

@@ -8,6 +8,7 @@ mod checkout;
 pub mod error;
 pub(crate) mod extract;
 pub mod faults;
+pub mod host;
 mod incoming_payments;
 mod journal;
 mod limits;
@@ -40,12 +41,13 @@ use crate::store::journal::Target;
 
 pub const VERSION_HEADER: &str = "x-k2-sandbox-version";
 
-/// The application: every route, behind the gate. Cheap to clone (two `Arc`s): the server
+/// The application: every route, behind the gate. Cheap to clone (three `Arc`s): the server
 /// clones it per request.
 #[derive(Clone)]
 pub struct App {
     state: AppState,
     routes: Router,
+    hosts: std::sync::Arc<host::AllowedHosts>,
 }
 
 /// Builds the application; tests may drive it without a socket ([`App::handle`]).
@@ -66,7 +68,15 @@ pub fn app(state: AppState) -> App {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone());
-    App { state, routes }
+    let hosts = std::sync::Arc::new(host::AllowedHosts::new(
+        &state.settings.allowed_hosts,
+        state.settings.public_url.as_ref(),
+    ));
+    App {
+        state,
+        routes,
+        hosts,
+    }
 }
 
 impl App {
@@ -114,6 +124,13 @@ fn gate(app: App, mut req: Request) -> impl Future<Output = Response> + Send {
     async move {
         let (app, state) = (&app, &app.state);
         squeeze_slashes(&mut req);
+        // A name this sandbox does not answer (DNS rebinding): refused before anything runs.
+        if let Some(refusal) = app.hosts.refusal(&req) {
+            let target = Target::of(req.uri());
+            let method = req.method().clone();
+            let refused = ApiError::Forbidden(refusal).into_response();
+            return answered(state, &method, target, Instant::now(), refused, None);
+        }
         let started = Instant::now();
         // Kept by the journal and the live feed.
         let (method, target) = (req.method().clone(), Target::of(req.uri()));

@@ -28,6 +28,8 @@ pub struct Settings {
     /// False until start-up work is done: health answers 503 meanwhile.
     pub ready: std::sync::atomic::AtomicBool,
     pub public_url: Option<Url>,
+    /// `--allowed-host`: names served beyond IP addresses, localhost and single labels.
+    pub allowed_hosts: Vec<String>,
     pub local_addr: SocketAddr,
     pub token_ttl: Duration,
     pub callback_delay: Duration,

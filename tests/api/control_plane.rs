@@ -632,3 +632,59 @@ async fn the_journal_shows_no_secret_of_a_token_request_or_a_query() {
     let queried = by_path("/api/v2/incoming_payments/x");
     assert_eq!(queried["query"], "token=abcd…[redacted]&page=2");
 }
+
+/// DNS rebinding: a request naming a host this sandbox does not answer is refused with a JSON
+/// 403 that names the flag to allow it, before anything runs; every allowed form is served.
+#[tokio::test]
+async fn only_the_hosts_a_sandbox_answers_are_served() {
+    let app = spawn_app_with(|args| args.allowed_host = vec!["ci.example.org".into()]).await;
+    let port = app.base.rsplit(':').next().expect("port").to_string();
+    let with_host = |path: &str, host: String| {
+        app.client.post(app.url(path)).header("host", host).form(&[
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+            ("grant_type", "client_credentials"),
+        ])
+    };
+    for host in ["evil.example", "127.0.0.1.nip.io"] {
+        let refused = with_host("/oauth/token", format!("{host}:{port}"))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{host}");
+        let error: Value = refused.json().await.expect("JSON");
+        assert_eq!(error["error_code"], 403);
+        assert!(
+            error["error_message"]
+                .as_str()
+                .expect("message")
+                .contains(&format!(
+                    "start it with --allowed-host {host} (K2_SANDBOX_ALLOWED_HOST)"
+                )),
+            "{error}"
+        );
+        // Nothing ran: a reset from that page is refused too, and the world is as it was.
+        let reset = app
+            .client
+            .post(app.url("/_sandbox/reset"))
+            .header("host", format!("{host}:{port}"))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(reset.status(), StatusCode::FORBIDDEN);
+    }
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("app.localhost:{port}"),
+        format!("k2-sandbox:{port}"),
+        format!("[::1]:{port}"),
+        format!("ci.example.org:{port}"),
+    ] {
+        let served = with_host("/oauth/token", host.clone())
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(served.status(), StatusCode::OK, "{host}");
+    }
+}
