@@ -143,17 +143,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 /// Where the API, the dashboard and the OpenAPI document are, at an address a browser can
 /// open (`--public-url`, or the bound one with `127.0.0.1` for an unspecified address).
 fn banner(addr: std::net::SocketAddr, public_url: Option<&url::Url>, client_id: &str) -> String {
-    let base = public_url.map_or_else(
-        || {
-            let ip = if addr.ip().is_unspecified() {
-                std::net::IpAddr::from([127, 0, 0, 1])
-            } else {
-                addr.ip()
-            };
-            format!("http://{}", std::net::SocketAddr::new(ip, addr.port()))
-        },
-        |u| u.as_str().trim_end_matches('/').to_string(),
-    );
+    let base = k2_sandbox::run::browsable_base(addr, public_url);
     format!(
         "  API        {base}/api/v2/ (and /api/v1/), tokens at {base}/oauth/token\n\
          \x20 dashboard  {base}/_sandbox/ui/\n\

@@ -32,17 +32,7 @@ pub async fn run(args: RunArgs, serving: Serving) -> anyhow::Result<ExitCode> {
     let Serving { state, stop, task } = serving;
     let mut signals = Signals::new()?;
     let addr = state.settings.local_addr;
-    let base = args.serve.public_url.as_ref().map_or_else(
-        || {
-            let ip = if addr.ip().is_unspecified() {
-                std::net::IpAddr::from([127, 0, 0, 1])
-            } else {
-                addr.ip()
-            };
-            format!("http://{}", std::net::SocketAddr::new(ip, addr.port()))
-        },
-        |u| u.as_str().trim_end_matches('/').to_string(),
-    );
+    let base = browsable_base(addr, args.serve.public_url.as_ref());
     while !state
         .settings
         .ready
@@ -235,4 +225,20 @@ fn shell_words(words: &[std::ffi::OsString]) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The sandbox's base URL as a browser or a client on this machine opens it: `--public-url`,
+/// or the bound address with `127.0.0.1` for an unspecified one (`0.0.0.0`).
+pub fn browsable_base(addr: std::net::SocketAddr, public_url: Option<&url::Url>) -> String {
+    public_url.map_or_else(
+        || {
+            let ip = if addr.ip().is_unspecified() {
+                std::net::IpAddr::from([127, 0, 0, 1])
+            } else {
+                addr.ip()
+            };
+            format!("http://{}", std::net::SocketAddr::new(ip, addr.port()))
+        },
+        |u| u.as_str().trim_end_matches('/').to_string(),
+    )
 }

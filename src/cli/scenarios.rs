@@ -22,15 +22,13 @@ pub(super) async fn scenario(client: &Client, s: ScenarioArgs) -> Outcome {
             let answer = client.call(Method::DELETE, &path, None).await?;
             shown_as(json, answer, |a: &Unloaded| {
                 format!(
-                    "unloaded {name}: {}, {}, {}, {}",
-                    count(a.rules as u64, "rule", "rules"),
-                    count(a.faults as u64, "fault", "faults"),
-                    count(
-                        a.callback_faults as u64,
-                        "callback fault",
-                        "callback faults"
-                    ),
-                    count(a.timeline as u64, "pending moment", "pending moments"),
+                    "unloaded {name}: {}",
+                    contents(
+                        a.rules,
+                        a.faults,
+                        a.callback_faults,
+                        (a.timeline, "pending moment")
+                    )
                 )
             })
         }
@@ -54,16 +52,14 @@ async fn load(client: &Client, files: Vec<std::path::PathBuf>, json: bool) -> Ou
         lines.push(shown_as(json, answer, |a: &Loaded| {
             let mut shown: String = a.notes.iter().map(|n| format!("note: {n}\n")).collect();
             shown.push_str(&format!(
-                "{name}: loaded {} ({}, {}, {}, {})",
+                "{name}: loaded {} ({})",
                 a.scenarios.join(", "),
-                count(a.rules as u64, "rule", "rules"),
-                count(a.faults as u64, "fault", "faults"),
-                count(
-                    a.callback_faults as u64,
-                    "callback fault",
-                    "callback faults"
-                ),
-                count(a.timeline as u64, "timeline moment", "timeline moments"),
+                contents(
+                    a.rules,
+                    a.faults,
+                    a.callback_faults,
+                    (a.timeline, "timeline moment")
+                )
             ));
             shown
         })?);
@@ -224,4 +220,16 @@ pub(super) async fn verify(client: &Client, v: crate::config::VerifyArgs) -> Out
     } else {
         Err(Failure::Failed(shown))
     }
+}
+
+/// What a scenario holds, counted: "1 rule, 0 faults, 2 callback faults, 1 timeline moment".
+fn contents(rules: usize, faults: usize, callback_faults: usize, moments: (usize, &str)) -> String {
+    let (moments, moment) = moments;
+    [
+        count(rules as u64, "rule", "rules"),
+        count(faults as u64, "fault", "faults"),
+        count(callback_faults as u64, "callback fault", "callback faults"),
+        count(moments as u64, moment, &format!("{moment}s")),
+    ]
+    .join(", ")
 }

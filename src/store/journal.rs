@@ -31,16 +31,7 @@ impl Target {
         let path_len = text.find('?').unwrap_or(text.len());
         let text: Arc<str> = match text.get(path_len + 1..) {
             Some(query) if names_a_secret(query) => {
-                let pairs: Vec<String> = query
-                    .split('&')
-                    .map(|pair| match pair.split_once('=') {
-                        Some((name, value)) if is_secret_name(name) => {
-                            format!("{name}={}", redacted(value))
-                        }
-                        _ => pair.to_string(),
-                    })
-                    .collect();
-                Arc::from(format!("{}?{}", &text[..path_len], pairs.join("&")))
+                Arc::from(format!("{}?{}", &text[..path_len], redact_pairs(query)))
             }
             _ => Arc::from(text),
         };
@@ -102,18 +93,22 @@ pub fn shown_body(bytes: &[u8]) -> String {
         return json.to_string();
     }
     if !text.contains(['\n', '"', '{']) {
-        let pairs: Vec<String> = text
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((name, value)) if is_secret_name(name) => {
-                    format!("{name}={}", redacted(value))
-                }
-                _ => pair.to_string(),
-            })
-            .collect();
-        return pairs.join("&");
+        return redact_pairs(&text);
     }
     "[redacted: a body that names credentials]".into()
+}
+
+/// `name=value&…` (a query, a form) with the value of every pair named like a secret
+/// [`redacted`].
+fn redact_pairs(pairs: &str) -> String {
+    pairs
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, value)) if is_secret_name(name) => format!("{name}={}", redacted(value)),
+            _ => pair.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// Every string value of a field named like a secret, at any depth, [`redacted`].
