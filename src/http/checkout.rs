@@ -29,7 +29,7 @@ pub fn router() -> Router<AppState> {
 
 /// What every answer of the checkout carries: a Content-Security-Policy that runs only the
 /// page's own script and style (by their hashes) and lets it be framed nowhere, `nosniff`,
-/// no referrer.
+/// no referrer to other sites.
 async fn with_page_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(

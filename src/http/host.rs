@@ -51,6 +51,40 @@ impl AllowedHosts {
     }
 }
 
+/// Why a request that changes the control plane or posts the checkout's form is refused as
+/// cross-site, if it is: a browser says where a page's request comes from (`Origin`,
+/// `Sec-Fetch-Site`), and only the sandbox's own pages (the dashboard, the checkout) may act.
+/// curl, the CLI, the SDKs and scripts send neither header and are not affected.
+pub fn cross_site<B>(req: &Request<B>) -> Option<String> {
+    use axum::http::Method;
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return None;
+    }
+    let path = req.uri().path();
+    if !(path.starts_with("/_sandbox/") || path.starts_with("/links/")) {
+        return None;
+    }
+    let headers = req.headers();
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let origin = header("origin");
+    let own = header("host").map(str::to_ascii_lowercase);
+    let foreign = match origin {
+        Some(origin) => {
+            let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+            origin == "null" || own.as_deref() != Some(&*authority.to_ascii_lowercase())
+        }
+        None => header("sec-fetch-site") == Some("cross-site"),
+    };
+    foreign.then(|| {
+        format!(
+            "A cross-site request is refused: a page from {} cannot change this sandbox or pay \
+             its links. The dashboard, on the sandbox's own origin, can; so can curl, the CLI \
+             and scripts.",
+            origin.unwrap_or("another site")
+        )
+    })
+}
+
 /// `host[:port]` without the port.
 fn without_port(host: &str) -> &str {
     match host.rsplit_once(':') {

@@ -124,8 +124,9 @@ fn gate(app: App, mut req: Request) -> impl Future<Output = Response> + Send {
     async move {
         let (app, state) = (&app, &app.state);
         squeeze_slashes(&mut req);
-        // A name this sandbox does not answer (DNS rebinding): refused before anything runs.
-        if let Some(refusal) = app.hosts.refusal(&req) {
+        // A name this sandbox does not answer (DNS rebinding), or a page elsewhere changing it:
+        // refused before anything runs.
+        if let Some(refusal) = app.hosts.refusal(&req).or_else(|| host::cross_site(&req)) {
             let target = Target::of(req.uri());
             let method = req.method().clone();
             let refused = ApiError::Forbidden(refusal).into_response();

@@ -57,7 +57,7 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
 }
 
 /// What a page the sandbox serves to a browser carries beside its own policy: no MIME
-/// sniffing, no referrer, and no framing for browsers that predate `frame-ancestors`.
+/// sniffing, no referrer to other sites (the same origin keeps its `Origin`, which the cross-site check reads), and no framing for browsers that predate `frame-ancestors`.
 pub(super) fn page_headers(headers: &mut axum::http::HeaderMap) {
     use axum::http::{HeaderValue, header};
     headers.insert(
@@ -66,7 +66,7 @@ pub(super) fn page_headers(headers: &mut axum::http::HeaderMap) {
     );
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
 }

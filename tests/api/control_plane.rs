@@ -688,3 +688,82 @@ async fn only_the_hosts_a_sandbox_answers_are_served() {
         assert_eq!(served.status(), StatusCode::OK, "{host}");
     }
 }
+
+/// A page on another origin cannot change the sandbox: a control-plane change or a checkout
+/// form post carrying a foreign `Origin` (or `Sec-Fetch-Site: cross-site`) gets a JSON 403 and
+/// nothing changes; the sandbox's own origin, and clients that send neither, act as before.
+#[tokio::test]
+async fn a_page_on_another_origin_cannot_change_the_sandbox() {
+    let app = spawn_app().await;
+    let own = app.base.clone();
+    app.post_control("/_sandbox/balances", &json!({})).await;
+    let set_balance = |headers: Vec<(&'static str, String)>| {
+        let mut request = app
+            .client
+            .put(app.url("/_sandbox/balances"))
+            .json(&json!({"balance": "5"}));
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.send()
+    };
+    for headers in [
+        vec![("origin", "http://evil.example".to_string())],
+        vec![("origin", "null".to_string())],
+        vec![("sec-fetch-site", "cross-site".to_string())],
+    ] {
+        let refused = set_balance(headers.clone()).await.expect("send");
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{headers:?}");
+        let error: Value = refused.json().await.expect("JSON");
+        assert!(
+            error["error_message"]
+                .as_str()
+                .expect("message")
+                .starts_with("A cross-site request is refused"),
+            "{error}"
+        );
+    }
+    assert_eq!(
+        app.balances().await["company"],
+        "1000000.0",
+        "nothing changed"
+    );
+    let reset = app
+        .client
+        .post(app.url("/_sandbox/reset"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(reset.status(), StatusCode::FORBIDDEN);
+    let pay = app
+        .client
+        .post(app.url("/links/00000000-0000-0000-0000-000000000000"))
+        .header("origin", "https://evil.example")
+        .form(&[("phone_number", "0712345678")])
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(pay.status(), StatusCode::FORBIDDEN);
+    // The sandbox's own pages, and clients without an Origin, act.
+    let same = set_balance(vec![
+        ("origin", own.clone()),
+        ("sec-fetch-site", "same-origin".into()),
+    ])
+    .await
+    .expect("send");
+    assert_eq!(same.status(), StatusCode::OK);
+    assert_eq!(app.balances().await["company"], "5.0");
+    let plain = set_balance(vec![]).await.expect("send");
+    assert_eq!(plain.status(), StatusCode::OK);
+    // Reading is never refused for its origin (a browser does not let the page read the answer).
+    let read = app
+        .client
+        .get(app.url("/_sandbox/balances"))
+        .header("origin", "http://evil.example")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(read.status(), StatusCode::OK);
+    assert!(read.headers().get("access-control-allow-origin").is_none());
+}

@@ -449,7 +449,7 @@ async fn the_pages_a_browser_opens_carry_their_security_headers() {
         let policy = headers["content-security-policy"].to_str().expect("text");
         assert!(policy.contains("frame-ancestors 'none'"), "{url}: {policy}");
         assert_eq!(headers["x-content-type-options"], "nosniff", "{url}");
-        assert_eq!(headers["referrer-policy"], "no-referrer", "{url}");
+        assert_eq!(headers["referrer-policy"], "same-origin", "{url}");
         assert_eq!(headers["x-frame-options"], "DENY", "{url}");
         if url.contains("/links/") {
             // Only its own script and style, by hash: nothing inline from data can run.
