@@ -251,6 +251,12 @@ impl Owned for Delivery {
     fn owner(&self) -> &str {
         &self.owner
     }
+    fn owner_shared(&self) -> std::sync::Arc<str> {
+        self.owner.clone()
+    }
+    fn sequence(&self) -> u64 {
+        self.sequence
+    }
     /// A delivery still being attempted is pending work.
     fn finished(&self) -> bool {
         !matches!(self.state, DeliveryState::Pending)

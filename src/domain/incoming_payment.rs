@@ -216,6 +216,12 @@ impl crate::domain::Owned for IncomingPayment {
     fn owner(&self) -> &str {
         &self.owner
     }
+    fn owner_shared(&self) -> Arc<str> {
+        self.owner.clone()
+    }
+    fn sequence(&self) -> u64 {
+        self.sequence
+    }
     fn finished(&self) -> bool {
         !self.state.is_pending()
     }

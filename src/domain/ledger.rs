@@ -212,4 +212,10 @@ impl crate::domain::Owned for Transaction {
     fn owner(&self) -> &str {
         self.owner_id()
     }
+    fn owner_shared(&self) -> Arc<str> {
+        self.owner_id().clone()
+    }
+    fn sequence(&self) -> u64 {
+        self.sequence
+    }
 }

@@ -26,6 +26,10 @@ pub mod webhooks;
 pub trait Owned {
     fn id(&self) -> uuid::Uuid;
     fn owner(&self) -> &str;
+    /// Its owner, shared (what a callback or an event about it keeps).
+    fn owner_shared(&self) -> std::sync::Arc<str>;
+    /// Its creation order: expectations count the resources created after a scenario loaded.
+    fn sequence(&self) -> u64;
     /// Whether retention may evict it: pending work (a push awaiting its result, an active
     /// payment link) is never evicted.
     fn finished(&self) -> bool {
@@ -153,6 +157,12 @@ macro_rules! owned_by_envelope {
             fn owner(&self) -> &str {
                 &self.meta.owner
             }
+            fn owner_shared(&self) -> std::sync::Arc<str> {
+                self.meta.owner.clone()
+            }
+            fn sequence(&self) -> u64 {
+                self.meta.sequence
+            }
             fn finished(&self) -> bool {
                 let finished: fn(&$t) -> bool = $finished;
                 finished(self)
@@ -160,14 +170,7 @@ macro_rules! owned_by_envelope {
         }
     };
     ($($t:ty),* $(,)?) => {$(
-        impl crate::domain::Owned for $t {
-            fn id(&self) -> uuid::Uuid {
-                self.meta.id
-            }
-            fn owner(&self) -> &str {
-                &self.meta.owner
-            }
-        }
+        owned_by_envelope!($t => |_| true);
     )*};
 }
 pub(crate) use owned_by_envelope;

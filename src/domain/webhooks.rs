@@ -252,6 +252,12 @@ impl crate::domain::Owned for WebhookEvent {
     fn owner(&self) -> &str {
         self.owner_id()
     }
+    fn owner_shared(&self) -> Arc<str> {
+        self.owner_id().clone()
+    }
+    fn sequence(&self) -> u64 {
+        self.sequence
+    }
 }
 
 owned_by_envelope!(WebhookSubscription);

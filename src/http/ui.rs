@@ -57,7 +57,8 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
 }
 
 /// What a page the sandbox serves to a browser carries beside its own policy: no MIME
-/// sniffing, no referrer to other sites (the same origin keeps its `Origin`, which the cross-site check reads), and no framing for browsers that predate `frame-ancestors`.
+/// sniffing, no referrer to other sites (the same origin keeps its `Origin`, which the
+/// cross-site check reads), and no framing for browsers that predate `frame-ancestors`.
 pub(super) fn page_headers(headers: &mut axum::http::HeaderMap) {
     use axum::http::{HeaderValue, header};
     headers.insert(

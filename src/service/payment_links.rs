@@ -109,10 +109,6 @@ pub fn cancel(state: &AppState, link: &PaymentLink) -> Result<(), Invalid> {
     }
 }
 
-pub fn expire_payment_link(state: &AppState, id: Uuid) {
-    finish_payment_link(state, id, LinkState::Expired);
-}
-
 /// Ends an active payment link as `to` (Paid, Cancelled or Expired) and calls back. Returns false when
 /// the link was not active.
 pub fn finish_payment_link(state: &AppState, id: Uuid, to: LinkState) -> bool {
@@ -173,24 +169,17 @@ impl Resource for PaymentLink {
         &store.payment_links
     }
 
-    fn sequence(&self) -> u64 {
-        self.meta.sequence
-    }
-
     fn status(&self) -> &'static str {
         self.state.status()
     }
 
+    /// Still active seven days after creation, it expires.
     fn settle(state: &AppState, id: Uuid) {
-        expire_payment_link(state, id);
+        finish_payment_link(state, id, LinkState::Expired);
     }
 }
 
 impl Documented for PaymentLink {
     const WHAT: &'static str = "Payment link";
     type Document = Document<PaymentLinkAttributes>;
-
-    fn owner_shared(&self) -> std::sync::Arc<str> {
-        self.meta.owner.clone()
-    }
 }

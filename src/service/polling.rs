@@ -33,7 +33,7 @@ pub fn request(
     url
 }
 
-pub fn settle_polling(state: &AppState, id: Uuid) {
+fn settle_polling(state: &AppState, id: Uuid) {
     // Read the window first: the transactions map is not touched under the polling's lock.
     let Some((owner, scope, from, to)) = state.store.pollings.inspect(id, |p| {
         (
@@ -70,10 +70,6 @@ impl Resource for Polling {
         &store.pollings
     }
 
-    fn sequence(&self) -> u64 {
-        self.meta.sequence
-    }
-
     fn status(&self) -> &'static str {
         self.state.status()
     }
@@ -86,8 +82,4 @@ impl Resource for Polling {
 impl Documented for Polling {
     const WHAT: &'static str = "Polling request";
     type Document = Document<PollingAttributes>;
-
-    fn owner_shared(&self) -> std::sync::Arc<str> {
-        self.meta.owner.clone()
-    }
 }

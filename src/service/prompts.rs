@@ -38,7 +38,7 @@ pub fn pending_prompts(
 
 /// A pending STK push falls due: its phone answers as its behaviour says, or, if it waits for
 /// a control-plane answer, the prompt expires after the STK timeout.
-pub fn prompt_due(state: &AppState, id: Uuid) {
+fn prompt_due(state: &AppState, id: Uuid) {
     let Some((owner, phone, initiated_at_ms)) = state.store.incoming_payments.inspect(id, |p| {
         (
             p.owner.clone(),
@@ -149,10 +149,6 @@ impl Resource for IncomingPayment {
         &store.incoming_payments
     }
 
-    fn sequence(&self) -> u64 {
-        self.sequence
-    }
-
     fn status(&self) -> &'static str {
         self.state.status()
     }
@@ -169,8 +165,4 @@ impl Resource for IncomingPayment {
 impl Documented for IncomingPayment {
     const WHAT: &'static str = "Incoming payment";
     type Document = IncomingPaymentDocument;
-
-    fn owner_shared(&self) -> std::sync::Arc<str> {
-        self.owner.clone()
-    }
 }

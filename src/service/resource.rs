@@ -1,10 +1,8 @@
 //! What every resource kind implements once (`domain::kinds::ResourceKind` names them, and
-//! `with_resource_type!` gives each kind's type): its collection, its creation sequence and
-//! status, what falls due for it; and, for those the API shows and calls back with, its
-//! document. A due job, an expectation, accepting, settling and the owned `GET` are each one
+//! `with_resource_type!` gives each kind's type): its collection and status, what falls due
+//! for it (its id, owner and creation sequence are `domain::Owned`'s); and, for those the API
+//! shows and calls back with, its document. A due job, an expectation, accepting, settling and the owned `GET` are each one
 //! generic path over these.
-
-use std::sync::Arc;
 
 use serde::Serialize;
 use uuid::Uuid;
@@ -21,9 +19,6 @@ pub trait Resource: Owned + Clone + Send + Sync + 'static {
 
     /// Its collection in the store.
     fn collection(store: &Store) -> &Collection<Self>;
-
-    /// Its creation sequence: expectations count those created after a scenario loaded.
-    fn sequence(&self) -> u64;
 
     /// Its document's `data.attributes.status` (empty for a kind that shows none).
     fn status(&self) -> &'static str;
@@ -45,7 +40,4 @@ pub trait Documented: Resource {
 
     /// Its document, as `GET` shows it and its result callback sends it.
     type Document: for<'a> From<&'a Self> + Serialize + Status + 'static;
-
-    /// Its owner, shared.
-    fn owner_shared(&self) -> Arc<str>;
 }

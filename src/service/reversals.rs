@@ -130,7 +130,7 @@ fn mark_pending_reversal(state: &AppState, transaction: &Transaction) -> Result<
         })
 }
 
-pub fn settle_reversal(state: &AppState, id: Uuid) {
+fn settle_reversal(state: &AppState, id: Uuid) {
     let Some(owner) = state.store.reversals.inspect(id, |r| r.meta.owner.clone()) else {
         return;
     };
@@ -183,10 +183,6 @@ impl Resource for Reversal {
         &store.reversals
     }
 
-    fn sequence(&self) -> u64 {
-        self.meta.sequence
-    }
-
     fn status(&self) -> &'static str {
         self.state.status()
     }
@@ -199,8 +195,4 @@ impl Resource for Reversal {
 impl Documented for Reversal {
     const WHAT: &'static str = "Reversal";
     type Document = Document<ReversalAttributes>;
-
-    fn owner_shared(&self) -> std::sync::Arc<str> {
-        self.meta.owner.clone()
-    }
 }

@@ -502,15 +502,6 @@ fn external_disbursement(
     }
 }
 
-pub fn settle_send_money(state: &AppState, id: Uuid) {
-    settle_and_call_back::<SendMoney>(
-        state,
-        id,
-        |s| s.settle(state.clock.now_ms_of(&s.meta.owner)),
-        |s| Some(s.callback_url.as_str().into()),
-    );
-}
-
 impl Resource for SendMoney {
     const KIND: ResourceKind = ResourceKind::SendMoney;
 
@@ -518,24 +509,21 @@ impl Resource for SendMoney {
         &store.send_money
     }
 
-    fn sequence(&self) -> u64 {
-        self.meta.sequence
-    }
-
     fn status(&self) -> &'static str {
         self.state.status()
     }
 
     fn settle(state: &AppState, id: Uuid) {
-        settle_send_money(state, id);
+        settle_and_call_back::<Self>(
+            state,
+            id,
+            |s| s.settle(state.clock.now_ms_of(&s.meta.owner)),
+            |s| Some(s.callback_url.as_str().into()),
+        );
     }
 }
 
 impl Documented for SendMoney {
     const WHAT: &'static str = "Send money request";
     type Document = SendMoneyView;
-
-    fn owner_shared(&self) -> std::sync::Arc<str> {
-        self.meta.owner.clone()
-    }
 }

@@ -34,7 +34,7 @@ pub fn request(
     url
 }
 
-pub fn settle_sms_notification(state: &AppState, id: Uuid) {
+fn settle_sms_notification(state: &AppState, id: Uuid) {
     let Some((owner, reference)) = state.store.sms_notifications.inspect(id, |n| {
         (n.meta.owner.clone(), n.webhook_event_reference.clone())
     }) else {
@@ -106,10 +106,6 @@ impl Resource for SmsNotification {
         &store.sms_notifications
     }
 
-    fn sequence(&self) -> u64 {
-        self.meta.sequence
-    }
-
     fn status(&self) -> &'static str {
         self.state.status()
     }
@@ -122,8 +118,4 @@ impl Resource for SmsNotification {
 impl Documented for SmsNotification {
     const WHAT: &'static str = "Transaction SMS notification";
     type Document = Document<SmsAttributes>;
-
-    fn owner_shared(&self) -> std::sync::Arc<str> {
-        self.meta.owner.clone()
-    }
 }

@@ -121,10 +121,6 @@ impl Resource for WebhookEvent {
         &store.webhook_events
     }
 
-    fn sequence(&self) -> u64 {
-        self.sequence
-    }
-
     fn status(&self) -> &'static str {
         ""
     }

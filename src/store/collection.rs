@@ -291,6 +291,12 @@ mod tests {
         fn owner(&self) -> &str {
             "app"
         }
+        fn owner_shared(&self) -> Arc<str> {
+            "app".into()
+        }
+        fn sequence(&self) -> u64 {
+            0
+        }
     }
 
     struct Plain;
