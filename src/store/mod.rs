@@ -249,48 +249,20 @@ impl Store {
     /// collections are named field by field: a field added to `Collections` and left out
     /// here fails to compile, so a new collection is reset by both.
     fn world(&self) -> [&dyn World; 17] {
-        let Collections {
-            // The applications and their tokens outlive a reset; the feed is not a world.
-            applications: _,
-            tokens: _,
-            feed: _,
-            deliveries,
-            ledger,
-            handsets,
-            till_names,
-            journal,
-            transactions,
-            incoming_payments,
-            webhook_subscriptions,
-            webhook_events,
-            merchant_accounts,
-            external_recipients,
-            send_money,
-            pollings,
-            sms_notifications,
-            sms_outbox,
-            reversals,
-            payment_links,
-        } = &*self.inner;
-        [
-            deliveries,
-            ledger,
-            handsets,
-            till_names,
-            journal,
-            transactions,
-            incoming_payments,
-            webhook_subscriptions,
-            webhook_events,
-            merchant_accounts,
-            external_recipients,
-            send_money,
-            pollings,
-            sms_notifications,
-            sms_outbox,
-            reversals,
-            payment_links,
-        ]
+        /// Binds the fields named (with the pattern's rest left out, every field must be named)
+        /// and lists them.
+        macro_rules! every {
+            (not: $($skip:ident),*; $($field:ident),* $(,)?) => {{
+                let Collections { $($skip: _,)* $($field),* } = &*self.inner;
+                [$($field as &dyn World),*]
+            }};
+        }
+        // The applications and their tokens outlive a reset; the feed is not a world.
+        every!(not: applications, tokens, feed;
+            deliveries, ledger, handsets, till_names, journal, transactions, incoming_payments,
+            webhook_subscriptions, webhook_events, merchant_accounts, external_recipients,
+            send_money, pollings, sms_notifications, sms_outbox, reversals, payment_links,
+        )
     }
 
     /// Forgets one application's resources, deliveries, balances and journal; others are
