@@ -295,3 +295,49 @@ async fn a_rewrite_rule_sends_a_callback_elsewhere_and_the_log_shows_both_urls()
     assert_eq!(log[0]["requested_target"], asked);
     assert_eq!(log[0]["state"], "delivered");
 }
+
+/// The delivery log's filters as the dashboard's resource detail and Callbacks panel use
+/// them: one resource's deliveries by its id, and deliveries whose URL (asked for or used)
+/// contains a text.
+#[tokio::test]
+async fn the_delivery_log_filters_by_resource_and_by_url() {
+    let app = spawn_app().await;
+    let (shop, other) = (
+        CallbackReceiver::start(Behaviour::Accept).await,
+        CallbackReceiver::start(Behaviour::Accept).await,
+    );
+    let token = app.token().await;
+    let first = app.stk_push(&token, &format!("{}?shop=1", shop.url)).await;
+    app.stk_push(&token, &other.url).await;
+    shop.wait_for(1).await;
+    other.wait_for(1).await;
+    let first_id = first.rsplit('/').next().expect("id").to_string();
+
+    let ids_of = |log: &Value| -> Vec<String> {
+        log["deliveries"]
+            .as_array()
+            .expect("deliveries")
+            .iter()
+            .map(|d| d["resource"]["id"].as_str().expect("id").to_string())
+            .collect()
+    };
+    let by_resource = app
+        .control(&format!("/_sandbox/callbacks?resource={first_id}"))
+        .await;
+    assert_eq!(ids_of(&by_resource), vec![first_id.clone()]);
+    // An id in capitals is the same id; one that is not an id matches nothing.
+    let shouted = app
+        .control(&format!(
+            "/_sandbox/callbacks?resource={}",
+            first_id.to_uppercase()
+        ))
+        .await;
+    assert_eq!(ids_of(&shouted), vec![first_id.clone()]);
+    let none = app.control("/_sandbox/callbacks?resource=not-an-id").await;
+    assert_eq!(ids_of(&none), Vec::<String>::new());
+
+    let by_url = app.control("/_sandbox/callbacks?url=shop%3D1").await;
+    assert_eq!(ids_of(&by_url), [first_id]);
+    let both = app.control("/_sandbox/callbacks?url=127.0.0.1").await;
+    assert_eq!(ids_of(&both).len(), 2);
+}

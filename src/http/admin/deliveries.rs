@@ -93,6 +93,11 @@ async fn callbacks(
             })
         })
         .transpose()?;
+    // Read once: an id that does not parse matches nothing.
+    let resource = f
+        .resource
+        .as_deref()
+        .map(|r| uuid::Uuid::parse_str(r.trim()).ok());
     let page = state.store.deliveries(request, |d| {
         status.is_none_or(|s| d.state == s)
             && f.client_id.as_deref().is_none_or(|c| *d.owner == *c)
@@ -100,9 +105,7 @@ async fn callbacks(
             && f.url.as_deref().is_none_or(|u| {
                 d.target.contains(u) || d.rewritten_from().is_some_and(|r| r.contains(u))
             })
-            && f.resource
-                .as_deref()
-                .is_none_or(|r| d.resource.id.to_string() == r.trim())
+            && resource.is_none_or(|r| r == Some(d.resource.id))
     });
     Ok(Json(DeliveryLog {
         next_cursor: page::next_cursor(page.next),
