@@ -16,7 +16,9 @@ pub(super) async fn scenario(client: &Client, s: ScenarioArgs) -> Outcome {
     match s.action {
         ScenarioAction::Load { files } => load(client, files, json).await,
         ScenarioAction::List => list(client, json).await,
-        ScenarioAction::Export { name } => export(client, &name, s.list.client_id.as_deref()).await,
+        ScenarioAction::Export { name, with_secrets } => {
+            export(client, &name, s.list.client_id.as_deref(), with_secrets).await
+        }
         ScenarioAction::Unload { name } => {
             let path = format!("/_sandbox/scenarios/{}", encode(&name));
             let answer = client.call(Method::DELETE, &path, None).await?;
@@ -104,11 +106,14 @@ async fn list(client: &Client, json: bool) -> Outcome {
 }
 
 /// `scenario export`: the world as YAML.
-async fn export(client: &Client, name: &str, client_id: Option<&str>) -> Outcome {
+async fn export(client: &Client, name: &str, client_id: Option<&str>, secrets: bool) -> Outcome {
     let mut request = client
         .http
         .get(format!("{}/_sandbox/scenarios/export", client.base))
         .query(&[("name", name)]);
+    if secrets {
+        request = request.query(&[("secrets", "include")]);
+    }
     if let Some(c) = client_id {
         request = request.query(&[("client_id", c)]);
     }

@@ -236,6 +236,10 @@ pub enum ScenarioAction {
         /// The exported scenario's name.
         #[arg(long, default_value = "exported")]
         name: String,
+        /// Write the applications' client secrets and API keys too (left out by default: the
+        /// file then loads where its applications exist, as after a reset).
+        #[arg(long)]
+        with_secrets: bool,
     },
 }
 

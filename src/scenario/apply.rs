@@ -30,6 +30,7 @@ pub fn apply(
 ) -> Result<Loaded, Problems> {
     let mut problems = Vec::new();
     for s in &scenarios {
+        problems.extend(credentials_problems(state, s));
         let declared: Vec<&str> = s
             .world
             .applications
@@ -70,6 +71,43 @@ pub fn apply(
         loaded.scenarios.push(name);
     }
     Ok(loaded)
+}
+
+/// An application given half its credentials, or none when this sandbox does not have it.
+fn credentials_problems(state: &AppState, s: &Scenario) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (i, a) in s.world.applications.iter().enumerate() {
+        let field = |name: &str| format!("world.applications[{i}].{name}");
+        match (&a.client_secret, &a.api_key) {
+            (Some(_), Some(_)) => {}
+            (None, None) if state.store.application(&a.client_id).is_some() => {}
+            (None, None) => problems.push(s.origin.problem(
+                field("client_secret"),
+                format!(
+                    "application {:?} is not in this sandbox, so it needs its client_secret and \
+                     api_key (an export writes them only when asked: secrets=include, or \
+                     `scenario export --with-secrets`)",
+                    a.client_id
+                ),
+            )),
+            (secret, _) => {
+                let missing = if secret.is_some() {
+                    "api_key"
+                } else {
+                    "client_secret"
+                };
+                problems.push(
+                    s.origin.problem(
+                        field(missing),
+                        "give both client_secret and api_key, or neither to keep the application \
+                     this sandbox has"
+                            .to_string(),
+                    ),
+                );
+            }
+        }
+    }
+    problems
 }
 
 /// Every `client_id` a scenario names, with its field.
@@ -201,11 +239,14 @@ fn added(w: &super::model::World) -> std::collections::BTreeMap<&'static str, us
 fn apply_money(state: &AppState, s: &Scenario, owner_of: &impl Fn(&Option<String>) -> String) {
     let w = &s.world;
     for a in &w.applications {
-        state.store.add_application(Application {
-            client_id: a.client_id.as_str().into(),
-            client_secret: a.client_secret.clone(),
-            api_key: a.api_key.clone(),
-        });
+        // Without credentials it names an application this sandbox has (checked before).
+        if let (Some(secret), Some(key)) = (&a.client_secret, &a.api_key) {
+            state.store.add_application(Application {
+                client_id: a.client_id.as_str().into(),
+                client_secret: secret.clone(),
+                api_key: key.clone(),
+            });
+        }
     }
     for t in &w.tills {
         let owner = owner_of(&t.client_id);

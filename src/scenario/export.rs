@@ -2,6 +2,9 @@
 //! world: applications, tills, balances, merchant accounts, external recipients, webhook
 //! subscriptions, handsets and the transactions received. What a scenario cannot say (STK
 //! pushes, payments, deliveries, the journal) is left out, as are ids: loading makes new ones.
+//! Applications' credentials are written only when asked for: an exported file ends up in
+//! repositories and CI artifacts, and on a shared sandbox they are other jobs' secrets. Left
+//! out, an application loads back into a sandbox that has it (a reset keeps applications).
 
 use super::model::{
     ApplicationSpec, BalanceSpec, HandsetSpec, MerchantBankSpec, MerchantWalletSpec, RecipientSpec,
@@ -15,13 +18,14 @@ use crate::domain::recipients::{MerchantAccountKind, RecipientFields, Settlement
 use crate::scenarios::spec::{HandsetBehaviour, Money, Phone, Span, Topic, Url};
 use crate::service::AppState;
 
-/// The world of every application (or of `client_id`'s) as scenario YAML named `name`: the
-/// scenario format's own types, serialised, so what it writes is what `load` reads.
-pub fn export(state: &AppState, client_id: Option<&str>, name: &str) -> String {
+/// The world of every application (or of `client_id`'s) as scenario YAML named `name`, with
+/// the applications' credentials if `secrets`: the scenario format's own types, serialised, so
+/// what it writes is what `load` reads.
+pub fn export(state: &AppState, client_id: Option<&str>, name: &str, secrets: bool) -> String {
     let wanted = |owner: &str| client_id.is_none_or(|c| c == owner);
     let (merchant_wallets, merchant_bank_accounts) = accounts(state, &wanted);
     let world = World {
-        applications: applications(state, &wanted),
+        applications: applications(state, &wanted, secrets),
         tills: tills(state, &wanted),
         balances: balances(state, &wanted),
         merchant_wallets,
@@ -44,8 +48,15 @@ pub fn export(state: &AppState, client_id: Option<&str>, name: &str) -> String {
         world,
     };
     let yaml = serde_yaml_ng::to_string(&scenario).unwrap_or_default();
+    let credentials = if secrets {
+        "# It holds the applications' credentials: keep it out of shared places.\n"
+    } else {
+        "# Credentials left out: it loads where its applications exist (add --with-secrets to\n\
+         # write them).\n"
+    };
     format!(
-        "# Exported by k2-sandbox {}: load it with `k2-sandbox scenario load` or --scenario.\n{yaml}",
+        "# Exported by k2-sandbox {}: load it with `k2-sandbox scenario load` or --scenario.\n\
+         {credentials}{yaml}",
         env!("CARGO_PKG_VERSION")
     )
 }
@@ -61,7 +72,7 @@ struct Exported<'a> {
 /// Whether an owner's part of the world is exported.
 type Wanted<'a> = dyn Fn(&str) -> bool + 'a;
 
-fn applications(state: &AppState, wanted: &Wanted<'_>) -> Vec<ApplicationSpec> {
+fn applications(state: &AppState, wanted: &Wanted<'_>, secrets: bool) -> Vec<ApplicationSpec> {
     state
         .store
         .applications()
@@ -69,8 +80,8 @@ fn applications(state: &AppState, wanted: &Wanted<'_>) -> Vec<ApplicationSpec> {
         .filter(|a| wanted(&a.client_id))
         .map(|a| ApplicationSpec {
             client_id: a.client_id.to_string(),
-            client_secret: a.client_secret.clone(),
-            api_key: a.api_key.clone(),
+            client_secret: secrets.then(|| a.client_secret.clone()),
+            api_key: secrets.then(|| a.api_key.clone()),
         })
         .collect()
 }

@@ -70,8 +70,12 @@ pub struct World {
 #[serde(deny_unknown_fields)]
 pub struct ApplicationSpec {
     pub client_id: String,
-    pub client_secret: String,
-    pub api_key: String,
+    /// With `api_key`: the application's credentials. Both left out: the application this
+    /// sandbox already has (an export leaves credentials out unless asked for them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]

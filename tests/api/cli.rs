@@ -560,6 +560,12 @@ async fn the_cli_covers_the_control_plane_with_tables_and_json() {
         "{exported}"
     );
     assert!(exported.contains("\nname: snapshot\n"), "{exported}");
+    assert!(!exported.contains("client_secret"), "{exported}");
+    let with_secrets = stdout(&k2(&app.base, &["scenario", "export", "--with-secrets"]).await);
+    assert!(
+        with_secrets.contains("client_secret: sandbox-client-secret\n"),
+        "{with_secrets}"
+    );
     std::fs::remove_dir_all(dir).ok();
 }
 

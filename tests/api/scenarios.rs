@@ -1015,6 +1015,59 @@ async fn the_exported_world_loads_back_into_the_same_world() {
     );
     assert_eq!(export().await, before);
     assert_eq!(balances().await, balances_before);
+    // Credentials are left out unless asked for; the file then loads only where its
+    // applications exist (a reset keeps them, a fresh sandbox has not got ci-job-1).
+    for secret in ["client_secret", "api_key", "sandbox-client-secret"] {
+        assert!(!before.contains(secret), "{secret} in\n{before}");
+    }
+    let fresh = spawn_virtual_app().await;
+    let refused = fresh.load_scenario(before.clone()).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let message = refused.json::<Value>().await.expect("json")["error_message"]
+        .as_str()
+        .expect("message")
+        .to_string();
+    assert!(
+        message.contains(".client_secret: application \"ci-job-1\" is not in this sandbox")
+            && message.contains("secrets=include")
+            && !message.contains("sandbox-client-id"),
+        "{message}"
+    );
+    let with_secrets = app
+        .client
+        .get(app.url("/_sandbox/scenarios/export?secrets=include"))
+        .send()
+        .await
+        .expect("export")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        with_secrets.contains("client_id: ci-job-1\n    client_secret: s\n    api_key: k\n"),
+        "{with_secrets}"
+    );
+    assert_eq!(
+        fresh.load_scenario(with_secrets).await.status(),
+        StatusCode::CREATED
+    );
+    let half = fresh
+        .load_scenario(
+            "name: half\nworld:\n  applications:\n    - {client_id: a, client_secret: s}\n",
+        )
+        .await;
+    assert_eq!(half.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        half.json::<Value>().await.expect("json")["error_message"],
+        "(request body):4:8: world.applications[0].api_key: give both client_secret and \
+         api_key, or neither to keep the application this sandbox has"
+    );
+    let bogus = app
+        .client
+        .get(app.url("/_sandbox/scenarios/export?secrets=yes-please"))
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(bogus.status(), StatusCode::BAD_REQUEST);
 
     let unknown = app
         .client

@@ -585,11 +585,12 @@ async fn the_verdict_table_in_a_ci_log_wraps_and_cuts_nothing() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// `GET /_sandbox/scenarios/export`, without its first lines (the export's own time).
+/// `GET /_sandbox/scenarios/export` with credentials (it loads into a fresh sandbox), without
+/// its first lines (the export's own time).
 async fn exported(app: &TestApp) -> String {
     let text = app
         .client
-        .get(app.url("/_sandbox/scenarios/export?name=world"))
+        .get(app.url("/_sandbox/scenarios/export?name=world&secrets=include"))
         .send()
         .await
         .expect("export")

@@ -156,6 +156,8 @@ struct ExportQuery {
     client_id: Option<String>,
     /// The exported scenario's name (default `exported`).
     name: Option<String>,
+    /// `include`: the applications' credentials too.
+    secrets: Option<String>,
 }
 
 /// The world as a scenario file (YAML) that loads back into the same world.
@@ -169,10 +171,20 @@ async fn export_world(
     {
         return Err(ApiError::NotFound(format!("No application {c:?}")));
     }
+    let secrets = match q.secrets.as_deref() {
+        None => false,
+        Some("include") => true,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "secrets={other:?}: secrets=include writes the applications' credentials; \
+                 without it they are left out"
+            )));
+        }
+    };
     // Up to a retention's worth of transactions, written as YAML.
     let yaml = on_blocking_pool("exporting the world", move || {
         let name = q.name.as_deref().unwrap_or("exported");
-        crate::scenario::export(&state, q.client_id.as_deref(), name)
+        crate::scenario::export(&state, q.client_id.as_deref(), name, secrets)
     })
     .await?;
     Ok((
