@@ -230,6 +230,7 @@ fn settings(args: &ServeArgs, local_addr: SocketAddr) -> Settings {
         ready: std::sync::atomic::AtomicBool::new(false),
         public_url: args.public_url.clone(),
         allowed_hosts: args.allowed_host.clone(),
+        cors_origins: args.cors_origin.clone(),
         local_addr,
         token_ttl: args.token_ttl(),
         callback_delay: Duration::from_millis(args.callback_delay_ms),

@@ -98,6 +98,19 @@ pub struct ServeArgs {
     )]
     pub allowed_host: Vec<String>,
 
+    /// An origin (`http://localhost:3000`) whose web pages may call this sandbox from a
+    /// browser: CORS headers and preflights for it, and its changes to the control plane and
+    /// checkout are not refused as cross-site (repeatable; the env twin takes a
+    /// comma-separated list). Without it no CORS header is sent. `*` is refused.
+    #[arg(
+        long = "cors-origin",
+        env = "K2_SANDBOX_CORS_ORIGIN",
+        value_delimiter = ',',
+        value_name = "ORIGIN",
+        value_parser = parse_origin
+    )]
+    pub cors_origin: Vec<String>,
+
     /// Send callbacks for one host (and port) to another, e.g.
     /// `localhost:5000=host.docker.internal:5000` for an app on the host of a sandbox in
     /// Docker (repeatable; the env twin takes a comma-separated list). The delivery log shows
@@ -229,6 +242,7 @@ impl Default for ServeArgs {
             scenario: Vec::new(),
             callback_rewrite: Vec::new(),
             allowed_host: Vec::new(),
+            cors_origin: Vec::new(),
             callback_attempts: 5,
             callback_timeout_ms: 5000,
             callback_concurrency: 256,
@@ -304,4 +318,63 @@ impl ServeArgs {
 fn mask(secret: &str) -> String {
     let head: String = secret.chars().take(2).collect();
     format!("{head}***")
+}
+
+/// `--cors-origin`'s value as browsers write an `Origin`: `scheme://host[:port]`, lowercase,
+/// without a default port. `*` is refused: it would let every page on the web drive the
+/// sandbox.
+pub fn parse_origin(text: &str) -> Result<String, String> {
+    if text.trim() == "*" {
+        return Err(
+            "`*` would let every web page drive this sandbox: name each origin, e.g. \
+             http://localhost:3000"
+                .into(),
+        );
+    }
+    let url = url::Url::parse(text.trim()).map_err(|e| {
+        format!("{text:?} is not an origin ({e}): write scheme://host[:port], e.g. http://localhost:3000")
+    })?;
+    let bare = matches!(url.scheme(), "http" | "https")
+        && url.host().is_some()
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.path() == "/"
+        && url.query().is_none()
+        && url.fragment().is_none();
+    if !bare {
+        return Err(format!(
+            "{text:?} is not an origin: write http(s)://host[:port] with no path, e.g. \
+             http://localhost:3000"
+        ));
+    }
+    Ok(url.origin().ascii_serialization())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_origin;
+
+    #[test]
+    fn an_origin_is_written_as_browsers_send_it_and_anything_else_is_refused() {
+        for (given, origin) in [
+            ("http://localhost:3000", "http://localhost:3000"),
+            ("http://LocalHost:3000/", "http://localhost:3000"),
+            ("https://app.example.com:443", "https://app.example.com"),
+            ("http://127.0.0.1:80", "http://127.0.0.1"),
+            (" http://[::1]:5173 ", "http://[::1]:5173"),
+        ] {
+            assert_eq!(parse_origin(given).as_deref(), Ok(origin), "{given}");
+        }
+        for refused in [
+            "*",
+            "localhost:3000",
+            "http://localhost:3000/app",
+            "http://user@localhost:3000",
+            "file:///tmp/page.html",
+            "ftp://example.com",
+            "http://localhost:3000?x=1",
+        ] {
+            assert!(parse_origin(refused).is_err(), "{refused}");
+        }
+    }
 }

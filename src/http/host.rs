@@ -53,9 +53,10 @@ impl AllowedHosts {
 
 /// Why a request that changes the control plane or posts the checkout's form is refused as
 /// cross-site, if it is: a browser says where a page's request comes from (`Origin`,
-/// `Sec-Fetch-Site`), and only the sandbox's own pages (the dashboard, the checkout) may act.
-/// curl, the CLI, the SDKs and scripts send neither header and are not affected.
-pub fn cross_site<B>(req: &Request<B>) -> Option<String> {
+/// `Sec-Fetch-Site`), and only the sandbox's own pages (the dashboard, the checkout) and
+/// those of an origin named with `--cors-origin` may act. curl, the CLI, the SDKs and
+/// scripts send neither header and are not affected.
+pub fn cross_site<B>(req: &Request<B>, listed: &super::cors::Origins) -> Option<String> {
     use axum::http::Method;
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return None;
@@ -71,7 +72,9 @@ pub fn cross_site<B>(req: &Request<B>) -> Option<String> {
     let foreign = match origin {
         Some(origin) => {
             let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
-            origin == "null" || own.as_deref() != Some(&*authority.to_ascii_lowercase())
+            origin == "null"
+                || (own.as_deref() != Some(&*authority.to_ascii_lowercase())
+                    && !listed.lists(origin))
         }
         None => header("sec-fetch-site") == Some("cross-site"),
     };
@@ -79,7 +82,8 @@ pub fn cross_site<B>(req: &Request<B>) -> Option<String> {
         format!(
             "A cross-site request is refused: a page from {} cannot change this sandbox or pay \
              its links. The dashboard, on the sandbox's own origin, can; so can curl, the CLI \
-             and scripts.",
+             and scripts, and pages of an origin named with --cors-origin \
+             (K2_SANDBOX_CORS_ORIGIN).",
             origin.unwrap_or("another site")
         )
     })

@@ -5,6 +5,7 @@
 
 pub mod admin;
 mod checkout;
+pub mod cors;
 pub mod error;
 pub(crate) mod extract;
 pub mod faults;
@@ -47,7 +48,14 @@ pub const VERSION_HEADER: &str = "x-k2-sandbox-version";
 pub struct App {
     state: AppState,
     routes: Router,
-    hosts: std::sync::Arc<host::AllowedHosts>,
+    reach: std::sync::Arc<Reach>,
+}
+
+/// Who may reach the sandbox, and from where: the `Host` names it answers and the origins
+/// whose pages may call it (CORS).
+struct Reach {
+    hosts: host::AllowedHosts,
+    cors: cors::Origins,
 }
 
 /// Builds the application; tests may drive it without a socket ([`App::handle`]).
@@ -68,21 +76,30 @@ pub fn app(state: AppState) -> App {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone());
-    let hosts = std::sync::Arc::new(host::AllowedHosts::new(
-        &state.settings.allowed_hosts,
-        state.settings.public_url.as_ref(),
-    ));
+    let reach = std::sync::Arc::new(Reach {
+        hosts: host::AllowedHosts::new(
+            &state.settings.allowed_hosts,
+            state.settings.public_url.as_ref(),
+        ),
+        cors: cors::Origins::new(&state.settings.cors_origins),
+    });
     App {
         state,
         routes,
-        hosts,
+        reach,
     }
 }
 
 impl App {
-    /// Answers one request: the gate around the routes.
+    /// Answers one request: the gate around the routes, within CORS if `--cors-origin` named
+    /// an origin (one branch taken per request otherwise).
     pub fn handle(self, req: Request) -> impl Future<Output = Response> + Send + use<> {
-        gate(self, req)
+        use futures_util::future::Either;
+        if self.reach.cors.is_empty() {
+            Either::Left(gate(self, req))
+        } else {
+            Either::Right(with_cors(self, req))
+        }
     }
 
     /// The route's answer, or a JSON 500 if its handler panicked. The gate wraps the router
@@ -126,7 +143,9 @@ fn gate(app: App, mut req: Request) -> impl Future<Output = Response> + Send {
         squeeze_slashes(&mut req);
         // A name this sandbox does not answer (DNS rebinding), or a page elsewhere changing it:
         // refused before anything runs.
-        if let Some(refusal) = app.hosts.refusal(&req).or_else(|| host::cross_site(&req)) {
+        let reach = &app.reach;
+        let refusal = reach.hosts.refusal(&req);
+        if let Some(refusal) = refusal.or_else(|| host::cross_site(&req, &reach.cors)) {
             let target = Target::of(req.uri());
             let method = req.method().clone();
             let refused = ApiError::Forbidden(refusal).into_response();
@@ -174,6 +193,23 @@ fn gate(app: App, mut req: Request) -> impl Future<Output = Response> + Send {
         };
         answered(state, &method, target, started, response, journaled)
     }
+}
+
+/// The gate for a sandbox with `--cors-origin`: a listed origin's preflight answered (to a
+/// Host it serves) before any route or token check, and every answer marked for CORS.
+async fn with_cors(app: App, req: Request) -> Response {
+    let origin = app.reach.cors.of(&req);
+    if let Some(origin) = &origin
+        && cors::is_preflight(&req)
+        && app.reach.hosts.refusal(&req).is_none()
+    {
+        let response = cors::preflight(origin.clone(), &req);
+        log_access(req.method(), req.uri().path(), &response, 0.0, None);
+        return response;
+    }
+    let mut response = gate(app, req).await;
+    cors::allow(origin, response.headers_mut());
+    response
 }
 
 /// Repeated slashes in the path read as one, as Rails (which serves the real API) reads

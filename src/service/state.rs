@@ -30,6 +30,8 @@ pub struct Settings {
     pub public_url: Option<Url>,
     /// `--allowed-host`: names served beyond IP addresses, localhost and single labels.
     pub allowed_hosts: Vec<String>,
+    /// `--cors-origin`: origins whose pages may call the sandbox, as `Origin` writes them.
+    pub cors_origins: Vec<String>,
     pub local_addr: SocketAddr,
     pub token_ttl: Duration,
     pub callback_delay: Duration,

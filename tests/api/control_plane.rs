@@ -767,3 +767,170 @@ async fn a_page_on_another_origin_cannot_change_the_sandbox() {
     assert_eq!(read.status(), StatusCode::OK);
     assert!(read.headers().get("access-control-allow-origin").is_none());
 }
+
+/// `--cors-origin` names the origins whose pages may call the sandbox from a browser: their
+/// preflights are answered before any route or token check, their changes act and their
+/// answers are readable (`Location` too). Any other origin gets no CORS header and its
+/// changes are still refused; without the flag no CORS header is sent at all.
+#[tokio::test]
+async fn a_named_cors_origin_may_call_the_sandbox_and_no_other_may() {
+    const APP: &str = "http://localhost:3000";
+    let app = spawn_app_with(|args| {
+        args.cors_origin = vec![APP.into()];
+        args.admin_token = Some("admin-secret".into());
+    })
+    .await;
+    let preflight = |path: &str, origin: &str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url(path))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization,content-type",
+            )
+            .send()
+    };
+    for path in [
+        "/_sandbox/reset",
+        "/api/v2/incoming_payments",
+        "/oauth/token",
+    ] {
+        let allowed = preflight(path, APP).await.expect("send");
+        assert_eq!(allowed.status(), StatusCode::NO_CONTENT, "{path}");
+        let headers = allowed.headers();
+        assert_eq!(headers["access-control-allow-origin"], APP);
+        assert_eq!(
+            headers["access-control-allow-methods"],
+            "GET, POST, PUT, PATCH, DELETE"
+        );
+        assert_eq!(
+            headers["access-control-allow-headers"],
+            "authorization,content-type"
+        );
+        assert_eq!(headers["access-control-max-age"], "600");
+        let other = preflight(path, "http://evil.example").await.expect("send");
+        assert_ne!(other.status(), StatusCode::NO_CONTENT, "{path}");
+        assert!(other.headers().get("access-control-allow-origin").is_none());
+        assert_eq!(other.headers()["vary"], "Origin");
+    }
+
+    // The app's own page changes the control plane (with the admin token) and reads the answer.
+    let set = app
+        .client
+        .put(app.url("/_sandbox/balances"))
+        .header("origin", APP)
+        .header("sec-fetch-site", "same-site")
+        .bearer_auth("admin-secret")
+        .json(&json!({"balance": "5"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(set.status(), StatusCode::OK);
+    assert_eq!(set.headers()["access-control-allow-origin"], APP);
+    assert_eq!(set.headers()["vary"], "Origin");
+    let foreign = app
+        .client
+        .put(app.url("/_sandbox/balances"))
+        .header("origin", "http://evil.example")
+        .bearer_auth("admin-secret")
+        .json(&json!({"balance": "9"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
+    assert!(
+        foreign
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+    let balances = app
+        .client
+        .get(app.url("/_sandbox/balances"))
+        .bearer_auth("admin-secret")
+        .send()
+        .await
+        .expect("send")
+        .json::<Value>()
+        .await
+        .expect("json");
+    assert_eq!(balances["company"], "5.0");
+
+    // An API call from the app: the created resource's Location is exposed to the page.
+    let token = app.token().await;
+    let created = app
+        .client
+        .post(app.url("/api/v2/incoming_payments"))
+        .header("origin", APP)
+        .bearer_auth(&token)
+        .json(&stk_request("http://127.0.0.1:9/cb"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(created.headers()["access-control-allow-origin"], APP);
+    assert_eq!(
+        created.headers()["access-control-expose-headers"],
+        "Location, Retry-After, X-K2-Sandbox-Version"
+    );
+    assert!(created.headers().contains_key("location"));
+
+    // Without the flag: no CORS at all.
+    let plain = spawn_app().await;
+    let refused = plain
+        .client
+        .request(reqwest::Method::OPTIONS, plain.url("/_sandbox/reset"))
+        .header("origin", APP)
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(refused.status(), StatusCode::METHOD_NOT_ALLOWED);
+    for name in ["access-control-allow-origin", "vary"] {
+        assert!(refused.headers().get(name).is_none(), "{name}");
+    }
+}
+
+/// `K2_SANDBOX_CORS_ORIGIN` takes a comma-separated list, written as browsers write
+/// `Origin`; `*` and what is not an origin stop the start with the reason.
+#[tokio::test]
+async fn cors_origins_come_from_the_env_twin_and_a_wildcard_is_refused() {
+    let sandbox = SandboxProcess::start_with_env(
+        &[],
+        &[(
+            "K2_SANDBOX_CORS_ORIGIN",
+            "http://LOCALHOST:3000/, https://app.example.com:443",
+        )],
+    )
+    .await;
+    let client = reqwest::Client::new();
+    for origin in ["http://localhost:3000", "https://app.example.com"] {
+        let answer = client
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("{}/_sandbox/reset", sandbox.base),
+            )
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(answer.status(), StatusCode::NO_CONTENT, "{origin}");
+        assert_eq!(answer.headers()["access-control-allow-origin"], origin);
+    }
+    for (value, reason) in [
+        ("*", "`*` would let every web page drive this sandbox"),
+        ("localhost:3000", "is not an origin"),
+        ("http://localhost:3000/app", "with no path"),
+    ] {
+        let refused = tokio::process::Command::new(env!("CARGO_BIN_EXE_k2-sandbox"))
+            .args(["--port", "0", "--cors-origin", value])
+            .output()
+            .await
+            .expect("runs");
+        assert_eq!(refused.status.code(), Some(2), "{value}");
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains(reason), "{value}: {stderr}");
+    }
+}

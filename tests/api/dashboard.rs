@@ -1,11 +1,12 @@
-//! The dashboard in real headless Chromium (Debian's `chromium` and `chromium-driver`, which
+//! The sandbox's pages (the dashboard, the checkout) in real headless Chromium, and what a page
+//! on another site can do to the sandbox (Debian's `chromium` and `chromium-driver`, which
 //! `scripts/test` installs), driven over WebDriver. Screenshots go to
 //! `target/screenshots/`.
 
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::*;
 
@@ -1010,4 +1011,202 @@ async fn the_dashboard_remembers_what_happened_before_it_opened() {
     assert!(!later.contains("virtual"), "{later}");
     browser.assert_no_console_errors().await;
     browser.finish().await;
+}
+
+/// A web page elsewhere, as a developer might happen to visit one while a sandbox runs: served
+/// from `http://localhost:PORT` (another site than the sandbox's `127.0.0.1`), it tries what a
+/// page can do without CORS to the sandbox, prompt and link its query names, in the order its
+/// `do=action,...` names: read the journal, answer a waiting prompt, load a scenario, pay a link
+/// with the checkout's own form, reset the world. Each is a request Chromium really sends
+/// (`no-cors` fetches, a form post into a frame). Its origin, and the server to stop.
+async fn page_elsewhere() -> (String, tokio::task::JoinHandle<()>) {
+    const PAGE: &str = r#"<!doctype html><title>elsewhere</title>
+<iframe name="sink" id="sink"></iframe>
+<form id="pay" method="post" target="sink">
+  <input name="phone_number" value="0700000009">
+</form>
+<script>
+const asked = new URLSearchParams(location.search);
+const S = asked.get('sandbox');
+const results = {};
+const actions = {
+  read: async () => {
+    try { results.read = 'read ' + (await (await fetch(S + '/_sandbox/requests')).text()).length; }
+    catch (e) { results.read = 'blocked'; }
+  },
+  prompt: () => fetch(S + '/_sandbox/prompts/' + asked.get('prompt') + '/pay',
+                      {method: 'POST', mode: 'no-cors'}),
+  scenario: () => fetch(S + '/_sandbox/scenarios',
+                        {method: 'POST', mode: 'no-cors', body: 'name: planted\n'}),
+  pay: () => new Promise(done => {
+    const form = document.getElementById('pay');
+    form.action = asked.get('link');
+    document.getElementById('sink').onload = done;
+    setTimeout(done, 5000);
+    form.submit();
+  }),
+  reset: () => fetch(S + '/_sandbox/reset', {method: 'POST', mode: 'no-cors'}),
+};
+(async () => {
+  for (const name of asked.get('do').split(',')) {
+    try { await actions[name](); } catch (e) { results[name] = String(e); }
+  }
+  window.finished = results;
+})();
+</script>"#;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let port = listener.local_addr().expect("addr").port();
+    let router = axum::Router::new().route(
+        "/",
+        axum::routing::get(|| async { axum::response::Html(PAGE) }),
+    );
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router).await.expect("serves");
+    });
+    (format!("http://localhost:{port}"), server)
+}
+
+/// The page elsewhere pointed at `app`'s prompt and link, left to try `actions`; what it
+/// could read once it has tried them all.
+async fn run_page(
+    browser: &Browser,
+    origin: &str,
+    app: &TestApp,
+    world: &Waiting,
+    actions: &str,
+) -> Value {
+    let mut url = url::Url::parse(origin).expect("origin");
+    url.query_pairs_mut()
+        .append_pair("sandbox", &app.base)
+        .append_pair("prompt", &world.prompt)
+        .append_pair("link", &world.link)
+        .append_pair("do", actions);
+    browser.client.goto(url.as_str()).await.expect("open");
+    for _ in 0..150 {
+        let finished = browser.eval("return window.finished || null").await;
+        if !finished.is_null() {
+            return finished;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page never finished {actions}");
+}
+
+/// A prompt waiting on a phone (its STK push's location and id) and a link on its checkout.
+struct Waiting {
+    push: String,
+    prompt: String,
+    link: String,
+}
+
+impl Waiting {
+    async fn in_(app: &TestApp) -> Self {
+        let token = app.token().await;
+        let mut request = stk_request("http://127.0.0.1:9/cb");
+        request["subscriber"]["phone_number"] = json!("+254700000009");
+        let push = app
+            .create("/api/v2/incoming_payments", &token, &request)
+            .await;
+        let prompt = push.rsplit('/').next().expect("id").to_string();
+        let location = app
+            .create(
+                "/api/v2/payment_links",
+                &token,
+                &json!({"till_number": "112233", "currency": "KES", "amount": 100,
+                        "payment_reference": "INV-1",
+                        "_links": {"callback_url": "http://127.0.0.1:9/cb"}}),
+            )
+            .await;
+        let link =
+            app.get_json(&location, &token).await["data"]["attributes"]["payment_link"]["link"]
+                .as_str()
+                .expect("link")
+                .to_string();
+        Self { push, prompt, link }
+    }
+
+    /// What became of it: the push's status (or the HTTP status once it is gone), whether a
+    /// scenario named `planted` is loaded, and the status of the link's checkout.
+    async fn now(&self, app: &TestApp) -> (String, bool, Value) {
+        let token = app.token().await;
+        let response = app.get_with_token(&self.push, &token).await;
+        let push = if response.status() == reqwest::StatusCode::OK {
+            let body: Value = response.json().await.expect("json");
+            body["data"]["attributes"]["status"].to_string()
+        } else {
+            response.status().to_string()
+        };
+        let planted = app
+            .control("/_sandbox/scenarios")
+            .await
+            .to_string()
+            .contains("\"planted\"");
+        let checkout = app
+            .client
+            .get(format!("{}/status", self.link))
+            .send()
+            .await
+            .expect("status")
+            .json::<Value>()
+            .await
+            .expect("json");
+        (push, planted, checkout["checkout"]["status"].clone())
+    }
+}
+
+/// The attack #38 describes, from a real page on another site in real Chromium: it can
+/// neither read the journal nor change anything. The same page from an origin named with
+/// `--cors-origin` does each (so the refusals are the sandbox's, not the page's mistakes).
+#[tokio::test]
+async fn a_page_on_another_site_can_neither_read_nor_change_the_sandbox() {
+    let (origin, server) = page_elsewhere().await;
+    let browser = Browser::start().await;
+    let every = "read,prompt,scenario,pay,reset";
+
+    let app = spawn_virtual_app().await;
+    let world = Waiting::in_(&app).await;
+    let results = run_page(&browser, &origin, &app, &world, every).await;
+    assert_eq!(results["read"], "blocked", "{results}");
+    assert_eq!(
+        world.now(&app).await,
+        ("\"Pending\"".into(), false, Value::Null),
+        "nothing changed"
+    );
+    assert_eq!(
+        app.control("/_sandbox/prompts").await["prompts"][0]["id"],
+        json!(world.prompt)
+    );
+
+    let listed = spawn_app_with(|args| {
+        args.clock = Some(FIXED_CLOCK.parse().expect("fixed clock"));
+        args.cors_origin = vec![origin.clone()];
+    })
+    .await;
+    let world = Waiting::in_(&listed).await;
+    let results = run_page(
+        &browser,
+        &origin,
+        &listed,
+        &world,
+        "read,prompt,scenario,pay",
+    )
+    .await;
+    assert!(
+        results["read"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("read ")),
+        "{results}"
+    );
+    assert_eq!(
+        world.now(&listed).await,
+        ("\"Success\"".into(), true, json!("Pending")),
+        "each action acted"
+    );
+    run_page(&browser, &origin, &listed, &world, "reset").await;
+    assert_eq!(world.now(&listed).await.0, "404 Not Found", "reset");
+
+    browser.client.close().await.expect("close");
+    server.abort();
 }
