@@ -235,3 +235,30 @@ async fn shutdown_ends_open_streams_instead_of_waiting_out_the_grace() {
     assert!(stream.next().await.is_none(), "the stream ends");
     stopping.await.expect("task").expect("clean stop");
 }
+
+/// The live feed shows requests as the journal does: a query parameter named like a secret
+/// only by its first characters, and no body (so no client secret or issued token).
+#[tokio::test]
+async fn the_stream_shows_no_secret_of_a_token_request_or_a_query() {
+    let app = spawn_app().await;
+    let mut stream = Stream::open(&app, "?kind=request").await;
+    let token = app.token().await;
+    app.client
+        .get(app.url("/api/v2/incoming_payments/x?access_token=abcdef123456&page=2"))
+        .send()
+        .await
+        .expect("send");
+    let issued = stream.next_of("request").await;
+    assert_eq!(issued["data"]["path"], "/oauth/token", "{issued}");
+    let queried = stream.next_of("request").await;
+    assert_eq!(
+        queried["data"]["query"], "access_token=abcd…[redacted]&page=2",
+        "{queried}"
+    );
+    for event in [&issued, &queried] {
+        let text = event.to_string();
+        for secret in [CLIENT_SECRET, token.as_str(), "abcdef123456"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+    }
+}
