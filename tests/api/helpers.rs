@@ -557,6 +557,22 @@ impl TestApp {
             .expect("load scenario")
     }
 
+    /// `GET /_sandbox/scenarios/export{query}`: the world as scenario YAML.
+    pub async fn export(&self, query: &str) -> String {
+        let response = self
+            .client
+            .get(self.url(&format!("/_sandbox/scenarios/export{query}")))
+            .send()
+            .await
+            .expect("export");
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/yaml; charset=utf-8"
+        );
+        response.text().await.expect("text")
+    }
+
     /// A control-plane GET's JSON.
     pub async fn control(&self, path: &str) -> Value {
         self.client

@@ -977,20 +977,7 @@ async fn the_exported_world_loads_back_into_the_same_world() {
         .expect("set");
     assert_eq!(set.status(), StatusCode::OK);
 
-    let export = || async {
-        let response = app
-            .client
-            .get(app.url("/_sandbox/scenarios/export"))
-            .send()
-            .await
-            .expect("export");
-        assert_eq!(response.status(), StatusCode::OK);
-        assert_eq!(
-            response.headers()["content-type"],
-            "application/yaml; charset=utf-8"
-        );
-        response.text().await.expect("text")
-    };
+    let export = || app.export("");
     let balances = || app.control("/_sandbox/balances");
     let (before, balances_before) = (export().await, balances().await);
     for needle in [
@@ -1033,15 +1020,7 @@ async fn the_exported_world_loads_back_into_the_same_world() {
             && !message.contains("sandbox-client-id"),
         "{message}"
     );
-    let with_secrets = app
-        .client
-        .get(app.url("/_sandbox/scenarios/export?secrets=include"))
-        .send()
-        .await
-        .expect("export")
-        .text()
-        .await
-        .expect("text");
+    let with_secrets = app.export("?secrets=include").await;
     assert!(
         with_secrets.contains("client_id: ci-job-1\n    client_secret: s\n    api_key: k\n"),
         "{with_secrets}"

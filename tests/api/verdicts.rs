@@ -588,15 +588,7 @@ async fn the_verdict_table_in_a_ci_log_wraps_and_cuts_nothing() {
 /// `GET /_sandbox/scenarios/export` with credentials (it loads into a fresh sandbox), without
 /// its first lines (the export's own time).
 async fn exported(app: &TestApp) -> String {
-    let text = app
-        .client
-        .get(app.url("/_sandbox/scenarios/export?name=world&secrets=include"))
-        .send()
-        .await
-        .expect("export")
-        .text()
-        .await
-        .expect("text");
+    let text = app.export("?name=world&secrets=include").await;
     text.lines()
         .filter(|l| !l.starts_with("description:") && !l.starts_with('#'))
         .collect::<Vec<_>>()
