@@ -215,9 +215,11 @@ async fn with_cors(app: App, req: Request) -> Response {
 /// Repeated slashes in the path read as one, as Rails (which serves the real API) reads
 /// them: the Ruby SDK 4.0.0 sends `POST //api/v2/payment_links`, and the live API answers it.
 fn squeeze_slashes(req: &mut Request) {
+    // Built once: a search with its own finder costs a request more than the search.
+    static SLASHES: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"//"));
     let uri = req.uri();
-    // A byte loop: `str::contains` costs a short path about 400 instructions (callgrind).
-    if !uri.path().as_bytes().windows(2).any(|pair| pair == b"//") {
+    if SLASHES.find(uri.path().as_bytes()).is_none() {
         return;
     }
     let mut target = String::with_capacity(uri.path().len() + uri.query().map_or(0, str::len) + 1);
