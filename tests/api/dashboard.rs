@@ -1018,7 +1018,9 @@ async fn the_dashboard_remembers_what_happened_before_it_opened() {
 /// page can do without CORS to the sandbox, prompt and link its query names, in the order its
 /// `do=action,...` names: read the journal, answer a waiting prompt, load a scenario, pay a link
 /// with the checkout's own form, reset the world. Each is a request Chromium really sends
-/// (`no-cors` fetches, a form post into a frame). Its origin, and the server to stop.
+/// (`no-cors` fetches, a form post into a frame). And what a developer's own web app does
+/// (`app`): a token, then an STK push and a balance set, each preflighted (JSON, a bearer,
+/// `PUT`), reading the push's `Location`. Its origin, and the server to stop.
 async fn page_elsewhere() -> (String, tokio::task::JoinHandle<()>) {
     const PAGE: &str = r#"<!doctype html><title>elsewhere</title>
 <iframe name="sink" id="sink"></iframe>
@@ -1046,6 +1048,20 @@ const actions = {
     form.submit();
   }),
   reset: () => fetch(S + '/_sandbox/reset', {method: 'POST', mode: 'no-cors'}),
+  app: async () => {
+    try {
+      const token = await (await fetch(S + '/oauth/token', {method: 'POST',
+        body: new URLSearchParams({grant_type: 'client_credentials',
+          client_id: 'sandbox-client-id', client_secret: 'sandbox-client-secret'})})).json();
+      const pushed = await fetch(S + '/api/v2/incoming_payments', {method: 'POST',
+        headers: {'Authorization': 'Bearer ' + token.access_token,
+                  'Content-Type': 'application/json'},
+        body: asked.get('stk')});
+      const balance = await fetch(S + '/_sandbox/balances', {method: 'PUT',
+        headers: {'Content-Type': 'application/json'}, body: '{"balance": "5"}'});
+      results.app = [pushed.status, pushed.headers.get('Location'), balance.status].join(' ');
+    } catch (e) { results.app = 'blocked'; }
+  },
 };
 (async () => {
   for (const name of asked.get('do').split(',')) {
@@ -1082,6 +1098,7 @@ async fn run_page(
         .append_pair("sandbox", &app.base)
         .append_pair("prompt", &world.prompt)
         .append_pair("link", &world.link)
+        .append_pair("stk", &stk_request("http://127.0.0.1:9/cb").to_string())
         .append_pair("do", actions);
     browser.client.goto(url.as_str()).await.expect("open");
     for _ in 0..150 {
@@ -1163,12 +1180,14 @@ impl Waiting {
 async fn a_page_on_another_site_can_neither_read_nor_change_the_sandbox() {
     let (origin, server) = page_elsewhere().await;
     let browser = Browser::start().await;
-    let every = "read,prompt,scenario,pay,reset";
+    let every = "read,prompt,scenario,pay,app,reset";
 
     let app = spawn_virtual_app().await;
     let world = Waiting::in_(&app).await;
     let results = run_page(&browser, &origin, &app, &world, every).await;
     assert_eq!(results["read"], "blocked", "{results}");
+    assert_eq!(results["app"], "blocked", "{results}");
+    assert_eq!(app.balances().await["company"], "1000000.0");
     assert_eq!(
         world.now(&app).await,
         ("\"Pending\"".into(), false, Value::Null),
@@ -1190,7 +1209,7 @@ async fn a_page_on_another_site_can_neither_read_nor_change_the_sandbox() {
         &origin,
         &listed,
         &world,
-        "read,prompt,scenario,pay",
+        "read,prompt,scenario,pay,app",
     )
     .await;
     assert!(
@@ -1199,6 +1218,13 @@ async fn a_page_on_another_site_can_neither_read_nor_change_the_sandbox() {
             .is_some_and(|r| r.starts_with("read ")),
         "{results}"
     );
+    let app_did = results["app"].as_str().unwrap_or_default();
+    let pushed = format!("201 {}/api/v2/incoming_payments/", listed.base);
+    assert!(
+        app_did.starts_with(&pushed) && app_did.ends_with(" 200"),
+        "{results}"
+    );
+    assert_eq!(listed.balances().await["company"], "5.0");
     assert_eq!(
         world.now(&listed).await,
         ("\"Success\"".into(), true, json!("Pending")),
