@@ -858,3 +858,48 @@ async fn serve_names_where_things_are_and_a_busy_port_says_what_to_do() {
     assert!(log.contains("starting k2-sandbox"), "{log}");
     assert!(!log.contains("client_secret="), "{log}");
 }
+
+/// Every flag `serve --help` lists, and every env twin, has its row in docs/configuration.md:
+/// a flag added without its documentation fails here.
+#[tokio::test]
+async fn every_serve_flag_and_env_twin_is_documented() {
+    let help = tokio::process::Command::new(env!("CARGO_BIN_EXE_k2-sandbox"))
+        .args(["serve", "--help"])
+        .output()
+        .await
+        .expect("runs");
+    let help = String::from_utf8(help.stdout).expect("UTF-8");
+    let docs = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/configuration.md"
+    ))
+    .expect("docs/configuration.md");
+    let flags: Vec<&str> = help
+        .lines()
+        .filter_map(|l| {
+            l.trim_start()
+                .split_once("--")
+                .map(|(before, _)| (l, before))
+        })
+        .filter(|(_, before)| before.is_empty() || before.ends_with(", "))
+        .filter_map(|(l, _)| l.split("--").nth(1)?.split([' ', '=', '<']).next())
+        .filter(|f| *f != "help")
+        .collect();
+    let twins: Vec<&str> = help
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| w.starts_with("K2_SANDBOX_"))
+        .collect();
+    assert!(flags.len() > 20 && twins.len() > 20, "{flags:?} {twins:?}");
+    for flag in flags {
+        assert!(
+            docs.contains(&format!("`--{flag}")),
+            "--{flag} is not in docs/configuration.md"
+        );
+    }
+    for twin in twins {
+        assert!(
+            docs.contains(twin),
+            "{twin} is not in docs/configuration.md"
+        );
+    }
+}
