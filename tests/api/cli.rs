@@ -874,15 +874,12 @@ async fn every_serve_flag_and_env_twin_is_documented() {
         "/docs/configuration.md"
     ))
     .expect("docs/configuration.md");
+    // The option lines: `-p, --port <PORT>`, `--host <HOST>`.
     let flags: Vec<&str> = help
         .lines()
-        .filter_map(|l| {
-            l.trim_start()
-                .split_once("--")
-                .map(|(before, _)| (l, before))
-        })
-        .filter(|(_, before)| before.is_empty() || before.ends_with(", "))
-        .filter_map(|(l, _)| l.split("--").nth(1)?.split([' ', '=', '<']).next())
+        .map(str::trim_start)
+        .filter(|l| l.starts_with('-'))
+        .filter_map(|l| l.split([' ', ',', '=']).find_map(|w| w.strip_prefix("--")))
         .filter(|f| *f != "help")
         .collect();
     let twins: Vec<&str> = help
