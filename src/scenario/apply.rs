@@ -96,14 +96,9 @@ fn credentials_problems(state: &AppState, s: &Scenario) -> Vec<Problem> {
                 } else {
                     "client_secret"
                 };
-                problems.push(
-                    s.origin.problem(
-                        field(missing),
-                        "give both client_secret and api_key, or neither to keep the application \
-                     this sandbox has"
-                            .to_string(),
-                    ),
-                );
+                let message = "give both client_secret and api_key, or neither to keep the \
+                               application this sandbox has";
+                problems.push(s.origin.problem(field(missing), message.to_string()));
             }
         }
     }
