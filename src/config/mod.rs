@@ -164,6 +164,31 @@ mod tests {
     }
 
     #[test]
+    fn the_summary_shows_list_flags_as_they_were_read() {
+        let Invocation::Serve(parsed) = Cli::try_parse_from([
+            "k2-sandbox",
+            "--allowed-host",
+            "a.example",
+            "--cors-origin",
+            "http://LocalHost:3000/",
+            "--callback-rewrite",
+            "localhost:5000=app:5000",
+        ])
+        .expect("flags parse")
+        .invocation() else {
+            panic!("no subcommand means serve");
+        };
+        let summary = parsed.masked_summary();
+        assert!(
+            summary.contains(
+                "allowed_hosts=a.example cors_origins=http://localhost:3000 \
+                 callback_rewrites=localhost:5000=app:5000 scenarios=(none)"
+            ),
+            "{summary}"
+        );
+    }
+
+    #[test]
     fn secrets_are_masked() {
         let summary = ServeArgs::default().masked_summary();
         assert!(!summary.contains(DEFAULT_CLIENT_SECRET));

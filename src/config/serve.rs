@@ -277,7 +277,8 @@ impl ServeArgs {
              callback_timeout_ms={} callback_concurrency={} callback_backoff_ms={} initial_balance={} max_body_bytes={} \
              retention={} tenant_ttl={}s max_tenants={} \
              header_timeout_ms={} body_timeout_ms={} idle_timeout_ms={} max_connections={} \
-             workers={} shutdown_grace_ms={}",
+             workers={} shutdown_grace_ms={} allowed_hosts={} cors_origins={} callback_rewrites={} \
+             scenarios={}",
             self.host,
             self.port,
             self.public_url
@@ -310,7 +311,21 @@ impl ServeArgs {
             self.max_connections,
             self.workers,
             self.shutdown_grace_ms,
+            listed(self.allowed_host.iter()),
+            listed(self.cors_origin.iter()),
+            listed(self.callback_rewrite.iter()),
+            listed(self.scenario.iter().map(|p| p.display())),
         )
+    }
+}
+
+/// A list flag's values for the start-up log, comma-separated, or `(none)`.
+fn listed<T: std::fmt::Display>(values: impl Iterator<Item = T>) -> String {
+    let text = values.map(|v| v.to_string()).collect::<Vec<_>>().join(",");
+    if text.is_empty() {
+        "(none)".into()
+    } else {
+        text
     }
 }
 

@@ -27,6 +27,17 @@ impl std::str::FromStr for Rewrite {
     }
 }
 
+/// `FROM=TO` as given (hosts normalised), for the start-up log.
+impl std::fmt::Display for Rewrite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let side = |(host, port): &(String, Option<u16>)| match port {
+            Some(port) => format!("{host}:{port}"),
+            None => host.clone(),
+        };
+        write!(f, "{}={}", side(&self.from), side(&self.to))
+    }
+}
+
 /// `host[:port]`, as a URL would hold it.
 fn authority(text: &str) -> Result<(String, Option<u16>), String> {
     let text = text.trim();
