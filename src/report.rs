@@ -98,7 +98,7 @@ pub fn verdicts(report: &Report, command: Option<&CommandOutcome>) -> String {
     let total = report.expectations + usize::from(command.is_some());
     out.push_str(&format!(
         "\n\n{}, {} passed, {failed} failed",
-        count(total as u64, "check", "checks"),
+        count(total, "check", "checks"),
         total - failed
     ));
     out
@@ -235,13 +235,12 @@ pub fn wrapped_table(
     out.join("\n")
 }
 
-/// Rows as a table: a header line, then each row, columns padded to their widest cell.
 /// `n` and its noun, singular for one: `1 rule`, `2 rules`, `1 delivery`, `0 deliveries`.
-pub fn count(n: impl Into<u64>, singular: &str, plural: &str) -> String {
-    let n = n.into();
+pub fn count(n: usize, singular: &str, plural: &str) -> String {
     format!("{n} {}", if n == 1 { singular } else { plural })
 }
 
+/// Rows as a table: a header line, then each row, columns padded to their widest cell.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     if rows.is_empty() {
         return "(none)".into();

@@ -29,7 +29,8 @@ pub(super) async fn scenario(client: &Client, s: ScenarioArgs) -> Outcome {
                         a.rules,
                         a.faults,
                         a.callback_faults,
-                        (a.timeline, "pending moment")
+                        a.timeline,
+                        "pending moment"
                     )
                 )
             })
@@ -60,7 +61,8 @@ async fn load(client: &Client, files: Vec<std::path::PathBuf>, json: bool) -> Ou
                     a.rules,
                     a.faults,
                     a.callback_faults,
-                    (a.timeline, "timeline moment")
+                    a.timeline,
+                    "timeline moment"
                 )
             ));
             shown
@@ -227,14 +229,20 @@ pub(super) async fn verify(client: &Client, v: crate::config::VerifyArgs) -> Out
     }
 }
 
-/// What a scenario holds, counted: "1 rule, 0 faults, 2 callback faults, 1 timeline moment".
-fn contents(rules: usize, faults: usize, callback_faults: usize, moments: (usize, &str)) -> String {
-    let (moments, moment) = moments;
+/// What a scenario holds, counted: "1 rule, 0 faults, 2 callback faults, 1 timeline moment"
+/// (its moments named `moment`).
+fn contents(
+    rules: usize,
+    faults: usize,
+    callback_faults: usize,
+    moments: usize,
+    moment: &str,
+) -> String {
     [
-        count(rules as u64, "rule", "rules"),
-        count(faults as u64, "fault", "faults"),
-        count(callback_faults as u64, "callback fault", "callback faults"),
-        count(moments as u64, moment, &format!("{moment}s")),
+        count(rules, "rule", "rules"),
+        count(faults, "fault", "faults"),
+        count(callback_faults, "callback fault", "callback faults"),
+        count(moments, moment, &format!("{moment}s")),
     ]
     .join(", ")
 }

@@ -237,7 +237,7 @@ pub(super) async fn trigger(client: &Client, t: TriggerArgs) -> Outcome {
         done.topic,
         done.id,
         done.resource_id,
-        crate::report::count(done.deliveries as u64, "delivery", "deliveries")
+        crate::report::count(done.deliveries, "delivery", "deliveries")
     ))
 }
 
