@@ -93,7 +93,6 @@ where
             .as_deref()
             .map_or_else(|| state.clock.now_ms(), |c| state.clock.now_ms_of(c));
         let by = Actor::of_path(target.path());
-        let response_body = kept_response(&response_bytes);
         let sequence = state.store.journal.record(JournalEntry {
             sequence: 0,
             at_ms,
@@ -103,7 +102,7 @@ where
             by,
             client_id: client_id.clone(),
             request_body,
-            response_body,
+            response_body: kept_response(&response_bytes),
             latency_ms: started.elapsed().as_millis() as u64,
             dropped,
         });

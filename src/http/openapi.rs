@@ -14,103 +14,44 @@ use super::extract::BaseUrl;
 
 const SOURCE: &str = include_str!("openapi.yaml");
 
+/// `(name, fixtures/requests/<name>.json)` for each name: the key and its file cannot differ.
+macro_rules! examples {
+    ($($name:ident),* $(,)?) => {
+        &[$((
+            stringify!($name),
+            include_str!(concat!("../../fixtures/requests/", stringify!($name), ".json")),
+        )),*]
+    };
+}
+
 /// Every request body's example (`fixtures/requests/`, the reference's examples), by its
 /// shared request body's name or its operation's id (the `…V1` twin gets it too): what
 /// Postman or Insomnia fill a request with when they import the document.
-const EXAMPLES: &[(&str, &str)] = &[
-    (
-        "requestToken",
-        include_str!("../../fixtures/requests/requestToken.json"),
-    ),
-    (
-        "revokeToken",
-        include_str!("../../fixtures/requests/revokeToken.json"),
-    ),
-    (
-        "introspectToken",
-        include_str!("../../fixtures/requests/introspectToken.json"),
-    ),
-    (
-        "IncomingPayment",
-        include_str!("../../fixtures/requests/IncomingPayment.json"),
-    ),
-    (
-        "WebhookSubscription",
-        include_str!("../../fixtures/requests/WebhookSubscription.json"),
-    ),
-    (
-        "addMerchantWallet",
-        include_str!("../../fixtures/requests/addMerchantWallet.json"),
-    ),
-    (
-        "addMerchantBankAccount",
-        include_str!("../../fixtures/requests/addMerchantBankAccount.json"),
-    ),
-    (
-        "addExternalRecipient",
-        include_str!("../../fixtures/requests/addExternalRecipient.json"),
-    ),
-    (
-        "addPayRecipient",
-        include_str!("../../fixtures/requests/addPayRecipient.json"),
-    ),
-    (
-        "sendMoney",
-        include_str!("../../fixtures/requests/sendMoney.json"),
-    ),
-    (
-        "createPayment",
-        include_str!("../../fixtures/requests/createPayment.json"),
-    ),
-    (
-        "createSettlementTransfer",
-        include_str!("../../fixtures/requests/createSettlementTransfer.json"),
-    ),
-    (
-        "Polling",
-        include_str!("../../fixtures/requests/Polling.json"),
-    ),
-    (
-        "sendSmsNotification",
-        include_str!("../../fixtures/requests/sendSmsNotification.json"),
-    ),
-    (
-        "Reversal",
-        include_str!("../../fixtures/requests/Reversal.json"),
-    ),
-    (
-        "createPaymentLink",
-        include_str!("../../fixtures/requests/createPaymentLink.json"),
-    ),
-    (
-        "setHandset",
-        include_str!("../../fixtures/requests/setHandset.json"),
-    ),
-    (
-        "payLinkAsCustomer",
-        include_str!("../../fixtures/requests/payLinkAsCustomer.json"),
-    ),
-    (
-        "triggerEvent",
-        include_str!("../../fixtures/requests/triggerEvent.json"),
-    ),
-    (
-        "setBalance",
-        include_str!("../../fixtures/requests/setBalance.json"),
-    ),
-    (
-        "advanceClock",
-        include_str!("../../fixtures/requests/advanceClock.json"),
-    ),
-    (
-        "setClock",
-        include_str!("../../fixtures/requests/setClock.json"),
-    ),
-    (
-        "payPaymentLink",
-        include_str!("../../fixtures/requests/payPaymentLink.json"),
-    ),
-];
+const EXAMPLES: &[(&str, &str)] = examples!(
+    requestToken,
+    revokeToken,
+    introspectToken,
+    IncomingPayment,
+    WebhookSubscription,
+    addMerchantWallet,
+    addMerchantBankAccount,
+    addExternalRecipient,
+    addPayRecipient,
+    sendMoney,
+    createPayment,
+    createSettlementTransfer,
+    Polling,
+    sendSmsNotification,
+    Reversal,
+    createPaymentLink,
+    setHandset,
+    payLinkAsCustomer,
+    triggerEvent,
+    setBalance,
+    advanceClock,
+    setClock,
+    payPaymentLink,
+);
 
 /// `POST /_sandbox/scenarios`'s example: a scenario file.
 const SCENARIO_EXAMPLE: &str = include_str!("../../fixtures/requests/loadScenario.yaml");

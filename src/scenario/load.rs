@@ -517,7 +517,7 @@ fn check(s: &Scenario) -> Vec<(String, String)> {
 
 /// The longest scenario name: it is a path segment (`DELETE /_sandbox/scenarios/{name}`) and a
 /// column of every listing.
-pub const MAX_NAME_CHARS: usize = 200;
+const MAX_NAME_CHARS: usize = 200;
 
 /// What is wrong with a scenario's name, if anything: every loaded scenario must be named in
 /// a URL path and a terminal as the list shows it, so at most 200 printable characters, no `/`
