@@ -137,6 +137,16 @@ function resourceOf(event) {
   return null;
 }
 
+/// The status a delivery's body reports (a result callback's), or null (a webhook, a probe).
+function reportedStatus(d) {
+  try { return JSON.parse(d.body).data.attributes.status ?? null; } catch { return null; }
+}
+
+/// The one row a table shows while it has nothing else.
+function emptyRow(columns, text) {
+  return el("tr", { className: "empty" }, el("td", { colSpan: columns, textContent: text }));
+}
+
 function pretty(text) {
   if (!text) return "";
   try { return JSON.stringify(JSON.parse(text), null, 2); } catch { return text; }
@@ -176,9 +186,8 @@ async function showDetail(event) {
       ]);
       // Its results as each callback reported them, and what the feed saw (prompts, results).
       const results = mine.flatMap((d) => {
-        try {
-          return [{ at: d.created_at, text: summary("resource", { type: d.resource.type, id, status: JSON.parse(d.body).data.attributes.status }) }];
-        } catch { return []; }
+        const status = reportedStatus(d);
+        return status ? [{ at: d.created_at, text: summary("resource", { type: d.resource.type, id, status }) }] : [];
       });
       const seen = history.filter((e) => ["prompt", "resource"].includes(e.kind) && resourceOf(e) === id)
         .map((e) => ({ at: e.at, text: summary(e.kind, e.data) }))
@@ -276,8 +285,7 @@ async function loadHistory() {
     data: { method: r.method, path: r.path, query: r.query, status: r.status, latency_ms: r.latency_ms,
       journal: r.sequence, by: r.by, error: errorOf(r) } }));
   (deliveries?.deliveries || []).forEach((d) => {
-    let status = null;
-    try { status = JSON.parse(d.body).data.attributes.status; } catch { /* a webhook or a probe */ }
+    const status = reportedStatus(d);
     if (want("resource") && status && d.resource.type !== "receiver_probe") {
       events.push({ kind: "resource", at: d.created_at, client_id: d.client_id,
         data: { type: d.resource.type, id: d.resource.id, status } });
@@ -322,7 +330,7 @@ function start() {
     if (key && seen.has(key)) return;
     add(event);
   };
-  feed.replaceChildren(el("tr", { className: "empty" }, el("td", { colSpan: 4, textContent: "Loading what happened…" })));
+  feed.replaceChildren(emptyRow(4, "Loading what happened…"));
   history.length = 0;
   const params = new URLSearchParams();
   if (kindFilter.value) params.set("kind", kindFilter.value);
@@ -340,8 +348,7 @@ function start() {
   const opened = source;
   loadHistory().catch(() => []).then((past) => {
     if (source !== opened) return;
-    feed.replaceChildren(el("tr", { className: "empty" }, el("td", { colSpan: 4,
-      textContent: scope() ? `Nothing yet for ${scope()}.` : "Nothing yet: make a request to the API." })));
+    feed.replaceChildren(emptyRow(4, scope() ? `Nothing yet for ${scope()}.` : "Nothing yet: make a request to the API."));
     past.forEach((event) => { const key = keyOf(event); if (key) seen.add(key); add(event); });
     loaded = true;
     held.splice(0).forEach(arrive);
@@ -463,8 +470,7 @@ async function loadCallbacks(more = false) {
   const body = document.getElementById("deliveries");
   if (!more) body.replaceChildren();
   if (!more && !deliveries.length) {
-    body.append(el("tr", { className: "empty" }, el("td", { colSpan: 6,
-      textContent: state || url ? "No callback matches." : "No callback yet." })));
+    body.append(emptyRow(6, state || url ? "No callback matches." : "No callback yet."));
   }
   deliveries.forEach((d) => {
     const replay = el("button", { type: "button", textContent: "Replay" });
@@ -554,7 +560,7 @@ async function loadScenarios() {
   const { scenarios } = await api("/_sandbox/scenarios");
   const body = document.getElementById("scenario-list");
   body.replaceChildren();
-  if (!scenarios.length) body.append(el("tr", { className: "empty" }, el("td", { colSpan: 6, textContent: "No scenario loaded." })));
+  if (!scenarios.length) body.append(emptyRow(6, "No scenario loaded."));
   scenarios.forEach((s) => {
     const unload = el("button", { type: "button", textContent: "Unload", className: "secondary" });
     unload.setAttribute("aria-label", `Unload ${s.name}`);
