@@ -624,10 +624,7 @@ async fn a_payment_link_is_paid_end_to_end_on_its_page() {
             }),
         )
         .await;
-    let link = app.get_json(&location, &token).await["data"]["attributes"]["payment_link"]["link"]
-        .as_str()
-        .expect("link")
-        .to_string();
+    let link = app.link_url(&location, &token).await;
     let browser = Browser::start().await;
     browser
         .client
@@ -1136,11 +1133,7 @@ impl Waiting {
                         "_links": {"callback_url": "http://127.0.0.1:9/cb"}}),
             )
             .await;
-        let link =
-            app.get_json(&location, &token).await["data"]["attributes"]["payment_link"]["link"]
-                .as_str()
-                .expect("link")
-                .to_string();
+        let link = app.link_url(&location, &token).await;
         Self { push, prompt, link }
     }
 

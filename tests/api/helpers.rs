@@ -557,6 +557,14 @@ impl TestApp {
             .expect("load scenario")
     }
 
+    /// The checkout URL (`link`) of the payment link at `location`, from its document.
+    pub async fn link_url(&self, location: &str, token: &str) -> String {
+        self.get_json(location, token).await["data"]["attributes"]["payment_link"]["link"]
+            .as_str()
+            .expect("link")
+            .to_string()
+    }
+
     /// `GET /_sandbox/scenarios/export{query}`: the world as scenario YAML.
     pub async fn export(&self, query: &str) -> String {
         let response = self

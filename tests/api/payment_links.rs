@@ -102,14 +102,7 @@ async fn an_unpaid_link_expires_after_seven_days() {
     );
 }
 
-/// The link's public URL, from its document.
-async fn link_url(app: &TestApp, location: &str, token: &str) -> String {
-    app.get_json(location, token).await["data"]["attributes"]["payment_link"]["link"]
-        .as_str()
-        .expect("link")
-        .to_string()
-}
-
+/// What the checkout page polls: `GET {link}/status`.
 async fn checkout_status(app: &TestApp, link: &str) -> Value {
     let response = app
         .client
@@ -148,7 +141,7 @@ async fn a_customer_pays_a_link_on_its_page_through_a_prompt_on_their_phone() {
     let location = app
         .create(LINKS, &token, &link_request(&receiver.url))
         .await;
-    let link = link_url(&app, &location, &token).await;
+    let link = app.link_url(&location, &token).await;
 
     let page = app.client.get(&link).send().await.expect("page");
     assert_eq!(page.status(), StatusCode::OK);
@@ -223,7 +216,7 @@ async fn a_declined_prompt_leaves_the_link_payable_and_says_why() {
     let location = app
         .create(LINKS, &token, &link_request("https://example.com/cb"))
         .await;
-    let link = link_url(&app, &location, &token).await;
+    let link = app.link_url(&location, &token).await;
     // 0700000001 cancels every prompt.
     assert_eq!(
         submit(&link, "0700000001").await.status(),
@@ -265,7 +258,7 @@ async fn ended_and_unknown_links_get_pages_that_say_so() {
     let cancelled = app
         .create(LINKS, &token, &link_request("https://example.com/cb"))
         .await;
-    let cancelled_link = link_url(&app, &cancelled, &token).await;
+    let cancelled_link = app.link_url(&cancelled, &token).await;
     assert_eq!(
         cancel(&app, &cancelled, &token).await.status(),
         StatusCode::OK
@@ -273,7 +266,7 @@ async fn ended_and_unknown_links_get_pages_that_say_so() {
     let expired = app
         .create(LINKS, &token, &link_request("https://example.com/cb"))
         .await;
-    let expired_link = link_url(&app, &expired, &token).await;
+    let expired_link = app.link_url(&expired, &token).await;
     app.advance("8d").await;
     for (link, heading) in [(&cancelled_link, "Cancelled"), (&expired_link, "Expired")] {
         let page = app.client.get(link).send().await.expect("page");
@@ -377,10 +370,7 @@ async fn placeholders_and_markup_in_a_till_name_are_text_on_the_page() {
     let location = app
         .create(LINKS, &token, &link_request("http://127.0.0.1:9/cb"))
         .await;
-    let link = app.get_json(&location, &token).await["data"]["attributes"]["payment_link"]["link"]
-        .as_str()
-        .expect("link")
-        .to_string();
+    let link = app.link_url(&location, &token).await;
     let html = app
         .client
         .get(&link)
@@ -439,10 +429,7 @@ async fn the_pages_a_browser_opens_carry_their_security_headers() {
     let location = app
         .create(LINKS, &token, &link_request("http://127.0.0.1:9/cb"))
         .await;
-    let link = app.get_json(&location, &token).await["data"]["attributes"]["payment_link"]["link"]
-        .as_str()
-        .expect("link")
-        .to_string();
+    let link = app.link_url(&location, &token).await;
     for url in [link, app.url("/_sandbox/ui/")] {
         let page = app.client.get(&url).send().await.expect("page");
         let headers = page.headers();

@@ -184,10 +184,7 @@ async fn the_customers_checkout_is_not_the_apps_traffic() {
                     "_links": {"callback_url": "http://127.0.0.1:9/cb"}}),
         )
         .await;
-    let page = app.get_json(&link, &token).await["data"]["attributes"]["payment_link"]["link"]
-        .as_str()
-        .expect("the link")
-        .to_string();
+    let page = app.link_url(&link, &token).await;
     // A customer opens the page, types a bad number, and opens a link that does not exist.
     let client = http_client();
     assert_eq!(client.get(&page).send().await.expect("page").status(), 200);
